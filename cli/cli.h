@@ -1,0 +1,54 @@
+/*
+ * cli.h — what the `pipec` subcommands share. The CLI is thin: it parses
+ * arguments, calls the compiler and engine libraries, and prints.
+ *
+ * Exit codes (DESIGN §5): 0 success, 1 a node failed, 2 bad usage or a
+ * compile error, 130 interrupted.
+ */
+#ifndef PIPEC_CLI_H
+#define PIPEC_CLI_H
+
+#include <stdbool.h>
+
+#include "pipec/compiler.h"
+
+enum {
+  CLI_OK = 0,
+  CLI_FAILED = 1,
+  CLI_USAGE = 2,
+  CLI_INTERRUPTED = 130,
+};
+
+typedef struct cli_command {
+  const char *name;
+  const char *summary;  /* one line for `pipec --help` */
+  const char *usage;    /* full text for `pipec help CMD` */
+  int (*run)(int argc, char **argv);  /* argv[0] is the command name */
+} cli_command;
+
+/* The command table (cli/main.c). */
+extern const cli_command cli_commands[];
+extern const unsigned cli_n_commands;
+
+/* Print "pipec CMD: message" and the usage line to stderr; returns
+ * CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* True if argv[i] is -h or --help; then prints the command's help. */
+bool cli_wants_help(const char *cmd, int argc, char **argv);
+
+/* Compile FILE with the built-in registry and `-p` overrides; print
+ * diagnostics to stderr (colored on a terminal). Returns the pipeline or
+ * NULL. The caller frees it with pipec_pipeline_free. */
+pipec_pipeline *cli_compile(const char *path, const char *const *overrides,
+                            unsigned n_overrides, unsigned *n_warnings);
+
+/* Print the nearest known word to `word` among `words` as a hint, if any. */
+void cli_suggest(const char *word, const char *const *words, unsigned n);
+
+/* Commands, one per file group. */
+int cmd_check(int argc, char **argv);
+int cmd_graph(int argc, char **argv);
+
+#endif

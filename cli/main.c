@@ -1,0 +1,151 @@
+/*
+ * main.c — `pipec`: the subcommand table, help and version.
+ *
+ * Like ninja's tool table: {name, summary, usage, function}; an unknown
+ * command gets the nearest known name as a suggestion.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "editdist.h"
+#include "pipec/stdlib.h"
+
+static int cmd_help(int argc, char **argv);
+static int cmd_version(int argc, char **argv);
+
+const cli_command cli_commands[] = {
+    {"check", "compile a pipeline and print its diagnostics",
+     "usage: pipec check FILE [-p NAME=VALUE]...\n"
+     "\n"
+     "Compile FILE and every file it imports; print errors and warnings with\n"
+     "their location. Exit 0 if there is no error, 2 otherwise.\n"
+     "\n"
+     "  -p, --param NAME=VALUE   override a pipeline param\n",
+     cmd_check},
+    {"graph", "print the pipeline's DAG as text, dot or json",
+     "usage: pipec graph FILE [--format text|dot|json] [-p NAME=VALUE]...\n"
+     "\n"
+     "Print the compiled DAG. text (default) is a listing for a terminal;\n"
+     "dot renders with Graphviz (pipec graph p.pipe --format dot | dot -Tsvg);\n"
+     "json follows the schema in docs/cli.md.\n",
+     cmd_graph},
+    {"help", "show help for a command", "usage: pipec help [COMMAND]\n",
+     cmd_help},
+    {"version", "print the version", "usage: pipec version\n", cmd_version},
+};
+const unsigned cli_n_commands = sizeof cli_commands / sizeof cli_commands[0];
+
+static const cli_command *find_command(const char *name) {
+  for (unsigned i = 0; i < cli_n_commands; i++)
+    if (strcmp(cli_commands[i].name, name) == 0)
+      return &cli_commands[i];
+  return NULL;
+}
+
+static void print_overview(FILE *out) {
+  fprintf(out,
+          "pipec %s — pipelines as code: compile, run, cache, roll back\n"
+          "\n"
+          "usage: pipec COMMAND [ARGS]\n"
+          "\n"
+          "commands:\n",
+          PIPEC_VERSION);
+  for (unsigned i = 0; i < cli_n_commands; i++)
+    fprintf(out, "  %-10s %s\n", cli_commands[i].name,
+            cli_commands[i].summary);
+  fprintf(out, "\n'pipec help COMMAND' or 'pipec COMMAND --help' for more; "
+               "the language is in docs/language.md.\n");
+}
+
+static const char *const *command_names(void) {
+  static const char *names[64];
+  for (unsigned i = 0; i < cli_n_commands && i < 64; i++)
+    names[i] = cli_commands[i].name;
+  return names;
+}
+
+static int cmd_help(int argc, char **argv) {
+  if (argc < 2) {
+    print_overview(stdout);
+    return CLI_OK;
+  }
+  const cli_command *c = find_command(argv[1]);
+  if (!c) {
+    fprintf(stderr, "pipec help: unknown command '%s'\n", argv[1]);
+    cli_suggest(argv[1], command_names(), cli_n_commands);
+    return CLI_USAGE;
+  }
+  fputs(c->usage, stdout);
+  return CLI_OK;
+}
+
+static int cmd_version(int argc, char **argv) {
+  (void)argc;
+  (void)argv;
+  printf("pipec %s\n", PIPEC_VERSION);
+  return CLI_OK;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "pipec %s: ", cmd);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  const cli_command *c = find_command(cmd);
+  if (c) {
+    /* the first line of the usage text */
+    const char *nl = strchr(c->usage, '\n');
+    fprintf(stderr, "%.*s\n", nl ? (int)(nl - c->usage) : (int)strlen(c->usage),
+            c->usage);
+  }
+  return CLI_USAGE;
+}
+
+bool cli_wants_help(const char *cmd, int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--") == 0)
+      break;
+    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+      const cli_command *c = find_command(cmd);
+      if (c)
+        fputs(c->usage, stdout);
+      return true;
+    }
+  }
+  return false;
+}
+
+void cli_suggest(const char *word, const char *const *words, unsigned n) {
+  const char *best = editdist_suggest(word, words, n);
+  if (best)
+    fprintf(stderr, "  did you mean '%s'?\n", best);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    print_overview(stderr);
+    return CLI_USAGE;
+  }
+  const char *name = argv[1];
+  if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+    print_overview(stdout);
+    return CLI_OK;
+  }
+  if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0)
+    return cmd_version(0, NULL);
+  const cli_command *c = find_command(name);
+  if (!c) {
+    fprintf(stderr, "pipec: unknown command '%s'\n", name);
+    cli_suggest(name, command_names(), cli_n_commands);
+    fprintf(stderr, "run 'pipec --help' for the list of commands\n");
+    return CLI_USAGE;
+  }
+  if (c->run != cmd_help && cli_wants_help(c->name, argc - 1, argv + 1))
+    return CLI_OK;
+  return c->run(argc - 1, argv + 1);
+}

@@ -1,0 +1,287 @@
+/*
+ * compile.c — the compiler driver: read the main file, follow its imports,
+ * parse every file once, then hand the ASTs to sema.
+ *
+ * Import paths are relative to the importing file. Files are identified by
+ * their lexically normalised path ("a/./b/../c.pipe" == "a/c.pipe"), which
+ * also works for the engine's snapshot reader, where nothing is on disk.
+ * An import cycle is an error naming the whole cycle.
+ *
+ * Ownership: the source texts are malloc'd by the reader. On success the
+ * pipeline owns them (freed by pipec_pipeline_free); on failure they pass to
+ * the diagnostics list, which still has to print them.
+ */
+#include "pipec/compiler.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "parse.h"
+#include "sema.h"
+
+#define MAX_IMPORT_DEPTH 256
+
+typedef struct loaded {
+  const char *path;   /* normalised, interned */
+  ast_file *ast;
+  char *text;
+  size_t len;
+  int32_t src;
+  int state;          /* 0 loading (on the DFS stack), 1 done */
+} loaded;
+
+typedef struct driver {
+  arena *a;
+  pipec_diags *d;
+  const pipec_compile_opts *opts;
+  VEC(loaded) files;
+  VEC(uint32_t) stack; /* files being loaded, for cycle messages */
+} driver;
+
+static int read_disk(void *ctx, const char *path, char **text, size_t *len) {
+  (void)ctx;
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return errno;
+  size_t cap = 4096, n = 0;
+  char *buf = malloc(cap);
+  if (!buf) {
+    fclose(f);
+    return ENOMEM;
+  }
+  for (;;) {
+    if (cap - n < 2) {
+      char *nb = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
+      if (!nb) {
+        free(buf);
+        fclose(f);
+        return ENOMEM;
+      }
+      buf = nb;
+      cap *= 2;
+    }
+    size_t got = fread(buf + n, 1, cap - n - 1, f);
+    n += got;
+    if (got == 0)
+      break;
+  }
+  int err = ferror(f) ? EIO : 0;
+  fclose(f);
+  if (err) {
+    free(buf);
+    return err;
+  }
+  buf[n] = 0;
+  *text = buf;
+  *len = n;
+  return 0;
+}
+
+/* Normalise a relative or absolute path lexically: drop "." and empty
+ * components, resolve "x/.." pairs; leading ".." of a relative path stay. */
+static const char *normalize(arena *a, const char *path) {
+  size_t n = strlen(path);
+  char *out = arena_alloc(a, n + 2);
+  const char **parts = arena_alloc(a, (n / 2 + 2) * sizeof *parts);
+  size_t *lens = arena_alloc(a, (n / 2 + 2) * sizeof *lens);
+  size_t np = 0;
+  bool abs = path[0] == '/';
+  const char *p = path;
+  while (*p) {
+    while (*p == '/')
+      p++;
+    const char *s = p;
+    while (*p && *p != '/')
+      p++;
+    size_t l = (size_t)(p - s);
+    if (l == 0 || (l == 1 && s[0] == '.'))
+      continue;
+    if (l == 2 && s[0] == '.' && s[1] == '.' && np > 0 &&
+        !(lens[np - 1] == 2 && memcmp(parts[np - 1], "..", 2) == 0)) {
+      np--;
+      continue;
+    }
+    if (l == 2 && s[0] == '.' && s[1] == '.' && abs && np == 0)
+      continue; /* "/.." is "/" */
+    parts[np] = s;
+    lens[np++] = l;
+  }
+  size_t o = 0;
+  if (abs)
+    out[o++] = '/';
+  for (size_t i = 0; i < np; i++) {
+    if (i)
+      out[o++] = '/';
+    memcpy(out + o, parts[i], lens[i]);
+    o += lens[i];
+  }
+  if (o == 0)
+    out[o++] = '.';
+  return arena_intern(a, out, o);
+}
+
+/* The directory part of a path: "a/b.pipe" -> "a", "b.pipe" -> ".". */
+static const char *dir_of(arena *a, const char *path) {
+  const char *slash = strrchr(path, '/');
+  if (!slash)
+    return ".";
+  if (slash == path)
+    return "/";
+  return arena_strndup(a, path, (size_t)(slash - path));
+}
+
+static const char *join(arena *a, const char *dir, const char *rel) {
+  if (rel[0] == '/' || strcmp(dir, ".") == 0)
+    return normalize(a, rel);
+  return normalize(a, arena_printf(a, "%s/%s", dir, rel));
+}
+
+static int find_file(driver *dv, const char *path) {
+  for (uint32_t i = 0; i < dv->files.n; i++)
+    if (dv->files.items[i].path == path)
+      return (int)i;
+  return -1;
+}
+
+static void report_cycle(driver *dv, uint32_t target, const ast_import *imp,
+                         int32_t src) {
+  /* the cycle is the part of the stack from `target` to the top */
+  size_t cap = 256, n = 0;
+  char *msg = malloc(cap);
+  if (!msg)
+    abort();
+  msg[0] = 0;
+  bool on = false;
+  for (uint32_t i = 0; i <= dv->stack.n; i++) {
+    uint32_t f = i < dv->stack.n ? dv->stack.items[i] : target;
+    if (f == target)
+      on = true;
+    if (!on)
+      continue;
+    const char *p = dv->files.items[f].path;
+    size_t need = n + strlen(p) + 5;
+    if (need > cap) {
+      cap = need * 2;
+      msg = realloc(msg, cap);
+      if (!msg)
+        abort();
+    }
+    n += (size_t)sprintf(msg + n, "%s%s", n ? " -> " : "", p);
+  }
+  pipec_diag_add(dv->d, PIPEC_SEV_ERROR, "import-cycle", src, imp->loc.off,
+                 imp->loc.len, "import cycle: %s", msg);
+  free(msg);
+}
+
+/* Load `path` and, depth first, everything it imports. `from` is the import
+ * that asked for it (NULL for the main file). Returns the file index, or -1
+ * if it could not be read. */
+static int load(driver *dv, const char *path, const ast_import *from,
+                int32_t from_src) {
+  int idx = find_file(dv, path);
+  if (idx >= 0) {
+    if (dv->files.items[idx].state == 0 && from)
+      report_cycle(dv, (uint32_t)idx, from, from_src);
+    return idx;
+  }
+  if (dv->stack.n >= MAX_IMPORT_DEPTH) {
+    pipec_diag_add(dv->d, PIPEC_SEV_ERROR, "import-depth", from_src,
+                   from->loc.off, from->loc.len,
+                   "imports nested more than %d deep", MAX_IMPORT_DEPTH);
+    return -1;
+  }
+  pipec_reader_fn reader = dv->opts->reader ? dv->opts->reader : read_disk;
+  char *text = NULL;
+  size_t len = 0;
+  int err = reader(dv->opts->reader_ctx, path, &text, &len);
+  if (err) {
+    if (from)
+      pipec_diag_add(dv->d, PIPEC_SEV_ERROR, "import-missing", from_src,
+                     from->loc.off, from->loc.len, "cannot import '%s': %s",
+                     path, strerror(err));
+    else
+      pipec_diag_add(dv->d, PIPEC_SEV_ERROR, "no-file", -1, 0, 0,
+                     "cannot read '%s': %s", path, strerror(err));
+    return -1;
+  }
+  if (len > UINT32_MAX - 1) {
+    free(text);
+    pipec_diag_add(dv->d, PIPEC_SEV_ERROR, "file-too-large", -1, 0, 0,
+                   "'%s' is larger than 4 GiB", path);
+    return -1;
+  }
+  loaded lf = {.path = path, .text = text, .len = len};
+  lf.src = pipec_diags_add_source(dv->d, path, text, len);
+  VEC_PUSH(dv->a, dv->files, lf);
+  idx = (int)dv->files.n - 1;
+  ast_file *ast = parse_file(dv->a, dv->d, lf.src, path, text, len);
+  dv->files.items[idx].ast = ast;
+
+  VEC_PUSH(dv->a, dv->stack, (uint32_t)idx);
+  const char *dir = dir_of(dv->a, path);
+  for (uint32_t i = 0; i < ast->imports.n; i++) {
+    const ast_import *imp = &ast->imports.items[i];
+    load(dv, join(dv->a, dir, imp->path), imp, lf.src);
+  }
+  dv->stack.n--;
+  dv->files.items[idx].state = 1;
+  return idx;
+}
+
+pipec_pipeline *pipec_compile(const char *path, const pipec_compile_opts *opts,
+                              pipec_diags *d) {
+  static const pipec_compile_opts no_opts;
+  driver dv = {.a = arena_new(), .d = d, .opts = opts ? opts : &no_opts};
+  uint32_t errors_before = d->n_errors;
+  pipec_pipeline *p = NULL;
+
+  const char *main_path = normalize(dv.a, path);
+  int main_idx = load(&dv, main_path, NULL, -1);
+  if (main_idx >= 0 && d->n_errors == errors_before) {
+    const char **texts = arena_alloc(dv.a, d->n_srcs * sizeof *texts);
+    for (uint32_t i = 0; i < dv.files.n; i++)
+      texts[dv.files.items[i].src] = dv.files.items[i].text;
+    ast_file **imports = arena_alloc(dv.a, dv.files.n * sizeof *imports);
+    uint32_t n_imports = 0;
+    for (uint32_t i = 0; i < dv.files.n; i++)
+      if ((int)i != main_idx)
+        imports[n_imports++] = dv.files.items[i].ast;
+    sema_unit unit = {.main = dv.files.items[main_idx].ast,
+                      .imports = imports,
+                      .n_imports = n_imports,
+                      .texts = texts,
+                      .n_texts = d->n_srcs};
+    p = sema_lower(dv.a, d, &unit, dv.opts);
+    if (d->n_errors != errors_before)
+      p = NULL;
+  }
+
+  if (!p) {
+    for (uint32_t i = 0; i < dv.files.n; i++)
+      pipec_diags_own(d, dv.files.items[i].src);
+    arena_free(dv.a);
+    return NULL;
+  }
+  p->file = main_path;
+  p->dir = dir_of(dv.a, main_path);
+  p->n_sources = dv.files.n;
+  p->sources = arena_alloc(dv.a, dv.files.n * sizeof *p->sources);
+  for (uint32_t i = 0; i < dv.files.n; i++) {
+    p->sources[i].path = dv.files.items[i].path;
+    p->sources[i].text = dv.files.items[i].text;
+    p->sources[i].len = dv.files.items[i].len;
+  }
+  p->arena = dv.a;
+  return p;
+}
+
+void pipec_pipeline_free(pipec_pipeline *p) {
+  if (!p)
+    return;
+  for (uint32_t i = 0; i < p->n_sources; i++)
+    free((char *)p->sources[i].text);
+  arena_free(p->arena);
+}

@@ -1,0 +1,181 @@
+/*
+ * json.c — the streaming JSON writer of json.h.
+ */
+#include "pipec/json.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void pipec_json_init(pipec_json *j, FILE *out, bool pretty) {
+  memset(j, 0, sizeof *j);
+  j->out = out;
+  j->pretty = pretty;
+  j->first[0] = true;
+}
+
+static void newline(pipec_json *j) {
+  if (!j->pretty)
+    return;
+  fputc('\n', j->out);
+  for (int i = 0; i < j->depth; i++)
+    fputs("  ", j->out);
+}
+
+/* Before any value: a comma and a newline, unless it follows a key. */
+static void item(pipec_json *j) {
+  if (j->after_key) {
+    j->after_key = false;
+    return;
+  }
+  if (j->depth > 0) {
+    if (!j->first[j->depth])
+      fputc(',', j->out);
+    newline(j);
+  }
+  j->first[j->depth] = false;
+}
+
+static void open_level(pipec_json *j, char open, char close) {
+  item(j);
+  fputc(open, j->out);
+  if (j->depth + 1 >= PIPEC_JSON_MAX_DEPTH)
+    return; /* deeper nesting is a programming error; stay well-formed-ish */
+  j->depth++;
+  j->first[j->depth] = true;
+  j->close[j->depth] = close;
+}
+
+void pipec_json_obj(pipec_json *j) { open_level(j, '{', '}'); }
+void pipec_json_arr(pipec_json *j) { open_level(j, '[', ']'); }
+
+void pipec_json_end(pipec_json *j) {
+  if (j->depth == 0)
+    return;
+  bool empty = j->first[j->depth];
+  char close = j->close[j->depth];
+  j->depth--;
+  if (!empty)
+    newline(j);
+  fputc(close, j->out);
+}
+
+/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
+static size_t utf8_len(const unsigned char *p, size_t n) {
+  unsigned char c = p[0];
+  size_t len;
+  uint32_t cp;
+  if (c < 0x80)
+    return 1;
+  if ((c & 0xE0) == 0xC0) {
+    len = 2;
+    cp = c & 0x1F;
+  } else if ((c & 0xF0) == 0xE0) {
+    len = 3;
+    cp = c & 0x0F;
+  } else if ((c & 0xF8) == 0xF0) {
+    len = 4;
+    cp = c & 0x07;
+  } else
+    return 0;
+  if (len > n)
+    return 0;
+  for (size_t i = 1; i < len; i++) {
+    if ((p[i] & 0xC0) != 0x80)
+      return 0;
+    cp = (cp << 6) | (p[i] & 0x3F);
+  }
+  /* overlong forms, surrogates, beyond U+10FFFF */
+  if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+      (len == 4 && cp < 0x10000) || (cp >= 0xD800 && cp <= 0xDFFF) ||
+      cp > 0x10FFFF)
+    return 0;
+  return len;
+}
+
+static void write_string(FILE *out, const char *s, size_t n) {
+  const unsigned char *p = (const unsigned char *)s;
+  fputc('"', out);
+  size_t i = 0;
+  while (i < n) {
+    unsigned char c = p[i];
+    switch (c) {
+    case '"': fputs("\\\"", out); i++; continue;
+    case '\\': fputs("\\\\", out); i++; continue;
+    case '\n': fputs("\\n", out); i++; continue;
+    case '\r': fputs("\\r", out); i++; continue;
+    case '\t': fputs("\\t", out); i++; continue;
+    default: break;
+    }
+    if (c < 0x20 || c == 0x7f) {
+      fprintf(out, "\\u%04x", c);
+      i++;
+      continue;
+    }
+    size_t len = utf8_len(p + i, n - i);
+    if (len == 0) {
+      fputs("\\ufffd", out);
+      i++;
+      continue;
+    }
+    fwrite(p + i, 1, len, out);
+    i += len;
+  }
+  fputc('"', out);
+}
+
+void pipec_json_key(pipec_json *j, const char *key) {
+  item(j);
+  write_string(j->out, key, strlen(key));
+  fputs(j->pretty ? ": " : ":", j->out);
+  j->after_key = true;
+}
+
+void pipec_json_strn(pipec_json *j, const char *s, size_t n) {
+  item(j);
+  write_string(j->out, s, n);
+}
+
+void pipec_json_str(pipec_json *j, const char *s) {
+  if (!s) {
+    pipec_json_null(j);
+    return;
+  }
+  pipec_json_strn(j, s, strlen(s));
+}
+
+void pipec_json_int(pipec_json *j, int64_t v) {
+  item(j);
+  fprintf(j->out, "%" PRId64, v);
+}
+
+void pipec_json_num(pipec_json *j, double v) {
+  item(j);
+  if (!isfinite(v)) {
+    fputs("null", j->out); /* JSON has no NaN or infinity */
+    return;
+  }
+  char buf[32];
+  for (int prec = 15; prec <= 17; prec++) {
+    snprintf(buf, sizeof buf, "%.*g", prec, v);
+    if (strtod(buf, NULL) == v)
+      break;
+  }
+  fputs(buf, j->out);
+}
+
+void pipec_json_bool(pipec_json *j, bool v) {
+  item(j);
+  fputs(v ? "true" : "false", j->out);
+}
+
+void pipec_json_null(pipec_json *j) {
+  item(j);
+  fputs("null", j->out);
+}
+
+void pipec_json_done(pipec_json *j) {
+  fputc('\n', j->out);
+  fflush(j->out);
+}

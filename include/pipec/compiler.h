@@ -1,0 +1,39 @@
+/*
+ * compiler.h — the compiler's entry point: .pipe text in, IR and
+ * diagnostics out. The compiler is pure: it reads source files (through a
+ * reader the caller may replace) and knows nothing of the engine.
+ */
+#ifndef PIPEC_COMPILER_H
+#define PIPEC_COMPILER_H
+
+#include "diag.h"
+#include "ir.h"
+
+/* Reads a whole file. Returns 0 and a malloc'd NUL-terminated buffer in
+ * *text (length in *len), or an errno value. The default reads the disk; the
+ * engine substitutes one that reads a snapshot's stored files. */
+typedef int (*pipec_reader_fn)(void *ctx, const char *path, char **text,
+                               size_t *len);
+
+/* The built-in components the compiler knows. */
+typedef struct pipec_registry {
+  const pipec_component_desc *const *items;
+  uint32_t n;
+} pipec_registry;
+
+typedef struct pipec_compile_opts {
+  const pipec_registry *registry;   /* NULL: no built-ins */
+  const char *const *overrides;     /* "NAME=VALUE" for pipeline params */
+  uint32_t n_overrides;
+  pipec_reader_fn reader;           /* NULL: read from disk */
+  void *reader_ctx;
+} pipec_compile_opts;
+
+/* Compile the pipeline in `path`. Diagnostics (errors and warnings) are
+ * appended to `diags`. Returns the pipeline, or NULL if there was any error.
+ * The returned pipeline's sources stay valid while it lives; the diags refer
+ * to source texts owned by the pipeline or, on failure, by the diags. */
+pipec_pipeline *pipec_compile(const char *path, const pipec_compile_opts *opts,
+                              pipec_diags *diags);
+
+#endif

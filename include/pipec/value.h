@@ -1,0 +1,57 @@
+/*
+ * value.h — typed values shared by the IR, the engine and the component ABI.
+ *
+ * A value is plain data: strings and list items point into memory owned by
+ * whoever built the value (the compiler's arena for IR values, the engine for
+ * values it hands to a component). Nothing here allocates.
+ */
+#ifndef PIPEC_VALUE_H
+#define PIPEC_VALUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Types a parameter can have. Port types are separate (see pipec_port_type). */
+typedef enum pipec_type {
+  PIPEC_T_INT,     /* 64-bit signed integer */
+  PIPEC_T_FLOAT,   /* double */
+  PIPEC_T_BOOL,
+  PIPEC_T_STRING,
+  PIPEC_T_PATH,    /* a file path, relative to the pipeline's directory; its
+                      file content is part of the cache key */
+  PIPEC_T_LIST,    /* list of scalar values (e.g. column names) */
+} pipec_type;
+
+/* Types a port can have. Wiring ports of different types is an error. */
+typedef enum pipec_port_type {
+  PIPEC_PORT_TABLE,  /* CSV with a header row */
+  PIPEC_PORT_FILE,   /* any bytes */
+  PIPEC_PORT_MODEL,
+  PIPEC_PORT_JSON,
+} pipec_port_type;
+
+typedef struct pipec_value pipec_value;
+struct pipec_value {
+  pipec_type type;
+  union {
+    int64_t i;                 /* PIPEC_T_INT */
+    double f;                  /* PIPEC_T_FLOAT */
+    bool b;                    /* PIPEC_T_BOOL */
+    const char *s;             /* PIPEC_T_STRING, PIPEC_T_PATH (NUL-terminated) */
+    struct {
+      const pipec_value *items;
+      uint32_t n;
+    } list;                    /* PIPEC_T_LIST */
+  } u;
+};
+
+/* "int", "float", ... ; "table", "file", ... Never NULL. */
+const char *pipec_type_name(pipec_type t);
+const char *pipec_port_type_name(pipec_port_type t);
+
+/* Parse a type name; return 0 and set *out, or -1 if unknown. */
+int pipec_type_parse(const char *name, pipec_type *out);
+int pipec_port_type_parse(const char *name, pipec_port_type *out);
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * registry.c — the list of built-in components. Each component lives in its
+ * own file and exports one descriptor; adding one means adding it here.
+ */
+#include <string.h>
+
+#include "pipec/stdlib.h"
+#include "stdlib_components.h"
+
+/* Sorted by name (pipec components lists them in this order). */
+static const pipec_component_desc *const builtins[] = {
+    &stdlib_shell,
+    &stdlib_table_read_csv,
+};
+
+const pipec_component_desc *const *pipec_stdlib_components(uint32_t *n) {
+  *n = sizeof builtins / sizeof builtins[0];
+  return builtins;
+}
+
+const pipec_component_desc *pipec_stdlib_find(const char *name) {
+  for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
+    if (strcmp(builtins[i]->name, name) == 0)
+      return builtins[i];
+  return NULL;
+}
