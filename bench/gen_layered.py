@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""gen_layered.py N DIR [--cmd TEMPLATE]
+
+Write a layered DAG of about N nodes, each node (after the first layer)
+reading two outputs of the layer before, in three equivalent forms:
+  DIR/p.pipe       a pipec pipeline
+  DIR/build.ninja  a ninja build
+  DIR/Makefile     a make build
+  DIR/Snakefile    a Snakemake workflow
+Layers are sqrt(N) wide. Used by bench/compile.sh and bench/run.sh.
+"""
+import math
+import os
+import sys
+
+
+def main():
+    n = int(sys.argv[1])
+    out = sys.argv[2]
+    os.makedirs(out, exist_ok=True)
+    width = max(2, int(math.isqrt(n)))
+    layers = max(1, n // width)
+    name = lambda l, i: f"n{l}_{i}"
+
+    with open(os.path.join(out, "p.pipe"), "w") as f:
+        f.write(f"# {layers * width} nodes in {layers} layers of {width}\n")
+        f.write("pipeline layered {\n")
+        f.write("  component gen() -> (out: file) {\n"
+                "    param i : int\n"
+                "    command = \"touch {out}\"\n  }\n")
+        f.write("  component join(a: file, b: file) -> (out: file) {\n"
+                "    command = \"touch {out}\"\n  }\n")
+        for i in range(width):
+            f.write(f"  node {name(0, i)} = gen(i = {i})\n")
+        for l in range(1, layers):
+            for i in range(width):
+                a, b = name(l - 1, i), name(l - 1, (i + 1) % width)
+                f.write(f"  node {name(l, i)} = join(a = {a}.out, b = {b}.out)\n")
+        f.write("}\n")
+
+    with open(os.path.join(out, "build.ninja"), "w") as f:
+        f.write("rule touch\n  command = touch $out\n")
+        for i in range(width):
+            f.write(f"build out/{name(0, i)}: touch\n")
+        for l in range(1, layers):
+            for i in range(width):
+                a, b = name(l - 1, i), name(l - 1, (i + 1) % width)
+                f.write(f"build out/{name(l, i)}: touch out/{a} out/{b}\n")
+
+    with open(os.path.join(out, "Makefile"), "w") as f:
+        last = [f"out/{name(layers - 1, i)}" for i in range(width)]
+        f.write("all: " + " ".join(last) + "\n")
+        for i in range(width):
+            f.write(f"out/{name(0, i)}:\n\t@mkdir -p out && touch $@\n")
+        for l in range(1, layers):
+            for i in range(width):
+                a, b = name(l - 1, i), name(l - 1, (i + 1) % width)
+                f.write(f"out/{name(l, i)}: out/{a} out/{b}\n\ttouch $@\n")
+
+    with open(os.path.join(out, "Snakefile"), "w") as f:
+        last = [f"out/{name(layers - 1, i)}" for i in range(width)]
+        f.write("rule all:\n    input: " + repr(last) + "\n")
+        f.write("rule gen:\n    output: 'out/n0_{i}'\n    shell: 'touch {output}'\n")
+        f.write("def deps(w):\n"
+                f"    l, i = int(w.l), int(w.i)\n"
+                f"    return [f'out/n{{l-1}}_{{i}}', f'out/n{{l-1}}_{{(i+1)%{width}}}']\n")
+        f.write("rule join:\n    input: deps\n"
+                "    output: 'out/n{l,[1-9][0-9]*}_{i}'\n    shell: 'touch {output}'\n")
+    print(layers * width)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,427 @@
+/*
+ * sched.c — the scheduler of sched.h.
+ *
+ * Per node it keeps a few words in dense arrays (state, producers left,
+ * attempts, priority). Ready nodes wait in a binary heap ordered by critical
+ * path (the longest chain of nodes below them), so long chains start first,
+ * as ninja does. A fully cached run goes through prepare() for every node
+ * without ever waiting on the loop.
+ */
+#include "sched.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct sched sched;
+
+/* One per running attempt or pending retry: a timer for the timeout or
+ * the backoff. Freed in its close callback. */
+typedef struct slot {
+  uv_timer_t timer;
+  sched *s;
+  uint32_t node;
+  bool backoff;             /* waiting to retry (else: a running attempt's
+                               timeout) */
+} slot;
+
+struct sched {
+  uv_loop_t *loop;
+  const pipec_pipeline *p;
+  const bool *in_plan;
+  sched_opts opts;
+  const sched_hooks *h;
+  sched_status *status;     /* per node */
+  uint32_t *left;           /* producers not yet done, per node */
+  uint32_t *prio;           /* critical path length, per node */
+  int *attempts;
+  tgt_job **job;
+  tgt **target;
+  slot **slots;             /* running or waiting to retry */
+  bool *timed_out;
+  uint32_t *cons_off, *cons; /* consumers of node i: cons[cons_off[i]..] */
+  uint32_t *heap;           /* ready nodes */
+  uint32_t heap_n;
+  uint32_t running;         /* attempts submitted and not done */
+  uint32_t waiting;         /* retries waiting on their backoff timer */
+  bool stopping;            /* fail-fast or interrupted: start nothing new */
+  bool interrupted;
+  int sigints;
+  uv_signal_t sigint, sigterm;
+  bool signals_open;
+  sched_summary *sum;
+};
+
+const char *sched_status_name(sched_status st) {
+  static const char *const names[] = {"pending",   "running", "succeeded",
+                                      "cached",    "failed",  "skipped",
+                                      "cancelled"};
+  return names[st];
+}
+
+/* ---- ready heap: highest priority first, then lowest index --------------- */
+
+static bool heap_before(const sched *s, uint32_t a, uint32_t b) {
+  if (s->prio[a] != s->prio[b])
+    return s->prio[a] > s->prio[b];
+  return a < b;
+}
+
+static void heap_push(sched *s, uint32_t node) {
+  uint32_t i = s->heap_n++;
+  s->heap[i] = node;
+  while (i > 0) {
+    uint32_t parent = (i - 1) / 2;
+    if (!heap_before(s, s->heap[i], s->heap[parent]))
+      break;
+    uint32_t t = s->heap[i];
+    s->heap[i] = s->heap[parent];
+    s->heap[parent] = t;
+    i = parent;
+  }
+}
+
+static uint32_t heap_pop(sched *s) {
+  uint32_t top = s->heap[0];
+  s->heap[0] = s->heap[--s->heap_n];
+  uint32_t i = 0;
+  for (;;) {
+    uint32_t l = 2 * i + 1, r = l + 1, m = i;
+    if (l < s->heap_n && heap_before(s, s->heap[l], s->heap[m]))
+      m = l;
+    if (r < s->heap_n && heap_before(s, s->heap[r], s->heap[m]))
+      m = r;
+    if (m == i)
+      break;
+    uint32_t t = s->heap[i];
+    s->heap[i] = s->heap[m];
+    s->heap[m] = t;
+    i = m;
+  }
+  return top;
+}
+
+/* ---- settling ------------------------------------------------------------ */
+
+static void pump(sched *s);
+
+static void settle(sched *s, uint32_t node, sched_status st, const char *msg);
+
+/* Everything downstream of a node that did not produce its outputs can
+ * never run. Iterative, so a long chain cannot overflow the stack. */
+static void skip_downstream(sched *s, uint32_t node) {
+  uint32_t *stack = malloc((s->p->n_nodes + 1) * sizeof *stack);
+  if (!stack)
+    abort();
+  uint32_t n = 0;
+  stack[n++] = node;
+  while (n) {
+    uint32_t u = stack[--n];
+    for (uint32_t k = s->cons_off[u]; k < s->cons_off[u + 1]; k++) {
+      uint32_t c = s->cons[k];
+      if (!s->in_plan[c] || s->status[c] != SCHED_PENDING)
+        continue;
+      s->status[c] = SCHED_SKIPPED;
+      s->sum->count[SCHED_SKIPPED]++;
+      if (s->h->settled)
+        s->h->settled(s->h->ctx, c, SCHED_SKIPPED, 0,
+                      "an upstream node did not succeed");
+      stack[n++] = c;
+    }
+  }
+  free(stack);
+}
+
+static void settle(sched *s, uint32_t node, sched_status st, const char *msg) {
+  s->status[node] = st;
+  s->sum->count[st]++;
+  if (s->h->settled)
+    s->h->settled(s->h->ctx, node, st, s->attempts[node], msg);
+  if (st == SCHED_SUCCEEDED || st == SCHED_CACHED) {
+    for (uint32_t k = s->cons_off[node]; k < s->cons_off[node + 1]; k++) {
+      uint32_t c = s->cons[k];
+      if (s->in_plan[c] && s->status[c] == SCHED_PENDING && --s->left[c] == 0)
+        heap_push(s, c);
+    }
+    return;
+  }
+  skip_downstream(s, node);
+  if (st == SCHED_FAILED && !s->opts.keep_going)
+    s->stopping = true;
+}
+
+/* ---- attempts ------------------------------------------------------------ */
+
+static void slot_closed(uv_handle_t *h) { free(h->data); }
+
+static void slot_free(sched *s, uint32_t node) {
+  slot *sl = s->slots[node];
+  if (!sl)
+    return;
+  s->slots[node] = NULL;
+  uv_timer_stop(&sl->timer);
+  uv_close((uv_handle_t *)&sl->timer, slot_closed);
+}
+
+static void on_timeout(uv_timer_t *t) {
+  slot *sl = t->data;
+  sched *s = sl->s;
+  s->timed_out[sl->node] = true;
+  s->target[sl->node]->ops->cancel(s->target[sl->node], s->job[sl->node],
+                                   false);
+}
+
+static void submit(sched *s, uint32_t node);
+
+static void on_backoff(uv_timer_t *t) {
+  slot *sl = t->data;
+  sched *s = sl->s;
+  uint32_t node = sl->node;
+  s->waiting--;
+  slot_free(s, node);
+  if (s->stopping) {
+    settle(s, node, s->interrupted ? SCHED_CANCELLED : SCHED_FAILED,
+           s->interrupted ? "interrupted before its retry"
+                          : "not retried: the run is stopping");
+    pump(s);
+    return;
+  }
+  submit(s, node);
+}
+
+static void on_done(tgt_job *job, const tgt_result *r) {
+  sched *s = job->sched;
+  uint32_t node = job->node;
+  s->running--;
+  slot_free(s, node);
+  bool timed_out = s->timed_out[node];
+  s->timed_out[node] = false;
+  if (r->cancelled && !timed_out) {
+    settle(s, node, SCHED_CANCELLED, "cancelled");
+    pump(s);
+    return;
+  }
+  sched_status st = s->h->attempt_done(s->h->ctx, node, job, r,
+                                       s->attempts[node], timed_out);
+  if (st == SCHED_SUCCEEDED) {
+    settle(s, node, SCHED_SUCCEEDED, NULL);
+  } else if (s->attempts[node] <= s->p->nodes[node].retries && !s->stopping) {
+    /* retry after a backoff: 1 s, 2 s, 4 s ... capped at 30 s */
+    double delay = s->opts.backoff_s;
+    for (int i = 1; i < s->attempts[node] && delay < 30; i++)
+      delay *= 2;
+    if (delay > 30)
+      delay = 30;
+    slot *sl = calloc(1, sizeof *sl);
+    if (!sl)
+      abort();
+    sl->s = s;
+    sl->node = node;
+    sl->backoff = true;
+    uv_timer_init(s->loop, &sl->timer);
+    sl->timer.data = sl;
+    s->slots[node] = sl;
+    s->waiting++;
+    uv_timer_start(&sl->timer, on_backoff, (uint64_t)(delay * 1000), 0);
+  } else {
+    settle(s, node, SCHED_FAILED,
+           timed_out ? "timed out" : (r->message[0] ? r->message : NULL));
+  }
+  pump(s);
+}
+
+static void submit(sched *s, uint32_t node) {
+  tgt_job *job = s->job[node];
+  tgt *t = s->target[node];
+  char err[512] = "";
+  s->attempts[node]++;
+  job->done = on_done;
+  job->sched = s;
+  job->node = node;
+  if (s->h->started)
+    s->h->started(s->h->ctx, node, job, s->attempts[node]);
+  if (t->ops->submit(t, job, err, sizeof err) != 0) {
+    /* Could not even start (e.g. the program does not exist): the attempt
+     * failed; retries apply as for any failure. */
+    tgt_result r = {.exit_code = 127};
+    snprintf(r.message, sizeof r.message, "%s", err);
+    s->running++;
+    job->done(job, &r);
+    return;
+  }
+  s->running++;
+  int64_t timeout = s->p->nodes[node].timeout_s;
+  if (timeout > 0) {
+    slot *sl = calloc(1, sizeof *sl);
+    if (!sl)
+      abort();
+    sl->s = s;
+    sl->node = node;
+    uv_timer_init(s->loop, &sl->timer);
+    sl->timer.data = sl;
+    s->slots[node] = sl;
+    uv_timer_start(&sl->timer, on_timeout, (uint64_t)timeout * 1000, 0);
+  }
+}
+
+/* Start ready nodes while there is room. Cached nodes settle at once and
+ * may make more nodes ready, so this loops until the heap is empty or full. */
+static void pump(sched *s) {
+  while (s->heap_n > 0 && !s->stopping &&
+         s->running < (uint32_t)s->opts.jobs) {
+    uint32_t node = heap_pop(s);
+    tgt_job *job = NULL;
+    tgt *t = NULL;
+    char err[1024] = "";
+    sched_status st =
+        s->h->prepare(s->h->ctx, node, &job, &t, err, sizeof err);
+    if (st == SCHED_RUNNING) {
+      s->status[node] = SCHED_RUNNING;
+      s->job[node] = job;
+      s->target[node] = t;
+      submit(s, node);
+    } else {
+      settle(s, node, st, err[0] ? err : NULL);
+    }
+  }
+  if (s->running == 0 && s->waiting == 0 &&
+      (s->heap_n == 0 || s->stopping) && s->signals_open) {
+    uv_close((uv_handle_t *)&s->sigint, NULL);
+    uv_close((uv_handle_t *)&s->sigterm, NULL);
+    s->signals_open = false;
+  }
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+  sched *s = h->data;
+  (void)signum;
+  s->sigints++;
+  s->stopping = true;
+  s->interrupted = true;
+  for (uint32_t i = 0; i < s->p->n_nodes; i++) {
+    if (s->status[i] != SCHED_RUNNING)
+      continue;
+    if (s->slots[i] && s->slots[i]->backoff) {
+      /* waiting to retry: nothing runs, just give up */
+      slot_free(s, i);
+      s->waiting--;
+      settle(s, i, SCHED_CANCELLED, "interrupted before its retry");
+    } else {
+      s->target[i]->ops->cancel(s->target[i], s->job[i], s->sigints > 1);
+    }
+  }
+  pump(s);
+}
+
+/* Critical path: 1 + the longest path among consumers, in reverse
+ * topological order (the IR's node order is topological). */
+static void compute_prio(sched *s) {
+  for (uint32_t i = s->p->n_nodes; i-- > 0;) {
+    uint32_t best = 0;
+    for (uint32_t k = s->cons_off[i]; k < s->cons_off[i + 1]; k++)
+      if (s->prio[s->cons[k]] > best)
+        best = s->prio[s->cons[k]];
+    s->prio[i] = best + 1;
+  }
+}
+
+int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
+              const sched_opts *opts, const sched_hooks *hooks,
+              sched_status *status, sched_summary *summary) {
+  uint32_t n = p->n_nodes;
+  sched s = {.loop = loop, .p = p, .in_plan = in_plan, .opts = *opts,
+             .h = hooks, .sum = summary};
+  memset(summary, 0, sizeof *summary);
+  if (s.opts.jobs <= 0)
+    s.opts.jobs = (int)uv_available_parallelism();
+  if (s.opts.backoff_s <= 0)
+    s.opts.backoff_s = 1.0;
+  size_t n1 = (size_t)n + 1;
+  uint32_t n_edges = 0;
+  for (uint32_t i = 0; i < n; i++)
+    n_edges += p->nodes[i].n_inputs;
+  s.status = calloc(n1, sizeof *s.status);
+  s.left = calloc(n1, sizeof *s.left);
+  s.prio = calloc(n1, sizeof *s.prio);
+  s.attempts = calloc(n1, sizeof *s.attempts);
+  s.job = calloc(n1, sizeof *s.job);
+  s.target = calloc(n1, sizeof *s.target);
+  s.slots = calloc(n1, sizeof *s.slots);
+  s.timed_out = calloc(n1, sizeof *s.timed_out);
+  s.cons_off = calloc(n1 + 1, sizeof *s.cons_off);
+  s.cons = calloc((size_t)n_edges + 1, sizeof *s.cons);
+  s.heap = calloc(n1, sizeof *s.heap);
+  if (!s.status || !s.left || !s.prio || !s.attempts || !s.job || !s.target ||
+      !s.slots || !s.timed_out || !s.cons_off || !s.cons || !s.heap)
+    abort();
+
+  /* consumers in CSR form; a node reading two ports of one producer counts
+   * it twice in both `left` and `cons`, which balances out */
+  for (uint32_t i = 0; i < n; i++)
+    for (uint32_t k = 0; k < p->nodes[i].n_inputs; k++)
+      s.cons_off[p->nodes[i].inputs[k].producer + 1]++;
+  for (uint32_t i = 0; i < n; i++)
+    s.cons_off[i + 1] += s.cons_off[i];
+  uint32_t *fill = calloc(n1, sizeof *fill);
+  if (!fill)
+    abort();
+  for (uint32_t i = 0; i < n; i++)
+    for (uint32_t k = 0; k < p->nodes[i].n_inputs; k++) {
+      uint32_t prod = p->nodes[i].inputs[k].producer;
+      s.cons[s.cons_off[prod] + fill[prod]++] = i;
+    }
+  free(fill);
+  compute_prio(&s);
+  for (uint32_t i = 0; i < n; i++) {
+    if (!in_plan[i])
+      continue;
+    for (uint32_t k = 0; k < p->nodes[i].n_inputs; k++)
+      if (in_plan[p->nodes[i].inputs[k].producer])
+        s.left[i]++;
+    if (s.left[i] == 0)
+      heap_push(&s, i);
+  }
+
+  if (s.opts.handle_signals) {
+    uv_signal_init(loop, &s.sigint);
+    uv_signal_init(loop, &s.sigterm);
+    s.sigint.data = s.sigterm.data = &s;
+    uv_signal_start(&s.sigint, on_signal, SIGINT);
+    uv_signal_start(&s.sigterm, on_signal, SIGTERM);
+    s.signals_open = true;
+  }
+  pump(&s);
+  int rc = uv_run(loop, UV_RUN_DEFAULT);
+  if (s.signals_open) { /* nothing was ever started */
+    uv_close((uv_handle_t *)&s.sigint, NULL);
+    uv_close((uv_handle_t *)&s.sigterm, NULL);
+    uv_run(loop, UV_RUN_DEFAULT);
+  }
+
+  /* whatever never started: skipped (or cancelled, on Ctrl-C) */
+  for (uint32_t i = 0; i < n; i++)
+    if (in_plan[i] && s.status[i] == SCHED_PENDING) {
+      sched_status st = s.interrupted ? SCHED_CANCELLED : SCHED_SKIPPED;
+      s.status[i] = st;
+      summary->count[st]++;
+      if (hooks->settled)
+        hooks->settled(hooks->ctx, i, st, 0,
+                       s.interrupted ? "interrupted" : "the run stopped");
+    }
+  summary->interrupted = s.interrupted;
+  if (status)
+    memcpy(status, s.status, n * sizeof *status);
+  free(s.status);
+  free(s.left);
+  free(s.prio);
+  free(s.attempts);
+  free(s.job);
+  free(s.target);
+  free(s.slots);
+  free(s.timed_out);
+  free(s.cons_off);
+  free(s.cons);
+  free(s.heap);
+  return rc < 0 ? rc : 0;
+}

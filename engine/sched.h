@@ -1,0 +1,86 @@
+/*
+ * sched.h — the scheduler: walks the DAG on a libuv loop, starts ready nodes
+ * in critical-path order within the -j limit, and drives retries, timeouts,
+ * fail-fast / keep-going and Ctrl-C. It decides nothing about caching or
+ * recording: the runner (run.c) does that through hooks.
+ *
+ * A node's life in the scheduler:
+ *
+ *   PENDING ──all producers done──> ready ──prepare()──┬─> CACHED
+ *      │                                               ├─> FAILED  (prepare error)
+ *      │                                               └─> RUNNING ──ok──> SUCCEEDED
+ *      │                                                    │  ^
+ *      │                                   failed, retries  │  │ backoff timer
+ *      │                                   left ────────────┘  │ (1 s, 2 s, 4 s ... 30 s)
+ *      │                                                       │
+ *      │                                   failed, none left ──┴──> FAILED
+ *      ├──a producer FAILED/SKIPPED/CANCELLED──> SKIPPED
+ *      └──run stopped (fail-fast, Ctrl-C) before it started──> SKIPPED
+ *   RUNNING ──Ctrl-C──> CANCELLED
+ *
+ * Nodes outside the plan (in_plan[i] false) count as done: their outputs
+ * come from the store. A timeout cancels the attempt and counts as a failure
+ * (retries apply).
+ */
+#ifndef PIPEC_SCHED_H
+#define PIPEC_SCHED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "pipec/ir.h"
+#include "target.h"
+
+typedef enum sched_status {
+  SCHED_PENDING,
+  SCHED_RUNNING,
+  SCHED_SUCCEEDED,
+  SCHED_CACHED,
+  SCHED_FAILED,
+  SCHED_SKIPPED,
+  SCHED_CANCELLED,
+} sched_status;
+
+const char *sched_status_name(sched_status s);
+
+typedef struct sched_hooks {
+  void *ctx;
+  /* The node's producers are done. Return SCHED_CACHED (nothing to run),
+   * SCHED_RUNNING with *job and *target set (the scheduler submits it), or
+   * SCHED_FAILED with a message in err. */
+  sched_status (*prepare)(void *ctx, uint32_t node, tgt_job **job,
+                          tgt **target, char *err, size_t errlen);
+  /* An attempt is about to be submitted (attempt counts from 1). */
+  void (*started)(void *ctx, uint32_t node, tgt_job *job, int attempt);
+  /* An attempt ended. Return SCHED_SUCCEEDED if its outputs were collected,
+   * else SCHED_FAILED (the scheduler retries if attempts remain). */
+  sched_status (*attempt_done)(void *ctx, uint32_t node, tgt_job *job,
+                               const tgt_result *r, int attempt,
+                               bool timed_out);
+  /* The node reached its final state. message: why, for failures. */
+  void (*settled)(void *ctx, uint32_t node, sched_status st, int attempts,
+                  const char *message);
+} sched_hooks;
+
+typedef struct sched_opts {
+  int jobs;             /* max nodes running at once; <= 0: number of cores */
+  bool keep_going;      /* finish independent branches after a failure */
+  bool handle_signals;  /* SIGINT/SIGTERM: first cancels, second kills */
+  double backoff_s;     /* first retry delay; doubles, capped at 30 s */
+} sched_opts;
+
+typedef struct sched_summary {
+  uint32_t count[SCHED_CANCELLED + 1];  /* nodes per final status */
+  bool interrupted;
+} sched_summary;
+
+/* Run every node with in_plan[i] set to completion on `loop` (returns when
+ * the loop has nothing left). status[] (n_nodes entries, may be NULL)
+ * receives each node's final status. Returns 0, or a negative libuv error
+ * if the loop itself failed. */
+int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
+              const sched_opts *opts, const sched_hooks *hooks,
+              sched_status *status, sched_summary *summary);
+
+#endif

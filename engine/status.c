@@ -1,0 +1,243 @@
+/*
+ * status.c — progress output of a run; see status.h.
+ */
+#include "status.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pipec/json.h"
+
+double status_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void status_init(status_printer *s, FILE *out, status_mode mode,
+                 uint32_t total) {
+  memset(s, 0, sizeof *s);
+  s->out = out;
+  s->mode = mode;
+  s->total = total;
+  s->width = 80;
+  struct winsize ws;
+  if (mode == STATUS_LIVE && ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 &&
+      ws.ws_col > 20)
+    s->width = ws.ws_col;
+}
+
+void status_clear(status_printer *s) {
+  if (s->mode == STATUS_LIVE && s->line_dirty) {
+    fputs("\r\033[K", s->out);
+    s->line_dirty = false;
+  }
+}
+
+void status_tick(status_printer *s) {
+  if (s->mode != STATUS_LIVE)
+    return;
+  char line[512];
+  int n = snprintf(line, sizeof line, "[%u/%u] %u running, %u cached",
+                   s->done, s->total, s->running, s->cached);
+  if (s->failed)
+    n += snprintf(line + n, sizeof line - (size_t)n, ", %u failed", s->failed);
+  if (s->last && s->running)
+    snprintf(line + n, sizeof line - (size_t)n, " · %s (%.1fs)", s->last,
+             status_now() - s->last_start);
+  if ((int)strlen(line) > s->width - 1)
+    line[s->width - 1] = 0; /* never wrap: the \r would not reach line 1 */
+  fprintf(s->out, "\r\033[K%s", line);
+  fflush(s->out);
+  s->line_dirty = true;
+}
+
+static void json_event(status_printer *s, const char *event, const char *node,
+                       const char *status, const char *target,
+                       const char *job, const char *detail, int attempt,
+                       double seconds) {
+  pipec_json j;
+  pipec_json_init(&j, s->out, false);
+  pipec_json_obj(&j);
+  pipec_json_key(&j, "event");
+  pipec_json_str(&j, event);
+  pipec_json_key(&j, "node");
+  pipec_json_str(&j, node);
+  if (status) {
+    pipec_json_key(&j, "status");
+    pipec_json_str(&j, status);
+  }
+  if (target) {
+    pipec_json_key(&j, "target");
+    pipec_json_str(&j, target);
+  }
+  if (job) {
+    pipec_json_key(&j, "job");
+    pipec_json_str(&j, job);
+  }
+  if (attempt) {
+    pipec_json_key(&j, "attempt");
+    pipec_json_int(&j, attempt);
+  }
+  if (detail) {
+    pipec_json_key(&j, "detail");
+    pipec_json_str(&j, detail);
+  }
+  if (seconds >= 0) {
+    pipec_json_key(&j, "seconds");
+    pipec_json_num(&j, seconds);
+  }
+  pipec_json_key(&j, "done");
+  pipec_json_int(&j, s->done);
+  pipec_json_key(&j, "total");
+  pipec_json_int(&j, s->total);
+  pipec_json_end(&j);
+  pipec_json_done(&j);
+}
+
+void status_started(status_printer *s, const char *node, const char *target,
+                    const char *job_id, int attempt) {
+  if (attempt == 1)
+    s->running++;
+  s->last = node;
+  s->last_start = status_now();
+  switch (s->mode) {
+  case STATUS_LIVE:
+    status_tick(s);
+    break;
+  case STATUS_LINES:
+    fprintf(s->out, "[%u/%u] started   %s", s->done, s->total, node);
+    if (target && strcmp(target, "local") != 0)
+      fprintf(s->out, " on %s", target);
+    if (attempt > 1)
+      fprintf(s->out, " (attempt %d)", attempt);
+    fputc('\n', s->out);
+    fflush(s->out);
+    break;
+  case STATUS_JSON:
+    json_event(s, "started", node, NULL, target, job_id, NULL, attempt, -1);
+    break;
+  case STATUS_QUIET:
+    break;
+  }
+}
+
+void status_settled(status_printer *s, const char *node, const char *status,
+                    const char *detail, double seconds) {
+  bool ran = seconds >= 0;
+  if (ran && s->running)
+    s->running--;
+  s->done++;
+  if (strcmp(status, "cached") == 0)
+    s->cached++;
+  bool bad = strcmp(status, "failed") == 0;
+  if (bad)
+    s->failed++;
+  switch (s->mode) {
+  case STATUS_LIVE:
+    if (bad || strcmp(status, "cancelled") == 0) {
+      status_clear(s);
+      fprintf(s->out, "\033[1;31m%s\033[0m %s%s%s\n", status, node,
+              detail ? ": " : "", detail ? detail : "");
+    }
+    status_tick(s);
+    break;
+  case STATUS_LINES:
+  case STATUS_QUIET:
+    if (s->mode == STATUS_QUIET && !bad)
+      break;
+    fprintf(s->out, "[%u/%u] %-9s %s", s->done, s->total, status, node);
+    if (ran)
+      fprintf(s->out, " (%.2fs)", seconds);
+    if (detail)
+      fprintf(s->out, ": %s", detail);
+    fputc('\n', s->out);
+    fflush(s->out);
+    break;
+  case STATUS_JSON:
+    json_event(s, "settled", node, status, NULL, NULL, detail, 0, seconds);
+    break;
+  }
+}
+
+void status_log_tail(status_printer *s, const char *log_path, int lines) {
+  if (s->mode == STATUS_JSON || !log_path)
+    return;
+  FILE *f = fopen(log_path, "rb");
+  if (!f)
+    return;
+  /* read the last 8 KiB and print its last `lines` lines */
+  char buf[8192];
+  fseek(f, 0, SEEK_END);
+  long size = ftell(f);
+  long from = size > (long)sizeof buf - 1 ? size - (long)sizeof buf + 1 : 0;
+  fseek(f, from, SEEK_SET);
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  if (n == 0)
+    return;
+  if (buf[n - 1] == '\n')
+    buf[--n] = 0;
+  char *start = buf + n;
+  for (int k = 0; k < lines && start > buf;) {
+    start--;
+    if (*start == '\n' && ++k == lines) {
+      start++;
+      break;
+    }
+  }
+  status_clear(s);
+  for (char *line = start; line && *line;) {
+    char *nl = strchr(line, '\n');
+    if (nl)
+      *nl = 0;
+    fprintf(s->out, "    | %s\n", line);
+    line = nl ? nl + 1 : NULL;
+  }
+  fprintf(s->out, "    (full log: %s)\n", log_path);
+  fflush(s->out);
+}
+
+void status_summary(status_printer *s, uint32_t ran, uint32_t cached,
+                    uint32_t failed, uint32_t skipped, uint32_t cancelled,
+                    double wall_s, int64_t run_id) {
+  if (s->mode == STATUS_JSON) {
+    pipec_json j;
+    pipec_json_init(&j, s->out, false);
+    pipec_json_obj(&j);
+    pipec_json_key(&j, "event");
+    pipec_json_str(&j, "finished");
+    pipec_json_key(&j, "run");
+    pipec_json_int(&j, run_id);
+    pipec_json_key(&j, "ran");
+    pipec_json_int(&j, ran);
+    pipec_json_key(&j, "cached");
+    pipec_json_int(&j, cached);
+    pipec_json_key(&j, "failed");
+    pipec_json_int(&j, failed);
+    pipec_json_key(&j, "skipped");
+    pipec_json_int(&j, skipped);
+    pipec_json_key(&j, "cancelled");
+    pipec_json_int(&j, cancelled);
+    pipec_json_key(&j, "seconds");
+    pipec_json_num(&j, wall_s);
+    pipec_json_end(&j);
+    pipec_json_done(&j);
+    return;
+  }
+  status_clear(s);
+  fprintf(s->out, "run %lld: %u ran, %u cached", (long long)run_id, ran,
+          cached);
+  if (failed)
+    fprintf(s->out, ", %u failed", failed);
+  if (skipped)
+    fprintf(s->out, ", %u skipped", skipped);
+  if (cancelled)
+    fprintf(s->out, ", %u cancelled", cancelled);
+  fprintf(s->out, " in %.2fs\n", wall_s);
+  fflush(s->out);
+}

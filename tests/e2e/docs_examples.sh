@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Every ```pipe block of docs/*.md and README.md compiles with `pipec check`.
+. "$(dirname "$0")/lib.bash"
+
+n=0
+for doc in "$SRC"/docs/*.md "$SRC"/README.md; do
+  awk -v out="$T/blk" '
+    /^```pipe[ \t]*$/ { inb = 1; k++; f = sprintf("%s-%03d.pipe", out, k); printf "" > f; next }
+    /^```/ && inb { inb = 0; close(f); next }
+    inb { print >> f }' "$doc"
+  for f in "$T"/blk-*.pipe; do
+    [ -e "$f" ] || continue
+    n=$((n + 1))
+    # a block may name data files; they need not exist to compile
+    if ! OUT=$("$PIPEC" check "$f" 2>&1); then
+      fail "$(basename "$doc") block $(basename "$f"):"; printf '%s\n' "$OUT" >&2
+      sed 's/^/    /' "$f" >&2
+    fi
+    rm -f "$f"
+  done
+done
+[ $n -gt 0 ] || fail "no pipe blocks found"
+echo "$n blocks compiled"
+finish

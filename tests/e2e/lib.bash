@@ -1,0 +1,40 @@
+# lib.sh — helpers for end-to-end tests. Source it; $1 of the test is the
+# pipec binary. Each test runs in a fresh temporary directory (removed on
+# exit) with PIPEC_HOME unset, so a workspace is created there.
+set -uo pipefail
+PIPEC=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+SRC=${PIPEC_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+unset PIPEC_HOME
+export NO_COLOR=1
+T=$(mktemp -d "${TMPDIR:-/tmp}/pipec-e2e.XXXXXX")
+trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
+cd "$T" || exit 1
+FAILS=0
+
+fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
+pass() { echo "ok: $*"; }
+
+# expect_exit CODE CMD...: run CMD, check its exit code; output in $OUT
+expect_exit() {
+  local want=$1; shift
+  OUT=$("$@" 2>&1); local got=$?
+  if [ "$got" != "$want" ]; then
+    fail "'$*' exited $got, expected $want; output:"; printf '%s\n' "$OUT" >&2
+    return 1
+  fi
+  return 0
+}
+
+# expect_in TEXT: the last output contains TEXT
+expect_in() {
+  if ! grep -qF -- "$1" <<<"$OUT"; then
+    fail "expected output to contain '$1'; output:"; printf '%s\n' "$OUT" >&2
+    return 1
+  fi
+  return 0
+}
+
+finish() {
+  if [ "$FAILS" -gt 0 ]; then echo "$FAILS check(s) failed" >&2; exit 1; fi
+  echo "all checks passed"
+}
