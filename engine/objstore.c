@@ -1,0 +1,616 @@
+/*
+ * objstore.c — the content-addressed object store of objstore.h.
+ *
+ * Writing an object, step by step (a crash at any step leaves either no
+ * object or a whole one; at worst a temp file under tmp/):
+ *
+ *   mkostemp(tmp/<pid>.XXXXXX) -- copy + hash -- fchmod 0444 -- fsync
+ *     -- mkdir fan-out (fsync objects/ if new)
+ *     -- present with the right size? --yes--> unlink temp (dedupe)
+ *                                      `-no--> rename in, fsync fan-out
+ *
+ * obj_put_move() skips the copy: it hashes the file where it is and renames
+ * it in. The store keeps no cache of its own; the filesystem is the truth.
+ */
+#define _GNU_SOURCE                /* mkostemp, copy_file_range, syncfs */
+#include "objstore.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/fs.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define COPY_BUF_MAX (1u << 20)
+#define COPY_BUF_MIN (64u << 10)
+
+struct obj_store {
+  char *dir;                   /* objects/ */
+  char *tmp;                   /* objects/tmp */
+  int dirfd;                   /* objects/, for fsync and syncfs */
+  dev_t dev;                   /* its filesystem: moves from elsewhere copy */
+  obj_opts opts;
+};
+
+const char *obj_dir(const obj_store *s) { return s->dir; }
+
+/* One message shape for I/O failures; disk full is named as such. */
+static int io_fail(int e, const char *what, const char *path, char *err,
+                   size_t errlen) {
+  if (e == ENOSPC || e == EDQUOT)
+    snprintf(err, errlen, "disk full: cannot %s %s (%s)", what, path,
+             strerror(e));
+  else
+    snprintf(err, errlen, "cannot %s %s: %s", what, path, strerror(e));
+  return -e;
+}
+
+static int mkdir_p(char *path) {
+  for (char *p = path + 1; *p; p++) {
+    if (*p != '/')
+      continue;
+    *p = '\0';
+    int rc = mkdir(path, 0777);
+    *p = '/';
+    if (rc != 0 && errno != EEXIST)
+      return -errno;
+  }
+  if (mkdir(path, 0777) != 0 && errno != EEXIST)
+    return -errno;
+  return 0;
+}
+
+int obj_open(const char *dir, const obj_opts *opts, obj_store **out,
+             char *err, size_t errlen) {
+  obj_store *s = calloc(1, sizeof *s);
+  int rc = -ENOMEM;
+  if (!s)
+    goto fail;
+  s->dirfd = -1;
+  if (opts)
+    s->opts = *opts;
+  size_t n = strlen(dir);
+  while (n > 1 && dir[n - 1] == '/')
+    n--;
+  if (!(s->dir = strndup(dir, n)) || !(s->tmp = malloc(n + 5)))
+    goto fail;
+  sprintf(s->tmp, "%s/tmp", s->dir);
+  if ((rc = mkdir_p(s->tmp)) < 0) {
+    snprintf(err, errlen, "cannot create %s: %s", s->tmp, strerror(-rc));
+    goto fail_quiet;
+  }
+  s->dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (s->dirfd < 0) {
+    rc = -errno;
+    snprintf(err, errlen, "cannot open %s: %s", s->dir, strerror(errno));
+    goto fail_quiet;
+  }
+  struct stat st;
+  if (fstat(s->dirfd, &st) != 0) {
+    rc = -errno;
+    snprintf(err, errlen, "cannot stat %s: %s", s->dir, strerror(errno));
+    goto fail_quiet;
+  }
+  s->dev = st.st_dev;
+  *out = s;
+  return 0;
+fail:
+  snprintf(err, errlen, "cannot open the object store: out of memory");
+fail_quiet:
+  obj_close(s);
+  return rc;
+}
+
+void obj_close(obj_store *s) {
+  if (!s)
+    return;
+  if (s->dirfd >= 0)
+    close(s->dirfd);
+  free(s->dir);
+  free(s->tmp);
+  free(s);
+}
+
+int obj_path(const obj_store *s, const hash128 *h, char *buf, size_t len) {
+  char hex[HASH_HEX_LEN + 1];
+  hash_hex(h, hex);
+  return snprintf(buf, len, "%s/%.2s/%s", s->dir, hex, hex + 2);
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+static int write_all(const obj_store *s, int fd, const char *buf, size_t n) {
+  while (n > 0) {
+    ssize_t w = s->opts.write ? s->opts.write(fd, buf, n) : write(fd, buf, n);
+    if (w < 0) {
+      if (errno == EINTR)
+        continue;
+      return -errno;
+    }
+    if (w == 0)
+      return -EIO;
+    buf += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+static int fsync_dir(const char *path) {
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return -errno;
+  int rc = fsync(fd) == 0 ? 0 : -errno;
+  close(fd);
+  return rc;
+}
+
+/* Make sure objects/ab/ exists; fsync objects/ when it was just made. */
+static int fanout_dir(obj_store *s, const char *obj, char *err,
+                      size_t errlen) {
+  char dir[PATH_MAX];
+  size_t n = strlen(s->dir) + 3;         /* "<dir>/ab" */
+  memcpy(dir, obj, n);
+  dir[n] = '\0';
+  if (mkdir(dir, 0777) == 0) {
+    if (!s->opts.no_sync && fsync(s->dirfd) != 0)
+      return io_fail(errno, "sync", s->dir, err, errlen);
+  } else if (errno != EEXIST) {
+    return io_fail(errno, "create", dir, err, errlen);
+  }
+  return 0;
+}
+
+static bool present(const char *obj, uint64_t size) {
+  struct stat st;
+  return stat(obj, &st) == 0 && S_ISREG(st.st_mode) &&
+         (size == OBJ_ANY_SIZE || (uint64_t)st.st_size == size);
+}
+
+/* Move the finished file at from (read-only, synced) to the object's name,
+ * unless a whole copy is there already. from is gone afterwards. */
+static int install(obj_store *s, const char *from, const hash128 *h,
+                   uint64_t size, char *err, size_t errlen) {
+  char obj[PATH_MAX];
+  int rc;
+  obj_path(s, h, obj, sizeof obj);
+  if ((rc = fanout_dir(s, obj, err, errlen)) < 0)
+    goto fail;
+  if (present(obj, size)) {
+    unlink(from);
+    return 0;
+  }
+  if (rename(from, obj) != 0) {
+    rc = io_fail(errno, "store", obj, err, errlen);
+    goto fail;
+  }
+  if (!s->opts.no_sync) {
+    obj[strlen(s->dir) + 3] = '\0';
+    if ((rc = fsync_dir(obj)) < 0)
+      return io_fail(-rc, "sync", obj, err, errlen);
+  }
+  return 0;
+fail:
+  unlink(from);
+  return rc;
+}
+
+/* Read-only, then on disk (unless no_sync). */
+static int seal(obj_store *s, int fd, const char *name, char *err,
+                size_t errlen) {
+  if (fchmod(fd, 0444) != 0)
+    return io_fail(errno, "make read-only", name, err, errlen);
+  if (!s->opts.no_sync && fsync(fd) != 0)
+    return io_fail(errno, "sync", name, err, errlen);
+  return 0;
+}
+
+static size_t buf_size(uint64_t file_size) {
+  if (file_size >= COPY_BUF_MAX)
+    return COPY_BUF_MAX;
+  return file_size + 1 < COPY_BUF_MIN ? COPY_BUF_MIN : (size_t)file_size + 1;
+}
+
+int obj_put_file(obj_store *s, const char *src, hash128 *h, uint64_t *size,
+                 char *err, size_t errlen) {
+  char tmp[PATH_MAX];
+  int in = -1, out = -1, rc;
+  char *buf = NULL;
+  hash_stream *hs = NULL;
+  uint64_t total = 0;
+  struct stat st;
+
+  in = open(src, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (in < 0)
+    return io_fail(errno, "open", src, err, errlen);
+  if (fstat(in, &st) != 0) {
+    rc = io_fail(errno, "stat", src, err, errlen);
+    goto done;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    snprintf(err, errlen, "cannot store %s: %s", src,
+             S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
+    rc = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+    goto done;
+  }
+  (void)posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
+  size_t cap = buf_size((uint64_t)st.st_size);
+  if (!(buf = malloc(cap)) || !(hs = hash_stream_new())) {
+    rc = -ENOMEM;
+    snprintf(err, errlen, "cannot store %s: out of memory", src);
+    goto done;
+  }
+  snprintf(tmp, sizeof tmp, "%s/%ld.XXXXXX", s->tmp, (long)getpid());
+  out = mkostemp(tmp, O_CLOEXEC);
+  if (out < 0) {
+    rc = io_fail(errno, "create a temporary file in", s->tmp, err, errlen);
+    goto done;
+  }
+  for (;;) {
+    ssize_t n = read(in, buf, cap);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      rc = io_fail(errno, "read", src, err, errlen);
+      goto done;
+    }
+    if (n == 0)
+      break;
+    hash_stream_update(hs, buf, (size_t)n);
+    if ((rc = write_all(s, out, buf, (size_t)n)) < 0) {
+      rc = io_fail(-rc, "store", src, err, errlen);
+      goto done;
+    }
+    total += (uint64_t)n;
+  }
+  if ((rc = seal(s, out, src, err, errlen)) < 0)
+    goto done;
+  close(out);
+  out = -1;
+  *h = hash_stream_digest(hs);
+  if (size)
+    *size = total;
+  rc = install(s, tmp, h, total, err, errlen);   /* consumes tmp */
+done:
+  if (out >= 0) {
+    close(out);
+    unlink(tmp);
+  }
+  close(in);
+  hash_stream_free(hs);
+  free(buf);
+  return rc;
+}
+
+int obj_put_move(obj_store *s, const char *src, hash128 *h, uint64_t *size,
+                 char *err, size_t errlen) {
+  struct stat st;
+  int rc;
+  if (lstat(src, &st) != 0)
+    return io_fail(errno, "open", src, err, errlen);
+  /* A symlink or a file with other names may belong to someone else:
+   * chmod-ing it or owning its inode is not ours to do. Copy instead. */
+  if (!S_ISREG(st.st_mode) || st.st_nlink > 1 || st.st_dev != s->dev)
+    goto copy;
+  int fd = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return io_fail(errno, "open", src, err, errlen);
+  (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  uint64_t n = 0;
+  rc = hash_fd(fd, src, h, &n, err, errlen);
+  if (rc == 0)
+    rc = seal(s, fd, src, err, errlen);
+  close(fd);
+  if (rc < 0)
+    return rc;
+  if (size)
+    *size = n;
+  char obj[PATH_MAX];
+  obj_path(s, h, obj, sizeof obj);
+  if ((rc = fanout_dir(s, obj, err, errlen)) < 0)
+    return rc;
+  if (present(obj, n)) {
+    unlink(src);
+    return 0;
+  }
+  if (rename(src, obj) != 0) {
+    if (errno == EXDEV)
+      goto copy;
+    return io_fail(errno, "store", src, err, errlen);
+  }
+  if (!s->opts.no_sync) {
+    obj[strlen(s->dir) + 3] = '\0';
+    if ((rc = fsync_dir(obj)) < 0)
+      return io_fail(-rc, "sync", obj, err, errlen);
+  }
+  return 0;
+copy:
+  if ((rc = obj_put_file(s, src, h, size, err, errlen)) < 0)
+    return rc;
+  unlink(src);
+  return 0;
+}
+
+int obj_sync(obj_store *s, char *err, size_t errlen) {
+  if (syncfs(s->dirfd) != 0)
+    return io_fail(errno, "sync", s->dir, err, errlen);
+  return 0;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+bool obj_exists(const obj_store *s, const hash128 *h, uint64_t size) {
+  char obj[PATH_MAX];
+  obj_path(s, h, obj, sizeof obj);
+  return present(obj, size);
+}
+
+int obj_verify(const obj_store *s, const hash128 *h, char *err,
+               size_t errlen) {
+  char obj[PATH_MAX], hex[HASH_HEX_LEN + 1], got[HASH_HEX_LEN + 1];
+  hash128 actual;
+  obj_path(s, h, obj, sizeof obj);
+  hash_hex(h, hex);
+  int rc = hash_file(obj, &actual, NULL, err, errlen);
+  if (rc == -ENOENT) {
+    snprintf(err, errlen, "object %s is missing", hex);
+    return rc;
+  }
+  if (rc < 0)
+    return rc;
+  if (!hash_eq(&actual, h)) {
+    hash_hex(&actual, got);
+    snprintf(err, errlen, "object %s is damaged: its content hashes to %s",
+             hex, got);
+    return 1;
+  }
+  if (errlen)
+    err[0] = '\0';
+  return 0;
+}
+
+static bool all_hex(const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+      return false;
+  return s[n] == '\0';
+}
+
+int obj_foreach(const obj_store *s, obj_foreach_cb cb, void *ctx, char *err,
+                size_t errlen) {
+  DIR *top = opendir(s->dir);
+  if (!top)
+    return io_fail(errno, "read", s->dir, err, errlen);
+  int rc = 0;
+  struct dirent *de;
+  while (rc == 0 && (de = readdir(top)) != NULL) {
+    if (!all_hex(de->d_name, 2))
+      continue;                  /* tmp/, stray files */
+    char fan[3] = {de->d_name[0], de->d_name[1], '\0'};
+    int fd = openat(dirfd(top), fan, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *sub = fd < 0 ? NULL : fdopendir(fd);
+    if (!sub) {
+      if (fd >= 0)
+        close(fd);
+      continue;                  /* not a directory */
+    }
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(sub)) != NULL) {
+      char hex[HASH_HEX_LEN + 1];
+      struct stat st;
+      hash128 h;
+      if (!all_hex(e->d_name, HASH_HEX_LEN - 2))
+        continue;
+      memcpy(hex, fan, 2);
+      memcpy(hex + 2, e->d_name, HASH_HEX_LEN - 2 + 1);
+      if (hash_from_hex(hex, &h) < 0 ||
+          fstatat(dirfd(sub), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+          !S_ISREG(st.st_mode))
+        continue;
+      rc = cb(ctx, &h, (uint64_t)st.st_size);
+    }
+    closedir(sub);
+  }
+  closedir(top);
+  return rc;
+}
+
+typedef struct verify_ctx {
+  const obj_store *s;
+  obj_verify_cb cb;
+  void *ctx;
+  int bad;
+} verify_ctx;
+
+static int verify_one(void *ctx, const hash128 *h, uint64_t size) {
+  verify_ctx *v = ctx;
+  char msg[512];
+  int st = obj_verify(v->s, h, msg, sizeof msg);
+  if (st != 0)
+    v->bad++;
+  return v->cb ? v->cb(v->ctx, h, st, st == 0 ? "" : msg) : 0;
+}
+
+int obj_verify_all(const obj_store *s, obj_verify_cb cb, void *ctx,
+                   char *err, size_t errlen) {
+  verify_ctx v = {s, cb, ctx, 0};
+  err[0] = '\0';
+  int rc = obj_foreach(s, verify_one, &v, err, errlen);
+  if (rc < 0 && err[0])
+    return rc;                   /* the store itself is unreadable */
+  return v.bad;
+}
+
+int obj_remove(obj_store *s, const hash128 *h, char *err, size_t errlen) {
+  char obj[PATH_MAX];
+  obj_path(s, h, obj, sizeof obj);
+  if (unlink(obj) != 0)
+    return io_fail(errno, "remove", obj, err, errlen);
+  return 0;
+}
+
+/* ---- materializing ------------------------------------------------------ */
+
+/* Copy in to out: reflink if the filesystem shares blocks, else let the
+ * kernel copy, else read and write. */
+static int copy_fd(int in, int out, uint64_t size) {
+  if (ioctl(out, FICLONE, in) == 0)
+    return 0;
+  uint64_t done = 0;
+  while (done < size) {
+    ssize_t n = copy_file_range(in, NULL, out, NULL, size - done, 0);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      if (done == 0 && (errno == EXDEV || errno == ENOSYS ||
+                        errno == EINVAL || errno == EOPNOTSUPP))
+        break;                   /* not supported here: plain copy below */
+      return -errno;
+    }
+    if (n == 0)
+      return -EIO;               /* the object shrank under us */
+    done += (uint64_t)n;
+  }
+  if (done == size)
+    return 0;
+  char *buf = malloc(buf_size(size));
+  if (!buf)
+    return -ENOMEM;
+  int rc = 0;
+  for (;;) {
+    ssize_t n = read(in, buf, buf_size(size));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      rc = n < 0 ? -errno : 0;
+      break;
+    }
+    for (ssize_t off = 0; off < n;) {
+      ssize_t w = write(out, buf + off, (size_t)(n - off));
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0) {
+        rc = w < 0 ? -errno : -EIO;
+        goto done;
+      }
+      off += w;
+    }
+  }
+done:
+  free(buf);
+  return rc;
+}
+
+int obj_materialize(const obj_store *s, const hash128 *h, const char *dest,
+                    unsigned flags, char *err, size_t errlen) {
+  char obj[PATH_MAX], tmp[PATH_MAX];
+  int in = -1, out = -1, rc = 0;
+  obj_path(s, h, obj, sizeof obj);
+  if (!(flags & OBJ_MAT_COPY)) {
+    if (link(obj, dest) == 0)
+      return 0;
+    if (errno != EEXIST)
+      goto copy;                 /* EXDEV, EMLINK, EPERM...; copy says why
+                                    if it cannot either */
+    /* Replace dest atomically: link under a fresh name, rename over. */
+    for (int tries = 0; tries < 8; tries++) {
+      snprintf(tmp, sizeof tmp, "%s.pipec-XXXXXX", dest);
+      int fd = mkostemp(tmp, O_CLOEXEC);
+      if (fd < 0)
+        break;
+      close(fd);
+      unlink(tmp);
+      if (link(obj, tmp) == 0) {
+        if (rename(tmp, dest) != 0) {
+          rc = io_fail(errno, "replace", dest, err, errlen);
+          unlink(tmp);
+          return rc;
+        }
+        unlink(tmp);             /* rename() of two names of one inode is a
+                                    no-op that leaves tmp */
+        return 0;
+      }
+      if (errno != EEXIST)
+        break;
+    }
+  }
+copy:
+  in = open(obj, O_RDONLY | O_CLOEXEC);
+  if (in < 0) {
+    char hex[HASH_HEX_LEN + 1];
+    hash_hex(h, hex);
+    if (errno == ENOENT) {
+      snprintf(err, errlen, "object %s is missing from the store", hex);
+      return -ENOENT;
+    }
+    return io_fail(errno, "open", obj, err, errlen);
+  }
+  struct stat st;
+  if (fstat(in, &st) != 0) {
+    rc = io_fail(errno, "stat", obj, err, errlen);
+    goto done;
+  }
+  snprintf(tmp, sizeof tmp, "%s.pipec-XXXXXX", dest);
+  out = mkostemp(tmp, O_CLOEXEC);
+  if (out < 0) {
+    rc = io_fail(errno, "create", dest, err, errlen);
+    goto done;
+  }
+  if ((rc = copy_fd(in, out, (uint64_t)st.st_size)) < 0) {
+    rc = io_fail(-rc, "write", dest, err, errlen);
+    goto done;
+  }
+  if (fchmod(out, 0444) != 0) {
+    rc = io_fail(errno, "make read-only", dest, err, errlen);
+    goto done;
+  }
+  close(out);
+  out = -1;
+  if (rename(tmp, dest) != 0) {
+    rc = io_fail(errno, "create", dest, err, errlen);
+    unlink(tmp);
+  }
+done:
+  if (out >= 0) {
+    close(out);
+    unlink(tmp);
+  }
+  close(in);
+  return rc;
+}
+
+/* ---- crash leftovers ---------------------------------------------------- */
+
+int obj_clean_tmp(obj_store *s, int64_t max_age_s, char *err, size_t errlen) {
+  DIR *d = opendir(s->tmp);
+  if (!d)
+    return io_fail(errno, "read", s->tmp, err, errlen);
+  time_t now = time(NULL);
+  pid_t self = getpid();
+  int removed = 0;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (de->d_name[0] == '.')
+      continue;
+    struct stat st;
+    if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISREG(st.st_mode))
+      continue;
+    char *end;
+    long pid = strtol(de->d_name, &end, 10);
+    bool dead = *end == '.' && pid > 0 && pid != (long)self &&
+                kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+    bool old = (int64_t)(now - st.st_mtime) >= max_age_s;
+    if ((dead || old) && unlinkat(dirfd(d), de->d_name, 0) == 0)
+      removed++;
+  }
+  closedir(d);
+  return removed;
+}

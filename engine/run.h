@@ -1,0 +1,61 @@
+/*
+ * run.h — `pipec run`: execute a compiled pipeline in a workspace.
+ *
+ * A run, in order:
+ *   1. record the draft revision (if the sources changed) and a snapshot:
+ *      every source file byte for byte, the compiled config, the params,
+ *      the mode and the selection;
+ *   2. pick the plan (plan.h); compute the cache keys of the upstream nodes
+ *      outside it and find their outputs in the store;
+ *   3. schedule (sched.h): for each ready node compute its key from its
+ *      inputs' content hashes; a hit with intact objects is `cached`, a miss
+ *      runs on its target in a scratch directory; outputs enter the object
+ *      store only after a zero exit with every declared output present;
+ *   4. record every node run, cache entry and artifact; finish the run.
+ *
+ * Crash safety: an object is renamed into the store only once whole and
+ * fsync'd, and a cache entry is committed only after its objects exist, so a
+ * run killed at any moment leaves nothing half-written that would be
+ * trusted; the next run resumes from the cache.
+ */
+#ifndef PIPEC_RUN_H
+#define PIPEC_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "pipec/ir.h"
+#include "plan.h"
+#include "status.h"
+
+typedef struct run_opts {
+  const char *const *overrides;  /* -p NAME=VALUE, as given (recorded) */
+  uint32_t n_overrides;
+  plan_sel sel;
+  int jobs;                      /* -j; <= 0: number of cores */
+  bool keep_going;
+  bool dry_run;                  /* say what would run and why; run nothing */
+  bool force;                    /* ignore the cache for the plan's nodes */
+  FILE *out;                     /* progress and summary */
+  status_mode mode;
+} run_opts;
+
+typedef struct run_result {
+  int64_t run_id;                /* 0 for a dry run */
+  int64_t snapshot_id;
+  uint32_t ran, cached, failed, skipped, cancelled;
+  bool interrupted;
+} run_result;
+
+/* Exit codes, as DESIGN §5 (and cli.h) define them. */
+enum { RUN_OK = 0, RUN_NODE_FAILED = 1, RUN_USAGE = 2, RUN_INTERRUPTED = 130 };
+
+/* Run p in the workspace whose `.pipec` directory is ws_dir. Returns one of
+ * the exit codes above; err holds the message for RUN_USAGE and for errors
+ * of the workspace itself (which also return RUN_USAGE... see run.c). */
+int run_pipeline(const char *ws_dir, const pipec_pipeline *p,
+                 const run_opts *o, run_result *res, char *err,
+                 size_t errlen);
+
+#endif
