@@ -1,0 +1,97 @@
+/*
+ * parse.c — run the scanner and the parser over one file (parse.h), and the
+ * helpers both share: error reporting and string-literal decoding.
+ */
+#include "parse.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "parse_ctx.h"
+#include "parser.h"
+#include "lexer.h"
+
+void parse_fatal(const char *msg) {
+  fprintf(stderr, "pipec: fatal: %s\n", msg);
+  abort();
+}
+
+void parse_error(parse_ctx *pc, ploc loc, const char *code, const char *fmt,
+                 ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  pipec_diag_add(pc->d, PIPEC_SEV_ERROR, code, pc->src, loc.off,
+                 loc.end - loc.off, "%s", msg);
+}
+
+void parse_string(parse_ctx *pc, const char *lit, size_t len, uint32_t off,
+                  bool closed, ast_str *out) {
+  size_t end = closed ? len - 1 : len;
+  char *buf = arena_alloc(pc->a, len + 1);
+  size_t n = 0;
+  for (size_t i = 1; i < end; i++) {
+    if (lit[i] != '\\') {
+      buf[n++] = lit[i];
+      continue;
+    }
+    if (i + 1 >= end) /* a backslash at the end of the line */
+      break;
+    char e = lit[++i];
+    switch (e) {
+    case '"': buf[n++] = '"'; break;
+    case '\\': buf[n++] = '\\'; break;
+    case 'n': buf[n++] = '\n'; break;
+    case 't': buf[n++] = '\t'; break;
+    case 'r': buf[n++] = '\r'; break;
+    default: {
+      ploc at = {off + (uint32_t)i - 1, off + (uint32_t)i + 1};
+      if ((unsigned char)e >= 0x20 && (unsigned char)e < 0x7f)
+        parse_error(pc, at, "bad-escape", "unknown escape '\\%c' in string",
+                    e);
+      else
+        parse_error(pc, at, "bad-escape", "unknown escape in string");
+      pipec_diag_hint(&pc->d->items[pc->d->n - 1],
+                      "escapes are \\\" \\\\ \\n \\t \\r; write '\\\\' for a "
+                      "backslash");
+      buf[n++] = e;
+    }
+    }
+  }
+  buf[n] = 0;
+  if (!closed)
+    parse_error(pc, (ploc){off, off + (uint32_t)len}, "syntax",
+                "unterminated string");
+  out->text = buf;
+  out->len = (uint32_t)n;
+}
+
+uint32_t ast_string_src_offset(const char *src, ast_loc lit, uint32_t index) {
+  const char *p = src + lit.off;
+  if (lit.len >= 6 && p[0] == '"' && p[1] == '"' && p[2] == '"')
+    return lit.off + 3 + index;
+  uint32_t at = lit.off + 1, end = lit.off + lit.len;
+  for (uint32_t k = 0; k < index && at < end; k++)
+    at += src[at] == '\\' ? 2 : 1;
+  return at;
+}
+
+ast_file *parse_file(arena *a, pipec_diags *d, int32_t src, const char *path,
+                     const char *text, size_t len) {
+  ast_file *f = arena_alloc(a, sizeof *f);
+  f->path = path;
+  f->src = src;
+  parse_ctx pc = {.a = a, .d = d, .src = src, .text = text,
+                  .len = (uint32_t)len, .file = f};
+  yyscan_t scanner;
+  if (yylex_init_extra(&pc, &scanner))
+    parse_fatal("cannot start the scanner");
+  YY_BUFFER_STATE buf = yy_scan_bytes(text, (int)len, scanner);
+  yyparse(scanner, &pc);
+  yy_delete_buffer(buf, scanner);
+  yylex_destroy(scanner);
+  return f;
+}

@@ -1,0 +1,53 @@
+/*
+ * parse_ctx.h — state shared by the scanner (lexer.l), the grammar
+ * (parser.y) and the driver (parse.c) while one file is parsed.
+ */
+#ifndef PIPEC_PARSE_CTX_H
+#define PIPEC_PARSE_CTX_H
+
+#include <stdint.h>
+
+#include "arena.h"
+#include "ast.h"
+#include "pipec/diag.h"
+
+/* A token's or a rule's location: the byte span [off, end). */
+typedef struct ploc {
+  uint32_t off, end;
+} ploc;
+
+typedef struct ast_str {
+  const char *text;
+  uint32_t len;
+} ast_str;
+
+typedef struct parse_ctx {
+  arena *a;
+  pipec_diags *d;
+  int32_t src;
+  const char *text;          /* the whole file */
+  uint32_t len;
+  uint32_t pos;              /* scanner offset */
+  ast_file *file;
+  ast_pipeline *pipe;        /* pipeline block being parsed, or NULL */
+  ast_component *comp;       /* component being parsed, or NULL */
+  uint32_t depth;            /* nesting of lists and maps */
+} parse_ctx;
+
+/* Report an error at loc. */
+void parse_error(parse_ctx *pc, ploc loc, const char *code, const char *fmt,
+                 ...) __attribute__((format(printf, 4, 5)));
+
+/* Decode the string literal lit[0..len) found at source offset off;
+ * `closed` says whether it ends with its closing quote. */
+void parse_string(parse_ctx *pc, const char *lit, size_t len, uint32_t off,
+                  bool closed, ast_str *out);
+
+/* The scanner cannot go on (out of memory): abort with a message. */
+_Noreturn void parse_fatal(const char *msg);
+
+static inline ast_loc parse_loc(const parse_ctx *pc, ploc l) {
+  return (ast_loc){pc->src, l.off, l.end - l.off};
+}
+
+#endif

@@ -1,0 +1,965 @@
+/*
+ * sema.c — semantic analysis (sema.h): find the pipeline, gather the
+ * components it can use, check every node against its component, wire the
+ * edges, order the nodes and lower everything to the IR.
+ *
+ * Values and params are in sema_value.c, targets and node settings in
+ * sema_target.c. Every check reports and goes on, so one compilation shows
+ * every error it can.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "editdist.h"
+#include "literal.h"
+#include "sema_int.h"
+
+/* ---- diagnostics ---------------------------------------------------- */
+
+static pipec_diag *vdiag(sema *S, pipec_severity sev, const char *code,
+                         ast_loc loc, const char *fmt, va_list ap) {
+  char msg[1024];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  return pipec_diag_add(S->d, sev, code, loc.file, loc.off, loc.len, "%s",
+                        msg);
+}
+
+pipec_diag *sema_error(sema *S, const char *code, ast_loc loc,
+                       const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  pipec_diag *g = vdiag(S, PIPEC_SEV_ERROR, code, loc, fmt, ap);
+  va_end(ap);
+  return g;
+}
+
+pipec_diag *sema_warning(sema *S, const char *code, ast_loc loc,
+                         const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  pipec_diag *g = vdiag(S, PIPEC_SEV_WARNING, code, loc, fmt, ap);
+  va_end(ap);
+  return g;
+}
+
+void sema_note(sema *S, ast_loc loc, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vdiag(S, PIPEC_SEV_NOTE, "note", loc, fmt, ap);
+  va_end(ap);
+}
+
+void sema_suggest(pipec_diag *g, const char *word, const char *const *words,
+                  uint32_t n) {
+  const char *best = editdist_suggest(word, words, n);
+  if (best)
+    pipec_diag_hint(g, "did you mean '%s'?", best);
+}
+
+uint32_t sema_param_index(const sema *S, const char *name) {
+  for (uint32_t i = 0; i < S->n_params; i++)
+    if (S->params[i].decl->name == name)
+      return i;
+  return PIPEC_NONE;
+}
+
+uint32_t sema_node_index(const sema *S, const char *name) {
+  for (uint32_t i = 0; i < S->n_nodes; i++)
+    if (S->nodes[i].ast->name == name)
+      return i;
+  return PIPEC_NONE;
+}
+
+static pipec_srcloc srcloc(sema *S, ast_loc loc) {
+  uint32_t line, col;
+  pipec_diags_linecol(S->d, loc.file, loc.off, &line, &col);
+  return (pipec_srcloc){S->d->srcs[loc.file].path, line, col};
+}
+
+/* ---- components ----------------------------------------------------- */
+
+static uint32_t comp_index(const sema *S, const char *name) {
+  for (uint32_t i = 0; i < S->comps.n; i++)
+    if (S->comps.items[i].name == name)
+      return i;
+  return PIPEC_NONE;
+}
+
+static const char **comp_names(sema *S) {
+  const char **names = arena_alloc(S->a, (S->comps.n + 1) * sizeof *names);
+  for (uint32_t i = 0; i < S->comps.n; i++)
+    names[i] = S->comps.items[i].name;
+  return names;
+}
+
+static void add_user_component(sema *S, const ast_component *c,
+                               const ast_file *f) {
+  uint32_t prev = comp_index(S, c->name);
+  if (prev != PIPEC_NONE) {
+    const scomp *p = &S->comps.items[prev];
+    if (!p->ast) {
+      sema_error(S, "duplicate-name", c->loc,
+                 "component '%s' is a built-in; choose another name",
+                 c->name);
+    } else {
+      sema_error(S, "duplicate-name", c->loc,
+                 "component '%s' is declared twice", c->name);
+      sema_note(S, p->ast->loc, "'%s' was first declared here", c->name);
+    }
+    return;
+  }
+  scomp sc = {.name = c->name, .ast = c, .file = f, .index = PIPEC_NONE};
+  VEC_PUSH(S->a, S->comps, sc);
+}
+
+static void gather_components(sema *S) {
+  const pipec_registry *r = S->opts->registry;
+  for (uint32_t i = 0; r && i < r->n; i++) {
+    scomp sc = {.name = arena_intern_cstr(S->a, r->items[i]->name),
+                .desc = r->items[i],
+                .index = PIPEC_NONE};
+    VEC_PUSH(S->a, S->comps, sc);
+  }
+  const ast_file *m = S->u->main;
+  for (uint32_t i = 0; i < m->components.n; i++)
+    add_user_component(S, m->components.items[i], m);
+  for (uint32_t f = 0; f < S->u->n_imports; f++) {
+    const ast_file *imp = S->u->imports[f];
+    for (uint32_t i = 0; i < imp->components.n; i++)
+      add_user_component(S, imp->components.items[i], imp);
+  }
+  for (uint32_t i = 0; i < S->ap->components.n; i++)
+    add_user_component(S, S->ap->components.items[i], m);
+}
+
+static void lower_builtin(sema *S, scomp *c) {
+  const pipec_component_desc *d = c->desc;
+  pipec_component *ir = &c->ir;
+  ir->name = c->name;
+  ir->kind = PIPEC_COMP_BUILTIN;
+  ir->version = d->version;
+  ir->desc = d;
+  ir->n_inputs = d->n_inputs;
+  ir->inputs = arena_alloc(S->a, (d->n_inputs + 1) * sizeof *ir->inputs);
+  for (uint32_t i = 0; i < d->n_inputs; i++)
+    ir->inputs[i] = (pipec_port_decl){d->inputs[i].name, d->inputs[i].type};
+  ir->n_outputs = d->n_outputs;
+  ir->outputs = arena_alloc(S->a, (d->n_outputs + 1) * sizeof *ir->outputs);
+  for (uint32_t i = 0; i < d->n_outputs; i++)
+    ir->outputs[i] = (pipec_port_decl){d->outputs[i].name, d->outputs[i].type};
+  ir->n_params = d->n_params;
+  ir->params = arena_alloc(S->a, (d->n_params + 1) * sizeof *ir->params);
+  c->ok = true;
+  for (uint32_t i = 0; i < d->n_params; i++) {
+    pipec_param_decl *p = &ir->params[i];
+    p->name = arena_intern_cstr(S->a, d->params[i].name);
+    p->type = d->params[i].type;
+    p->has_default = d->params[i].default_literal != NULL;
+    char err[256];
+    if (p->has_default &&
+        literal_parse(S->a, d->params[i].default_literal, p->type, true,
+                      &p->def, err, sizeof err) != 0) {
+      pipec_diag_add(S->d, PIPEC_SEV_ERROR, "bad-component", -1, 0, 0,
+                     "built-in component '%s': default of '%s': %s", c->name,
+                     p->name, err);
+      c->ok = false;
+    }
+  }
+}
+
+static const char *const port_type_names[] = {"table", "file", "model",
+                                              "json"};
+
+static bool lower_ports(sema *S, const ast_port *ports, uint32_t n,
+                        pipec_port_decl **out) {
+  bool ok = true;
+  *out = arena_alloc(S->a, (n + 1) * sizeof **out);
+  for (uint32_t i = 0; i < n; i++) {
+    (*out)[i].name = ports[i].name;
+    if (pipec_port_type_parse(ports[i].type, &(*out)[i].type) != 0) {
+      pipec_diag *g = sema_error(S, "unknown-type", ports[i].type_loc,
+                                 "unknown port type '%s'", ports[i].type);
+      sema_suggest(g, ports[i].type, port_type_names, 4);
+      if (!g->hint)
+        pipec_diag_hint(g, "port types are table, file, model and json");
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+/* Path of code file `rel` (relative to the declaring file) relative to the
+ * main file's directory; both are lexically normalised paths. */
+static const char *code_path(sema *S, const ast_file *f, const char *rel) {
+  if (rel[0] == '/')
+    return rel;
+  const char *slash = strrchr(f->path, '/');
+  const char *dir = slash ? arena_strndup(S->a, f->path,
+                                          (size_t)(slash - f->path))
+                          : ".";
+  const char *full = strcmp(dir, ".") == 0
+                         ? rel
+                         : arena_printf(S->a, "%s/%s", dir, rel);
+  const char *md = S->main_dir;
+  if (strcmp(md, ".") == 0)
+    return full;
+  size_t ml = strlen(md);
+  if (strncmp(full, md, ml) == 0 && full[ml] == '/')
+    return full + ml + 1;
+  /* outside the main directory: climb out of it */
+  const char *up = "";
+  for (const char *p = md; *p; p++)
+    if (*p == '/')
+      up = arena_printf(S->a, "%s../", up);
+  return arena_printf(S->a, "../%s%s", up, full);
+}
+
+static void lower_settings(sema *S, scomp *c) {
+  const ast_component *ac = c->ast;
+  pipec_component *ir = &c->ir;
+  const ast_value *command = NULL;
+  for (uint32_t i = 0; i < ac->settings.n; i++) {
+    const ast_kv *kv = &ac->settings.items[i];
+    for (uint32_t j = 0; j < i; j++)
+      if (ac->settings.items[j].key == kv->key) {
+        sema_error(S, "duplicate-name", kv->key_loc, "'%s' is given twice",
+                   kv->key);
+        c->ok = false;
+      }
+    const char *what = arena_printf(S->a, "'%s' of component '%s'", kv->key,
+                                    c->name);
+    pipec_value v;
+    if (strcmp(kv->key, "command") == 0) {
+      command = kv->value;
+      if (sema_value(S, kv->value, PIPEC_T_STRING, true, what, &v))
+        ir->command = v.u.s;
+      else
+        c->ok = false;
+    } else if (strcmp(kv->key, "version") == 0) {
+      if (sema_value(S, kv->value, PIPEC_T_STRING, false, what, &v))
+        ir->version = v.u.s;
+      else
+        c->ok = false;
+    } else if (strcmp(kv->key, "code") == 0) {
+      const ast_value *lv = kv->value;
+      if (lv->kind == AST_STRING) { /* one file may be given bare */
+        if (!sema_value(S, lv, PIPEC_T_STRING, false, what, &v)) {
+          c->ok = false;
+          continue;
+        }
+        ir->code = arena_alloc(S->a, sizeof *ir->code);
+        ir->code[0] = code_path(S, c->file, v.u.s);
+        ir->n_code = 1;
+        continue;
+      }
+      if (!sema_value(S, lv, PIPEC_T_LIST, false, what, &v)) {
+        c->ok = false;
+        continue;
+      }
+      ir->code = arena_alloc(S->a, (v.u.list.n + 1) * sizeof *ir->code);
+      for (uint32_t k = 0; k < v.u.list.n; k++) {
+        if (v.u.list.items[k].type != PIPEC_T_STRING) {
+          sema_error(S, "type-mismatch", lv->u.list.items[k]->loc,
+                     "code files are given as strings");
+          c->ok = false;
+          continue;
+        }
+        ir->code[ir->n_code++] = code_path(S, c->file, v.u.list.items[k].u.s);
+      }
+    } else if (strcmp(kv->key, "env") == 0) {
+      const ast_value *mv = kv->value;
+      if (mv->kind != AST_MAP) {
+        pipec_diag *g = sema_error(S, "type-mismatch", mv->loc,
+                                   "%s is a map, but the value is not", what);
+        pipec_diag_hint(g, "env = { NAME = \"value\" }");
+        c->ok = false;
+        continue;
+      }
+      ir->env = arena_alloc(S->a, (mv->u.map.n + 1) * sizeof *ir->env);
+      for (uint32_t k = 0; k < mv->u.map.n; k++) {
+        const ast_kv *e = &mv->u.map.items[k];
+        const char *ew = arena_printf(S->a, "env '%s'", e->key);
+        if (!sema_value(S, e->value, PIPEC_T_STRING, false, ew, &v)) {
+          c->ok = false;
+          continue;
+        }
+        /* keep sorted by key; a repeated key is an error */
+        uint32_t at = ir->n_env;
+        bool dup = false;
+        for (uint32_t q = 0; q < ir->n_env; q++)
+          dup |= strcmp(ir->env[q].key, e->key) == 0;
+        if (dup) {
+          sema_error(S, "duplicate-name", e->key_loc,
+                     "env '%s' is given twice", e->key);
+          c->ok = false;
+          continue;
+        }
+        while (at > 0 && strcmp(ir->env[at - 1].key, e->key) > 0) {
+          ir->env[at] = ir->env[at - 1];
+          at--;
+        }
+        ir->env[at] = (pipec_keyval){e->key, v.u.s};
+        ir->n_env++;
+      }
+    } else {
+      static const char *const keys[] = {"command", "code", "env",
+                                         "version"};
+      pipec_diag *g = sema_error(S, "unknown-setting", kv->key_loc,
+                                 "unknown component setting '%s'", kv->key);
+      sema_suggest(g, kv->key, keys, 4);
+      if (!g->hint)
+        pipec_diag_hint(g, "components take command, code, env and version; "
+                           "declare params with 'param NAME : TYPE'");
+      c->ok = false;
+    }
+  }
+  if (!command) {
+    pipec_diag *g = sema_error(S, "missing-command", ac->loc,
+                               "component '%s' has no command", c->name);
+    pipec_diag_hint(g, "add command = \"...\" with {port} and {param} "
+                       "placeholders");
+    c->ok = false;
+    return;
+  }
+  uint32_t n = ir->n_inputs + ir->n_outputs + ir->n_params;
+  const char **names = arena_alloc(S->a, (n + 1) * sizeof *names);
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < ir->n_inputs; i++)
+    names[k++] = ir->inputs[i].name;
+  for (uint32_t i = 0; i < ir->n_outputs; i++)
+    names[k++] = ir->outputs[i].name;
+  for (uint32_t i = 0; i < ir->n_params; i++)
+    names[k++] = ir->params[i].name;
+  sema_check_template(S, command, names, k,
+                      arena_printf(S->a, "component '%s'", c->name));
+}
+
+static void lower_user(sema *S, scomp *c) {
+  const ast_component *ac = c->ast;
+  pipec_component *ir = &c->ir;
+  c->ok = true;
+  ir->name = c->name;
+  ir->kind = PIPEC_COMP_COMMAND;
+  ir->loc = srcloc(S, ac->loc);
+  c->ok &= lower_ports(S, ac->inputs.items, ac->inputs.n, &ir->inputs);
+  ir->n_inputs = ac->inputs.n;
+  c->ok &= lower_ports(S, ac->outputs.items, ac->outputs.n, &ir->outputs);
+  ir->n_outputs = ac->outputs.n;
+  /* one namespace for ports and params: placeholders name them all */
+  uint32_t total = ac->inputs.n + ac->outputs.n + ac->params.n;
+  const char **seen = arena_alloc(S->a, (total + 1) * sizeof *seen);
+  ast_loc *seen_at = arena_alloc(S->a, (total + 1) * sizeof *seen_at);
+  uint32_t ns = 0;
+  for (uint32_t i = 0; i < total; i++) {
+    const char *name;
+    ast_loc loc;
+    if (i < ac->inputs.n)
+      name = ac->inputs.items[i].name, loc = ac->inputs.items[i].loc;
+    else if (i < ac->inputs.n + ac->outputs.n)
+      name = ac->outputs.items[i - ac->inputs.n].name,
+      loc = ac->outputs.items[i - ac->inputs.n].loc;
+    else
+      name = ac->params.items[i - ac->inputs.n - ac->outputs.n].name,
+      loc = ac->params.items[i - ac->inputs.n - ac->outputs.n].loc;
+    for (uint32_t j = 0; j < ns; j++)
+      if (seen[j] == name) {
+        sema_error(S, "duplicate-name", loc,
+                   "'%s' is declared twice in component '%s'", name, c->name);
+        sema_note(S, seen_at[j], "'%s' was first declared here", name);
+        c->ok = false;
+      }
+    seen[ns] = name;
+    seen_at[ns++] = loc;
+  }
+  ir->n_params = ac->params.n;
+  ir->params = arena_alloc(S->a, (ac->params.n + 1) * sizeof *ir->params);
+  for (uint32_t i = 0; i < ac->params.n; i++) {
+    const ast_param *p = &ac->params.items[i];
+    pipec_param_decl *d = &ir->params[i];
+    d->name = p->name;
+    if (pipec_type_parse(p->type, &d->type) != 0) {
+      static const char *const tn[] = {"int",    "float", "bool",
+                                       "string", "path",  "list"};
+      pipec_diag *g = sema_error(S, "unknown-type", p->type_loc,
+                                 "unknown type '%s'", p->type);
+      sema_suggest(g, p->type, tn, 6);
+      c->ok = false;
+      continue;
+    }
+    if (p->def) {
+      d->has_default = true;
+      const char *what = arena_printf(S->a, "param '%s' of component '%s'",
+                                      p->name, c->name);
+      c->ok &= sema_value(S, p->def, d->type, false, what, &d->def);
+    }
+  }
+  lower_settings(S, c);
+}
+
+static void lower_components(sema *S) {
+  for (uint32_t i = 0; i < S->comps.n; i++) {
+    scomp *c = &S->comps.items[i];
+    if (c->desc)
+      lower_builtin(S, c);
+    else
+      lower_user(S, c);
+    c->lowered = true;
+  }
+}
+
+/* ---- nodes ---------------------------------------------------------- */
+
+static const char **node_names(sema *S) {
+  const char **names = arena_alloc(S->a, (S->n_nodes + 1) * sizeof *names);
+  for (uint32_t i = 0; i < S->n_nodes; i++)
+    names[i] = S->nodes[i].ast->name;
+  return names;
+}
+
+static void declare_nodes(sema *S) {
+  const ast_pipeline *ap = S->ap;
+  S->n_nodes = 0;
+  S->nodes = arena_alloc(S->a, (ap->nodes.n + 1) * sizeof *S->nodes);
+  for (uint32_t i = 0; i < ap->nodes.n; i++) {
+    const ast_node *an = &ap->nodes.items[i];
+    uint32_t dup = sema_node_index(S, an->name);
+    uint32_t dup_param = sema_param_index(S, an->name);
+    if (dup != PIPEC_NONE || dup_param != PIPEC_NONE) {
+      sema_error(S, "duplicate-name", an->loc,
+                 "'%s' is already the name of a %s", an->name,
+                 dup != PIPEC_NONE ? "node" : "param");
+      sema_note(S,
+                dup != PIPEC_NONE ? S->nodes[dup].ast->loc
+                                  : S->params[dup_param].decl->loc,
+                "'%s' was first declared here", an->name);
+      continue;
+    }
+    snode *n = &S->nodes[S->n_nodes++];
+    n->ast = an;
+    n->ir.name = an->name;
+    n->ir.loc = srcloc(S, an->loc);
+    n->comp = comp_index(S, an->component);
+    if (n->comp == PIPEC_NONE) {
+      pipec_diag *g = sema_error(S, "unknown-component", an->component_loc,
+                                 "unknown component '%s'", an->component);
+      sema_suggest(g, an->component, comp_names(S), S->comps.n);
+      if (!g->hint && strchr(an->component, '.'))
+        pipec_diag_hint(g, "'pipec components' lists the built-ins");
+      else if (!g->hint)
+        pipec_diag_hint(g, "declare it with 'component %s(...) -> (...) "
+                           "{ command = \"...\" }'",
+                        an->component);
+    } else {
+      const pipec_component *c = &S->comps.items[n->comp].ir;
+      n->out_used = arena_alloc(S->a, (c->n_outputs + 1) * sizeof(bool));
+    }
+    n->ir.target = 0;
+    if (an->target) {
+      uint32_t t = sema_target_index(S, an->target);
+      if (t == PIPEC_NONE) {
+        const char **names = arena_alloc(S->a, (S->targets.n + 1) *
+                                                   sizeof *names);
+        for (uint32_t k = 0; k < S->targets.n; k++)
+          names[k] = S->targets.items[k].name;
+        pipec_diag *g = sema_error(S, "unknown-target", an->target_loc,
+                                   "unknown target '%s'", an->target);
+        sema_suggest(g, an->target, names, S->targets.n);
+        if (!g->hint)
+          pipec_diag_hint(g, "declare it with 'target %s = local|ssh|slurm "
+                             "{ ... }'",
+                          an->target);
+      } else {
+        n->ir.target = t;
+      }
+    }
+    sema_node_settings(S, n);
+  }
+}
+
+static int port_index(const pipec_port_decl *ports, uint32_t n,
+                      const char *name) {
+  for (uint32_t i = 0; i < n; i++)
+    if (strcmp(ports[i].name, name) == 0)
+      return (int)i;
+  return -1;
+}
+
+static int param_decl_index(const pipec_component *c, const char *name) {
+  for (uint32_t i = 0; i < c->n_params; i++)
+    if (strcmp(c->params[i].name, name) == 0)
+      return (int)i;
+  return -1;
+}
+
+/* Resolve `node.port` (or `node` with one output) to an edge. Returns false
+ * after reporting. */
+static bool resolve_output(sema *S, const ast_value *v, const char *what,
+                           uint32_t *producer, int *port) {
+  if (v->kind != AST_REF) {
+    pipec_diag *g = sema_error(S, "type-mismatch", v->loc,
+                               "%s takes a node output, not a literal", what);
+    pipec_diag_hint(g, "connect it to another node's output: NODE.PORT");
+    return false;
+  }
+  uint32_t p = sema_node_index(S, v->u.ref.name);
+  if (p == PIPEC_NONE) {
+    if (sema_param_index(S, v->u.ref.name) != PIPEC_NONE) {
+      pipec_diag *g = sema_error(S, "type-mismatch", v->loc,
+                                 "%s takes a node output, but '%s' is a "
+                                 "param",
+                                 what, v->u.ref.name);
+      pipec_diag_hint(g, "read a file param with a node first, e.g. "
+                         "table.read_csv(path = %s)",
+                      v->u.ref.name);
+      return false;
+    }
+    pipec_diag *g = sema_error(S, "unknown-name", v->u.ref.name_loc,
+                               "unknown node '%s'", v->u.ref.name);
+    sema_suggest(g, v->u.ref.name, node_names(S), S->n_nodes);
+    return false;
+  }
+  const snode *pn = &S->nodes[p];
+  if (pn->comp == PIPEC_NONE)
+    return false; /* already reported */
+  const pipec_component *pc = &S->comps.items[pn->comp].ir;
+  if (!v->u.ref.member) {
+    if (pc->n_outputs != 1) {
+      pipec_diag *g = sema_error(S, "unknown-port", v->loc,
+                                 "node '%s' has %u outputs; say which one",
+                                 v->u.ref.name, pc->n_outputs);
+      if (pc->n_outputs)
+        pipec_diag_hint(g, "for example %s.%s", v->u.ref.name,
+                        pc->outputs[0].name);
+      return false;
+    }
+    *producer = p;
+    *port = 0;
+    return true;
+  }
+  int k = port_index(pc->outputs, pc->n_outputs, v->u.ref.member);
+  if (k < 0) {
+    const char **names = arena_alloc(S->a, (pc->n_outputs + 1) *
+                                               sizeof *names);
+    char list[256] = "";
+    size_t w = 0;
+    for (uint32_t i = 0; i < pc->n_outputs; i++) {
+      names[i] = pc->outputs[i].name;
+      w += (size_t)snprintf(list + w, sizeof list - w, "%s%s", i ? ", " : "",
+                            names[i]);
+    }
+    pipec_diag *g = sema_error(S, "unknown-port", v->u.ref.member_loc,
+                               "node '%s' (%s) has no output '%s'",
+                               v->u.ref.name, pc->name, v->u.ref.member);
+    sema_suggest(g, v->u.ref.member, names, pc->n_outputs);
+    if (!g->hint)
+      pipec_diag_hint(g, "its outputs are: %s", pc->n_outputs ? list
+                                                              : "(none)");
+    return false;
+  }
+  *producer = p;
+  *port = k;
+  return true;
+}
+
+static int input_cmp(const void *a, const void *b) {
+  return strcmp(((const pipec_input *)a)->port, ((const pipec_input *)b)->port);
+}
+
+static int param_cmp(const void *a, const void *b) {
+  return strcmp(((const pipec_param *)a)->name, ((const pipec_param *)b)->name);
+}
+
+static void wire_node(sema *S, snode *n) {
+  if (n->comp == PIPEC_NONE)
+    return;
+  scomp *sc = &S->comps.items[n->comp];
+  const pipec_component *c = &sc->ir;
+  const ast_node *an = n->ast;
+  bool variadic = c->desc && (c->desc->flags & PIPEC_COMP_VARIADIC_INPUTS);
+  bool *given_in = arena_alloc(S->a, (c->n_inputs + 1) * sizeof(bool));
+  bool *given_p = arena_alloc(S->a, (c->n_params + 1) * sizeof(bool));
+  const ast_value *command = NULL;
+  for (uint32_t i = 0; i < an->args.n; i++) {
+    const ast_kv *kv = &an->args.items[i];
+    bool dup = false;
+    for (uint32_t j = 0; j < i; j++)
+      dup |= an->args.items[j].key == kv->key;
+    if (dup) {
+      sema_error(S, "duplicate-name", kv->key_loc,
+                 "argument '%s' is given twice", kv->key);
+      continue;
+    }
+    int in = port_index(c->inputs, c->n_inputs, kv->key);
+    int pa = param_decl_index(c, kv->key);
+    if (in >= 0) {
+      const char *what = arena_printf(S->a, "input '%s' of node '%s'",
+                                      kv->key, an->name);
+      uint32_t prod;
+      int port;
+      given_in[in] = true;
+      if (!resolve_output(S, kv->value, what, &prod, &port))
+        continue;
+      const pipec_component *pc = &S->comps.items[S->nodes[prod].comp].ir;
+      pipec_port_type have = pc->outputs[port].type, want = c->inputs[in].type;
+      S->nodes[prod].out_used[port] = true;
+      if (have != want) {
+        pipec_diag *g = sema_error(
+            S, "type-mismatch", kv->value->loc,
+            "input '%s' of '%s' is a %s, but %s.%s is a %s", kv->key,
+            c->name, pipec_port_type_name(want), S->nodes[prod].ast->name,
+            pc->outputs[port].name, pipec_port_type_name(have));
+        (void)g;
+        continue;
+      }
+      pipec_input e = {kv->key, want, prod, pc->outputs[port].name};
+      VEC_PUSH(S->a, n->inputs, e);
+    } else if (pa >= 0) {
+      const pipec_param_decl *d = &c->params[pa];
+      const char *what = arena_printf(S->a, "param '%s' of '%s'", kv->key,
+                                      c->name);
+      bool tmpl = c->desc && (c->desc->flags & PIPEC_COMP_COMMAND_TEMPLATE) &&
+                  strcmp(d->name, "command") == 0;
+      given_p[pa] = true;
+      pipec_value v;
+      if (!sema_value(S, kv->value, d->type, tmpl, what, &v))
+        continue;
+      if (tmpl)
+        command = kv->value;
+      if (c->desc && c->desc->check) {
+        char err[256] = "";
+        long off = -1;
+        if (c->desc->check(d->name, &v, err, sizeof err, &off) != 0) {
+          ast_loc at = kv->value->loc;
+          if (off >= 0 && kv->value->kind == AST_STRING) {
+            uint32_t o = ast_string_src_offset(S->u->texts[at.file], at,
+                                               (uint32_t)off);
+            at = (ast_loc){at.file, o, 1};
+          }
+          sema_error(S, "bad-param", at, "%s: %s", what, err);
+          continue;
+        }
+      }
+      pipec_param p = {d->name, v};
+      VEC_PUSH(S->a, n->params, p);
+    } else if (variadic && kv->value->kind == AST_REF &&
+               sema_node_index(S, kv->value->u.ref.name) != PIPEC_NONE) {
+      /* shell(x = other.out): an extra input named by the argument */
+      const char *what = arena_printf(S->a, "input '%s' of node '%s'",
+                                      kv->key, an->name);
+      uint32_t prod;
+      int port;
+      if (!resolve_output(S, kv->value, what, &prod, &port))
+        continue;
+      const pipec_component *pc = &S->comps.items[S->nodes[prod].comp].ir;
+      S->nodes[prod].out_used[port] = true;
+      if (port_index(c->outputs, c->n_outputs, kv->key) >= 0) {
+        sema_error(S, "duplicate-name", kv->key_loc,
+                   "'%s' is an output of '%s'; name the input otherwise",
+                   kv->key, c->name);
+        continue;
+      }
+      pipec_input e = {kv->key, pc->outputs[port].type, prod,
+                       pc->outputs[port].name};
+      VEC_PUSH(S->a, n->inputs, e);
+    } else {
+      uint32_t nn = c->n_inputs + c->n_params;
+      const char **names = arena_alloc(S->a, (nn + 1) * sizeof *names);
+      uint32_t k = 0;
+      for (uint32_t j = 0; j < c->n_inputs; j++)
+        names[k++] = c->inputs[j].name;
+      for (uint32_t j = 0; j < c->n_params; j++)
+        names[k++] = c->params[j].name;
+      bool out_name = port_index(c->outputs, c->n_outputs, kv->key) >= 0;
+      pipec_diag *g = sema_error(
+          S, "unknown-param", kv->key_loc,
+          out_name ? "'%s' is an output of component '%s'; outputs are not "
+                     "arguments"
+                   : "component '%s' has no input or param '%s'",
+          out_name ? kv->key : c->name, out_name ? c->name : kv->key);
+      if (!out_name)
+        sema_suggest(g, kv->key, names, k);
+      if (!g->hint && !out_name) {
+        char list[512] = "";
+        size_t w = 0;
+        for (uint32_t j = 0; j < k && w < sizeof list; j++)
+          w += (size_t)snprintf(list + w, sizeof list - w, "%s%s",
+                                j ? ", " : "", names[j]);
+        pipec_diag_hint(g, k ? "it takes: %s" : "it takes no arguments%s",
+                        list);
+      }
+    }
+  }
+  for (uint32_t i = 0; i < c->n_inputs; i++)
+    if (!given_in[i]) {
+      pipec_diag *g = sema_error(S, "missing-input", an->args_loc,
+                                 "node '%s' does not connect input '%s' "
+                                 "(%s) of '%s'",
+                                 an->name, c->inputs[i].name,
+                                 pipec_port_type_name(c->inputs[i].type),
+                                 c->name);
+      pipec_diag_hint(g, "add %s = NODE.PORT", c->inputs[i].name);
+    }
+  for (uint32_t i = 0; i < c->n_params; i++) {
+    if (given_p[i])
+      continue;
+    if (!c->params[i].has_default) {
+      pipec_diag *g = sema_error(S, "missing-param", an->args_loc,
+                                 "node '%s' needs param '%s' (%s) of '%s'",
+                                 an->name, c->params[i].name,
+                                 pipec_type_name(c->params[i].type), c->name);
+      pipec_diag_hint(g, "add %s = VALUE", c->params[i].name);
+      continue;
+    }
+    pipec_param p = {c->params[i].name, c->params[i].def};
+    VEC_PUSH(S->a, n->params, p);
+  }
+  if (command) { /* shell's command: its placeholders name its ports */
+    uint32_t nn = n->inputs.n + c->n_outputs + c->n_params;
+    const char **names = arena_alloc(S->a, (nn + 1) * sizeof *names);
+    uint32_t k = 0;
+    for (uint32_t j = 0; j < n->inputs.n; j++)
+      names[k++] = n->inputs.items[j].port;
+    for (uint32_t j = 0; j < c->n_outputs; j++)
+      names[k++] = c->outputs[j].name;
+    for (uint32_t j = 0; j < c->n_params; j++)
+      if (strcmp(c->params[j].name, "command") != 0)
+        names[k++] = c->params[j].name;
+    sema_check_template(S, command, names, k,
+                        arena_printf(S->a, "node '%s'", an->name));
+  }
+  qsort(n->inputs.items, n->inputs.n, sizeof *n->inputs.items, input_cmp);
+  qsort(n->params.items, n->params.n, sizeof *n->params.items, param_cmp);
+}
+
+/* ---- order ---------------------------------------------------------- */
+
+/* A binary min-heap of node indices: Kahn's algorithm takes the earliest
+ * declared ready node, so the order is deterministic. */
+typedef struct heap {
+  uint32_t *v;
+  uint32_t n;
+} heap;
+
+static void heap_push(heap *h, uint32_t x) {
+  uint32_t i = h->n++;
+  while (i > 0 && h->v[(i - 1) / 2] > x) {
+    h->v[i] = h->v[(i - 1) / 2];
+    i = (i - 1) / 2;
+  }
+  h->v[i] = x;
+}
+
+static uint32_t heap_pop(heap *h) {
+  uint32_t top = h->v[0], x = h->v[--h->n], i = 0;
+  for (;;) {
+    uint32_t c = 2 * i + 1;
+    if (c >= h->n)
+      break;
+    if (c + 1 < h->n && h->v[c + 1] < h->v[c])
+      c++;
+    if (h->v[c] >= x)
+      break;
+    h->v[i] = h->v[c];
+    i = c;
+  }
+  h->v[i] = x;
+  return top;
+}
+
+static void report_cycle(sema *S, const uint32_t *indeg) {
+  uint32_t start = PIPEC_NONE;
+  for (uint32_t i = 0; i < S->n_nodes && start == PIPEC_NONE; i++)
+    if (indeg[i])
+      start = i;
+  /* walk producers until a node repeats: that closes a cycle */
+  uint32_t *pos = arena_alloc(S->a, S->n_nodes * sizeof *pos);
+  uint32_t *walk = arena_alloc(S->a, (S->n_nodes + 1) * sizeof *walk);
+  for (uint32_t i = 0; i < S->n_nodes; i++)
+    pos[i] = PIPEC_NONE;
+  uint32_t len = 0, x = start;
+  while (pos[x] == PIPEC_NONE) {
+    pos[x] = len;
+    walk[len++] = x;
+    uint32_t next = PIPEC_NONE;
+    for (uint32_t k = 0; k < S->nodes[x].inputs.n && next == PIPEC_NONE; k++)
+      if (indeg[S->nodes[x].inputs.items[k].producer])
+        next = S->nodes[x].inputs.items[k].producer;
+    if (next == PIPEC_NONE)
+      return; /* cannot happen: a node left over has a left-over producer */
+    x = next;
+  }
+  /* the cycle is walk[pos[x]..len), in consumer-to-producer order; print it
+   * in data-flow order starting at its earliest declared node */
+  uint32_t first = pos[x], n = len - first, best = 0;
+  for (uint32_t k = 1; k < n; k++)
+    if (walk[first + k] < walk[first + best])
+      best = k;
+  char msg[1024];
+  size_t w = 0;
+  for (uint32_t k = 0; k <= n && w < sizeof msg; k++) {
+    uint32_t idx = walk[first + (best + n - k % n) % n];
+    w += (size_t)snprintf(msg + w, sizeof msg - w, "%s%s", k ? " -> " : "",
+                          S->nodes[idx].ast->name);
+  }
+  sema_error(S, "cycle", S->nodes[walk[first + best]].ast->loc,
+             "cycle in pipeline: %s", msg);
+}
+
+/* Topological order into order[]; false (reported) on a cycle. */
+static bool order_nodes(sema *S, uint32_t *order) {
+  uint32_t n = S->n_nodes;
+  uint32_t *indeg = arena_alloc(S->a, (n + 1) * sizeof *indeg);
+  uint32_t *cstart = arena_alloc(S->a, (n + 2) * sizeof *cstart);
+  for (uint32_t i = 0; i < n; i++)
+    for (uint32_t k = 0; k < S->nodes[i].inputs.n; k++) {
+      indeg[i]++;
+      cstart[S->nodes[i].inputs.items[k].producer + 1]++;
+    }
+  for (uint32_t i = 0; i < n; i++)
+    cstart[i + 1] += cstart[i];
+  uint32_t *cons = arena_alloc(S->a, (cstart[n] + 1) * sizeof *cons);
+  uint32_t *fill = arena_alloc(S->a, (n + 1) * sizeof *fill);
+  for (uint32_t i = 0; i < n; i++)
+    for (uint32_t k = 0; k < S->nodes[i].inputs.n; k++) {
+      uint32_t p = S->nodes[i].inputs.items[k].producer;
+      cons[cstart[p] + fill[p]++] = i;
+    }
+  heap h = {arena_alloc(S->a, (n + 1) * sizeof *h.v), 0};
+  for (uint32_t i = 0; i < n; i++)
+    if (!indeg[i])
+      heap_push(&h, i);
+  uint32_t done = 0;
+  while (h.n) {
+    uint32_t x = heap_pop(&h);
+    order[done++] = x;
+    for (uint32_t k = cstart[x]; k < cstart[x + 1]; k++)
+      if (--indeg[cons[k]] == 0)
+        heap_push(&h, cons[k]);
+  }
+  if (done == n)
+    return true;
+  report_cycle(S, indeg);
+  return false;
+}
+
+/* ---- warnings ------------------------------------------------------- */
+
+static void warn_unused(sema *S) {
+  for (uint32_t i = 0; i < S->n_nodes; i++) {
+    const snode *n = &S->nodes[i];
+    if (n->comp == PIPEC_NONE)
+      continue;
+    const pipec_component *c = &S->comps.items[n->comp].ir;
+    bool any = false;
+    for (uint32_t k = 0; k < c->n_outputs; k++)
+      any |= n->out_used[k];
+    if (!any)
+      continue; /* a final node: its outputs are the results */
+    for (uint32_t k = 0; k < c->n_outputs; k++)
+      if (!n->out_used[k])
+        sema_warning(S, "unused-output", n->ast->loc,
+                     "output '%s' of node '%s' is never used",
+                     c->outputs[k].name, n->ast->name);
+  }
+  for (uint32_t i = 0; i < S->n_params; i++)
+    if (!S->params[i].used && S->params[i].ok)
+      sema_warning(S, "unused-param", S->params[i].decl->loc,
+                   "param '%s' is never used", S->params[i].decl->name);
+}
+
+/* ---- the pipeline --------------------------------------------------- */
+
+static const ast_pipeline *find_pipeline(sema *S) {
+  for (uint32_t f = 0; f < S->u->n_imports; f++) {
+    const ast_file *imp = S->u->imports[f];
+    for (uint32_t i = 0; i < imp->pipelines.n; i++) {
+      pipec_diag *g = sema_error(S, "import-pipeline",
+                                 imp->pipelines.items[i]->loc,
+                                 "imported file '%s' declares a pipeline",
+                                 imp->path);
+      pipec_diag_hint(g, "an imported file holds components only");
+    }
+  }
+  const ast_file *m = S->u->main;
+  for (uint32_t i = 1; i < m->pipelines.n; i++) {
+    sema_error(S, "duplicate-name", m->pipelines.items[i]->loc,
+               "a file holds one pipeline; '%s' is a second one",
+               m->pipelines.items[i]->name);
+    sema_note(S, m->pipelines.items[0]->loc, "the first one is here");
+  }
+  if (m->pipelines.n == 0) {
+    pipec_diag *g = pipec_diag_add(S->d, PIPEC_SEV_ERROR, "no-pipeline",
+                                   m->src, 0, 0,
+                                   "'%s' has no pipeline block", m->path);
+    pipec_diag_hint(g, "pipeline NAME { node ... }");
+    return NULL;
+  }
+  return m->pipelines.items[0];
+}
+
+static const char *dir_of(arena *a, const char *path) {
+  const char *slash = strrchr(path, '/');
+  if (!slash)
+    return ".";
+  if (slash == path)
+    return "/";
+  return arena_strndup(a, path, (size_t)(slash - path));
+}
+
+pipec_pipeline *sema_lower(arena *a, pipec_diags *d, const sema_unit *unit,
+                           const pipec_compile_opts *opts) {
+  sema S0 = {.a = a, .d = d, .u = unit, .opts = opts}, *S = &S0;
+  uint32_t errors = d->n_errors;
+  S->ap = find_pipeline(S);
+  if (!S->ap)
+    return NULL;
+  S->main_dir = dir_of(a, unit->main->path);
+  sema_params(S);
+  gather_components(S);
+  lower_components(S);
+  sema_targets(S);
+  declare_nodes(S);
+  for (uint32_t i = 0; i < S->n_nodes; i++)
+    wire_node(S, &S->nodes[i]);
+  uint32_t *order = arena_alloc(a, (S->n_nodes + 1) * sizeof *order);
+  bool ordered = order_nodes(S, order);
+  if (d->n_errors != errors || !ordered)
+    return NULL;
+  warn_unused(S);
+
+  pipec_pipeline *p = arena_alloc(a, sizeof *p);
+  p->name = S->ap->name;
+  p->n_params = S->n_params;
+  p->params = arena_alloc(a, (S->n_params + 1) * sizeof *p->params);
+  for (uint32_t i = 0; i < S->n_params; i++)
+    p->params[i] = (pipec_param){S->params[i].decl->name,
+                                 S->params[i].value};
+  p->targets = S->targets.items;
+  p->n_targets = S->targets.n;
+  uint32_t *newidx = arena_alloc(a, (S->n_nodes + 1) * sizeof *newidx);
+  for (uint32_t k = 0; k < S->n_nodes; k++)
+    newidx[order[k]] = k;
+  p->nodes = arena_alloc(a, (S->n_nodes + 1) * sizeof *p->nodes);
+  p->n_nodes = S->n_nodes;
+  p->components = arena_alloc(a, (S->comps.n + 1) * sizeof *p->components);
+  for (uint32_t k = 0; k < S->n_nodes; k++) {
+    snode *n = &S->nodes[order[k]];
+    scomp *c = &S->comps.items[n->comp];
+    if (c->index == PIPEC_NONE) {
+      c->index = p->n_components;
+      p->components[p->n_components++] = c->ir;
+    }
+    pipec_node *out = &p->nodes[k];
+    *out = n->ir;
+    out->component = c->index;
+    out->params = n->params.items;
+    out->n_params = n->params.n;
+    out->inputs = n->inputs.items;
+    out->n_inputs = n->inputs.n;
+    for (uint32_t e = 0; e < out->n_inputs; e++)
+      out->inputs[e].producer = newidx[out->inputs[e].producer];
+  }
+  return p;
+}

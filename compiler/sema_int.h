@@ -1,0 +1,98 @@
+/*
+ * sema_int.h — state shared by the parts of semantic analysis:
+ * sema.c (components, nodes, edges, order), sema_value.c (typed values,
+ * ${} interpolation, pipeline params) and sema_target.c (targets and the
+ * settings of nodes).
+ */
+#ifndef PIPEC_SEMA_INT_H
+#define PIPEC_SEMA_INT_H
+
+#include "sema.h"
+
+typedef struct sparam {
+  const ast_param *decl;
+  pipec_type type;
+  bool type_ok;
+  int state;                 /* 0 unresolved, 1 resolving, 2 resolved */
+  bool ok;                   /* value is valid */
+  bool used;
+  const char *override;      /* VALUE of -p NAME=VALUE, or NULL */
+  pipec_value value;
+} sparam;
+
+typedef struct scomp {
+  const char *name;
+  const ast_component *ast;  /* user components; NULL for built-ins */
+  const ast_file *file;      /* the declaring file (user components) */
+  const pipec_component_desc *desc;  /* built-ins */
+  pipec_component ir;        /* lowered */
+  bool lowered, ok;
+  uint32_t index;            /* in the IR's components, PIPEC_NONE if unused */
+} scomp;
+
+typedef struct snode {
+  const ast_node *ast;
+  uint32_t comp;             /* index into sema.comps, PIPEC_NONE if unknown */
+  pipec_node ir;
+  VEC(pipec_input) inputs;
+  VEC(pipec_param) params;
+  bool *out_used;            /* per output of the component */
+} snode;
+
+typedef struct sema {
+  arena *a;
+  pipec_diags *d;
+  const sema_unit *u;
+  const pipec_compile_opts *opts;
+  const ast_pipeline *ap;
+  const char *main_dir;
+  sparam *params;
+  uint32_t n_params;
+  VEC(scomp) comps;
+  VEC(pipec_target) targets;
+  VEC(const ast_target *) target_asts;  /* parallel to targets (NULL: local) */
+  snode *nodes;
+  uint32_t n_nodes;
+} sema;
+
+/* Diagnostics at an AST location. */
+pipec_diag *sema_error(sema *S, const char *code, ast_loc loc,
+                       const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+pipec_diag *sema_warning(sema *S, const char *code, ast_loc loc,
+                         const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void sema_note(sema *S, ast_loc loc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Attach "did you mean 'X'?" to g if a name in words is close to word. */
+void sema_suggest(pipec_diag *g, const char *word, const char *const *words,
+                  uint32_t n);
+
+/* Lookups; PIPEC_NONE if absent. */
+uint32_t sema_param_index(const sema *S, const char *name);
+uint32_t sema_node_index(const sema *S, const char *name);
+
+/* sema_value.c */
+void sema_params(sema *S);
+/* Convert an AST value to a typed value. `what` names the receiving
+ * thing in messages ("param 'ratio'"). With tmpl, the string is a command
+ * template: braces in interpolated values are doubled so they stay
+ * literal. Returns false after reporting an error. */
+bool sema_value(sema *S, const ast_value *v, pipec_type want, bool tmpl,
+                const char *what, pipec_value *out);
+/* A string with ${} interpolation done; NULL after an error. */
+const char *sema_string(sema *S, const ast_value *v, bool tmpl);
+/* Duration (seconds) or size (bytes): an int, or a string with units. */
+bool sema_duration(sema *S, const ast_value *v, const char *what,
+                   int64_t *out);
+bool sema_size(sema *S, const ast_value *v, const char *what, int64_t *out);
+/* Check the placeholders of template string v against names[0..n). */
+void sema_check_template(sema *S, const ast_value *v, const char *const *names,
+                         uint32_t n, const char *owner);
+
+/* sema_target.c */
+void sema_targets(sema *S);
+uint32_t sema_target_index(const sema *S, const char *name);
+void sema_node_settings(sema *S, snode *n);
+
+#endif

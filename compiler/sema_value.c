@@ -1,0 +1,450 @@
+/*
+ * sema_value.c — typed values: literals checked against their declared
+ * type, references to pipeline params, ${} interpolation, durations and
+ * sizes, command-template placeholders, and the pipeline params themselves
+ * (defaults, -p overrides, resolution order).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "literal.h"
+#include "pipec/template.h"
+#include "sema_int.h"
+#include "units.h"
+
+static const char *kind_name(const ast_value *v) {
+  switch (v->kind) {
+  case AST_INT: return "an int";
+  case AST_FLOAT: return "a float";
+  case AST_BOOL: return "a bool";
+  case AST_STRING: return "a string";
+  case AST_REF: return "a reference";
+  case AST_LIST: return "a list";
+  case AST_MAP: return "a map";
+  }
+  return "a value";
+}
+
+static const char *a_type(pipec_type t) {
+  return t == PIPEC_T_INT ? "an int" : t == PIPEC_T_FLOAT ? "a float"
+       : t == PIPEC_T_BOOL ? "a bool" : t == PIPEC_T_STRING ? "a string"
+       : t == PIPEC_T_PATH ? "a path" : "a list";
+}
+
+static const char **param_names(sema *S) {
+  const char **names = arena_alloc(S->a, (S->n_params + 1) * sizeof *names);
+  for (uint32_t i = 0; i < S->n_params; i++)
+    names[i] = S->params[i].decl->name;
+  return names;
+}
+
+static bool resolve_param(sema *S, uint32_t i);
+
+/* Byte offset in the source of index `idx` of string literal v's text. */
+static uint32_t str_off(sema *S, const ast_value *v, uint32_t idx) {
+  return ast_string_src_offset(S->u->texts[v->loc.file], v->loc, idx);
+}
+
+static ast_loc str_span(sema *S, const ast_value *v, uint32_t from,
+                        uint32_t len) {
+  uint32_t a = str_off(S, v, from), b = str_off(S, v, from + len);
+  return (ast_loc){v->loc.file, a, b - a};
+}
+
+typedef struct sbuf {
+  char *p;
+  size_t n, cap;
+} sbuf;
+
+static void sb_add(sema *S, sbuf *b, const char *s, size_t n) {
+  if (b->n + n + 1 > b->cap) {
+    size_t ncap = (b->cap + n + 1) * 2;
+    char *np = arena_alloc(S->a, ncap);
+    if (b->n)
+      memcpy(np, b->p, b->n);
+    b->p = np;
+    b->cap = ncap;
+  }
+  memcpy(b->p + b->n, s, n);
+  b->n += n;
+  b->p[b->n] = 0;
+}
+
+const char *sema_string(sema *S, const ast_value *v, bool tmpl) {
+  const char *t = v->u.s.text;
+  if (!strstr(t, "${"))
+    return t;
+  sbuf b = {0};
+  sb_add(S, &b, "", 0);
+  bool ok = true;
+  for (uint32_t i = 0; i < v->u.s.len;) {
+    if (t[i] == '$' && t[i + 1] == '$' && t[i + 2] == '{') {
+      /* $${ is a literal ${ (in a template, ${{ keeps the brace literal) */
+      sb_add(S, &b, tmpl ? "${{" : "${", tmpl ? 3 : 2);
+      i += 3;
+      continue;
+    }
+    if (!(t[i] == '$' && t[i + 1] == '{')) {
+      sb_add(S, &b, t + i, 1);
+      i++;
+      continue;
+    }
+    const char *close = strchr(t + i + 2, '}');
+    if (!close) {
+      pipec_diag *g = sema_error(S, "bad-interpolation",
+                                 str_span(S, v, i, 2),
+                                 "unterminated '${' in string");
+      pipec_diag_hint(g, "write '$${' for a literal '${'");
+      return NULL;
+    }
+    uint32_t nstart = i + 2, nlen = (uint32_t)(close - (t + nstart));
+    const char *name = arena_intern(S->a, t + nstart, nlen);
+    uint32_t p = sema_param_index(S, name);
+    if (p == PIPEC_NONE) {
+      pipec_diag *g = sema_error(S, "unknown-name",
+                                 str_span(S, v, nstart, nlen),
+                                 "unknown param '%s' in '${}'", name);
+      sema_suggest(g, name, param_names(S), S->n_params);
+      ok = false;
+    } else if (resolve_param(S, p)) {
+      S->params[p].used = true;
+      const char *val = literal_text(S->a, &S->params[p].value);
+      for (const char *q = val; *q; q++)
+        if (tmpl && (*q == '{' || *q == '}'))
+          sb_add(S, &b, q, 1), sb_add(S, &b, q, 1);
+        else
+          sb_add(S, &b, q, 1);
+    } else {
+      ok = false;
+    }
+    i = nstart + nlen + 1;
+  }
+  return ok ? b.p : NULL;
+}
+
+/* A reference used as a value: a pipeline param (never a node output). */
+static bool ref_value(sema *S, const ast_value *v, pipec_type want,
+                      const char *what, pipec_value *out) {
+  const char *name = v->u.ref.name;
+  uint32_t p = sema_param_index(S, name);
+  if (p == PIPEC_NONE || v->u.ref.member) {
+    if (sema_node_index(S, name) != PIPEC_NONE) {
+      pipec_diag *g = sema_error(
+          S, "output-as-param", v->loc,
+          "%s takes a value, not the output of node '%s'", what, name);
+      pipec_diag_hint(g, "node outputs connect to input ports; params take "
+                         "literals or pipeline params");
+      return false;
+    }
+    pipec_diag *g = sema_error(S, "unknown-name", v->u.ref.name_loc,
+                               "unknown param '%s'", name);
+    sema_suggest(g, name, param_names(S), S->n_params);
+    if (!g->hint && want != PIPEC_T_INT && want != PIPEC_T_FLOAT &&
+        want != PIPEC_T_BOOL)
+      pipec_diag_hint(g, "write \"%s\" for a string", name);
+    return false;
+  }
+  if (!resolve_param(S, p))
+    return false;
+  S->params[p].used = true;
+  pipec_value pv = S->params[p].value;
+  pipec_type have = pv.type;
+  bool fits = have == want ||
+              (have == PIPEC_T_INT && want == PIPEC_T_FLOAT) ||
+              (have == PIPEC_T_STRING && want == PIPEC_T_PATH) ||
+              (have == PIPEC_T_PATH && want == PIPEC_T_STRING);
+  if (!fits) {
+    sema_error(S, "type-mismatch", v->loc,
+               "%s is %s, but param '%s' is %s", what, a_type(want), name,
+               a_type(have));
+    return false;
+  }
+  if (have == PIPEC_T_INT && want == PIPEC_T_FLOAT)
+    pv = (pipec_value){.type = PIPEC_T_FLOAT, .u.f = (double)pv.u.i};
+  pv.type = want;
+  *out = pv;
+  return true;
+}
+
+static bool list_value(sema *S, const ast_value *v, const char *what,
+                       pipec_value *out) {
+  pipec_value *items = arena_alloc(S->a, (v->u.list.n + 1) * sizeof *items);
+  bool ok = true;
+  for (uint32_t i = 0; i < v->u.list.n; i++) {
+    const ast_value *it = v->u.list.items[i];
+    switch (it->kind) {
+    case AST_INT:
+      items[i] = (pipec_value){.type = PIPEC_T_INT, .u.i = it->u.i};
+      break;
+    case AST_FLOAT:
+      items[i] = (pipec_value){.type = PIPEC_T_FLOAT, .u.f = it->u.f};
+      break;
+    case AST_BOOL:
+      items[i] = (pipec_value){.type = PIPEC_T_BOOL, .u.b = it->u.b};
+      break;
+    case AST_STRING: {
+      const char *s = sema_string(S, it, false);
+      ok &= s != NULL;
+      items[i] = (pipec_value){.type = PIPEC_T_STRING, .u.s = s ? s : ""};
+      break;
+    }
+    case AST_REF: {
+      /* a scalar param: the item takes its type */
+      uint32_t p = sema_param_index(S, it->u.ref.name);
+      pipec_type t = p != PIPEC_NONE ? S->params[p].type : PIPEC_T_STRING;
+      if (t == PIPEC_T_LIST) {
+        sema_error(S, "type-mismatch", it->loc,
+                   "a list cannot hold the list param '%s'",
+                   it->u.ref.name);
+        ok = false;
+        break;
+      }
+      ok &= ref_value(S, it, t, what, &items[i]);
+      break;
+    }
+    default:
+      sema_error(S, "type-mismatch", it->loc,
+                 "items of a list are ints, floats, bools or strings, not "
+                 "%s", kind_name(it));
+      ok = false;
+    }
+  }
+  *out = (pipec_value){.type = PIPEC_T_LIST, .u.list = {items, v->u.list.n}};
+  return ok;
+}
+
+bool sema_value(sema *S, const ast_value *v, pipec_type want, bool tmpl,
+                const char *what, pipec_value *out) {
+  out->type = want;
+  if (v->kind == AST_REF)
+    return ref_value(S, v, want, what, out);
+  switch (want) {
+  case PIPEC_T_INT:
+    if (v->kind == AST_INT) {
+      out->u.i = v->u.i;
+      return true;
+    }
+    break;
+  case PIPEC_T_FLOAT:
+    if (v->kind == AST_INT || v->kind == AST_FLOAT) {
+      out->u.f = v->kind == AST_INT ? (double)v->u.i : v->u.f;
+      return true;
+    }
+    break;
+  case PIPEC_T_BOOL:
+    if (v->kind == AST_BOOL) {
+      out->u.b = v->u.b;
+      return true;
+    }
+    break;
+  case PIPEC_T_STRING:
+  case PIPEC_T_PATH:
+    if (v->kind == AST_STRING) {
+      out->u.s = sema_string(S, v, tmpl);
+      return out->u.s != NULL;
+    }
+    break;
+  case PIPEC_T_LIST:
+    if (v->kind == AST_LIST)
+      return list_value(S, v, what, out);
+    break;
+  }
+  pipec_diag *g = sema_error(S, "type-mismatch", v->loc,
+                             "%s is %s, but the value is %s", what,
+                             a_type(want), kind_name(v));
+  if (v->kind == AST_STRING && (want == PIPEC_T_INT || want == PIPEC_T_FLOAT))
+    pipec_diag_hint(g, "numbers are written without quotes");
+  else if (v->kind == AST_STRING && want == PIPEC_T_BOOL)
+    pipec_diag_hint(g, "write true or false, without quotes");
+  else if (want == PIPEC_T_STRING || want == PIPEC_T_PATH)
+    pipec_diag_hint(g, "strings are written in double quotes");
+  else if (want == PIPEC_T_LIST)
+    pipec_diag_hint(g, "write a list as [a, b, c]");
+  return false;
+}
+
+static bool units_value(sema *S, const ast_value *v, const char *what,
+                        bool size, int64_t *out) {
+  if (v->kind == AST_INT && v->u.i >= 0) {
+    *out = v->u.i;
+    return true;
+  }
+  const char *s = NULL;
+  if (v->kind == AST_STRING)
+    s = sema_string(S, v, false);
+  else if (v->kind == AST_REF) {
+    pipec_value pv;
+    if (!ref_value(S, v, PIPEC_T_STRING, what, &pv))
+      return false;
+    s = pv.u.s;
+  }
+  if (s && (size ? units_size(s, out) : units_duration(s, out)) == 0)
+    return true;
+  if (v->kind == AST_STRING && !s)
+    return false;
+  pipec_diag *g;
+  if (s)
+    g = sema_error(S, size ? "bad-size" : "bad-duration", v->loc,
+                   "bad %s \"%s\" for %s", size ? "size" : "duration", s,
+                   what);
+  else
+    g = sema_error(S, size ? "bad-size" : "bad-duration", v->loc,
+                   "%s is a %s, but the value is %s", what,
+                   size ? "size" : "duration", kind_name(v));
+  pipec_diag_hint(g, size ? "sizes look like \"512M\", \"8G\", \"1.5T\" or "
+                            "a number of bytes"
+                          : "durations look like \"45s\", \"20m\", "
+                            "\"1h30m\", \"2d\" or \"HH:MM:SS\"");
+  return false;
+}
+
+bool sema_duration(sema *S, const ast_value *v, const char *what,
+                   int64_t *out) {
+  return units_value(S, v, what, false, out);
+}
+
+bool sema_size(sema *S, const ast_value *v, const char *what, int64_t *out) {
+  return units_value(S, v, what, true, out);
+}
+
+typedef struct tcheck {
+  sema *S;
+  const ast_value *v;
+  const char *const *names;
+  uint32_t n;
+  const char *owner;
+} tcheck;
+
+static int check_ref(void *ctx, const char *name, size_t len, size_t off) {
+  tcheck *c = ctx;
+  for (uint32_t i = 0; i < c->n; i++)
+    if (strlen(c->names[i]) == len && memcmp(c->names[i], name, len) == 0)
+      return 0;
+  const char *nm = arena_strndup(c->S->a, name, len);
+  ast_loc loc = str_span(c->S, c->v, (uint32_t)off - 1, (uint32_t)len + 2);
+  pipec_diag *g = sema_error(c->S, "bad-placeholder", loc,
+                             "unknown placeholder '{%s}' in the command of %s",
+                             nm, c->owner);
+  char known[512] = "";
+  size_t k = 0;
+  for (uint32_t i = 0; i < c->n && k < sizeof known; i++)
+    k += (size_t)snprintf(known + k, sizeof known - k, "%s{%s}",
+                          i ? ", " : "", c->names[i]);
+  sema_suggest(g, nm, c->names, c->n);
+  if (!g->hint)
+    pipec_diag_hint(g, c->n ? "known placeholders: %s; write '{{' for a "
+                              "literal '{'"
+                            : "%sthis command has no ports or params; write "
+                              "'{{' for a literal '{'",
+                    known);
+  return 0;
+}
+
+void sema_check_template(sema *S, const ast_value *v, const char *const *names,
+                         uint32_t n, const char *owner) {
+  if (v->kind != AST_STRING)
+    return;
+  /* mask ${...} (interpolation, checked elsewhere) so offsets stay those of
+   * the literal's text */
+  char *t = arena_strndup(S->a, v->u.s.text, v->u.s.len);
+  for (char *p = t; *p; p++)
+    if (p[0] == '$' && p[1] == '{')
+      p[1] = '#';
+  tcheck c = {S, v, names, n, owner};
+  pipec_template_refs(t, check_ref, &c);
+}
+
+/* ---- pipeline params ---------------------------------------------- */
+
+static bool resolve_param(sema *S, uint32_t i) {
+  sparam *p = &S->params[i];
+  if (p->state == 2)
+    return p->ok;
+  if (p->state == 1) {
+    sema_error(S, "cycle", p->decl->loc,
+               "param '%s' is defined in terms of itself", p->decl->name);
+    p->state = 2;
+    p->ok = false;
+    return false;
+  }
+  p->state = 1;
+  p->ok = false;
+  const char *what = arena_printf(S->a, "param '%s'", p->decl->name);
+  if (!p->type_ok) {
+  } else if (p->override) {
+    char err[256];
+    if (literal_parse(S->a, p->override, p->type, false, &p->value, err,
+                      sizeof err) == 0)
+      p->ok = true;
+    else
+      pipec_diag_add(S->d, PIPEC_SEV_ERROR, "bad-override", -1, 0, 0,
+                     "-p %s=%s: %s", p->decl->name, p->override, err);
+  } else if (p->decl->def) {
+    p->ok = sema_value(S, p->decl->def, p->type, false, what, &p->value);
+  } else {
+    pipec_diag *g = sema_error(S, "missing-param", p->decl->loc,
+                               "param '%s' has no default and no value was "
+                               "given",
+                               p->decl->name);
+    pipec_diag_hint(g, "give one with -p %s=VALUE", p->decl->name);
+  }
+  p->state = 2;
+  return p->ok;
+}
+
+static const char *const type_names[] = {"int",    "float", "bool",
+                                         "string", "path",  "list"};
+
+void sema_params(sema *S) {
+  const ast_pipeline *ap = S->ap;
+  S->n_params = ap->params.n;
+  S->params = arena_alloc(S->a, (ap->params.n + 1) * sizeof *S->params);
+  for (uint32_t i = 0; i < ap->params.n; i++) {
+    const ast_param *d = &ap->params.items[i];
+    sparam *p = &S->params[i];
+    p->decl = d;
+    for (uint32_t j = 0; j < i; j++)
+      if (ap->params.items[j].name == d->name) {
+        sema_error(S, "duplicate-name", d->loc, "param '%s' is declared twice",
+                   d->name);
+        sema_note(S, ap->params.items[j].loc, "'%s' was first declared here",
+                  d->name);
+        break;
+      }
+    p->type_ok = pipec_type_parse(d->type, &p->type) == 0;
+    if (!p->type_ok) {
+      pipec_diag *g = sema_error(S, "unknown-type", d->type_loc,
+                                 "unknown type '%s'", d->type);
+      sema_suggest(g, d->type, type_names, 6);
+      if (!g->hint)
+        pipec_diag_hint(g, "param types are int, float, bool, string, path "
+                           "and list");
+    }
+  }
+  /* -p NAME=VALUE */
+  const pipec_compile_opts *o = S->opts;
+  for (uint32_t i = 0; i < o->n_overrides; i++) {
+    const char *ov = o->overrides[i];
+    const char *eq = strchr(ov, '=');
+    if (!eq) {
+      pipec_diag_add(S->d, PIPEC_SEV_ERROR, "bad-override", -1, 0, 0,
+                     "-p %s: expected NAME=VALUE", ov);
+      continue;
+    }
+    const char *name = arena_intern(S->a, ov, (size_t)(eq - ov));
+    uint32_t p = sema_param_index(S, name);
+    if (p == PIPEC_NONE) {
+      pipec_diag *g = pipec_diag_add(S->d, PIPEC_SEV_ERROR, "unknown-param",
+                                     -1, 0, 0,
+                                     "-p %s: pipeline '%s' has no param '%s'",
+                                     ov, S->ap->name, name);
+      sema_suggest(g, name, param_names(S), S->n_params);
+      continue;
+    }
+    S->params[p].override = eq + 1;
+  }
+  for (uint32_t i = 0; i < S->n_params; i++)
+    resolve_param(S, i);
+}
