@@ -69,6 +69,17 @@ void parse_string(parse_ctx *pc, const char *lit, size_t len, uint32_t off,
   out->len = (uint32_t)n;
 }
 
+void parse_open(parse_ctx *pc, uint32_t off) {
+  if (pc->n_open < 64)
+    pc->open_off[pc->n_open] = off;
+  pc->n_open++;
+}
+
+void parse_close(parse_ctx *pc) {
+  if (pc->n_open > 0)
+    pc->n_open--;
+}
+
 uint32_t ast_string_src_offset(const char *src, ast_loc lit, uint32_t index) {
   const char *p = src + lit.off;
   if (lit.len >= 6 && p[0] == '"' && p[1] == '"' && p[2] == '"')

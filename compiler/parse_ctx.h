@@ -31,8 +31,14 @@ typedef struct parse_ctx {
   ast_file *file;
   ast_pipeline *pipe;        /* pipeline block being parsed, or NULL */
   ast_component *comp;       /* component being parsed, or NULL */
-  uint32_t depth;            /* nesting of lists and maps */
+  /* open brackets, innermost last, to say which one EOF left open */
+  uint32_t open_off[64];
+  uint32_t n_open;           /* may exceed 64; only the first 64 are kept */
 } parse_ctx;
+
+/* The scanner saw an opening or a closing bracket at offset off. */
+void parse_open(parse_ctx *pc, uint32_t off);
+void parse_close(parse_ctx *pc);
 
 /* Report an error at loc. */
 void parse_error(parse_ctx *pc, ploc loc, const char *code, const char *fmt,

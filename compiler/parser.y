@@ -230,6 +230,9 @@ node
                     .resources_loc = L($9.resources_loc),
                     .settings = $9.settings};
       n.args_loc = parse_loc(pc, (ploc){@5.off, @7.end});
+      if ($8) /* just the name after 'on' */
+        n.target_loc = parse_loc(pc, (ploc){@8.end - (uint32_t)strlen($8),
+                                            @8.end});
       VEC_PUSH(pc->a, pc->pipe->nodes, n);
     }
   ;
@@ -398,7 +401,7 @@ static bool is_char(yysymbol_kind_t k, char c) {
 static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner,
                                  parse_ctx *pc) {
   (void)scanner;
-  enum { MAX_EXPECTED = 6 };
+  enum { MAX_EXPECTED = 8 };
   yysymbol_kind_t expected[MAX_EXPECTED];
   int n = yypcontext_expected_tokens(ctx, expected, MAX_EXPECTED);
   yysymbol_kind_t tok = yypcontext_token(ctx);
@@ -426,5 +429,10 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner,
     pipec_diag_hint(g, "declare a type: param NAME : TYPE = VALUE");
   else if (tok == YYSYMBOL_STRING && n == 1 && expected[0] == YYSYMBOL_IDENT)
     pipec_diag_hint(g, "names are written without quotes");
+  if (tok == YYSYMBOL_YYEOF && pc->n_open > 0 && pc->n_open <= 64) {
+    uint32_t at = pc->open_off[pc->n_open - 1];
+    pipec_diag_add(pc->d, PIPEC_SEV_NOTE, "note", pc->src, at, 1,
+                   "this '%c' is not closed", pc->text[at]);
+  }
   return 0;
 }

@@ -604,7 +604,9 @@ static void wire_node(sema *S, snode *n) {
       const pipec_component *pc = &S->comps.items[S->nodes[prod].comp].ir;
       pipec_port_type have = pc->outputs[port].type, want = c->inputs[in].type;
       S->nodes[prod].out_used[port] = true;
-      if (have != want) {
+      /* a component with a bad port type has been reported already */
+      bool types_known = sc->ok && S->comps.items[S->nodes[prod].comp].ok;
+      if (have != want && types_known) {
         pipec_diag *g = sema_error(
             S, "type-mismatch", kv->value->loc,
             "input '%s' of '%s' is a %s, but %s.%s is a %s", kv->key,
@@ -680,6 +682,14 @@ static void wire_node(sema *S, snode *n) {
           out_name ? kv->key : c->name, out_name ? c->name : kv->key);
       if (!out_name)
         sema_suggest(g, kv->key, names, k);
+      /* the suggested name is then not reported missing too */
+      const char *best = out_name ? NULL : editdist_suggest(kv->key, names, k);
+      int bi = best ? port_index(c->inputs, c->n_inputs, best) : -1;
+      int bp = best ? param_decl_index(c, best) : -1;
+      if (bi >= 0)
+        given_in[bi] = true;
+      if (bp >= 0)
+        given_p[bp] = true;
       if (!g->hint && !out_name) {
         char list[512] = "";
         size_t w = 0;

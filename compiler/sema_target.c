@@ -212,6 +212,10 @@ void sema_targets(sema *S) {
       sema_suggest(g, t->kind, kind_names, 3);
       if (!g->hint)
         pipec_diag_hint(g, "target kinds are local, ssh and slurm");
+      /* keep the name known so nodes on it do not add errors */
+      pipec_target named = {.name = t->name, .kind = PIPEC_TARGET_LOCAL};
+      VEC_PUSH(S->a, S->targets, named);
+      VEC_PUSH(S->a, S->target_asts, t);
       continue;
     }
     uint32_t prev = sema_target_index(S, t->name);

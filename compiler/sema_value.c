@@ -4,6 +4,7 @@
  * sizes, command-template placeholders, and the pipeline params themselves
  * (defaults, -p overrides, resolution order).
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,15 +92,17 @@ const char *sema_string(sema *S, const ast_value *v, bool tmpl) {
       i++;
       continue;
     }
-    const char *close = strchr(t + i + 2, '}');
-    if (!close) {
+    uint32_t nstart = i + 2, nlen = 0;
+    while (t[nstart + nlen] == '_' || isalnum((unsigned char)t[nstart + nlen]))
+      nlen++;
+    if (t[nstart + nlen] != '}' || nlen == 0) {
       pipec_diag *g = sema_error(S, "bad-interpolation",
-                                 str_span(S, v, i, 2),
-                                 "unterminated '${' in string");
-      pipec_diag_hint(g, "write '$${' for a literal '${'");
+                                 str_span(S, v, i, 2 + nlen),
+                                 "'${' must be followed by a param name and "
+                                 "'}'");
+      pipec_diag_hint(g, "write ${name}, or '$${' for a literal '${'");
       return NULL;
     }
-    uint32_t nstart = i + 2, nlen = (uint32_t)(close - (t + nstart));
     const char *name = arena_intern(S->a, t + nstart, nlen);
     uint32_t p = sema_param_index(S, name);
     if (p == PIPEC_NONE) {
