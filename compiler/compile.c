@@ -20,6 +20,7 @@
 
 #include "arena.h"
 #include "parse.h"
+#include "path.h"
 #include "sema.h"
 
 #define MAX_IMPORT_DEPTH 256
@@ -78,65 +79,6 @@ static int read_disk(void *ctx, const char *path, char **text, size_t *len) {
   *text = buf;
   *len = n;
   return 0;
-}
-
-/* Normalise a relative or absolute path lexically: drop "." and empty
- * components, resolve "x/.." pairs; leading ".." of a relative path stay. */
-static const char *normalize(arena *a, const char *path) {
-  size_t n = strlen(path);
-  char *out = arena_alloc(a, n + 2);
-  const char **parts = arena_alloc(a, (n / 2 + 2) * sizeof *parts);
-  size_t *lens = arena_alloc(a, (n / 2 + 2) * sizeof *lens);
-  size_t np = 0;
-  bool abs = path[0] == '/';
-  const char *p = path;
-  while (*p) {
-    while (*p == '/')
-      p++;
-    const char *s = p;
-    while (*p && *p != '/')
-      p++;
-    size_t l = (size_t)(p - s);
-    if (l == 0 || (l == 1 && s[0] == '.'))
-      continue;
-    if (l == 2 && s[0] == '.' && s[1] == '.' && np > 0 &&
-        !(lens[np - 1] == 2 && memcmp(parts[np - 1], "..", 2) == 0)) {
-      np--;
-      continue;
-    }
-    if (l == 2 && s[0] == '.' && s[1] == '.' && abs && np == 0)
-      continue; /* "/.." is "/" */
-    parts[np] = s;
-    lens[np++] = l;
-  }
-  size_t o = 0;
-  if (abs)
-    out[o++] = '/';
-  for (size_t i = 0; i < np; i++) {
-    if (i)
-      out[o++] = '/';
-    memcpy(out + o, parts[i], lens[i]);
-    o += lens[i];
-  }
-  if (o == 0)
-    out[o++] = '.';
-  return arena_intern(a, out, o);
-}
-
-/* The directory part of a path: "a/b.pipe" -> "a", "b.pipe" -> ".". */
-static const char *dir_of(arena *a, const char *path) {
-  const char *slash = strrchr(path, '/');
-  if (!slash)
-    return ".";
-  if (slash == path)
-    return "/";
-  return arena_strndup(a, path, (size_t)(slash - path));
-}
-
-static const char *join(arena *a, const char *dir, const char *rel) {
-  if (rel[0] == '/' || strcmp(dir, ".") == 0)
-    return normalize(a, rel);
-  return normalize(a, arena_printf(a, "%s/%s", dir, rel));
 }
 
 static int find_file(driver *dv, const char *path) {
@@ -221,10 +163,10 @@ static int load(driver *dv, const char *path, const ast_import *from,
   dv->files.items[idx].ast = ast;
 
   VEC_PUSH(dv->a, dv->stack, (uint32_t)idx);
-  const char *dir = dir_of(dv->a, path);
+  const char *dir = path_dir(dv->a, path);
   for (uint32_t i = 0; i < ast->imports.n; i++) {
     const ast_import *imp = &ast->imports.items[i];
-    load(dv, join(dv->a, dir, imp->path), imp, lf.src);
+    load(dv, path_join(dv->a, dir, imp->path), imp, lf.src);
   }
   dv->stack.n--;
   dv->files.items[idx].state = 1;
@@ -238,7 +180,7 @@ pipec_pipeline *pipec_compile(const char *path, const pipec_compile_opts *opts,
   uint32_t errors_before = d->n_errors;
   pipec_pipeline *p = NULL;
 
-  const char *main_path = normalize(dv.a, path);
+  const char *main_path = path_normalize(dv.a, path);
   int main_idx = load(&dv, main_path, NULL, -1);
   if (main_idx >= 0 && d->n_errors == errors_before) {
     const char **texts = arena_alloc(dv.a, d->n_srcs * sizeof *texts);
@@ -266,7 +208,7 @@ pipec_pipeline *pipec_compile(const char *path, const pipec_compile_opts *opts,
     return NULL;
   }
   p->file = main_path;
-  p->dir = dir_of(dv.a, main_path);
+  p->dir = path_dir(dv.a, main_path);
   p->n_sources = dv.files.n;
   p->sources = arena_alloc(dv.a, dv.files.n * sizeof *p->sources);
   for (uint32_t i = 0; i < dv.files.n; i++) {

@@ -14,6 +14,7 @@
 
 #include "editdist.h"
 #include "literal.h"
+#include "path.h"
 #include "sema_int.h"
 
 /* ---- diagnostics ---------------------------------------------------- */
@@ -191,29 +192,12 @@ static bool lower_ports(sema *S, const ast_port *ports, uint32_t n,
 }
 
 /* Path of code file `rel` (relative to the declaring file) relative to the
- * main file's directory; both are lexically normalised paths. */
+ * main file's directory. */
 static const char *code_path(sema *S, const ast_file *f, const char *rel) {
   if (rel[0] == '/')
     return rel;
-  const char *slash = strrchr(f->path, '/');
-  const char *dir = slash ? arena_strndup(S->a, f->path,
-                                          (size_t)(slash - f->path))
-                          : ".";
-  const char *full = strcmp(dir, ".") == 0
-                         ? rel
-                         : arena_printf(S->a, "%s/%s", dir, rel);
-  const char *md = S->main_dir;
-  if (strcmp(md, ".") == 0)
-    return full;
-  size_t ml = strlen(md);
-  if (strncmp(full, md, ml) == 0 && full[ml] == '/')
-    return full + ml + 1;
-  /* outside the main directory: climb out of it */
-  const char *up = "";
-  for (const char *p = md; *p; p++)
-    if (*p == '/')
-      up = arena_printf(S->a, "%s../", up);
-  return arena_printf(S->a, "../%s%s", up, full);
+  const char *full = path_join(S->a, path_dir(S->a, f->path), rel);
+  return path_relative(S->a, S->main_dir, full);
 }
 
 static void lower_settings(sema *S, scomp *c) {
@@ -909,15 +893,6 @@ static const ast_pipeline *find_pipeline(sema *S) {
   return m->pipelines.items[0];
 }
 
-static const char *dir_of(arena *a, const char *path) {
-  const char *slash = strrchr(path, '/');
-  if (!slash)
-    return ".";
-  if (slash == path)
-    return "/";
-  return arena_strndup(a, path, (size_t)(slash - path));
-}
-
 pipec_pipeline *sema_lower(arena *a, pipec_diags *d, const sema_unit *unit,
                            const pipec_compile_opts *opts) {
   sema S0 = {.a = a, .d = d, .u = unit, .opts = opts}, *S = &S0;
@@ -925,7 +900,7 @@ pipec_pipeline *sema_lower(arena *a, pipec_diags *d, const sema_unit *unit,
   S->ap = find_pipeline(S);
   if (!S->ap)
     return NULL;
-  S->main_dir = dir_of(a, unit->main->path);
+  S->main_dir = path_dir(a, unit->main->path);
   sema_params(S);
   gather_components(S);
   lower_components(S);
