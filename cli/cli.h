@@ -50,5 +50,7 @@ void cli_suggest(const char *word, const char *const *words, unsigned n);
 /* Commands, one per file group. */
 int cmd_check(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
+int cmd_components(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
 
 #endif

@@ -32,6 +32,22 @@ const cli_command cli_commands[] = {
      "dot renders with Graphviz (pipec graph p.pipe --format dot | dot -Tsvg);\n"
      "json follows the schema in docs/cli.md.\n",
      cmd_graph},
+    {"components", "list the built-in components",
+     "usage: pipec components [NAME] [--json | --markdown]\n"
+     "\n"
+     "List every built-in component (or only NAME) with its ports, params,\n"
+     "defaults and documentation. --json prints the same as JSON;\n"
+     "--markdown prints docs/components.md.\n",
+     cmd_components},
+    {"exec", "run one built-in component by itself",
+     "usage: pipec exec COMPONENT [--in PORT=PATH]... [--out PORT=PATH]...\n"
+     "                  [--param NAME=VALUE]... [--workdir DIR]\n"
+     "\n"
+     "Run a built-in component outside a pipeline: this is what every\n"
+     "target runs for a built-in node. Values are written as on the command\n"
+     "line: strings as they are, lists as a,b,c or [\"a\", \"b\"].\n"
+     "Exit 0 on success, 1 if the component failed, 2 on bad usage.\n",
+     cmd_exec},
     {"help", "show help for a command", "usage: pipec help [COMMAND]\n",
      cmd_help},
     {"version", "print the version", "usage: pipec version\n", cmd_version},
