@@ -59,18 +59,47 @@ void sema_suggest(pipec_diag *g, const char *word, const char *const *words,
     pipec_diag_hint(g, "did you mean '%s'?", best);
 }
 
+static uint32_t name_slot(const name_map *m, const char *key) {
+  uintptr_t h = (uintptr_t)key;
+  h ^= h >> 17;
+  h *= 0x9E3779B97F4A7C15ull;
+  uint32_t i = (uint32_t)(h >> 32) & (m->cap - 1);
+  while (m->keys[i] && m->keys[i] != key)
+    i = (i + 1) & (m->cap - 1);
+  return i;
+}
+
+void name_map_put(arena *a, name_map *m, const char *key, uint32_t val) {
+  if ((m->n + 1) * 2 > m->cap) {
+    name_map bigger = {0};
+    bigger.cap = m->cap ? m->cap * 2 : 64;
+    bigger.keys = arena_alloc(a, bigger.cap * sizeof *bigger.keys);
+    bigger.vals = arena_alloc(a, bigger.cap * sizeof *bigger.vals);
+    for (uint32_t i = 0; i < m->cap; i++)
+      if (m->keys[i])
+        name_map_put(a, &bigger, m->keys[i], m->vals[i]);
+    *m = bigger;
+  }
+  uint32_t i = name_slot(m, key);
+  if (!m->keys[i])
+    m->n++;
+  m->keys[i] = key;
+  m->vals[i] = val;
+}
+
+uint32_t name_map_get(const name_map *m, const char *key) {
+  if (!m->cap)
+    return PIPEC_NONE;
+  uint32_t i = name_slot(m, key);
+  return m->keys[i] ? m->vals[i] : PIPEC_NONE;
+}
+
 uint32_t sema_param_index(const sema *S, const char *name) {
-  for (uint32_t i = 0; i < S->n_params; i++)
-    if (S->params[i].decl->name == name)
-      return i;
-  return PIPEC_NONE;
+  return name_map_get(&S->param_map, name);
 }
 
 uint32_t sema_node_index(const sema *S, const char *name) {
-  for (uint32_t i = 0; i < S->n_nodes; i++)
-    if (S->nodes[i].ast->name == name)
-      return i;
-  return PIPEC_NONE;
+  return name_map_get(&S->node_map, name);
 }
 
 static pipec_srcloc srcloc(sema *S, ast_loc loc) {
@@ -420,6 +449,7 @@ static void declare_nodes(sema *S) {
                 "'%s' was first declared here", an->name);
       continue;
     }
+    name_map_put(S->a, &S->node_map, an->name, S->n_nodes);
     snode *n = &S->nodes[S->n_nodes++];
     n->ast = an;
     n->ir.name = an->name;

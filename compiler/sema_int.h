@@ -39,6 +39,13 @@ typedef struct snode {
   bool *out_used;            /* per output of the component */
 } snode;
 
+/* Interned name -> index, open addressing (names are unique pointers). */
+typedef struct name_map {
+  const char **keys;
+  uint32_t *vals;
+  uint32_t cap, n;
+} name_map;
+
 typedef struct sema {
   arena *a;
   pipec_diags *d;
@@ -53,7 +60,11 @@ typedef struct sema {
   VEC(const ast_target *) target_asts;  /* parallel to targets (NULL: local) */
   snode *nodes;
   uint32_t n_nodes;
+  name_map node_map, param_map;  /* lookups stay O(1) for huge pipelines */
 } sema;
+
+void name_map_put(arena *a, name_map *m, const char *key, uint32_t val);
+uint32_t name_map_get(const name_map *m, const char *key);
 
 /* Diagnostics at an AST location. */
 pipec_diag *sema_error(sema *S, const char *code, ast_loc loc,

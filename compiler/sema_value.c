@@ -408,14 +408,15 @@ void sema_params(sema *S) {
     const ast_param *d = &ap->params.items[i];
     sparam *p = &S->params[i];
     p->decl = d;
-    for (uint32_t j = 0; j < i; j++)
-      if (ap->params.items[j].name == d->name) {
-        sema_error(S, "duplicate-name", d->loc, "param '%s' is declared twice",
-                   d->name);
-        sema_note(S, ap->params.items[j].loc, "'%s' was first declared here",
-                  d->name);
-        break;
-      }
+    uint32_t first = name_map_get(&S->param_map, d->name);
+    if (first != PIPEC_NONE) {
+      sema_error(S, "duplicate-name", d->loc, "param '%s' is declared twice",
+                 d->name);
+      sema_note(S, ap->params.items[first].loc, "'%s' was first declared here",
+                d->name);
+    } else {
+      name_map_put(S->a, &S->param_map, d->name, i);
+    }
     p->type_ok = pipec_type_parse(d->type, &p->type) == 0;
     if (!p->type_ok) {
       pipec_diag *g = sema_error(S, "unknown-type", d->type_loc,
