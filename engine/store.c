@@ -1,0 +1,920 @@
+/*
+ * store.c — every SQL statement of pipec (store.h).
+ *
+ * Statements are prepared once per connection and kept (looked up by the
+ * address of their SQL text); values are always bound, never formatted
+ * into SQL. The schema is versioned with PRAGMA user_version and grows only
+ * by appending to `migrations`.
+ */
+#include "store.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_STMTS 64
+
+struct store {
+  sqlite3 *db;
+  struct {
+    const char *sql;
+    sqlite3_stmt *stmt;
+  } stmts[MAX_STMTS];
+  int n_stmts;
+  char err[512];
+};
+
+static const char *const migrations[] = {
+    /* 1: everything */
+    "CREATE TABLE pipelines("
+    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL, main_path TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL, UNIQUE(name, main_path));"
+    "CREATE TABLE drafts("
+    "  id INTEGER PRIMARY KEY,"
+    "  pipeline_id INTEGER NOT NULL REFERENCES pipelines(id),"
+    "  created_at INTEGER NOT NULL, content_hash TEXT NOT NULL);"
+    "CREATE TABLE draft_files("
+    "  draft_id INTEGER NOT NULL REFERENCES drafts(id), seq INTEGER NOT NULL,"
+    "  path TEXT NOT NULL, content BLOB NOT NULL, PRIMARY KEY(draft_id, seq));"
+    "CREATE TABLE snapshots("
+    "  id INTEGER PRIMARY KEY,"
+    "  pipeline_id INTEGER NOT NULL REFERENCES pipelines(id),"
+    "  draft_id INTEGER NOT NULL REFERENCES drafts(id),"
+    "  created_at INTEGER NOT NULL, config TEXT NOT NULL,"
+    "  params TEXT NOT NULL, mode TEXT NOT NULL, selection TEXT NOT NULL);"
+    "CREATE TABLE runs("
+    "  id INTEGER PRIMARY KEY,"
+    "  snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),"
+    "  pipeline_id INTEGER NOT NULL REFERENCES pipelines(id),"
+    "  status TEXT NOT NULL, started_at INTEGER NOT NULL, ended_at INTEGER,"
+    "  pid INTEGER, ran INTEGER NOT NULL DEFAULT 0,"
+    "  cached INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE node_runs("
+    "  id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id),"
+    "  node TEXT NOT NULL, component TEXT NOT NULL, status TEXT NOT NULL,"
+    "  cache_key TEXT, cache_hit INTEGER NOT NULL DEFAULT 0, miss_reason TEXT,"
+    "  target TEXT, job_id TEXT, attempts INTEGER NOT NULL DEFAULT 0,"
+    "  exit_code INTEGER, started_at INTEGER, ended_at INTEGER,"
+    "  log_path TEXT, message TEXT);"
+    "CREATE INDEX node_runs_run ON node_runs(run_id);"
+    "CREATE INDEX node_runs_node ON node_runs(node, status);"
+    "CREATE TABLE cache("
+    "  key TEXT PRIMARY KEY, parts TEXT NOT NULL, node_run_id INTEGER,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE TABLE cache_outputs("
+    "  key TEXT NOT NULL REFERENCES cache(key) ON DELETE CASCADE,"
+    "  port TEXT NOT NULL, hash TEXT NOT NULL, size INTEGER NOT NULL,"
+    "  PRIMARY KEY(key, port));"
+    "CREATE INDEX cache_outputs_hash ON cache_outputs(hash);"
+    "CREATE TABLE artifacts("
+    "  node_run_id INTEGER NOT NULL REFERENCES node_runs(id),"
+    "  port TEXT NOT NULL, hash TEXT NOT NULL, size INTEGER NOT NULL,"
+    "  PRIMARY KEY(node_run_id, port));"
+    "CREATE INDEX artifacts_hash ON artifacts(hash);"
+    "CREATE TABLE files("
+    "  path TEXT PRIMARY KEY, dev INTEGER NOT NULL, ino INTEGER NOT NULL,"
+    "  size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
+    "  ctime_ns INTEGER NOT NULL, hash TEXT NOT NULL);",
+};
+#define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
+
+int64_t store_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int fail(store *st, const char *what) {
+  int code = sqlite3_extended_errcode(st->db);
+  if (code == SQLITE_BUSY || code == SQLITE_LOCKED ||
+      (code & 0xff) == SQLITE_BUSY)
+    snprintf(st->err, sizeof st->err,
+             "the workspace is busy (another pipec holds it); try again");
+  else if ((code & 0xff) == SQLITE_FULL)
+    snprintf(st->err, sizeof st->err, "%s: no space left on device", what);
+  else
+    snprintf(st->err, sizeof st->err, "%s: %s", what, sqlite3_errmsg(st->db));
+  return -1;
+}
+
+const char *store_errmsg(const store *st) { return st->err; }
+
+/* The prepared statement for sql (a string literal), reset and unbound. */
+static sqlite3_stmt *prep(store *st, const char *sql) {
+  for (int i = 0; i < st->n_stmts; i++)
+    if (st->stmts[i].sql == sql) {
+      sqlite3_reset(st->stmts[i].stmt);
+      sqlite3_clear_bindings(st->stmts[i].stmt);
+      return st->stmts[i].stmt;
+    }
+  sqlite3_stmt *s = NULL;
+  if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s,
+                         NULL) != SQLITE_OK) {
+    fail(st, "prepare");
+    return NULL;
+  }
+  if (st->n_stmts < MAX_STMTS) {
+    st->stmts[st->n_stmts].sql = sql;
+    st->stmts[st->n_stmts++].stmt = s;
+  }
+  return s;
+}
+
+/* Bind by a format: i int64, t text (NULL: null), b blob (ptr, len), h
+ * hash (as hex), n null. */
+static int bind(store *st, sqlite3_stmt *s, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int rc = SQLITE_OK;
+  for (int i = 1; *fmt && rc == SQLITE_OK; fmt++, i++) {
+    switch (*fmt) {
+    case 'i':
+      rc = sqlite3_bind_int64(s, i, va_arg(ap, int64_t));
+      break;
+    case 't': {
+      const char *t = va_arg(ap, const char *);
+      rc = t ? sqlite3_bind_text(s, i, t, -1, SQLITE_TRANSIENT)
+             : sqlite3_bind_null(s, i);
+      break;
+    }
+    case 'b': {
+      const void *p = va_arg(ap, const void *);
+      size_t n = va_arg(ap, size_t);
+      rc = sqlite3_bind_blob64(s, i, p ? p : "", n, SQLITE_TRANSIENT);
+      break;
+    }
+    case 'h': {
+      char hex[HASH_HEX_LEN + 1];
+      hash_hex(va_arg(ap, const hash128 *), hex);
+      rc = sqlite3_bind_text(s, i, hex, -1, SQLITE_TRANSIENT);
+      break;
+    }
+    default:
+      rc = sqlite3_bind_null(s, i);
+    }
+  }
+  va_end(ap);
+  return rc == SQLITE_OK ? 0 : fail(st, "bind");
+}
+
+/* Run a statement that returns no rows. */
+static int exec_stmt(store *st, sqlite3_stmt *s, const char *what) {
+  if (!s)
+    return -1;
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : fail(st, what);
+}
+
+static char *col_text(sqlite3_stmt *s, int col) {
+  const unsigned char *t = sqlite3_column_text(s, col);
+  if (!t)
+    return NULL;
+  char *d = strdup((const char *)t);
+  if (!d)
+    abort();
+  return d;
+}
+
+static int col_hash(sqlite3_stmt *s, int col, hash128 *h) {
+  const unsigned char *t = sqlite3_column_text(s, col);
+  return t && hash_from_hex((const char *)t, h) == 0 ? 0 : -1;
+}
+
+static int migrate(store *st) {
+  sqlite3_stmt *s = NULL;
+  int version = 0;
+  if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) ==
+          SQLITE_OK &&
+      sqlite3_step(s) == SQLITE_ROW)
+    version = sqlite3_column_int(s, 0);
+  sqlite3_finalize(s);
+  if (version > N_MIGRATIONS) {
+    snprintf(st->err, sizeof st->err,
+             "the workspace was written by a newer pipec (schema %d, this "
+             "pipec knows %d)",
+             version, N_MIGRATIONS);
+    return -1;
+  }
+  for (int v = version; v < N_MIGRATIONS; v++) {
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+    if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+      return fail(st, "migrate");
+    if (sqlite3_exec(st->db, migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(st->db, pragma, NULL, NULL, NULL) != SQLITE_OK) {
+      fail(st, "migrate");
+      sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+      return -1;
+    }
+    if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+      return fail(st, "migrate");
+  }
+  return 0;
+}
+
+int store_open(const char *path, store **out, char *err, size_t errlen) {
+  store *st = calloc(1, sizeof *st);
+  if (!st) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  int rc = sqlite3_open_v2(path, &st->db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                               SQLITE_OPEN_NOMUTEX,
+                           NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_busy_timeout(st->db, 30000);
+    sqlite3_extended_result_codes(st->db, 1);
+    if (sqlite3_exec(st->db,
+                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+                     " PRAGMA foreign_keys = ON;",
+                     NULL, NULL, NULL) != SQLITE_OK)
+      rc = fail(st, "open");
+    else
+      rc = migrate(st);
+  } else {
+    fail(st, "open");
+  }
+  if (rc != SQLITE_OK) {
+    snprintf(err, errlen, "%s: %s", path, st->err);
+    store_close(st);
+    return -1;
+  }
+  *out = st;
+  return 0;
+}
+
+void store_close(store *st) {
+  if (!st)
+    return;
+  for (int i = 0; i < st->n_stmts; i++)
+    sqlite3_finalize(st->stmts[i].stmt);
+  sqlite3_close(st->db);
+  free(st);
+}
+
+int store_begin(store *st) {
+  return sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK
+             ? 0
+             : fail(st, "begin");
+}
+
+int store_commit(store *st) {
+  if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+    return 0;
+  fail(st, "commit");
+  store_rollback(st);
+  return -1;
+}
+
+void store_rollback(store *st) {
+  if (!sqlite3_get_autocommit(st->db))
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ---- pipelines, drafts, snapshots ----------------------------------------- */
+
+int store_pipeline_get_or_create(store *st, const char *name,
+                                 const char *main_path, int64_t *id) {
+  static const char q[] =
+      "SELECT id FROM pipelines WHERE name = ? AND main_path = ?";
+  static const char ins[] =
+      "INSERT INTO pipelines(name, main_path, created_at) VALUES (?, ?, ?)";
+  sqlite3_stmt *s = prep(st, q);
+  if (!s || bind(st, s, "tt", name, main_path))
+    return -1;
+  if (sqlite3_step(s) == SQLITE_ROW) {
+    *id = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return 0;
+  }
+  s = prep(st, ins);
+  if (!s || bind(st, s, "tti", name, main_path, store_now_ms()) ||
+      exec_stmt(st, s, "record pipeline"))
+    return -1;
+  *id = sqlite3_last_insert_rowid(st->db);
+  return 0;
+}
+
+int store_pipeline_find(store *st, const char *main_path, int64_t *id) {
+  static const char q[] = "SELECT id FROM pipelines WHERE main_path = ? "
+                          "ORDER BY id DESC LIMIT 1";
+  sqlite3_stmt *s = prep(st, q);
+  if (!s || bind(st, s, "t", main_path))
+    return -1;
+  int found = sqlite3_step(s) == SQLITE_ROW;
+  if (found)
+    *id = sqlite3_column_int64(s, 0);
+  sqlite3_reset(s);
+  return found;
+}
+
+/* A hash of every (path, bytes) pair, to tell a draft from the last one. */
+static void files_hash(const store_file *files, uint32_t n, char *hex) {
+  hash_stream *hs = hash_stream_new();
+  if (!hs)
+    abort();
+  for (uint32_t i = 0; i < n; i++) {
+    uint64_t lens[2] = {strlen(files[i].path), files[i].len};
+    hash_stream_update(hs, lens, sizeof lens);
+    hash_stream_update(hs, files[i].path, lens[0]);
+    hash_stream_update(hs, files[i].text, files[i].len);
+  }
+  hash128 h = hash_stream_digest(hs);
+  hash_stream_free(hs);
+  hash_hex(&h, hex);
+}
+
+int store_draft_record(store *st, int64_t pipeline, const store_file *files,
+                       uint32_t n, int64_t *draft_id) {
+  static const char last[] = "SELECT id, content_hash FROM drafts WHERE "
+                             "pipeline_id = ? ORDER BY id DESC LIMIT 1";
+  static const char ins[] = "INSERT INTO drafts(pipeline_id, created_at, "
+                            "content_hash) VALUES (?, ?, ?)";
+  static const char ins_file[] = "INSERT INTO draft_files(draft_id, seq, "
+                                 "path, content) VALUES (?, ?, ?, ?)";
+  char hex[HASH_HEX_LEN + 1];
+  files_hash(files, n, hex);
+  sqlite3_stmt *s = prep(st, last);
+  if (!s || bind(st, s, "i", pipeline))
+    return -1;
+  if (sqlite3_step(s) == SQLITE_ROW &&
+      strcmp((const char *)sqlite3_column_text(s, 1), hex) == 0) {
+    *draft_id = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return 0;
+  }
+  sqlite3_reset(s);
+  if (store_begin(st))
+    return -1;
+  s = prep(st, ins);
+  if (!s || bind(st, s, "iit", pipeline, store_now_ms(), hex) ||
+      exec_stmt(st, s, "record draft"))
+    goto fail;
+  *draft_id = sqlite3_last_insert_rowid(st->db);
+  for (uint32_t i = 0; i < n; i++) {
+    s = prep(st, ins_file);
+    if (!s ||
+        bind(st, s, "iitb", *draft_id, (int64_t)i, files[i].path,
+             files[i].text, files[i].len) ||
+        exec_stmt(st, s, "record draft file"))
+      goto fail;
+  }
+  return store_commit(st);
+fail:
+  store_rollback(st);
+  return -1;
+}
+
+int store_draft_files(store *st, int64_t draft, store_file **files,
+                      uint32_t *n) {
+  static const char q[] = "SELECT path, content FROM draft_files WHERE "
+                          "draft_id = ? ORDER BY seq";
+  sqlite3_stmt *s = prep(st, q);
+  *files = NULL;
+  *n = 0;
+  if (!s || bind(st, s, "i", draft))
+    return -1;
+  uint32_t cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (*n == cap) {
+      cap = cap ? cap * 2 : 8;
+      store_file *nf = realloc(*files, cap * sizeof **files);
+      if (!nf)
+        abort();
+      *files = nf;
+    }
+    size_t len = (size_t)sqlite3_column_bytes(s, 1);
+    char *text = malloc(len + 1);
+    if (!text)
+      abort();
+    if (len)
+      memcpy(text, sqlite3_column_blob(s, 1), len);
+    text[len] = 0;
+    (*files)[(*n)++] = (store_file){col_text(s, 0), text, len};
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE ? 0 : fail(st, "read draft");
+}
+
+void store_files_free(store_file *files, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    free((char *)files[i].path);
+    free((char *)files[i].text);
+  }
+  free(files);
+}
+
+int store_snapshot_add(store *st, int64_t pipeline, int64_t draft,
+                       const char *config, const char *params,
+                       const char *mode, const char *selection, int64_t *id) {
+  static const char ins[] =
+      "INSERT INTO snapshots(pipeline_id, draft_id, created_at, config, "
+      "params, mode, selection) VALUES (?, ?, ?, ?, ?, ?, ?)";
+  sqlite3_stmt *s = prep(st, ins);
+  if (!s ||
+      bind(st, s, "iiitttt", pipeline, draft, store_now_ms(), config, params,
+           mode, selection) ||
+      exec_stmt(st, s, "record snapshot"))
+    return -1;
+  *id = sqlite3_last_insert_rowid(st->db);
+  return 0;
+}
+
+#define SNAPSHOT_COLS                                                       \
+  "SELECT s.id, s.pipeline_id, s.draft_id, s.created_at, p.name, "          \
+  "p.main_path, s.config, s.params, s.mode, s.selection, "                  \
+  "(SELECT max(r.id) FROM runs r WHERE r.snapshot_id = s.id) "              \
+  "FROM snapshots s JOIN pipelines p ON p.id = s.pipeline_id "
+
+static void snapshot_row(sqlite3_stmt *s, store_snapshot *o) {
+  o->id = sqlite3_column_int64(s, 0);
+  o->pipeline_id = sqlite3_column_int64(s, 1);
+  o->draft_id = sqlite3_column_int64(s, 2);
+  o->created_ms = sqlite3_column_int64(s, 3);
+  o->pipeline = col_text(s, 4);
+  o->main_path = col_text(s, 5);
+  o->config = col_text(s, 6);
+  o->params = col_text(s, 7);
+  o->mode = col_text(s, 8);
+  o->selection = col_text(s, 9);
+  o->last_run = sqlite3_column_int64(s, 10);
+}
+
+int store_snapshot_get(store *st, int64_t id, store_snapshot *out) {
+  static const char q[] = SNAPSHOT_COLS "WHERE s.id = ?";
+  sqlite3_stmt *s = prep(st, q);
+  memset(out, 0, sizeof *out);
+  if (!s || bind(st, s, "i", id))
+    return -1;
+  int found = sqlite3_step(s) == SQLITE_ROW;
+  if (found)
+    snapshot_row(s, out);
+  sqlite3_reset(s);
+  return found;
+}
+
+int store_snapshot_list(store *st, int64_t pipeline, uint32_t limit,
+                        store_snapshot **out, uint32_t *n) {
+  static const char q[] = SNAPSHOT_COLS
+      "WHERE ?1 = 0 OR s.pipeline_id = ?1 ORDER BY s.id DESC LIMIT ?2";
+  sqlite3_stmt *s = prep(st, q);
+  *out = NULL;
+  *n = 0;
+  if (!s || bind(st, s, "ii", pipeline, (int64_t)limit))
+    return -1;
+  uint32_t cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (*n == cap) {
+      cap = cap ? cap * 2 : 16;
+      store_snapshot *ns = realloc(*out, cap * sizeof **out);
+      if (!ns)
+        abort();
+      *out = ns;
+    }
+    snapshot_row(s, &(*out)[(*n)++]);
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE ? 0 : fail(st, "list snapshots");
+}
+
+void store_snapshot_free(store_snapshot *o) {
+  free(o->pipeline);
+  free(o->main_path);
+  free(o->config);
+  free(o->params);
+  free(o->mode);
+  free(o->selection);
+}
+
+void store_snapshots_free(store_snapshot *s, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++)
+    store_snapshot_free(&s[i]);
+  free(s);
+}
+
+/* ---- runs and node runs ----------------------------------------------------- */
+
+int store_run_add(store *st, int64_t snapshot, int64_t pipeline, int64_t pid,
+                  int64_t *id) {
+  static const char ins[] =
+      "INSERT INTO runs(snapshot_id, pipeline_id, status, started_at, pid) "
+      "VALUES (?, ?, 'running', ?, ?)";
+  sqlite3_stmt *s = prep(st, ins);
+  if (!s || bind(st, s, "iiii", snapshot, pipeline, store_now_ms(), pid) ||
+      exec_stmt(st, s, "record run"))
+    return -1;
+  *id = sqlite3_last_insert_rowid(st->db);
+  return 0;
+}
+
+int store_run_finish(store *st, int64_t run, const char *status, uint32_t ran,
+                     uint32_t cached, uint32_t failed) {
+  static const char upd[] = "UPDATE runs SET status = ?, ended_at = ?, "
+                            "ran = ?, cached = ?, failed = ? WHERE id = ?";
+  sqlite3_stmt *s = prep(st, upd);
+  if (!s || bind(st, s, "tiiiii", status, store_now_ms(), (int64_t)ran,
+                 (int64_t)cached, (int64_t)failed, run))
+    return -1;
+  return exec_stmt(st, s, "finish run");
+}
+
+#define RUN_COLS                                                            \
+  "SELECT r.id, r.snapshot_id, r.pipeline_id, r.started_at, "               \
+  "coalesce(r.ended_at, 0), coalesce(r.pid, 0), p.name, r.status, r.ran, "  \
+  "r.cached, r.failed, "                                                    \
+  "(SELECT count(*) FROM node_runs n WHERE n.run_id = r.id) "               \
+  "FROM runs r JOIN pipelines p ON p.id = r.pipeline_id "
+
+static void run_row(sqlite3_stmt *s, store_run *o) {
+  o->id = sqlite3_column_int64(s, 0);
+  o->snapshot_id = sqlite3_column_int64(s, 1);
+  o->pipeline_id = sqlite3_column_int64(s, 2);
+  o->started_ms = sqlite3_column_int64(s, 3);
+  o->ended_ms = sqlite3_column_int64(s, 4);
+  o->pid = sqlite3_column_int64(s, 5);
+  o->pipeline = col_text(s, 6);
+  o->status = col_text(s, 7);
+  o->ran = (uint32_t)sqlite3_column_int64(s, 8);
+  o->cached = (uint32_t)sqlite3_column_int64(s, 9);
+  o->failed = (uint32_t)sqlite3_column_int64(s, 10);
+  o->nodes = (uint32_t)sqlite3_column_int64(s, 11);
+}
+
+int store_run_get(store *st, int64_t id, store_run *out) {
+  static const char q[] = RUN_COLS "WHERE r.id = ?";
+  sqlite3_stmt *s = prep(st, q);
+  memset(out, 0, sizeof *out);
+  if (!s || bind(st, s, "i", id))
+    return -1;
+  int found = sqlite3_step(s) == SQLITE_ROW;
+  if (found)
+    run_row(s, out);
+  sqlite3_reset(s);
+  return found;
+}
+
+int64_t store_run_last(store *st) {
+  static const char q[] = "SELECT coalesce(max(id), 0) FROM runs";
+  sqlite3_stmt *s = prep(st, q);
+  if (!s || sqlite3_step(s) != SQLITE_ROW)
+    return 0;
+  int64_t id = sqlite3_column_int64(s, 0);
+  sqlite3_reset(s);
+  return id;
+}
+
+int store_run_list(store *st, uint32_t limit, store_run **out, uint32_t *n) {
+  static const char q[] = RUN_COLS "ORDER BY r.id DESC LIMIT ?";
+  sqlite3_stmt *s = prep(st, q);
+  *out = NULL;
+  *n = 0;
+  if (!s || bind(st, s, "i", (int64_t)limit))
+    return -1;
+  uint32_t cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (*n == cap) {
+      cap = cap ? cap * 2 : 16;
+      store_run *nr = realloc(*out, cap * sizeof **out);
+      if (!nr)
+        abort();
+      *out = nr;
+    }
+    run_row(s, &(*out)[(*n)++]);
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE ? 0 : fail(st, "list runs");
+}
+
+void store_run_free(store_run *r) {
+  free(r->pipeline);
+  free(r->status);
+}
+
+void store_runs_free(store_run *r, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++)
+    store_run_free(&r[i]);
+  free(r);
+}
+
+int store_node_run_add(store *st, const store_node_run *nr, int64_t *id) {
+  static const char ins[] =
+      "INSERT INTO node_runs(run_id, node, component, status, cache_key, "
+      "cache_hit, miss_reason, target, log_path, started_at, ended_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  int64_t now = store_now_ms();
+  bool over = strcmp(nr->status, "running") != 0;
+  sqlite3_stmt *s = prep(st, ins);
+  if (!s ||
+      bind(st, s, "ittttittt" "ii", nr->run_id, nr->node, nr->component,
+           nr->status, nr->cache_key, (int64_t)nr->cache_hit,
+           nr->miss_reason, nr->target, nr->log_path, now,
+           over ? now : (int64_t)0) ||
+      exec_stmt(st, s, "record node run"))
+    return -1;
+  *id = sqlite3_last_insert_rowid(st->db);
+  return 0;
+}
+
+int store_node_run_started(store *st, int64_t id, int attempt,
+                           const char *job_id) {
+  static const char upd[] = "UPDATE node_runs SET status = 'running', "
+                            "attempts = ?, job_id = ?, started_at = ? "
+                            "WHERE id = ?";
+  sqlite3_stmt *s = prep(st, upd);
+  if (!s || bind(st, s, "itii", (int64_t)attempt, job_id, store_now_ms(), id))
+    return -1;
+  return exec_stmt(st, s, "record attempt");
+}
+
+int store_node_run_finish(store *st, int64_t id, const char *status,
+                          int attempts, int exit_code, const char *message) {
+  static const char upd[] =
+      "UPDATE node_runs SET status = ?, attempts = max(attempts, ?), "
+      "exit_code = CASE WHEN ? >= 0 THEN ? ELSE exit_code END, "
+      "message = coalesce(?, message), ended_at = ? WHERE id = ?";
+  sqlite3_stmt *s = prep(st, upd);
+  if (!s || bind(st, s, "tiiitii", status, (int64_t)attempts,
+                 (int64_t)exit_code, (int64_t)exit_code, message,
+                 store_now_ms(), id))
+    return -1;
+  return exec_stmt(st, s, "record node result");
+}
+
+int store_node_run_list(store *st, int64_t run, store_node_run **out,
+                        uint32_t *n) {
+  static const char q[] =
+      "SELECT id, run_id, node, component, status, target, cache_key, "
+      "miss_reason, log_path, job_id, message, cache_hit, attempts, "
+      "coalesce(exit_code, -1), coalesce(started_at, 0), "
+      "coalesce(ended_at, 0) FROM node_runs WHERE run_id = ? ORDER BY id";
+  sqlite3_stmt *s = prep(st, q);
+  *out = NULL;
+  *n = 0;
+  if (!s || bind(st, s, "i", run))
+    return -1;
+  uint32_t cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (*n == cap) {
+      cap = cap ? cap * 2 : 16;
+      store_node_run *nn = realloc(*out, cap * sizeof **out);
+      if (!nn)
+        abort();
+      *out = nn;
+    }
+    store_node_run *o = &(*out)[(*n)++];
+    o->id = sqlite3_column_int64(s, 0);
+    o->run_id = sqlite3_column_int64(s, 1);
+    o->node = col_text(s, 2);
+    o->component = col_text(s, 3);
+    o->status = col_text(s, 4);
+    o->target = col_text(s, 5);
+    o->cache_key = col_text(s, 6);
+    o->miss_reason = col_text(s, 7);
+    o->log_path = col_text(s, 8);
+    o->job_id = col_text(s, 9);
+    o->message = col_text(s, 10);
+    o->cache_hit = sqlite3_column_int(s, 11) != 0;
+    o->attempts = sqlite3_column_int(s, 12);
+    o->exit_code = sqlite3_column_int(s, 13);
+    o->started_ms = sqlite3_column_int64(s, 14);
+    o->ended_ms = sqlite3_column_int64(s, 15);
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE ? 0 : fail(st, "list node runs");
+}
+
+void store_node_runs_free(store_node_run *nr, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    free((char *)nr[i].node);
+    free((char *)nr[i].component);
+    free((char *)nr[i].status);
+    free((char *)nr[i].target);
+    free((char *)nr[i].cache_key);
+    free((char *)nr[i].miss_reason);
+    free((char *)nr[i].log_path);
+    free((char *)nr[i].job_id);
+    free((char *)nr[i].message);
+  }
+  free(nr);
+}
+
+/* ---- cache, artifacts ---------------------------------------------------------- */
+
+int store_cache_put(store *st, const hash128 *key, const char *parts,
+                    const store_output *outs, uint32_t n, int64_t node_run) {
+  static const char del[] = "DELETE FROM cache WHERE key = ?";
+  static const char ins[] = "INSERT INTO cache(key, parts, node_run_id, "
+                            "created_at) VALUES (?, ?, ?, ?)";
+  static const char ins_out[] = "INSERT INTO cache_outputs(key, port, hash, "
+                                "size) VALUES (?, ?, ?, ?)";
+  sqlite3_stmt *s = prep(st, del);
+  if (!s || bind(st, s, "h", key) || exec_stmt(st, s, "cache"))
+    return -1;
+  s = prep(st, ins);
+  if (!s || bind(st, s, "htii", key, parts ? parts : "", node_run,
+                 store_now_ms()) ||
+      exec_stmt(st, s, "cache"))
+    return -1;
+  for (uint32_t i = 0; i < n; i++) {
+    s = prep(st, ins_out);
+    if (!s || bind(st, s, "hthi", key, outs[i].port, &outs[i].hash,
+                   (int64_t)outs[i].size) ||
+        exec_stmt(st, s, "cache output"))
+      return -1;
+  }
+  return 0;
+}
+
+static int read_outputs(store *st, sqlite3_stmt *s, store_output **outs,
+                        uint32_t *n) {
+  uint32_t cap = 0;
+  int rc;
+  *outs = NULL;
+  *n = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (*n == cap) {
+      cap = cap ? cap * 2 : 4;
+      store_output *no = realloc(*outs, cap * sizeof **outs);
+      if (!no)
+        abort();
+      *outs = no;
+    }
+    store_output *o = &(*outs)[*n];
+    o->port = col_text(s, 0);
+    o->size = (uint64_t)sqlite3_column_int64(s, 2);
+    if (col_hash(s, 1, &o->hash) != 0) {
+      free(o->port);
+      continue; /* a damaged row is no output */
+    }
+    (*n)++;
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE ? 0 : fail(st, "read outputs");
+}
+
+int store_cache_get(store *st, const hash128 *key, store_output **outs,
+                    uint32_t *n) {
+  static const char q[] = "SELECT o.port, o.hash, o.size FROM cache c "
+                          "LEFT JOIN cache_outputs o ON o.key = c.key "
+                          "WHERE c.key = ? ORDER BY o.port";
+  sqlite3_stmt *s = prep(st, q);
+  *outs = NULL;
+  *n = 0;
+  if (!s || bind(st, s, "h", key))
+    return -1;
+  /* the entry exists iff there is a row (a node without outputs has one
+   * row of NULLs) */
+  int rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW) {
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : fail(st, "cache lookup");
+  }
+  sqlite3_reset(s);
+  if (read_outputs(st, s, outs, n) != 0)
+    return -1;
+  return 1;
+}
+
+int store_cache_delete(store *st, const hash128 *key) {
+  static const char del[] = "DELETE FROM cache WHERE key = ?";
+  sqlite3_stmt *s = prep(st, del);
+  if (!s || bind(st, s, "h", key))
+    return -1;
+  return exec_stmt(st, s, "drop cache entry");
+}
+
+void store_outputs_free(store_output *outs, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++)
+    free(outs[i].port);
+  free(outs);
+}
+
+int store_last_parts(store *st, int64_t pipeline, const char *node,
+                     char **parts) {
+  static const char q[] =
+      "SELECT c.parts FROM node_runs n JOIN runs r ON r.id = n.run_id "
+      "JOIN cache c ON c.key = n.cache_key WHERE r.pipeline_id = ? AND "
+      "n.node = ? AND n.status IN ('succeeded', 'cached') "
+      "ORDER BY n.id DESC LIMIT 1";
+  sqlite3_stmt *s = prep(st, q);
+  if (!s || bind(st, s, "it", pipeline, node))
+    return -1;
+  int found = sqlite3_step(s) == SQLITE_ROW;
+  if (found)
+    *parts = col_text(s, 0);
+  sqlite3_reset(s);
+  return found && *parts;
+}
+
+int store_artifact_add(store *st, int64_t node_run, const store_output *o) {
+  static const char ins[] = "INSERT OR REPLACE INTO artifacts(node_run_id, "
+                            "port, hash, size) VALUES (?, ?, ?, ?)";
+  sqlite3_stmt *s = prep(st, ins);
+  if (!s || bind(st, s, "ithi", node_run, o->port, &o->hash, (int64_t)o->size))
+    return -1;
+  return exec_stmt(st, s, "record artifact");
+}
+
+int store_node_run_outputs(store *st, int64_t node_run, store_output **outs,
+                           uint32_t *n) {
+  static const char q[] =
+      "SELECT port, hash, size FROM artifacts WHERE node_run_id = ?1 "
+      "UNION SELECT o.port, o.hash, o.size FROM node_runs n JOIN "
+      "cache_outputs o ON o.key = n.cache_key WHERE n.id = ?1 AND "
+      "NOT EXISTS (SELECT 1 FROM artifacts a WHERE a.node_run_id = ?1) "
+      "ORDER BY 1";
+  sqlite3_stmt *s = prep(st, q);
+  if (!s || bind(st, s, "i", node_run))
+    return -1;
+  return read_outputs(st, s, outs, n);
+}
+
+int store_object_producer(store *st, const hash128 *h, int64_t *node_run) {
+  static const char q[] = "SELECT min(node_run_id) FROM artifacts WHERE "
+                          "hash = ?";
+  sqlite3_stmt *s = prep(st, q);
+  if (!s || bind(st, s, "h", h))
+    return -1;
+  int found = sqlite3_step(s) == SQLITE_ROW &&
+              sqlite3_column_type(s, 0) != SQLITE_NULL;
+  if (found)
+    *node_run = sqlite3_column_int64(s, 0);
+  sqlite3_reset(s);
+  return found;
+}
+
+/* ---- the file-hash index ---------------------------------------------------- */
+
+int store_file_get(store *st, const char *path, hash_stat *sb, hash128 *h) {
+  static const char q[] = "SELECT dev, ino, size, mtime_ns, ctime_ns, hash "
+                          "FROM files WHERE path = ?";
+  sqlite3_stmt *s = prep(st, q);
+  if (!s || bind(st, s, "t", path))
+    return -1;
+  int found = sqlite3_step(s) == SQLITE_ROW;
+  if (found) {
+    sb->dev = (uint64_t)sqlite3_column_int64(s, 0);
+    sb->ino = (uint64_t)sqlite3_column_int64(s, 1);
+    sb->size = (uint64_t)sqlite3_column_int64(s, 2);
+    sb->mtime_ns = sqlite3_column_int64(s, 3);
+    sb->ctime_ns = sqlite3_column_int64(s, 4);
+    found = col_hash(s, 5, h) == 0;
+  }
+  sqlite3_reset(s);
+  return found;
+}
+
+int store_file_put(store *st, const char *path, const hash_stat *sb,
+                   const hash128 *h) {
+  static const char ins[] = "INSERT OR REPLACE INTO files(path, dev, ino, "
+                            "size, mtime_ns, ctime_ns, hash) VALUES "
+                            "(?, ?, ?, ?, ?, ?, ?)";
+  sqlite3_stmt *s = prep(st, ins);
+  if (!s || bind(st, s, "tiiiiih", path, (int64_t)sb->dev, (int64_t)sb->ino,
+                 (int64_t)sb->size, sb->mtime_ns, sb->ctime_ns, h))
+    return -1;
+  return exec_stmt(st, s, "record file hash");
+}
+
+/* ---- garbage collection ------------------------------------------------------- */
+
+int store_live_objects(store *st, uint32_t keep_runs,
+                       void (*fn)(void *ctx, const hash128 *h), void *ctx) {
+  static const char q[] =
+      "WITH kept(id) AS ("
+      "  SELECT id FROM (SELECT id FROM runs ORDER BY id DESC LIMIT ?)"
+      "  UNION SELECT max(id) FROM runs GROUP BY snapshot_id),"
+      " nr(id, key) AS (SELECT id, cache_key FROM node_runs"
+      "  WHERE run_id IN (SELECT id FROM kept))"
+      "SELECT hash FROM artifacts WHERE node_run_id IN (SELECT id FROM nr) "
+      "UNION SELECT hash FROM cache_outputs WHERE key IN (SELECT key FROM nr)";
+  sqlite3_stmt *s = prep(st, q);
+  if (!s || bind(st, s, "i", (int64_t)keep_runs))
+    return -1;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    hash128 h;
+    if (col_hash(s, 0, &h) == 0)
+      fn(ctx, &h);
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE ? 0 : fail(st, "gc");
+}
+
+int store_cache_drop_object(store *st, const hash128 *h) {
+  static const char del[] = "DELETE FROM cache WHERE key IN (SELECT key FROM "
+                            "cache_outputs WHERE hash = ?)";
+  sqlite3_stmt *s = prep(st, del);
+  if (!s || bind(st, s, "h", h))
+    return -1;
+  return exec_stmt(st, s, "drop cache entries");
+}
