@@ -51,6 +51,7 @@ void cli_suggest(const char *word, const char *const *words, unsigned n);
 int cmd_check(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_components(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 
 #endif

@@ -32,6 +32,32 @@ const cli_command cli_commands[] = {
      "dot renders with Graphviz (pipec graph p.pipe --format dot | dot -Tsvg);\n"
      "json follows the schema in docs/cli.md.\n",
      cmd_graph},
+    {"run", "run a pipeline (cached nodes are not run again)",
+     "usage: pipec run FILE [-p NAME=VALUE]... [SELECTION] [OPTIONS]\n"
+     "\n"
+     "Compile FILE, record a snapshot of it, and run its nodes in the\n"
+     "workspace (.pipec/ here or in a parent directory, or $PIPEC_HOME).\n"
+     "A node whose cache key is unchanged is not run again.\n"
+     "\n"
+     "selection (default: every node):\n"
+     "  --node N          only node N (its inputs come from the store)\n"
+     "  --nodes A,B       exactly these nodes\n"
+     "  --from N          N and everything downstream of it\n"
+     "  --to N            N and everything upstream of it\n"
+     "  --from A --to B   the nodes between A and B\n"
+     "\n"
+     "options:\n"
+     "  -p, --param NAME=VALUE   override a pipeline param\n"
+     "  -j, --jobs N             run at most N nodes at once (default: cores)\n"
+     "  -k, --keep-going         after a failure, finish independent branches\n"
+     "  -n, --dry-run            print what would run and why; run nothing\n"
+     "      --force              run the selected nodes even if cached\n"
+     "      --json               print events as JSON lines\n"
+     "  -q, --quiet              print only failures and the summary\n"
+     "\n"
+     "Exit status: 0 all nodes succeeded, 1 a node failed, 2 bad usage or a\n"
+     "compile error, 130 interrupted (Ctrl-C: a second one kills at once).\n",
+     cmd_run},
     {"components", "list the built-in components",
      "usage: pipec components [NAME] [--json | --markdown]\n"
      "\n"

@@ -28,6 +28,7 @@
 #include "pipec/ir.h"
 #include "plan.h"
 #include "status.h"
+#include "workspace.h"
 
 typedef struct run_opts {
   const char *const *overrides;  /* -p NAME=VALUE, as given (recorded) */
@@ -51,11 +52,11 @@ typedef struct run_result {
 /* Exit codes, as DESIGN §5 (and cli.h) define them. */
 enum { RUN_OK = 0, RUN_NODE_FAILED = 1, RUN_USAGE = 2, RUN_INTERRUPTED = 130 };
 
-/* Run p in the workspace whose `.pipec` directory is ws_dir. Returns one of
- * the exit codes above; err holds the message for RUN_USAGE and for errors
- * of the workspace itself (which also return RUN_USAGE... see run.c). */
-int run_pipeline(const char *ws_dir, const pipec_pipeline *p,
-                 const run_opts *o, run_result *res, char *err,
-                 size_t errlen);
+/* Run p in workspace w. Returns one of the exit codes above; with
+ * RUN_USAGE, err says what stopped the run before it started (an unknown
+ * node in the selection, a missing upstream output, an unusable
+ * workspace). */
+int run_pipeline(ws *w, const pipec_pipeline *p, const run_opts *o,
+                 run_result *res, char *err, size_t errlen);
 
 #endif

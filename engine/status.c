@@ -24,6 +24,11 @@ void status_init(status_printer *s, FILE *out, status_mode mode,
   s->mode = mode;
   s->total = total;
   s->width = 80;
+  /* a live line only makes sense on a terminal that understands it */
+  const char *term = getenv("TERM");
+  if (mode == STATUS_LIVE &&
+      (!isatty(fileno(out)) || (term && strcmp(term, "dumb") == 0)))
+    s->mode = mode = STATUS_LINES;
   struct winsize ws;
   if (mode == STATUS_LIVE && ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 &&
       ws.ws_col > 20)

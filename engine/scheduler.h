@@ -1,5 +1,5 @@
 /*
- * sched.h — the scheduler: walks the DAG on a libuv loop, starts ready nodes
+ * scheduler.h — the scheduler: walks the DAG on a libuv loop, starts ready nodes
  * in critical-path order within the -j limit, and drives retries, timeouts,
  * fail-fast / keep-going and Ctrl-C. It decides nothing about caching or
  * recording: the runner (run.c) does that through hooks.

@@ -1,5 +1,5 @@
 /*
- * sched.c — the scheduler of sched.h.
+ * scheduler.c — the scheduler of scheduler.h.
  *
  * Per node it keeps a few words in dense arrays (state, producers left,
  * attempts, priority). Ready nodes wait in a binary heap ordered by critical
@@ -7,7 +7,7 @@
  * as ninja does. A fully cached run goes through prepare() for every node
  * without ever waiting on the loop.
  */
-#include "sched.h"
+#include "scheduler.h"
 
 #include <signal.h>
 #include <stdlib.h>

@@ -1,0 +1,158 @@
+/*
+ * command.c — a node's command line (command.h).
+ */
+#include "command.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "literal.h"
+#include "pipec/template.h"
+
+typedef struct lookup_ctx {
+  const pipec_node *node;
+  const pipec_named_path *in, *out;
+  uint32_t n_in, n_out;
+  arena *a;
+} lookup_ctx;
+
+static const char *find_path(const pipec_named_path *v, uint32_t n,
+                             const char *name, size_t len) {
+  for (uint32_t i = 0; i < n; i++)
+    if (strlen(v[i].name) == len && memcmp(v[i].name, name, len) == 0)
+      return v[i].path;
+  return NULL;
+}
+
+static const char *lookup(void *ctx, const char *name, size_t len) {
+  lookup_ctx *c = ctx;
+  const char *p = find_path(c->in, c->n_in, name, len);
+  if (!p)
+    p = find_path(c->out, c->n_out, name, len);
+  if (p)
+    return p;
+  for (uint32_t i = 0; i < c->node->n_params; i++) {
+    const pipec_param *pa = &c->node->params[i];
+    if (strlen(pa->name) == len && memcmp(pa->name, name, len) == 0)
+      return literal_text(c->a, &pa->value);
+  }
+  return NULL;
+}
+
+static char **strv_new(size_t n) {
+  char **v = calloc(n + 1, sizeof *v);
+  if (!v)
+    abort();
+  return v;
+}
+
+static char *xstrdup(const char *s) {
+  char *d = strdup(s);
+  if (!d)
+    abort();
+  return d;
+}
+
+static char *join_arg(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  char *s = malloc(la + lb + 2);
+  if (!s)
+    abort();
+  memcpy(s, a, la);
+  s[la] = '=';
+  memcpy(s + la + 1, b, lb + 1);
+  return s;
+}
+
+void cmd_free(char **v) {
+  if (!v)
+    return;
+  for (char **q = v; *q; q++)
+    free(*q);
+  free(v);
+}
+
+/* PIPEC exec NAME --in ... --out ... --param ... */
+static char **exec_argv(const pipec_component *c, const pipec_node *n,
+                        const pipec_named_path *in, uint32_t n_in,
+                        const pipec_named_path *out, uint32_t n_out,
+                        const char *exe, arena *a) {
+  char **v = strv_new(3 + 2 * ((size_t)n_in + n_out + n->n_params));
+  size_t k = 0;
+  v[k++] = xstrdup(exe);
+  v[k++] = xstrdup("exec");
+  v[k++] = xstrdup(c->name);
+  for (uint32_t i = 0; i < n_in; i++) {
+    v[k++] = xstrdup("--in");
+    v[k++] = join_arg(in[i].name, in[i].path);
+  }
+  for (uint32_t i = 0; i < n_out; i++) {
+    v[k++] = xstrdup("--out");
+    v[k++] = join_arg(out[i].name, out[i].path);
+  }
+  for (uint32_t i = 0; i < n->n_params; i++) {
+    const pipec_value *val = &n->params[i].value;
+    const char *text = val->type == PIPEC_T_LIST ? literal_source(a, val)
+                                                 : literal_text(a, val);
+    v[k++] = xstrdup("--param");
+    v[k++] = join_arg(n->params[i].name, text);
+  }
+  return v;
+}
+
+int cmd_build(const pipec_pipeline *p, uint32_t node,
+              const pipec_named_path *inputs, uint32_t n_in,
+              const pipec_named_path *outputs, uint32_t n_out,
+              const char *pipec_exe, char ***argv, char ***env, char *err,
+              size_t errlen) {
+  const pipec_node *n = &p->nodes[node];
+  const pipec_component *c = &p->components[n->component];
+  arena *a = arena_new();
+  *argv = NULL;
+  const char *tpl = NULL;
+  if (c->kind == PIPEC_COMP_COMMAND) {
+    tpl = c->command;
+  } else if (c->desc && (c->desc->flags & PIPEC_COMP_COMMAND_TEMPLATE)) {
+    const pipec_param *cp = pipec_node_param(n, "command");
+    tpl = cp ? cp->value.u.s : "";
+  }
+  if (tpl) {
+    lookup_ctx lc = {n, inputs, outputs, n_in, n_out, a};
+    char bad[128] = "";
+    if (pipec_template_needs_shell(tpl)) {
+      char *line = pipec_template_expand(tpl, lookup, &lc, bad, sizeof bad);
+      if (line) {
+        *argv = strv_new(3);
+        (*argv)[0] = xstrdup("/bin/sh");
+        (*argv)[1] = xstrdup("-c");
+        (*argv)[2] = line;
+      }
+    } else {
+      *argv = pipec_template_argv(tpl, lookup, &lc, bad, sizeof bad);
+      if (*argv && !(*argv)[0]) {
+        snprintf(err, errlen, "the command of node '%s' is empty", n->name);
+        cmd_free(*argv);
+        arena_free(a);
+        *argv = NULL;
+        return -1;
+      }
+    }
+    if (!*argv) {
+      snprintf(err, errlen, "node '%s': unknown placeholder '{%s}'", n->name,
+               bad);
+      arena_free(a);
+      return -1;
+    }
+  } else {
+    *argv = exec_argv(c, n, inputs, n_in, outputs, n_out, pipec_exe, a);
+  }
+  *env = strv_new(c->n_env + 1);
+  size_t k = 0;
+  for (uint32_t i = 0; i < c->n_env; i++)
+    (*env)[k++] = join_arg(c->env[i].key, c->env[i].value);
+  (*env)[k++] = join_arg("PIPEC_NODE", n->name);
+  arena_free(a);
+  return 0;
+}
