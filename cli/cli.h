@@ -9,6 +9,8 @@
 #define PIPEC_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "pipec/compiler.h"
 
@@ -47,11 +49,26 @@ pipec_pipeline *cli_compile(const char *path, const char *const *overrides,
 /* Print the nearest known word to `word` among `words` as a hint, if any. */
 void cli_suggest(const char *word, const char *const *words, unsigned n);
 
+/* The workspace and its store, for the history commands; -1 after
+ * printing why not. */
+typedef struct ws ws;
+typedef struct store store;
+int cli_open_workspace(const char *cmd, ws **w, store **st);
+void cli_close_workspace(ws *w, store *st);
+/* A run id from "N" or "last"; 0 after printing why not. */
+int64_t cli_run_id(const char *cmd, store *st, const char *arg);
+/* Local time "YYYY-MM-DD HH:MM:SS" of ms since the epoch. */
+void cli_time(int64_t ms, char *buf, size_t len);
+
 /* Commands, one per file group. */
 int cmd_check(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_components(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_runs(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+int cmd_cat(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 
 #endif

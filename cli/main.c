@@ -58,6 +58,32 @@ const cli_command cli_commands[] = {
      "Exit status: 0 all nodes succeeded, 1 a node failed, 2 bad usage or a\n"
      "compile error, 130 interrupted (Ctrl-C: a second one kills at once).\n",
      cmd_run},
+    {"runs", "list runs, newest first",
+     "usage: pipec runs [--json] [-n N]\n"
+     "\n"
+     "List the workspace's runs (newest first, the last 50 or N): status,\n"
+     "start, duration, nodes ran / cached / failed, and the snapshot.\n",
+     cmd_runs},
+    {"show", "show one run: every node's status, cache hit or miss, target",
+     "usage: pipec show [RUN] [--json]\n"
+     "\n"
+     "Show run RUN (a number, or 'last', the default): each node's status\n"
+     "(succeeded, cached, failed, skipped, cancelled), target, job id,\n"
+     "attempts, exit code, time, and why it ran (the part of its cache key\n"
+     "that changed). --json prints the same as one JSON object.\n",
+     cmd_show},
+    {"logs", "print a node's stdout and stderr",
+     "usage: pipec logs [RUN] NODE\n"
+     "\n"
+     "Print the log (stdout and stderr, all attempts) of NODE in RUN (a\n"
+     "number or 'last', the default).\n",
+     cmd_logs},
+    {"cat", "print a node's output",
+     "usage: pipec cat NODE[.PORT] [RUN]\n"
+     "\n"
+     "Print the output PORT of NODE (PORT may be left out when the node has\n"
+     "one output) as produced or reused in RUN (default: the last run).\n",
+     cmd_cat},
     {"components", "list the built-in components",
      "usage: pipec components [NAME] [--json | --markdown]\n"
      "\n"

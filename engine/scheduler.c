@@ -239,8 +239,6 @@ static void submit(sched *s, uint32_t node) {
   job->done = on_done;
   job->sched = s;
   job->node = node;
-  if (s->h->started)
-    s->h->started(s->h->ctx, node, job, s->attempts[node]);
   if (t->ops->submit(t, job, err, sizeof err) != 0) {
     /* Could not even start (e.g. the program does not exist): the attempt
      * failed; retries apply as for any failure. */
@@ -250,6 +248,8 @@ static void submit(sched *s, uint32_t node) {
     job->done(job, &r);
     return;
   }
+  if (s->h->started) /* after submit: the job id is known */
+    s->h->started(s->h->ctx, node, job, s->attempts[node]);
   s->running++;
   int64_t timeout = s->p->nodes[node].timeout_s;
   if (timeout > 0) {

@@ -51,7 +51,7 @@ typedef struct sched_hooks {
    * SCHED_FAILED with a message in err. */
   sched_status (*prepare)(void *ctx, uint32_t node, tgt_job **job,
                           tgt **target, char *err, size_t errlen);
-  /* An attempt is about to be submitted (attempt counts from 1). */
+  /* An attempt was submitted; job->job_id is set (attempt counts from 1). */
   void (*started)(void *ctx, uint32_t node, tgt_job *job, int attempt);
   /* An attempt ended. Return SCHED_SUCCEEDED if its outputs were collected,
    * else SCHED_FAILED (the scheduler retries if attempts remain). */

@@ -1,0 +1,428 @@
+/*
+ * cmd_history.c — the workspace's history: `pipec runs`, `pipec show`,
+ * `pipec logs` and `pipec cat`.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "objstore.h"
+#include "pipec/json.h"
+#include "store.h"
+#include "workspace.h"
+
+int cli_open_workspace(const char *cmd, ws **w, store **st) {
+  char err[1024];
+  *w = NULL;
+  *st = NULL;
+  if (ws_open(NULL, false, w, err, sizeof err) != 0 ||
+      store_open(ws_db_path(*w), st, err, sizeof err) != 0) {
+    fprintf(stderr, "pipec %s: %s\n", cmd, err);
+    ws_close(*w);
+    *w = NULL;
+    return -1;
+  }
+  return 0;
+}
+
+void cli_close_workspace(ws *w, store *st) {
+  store_close(st);
+  ws_close(w);
+}
+
+int64_t cli_run_id(const char *cmd, store *st, const char *arg) {
+  int64_t id;
+  if (strcmp(arg, "last") == 0) {
+    id = store_run_last(st);
+    if (!id)
+      fprintf(stderr, "pipec %s: no run yet\n", cmd);
+    return id;
+  }
+  char *end;
+  errno = 0;
+  long long v = strtoll(arg, &end, 10);
+  if (!*arg || *end || errno || v <= 0) {
+    fprintf(stderr, "pipec %s: '%s' is not a run (a number, or 'last')\n",
+            cmd, arg);
+    return 0;
+  }
+  store_run r;
+  int found = store_run_get(st, v, &r);
+  if (found == 1)
+    store_run_free(&r);
+  else
+    fprintf(stderr, "pipec %s: no run %lld (pipec runs lists them)\n", cmd,
+            v);
+  return found == 1 ? v : 0;
+}
+
+void cli_time(int64_t ms, char *buf, size_t len) {
+  if (ms <= 0) {
+    snprintf(buf, len, "-");
+    return;
+  }
+  time_t t = (time_t)(ms / 1000);
+  struct tm tm;
+  localtime_r(&t, &tm);
+  strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static void duration(int64_t from, int64_t to, char *buf, size_t len) {
+  if (from <= 0 || to <= 0) {
+    snprintf(buf, len, "-");
+    return;
+  }
+  double s = (double)(to - from) / 1000.0;
+  if (s < 60)
+    snprintf(buf, len, "%.1fs", s);
+  else if (s < 3600)
+    snprintf(buf, len, "%dm%02ds", (int)s / 60, (int)s % 60);
+  else
+    snprintf(buf, len, "%dh%02dm", (int)s / 3600, (int)s % 3600 / 60);
+}
+
+/* Take --json out of argv; returns whether it was there. */
+static bool take_flag(int *argc, char **argv, const char *flag) {
+  bool seen = false;
+  int k = 1;
+  for (int i = 1; i < *argc; i++)
+    if (strcmp(argv[i], flag) == 0)
+      seen = true;
+    else
+      argv[k++] = argv[i];
+  *argc = k;
+  return seen;
+}
+
+int cmd_runs(int argc, char **argv) {
+  if (cli_wants_help("runs", argc, argv))
+    return CLI_OK;
+  bool json = take_flag(&argc, argv, "--json");
+  uint32_t limit = 50;
+  for (int i = 1; i < argc; i++) {
+    if ((strcmp(argv[i], "-n") == 0 || strcmp(argv[i], "--limit") == 0) &&
+        i + 1 < argc)
+      limit = (uint32_t)strtoul(argv[++i], NULL, 10);
+    else
+      return cli_usage_error("runs", "unexpected '%s'", argv[i]);
+  }
+  ws *w;
+  store *st;
+  if (cli_open_workspace("runs", &w, &st) != 0)
+    return CLI_USAGE;
+  store_run *runs;
+  uint32_t n;
+  if (store_run_list(st, limit ? limit : 50, &runs, &n) != 0) {
+    fprintf(stderr, "pipec runs: %s\n", store_errmsg(st));
+    cli_close_workspace(w, st);
+    return CLI_FAILED;
+  }
+  pipec_json j;
+  if (json) {
+    pipec_json_init(&j, stdout, false);
+    pipec_json_arr(&j);
+  } else {
+    printf("%-5s %-16s %-10s %-19s %8s %5s %6s %6s %5s\n", "RUN", "PIPELINE",
+           "STATUS", "STARTED", "TIME", "RAN", "CACHED", "FAILED", "SNAP");
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    store_run *r = &runs[i];
+    char started[32], dur[32];
+    cli_time(r->started_ms, started, sizeof started);
+    duration(r->started_ms, r->ended_ms, dur, sizeof dur);
+    if (!json) {
+      printf("%-5lld %-16s %-10s %-19s %8s %5u %6u %6u %5lld\n",
+             (long long)r->id, r->pipeline, r->status, started, dur, r->ran,
+             r->cached, r->failed, (long long)r->snapshot_id);
+      continue;
+    }
+    pipec_json_obj(&j);
+    pipec_json_key(&j, "run");
+    pipec_json_int(&j, r->id);
+    pipec_json_key(&j, "pipeline");
+    pipec_json_str(&j, r->pipeline);
+    pipec_json_key(&j, "snapshot");
+    pipec_json_int(&j, r->snapshot_id);
+    pipec_json_key(&j, "status");
+    pipec_json_str(&j, r->status);
+    pipec_json_key(&j, "started");
+    pipec_json_int(&j, r->started_ms);
+    pipec_json_key(&j, "finished");
+    if (r->ended_ms)
+      pipec_json_int(&j, r->ended_ms);
+    else
+      pipec_json_null(&j);
+    pipec_json_key(&j, "ran");
+    pipec_json_int(&j, r->ran);
+    pipec_json_key(&j, "cached");
+    pipec_json_int(&j, r->cached);
+    pipec_json_key(&j, "failed");
+    pipec_json_int(&j, r->failed);
+    pipec_json_end(&j);
+  }
+  if (json) {
+    pipec_json_end(&j);
+    pipec_json_done(&j);
+    putchar('\n');
+  } else if (n == 0) {
+    printf("(no runs yet)\n");
+  }
+  store_runs_free(runs, n);
+  cli_close_workspace(w, st);
+  return CLI_OK;
+}
+
+static void node_json(pipec_json *j, const store_node_run *nr) {
+  pipec_json_obj(j);
+  pipec_json_key(j, "name");
+  pipec_json_str(j, nr->node);
+  pipec_json_key(j, "component");
+  pipec_json_str(j, nr->component);
+  pipec_json_key(j, "status");
+  pipec_json_str(j, nr->status);
+  pipec_json_key(j, "cache_key");
+  pipec_json_str(j, nr->cache_key);
+  pipec_json_key(j, "cache_hit");
+  pipec_json_bool(j, nr->cache_hit);
+  pipec_json_key(j, "reason");
+  pipec_json_str(j, nr->miss_reason);
+  pipec_json_key(j, "target");
+  pipec_json_str(j, nr->target);
+  pipec_json_key(j, "job");
+  pipec_json_str(j, nr->job_id);
+  pipec_json_key(j, "attempts");
+  pipec_json_int(j, nr->attempts);
+  pipec_json_key(j, "exit_code");
+  if (nr->exit_code >= 0)
+    pipec_json_int(j, nr->exit_code);
+  else
+    pipec_json_null(j);
+  pipec_json_key(j, "started");
+  if (nr->started_ms)
+    pipec_json_int(j, nr->started_ms);
+  else
+    pipec_json_null(j);
+  pipec_json_key(j, "finished");
+  if (nr->ended_ms)
+    pipec_json_int(j, nr->ended_ms);
+  else
+    pipec_json_null(j);
+  pipec_json_key(j, "message");
+  pipec_json_str(j, nr->message);
+  pipec_json_key(j, "log");
+  pipec_json_str(j, nr->log_path);
+  pipec_json_end(j);
+}
+
+int cmd_show(int argc, char **argv) {
+  if (cli_wants_help("show", argc, argv))
+    return CLI_OK;
+  bool json = take_flag(&argc, argv, "--json");
+  if (argc > 2)
+    return cli_usage_error("show", "unexpected '%s'", argv[2]);
+  ws *w;
+  store *st;
+  if (cli_open_workspace("show", &w, &st) != 0)
+    return CLI_USAGE;
+  int64_t id = cli_run_id("show", st, argc > 1 ? argv[1] : "last");
+  store_run r;
+  store_node_run *nrs = NULL;
+  uint32_t n = 0;
+  if (!id || store_run_get(st, id, &r) != 1 ||
+      store_node_run_list(st, id, &nrs, &n) != 0) {
+    cli_close_workspace(w, st);
+    return CLI_USAGE;
+  }
+  if (json) {
+    pipec_json j;
+    pipec_json_init(&j, stdout, true);
+    pipec_json_obj(&j);
+    pipec_json_key(&j, "run");
+    pipec_json_int(&j, r.id);
+    pipec_json_key(&j, "pipeline");
+    pipec_json_str(&j, r.pipeline);
+    pipec_json_key(&j, "snapshot");
+    pipec_json_int(&j, r.snapshot_id);
+    pipec_json_key(&j, "status");
+    pipec_json_str(&j, r.status);
+    pipec_json_key(&j, "started");
+    pipec_json_int(&j, r.started_ms);
+    pipec_json_key(&j, "finished");
+    if (r.ended_ms)
+      pipec_json_int(&j, r.ended_ms);
+    else
+      pipec_json_null(&j);
+    pipec_json_key(&j, "nodes");
+    pipec_json_arr(&j);
+    for (uint32_t i = 0; i < n; i++)
+      node_json(&j, &nrs[i]);
+    pipec_json_end(&j);
+    pipec_json_end(&j);
+    pipec_json_done(&j);
+    putchar('\n');
+  } else {
+    char started[32], dur[32];
+    cli_time(r.started_ms, started, sizeof started);
+    duration(r.started_ms, r.ended_ms, dur, sizeof dur);
+    printf("run %lld of %s (snapshot %lld): %s, started %s, %s\n",
+           (long long)r.id, r.pipeline, (long long)r.snapshot_id, r.status,
+           started, dur);
+    printf("%-16s %-10s %-10s %-10s %3s %4s %8s  %s\n", "NODE", "STATUS",
+           "TARGET", "JOB", "TRY", "EXIT", "TIME", "WHY");
+    for (uint32_t i = 0; i < n; i++) {
+      const store_node_run *nr = &nrs[i];
+      char ec[16] = "-";
+      if (nr->exit_code >= 0)
+        snprintf(ec, sizeof ec, "%d", nr->exit_code);
+      duration(nr->started_ms, nr->ended_ms, dur, sizeof dur);
+      const char *why = nr->message && strcmp(nr->status, "succeeded") != 0
+                            ? nr->message
+                            : nr->cache_hit ? "cache hit"
+                            : nr->miss_reason ? nr->miss_reason : "";
+      printf("%-16s %-10s %-10s %-10s %3d %4s %8s  %s\n", nr->node,
+             nr->status, nr->target ? nr->target : "-",
+             nr->job_id ? nr->job_id : "-", nr->attempts, ec,
+             nr->cache_hit ? "-" : dur, why);
+    }
+  }
+  store_node_runs_free(nrs, n);
+  store_run_free(&r);
+  cli_close_workspace(w, st);
+  return CLI_OK;
+}
+
+/* The node run of `node` in run id, or NULL (message printed). */
+static const store_node_run *find_node_run(const char *cmd,
+                                           const store_node_run *nrs,
+                                           uint32_t n, const char *node,
+                                           int64_t run) {
+  for (uint32_t i = 0; i < n; i++)
+    if (strcmp(nrs[i].node, node) == 0)
+      return &nrs[i];
+  fprintf(stderr, "pipec %s: run %lld has no node '%s'\n", cmd,
+          (long long)run, node);
+  const char **names = calloc(n + 1, sizeof *names);
+  for (uint32_t i = 0; names && i < n; i++)
+    names[i] = nrs[i].node;
+  if (names)
+    cli_suggest(node, names, n);
+  free(names);
+  return NULL;
+}
+
+static int copy_file(FILE *in, FILE *out) {
+  char buf[65536];
+  size_t got;
+  while ((got = fread(buf, 1, sizeof buf, in)) > 0)
+    if (fwrite(buf, 1, got, out) != got)
+      return -1;
+  return ferror(in) ? -1 : 0;
+}
+
+int cmd_logs(int argc, char **argv) {
+  if (cli_wants_help("logs", argc, argv))
+    return CLI_OK;
+  if (argc != 3 && argc != 2)
+    return cli_usage_error("logs", "expected RUN NODE");
+  const char *run_arg = argc == 3 ? argv[1] : "last";
+  const char *node = argv[argc - 1];
+  ws *w;
+  store *st;
+  if (cli_open_workspace("logs", &w, &st) != 0)
+    return CLI_USAGE;
+  int rc = CLI_USAGE;
+  int64_t id = cli_run_id("logs", st, run_arg);
+  store_node_run *nrs = NULL;
+  uint32_t n = 0;
+  if (id && store_node_run_list(st, id, &nrs, &n) == 0) {
+    const store_node_run *nr = find_node_run("logs", nrs, n, node, id);
+    if (nr && (!nr->log_path || !*nr->log_path)) {
+      fprintf(stderr, "pipec logs: node '%s' did not run in run %lld (%s)\n",
+              node, (long long)id, nr->status);
+    } else if (nr) {
+      FILE *f = fopen(nr->log_path, "rb");
+      if (!f) {
+        fprintf(stderr, "pipec logs: %s: %s\n", nr->log_path,
+                strerror(errno));
+        rc = CLI_FAILED;
+      } else {
+        rc = copy_file(f, stdout) == 0 ? CLI_OK : CLI_FAILED;
+        fclose(f);
+      }
+    }
+  }
+  store_node_runs_free(nrs, n);
+  cli_close_workspace(w, st);
+  return rc;
+}
+
+int cmd_cat(int argc, char **argv) {
+  if (cli_wants_help("cat", argc, argv))
+    return CLI_OK;
+  if (argc < 2 || argc > 3)
+    return cli_usage_error("cat", "expected NODE[.PORT] [RUN]");
+  char node[512];
+  snprintf(node, sizeof node, "%s", argv[1]);
+  char *port = strchr(node, '.');
+  if (port)
+    *port++ = 0;
+  ws *w;
+  store *st;
+  if (cli_open_workspace("cat", &w, &st) != 0)
+    return CLI_USAGE;
+  int rc = CLI_USAGE;
+  int64_t id = cli_run_id("cat", st, argc == 3 ? argv[2] : "last");
+  store_node_run *nrs = NULL;
+  uint32_t n = 0;
+  store_output *outs = NULL;
+  uint32_t n_outs = 0;
+  if (!id || store_node_run_list(st, id, &nrs, &n) != 0)
+    goto out;
+  const store_node_run *nr = find_node_run("cat", nrs, n, node, id);
+  if (!nr)
+    goto out;
+  if (store_node_run_outputs(st, nr->id, &outs, &n_outs) != 0 || !n_outs) {
+    fprintf(stderr, "pipec cat: node '%s' has no outputs in run %lld (%s)\n",
+            node, (long long)id, nr->status);
+    goto out;
+  }
+  const store_output *o = NULL;
+  for (uint32_t i = 0; i < n_outs; i++)
+    if (!port ? n_outs == 1 : strcmp(outs[i].port, port) == 0)
+      o = &outs[i];
+  if (!o) {
+    fprintf(stderr, "pipec cat: node '%s' has outputs:", node);
+    for (uint32_t i = 0; i < n_outs; i++)
+      fprintf(stderr, " %s.%s", node, outs[i].port);
+    fprintf(stderr, "; say which one\n");
+    goto out;
+  }
+  char path[PATH_MAX];
+  obj_store *objs = NULL;
+  char err[512];
+  if (obj_open(ws_objects_dir(w), NULL, &objs, err, sizeof err) != 0) {
+    fprintf(stderr, "pipec cat: %s\n", err);
+    goto out;
+  }
+  obj_path(objs, &o->hash, path, sizeof path);
+  obj_close(objs);
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    fprintf(stderr, "pipec cat: %s.%s is no longer in the store (%s); run "
+                    "the pipeline again\n",
+            node, o->port, strerror(errno));
+    rc = CLI_FAILED;
+    goto out;
+  }
+  rc = copy_file(f, stdout) == 0 ? CLI_OK : CLI_FAILED;
+  fclose(f);
+out:
+  store_outputs_free(outs, n_outs);
+  store_node_runs_free(nrs, n);
+  cli_close_workspace(w, st);
+  return rc;
+}
