@@ -136,3 +136,50 @@ out:
   free(a.nodes);
   return rc;
 }
+
+int cmd_why(int argc, char **argv) {
+  if (cli_wants_help("why", argc, argv))
+    return CLI_OK;
+  const char *file = NULL, *node = NULL;
+  const char **overrides = calloc((size_t)argc + 1, sizeof *overrides);
+  unsigned n_overrides = 0;
+  int rc = CLI_USAGE;
+  if (!overrides)
+    return CLI_USAGE;
+  for (int i = 1; i < argc; i++) {
+    const char *v;
+    if ((v = opt_value("-p", argc, argv, &i)) ||
+        (v = opt_value("--param", argc, argv, &i)))
+      overrides[n_overrides++] = v;
+    else if (argv[i][0] == '-') {
+      rc = cli_usage_error("why", "unknown option '%s'", argv[i]);
+      goto out;
+    } else if (!file)
+      file = argv[i];
+    else if (!node)
+      node = argv[i];
+    else {
+      rc = cli_usage_error("why", "unexpected '%s'", argv[i]);
+      goto out;
+    }
+  }
+  if (!file || !node) {
+    rc = cli_usage_error("why", "expected FILE NODE");
+    goto out;
+  }
+  pipec_pipeline *p = cli_compile(file, overrides, n_overrides, NULL);
+  if (!p)
+    goto out;
+  char err[1024] = "";
+  ws *w = NULL;
+  if (ws_open(NULL, false, &w, err, sizeof err) == 0) {
+    rc = run_why(w, p, node, stdout, err, sizeof err);
+    ws_close(w);
+  }
+  if (err[0])
+    fprintf(stderr, "pipec why: %s\n", err);
+  pipec_pipeline_free(p);
+out:
+  free(overrides);
+  return rc;
+}

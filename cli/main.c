@@ -58,6 +58,15 @@ const cli_command cli_commands[] = {
      "Exit status: 0 all nodes succeeded, 1 a node failed, 2 bad usage or a\n"
      "compile error, 130 interrupted (Ctrl-C: a second one kills at once).\n",
      cmd_run},
+    {"why", "say why a node would run (what changed in its cache key)",
+     "usage: pipec why FILE NODE [-p NAME=VALUE]...\n"
+     "\n"
+     "Compile FILE and tell whether NODE would run, and why: which part of\n"
+     "its cache key differs from its last successful run (a param with its\n"
+     "old and new value, an input, a code file, the component version), or\n"
+     "that it never ran, or which upstream node would run first. Runs\n"
+     "nothing.\n",
+     cmd_why},
     {"runs", "list runs, newest first",
      "usage: pipec runs [--json] [-n N]\n"
      "\n"
@@ -84,6 +93,29 @@ const cli_command cli_commands[] = {
      "Print the output PORT of NODE (PORT may be left out when the node has\n"
      "one output) as produced or reused in RUN (default: the last run).\n",
      cmd_cat},
+    {"snapshots", "list snapshots: what each run ran",
+     "usage: pipec snapshots [FILE] [--json]\n"
+     "\n"
+     "List snapshots, newest first (only FILE's pipeline if given): when,\n"
+     "the run mode and selection, the -p overrides, and the run that used\n"
+     "it. Every pipec run records one; pipec rollback records one of the\n"
+     "files it replaces (mode before-rollback).\n",
+     cmd_snapshots},
+    {"diff", "what changed between two snapshots",
+     "usage: pipec diff SNAP_A SNAP_B\n"
+     "\n"
+     "Recompile both snapshots from their stored files and print what\n"
+     "changed from A to B: nodes added and removed, params (old -> new),\n"
+     "rewired inputs, targets, node settings, and source files.\n",
+     cmd_diff},
+    {"rollback", "restore the pipeline's files as they were in a snapshot",
+     "usage: pipec rollback SNAP [--dry-run]\n"
+     "\n"
+     "Rewrite the source files of snapshot SNAP byte for byte. The files as\n"
+     "they are now are recorded first as a new snapshot, so a rollback can\n"
+     "be undone with another rollback. A run afterwards hits the cache.\n"
+     "--dry-run lists the files that would change.\n",
+     cmd_rollback},
     {"components", "list the built-in components",
      "usage: pipec components [NAME] [--json | --markdown]\n"
      "\n"

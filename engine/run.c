@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "cachekey.h"
+#include "editdist.h"
 #include "command.h"
 #include "hash.h"
 #include "objstore.h"
@@ -850,6 +851,79 @@ int run_pipeline(ws *w, const pipec_pipeline *p, const run_opts *o,
   code = res->interrupted ? RUN_INTERRUPTED
          : res->failed || res->cancelled ? RUN_NODE_FAILED
                                          : RUN_OK;
+out:
+  runner_free(&R);
+  return code;
+}
+
+/* ---- pipec why ------------------------------------------------------------ */
+
+int run_why(ws *w, const pipec_pipeline *p, const char *node_name, FILE *out,
+            char *err, size_t errlen) {
+  run_opts o = {.out = out, .dry_run = true};
+  run_result res;
+  runner R = {.p = p, .o = &o, .res = &res, .w = w};
+  memset(&res, 0, sizeof res);
+  int code = RUN_USAGE;
+  uint32_t node = pipec_pipeline_node(p, node_name);
+  if (node == PIPEC_NONE) {
+    const char **names = xcalloc(p->n_nodes, sizeof *names);
+    for (uint32_t i = 0; i < p->n_nodes; i++)
+      names[i] = p->nodes[i].name;
+    const char *best = editdist_suggest(node_name, names, p->n_nodes);
+    snprintf(err, errlen, "pipeline '%s' has no node '%s'%s%s%s", p->name,
+             node_name, best ? "; did you mean '" : "", best ? best : "",
+             best ? "'?" : "");
+    free(names);
+    return RUN_USAGE;
+  }
+  if (run_setup(&R, err, errlen) != 0)
+    goto out;
+  char *main_rel = workspace_path(&R, p->file);
+  int rc = store_pipeline_get_or_create(R.st, p->name, main_rel,
+                                        &R.pipeline_id);
+  free(main_rel);
+  if (rc != 0) {
+    snprintf(err, errlen, "%s", store_errmsg(R.st));
+    goto out;
+  }
+  /* the node and everything upstream, in order: the first that misses the
+   * cache is the reason everything below it would run */
+  bool *need = xcalloc(p->n_nodes, sizeof *need);
+  need[node] = true;
+  for (uint32_t i = node + 1; i-- > 0;)
+    if (need[i])
+      for (uint32_t k = 0; k < p->nodes[i].n_inputs; k++)
+        need[p->nodes[i].inputs[k].producer] = true;
+  code = RUN_OK;
+  for (uint32_t i = 0; i <= node; i++) {
+    if (!need[i])
+      continue;
+    char e[512];
+    if (compute_key(&R, i, e, sizeof e) != 0) {
+      fprintf(out, "%s cannot be keyed: %s\n", p->nodes[i].name, e);
+      break;
+    }
+    if (p->nodes[i].cache && cache_lookup(&R, i)) {
+      if (i == node) {
+        char hex[HASH_HEX_LEN + 1];
+        hash_hex(&R.nodes[i].key, hex);
+        fprintf(out, "%s is cached: it would not run (key %s)\n",
+                p->nodes[i].name, hex);
+      }
+      continue;
+    }
+    char *why = miss_reason(&R, i);
+    if (i == node)
+      fprintf(out, "%s would run: %s\n", p->nodes[i].name, why);
+    else
+      fprintf(out, "%s would run: upstream node '%s' would run first (%s), "
+                   "so its input may change\n",
+              p->nodes[node].name, p->nodes[i].name, why);
+    free(why);
+    break;
+  }
+  free(need);
 out:
   runner_free(&R);
   return code;

@@ -59,4 +59,10 @@ enum { RUN_OK = 0, RUN_NODE_FAILED = 1, RUN_USAGE = 2, RUN_INTERRUPTED = 130 };
 int run_pipeline(ws *w, const pipec_pipeline *p, const run_opts *o,
                  run_result *res, char *err, size_t errlen);
 
+/* `pipec why`: print whether node_name would run and why (the part of its
+ * cache key that changed since its last success, or the upstream node that
+ * would run first). Runs nothing, records nothing. */
+int run_why(ws *w, const pipec_pipeline *p, const char *node_name, FILE *out,
+            char *err, size_t errlen);
+
 #endif
