@@ -116,6 +116,16 @@ const cli_command cli_commands[] = {
      "be undone with another rollback. A run afterwards hits the cache.\n"
      "--dry-run lists the files that would change.\n",
      cmd_rollback},
+    {"cache", "verify or garbage-collect the object store",
+     "usage: pipec cache verify\n"
+     "       pipec cache gc [--keep N]\n"
+     "\n"
+     "verify re-hashes every stored output; a damaged one is reported and\n"
+     "removed, so the node that made it runs again (exit 1 if any was).\n"
+     "gc removes every object that neither the newest N runs (default 10)\n"
+     "nor the newest run of any snapshot used, and clears scratch files of\n"
+     "runs that are over.\n",
+     cmd_cache},
     {"components", "list the built-in components",
      "usage: pipec components [NAME] [--json | --markdown]\n"
      "\n"
