@@ -9,8 +9,14 @@
 
 /* Sorted by name (pipec components lists them in this order). */
 static const pipec_component_desc *const builtins[] = {
+    &stdlib_ml_linear_regression,
+    &stdlib_ml_logistic_regression,
+    &stdlib_ml_metrics,
+    &stdlib_ml_predict,
     &stdlib_shell,
     &stdlib_table_read_csv,
+    &stdlib_table_select,
+    &stdlib_table_split,
 };
 
 const pipec_component_desc *const *pipec_stdlib_components(uint32_t *n) {

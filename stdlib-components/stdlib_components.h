@@ -7,7 +7,13 @@
 
 #include "pipec/component.h"
 
+extern const pipec_component_desc stdlib_ml_linear_regression;
+extern const pipec_component_desc stdlib_ml_logistic_regression;
+extern const pipec_component_desc stdlib_ml_metrics;
+extern const pipec_component_desc stdlib_ml_predict;
 extern const pipec_component_desc stdlib_shell;
 extern const pipec_component_desc stdlib_table_read_csv;
+extern const pipec_component_desc stdlib_table_select;
+extern const pipec_component_desc stdlib_table_split;
 
 #endif

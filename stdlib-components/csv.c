@@ -1,0 +1,636 @@
+/*
+ * csv.c — CSV reading, writing and in-memory tables (csv.h).
+ *
+ * The reader works on a large buffer: unquoted fields (the common case)
+ * point straight into it; only quoted fields with doubled quotes are copied
+ * into a per-record scratch area. A record cut by the end of the buffer is
+ * moved to its start and parsed again after the next read.
+ */
+#include "csv.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CSV_BUF (1u << 20)
+
+struct csv_reader {
+  FILE *f;
+  const char *path;
+  char *buf;
+  size_t cap, pos, end;
+  bool eof;
+  long line, rec_line;
+  uint32_t ncols;
+  char **names;
+  csv_field *fields;
+  uint32_t fields_cap;
+  char *scratch;
+  size_t scratch_cap, scratch_len;
+};
+
+static void *xrealloc(void *p, size_t n) {
+  void *q = realloc(p, n ? n : 1);
+  if (!q) {
+    fputs("pipec: out of memory\n", stderr);
+    abort();
+  }
+  return q;
+}
+
+/* ---- UTF-8 ---------------------------------------------------------------- */
+
+static bool utf8_valid(const unsigned char *s, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    unsigned char c = s[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    size_t k;
+    uint32_t cp;
+    if ((c & 0xE0) == 0xC0)
+      k = 1, cp = c & 0x1F;
+    else if ((c & 0xF0) == 0xE0)
+      k = 2, cp = c & 0x0F;
+    else if ((c & 0xF8) == 0xF0)
+      k = 3, cp = c & 0x07;
+    else
+      return false;
+    for (size_t j = 1; j <= k; j++) {
+      if (i + j >= n || (s[i + j] & 0xC0) != 0x80)
+        return false;
+      cp = (cp << 6) | (s[i + j] & 0x3F);
+    }
+    if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) ||
+        (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += k + 1;
+  }
+  return true;
+}
+
+static bool ascii_only(const char *p, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned char)p[i] >= 0x80)
+      return false;
+  return true;
+}
+
+/* ---- reading ---------------------------------------------------------------- */
+
+/* Refill: keep buf[keep..end), read more after it. */
+static int refill(csv_reader *r, size_t keep, char *err, size_t errlen) {
+  size_t have = r->end - keep;
+  memmove(r->buf, r->buf + keep, have);
+  r->pos -= keep;
+  r->end = have;
+  if (r->end == r->cap) { /* one record larger than the buffer: grow */
+    r->cap *= 2;
+    r->buf = xrealloc(r->buf, r->cap + 1);
+  }
+  size_t got = fread(r->buf + r->end, 1, r->cap - r->end, r->f);
+  if (got == 0) {
+    if (ferror(r->f)) {
+      snprintf(err, errlen, "%s: read error: %s", r->path, strerror(errno));
+      return -1;
+    }
+    r->eof = true;
+  }
+  r->end += got;
+  return 0;
+}
+
+static char *scratch_add(csv_reader *r, const char *p, size_t n) {
+  if (r->scratch_len + n > r->scratch_cap) {
+    r->scratch_cap = (r->scratch_len + n) * 2 + 64;
+    r->scratch = xrealloc(r->scratch, r->scratch_cap);
+  }
+  char *at = r->scratch + r->scratch_len;
+  memcpy(at, p, n);
+  r->scratch_len += n;
+  return at;
+}
+
+enum { PARSE_OK = 1, PARSE_END = 0, PARSE_ERR = -1, PARSE_MORE = -2 };
+
+/* Parse one record at r->pos into r->fields (count in *nf). */
+static int parse_record(csv_reader *r, uint32_t *nf, char *err,
+                        size_t errlen) {
+  const char *b = r->buf;
+  size_t i = r->pos, end = r->end;
+  long line = r->line;
+  uint32_t n = 0;
+  r->scratch_len = 0;
+  if (i >= end)
+    return r->eof ? PARSE_END : PARSE_MORE;
+  for (;;) {
+    if (n == r->fields_cap) {
+      r->fields_cap = r->fields_cap ? r->fields_cap * 2 : 16;
+      r->fields = xrealloc(r->fields, r->fields_cap * sizeof *r->fields);
+    }
+    csv_field *f = &r->fields[n++];
+    if (i < end && b[i] == '"') {
+      size_t start = ++i;
+      bool doubled = false;
+      for (;;) {
+        const char *q = i < end ? memchr(b + i, '"', end - i) : NULL;
+        if (!q) {
+          if (!r->eof)
+            return PARSE_MORE;
+          snprintf(err, errlen, "%s:%ld: quoted field never closed",
+                   r->path, line);
+          return PARSE_ERR;
+        }
+        for (const char *c = b + i; c < q; c++)
+          line += *c == '\n';
+        i = (size_t)(q - b) + 1;
+        if (i >= end && !r->eof)
+          return PARSE_MORE;
+        if (i < end && b[i] == '"') { /* "" is a quote */
+          doubled = true;
+          i++;
+          continue;
+        }
+        break;
+      }
+      size_t len = i - 1 - start;
+      if (doubled) {
+        char *o = scratch_add(r, b + start, len);
+        size_t k = 0;
+        for (size_t j = 0; j < len; j++) {
+          o[k++] = o[j];
+          if (o[j] == '"')
+            j++;
+        }
+        len = k;
+        f->p = o;
+      } else {
+        f->p = b + start;
+      }
+      f->len = (uint32_t)len;
+      f->null = false;
+      if (i < end && b[i] != ',' && b[i] != '\n' && b[i] != '\r') {
+        snprintf(err, errlen,
+                 "%s:%ld: unexpected character after a closing quote "
+                 "(expected ',' or the end of the line)",
+                 r->path, line);
+        return PARSE_ERR;
+      }
+    } else {
+      size_t start = i;
+      while (i < end && b[i] != ',' && b[i] != '\n' && b[i] != '\r') {
+        if (b[i] == '"') {
+          snprintf(err, errlen,
+                   "%s:%ld: bare '\"' inside an unquoted field (quote the "
+                   "field and double the quote)",
+                   r->path, line);
+          return PARSE_ERR;
+        }
+        i++;
+      }
+      if (i >= end && !r->eof)
+        return PARSE_MORE;
+      f->p = b + start;
+      f->len = (uint32_t)(i - start);
+      f->null = f->len == 0;
+    }
+    if (!ascii_only(f->p, f->len) &&
+        !utf8_valid((const unsigned char *)f->p, f->len)) {
+      snprintf(err, errlen, "%s:%ld: invalid UTF-8 in field %u", r->path,
+               line, n);
+      return PARSE_ERR;
+    }
+    if (i < end && b[i] == ',') {
+      i++;
+      continue;
+    }
+    /* end of record: \n, \r\n, or the end of the file */
+    if (i < end && b[i] == '\r') {
+      if (i + 1 >= end && !r->eof)
+        return PARSE_MORE;
+      i++;
+    }
+    if (i < end && b[i] == '\n')
+      i++;
+    line++;
+    break;
+  }
+  r->rec_line = r->line;
+  r->line = line;
+  r->pos = i;
+  *nf = n;
+  return PARSE_OK;
+}
+
+/* The next record, refilling as needed; blank lines are skipped (unless
+ * the table has a single column, where a blank line is a null). */
+static int next_record(csv_reader *r, uint32_t *nf, char *err,
+                       size_t errlen) {
+  for (;;) {
+    int rc = parse_record(r, nf, err, errlen);
+    if (rc == PARSE_MORE) {
+      if (refill(r, r->pos, err, errlen) != 0)
+        return PARSE_ERR;
+      continue;
+    }
+    if (rc == PARSE_OK && *nf == 1 && r->fields[0].null && r->ncols != 1)
+      continue; /* a blank line */
+    return rc;
+  }
+}
+
+int csv_open(const char *path, csv_reader **out, char *err, size_t errlen) {
+  csv_reader *r = calloc(1, sizeof *r);
+  if (!r) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  r->path = path;
+  r->line = 1;
+  r->f = fopen(path, "rb");
+  if (!r->f) {
+    snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+    free(r);
+    return -1;
+  }
+  r->cap = CSV_BUF;
+  r->buf = xrealloc(NULL, r->cap + 1);
+  uint32_t nf;
+  int rc = next_record(r, &nf, err, errlen);
+  if (rc == PARSE_END)
+    snprintf(err, errlen, "%s: empty file: a table needs a header row", path);
+  if (rc != PARSE_OK) {
+    csv_close(r);
+    return -1;
+  }
+  /* skip a UTF-8 byte order mark */
+  if (r->fields[0].len >= 3 && memcmp(r->fields[0].p, "\xEF\xBB\xBF", 3) == 0)
+    r->fields[0].p += 3, r->fields[0].len -= 3;
+  r->ncols = nf;
+  r->names = xrealloc(NULL, nf * sizeof *r->names);
+  for (uint32_t i = 0; i < nf; i++) {
+    r->names[i] = strndup(r->fields[i].p, r->fields[i].len);
+    for (uint32_t j = 0; j < i; j++)
+      if (strcmp(r->names[i], r->names[j]) == 0) {
+        snprintf(err, errlen, "%s:1: column '%s' appears twice in the header",
+                 path, r->names[i]);
+        r->ncols = i + 1;
+        csv_close(r);
+        return -1;
+      }
+  }
+  *out = r;
+  return 0;
+}
+
+void csv_close(csv_reader *r) {
+  if (!r)
+    return;
+  if (r->f)
+    fclose(r->f);
+  for (uint32_t i = 0; r->names && i < r->ncols; i++)
+    free(r->names[i]);
+  free(r->names);
+  free(r->buf);
+  free(r->fields);
+  free(r->scratch);
+  free(r);
+}
+
+uint32_t csv_ncols(const csv_reader *r) { return r->ncols; }
+const char *csv_colname(const csv_reader *r, uint32_t i) {
+  return r->names[i];
+}
+long csv_line(const csv_reader *r) { return r->rec_line; }
+
+int csv_col(const csv_reader *r, const char *name) {
+  for (uint32_t i = 0; i < r->ncols; i++)
+    if (strcmp(r->names[i], name) == 0)
+      return (int)i;
+  return -1;
+}
+
+int csv_next(csv_reader *r, const csv_field **fields, char *err,
+             size_t errlen) {
+  uint32_t nf;
+  int rc = next_record(r, &nf, err, errlen);
+  if (rc != PARSE_OK)
+    return rc == PARSE_END ? 0 : -1;
+  if (nf != r->ncols) {
+    snprintf(err, errlen, "%s:%ld: row has %u field%s, the header has %u",
+             r->path, r->rec_line, nf, nf == 1 ? "" : "s", r->ncols);
+    return -1;
+  }
+  *fields = r->fields;
+  return 1;
+}
+
+/* ---- writing ---------------------------------------------------------------- */
+
+struct csv_writer {
+  FILE *f;
+  const char *path;
+  char *buf;
+  size_t n;
+  bool failed;
+  int err;
+};
+
+#define WBUF (1u << 20)
+
+static void wflush(csv_writer *w) {
+  if (w->n && !w->failed && fwrite(w->buf, 1, w->n, w->f) != w->n) {
+    w->failed = true;
+    w->err = errno;
+  }
+  w->n = 0;
+}
+
+static void wbytes(csv_writer *w, const char *p, size_t n) {
+  if (w->n + n > WBUF)
+    wflush(w);
+  if (n > WBUF) {
+    if (!w->failed && fwrite(p, 1, n, w->f) != n) {
+      w->failed = true;
+      w->err = errno;
+    }
+    return;
+  }
+  memcpy(w->buf + w->n, p, n);
+  w->n += n;
+}
+
+int csv_wopen(const char *path, csv_writer **out, char *err, size_t errlen) {
+  csv_writer *w = calloc(1, sizeof *w);
+  if (!w || !(w->buf = malloc(WBUF))) {
+    free(w);
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  w->path = path;
+  w->f = fopen(path, "wb");
+  if (!w->f) {
+    snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+    free(w->buf);
+    free(w);
+    return -1;
+  }
+  *out = w;
+  return 0;
+}
+
+void csv_put(csv_writer *w, const char *p, size_t len, bool last) {
+  bool quote = len == 0; /* "" keeps an empty string apart from null */
+  for (size_t i = 0; i < len && !quote; i++)
+    quote = p[i] == ',' || p[i] == '"' || p[i] == '\n' || p[i] == '\r';
+  if (!quote) {
+    wbytes(w, p, len);
+  } else {
+    wbytes(w, "\"", 1);
+    size_t s = 0;
+    for (size_t i = 0; i < len; i++)
+      if (p[i] == '"') {
+        wbytes(w, p + s, i + 1 - s);
+        wbytes(w, "\"", 1);
+        s = i + 1;
+      }
+    wbytes(w, p + s, len - s);
+    wbytes(w, "\"", 1);
+  }
+  wbytes(w, last ? "\n" : ",", 1);
+}
+
+void csv_put_null(csv_writer *w, bool last) { wbytes(w, last ? "\n" : ",", 1); }
+
+void csv_put_double(csv_writer *w, double v, bool last) {
+  if (isnan(v)) {
+    csv_put_null(w, last);
+    return;
+  }
+  char buf[40];
+  csv_format_double(v, buf, sizeof buf);
+  csv_put(w, buf, strlen(buf), last);
+}
+
+void csv_put_int(csv_writer *w, int64_t v, bool last) {
+  char buf[32];
+  int n = snprintf(buf, sizeof buf, "%lld", (long long)v);
+  csv_put(w, buf, (size_t)n, last);
+}
+
+int csv_wclose(csv_writer *w, char *err, size_t errlen) {
+  wflush(w);
+  int rc = 0;
+  if (fclose(w->f) != 0 && !w->failed) {
+    w->failed = true;
+    w->err = errno;
+  }
+  if (w->failed) {
+    snprintf(err, errlen, "writing %s: %s", w->path, strerror(w->err));
+    rc = -1;
+  }
+  free(w->buf);
+  free(w);
+  return rc;
+}
+
+/* ---- values ------------------------------------------------------------------ */
+
+bool csv_parse_int(const char *p, size_t len, int64_t *out) {
+  if (len == 0 || len > 20)
+    return false;
+  char buf[24];
+  memcpy(buf, p, len);
+  buf[len] = 0;
+  size_t i = buf[0] == '-' || buf[0] == '+';
+  if (!buf[i])
+    return false;
+  for (size_t k = i; k < len; k++)
+    if (buf[k] < '0' || buf[k] > '9')
+      return false;
+  errno = 0;
+  long long v = strtoll(buf, NULL, 10);
+  if (errno == ERANGE)
+    return false;
+  *out = v;
+  return true;
+}
+
+bool csv_parse_double(const char *p, size_t len, double *out) {
+  if (len == 0 || len > 63)
+    return false;
+  char buf[64];
+  memcpy(buf, p, len);
+  buf[len] = 0;
+  /* only decimal numbers: no hex, inf or nan words, no blanks */
+  for (size_t k = 0; k < len; k++)
+    if (!strchr("0123456789+-.eE", buf[k]))
+      return false;
+  char *end;
+  double v = strtod(buf, &end);
+  if (*end || end == buf || !isfinite(v))
+    return false;
+  *out = v;
+  return true;
+}
+
+bool csv_parse_bool(const char *p, size_t len, bool *out) {
+  if ((len == 4 && strncasecmp(p, "true", 4) == 0)) {
+    *out = true;
+    return true;
+  }
+  if ((len == 5 && strncasecmp(p, "false", 5) == 0)) {
+    *out = false;
+    return true;
+  }
+  return false;
+}
+
+csv_type csv_value_type(const char *p, size_t len) {
+  int64_t i;
+  double d;
+  bool b;
+  if (csv_parse_int(p, len, &i))
+    return CSV_INT;
+  if (csv_parse_double(p, len, &d))
+    return CSV_FLOAT;
+  if (csv_parse_bool(p, len, &b))
+    return CSV_BOOL;
+  return CSV_STRING;
+}
+
+const char *csv_type_name(csv_type t) {
+  static const char *const names[] = {"null", "int", "float", "bool",
+                                      "string"};
+  return names[t];
+}
+
+void csv_format_double(double v, char *buf, size_t len) {
+  for (int prec = 1; prec <= 17; prec++) {
+    snprintf(buf, len, "%.*g", prec, v);
+    if (strtod(buf, NULL) == v)
+      return;
+  }
+}
+
+/* ---- tables in memory ---------------------------------------------------------- */
+
+static void table_add_text(csv_table *t, const char *p, size_t n,
+                           csv_cell *c) {
+  if (t->text_len + n + 1 > t->text_cap) {
+    t->text_cap = (t->text_len + n + 1) * 2;
+    t->text = xrealloc(t->text, t->text_cap);
+  }
+  c->off = t->text_len;
+  c->len = (uint32_t)n;
+  memcpy(t->text + t->text_len, p, n);
+  t->text[t->text_len + n] = 0;
+  t->text_len += n + 1;
+}
+
+int csv_table_load(const char *path, csv_table *t,
+                   const volatile int *cancelled, char *err, size_t errlen) {
+  memset(t, 0, sizeof *t);
+  csv_reader *r;
+  if (csv_open(path, &r, err, errlen) != 0)
+    return -1;
+  t->ncols = csv_ncols(r);
+  t->names = xrealloc(NULL, t->ncols * sizeof *t->names);
+  for (uint32_t i = 0; i < t->ncols; i++)
+    t->names[i] = strdup(csv_colname(r, i));
+  const csv_field *f;
+  int rc;
+  while ((rc = csv_next(r, &f, err, errlen)) == 1) {
+    if (cancelled && *cancelled && (t->nrows & 0xfff) == 0) {
+      snprintf(err, errlen, "cancelled");
+      rc = -1;
+      break;
+    }
+    if (t->nrows == t->cap_rows) {
+      t->cap_rows = t->cap_rows ? t->cap_rows * 2 : 1024;
+      t->cells = xrealloc(t->cells,
+                          t->cap_rows * t->ncols * sizeof *t->cells);
+    }
+    csv_cell *row = &t->cells[t->nrows * t->ncols];
+    for (uint32_t c = 0; c < t->ncols; c++) {
+      table_add_text(t, f[c].p, f[c].len, &row[c]);
+      row[c].null = f[c].null;
+    }
+    t->nrows++;
+  }
+  csv_close(r);
+  if (rc < 0) {
+    csv_table_free(t);
+    return -1;
+  }
+  csv_table_infer(t);
+  return 0;
+}
+
+void csv_table_free(csv_table *t) {
+  for (uint32_t i = 0; t->names && i < t->ncols; i++)
+    free(t->names[i]);
+  free(t->names);
+  free(t->cells);
+  free(t->text);
+  free(t->types);
+  memset(t, 0, sizeof *t);
+}
+
+int csv_table_col(const csv_table *t, const char *name) {
+  for (uint32_t i = 0; i < t->ncols; i++)
+    if (strcmp(t->names[i], name) == 0)
+      return (int)i;
+  return -1;
+}
+
+/* The type that holds both a and b (int widens to float; else string). */
+static csv_type widen(csv_type a, csv_type b) {
+  if (a == CSV_NULL || a == b)
+    return b;
+  if (b == CSV_NULL)
+    return a;
+  if ((a == CSV_INT && b == CSV_FLOAT) || (a == CSV_FLOAT && b == CSV_INT))
+    return CSV_FLOAT;
+  return CSV_STRING;
+}
+
+void csv_table_infer(csv_table *t) {
+  free(t->types);
+  t->types = xrealloc(NULL, (t->ncols + 1) * sizeof *t->types);
+  for (uint32_t c = 0; c < t->ncols; c++) {
+    csv_type ty = CSV_NULL;
+    for (size_t r = 0; r < t->nrows && ty != CSV_STRING; r++) {
+      const csv_cell *cell = csv_table_cell(t, r, c);
+      if (!cell->null)
+        ty = widen(ty, csv_value_type(t->text + cell->off, cell->len));
+    }
+    t->types[c] = ty;
+  }
+}
+
+int csv_table_write(const csv_table *t, const size_t *order, size_t n,
+                    const char *path, char *err, size_t errlen) {
+  csv_writer *w;
+  if (csv_wopen(path, &w, err, errlen) != 0)
+    return -1;
+  for (uint32_t c = 0; c < t->ncols; c++)
+    csv_put(w, t->names[c], strlen(t->names[c]), c + 1 == t->ncols);
+  if (!order)
+    n = t->nrows;
+  for (size_t i = 0; i < n; i++) {
+    size_t r = order ? order[i] : i;
+    for (uint32_t c = 0; c < t->ncols; c++) {
+      const csv_cell *cell = csv_table_cell(t, r, c);
+      if (cell->null)
+        csv_put_null(w, c + 1 == t->ncols);
+      else
+        csv_put(w, t->text + cell->off, cell->len, c + 1 == t->ncols);
+    }
+  }
+  return csv_wclose(w, err, errlen);
+}

@@ -1,0 +1,356 @@
+/*
+ * ml_common.c — matrices, labels, model files and prediction for the ml.*
+ * components (ml_common.h).
+ */
+#include "ml_common.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "comp_util.h"
+
+void ml_model_free(ml_model *m) {
+  for (uint32_t i = 0; m->features && i < m->p; i++)
+    free(m->features[i]);
+  free(m->features);
+  free(m->label);
+  free(m->classes[0]);
+  free(m->classes[1]);
+  free(m->coef);
+  free(m->centroids);
+  memset(m, 0, sizeof *m);
+}
+
+/* Names without blanks: ' ' -> %20, '%' -> %25, newline -> %0A. */
+static void put_name(FILE *f, const char *s) {
+  for (; *s; s++)
+    if (*s == ' ')
+      fputs("%20", f);
+    else if (*s == '%')
+      fputs("%25", f);
+    else if (*s == '\n')
+      fputs("%0A", f);
+    else
+      fputc(*s, f);
+}
+
+static char *get_name(const char *s) {
+  char *out = malloc(strlen(s) + 1), *o = out;
+  if (!out)
+    return NULL;
+  for (; *s; s++) {
+    if (*s == '%' && s[1] && s[2]) {
+      char hex[3] = {s[1], s[2], 0};
+      *o++ = (char)strtol(hex, NULL, 16);
+      s += 2;
+    } else {
+      *o++ = *s;
+    }
+  }
+  *o = 0;
+  return out;
+}
+
+int ml_model_write(const ml_model *m, const char *path, char *err,
+                   size_t errlen) {
+  FILE *f = fopen(path, "w");
+  if (!f)
+    return cu_fail(err, errlen, "cannot create %s: %s", path,
+                   strerror(errno));
+  static const char *const kinds[] = {"linear", "logistic", "kmeans"};
+  fprintf(f, "pipec-model 1\nkind %s\n", kinds[m->kind]);
+  if (m->label) {
+    fputs("label ", f);
+    put_name(f, m->label);
+    fputc('\n', f);
+  }
+  if (m->kind == ML_LOGISTIC) {
+    fputs("classes ", f);
+    put_name(f, m->classes[0]);
+    fputc(' ', f);
+    put_name(f, m->classes[1]);
+    fputc('\n', f);
+  }
+  if (m->kind != ML_KMEANS)
+    fprintf(f, "intercept %.17g\n", m->intercept);
+  for (uint32_t j = 0; j < m->p; j++) {
+    fputs("feature ", f);
+    put_name(f, m->features[j]);
+    fprintf(f, " %.17g\n", m->kind == ML_KMEANS ? 0.0 : m->coef[j]);
+  }
+  if (m->kind == ML_KMEANS) {
+    fprintf(f, "k %u\n", m->k);
+    for (uint32_t c = 0; c < m->k; c++) {
+      fprintf(f, "centroid %u", c);
+      for (uint32_t j = 0; j < m->p; j++)
+        fprintf(f, " %.17g", m->centroids[(size_t)c * m->p + j]);
+      fputc('\n', f);
+    }
+  }
+  if (fclose(f) != 0)
+    return cu_fail(err, errlen, "writing %s: %s", path, strerror(errno));
+  return 0;
+}
+
+int ml_model_read(const char *path, ml_model *m, char *err, size_t errlen) {
+  memset(m, 0, sizeof *m);
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return cu_fail(err, errlen, "cannot open the model %s: %s", path,
+                   strerror(errno));
+  char line[65536];
+  int lineno = 0, rc = 0;
+  uint32_t cap = 0;
+  while (rc == 0 && fgets(line, sizeof line, f)) {
+    lineno++;
+    line[strcspn(line, "\n")] = 0;
+    char *sp = strchr(line, ' ');
+    char *rest = sp ? sp + 1 : line + strlen(line);
+    if (sp)
+      *sp = 0;
+    if (lineno == 1) {
+      if (strcmp(line, "pipec-model") != 0 || strcmp(rest, "1") != 0)
+        rc = cu_fail(err, errlen, "%s is not a pipec model", path);
+    } else if (strcmp(line, "kind") == 0) {
+      m->kind = strcmp(rest, "linear") == 0     ? ML_LINEAR
+                : strcmp(rest, "logistic") == 0 ? ML_LOGISTIC
+                                                : ML_KMEANS;
+    } else if (strcmp(line, "label") == 0) {
+      m->label = get_name(rest);
+    } else if (strcmp(line, "classes") == 0) {
+      char *b = strchr(rest, ' ');
+      if (!b)
+        rc = -1;
+      else {
+        *b = 0;
+        m->classes[0] = get_name(rest);
+        m->classes[1] = get_name(b + 1);
+      }
+    } else if (strcmp(line, "intercept") == 0) {
+      m->intercept = strtod(rest, NULL);
+    } else if (strcmp(line, "feature") == 0) {
+      char *b = strrchr(rest, ' ');
+      if (!b) {
+        rc = -1;
+        break;
+      }
+      *b = 0;
+      if (m->p == cap) {
+        cap = cap ? cap * 2 : 8;
+        m->features = realloc(m->features, cap * sizeof *m->features);
+        m->coef = realloc(m->coef, cap * sizeof *m->coef);
+        if (!m->features || !m->coef)
+          abort();
+      }
+      m->features[m->p] = get_name(rest);
+      m->coef[m->p++] = strtod(b + 1, NULL);
+    } else if (strcmp(line, "k") == 0) {
+      m->k = (uint32_t)strtoul(rest, NULL, 10);
+      m->centroids = calloc((size_t)m->k * m->p + 1, sizeof(double));
+    } else if (strcmp(line, "centroid") == 0 && m->centroids) {
+      char *q = rest;
+      unsigned long c = strtoul(q, &q, 10);
+      for (uint32_t j = 0; c < m->k && j < m->p; j++)
+        m->centroids[c * m->p + j] = strtod(q, &q);
+    }
+  }
+  fclose(f);
+  if (rc != 0 || lineno == 0) {
+    if (!err[0])
+      cu_fail(err, errlen, "%s: malformed model file (line %d)", path, lineno);
+    ml_model_free(m);
+    return -1;
+  }
+  return 0;
+}
+
+static bool numeric(csv_type t) {
+  return t == CSV_INT || t == CSV_FLOAT || t == CSV_BOOL;
+}
+
+uint32_t *ml_feature_cols(const pipec_run_ctx *ctx, const csv_table *t,
+                          int skip, uint32_t *p, char *err, size_t errlen) {
+  uint32_t n;
+  uint32_t *cols = cu_cols(ctx, "features", t->names, t->ncols, false, &n,
+                           err, errlen);
+  if (!cols)
+    return NULL;
+  if (n == 0) {
+    for (uint32_t c = 0; c < t->ncols; c++)
+      if ((int)c != skip && numeric(t->types[c]))
+        cols[n++] = c;
+    if (n == 0) {
+      free(cols);
+      cu_fail(err, errlen, "no numeric column to use as a feature; give "
+                           "features = [...]");
+      return NULL;
+    }
+  }
+  for (uint32_t i = 0; i < n; i++)
+    if ((int)cols[i] == skip) {
+      cu_fail(err, errlen, "the label '%s' cannot also be a feature",
+              t->names[skip]);
+      free(cols);
+      return NULL;
+    }
+  *p = n;
+  return cols;
+}
+
+uint32_t *ml_cols_by_name(const csv_table *t, char *const *names, uint32_t p,
+                          char *err, size_t errlen) {
+  uint32_t *cols = calloc(p + 1, sizeof *cols);
+  for (uint32_t j = 0; cols && j < p; j++) {
+    int c = cu_col(t->names, t->ncols, names[j], "the input (the model needs it)",
+                   err, errlen);
+    if (c < 0) {
+      free(cols);
+      return NULL;
+    }
+    cols[j] = (uint32_t)c;
+  }
+  return cols;
+}
+
+double *ml_matrix(const csv_table *t, const uint32_t *cols, uint32_t p,
+                  char *err, size_t errlen) {
+  double *X = malloc((t->nrows * p + 1) * sizeof *X);
+  if (!X) {
+    cu_fail(err, errlen, "out of memory");
+    return NULL;
+  }
+  for (size_t i = 0; i < t->nrows; i++)
+    for (uint32_t j = 0; j < p; j++) {
+      const csv_cell *c = csv_table_cell(t, i, cols[j]);
+      const char *s = t->text + c->off;
+      double v;
+      bool b;
+      if (c->null) {
+        cu_fail(err, errlen, "row %zu: column '%s' is empty (fill it with "
+                             "table.fill_missing first)",
+                i + 1, t->names[cols[j]]);
+        free(X);
+        return NULL;
+      }
+      if (csv_parse_double(s, c->len, &v))
+        X[i * p + j] = v;
+      else if (csv_parse_bool(s, c->len, &b))
+        X[i * p + j] = b;
+      else {
+        cu_fail(err, errlen, "row %zu: column '%s' is not a number ('%.40s'"
+                             "; encode it with table.one_hot first)",
+                i + 1, t->names[cols[j]], s);
+        free(X);
+        return NULL;
+      }
+    }
+  return X;
+}
+
+double *ml_binary_labels(const csv_table *t, uint32_t c, char *classes[2],
+                         char *err, size_t errlen) {
+  const char *a = NULL, *b = NULL;
+  for (size_t i = 0; i < t->nrows; i++) {
+    const csv_cell *cell = csv_table_cell(t, i, c);
+    const char *s = t->text + cell->off;
+    if (cell->null) {
+      cu_fail(err, errlen, "row %zu: the label '%s' is empty", i + 1,
+              t->names[c]);
+      return NULL;
+    }
+    if (!a || strcmp(a, s) == 0)
+      a = s;
+    else if (!b || strcmp(b, s) == 0)
+      b = s;
+    else {
+      cu_fail(err, errlen, "the label '%s' has more than two values ('%s', "
+                           "'%s', '%s'); logistic regression is binary",
+              t->names[c], a, b, s);
+      return NULL;
+    }
+  }
+  if (!b) {
+    cu_fail(err, errlen, "the label '%s' has a single value%s%s%s; a "
+                         "classifier needs two",
+            t->names[c], a ? " ('" : "", a ? a : "", a ? "')" : "");
+    return NULL;
+  }
+  /* class 1: the larger number, true, or the later string */
+  double da, db;
+  bool ba, bb, a_first;
+  if (csv_parse_double(a, strlen(a), &da) &&
+      csv_parse_double(b, strlen(b), &db))
+    a_first = da < db;
+  else if (csv_parse_bool(a, strlen(a), &ba) &&
+           csv_parse_bool(b, strlen(b), &bb))
+    a_first = !ba;
+  else
+    a_first = strcmp(a, b) < 0;
+  classes[0] = strdup(a_first ? a : b);
+  classes[1] = strdup(a_first ? b : a);
+  double *y = malloc((t->nrows + 1) * sizeof *y);
+  if (!y)
+    abort();
+  for (size_t i = 0; i < t->nrows; i++)
+    y[i] = strcmp(csv_table_str(t, i, c), classes[1]) == 0;
+  return y;
+}
+
+int ml_cholesky_solve(double *A, double *b, uint32_t n) {
+  for (uint32_t j = 0; j < n; j++) {
+    double d = A[(size_t)j * n + j];
+    for (uint32_t k = 0; k < j; k++)
+      d -= A[(size_t)j * n + k] * A[(size_t)j * n + k];
+    if (!(d > 0))
+      return -1;
+    d = sqrt(d);
+    A[(size_t)j * n + j] = d;
+    for (uint32_t i = j + 1; i < n; i++) {
+      double s = A[(size_t)i * n + j];
+      for (uint32_t k = 0; k < j; k++)
+        s -= A[(size_t)i * n + k] * A[(size_t)j * n + k];
+      A[(size_t)i * n + j] = s / d;
+    }
+  }
+  for (uint32_t i = 0; i < n; i++) { /* L y = b */
+    double s = b[i];
+    for (uint32_t k = 0; k < i; k++)
+      s -= A[(size_t)i * n + k] * b[k];
+    b[i] = s / A[(size_t)i * n + i];
+  }
+  for (uint32_t i = n; i-- > 0;) { /* L^T x = y */
+    double s = b[i];
+    for (uint32_t k = i + 1; k < n; k++)
+      s -= A[(size_t)k * n + i] * b[k];
+    b[i] = s / A[(size_t)i * n + i];
+  }
+  return 0;
+}
+
+void ml_predict(const ml_model *m, const double *X, size_t n, double *out) {
+  for (size_t i = 0; i < n; i++) {
+    const double *x = X + i * m->p;
+    if (m->kind == ML_KMEANS) {
+      double best = INFINITY;
+      uint32_t arg = 0;
+      for (uint32_t c = 0; c < m->k; c++) {
+        double d = 0;
+        for (uint32_t j = 0; j < m->p; j++) {
+          double e = x[j] - m->centroids[(size_t)c * m->p + j];
+          d += e * e;
+        }
+        if (d < best)
+          best = d, arg = c;
+      }
+      out[i] = arg;
+      continue;
+    }
+    double z = m->intercept;
+    for (uint32_t j = 0; j < m->p; j++)
+      z += m->coef[j] * x[j];
+    out[i] = m->kind == ML_LOGISTIC ? 1.0 / (1.0 + exp(-z)) : z;
+  }
+}
