@@ -75,7 +75,7 @@ int plan_select(const pipec_pipeline *p, const plan_sel *sel, bool *in_plan,
   if (!selective)
     return 0;
   for (uint32_t k = 0; k < sel->n_nodes; k++) {
-    uint32_t i;
+    uint32_t i = 0;
     if (lookup(p, sel->nodes[k], &i, err, errlen))
       return -1;
     in_plan[i] = true;
