@@ -102,10 +102,12 @@ uint32_t sema_node_index(const sema *S, const char *name) {
   return name_map_get(&S->node_map, name);
 }
 
-static pipec_srcloc srcloc(sema *S, ast_loc loc) {
+pipec_srcloc sema_srcloc(sema *S, ast_loc loc) {
   uint32_t line, col;
   pipec_diags_linecol(S->d, loc.file, loc.off, &line, &col);
-  return (pipec_srcloc){S->d->srcs[loc.file].path, line, col};
+  /* the diagnostics' copy of the path dies with them; the IR keeps its own */
+  return (pipec_srcloc){arena_intern_cstr(S->a, S->d->srcs[loc.file].path),
+                        line, col};
 }
 
 /* ---- components ----------------------------------------------------- */
@@ -355,7 +357,7 @@ static void lower_user(sema *S, scomp *c) {
   c->ok = true;
   ir->name = c->name;
   ir->kind = PIPEC_COMP_COMMAND;
-  ir->loc = srcloc(S, ac->loc);
+  ir->loc = sema_srcloc(S, ac->loc);
   c->ok &= lower_ports(S, ac->inputs.items, ac->inputs.n, &ir->inputs);
   ir->n_inputs = ac->inputs.n;
   c->ok &= lower_ports(S, ac->outputs.items, ac->outputs.n, &ir->outputs);
@@ -453,7 +455,7 @@ static void declare_nodes(sema *S) {
     snode *n = &S->nodes[S->n_nodes++];
     n->ast = an;
     n->ir.name = an->name;
-    n->ir.loc = srcloc(S, an->loc);
+    n->ir.loc = sema_srcloc(S, an->loc);
     n->comp = comp_index(S, an->component);
     if (n->comp == PIPEC_NONE) {
       pipec_diag *g = sema_error(S, "unknown-component", an->component_loc,
@@ -753,8 +755,10 @@ static void wire_node(sema *S, snode *n) {
     sema_check_template(S, command, names, k,
                         arena_printf(S->a, "node '%s'", an->name));
   }
-  qsort(n->inputs.items, n->inputs.n, sizeof *n->inputs.items, input_cmp);
-  qsort(n->params.items, n->params.n, sizeof *n->params.items, param_cmp);
+  if (n->inputs.n > 1)
+    qsort(n->inputs.items, n->inputs.n, sizeof *n->inputs.items, input_cmp);
+  if (n->params.n > 1)
+    qsort(n->params.items, n->params.n, sizeof *n->params.items, param_cmp);
 }
 
 /* ---- order ---------------------------------------------------------- */

@@ -79,6 +79,9 @@ void sema_note(sema *S, ast_loc loc, const char *fmt, ...)
 void sema_suggest(pipec_diag *g, const char *word, const char *const *words,
                   uint32_t n);
 
+/* The IR's location of an AST location. */
+pipec_srcloc sema_srcloc(sema *S, ast_loc loc);
+
 /* Lookups; PIPEC_NONE if absent. */
 uint32_t sema_param_index(const sema *S, const char *name);
 uint32_t sema_node_index(const sema *S, const char *name);

@@ -233,9 +233,7 @@ void sema_targets(sema *S) {
       continue;
     }
     pipec_target out = {.name = t->name, .kind = (pipec_target_kind)kind};
-    uint32_t line, col;
-    pipec_diags_linecol(S->d, t->loc.file, t->loc.off, &line, &col);
-    out.loc = (pipec_srcloc){S->d->srcs[t->loc.file].path, line, col};
+    out.loc = sema_srcloc(S, t->loc);
     lower_target(S, t, &out);
     if (prev == 0) { /* `target local = local { ... }` sets its quotas */
       S->targets.items[0] = out;
