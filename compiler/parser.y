@@ -93,7 +93,7 @@ static void add_param(parse_ctx *pc, ast_param p);
 %type <kvs> settings args opt_args target_body
 %type <ports> ports opt_ports opt_outputs
 %type <comp> component
-%type <id> dotted key opt_on
+%type <id> dotted key opt_on name
 %type <body> node_body nitems
 
 %%
@@ -140,7 +140,7 @@ pitem
   ;
 
 param
-  : PARAM IDENT ':' IDENT opt_default {
+  : PARAM name ':' IDENT opt_default {
       ast_param p = {.name = $2, .loc = L(@2), .type = $4, .type_loc = L(@4),
                      .def = $5};
       add_param(pc, p);
@@ -250,8 +250,20 @@ opt_args
   ;
 
 args
-  : IDENT '=' value { $$ = (ast_kvs){0}; push_kv(pc, &$$, $1, @1, $3); }
-  | args ',' IDENT '=' value { $$ = $1; push_kv(pc, &$$, $3, @3, $5); }
+  : name '=' value { $$ = (ast_kvs){0}; push_kv(pc, &$$, $1, @1, $3); }
+  | args ',' name '=' value { $$ = $1; push_kv(pc, &$$, $3, @3, $5); }
+  ;
+
+/* Argument and param names: an identifier, or a keyword that cannot be
+ * confused there (table.join takes `on = [...]`). */
+name
+  : IDENT { $$ = $1; }
+  | ON { $$ = arena_intern_cstr(pc->a, "on"); }
+  | RESOURCES { $$ = arena_intern_cstr(pc->a, "resources"); }
+  | TARGET { $$ = arena_intern_cstr(pc->a, "target"); }
+  | NODE { $$ = arena_intern_cstr(pc->a, "node"); }
+  | PIPELINE { $$ = arena_intern_cstr(pc->a, "pipeline"); }
+  | IMPORT { $$ = arena_intern_cstr(pc->a, "import"); }
   ;
 
 opt_on
@@ -290,6 +302,7 @@ settings
 key
   : IDENT { $$ = $1; }
   | STRING { $$ = arena_intern(pc->a, $1.text, $1.len); }
+  | ON { $$ = arena_intern_cstr(pc->a, "on"); }
   ;
 
 opt_comma

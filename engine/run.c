@@ -782,6 +782,40 @@ static int run_setup(runner *R, char *err, size_t errlen) {
   return 0;
 }
 
+/* After a run: where the final outputs (those no node reads) are. */
+static void print_results(const runner *R) {
+  if (R->sp.mode != STATUS_LINES && R->sp.mode != STATUS_LIVE)
+    return;
+  const pipec_pipeline *p = R->p;
+  bool *read = xcalloc(p->n_nodes, sizeof *read);
+  for (uint32_t i = 0; i < p->n_nodes; i++)
+    for (uint32_t k = 0; k < p->nodes[i].n_inputs; k++)
+      read[p->nodes[i].inputs[k].producer] = true;
+  int shown = 0;
+  for (uint32_t i = 0; i < p->n_nodes; i++) {
+    if (read[i] || !R->in_plan[i] || !R->nodes[i].known)
+      continue;
+    const pipec_component *c = comp_of(R, i);
+    for (uint32_t k = 0; k < c->n_outputs; k++) {
+      if (shown++ == 12) {
+        fprintf(R->o->out, "  ... (pipec show %lld lists every node)\n",
+                (long long)R->run_id);
+        free(read);
+        return;
+      }
+      if (shown == 1)
+        fprintf(R->o->out, "results (pipec cat NODE.PORT prints one):\n");
+      char name[256];
+      snprintf(name, sizeof name, "%s.%s", p->nodes[i].name,
+               c->outputs[k].name);
+      fprintf(R->o->out, "  %-24s %-6s %llu bytes\n", name,
+              pipec_port_type_name(c->outputs[k].type),
+              (unsigned long long)R->nodes[i].out_size[k]);
+    }
+  }
+  free(read);
+}
+
 static int run_schedule(runner *R, char *err, size_t errlen) {
   uint32_t total = 0;
   for (uint32_t i = 0; i < R->p->n_nodes; i++)
@@ -820,6 +854,7 @@ static int run_schedule(runner *R, char *err, size_t errlen) {
   status_summary(&R->sp, R->res->ran, R->res->cached, R->res->failed,
                  R->res->skipped, R->res->cancelled, status_now() - t0,
                  R->run_id);
+  print_results(R);
   if (rc < 0) {
     snprintf(err, errlen, "the event loop failed: %s", uv_strerror(rc));
     return -1;
