@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,10 @@
 #include "pipec/json.h"
 #include "store.h"
 #include "workspace.h"
+
+static bool pid_alive(int64_t pid) {
+  return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
 
 int cli_open_workspace(const char *cmd, ws **w, store **st) {
   char err[1024];
@@ -26,6 +31,7 @@ int cli_open_workspace(const char *cmd, ws **w, store **st) {
     *w = NULL;
     return -1;
   }
+  store_runs_reap(*st, pid_alive); /* a killed run is not "running" */
   return 0;
 }
 

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -606,8 +607,13 @@ static void selection_json(const runner *R, pipec_json *j) {
   pipec_json_end(j);
 }
 
+static bool pid_alive(int64_t pid) {
+  return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
 static int record_snapshot(runner *R, char *err, size_t errlen) {
   const pipec_pipeline *p = R->p;
+  store_runs_reap(R->st, pid_alive); /* runs killed before they could say */
   char *main_rel = workspace_path(R, p->file);
   int rc = store_pipeline_get_or_create(R->st, p->name, main_rel,
                                         &R->pipeline_id);

@@ -525,6 +525,35 @@ int store_run_finish(store *st, int64_t run, const char *status, uint32_t ran,
   return exec_stmt(st, s, "finish run");
 }
 
+int store_runs_reap(store *st, bool (*alive)(int64_t pid)) {
+  static const char q[] = "SELECT id, coalesce(pid, 0) FROM runs WHERE "
+                          "status = 'running'";
+  static const char fix_run[] = "UPDATE runs SET status = 'interrupted', "
+                                "ended_at = coalesce(ended_at, ?) WHERE id = ?";
+  static const char fix_nodes[] =
+      "UPDATE node_runs SET status = 'cancelled', ended_at = ? WHERE "
+      "run_id = ? AND status IN ('running', 'pending')";
+  sqlite3_stmt *s = prep(st, q);
+  if (!s)
+    return -1;
+  int64_t dead[64];
+  int n = 0, rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < 64)
+    if (!alive(sqlite3_column_int64(s, 1)))
+      dead[n++] = sqlite3_column_int64(s, 0);
+  sqlite3_reset(s);
+  for (int i = 0; i < n; i++) {
+    int64_t now = store_now_ms();
+    sqlite3_stmt *u = prep(st, fix_run);
+    if (!u || bind(st, u, "ii", now, dead[i]) || exec_stmt(st, u, "reap"))
+      return -1;
+    u = prep(st, fix_nodes);
+    if (!u || bind(st, u, "ii", now, dead[i]) || exec_stmt(st, u, "reap"))
+      return -1;
+  }
+  return n;
+}
+
 #define RUN_COLS                                                            \
   "SELECT r.id, r.snapshot_id, r.pipeline_id, r.started_at, "               \
   "coalesce(r.ended_at, 0), coalesce(r.pid, 0), p.name, r.status, r.ran, "  \

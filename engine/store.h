@@ -88,6 +88,11 @@ int store_run_add(store *st, int64_t snapshot, int64_t pipeline, int64_t pid,
 int store_run_finish(store *st, int64_t run, const char *status, uint32_t ran,
                      uint32_t cached, uint32_t failed);
 
+/* Runs still marked running whose process is gone (killed, crashed) are
+ * marked "interrupted", and their unfinished node runs "cancelled". Returns
+ * how many runs were fixed. */
+int store_runs_reap(store *st, bool (*alive)(int64_t pid));
+
 typedef struct store_run {
   int64_t id, snapshot_id, pipeline_id, started_ms, ended_ms, pid;
   char *pipeline, *status;
