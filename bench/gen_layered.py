@@ -28,14 +28,17 @@ def main():
         f.write("  component gen() -> (out: file) {\n"
                 "    param i : int\n"
                 "    command = \"touch {out}\"\n  }\n")
+        # the param makes every node's cache key its own, as every ninja
+        # edge is its own: all outputs are empty files
         f.write("  component join(a: file, b: file) -> (out: file) {\n"
+                "    param i : int\n"
                 "    command = \"touch {out}\"\n  }\n")
         for i in range(width):
             f.write(f"  node {name(0, i)} = gen(i = {i})\n")
         for l in range(1, layers):
             for i in range(width):
                 a, b = name(l - 1, i), name(l - 1, (i + 1) % width)
-                f.write(f"  node {name(l, i)} = join(a = {a}.out, b = {b}.out)\n")
+                f.write(f"  node {name(l, i)} = join(a = {a}.out, b = {b}.out, i = {l * width + i})\n")
         f.write("}\n")
 
     with open(os.path.join(out, "build.ninja"), "w") as f:

@@ -34,8 +34,8 @@ static const char *opt_value(const char *name, int argc, char **argv, int *i) {
     return NULL;
   if (argv[*i][n] == '=')
     return argv[*i] + n + 1;
-  if (argv[*i][n] != 0)
-    return NULL;
+  if (argv[*i][n] != 0) /* "-j2", "-pN=V": a short option with its value */
+    return n == 2 && name[1] != '-' ? argv[*i] + n : NULL;
   if (*i + 1 >= argc)
     return "";
   return argv[++*i];

@@ -76,6 +76,9 @@ typedef struct runner {
   char *abs_dir;            /* the pipeline's directory, absolute */
   char exe[PATH_MAX];       /* this pipec, for `pipec exec` */
   status_printer sp;
+  uv_check_t batch_check;   /* commits the batch once per loop iteration */
+  bool in_batch;
+  bool record_failed;
 } runner;
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -168,6 +171,31 @@ static int idx_put(void *ctx, const char *path, const hash_stat *st,
                    const hash128 *h) {
   return store_file_put(ctx, path, st, h);
 }
+
+/* ---- batched writes --------------------------------------------------------
+ * The hooks' writes go into one transaction per event-loop iteration, so a
+ * fully cached run of 10k nodes is one commit, and no transaction stays
+ * open while the loop waits for a process. Objects are fsync'd when they
+ * enter the store, before the transaction that names them commits. */
+
+static void batch_open(runner *R) {
+  if (!R->in_batch && store_begin(R->st) == 0)
+    R->in_batch = true;
+}
+
+static void batch_close(runner *R) {
+  if (!R->in_batch)
+    return;
+  R->in_batch = false;
+  if (store_commit(R->st) != 0 && !R->record_failed) {
+    R->record_failed = true;
+    status_clear(&R->sp);
+    fprintf(stderr, "pipec: cannot record the run: %s\n",
+            store_errmsg(R->st));
+  }
+}
+
+static void on_loop_check(uv_check_t *h) { batch_close(h->data); }
 
 /* ---- cache lookups ------------------------------------------------------- */
 
@@ -308,12 +336,8 @@ static sched_status build_job(runner *R, uint32_t node, tgt_job **job,
   rn->scratch = xprintf("%s/%lld/%s", ws_runs_dir(R->w),
                         (long long)R->run_id, n->name);
   rm_rf(rn->scratch); /* left by a crashed attempt: never trusted */
-  int rc = mkdir_p(rn->scratch);
-  if (rc == 0) {
-    char *logdir = xprintf("%s/%lld", ws_logs_dir(R->w), (long long)R->run_id);
-    rc = mkdir_p(logdir);
-    free(logdir);
-  }
+  /* the run's directories exist (run_schedule); a node name is one level */
+  int rc = mkdir(rn->scratch, 0755) == 0 ? 0 : mkdir_p(rn->scratch);
   if (rc != 0) {
     snprintf(err, errlen, "cannot create the scratch directory %s: %s",
              rn->scratch, strerror(-rc));
@@ -387,6 +411,7 @@ static sched_status hook_prepare(void *ctx, uint32_t node, tgt_job **job,
   runner *R = ctx;
   const pipec_node *n = &R->p->nodes[node];
   run_node *rn = &R->nodes[node];
+  batch_open(R);
   if (compute_key(R, node, err, errlen) != 0)
     return SCHED_FAILED;
   bool use_cache = n->cache && !R->o->force;
@@ -407,6 +432,7 @@ static void hook_started(void *ctx, uint32_t node, tgt_job *job, int attempt) {
   run_node *rn = &R->nodes[node];
   const pipec_node *n = &R->p->nodes[node];
   rn->t_start = status_now();
+  batch_open(R);
   store_node_run_started(R->st, rn->node_run, attempt, job->job_id);
   status_started(&R->sp, n->name, R->p->targets[n->target].name, job->job_id,
                  attempt);
@@ -447,19 +473,14 @@ static int commit_success(runner *R, uint32_t node, const tgt_result *r,
   for (uint32_t i = 0; i < c->n_outputs; i++)
     outs[i] = (store_output){(char *)c->outputs[i].name, rn->out_hash[i],
                              rn->out_size[i]};
-  int rc = store_begin(R->st);
-  if (rc == 0)
-    rc = store_cache_put(R->st, &rn->key, rn->parts_text, outs, c->n_outputs,
-                         rn->node_run);
+  batch_open(R);
+  int rc = store_cache_put(R->st, &rn->key, rn->parts_text, outs,
+                           c->n_outputs, rn->node_run);
   for (uint32_t i = 0; rc == 0 && i < c->n_outputs; i++)
     rc = store_artifact_add(R->st, rn->node_run, &outs[i]);
   if (rc == 0)
     rc = store_node_run_finish(R->st, rn->node_run, "succeeded", attempt,
                                r->exit_code, NULL);
-  if (rc == 0)
-    rc = store_commit(R->st);
-  else
-    store_rollback(R->st);
   free(outs);
   if (rc != 0)
     snprintf(err, errlen, "cannot record the outputs: %s",
@@ -475,6 +496,7 @@ static sched_status hook_attempt_done(void *ctx, uint32_t node, tgt_job *job,
   const pipec_node *n = &R->p->nodes[node];
   char msg[1024] = "";
   (void)job;
+  batch_open(R);
   if (timed_out)
     snprintf(msg, sizeof msg, "timed out after %llds",
              (long long)n->timeout_s);
@@ -517,6 +539,7 @@ static void hook_settled(void *ctx, uint32_t node, sched_status st,
   run_node *rn = &R->nodes[node];
   const pipec_node *n = &R->p->nodes[node];
   const pipec_component *c = comp_of(R, node);
+  batch_open(R);
   if (!rn->node_run)
     record_node(R, node, store_status(st));
   else if (st != SCHED_SUCCEEDED && st != SCHED_CACHED)
@@ -840,9 +863,28 @@ static int run_schedule(runner *R, char *err, size_t errlen) {
                        .started = hook_started,
                        .attempt_done = hook_attempt_done,
                        .settled = hook_settled};
+  char *dirs[2] = {
+      xprintf("%s/%lld", ws_runs_dir(R->w), (long long)R->run_id),
+      xprintf("%s/%lld", ws_logs_dir(R->w), (long long)R->run_id)};
+  for (int i = 0; i < 2; i++) {
+    int mrc = mkdir_p(dirs[i]);
+    if (mrc != 0) {
+      snprintf(err, errlen, "cannot create %s: %s", dirs[i], strerror(-mrc));
+      free(dirs[0]), free(dirs[1]);
+      uv_loop_close(&R->loop);
+      return -1;
+    }
+  }
+  free(dirs[0]), free(dirs[1]);
   sched_summary sum = {0};
   double t0 = status_now();
+  uv_check_init(&R->loop, &R->batch_check);
+  R->batch_check.data = R;
+  uv_check_start(&R->batch_check, on_loop_check);
+  uv_unref((uv_handle_t *)&R->batch_check); /* never keeps the loop alive */
   int rc = sched_run(&R->loop, R->p, R->in_plan, &so, &hooks, NULL, &sum);
+  batch_close(R);
+  uv_close((uv_handle_t *)&R->batch_check, NULL);
   /* close the targets on the loop, then the loop */
   for (uint32_t t = 0; t < R->p->n_targets; t++)
     if (R->targets[t]) {

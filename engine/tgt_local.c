@@ -1,19 +1,25 @@
 /*
  * tgt_local.c — the local target: each job is a child process in its own
  * session (so its whole process group can be signalled), stdin from
- * /dev/null, stdout and stderr appended to the job's log file.
+ * /dev/null, stdout and stderr appended to the job's log file. Processes
+ * start with posix_spawn and their exit is seen through a pidfd polled by
+ * the libuv loop.
  *
  * Cancel sends SIGTERM to the group and SIGKILL 5 s later if it is still
  * there; a forced cancel sends SIGKILL at once. When the main process
  * exits, whatever it left running in its group is killed: a node's work
  * ends with the node.
  */
+#define _GNU_SOURCE /* posix_spawn_file_actions_addchdir_np, POSIX_SPAWN_SETSID */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "target.h"
@@ -23,7 +29,9 @@ extern char **environ;
 #define KILL_GRACE_MS 5000
 
 typedef struct local_job {
-  uv_process_t proc;
+  pid_t pid;
+  int pidfd;             /* readable once the process has exited */
+  uv_poll_t poll;
   uv_timer_t timer;      /* SIGKILL after the grace period */
   tgt_job *job;
   tgt_result r;
@@ -37,20 +45,37 @@ static void job_closed(uv_handle_t *h) {
     return;
   tgt_job *job = lj->job;
   tgt_result r = lj->r;
+  close(lj->pidfd);
   free(lj);
   if (job)
     job->done(job, &r);
 }
 
-static void on_exit_cb(uv_process_t *proc, int64_t status, int term_signal) {
-  local_job *lj = proc->data;
+static void on_exit_cb(uv_poll_t *poll, int status, int events) {
+  (void)status, (void)events;
+  local_job *lj = poll->data;
+  int ws;
+  pid_t got;
+  do
+    got = waitpid(lj->pid, &ws, WNOHANG);
+  while (got < 0 && errno == EINTR);
+  if (got == 0)
+    return; /* not yet */
   lj->exited = true;
-  lj->r.exit_code = (int)status;
-  lj->r.term_signal = term_signal;
-  kill(-proc->pid, SIGKILL); /* leftovers of the group */
+  if (got < 0) {
+    lj->r.exit_code = 127;
+    snprintf(lj->r.message, sizeof lj->r.message, "lost the process: %s",
+             strerror(errno));
+  } else if (WIFSIGNALED(ws)) {
+    lj->r.term_signal = WTERMSIG(ws);
+  } else {
+    lj->r.exit_code = WEXITSTATUS(ws);
+  }
+  kill(-lj->pid, SIGKILL); /* leftovers of the group */
+  uv_poll_stop(poll);
   uv_timer_stop(&lj->timer);
   uv_close((uv_handle_t *)&lj->timer, job_closed);
-  uv_close((uv_handle_t *)proc, job_closed);
+  uv_close((uv_handle_t *)poll, job_closed);
 }
 
 /* environ with job's entries added, a job entry replacing the same key. */
@@ -78,6 +103,77 @@ static char **merge_env(char **extra) {
   return env;
 }
 
+/* Programs found in PATH, remembered: a search costs a failed execve per
+ * PATH entry in the child, for every job. */
+typedef struct local_target {
+  tgt base;
+  struct { char *name, *path; } *found;
+  size_t n_found, cap_found;
+} local_target;
+
+static const char *resolve(local_target *lt, const char *name) {
+  if (strchr(name, '/'))
+    return name;
+  for (size_t i = 0; i < lt->n_found; i++)
+    if (strcmp(lt->found[i].name, name) == 0)
+      return lt->found[i].path;
+  const char *path = getenv("PATH");
+  if (!path)
+    path = "/usr/local/bin:/usr/bin:/bin";
+  for (const char *p = path; *p;) {
+    size_t n = strcspn(p, ":");
+    char cand[4096];
+    if (n > 0 && (size_t)snprintf(cand, sizeof cand, "%.*s/%s", (int)n, p,
+                                  name) < sizeof cand &&
+        access(cand, X_OK) == 0) {
+      if (lt->n_found == lt->cap_found) {
+        size_t cap = lt->cap_found ? lt->cap_found * 2 : 16;
+        void *nf = realloc(lt->found, cap * sizeof *lt->found);
+        if (!nf)
+          return name;
+        lt->found = nf;
+        lt->cap_found = cap;
+      }
+      char *nm = strdup(name), *pa = strdup(cand);
+      if (!nm || !pa) {
+        free(nm), free(pa);
+        return name;
+      }
+      lt->found[lt->n_found].name = nm;
+      lt->found[lt->n_found].path = pa;
+      return lt->found[lt->n_found++].path;
+    }
+    p += n + (p[n] == ':');
+  }
+  return name; /* let exec report it */
+}
+
+/* Start argv in a new session with posix_spawn (vfork-like: no copy of
+ * pipec's page tables, which fork() would pay for every node). */
+static int spawn(const char *file, char **argv, char **env, const char *cwd,
+                 int logfd, pid_t *pid) {
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t at;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawnattr_init(&at);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, logfd, 1);
+  posix_spawn_file_actions_adddup2(&fa, logfd, 2);
+  if (cwd)
+    posix_spawn_file_actions_addchdir_np(&fa, cwd);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&at, &none);
+  posix_spawnattr_setsigdefault(&at, &all); /* SIGPIPE etc. as a shell has */
+  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
+                                    POSIX_SPAWN_SETSIGDEF);
+  int rc = posix_spawn(pid, file, &fa, &at, argv, env);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&at);
+  return rc;
+}
+
 static int local_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
   int logfd = open(job->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
                    0644);
@@ -95,44 +191,42 @@ static int local_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
     snprintf(err, errlen, "out of memory");
     return -ENOMEM;
   }
-  uv_stdio_container_t stdio[3] = {
-      {.flags = UV_IGNORE},
-      {.flags = UV_INHERIT_FD, .data.fd = logfd},
-      {.flags = UV_INHERIT_FD, .data.fd = logfd},
-  };
-  uv_process_options_t o = {.exit_cb = on_exit_cb,
-                            .file = job->argv[0],
-                            .args = job->argv,
-                            .env = env,
-                            .cwd = job->cwd,
-                            .flags = UV_PROCESS_DETACHED,
-                            .stdio_count = 3,
-                            .stdio = stdio};
-  lj->proc.data = lj;
-  lj->timer.data = lj;
-  uv_timer_init(t->loop, &lj->timer);
-  lj->open_handles = 2;
-  int rc = uv_spawn(t->loop, &lj->proc, &o);
+  const char *file = resolve((local_target *)t, job->argv[0]);
+  int rc = spawn(file, job->argv, env, job->cwd, logfd, &lj->pid);
   close(logfd);
   free(env);
   if (rc != 0) {
-    snprintf(err, errlen, "cannot run '%s': %s", job->argv[0],
-             uv_strerror(rc));
-    lj->job = NULL; /* done is not called for a job never started */
-    uv_close((uv_handle_t *)&lj->timer, job_closed);
-    uv_close((uv_handle_t *)&lj->proc, job_closed);
-    return rc;
+    snprintf(err, errlen, "cannot run '%s': %s", job->argv[0], strerror(rc));
+    free(lj);
+    return -rc;
+  }
+  lj->pidfd = (int)syscall(SYS_pidfd_open, lj->pid, 0);
+  if (lj->pidfd < 0) {
+    int e = errno;
+    kill(-lj->pid, SIGKILL);
+    waitpid(lj->pid, NULL, 0);
+    snprintf(err, errlen, "cannot watch process %d: %s (Linux 5.3 or later "
+                          "is needed)",
+             (int)lj->pid, strerror(e));
+    free(lj);
+    return -e;
   }
   lj->job = job;
+  lj->poll.data = lj;
+  lj->timer.data = lj;
+  uv_timer_init(t->loop, &lj->timer);
+  uv_poll_init(t->loop, &lj->poll, lj->pidfd);
+  lj->open_handles = 2;
+  uv_poll_start(&lj->poll, UV_READABLE, on_exit_cb);
   job->tdata = lj;
-  snprintf(job->job_id, sizeof job->job_id, "%d", lj->proc.pid);
+  snprintf(job->job_id, sizeof job->job_id, "%d", (int)lj->pid);
   return 0;
 }
 
 static void kill_later(uv_timer_t *timer) {
   local_job *lj = timer->data;
   if (!lj->exited)
-    kill(-lj->proc.pid, SIGKILL);
+    kill(-lj->pid, SIGKILL);
 }
 
 static void local_cancel(tgt *t, tgt_job *job, bool force) {
@@ -142,15 +236,23 @@ static void local_cancel(tgt *t, tgt_job *job, bool force) {
     return;
   lj->r.cancelled = true;
   if (force) {
-    kill(-lj->proc.pid, SIGKILL);
+    kill(-lj->pid, SIGKILL);
     return;
   }
-  kill(-lj->proc.pid, SIGTERM);
+  kill(-lj->pid, SIGTERM);
   if (!uv_is_active((uv_handle_t *)&lj->timer))
     uv_timer_start(&lj->timer, kill_later, KILL_GRACE_MS, 0);
 }
 
-static void local_close(tgt *t) { free(t); }
+static void local_close(tgt *t) {
+  local_target *lt = (local_target *)t;
+  for (size_t i = 0; i < lt->n_found; i++) {
+    free(lt->found[i].name);
+    free(lt->found[i].path);
+  }
+  free(lt->found);
+  free(lt);
+}
 
 static const tgt_ops local_ops = {
     .kind = "local",
@@ -161,11 +263,12 @@ static const tgt_ops local_ops = {
 
 int tgt_local_open(uv_loop_t *loop, const pipec_target *decl, tgt **out,
                    char *err, size_t errlen) {
-  tgt *t = calloc(1, sizeof *t);
-  if (!t) {
+  local_target *lt = calloc(1, sizeof *lt);
+  if (!lt) {
     snprintf(err, errlen, "out of memory");
     return -ENOMEM;
   }
+  tgt *t = &lt->base;
   t->ops = &local_ops;
   t->loop = loop;
   t->decl = decl;
