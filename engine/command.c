@@ -140,8 +140,15 @@ int cmd_build(const pipec_pipeline *p, uint32_t node,
       }
     }
     if (!*argv) {
-      snprintf(err, errlen, "node '%s': unknown placeholder '{%s}'", n->name,
-               bad);
+      if (lookup(&lc, bad, strlen(bad)))
+        snprintf(err, errlen, "node '%s': the value of '{%s}' cannot be "
+                              "placed where it is in the command (right "
+                              "after '\\' or '$', or a line break in a "
+                              "here-document)",
+                 n->name, bad);
+      else
+        snprintf(err, errlen, "node '%s': unknown placeholder '{%s}'",
+                 n->name, bad);
       arena_free(a);
       return -1;
     }

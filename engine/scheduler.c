@@ -9,6 +9,10 @@
  */
 #include "scheduler.h"
 
+#include <stdio.h>
+
+#include "quota.h"
+
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +55,10 @@ struct sched {
   uv_signal_t sigint, sigterm;
   bool signals_open;
   sched_summary *sum;
+  quota *quotas;            /* per target */
+  uint32_t **parked;        /* per target: prepared nodes waiting for room */
+  uint32_t *park_head, *park_n;
+  char (*gpus)[128];        /* per node: gpu ids held by its attempt */
 };
 
 const char *sched_status_name(sched_status st) {
@@ -173,6 +181,7 @@ static void on_timeout(uv_timer_t *t) {
 }
 
 static void submit(sched *s, uint32_t node);
+static void start(sched *s, uint32_t node);
 
 static void on_backoff(uv_timer_t *t) {
   slot *sl = t->data;
@@ -187,13 +196,16 @@ static void on_backoff(uv_timer_t *t) {
     pump(s);
     return;
   }
-  submit(s, node);
+  start(s, node);
+  pump(s);
 }
 
 static void on_done(tgt_job *job, const tgt_result *r) {
   sched *s = job->sched;
   uint32_t node = job->node;
   s->running--;
+  quota_give(&s->quotas[s->p->nodes[node].target],
+             &s->p->nodes[node].resources, s->gpus[node]);
   slot_free(s, node);
   bool timed_out = s->timed_out[node];
   s->timed_out[node] = false;
@@ -267,7 +279,49 @@ static void submit(sched *s, uint32_t node) {
 
 /* Start ready nodes while there is room. Cached nodes settle at once and
  * may make more nodes ready, so this loops until the heap is empty or full. */
+/* Start parked nodes of each target, in order, while the head fits: a
+ * big node at the head is never overtaken by smaller ones (no starvation). */
+static void unpark(sched *s) {
+  for (uint32_t t = 0; t < s->p->n_targets; t++)
+    while (s->park_n[t] && s->running < (uint32_t)s->opts.jobs) {
+      uint32_t node = s->parked[t][s->park_head[t]];
+      const pipec_resources *r = &s->p->nodes[node].resources;
+      if (!s->stopping && !quota_fits(&s->quotas[t], r))
+        break;
+      /* dequeue first: a submit that fails at once re-enters pump() */
+      s->park_head[t] = (s->park_head[t] + 1) % s->p->n_nodes;
+      s->park_n[t]--;
+      if (s->stopping) {
+        settle(s, node, s->interrupted ? SCHED_CANCELLED : SCHED_SKIPPED,
+               "the run stopped before it could start");
+        continue;
+      }
+      quota_take(&s->quotas[t], r, s->gpus[node], sizeof s->gpus[node]);
+      snprintf(s->job[node]->gpus, sizeof s->job[node]->gpus, "%s",
+               s->gpus[node]);
+      s->job[node]->gpus_set = s->quotas[t].gpus_limited;
+      submit(s, node);
+    }
+}
+
+/* Submit a prepared node now if its target has room, else park it behind
+ * the nodes already waiting for that target. */
+static void start(sched *s, uint32_t node) {
+  uint32_t t = s->p->nodes[node].target;
+  const pipec_resources *r = &s->p->nodes[node].resources;
+  if (!quota_possible(&s->quotas[t], r)) {
+    settle(s, node, SCHED_FAILED,
+           "it needs more resources than its target has");
+    return;
+  }
+  uint32_t tail = (s->park_head[t] + s->park_n[t]) % s->p->n_nodes;
+  s->parked[t][tail] = node;
+  s->park_n[t]++;
+  unpark(s);
+}
+
 static void pump(sched *s) {
+  unpark(s);
   while (s->heap_n > 0 && !s->stopping &&
          s->running < (uint32_t)s->opts.jobs) {
     uint32_t node = heap_pop(s);
@@ -280,7 +334,7 @@ static void pump(sched *s) {
       s->status[node] = SCHED_RUNNING;
       s->job[node] = job;
       s->target[node] = t;
-      submit(s, node);
+      start(s, node);
     } else {
       settle(s, node, st, err[0] ? err : NULL);
     }
@@ -352,9 +406,22 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
   s.cons_off = calloc(n1 + 1, sizeof *s.cons_off);
   s.cons = calloc((size_t)n_edges + 1, sizeof *s.cons);
   s.heap = calloc(n1, sizeof *s.heap);
+  s.gpus = calloc(n1, sizeof *s.gpus);
+  uint32_t nt = p->n_targets ? p->n_targets : 1;
+  s.quotas = calloc(nt, sizeof *s.quotas);
+  s.parked = calloc(nt, sizeof *s.parked);
+  s.park_head = calloc(nt, sizeof *s.park_head);
+  s.park_n = calloc(nt, sizeof *s.park_n);
   if (!s.status || !s.left || !s.prio || !s.attempts || !s.job || !s.target ||
-      !s.slots || !s.timed_out || !s.cons_off || !s.cons || !s.heap)
+      !s.slots || !s.timed_out || !s.cons_off || !s.cons || !s.heap ||
+      !s.gpus || !s.quotas || !s.parked || !s.park_head || !s.park_n)
     abort();
+  for (uint32_t t = 0; t < p->n_targets; t++) {
+    quota_init(&s.quotas[t], &p->targets[t]);
+    s.parked[t] = calloc(n1, sizeof *s.parked[t]);
+    if (!s.parked[t])
+      abort();
+  }
 
   /* consumers in CSR form; a node reading two ports of one producer counts
    * it twice in both `left` and `cons`, which balances out */
@@ -423,5 +490,12 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
   free(s.cons_off);
   free(s.cons);
   free(s.heap);
+  for (uint32_t t = 0; t < p->n_targets; t++)
+    free(s.parked[t]);
+  free(s.parked);
+  free(s.park_head);
+  free(s.park_n);
+  free(s.quotas);
+  free(s.gpus);
   return rc < 0 ? rc : 0;
 }

@@ -2,9 +2,18 @@
  * store.c — every SQL statement of pipec (store.h).
  *
  * Statements are prepared once per connection and kept (looked up by the
- * address of their SQL text); values are always bound, never formatted
- * into SQL. The schema is versioned with PRAGMA user_version and grows only
- * by appending to `migrations`.
+ * address of their SQL text, always a static string); values are always
+ * bound, never formatted into SQL. The schema is versioned with PRAGMA
+ * user_version and grows only by appending to `migrations`: a released
+ * migration is never edited. Each migration runs in its own BEGIN
+ * IMMEDIATE transaction that re-reads the version first, so two pipecs
+ * opening a new workspace at once apply it once.
+ *
+ * Invariants kept here:
+ *   - a cache entry and its outputs are written together or not at all;
+ *   - a draft revision and its files likewise;
+ *   - lookups tell "not found" (0) from a failed query (< 0), so a busy or
+ *     broken database is never mistaken for an empty one.
  */
 #include "store.h"
 
@@ -15,16 +24,18 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_STMTS 64
+#define STORE_BUSY_TIMEOUT_MS 30000
+
+typedef struct cached_stmt {
+  const char *sql;             /* static text: its address is the key */
+  sqlite3_stmt *stmt;
+} cached_stmt;
 
 struct store {
   sqlite3 *db;
-  struct {
-    const char *sql;
-    sqlite3_stmt *stmt;
-  } stmts[MAX_STMTS];
-  int n_stmts;
-  char err[512];
+  cached_stmt *stmts;          /* every statement prepared so far */
+  int n_stmts, cap_stmts;
+  char err[512];               /* the last error, for store_errmsg */
 };
 
 static const char *const migrations[] = {
@@ -78,6 +89,17 @@ static const char *const migrations[] = {
     "  path TEXT PRIMARY KEY, dev INTEGER NOT NULL, ino INTEGER NOT NULL,"
     "  size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
     "  ctime_ns INTEGER NOT NULL, hash TEXT NOT NULL);",
+
+    /* 2: snapshot labels; key parts kept apart from the cache entry so
+     * `pipec why` still knows them after the entry is dropped (damage,
+     * gc) — cache.parts is no longer written (''); runs by snapshot. */
+    "ALTER TABLE snapshots ADD COLUMN label TEXT;"
+    "CREATE TABLE key_parts("
+    "  key TEXT PRIMARY KEY, parts TEXT NOT NULL);"
+    "INSERT OR IGNORE INTO key_parts(key, parts)"
+    "  SELECT key, parts FROM cache WHERE parts <> '';"
+    "UPDATE cache SET parts = '';"
+    "CREATE INDEX runs_snapshot ON runs(snapshot_id);",
 };
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -87,22 +109,41 @@ int64_t store_now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Record the connection's last error as "what: message"; always -1. */
 static int fail(store *st, const char *what) {
-  int code = sqlite3_extended_errcode(st->db);
-  if (code == SQLITE_BUSY || code == SQLITE_LOCKED ||
-      (code & 0xff) == SQLITE_BUSY)
+  int code = st->db ? sqlite3_extended_errcode(st->db) : SQLITE_NOMEM;
+  int primary = code & 0xff;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
     snprintf(st->err, sizeof st->err,
-             "the workspace is busy (another pipec holds it); try again");
-  else if ((code & 0xff) == SQLITE_FULL)
+             "the workspace is busy (another pipec is writing to it); try "
+             "again when it is done");
+  else if (primary == SQLITE_FULL)
     snprintf(st->err, sizeof st->err, "%s: no space left on device", what);
+  else if (primary == SQLITE_READONLY || primary == SQLITE_CANTOPEN ||
+           primary == SQLITE_PERM)
+    snprintf(st->err, sizeof st->err, "%s: %s (check the permissions of "
+             "the .pipec directory)", what,
+             st->db ? sqlite3_errmsg(st->db) : "cannot open");
+  else if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB)
+    snprintf(st->err, sizeof st->err, "%s: the workspace database is "
+             "damaged (%s)", what, sqlite3_errmsg(st->db));
   else
-    snprintf(st->err, sizeof st->err, "%s: %s", what, sqlite3_errmsg(st->db));
+    snprintf(st->err, sizeof st->err, "%s: %s", what,
+             st->db ? sqlite3_errmsg(st->db) : "out of memory");
   return -1;
 }
 
 const char *store_errmsg(const store *st) { return st->err; }
 
-/* The prepared statement for sql (a string literal), reset and unbound. */
+static void *xrealloc(void *p, size_t n) {
+  void *q = realloc(p, n ? n : 1);
+  if (!q)
+    abort();
+  return q;
+}
+
+/* The prepared statement for sql (a static string), reset and unbound;
+ * NULL with the error set if it cannot be prepared. */
 static sqlite3_stmt *prep(store *st, const char *sql) {
   for (int i = 0; i < st->n_stmts; i++)
     if (st->stmts[i].sql == sql) {
@@ -116,10 +157,11 @@ static sqlite3_stmt *prep(store *st, const char *sql) {
     fail(st, "prepare");
     return NULL;
   }
-  if (st->n_stmts < MAX_STMTS) {
-    st->stmts[st->n_stmts].sql = sql;
-    st->stmts[st->n_stmts++].stmt = s;
+  if (st->n_stmts == st->cap_stmts) {
+    st->cap_stmts = st->cap_stmts ? st->cap_stmts * 2 : 32;
+    st->stmts = xrealloc(st->stmts, (size_t)st->cap_stmts * sizeof *st->stmts);
   }
+  st->stmts[st->n_stmts++] = (cached_stmt){sql, s};
   return s;
 }
 
@@ -143,7 +185,7 @@ static int bind(store *st, sqlite3_stmt *s, const char *fmt, ...) {
     case 'b': {
       const void *p = va_arg(ap, const void *);
       size_t n = va_arg(ap, size_t);
-      rc = sqlite3_bind_blob64(s, i, p ? p : "", n, SQLITE_TRANSIENT);
+      rc = sqlite3_bind_blob64(s, i, p ? p : "", p ? n : 0, SQLITE_TRANSIENT);
       break;
     }
     case 'h': {
@@ -165,8 +207,20 @@ static int exec_stmt(store *st, sqlite3_stmt *s, const char *what) {
   if (!s)
     return -1;
   int rc = sqlite3_step(s);
+  int ret = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : fail(st, what);
   sqlite3_reset(s);
-  return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : fail(st, what);
+  return ret;
+}
+
+/* Step a statement that returns at most one row: 1 a row (the statement
+ * is left on it; the caller resets), 0 none, -1 error (reset). */
+static int step_row(store *st, sqlite3_stmt *s, const char *what) {
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW)
+    return 1;
+  int ret = rc == SQLITE_DONE ? 0 : fail(st, what);
+  sqlite3_reset(s);
+  return ret;
 }
 
 static char *col_text(sqlite3_stmt *s, int col) {
@@ -181,80 +235,43 @@ static char *col_text(sqlite3_stmt *s, int col) {
 
 static int col_hash(sqlite3_stmt *s, int col, hash128 *h) {
   const unsigned char *t = sqlite3_column_text(s, col);
-  return t && hash_from_hex((const char *)t, h) == 0 ? 0 : -1;
+  return t && sqlite3_column_bytes(s, col) == HASH_HEX_LEN &&
+                 hash_from_hex((const char *)t, h) == 0
+             ? 0
+             : -1;
 }
 
-static int migrate(store *st) {
-  sqlite3_stmt *s = NULL;
-  int version = 0;
-  if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) ==
-          SQLITE_OK &&
-      sqlite3_step(s) == SQLITE_ROW)
-    version = sqlite3_column_int(s, 0);
-  sqlite3_finalize(s);
-  if (version > N_MIGRATIONS) {
-    snprintf(st->err, sizeof st->err,
-             "the workspace was written by a newer pipec (schema %d, this "
-             "pipec knows %d)",
-             version, N_MIGRATIONS);
-    return -1;
-  }
-  for (int v = version; v < N_MIGRATIONS; v++) {
-    char pragma[64];
-    snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
-    if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-      return fail(st, "migrate");
-    if (sqlite3_exec(st->db, migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_exec(st->db, pragma, NULL, NULL, NULL) != SQLITE_OK) {
-      fail(st, "migrate");
-      sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-      return -1;
-    }
-    if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-      return fail(st, "migrate");
-  }
-  return 0;
+/* ---- transactions ----------------------------------------------------------- */
+
+/* Make a multi-statement write atomic: its own BEGIN IMMEDIATE when no
+ * transaction is open (taking the write lock up front, so a read followed
+ * by a write cannot fail with a stale snapshot), a savepoint inside the
+ * caller's. tx_leave commits or releases on rc == 0, else undoes. */
+static int tx_enter(store *st, bool *nested) {
+  *nested = !sqlite3_get_autocommit(st->db);
+  if (*nested)
+    return sqlite3_exec(st->db, "SAVEPOINT store_tx", NULL, NULL, NULL) ==
+                   SQLITE_OK
+               ? 0
+               : fail(st, "savepoint");
+  return store_begin(st);
 }
 
-int store_open(const char *path, store **out, char *err, size_t errlen) {
-  store *st = calloc(1, sizeof *st);
-  if (!st) {
-    snprintf(err, errlen, "out of memory");
-    return -1;
+static int tx_leave(store *st, bool nested, int rc) {
+  if (nested) {
+    if (rc != 0)
+      sqlite3_exec(st->db, "ROLLBACK TO store_tx", NULL, NULL, NULL);
+    if (sqlite3_exec(st->db, "RELEASE store_tx", NULL, NULL, NULL) !=
+            SQLITE_OK &&
+        rc == 0)
+      rc = fail(st, "release");
+    return rc;
   }
-  int rc = sqlite3_open_v2(path, &st->db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                               SQLITE_OPEN_NOMUTEX,
-                           NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_busy_timeout(st->db, 30000);
-    sqlite3_extended_result_codes(st->db, 1);
-    if (sqlite3_exec(st->db,
-                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-                     " PRAGMA foreign_keys = ON;",
-                     NULL, NULL, NULL) != SQLITE_OK)
-      rc = fail(st, "open");
-    else
-      rc = migrate(st);
-  } else {
-    fail(st, "open");
+  if (rc != 0) {
+    store_rollback(st);
+    return rc;
   }
-  if (rc != SQLITE_OK) {
-    snprintf(err, errlen, "%s: %s", path, st->err);
-    store_close(st);
-    return -1;
-  }
-  *out = st;
-  return 0;
-}
-
-void store_close(store *st) {
-  if (!st)
-    return;
-  for (int i = 0; i < st->n_stmts; i++)
-    sqlite3_finalize(st->stmts[i].stmt);
-  sqlite3_close(st->db);
-  free(st);
+  return store_commit(st);
 }
 
 int store_begin(store *st) {
@@ -276,6 +293,117 @@ void store_rollback(store *st) {
     sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/* ---- opening, migrations ---------------------------------------------------- */
+
+static int read_version(store *st, int *version) {
+  sqlite3_stmt *s = NULL;
+  int rc = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW)
+    *version = sqlite3_column_int(s, 0);
+  sqlite3_finalize(s);
+  return rc == SQLITE_ROW ? 0 : fail(st, "read the schema version");
+}
+
+int store_schema_version(store *st) {
+  int v = -1;
+  return read_version(st, &v) == 0 ? v : -1;
+}
+
+static int too_new(store *st, int version) {
+  snprintf(st->err, sizeof st->err,
+           "the workspace was written by a newer pipec (schema %d, this "
+           "pipec knows %d)",
+           version, N_MIGRATIONS);
+  return -1;
+}
+
+static int migrate(store *st) {
+  int version = 0;
+  if (read_version(st, &version) != 0)
+    return -1;
+  if (version > N_MIGRATIONS)
+    return too_new(st, version);
+  while (version < N_MIGRATIONS) {
+    if (store_begin(st) != 0)
+      return -1;
+    /* another pipec may have migrated while we waited for the lock */
+    if (read_version(st, &version) != 0) {
+      store_rollback(st);
+      return -1;
+    }
+    if (version >= N_MIGRATIONS) {
+      store_rollback(st);
+      return version > N_MIGRATIONS ? too_new(st, version) : 0;
+    }
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", version + 1);
+    if (sqlite3_exec(st->db, migrations[version], NULL, NULL, NULL) !=
+            SQLITE_OK ||
+        sqlite3_exec(st->db, pragma, NULL, NULL, NULL) != SQLITE_OK) {
+      char what[64];
+      snprintf(what, sizeof what, "schema migration %d", version + 1);
+      fail(st, what);
+      store_rollback(st);
+      return -1;
+    }
+    if (store_commit(st) != 0)
+      return -1;
+    version++;
+  }
+  return 0;
+}
+
+int store_open(const char *path, store **out, char *err, size_t errlen) {
+  store *st = calloc(1, sizeof *st);
+  if (!st) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  int rc = sqlite3_open_v2(path, &st->db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                               SQLITE_OPEN_NOMUTEX,
+                           NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+    sqlite3_extended_result_codes(st->db, 1);
+    /* synchronous = NORMAL in WAL mode: a power loss may forget the last
+     * commits but never leaves the database inconsistent; objects are
+     * fsync'd by objstore before the transaction that names them. */
+    if (sqlite3_exec(st->db,
+                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+                     " PRAGMA foreign_keys = ON;",
+                     NULL, NULL, NULL) != SQLITE_OK)
+      rc = fail(st, "open");
+    else
+      rc = migrate(st);
+  } else {
+    fail(st, "open");
+  }
+  if (rc != SQLITE_OK) {
+    snprintf(err, errlen, "%s: %s", path, st->err);
+    store_close(st);
+    return -1;
+  }
+  *out = st;
+  return 0;
+}
+
+void store_set_busy_timeout(store *st, int ms) {
+  sqlite3_busy_timeout(st->db, ms);
+}
+
+void store_close(store *st) {
+  if (!st)
+    return;
+  for (int i = 0; i < st->n_stmts; i++)
+    sqlite3_finalize(st->stmts[i].stmt);
+  free(st->stmts);
+  sqlite3_close(st->db);
+  free(st);
+}
+
 /* ---- pipelines, drafts, snapshots ----------------------------------------- */
 
 int store_pipeline_get_or_create(store *st, const char *name,
@@ -283,21 +411,29 @@ int store_pipeline_get_or_create(store *st, const char *name,
   static const char q[] =
       "SELECT id FROM pipelines WHERE name = ? AND main_path = ?";
   static const char ins[] =
-      "INSERT INTO pipelines(name, main_path, created_at) VALUES (?, ?, ?)";
-  sqlite3_stmt *s = prep(st, q);
-  if (!s || bind(st, s, "tt", name, main_path))
-    return -1;
-  if (sqlite3_step(s) == SQLITE_ROW) {
-    *id = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
-    return 0;
+      "INSERT INTO pipelines(name, main_path, created_at) VALUES (?, ?, ?) "
+      "ON CONFLICT(name, main_path) DO NOTHING";
+  for (int pass = 0; pass < 2; pass++) {
+    sqlite3_stmt *s = prep(st, q);
+    if (!s || bind(st, s, "tt", name, main_path))
+      return -1;
+    int found = step_row(st, s, "find pipeline");
+    if (found < 0)
+      return -1;
+    if (found) {
+      *id = sqlite3_column_int64(s, 0);
+      sqlite3_reset(s);
+      return 0;
+    }
+    /* a concurrent pipec may insert it first: then the second pass
+     * finds its row */
+    s = prep(st, ins);
+    if (!s || bind(st, s, "tti", name, main_path, store_now_ms()) ||
+        exec_stmt(st, s, "record pipeline"))
+      return -1;
   }
-  s = prep(st, ins);
-  if (!s || bind(st, s, "tti", name, main_path, store_now_ms()) ||
-      exec_stmt(st, s, "record pipeline"))
-    return -1;
-  *id = sqlite3_last_insert_rowid(st->db);
-  return 0;
+  snprintf(st->err, sizeof st->err, "record pipeline: the row vanished");
+  return -1;
 }
 
 int store_pipeline_find(store *st, const char *main_path, int64_t *id) {
@@ -306,18 +442,22 @@ int store_pipeline_find(store *st, const char *main_path, int64_t *id) {
   sqlite3_stmt *s = prep(st, q);
   if (!s || bind(st, s, "t", main_path))
     return -1;
-  int found = sqlite3_step(s) == SQLITE_ROW;
-  if (found)
+  int found = step_row(st, s, "find pipeline");
+  if (found == 1) {
     *id = sqlite3_column_int64(s, 0);
-  sqlite3_reset(s);
+    sqlite3_reset(s);
+  }
   return found;
 }
 
-/* A hash of every (path, bytes) pair, to tell a draft from the last one. */
+/* A hash of every (path, bytes) pair, to tell a draft from the last one:
+ * lengths first, so ("ab","c") and ("a","bc") differ. */
 static void files_hash(const store_file *files, uint32_t n, char *hex) {
   hash_stream *hs = hash_stream_new();
   if (!hs)
     abort();
+  uint64_t count = n;
+  hash_stream_update(hs, &count, sizeof count);
   for (uint32_t i = 0; i < n; i++) {
     uint64_t lens[2] = {strlen(files[i].path), files[i].len};
     hash_stream_update(hs, lens, sizeof lens);
@@ -339,35 +479,45 @@ int store_draft_record(store *st, int64_t pipeline, const store_file *files,
                                  "path, content) VALUES (?, ?, ?, ?)";
   char hex[HASH_HEX_LEN + 1];
   files_hash(files, n, hex);
+  bool nested;
+  if (tx_enter(st, &nested) != 0)
+    return -1;
+  /* the comparison and the insert are in one write transaction, so two
+   * pipecs recording the same edit make one revision */
+  int rc = -1;
   sqlite3_stmt *s = prep(st, last);
   if (!s || bind(st, s, "i", pipeline))
-    return -1;
-  if (sqlite3_step(s) == SQLITE_ROW &&
-      strcmp((const char *)sqlite3_column_text(s, 1), hex) == 0) {
-    *draft_id = sqlite3_column_int64(s, 0);
+    goto out;
+  int found = step_row(st, s, "read drafts");
+  if (found < 0)
+    goto out;
+  if (found) {
+    const char *h = (const char *)sqlite3_column_text(s, 1);
+    if (h && strcmp(h, hex) == 0) {
+      *draft_id = sqlite3_column_int64(s, 0);
+      sqlite3_reset(s);
+      rc = 0;
+      goto out;
+    }
     sqlite3_reset(s);
-    return 0;
   }
-  sqlite3_reset(s);
-  if (store_begin(st))
-    return -1;
   s = prep(st, ins);
   if (!s || bind(st, s, "iit", pipeline, store_now_ms(), hex) ||
       exec_stmt(st, s, "record draft"))
-    goto fail;
-  *draft_id = sqlite3_last_insert_rowid(st->db);
+    goto out;
+  int64_t id = sqlite3_last_insert_rowid(st->db);
   for (uint32_t i = 0; i < n; i++) {
     s = prep(st, ins_file);
     if (!s ||
-        bind(st, s, "iitb", *draft_id, (int64_t)i, files[i].path,
-             files[i].text, files[i].len) ||
+        bind(st, s, "iitb", id, (int64_t)i, files[i].path, files[i].text,
+             files[i].len) ||
         exec_stmt(st, s, "record draft file"))
-      goto fail;
+      goto out;
   }
-  return store_commit(st);
-fail:
-  store_rollback(st);
-  return -1;
+  *draft_id = id;
+  rc = 0;
+out:
+  return tx_leave(st, nested, rc);
 }
 
 int store_draft_files(store *st, int64_t draft, store_file **files,
@@ -384,22 +534,24 @@ int store_draft_files(store *st, int64_t draft, store_file **files,
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     if (*n == cap) {
       cap = cap ? cap * 2 : 8;
-      store_file *nf = realloc(*files, cap * sizeof **files);
-      if (!nf)
-        abort();
-      *files = nf;
+      *files = xrealloc(*files, cap * sizeof **files);
     }
+    const void *blob = sqlite3_column_blob(s, 1);
     size_t len = (size_t)sqlite3_column_bytes(s, 1);
-    char *text = malloc(len + 1);
-    if (!text)
-      abort();
+    char *text = xrealloc(NULL, len + 1);
     if (len)
-      memcpy(text, sqlite3_column_blob(s, 1), len);
+      memcpy(text, blob, len);
     text[len] = 0;
     (*files)[(*n)++] = (store_file){col_text(s, 0), text, len};
   }
+  int ret = rc == SQLITE_DONE ? 0 : fail(st, "read draft");
   sqlite3_reset(s);
-  return rc == SQLITE_DONE ? 0 : fail(st, "read draft");
+  if (ret != 0) {
+    store_files_free(*files, *n);
+    *files = NULL;
+    *n = 0;
+  }
+  return ret;
 }
 
 void store_files_free(store_file *files, uint32_t n) {
@@ -418,17 +570,27 @@ int store_snapshot_add(store *st, int64_t pipeline, int64_t draft,
       "params, mode, selection) VALUES (?, ?, ?, ?, ?, ?, ?)";
   sqlite3_stmt *s = prep(st, ins);
   if (!s ||
-      bind(st, s, "iiitttt", pipeline, draft, store_now_ms(), config, params,
-           mode, selection) ||
+      bind(st, s, "iiitttt", pipeline, draft, store_now_ms(),
+           config ? config : "{}", params ? params : "{}", mode ? mode : "",
+           selection ? selection : "{}") ||
       exec_stmt(st, s, "record snapshot"))
     return -1;
   *id = sqlite3_last_insert_rowid(st->db);
   return 0;
 }
 
+int store_snapshot_set_label(store *st, int64_t id, const char *label) {
+  static const char upd[] = "UPDATE snapshots SET label = ? WHERE id = ?";
+  sqlite3_stmt *s = prep(st, upd);
+  if (!s || bind(st, s, "ti", label, id) ||
+      exec_stmt(st, s, "label snapshot"))
+    return -1;
+  return sqlite3_changes(st->db) > 0;
+}
+
 #define SNAPSHOT_COLS                                                       \
   "SELECT s.id, s.pipeline_id, s.draft_id, s.created_at, p.name, "          \
-  "p.main_path, s.config, s.params, s.mode, s.selection, "                  \
+  "p.main_path, s.config, s.params, s.mode, s.selection, s.label, "         \
   "(SELECT max(r.id) FROM runs r WHERE r.snapshot_id = s.id) "              \
   "FROM snapshots s JOIN pipelines p ON p.id = s.pipeline_id "
 
@@ -443,7 +605,8 @@ static void snapshot_row(sqlite3_stmt *s, store_snapshot *o) {
   o->params = col_text(s, 7);
   o->mode = col_text(s, 8);
   o->selection = col_text(s, 9);
-  o->last_run = sqlite3_column_int64(s, 10);
+  o->label = col_text(s, 10);
+  o->last_run = sqlite3_column_int64(s, 11);
 }
 
 int store_snapshot_get(store *st, int64_t id, store_snapshot *out) {
@@ -452,10 +615,11 @@ int store_snapshot_get(store *st, int64_t id, store_snapshot *out) {
   memset(out, 0, sizeof *out);
   if (!s || bind(st, s, "i", id))
     return -1;
-  int found = sqlite3_step(s) == SQLITE_ROW;
-  if (found)
+  int found = step_row(st, s, "read snapshot");
+  if (found == 1) {
     snapshot_row(s, out);
-  sqlite3_reset(s);
+    sqlite3_reset(s);
+  }
   return found;
 }
 
@@ -466,22 +630,20 @@ int store_snapshot_list(store *st, int64_t pipeline, uint32_t limit,
   sqlite3_stmt *s = prep(st, q);
   *out = NULL;
   *n = 0;
-  if (!s || bind(st, s, "ii", pipeline, (int64_t)limit))
+  if (!s || bind(st, s, "ii", pipeline, limit ? (int64_t)limit : -1))
     return -1;
   uint32_t cap = 0;
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     if (*n == cap) {
       cap = cap ? cap * 2 : 16;
-      store_snapshot *ns = realloc(*out, cap * sizeof **out);
-      if (!ns)
-        abort();
-      *out = ns;
+      *out = xrealloc(*out, cap * sizeof **out);
     }
     snapshot_row(s, &(*out)[(*n)++]);
   }
+  int ret = rc == SQLITE_DONE ? 0 : fail(st, "list snapshots");
   sqlite3_reset(s);
-  return rc == SQLITE_DONE ? 0 : fail(st, "list snapshots");
+  return ret;
 }
 
 void store_snapshot_free(store_snapshot *o) {
@@ -491,6 +653,8 @@ void store_snapshot_free(store_snapshot *o) {
   free(o->params);
   free(o->mode);
   free(o->selection);
+  free(o->label);
+  memset(o, 0, sizeof *o);
 }
 
 void store_snapshots_free(store_snapshot *s, uint32_t n) {
@@ -528,30 +692,50 @@ int store_run_finish(store *st, int64_t run, const char *status, uint32_t ran,
 int store_runs_reap(store *st, bool (*alive)(int64_t pid)) {
   static const char q[] = "SELECT id, coalesce(pid, 0) FROM runs WHERE "
                           "status = 'running'";
-  static const char fix_run[] = "UPDATE runs SET status = 'interrupted', "
-                                "ended_at = coalesce(ended_at, ?) WHERE id = ?";
+  static const char fix_run[] =
+      "UPDATE runs SET status = 'interrupted', "
+      "ended_at = coalesce(ended_at, ?) WHERE id = ? AND status = 'running'";
   static const char fix_nodes[] =
       "UPDATE node_runs SET status = 'cancelled', ended_at = ? WHERE "
       "run_id = ? AND status IN ('running', 'pending')";
   sqlite3_stmt *s = prep(st, q);
   if (!s)
     return -1;
-  int64_t dead[64];
-  int n = 0, rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < 64)
-    if (!alive(sqlite3_column_int64(s, 1)))
+  int64_t *dead = NULL;
+  uint32_t n = 0, cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+    if (!alive(sqlite3_column_int64(s, 1))) {
+      if (n == cap) {
+        cap = cap ? cap * 2 : 8;
+        dead = xrealloc(dead, cap * sizeof *dead);
+      }
       dead[n++] = sqlite3_column_int64(s, 0);
+    }
+  int ret = rc == SQLITE_DONE ? 0 : fail(st, "find interrupted runs");
   sqlite3_reset(s);
-  for (int i = 0; i < n; i++) {
-    int64_t now = store_now_ms();
+  if (ret != 0 || n == 0) {
+    free(dead);
+    return ret;
+  }
+  bool nested;
+  if (tx_enter(st, &nested) != 0) {
+    free(dead);
+    return -1;
+  }
+  int64_t now = store_now_ms();
+  for (uint32_t i = 0; i < n && ret == 0; i++) {
     sqlite3_stmt *u = prep(st, fix_run);
     if (!u || bind(st, u, "ii", now, dead[i]) || exec_stmt(st, u, "reap"))
-      return -1;
-    u = prep(st, fix_nodes);
-    if (!u || bind(st, u, "ii", now, dead[i]) || exec_stmt(st, u, "reap"))
-      return -1;
+      ret = -1;
+    u = ret ? NULL : prep(st, fix_nodes);
+    if (!ret && (!u || bind(st, u, "ii", now, dead[i]) ||
+                 exec_stmt(st, u, "reap")))
+      ret = -1;
   }
-  return n;
+  free(dead);
+  ret = tx_leave(st, nested, ret);
+  return ret == 0 ? (int)n : -1;
 }
 
 #define RUN_COLS                                                            \
@@ -582,17 +766,18 @@ int store_run_get(store *st, int64_t id, store_run *out) {
   memset(out, 0, sizeof *out);
   if (!s || bind(st, s, "i", id))
     return -1;
-  int found = sqlite3_step(s) == SQLITE_ROW;
-  if (found)
+  int found = step_row(st, s, "read run");
+  if (found == 1) {
     run_row(s, out);
-  sqlite3_reset(s);
+    sqlite3_reset(s);
+  }
   return found;
 }
 
 int64_t store_run_last(store *st) {
   static const char q[] = "SELECT coalesce(max(id), 0) FROM runs";
   sqlite3_stmt *s = prep(st, q);
-  if (!s || sqlite3_step(s) != SQLITE_ROW)
+  if (!s || step_row(st, s, "read runs") != 1)
     return 0;
   int64_t id = sqlite3_column_int64(s, 0);
   sqlite3_reset(s);
@@ -604,27 +789,26 @@ int store_run_list(store *st, uint32_t limit, store_run **out, uint32_t *n) {
   sqlite3_stmt *s = prep(st, q);
   *out = NULL;
   *n = 0;
-  if (!s || bind(st, s, "i", (int64_t)limit))
+  if (!s || bind(st, s, "i", limit ? (int64_t)limit : -1))
     return -1;
   uint32_t cap = 0;
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     if (*n == cap) {
       cap = cap ? cap * 2 : 16;
-      store_run *nr = realloc(*out, cap * sizeof **out);
-      if (!nr)
-        abort();
-      *out = nr;
+      *out = xrealloc(*out, cap * sizeof **out);
     }
     run_row(s, &(*out)[(*n)++]);
   }
+  int ret = rc == SQLITE_DONE ? 0 : fail(st, "list runs");
   sqlite3_reset(s);
-  return rc == SQLITE_DONE ? 0 : fail(st, "list runs");
+  return ret;
 }
 
 void store_run_free(store_run *r) {
   free(r->pipeline);
   free(r->status);
+  memset(r, 0, sizeof *r);
 }
 
 void store_runs_free(store_run *r, uint32_t n) {
@@ -636,16 +820,24 @@ void store_runs_free(store_run *r, uint32_t n) {
 int store_node_run_add(store *st, const store_node_run *nr, int64_t *id) {
   static const char ins[] =
       "INSERT INTO node_runs(run_id, node, component, status, cache_key, "
-      "cache_hit, miss_reason, target, log_path, started_at, ended_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      "cache_hit, miss_reason, target, log_path, job_id, attempts, message, "
+      "started_at, ended_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
   int64_t now = store_now_ms();
-  bool over = strcmp(nr->status, "running") != 0;
+  /* a node recorded in a final state (cached, skipped, ...) started and
+   * ended now; a running or pending one has not ended. exit_code is not
+   * taken from nr: only store_node_run_finish records one. */
+  bool open = strcmp(nr->status, "running") == 0 ||
+              strcmp(nr->status, "pending") == 0;
+  int64_t started = nr->started_ms ? nr->started_ms : now;
+  int64_t ended = nr->ended_ms ? nr->ended_ms : open ? 0 : now;
   sqlite3_stmt *s = prep(st, ins);
   if (!s ||
-      bind(st, s, "ittttittt" "ii", nr->run_id, nr->node, nr->component,
+      bind(st, s, "ittttittttitin", nr->run_id, nr->node, nr->component,
            nr->status, nr->cache_key, (int64_t)nr->cache_hit,
-           nr->miss_reason, nr->target, nr->log_path, now,
-           over ? now : (int64_t)0) ||
+           nr->miss_reason, nr->target, nr->log_path, nr->job_id,
+           (int64_t)nr->attempts, nr->message, started) ||
+      (ended && sqlite3_bind_int64(s, 14, ended) != SQLITE_OK) ||
       exec_stmt(st, s, "record node run"))
     return -1;
   *id = sqlite3_last_insert_rowid(st->db);
@@ -694,10 +886,7 @@ int store_node_run_list(store *st, int64_t run, store_node_run **out,
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     if (*n == cap) {
       cap = cap ? cap * 2 : 16;
-      store_node_run *nn = realloc(*out, cap * sizeof **out);
-      if (!nn)
-        abort();
-      *out = nn;
+      *out = xrealloc(*out, cap * sizeof **out);
     }
     store_node_run *o = &(*out)[(*n)++];
     o->id = sqlite3_column_int64(s, 0);
@@ -717,8 +906,9 @@ int store_node_run_list(store *st, int64_t run, store_node_run **out,
     o->started_ms = sqlite3_column_int64(s, 14);
     o->ended_ms = sqlite3_column_int64(s, 15);
   }
+  int ret = rc == SQLITE_DONE ? 0 : fail(st, "list node runs");
   sqlite3_reset(s);
-  return rc == SQLITE_DONE ? 0 : fail(st, "list node runs");
+  return ret;
 }
 
 void store_node_runs_free(store_node_run *nr, uint32_t n) {
@@ -742,52 +932,74 @@ int store_cache_put(store *st, const hash128 *key, const char *parts,
                     const store_output *outs, uint32_t n, int64_t node_run) {
   static const char del[] = "DELETE FROM cache WHERE key = ?";
   static const char ins[] = "INSERT INTO cache(key, parts, node_run_id, "
-                            "created_at) VALUES (?, ?, ?, ?)";
+                            "created_at) VALUES (?, '', ?, ?)";
   static const char ins_out[] = "INSERT INTO cache_outputs(key, port, hash, "
                                 "size) VALUES (?, ?, ?, ?)";
+  static const char ins_parts[] = "INSERT OR REPLACE INTO key_parts(key, "
+                                  "parts) VALUES (?, ?)";
+  bool nested;
+  if (tx_enter(st, &nested) != 0)
+    return -1;
+  int rc = -1;
   sqlite3_stmt *s = prep(st, del);
   if (!s || bind(st, s, "h", key) || exec_stmt(st, s, "cache"))
-    return -1;
+    goto out;
   s = prep(st, ins);
-  if (!s || bind(st, s, "htii", key, parts ? parts : "", node_run,
+  if (!s || bind(st, s, "hii", key, node_run ? node_run : (int64_t)0,
                  store_now_ms()) ||
+      (!node_run && sqlite3_bind_null(s, 2) != SQLITE_OK) ||
       exec_stmt(st, s, "cache"))
-    return -1;
+    goto out;
   for (uint32_t i = 0; i < n; i++) {
     s = prep(st, ins_out);
     if (!s || bind(st, s, "hthi", key, outs[i].port, &outs[i].hash,
                    (int64_t)outs[i].size) ||
         exec_stmt(st, s, "cache output"))
-      return -1;
+      goto out;
   }
-  return 0;
+  if (parts && *parts) {
+    s = prep(st, ins_parts);
+    if (!s || bind(st, s, "ht", key, parts) ||
+        exec_stmt(st, s, "cache key parts"))
+      goto out;
+  }
+  rc = 0;
+out:
+  return tx_leave(st, nested, rc);
 }
 
+/* Append the (port, hash, size) rows of s to an output array. NULL rows
+ * (an entry without outputs, from a LEFT JOIN) and damaged hashes are no
+ * outputs. *rows counts every row seen. */
 static int read_outputs(store *st, sqlite3_stmt *s, store_output **outs,
-                        uint32_t *n) {
+                        uint32_t *n, uint32_t *rows) {
   uint32_t cap = 0;
   int rc;
   *outs = NULL;
   *n = 0;
+  if (rows)
+    *rows = 0;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (rows)
+      (*rows)++;
+    hash128 h;
+    if (sqlite3_column_type(s, 0) == SQLITE_NULL || col_hash(s, 1, &h) != 0)
+      continue;
     if (*n == cap) {
       cap = cap ? cap * 2 : 4;
-      store_output *no = realloc(*outs, cap * sizeof **outs);
-      if (!no)
-        abort();
-      *outs = no;
+      *outs = xrealloc(*outs, cap * sizeof **outs);
     }
-    store_output *o = &(*outs)[*n];
-    o->port = col_text(s, 0);
-    o->size = (uint64_t)sqlite3_column_int64(s, 2);
-    if (col_hash(s, 1, &o->hash) != 0) {
-      free(o->port);
-      continue; /* a damaged row is no output */
-    }
-    (*n)++;
+    (*outs)[(*n)++] = (store_output){col_text(s, 0), h,
+                                     (uint64_t)sqlite3_column_int64(s, 2)};
   }
+  int ret = rc == SQLITE_DONE ? 0 : fail(st, "read outputs");
   sqlite3_reset(s);
-  return rc == SQLITE_DONE ? 0 : fail(st, "read outputs");
+  if (ret != 0) {
+    store_outputs_free(*outs, *n);
+    *outs = NULL;
+    *n = 0;
+  }
+  return ret;
 }
 
 int store_cache_get(store *st, const hash128 *key, store_output **outs,
@@ -802,15 +1014,10 @@ int store_cache_get(store *st, const hash128 *key, store_output **outs,
     return -1;
   /* the entry exists iff there is a row (a node without outputs has one
    * row of NULLs) */
-  int rc = sqlite3_step(s);
-  if (rc != SQLITE_ROW) {
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? 0 : fail(st, "cache lookup");
-  }
-  sqlite3_reset(s);
-  if (read_outputs(st, s, outs, n) != 0)
+  uint32_t rows;
+  if (read_outputs(st, s, outs, n, &rows) != 0)
     return -1;
-  return 1;
+  return rows > 0;
 }
 
 int store_cache_delete(store *st, const hash128 *key) {
@@ -827,21 +1034,40 @@ void store_outputs_free(store_output *outs, uint32_t n) {
   free(outs);
 }
 
-int store_last_parts(store *st, int64_t pipeline, const char *node,
-                     char **parts) {
+int store_last_success(store *st, int64_t pipeline, const char *node,
+                       int64_t *node_run, hash128 *key, char **parts) {
   static const char q[] =
-      "SELECT c.parts FROM node_runs n JOIN runs r ON r.id = n.run_id "
-      "JOIN cache c ON c.key = n.cache_key WHERE r.pipeline_id = ? AND "
-      "n.node = ? AND n.status IN ('succeeded', 'cached') "
-      "ORDER BY n.id DESC LIMIT 1";
+      "SELECT n.id, n.cache_key, k.parts FROM node_runs n "
+      "JOIN runs r ON r.id = n.run_id "
+      "JOIN key_parts k ON k.key = n.cache_key "
+      "WHERE r.pipeline_id = ? AND n.node = ? AND "
+      "n.status IN ('succeeded', 'cached') ORDER BY n.id DESC LIMIT 1";
+  if (parts)
+    *parts = NULL;
   sqlite3_stmt *s = prep(st, q);
   if (!s || bind(st, s, "it", pipeline, node))
     return -1;
-  int found = sqlite3_step(s) == SQLITE_ROW;
-  if (found)
-    *parts = col_text(s, 0);
+  int found = step_row(st, s, "read the last success");
+  if (found != 1)
+    return found;
+  hash128 k;
+  if (col_hash(s, 1, &k) != 0) {
+    sqlite3_reset(s);
+    return 0; /* a damaged key reads as no success */
+  }
+  if (node_run)
+    *node_run = sqlite3_column_int64(s, 0);
+  if (key)
+    *key = k;
+  if (parts)
+    *parts = col_text(s, 2);
   sqlite3_reset(s);
-  return found && *parts;
+  return 1;
+}
+
+int store_last_parts(store *st, int64_t pipeline, const char *node,
+                     char **parts) {
+  return store_last_success(st, pipeline, node, NULL, NULL, parts);
 }
 
 int store_artifact_add(store *st, int64_t node_run, const store_output *o) {
@@ -861,10 +1087,12 @@ int store_node_run_outputs(store *st, int64_t node_run, store_output **outs,
       "cache_outputs o ON o.key = n.cache_key WHERE n.id = ?1 AND "
       "NOT EXISTS (SELECT 1 FROM artifacts a WHERE a.node_run_id = ?1) "
       "ORDER BY 1";
+  *outs = NULL;
+  *n = 0;
   sqlite3_stmt *s = prep(st, q);
   if (!s || bind(st, s, "i", node_run))
     return -1;
-  return read_outputs(st, s, outs, n);
+  return read_outputs(st, s, outs, n, NULL);
 }
 
 int store_object_producer(store *st, const hash128 *h, int64_t *node_run) {
@@ -873,12 +1101,57 @@ int store_object_producer(store *st, const hash128 *h, int64_t *node_run) {
   sqlite3_stmt *s = prep(st, q);
   if (!s || bind(st, s, "h", h))
     return -1;
-  int found = sqlite3_step(s) == SQLITE_ROW &&
-              sqlite3_column_type(s, 0) != SQLITE_NULL;
+  int found = step_row(st, s, "find the producer");
+  if (found != 1)
+    return found;
+  found = sqlite3_column_type(s, 0) != SQLITE_NULL;
   if (found)
     *node_run = sqlite3_column_int64(s, 0);
   sqlite3_reset(s);
   return found;
+}
+
+int store_run_artifacts(store *st, int64_t run, store_artifact **out,
+                        uint32_t *n) {
+  static const char q[] =
+      "SELECT a.node_run_id, n.node, a.port, a.hash, a.size FROM artifacts a "
+      "JOIN node_runs n ON n.id = a.node_run_id WHERE n.run_id = ? "
+      "ORDER BY a.node_run_id, a.port";
+  sqlite3_stmt *s = prep(st, q);
+  *out = NULL;
+  *n = 0;
+  if (!s || bind(st, s, "i", run))
+    return -1;
+  uint32_t cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    hash128 h;
+    if (col_hash(s, 3, &h) != 0)
+      continue;
+    if (*n == cap) {
+      cap = cap ? cap * 2 : 16;
+      *out = xrealloc(*out, cap * sizeof **out);
+    }
+    (*out)[(*n)++] = (store_artifact){sqlite3_column_int64(s, 0),
+                                      col_text(s, 1), col_text(s, 2), h,
+                                      (uint64_t)sqlite3_column_int64(s, 4)};
+  }
+  int ret = rc == SQLITE_DONE ? 0 : fail(st, "list artifacts");
+  sqlite3_reset(s);
+  if (ret != 0) {
+    store_artifacts_free(*out, *n);
+    *out = NULL;
+    *n = 0;
+  }
+  return ret;
+}
+
+void store_artifacts_free(store_artifact *a, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    free(a[i].node);
+    free(a[i].port);
+  }
+  free(a);
 }
 
 /* ---- the file-hash index ---------------------------------------------------- */
@@ -889,15 +1162,17 @@ int store_file_get(store *st, const char *path, hash_stat *sb, hash128 *h) {
   sqlite3_stmt *s = prep(st, q);
   if (!s || bind(st, s, "t", path))
     return -1;
-  int found = sqlite3_step(s) == SQLITE_ROW;
-  if (found) {
-    sb->dev = (uint64_t)sqlite3_column_int64(s, 0);
-    sb->ino = (uint64_t)sqlite3_column_int64(s, 1);
-    sb->size = (uint64_t)sqlite3_column_int64(s, 2);
-    sb->mtime_ns = sqlite3_column_int64(s, 3);
-    sb->ctime_ns = sqlite3_column_int64(s, 4);
-    found = col_hash(s, 5, h) == 0;
-  }
+  int found = step_row(st, s, "read the file index");
+  if (found != 1)
+    return found;
+  /* dev, ino and size are uint64 stored through int64: the casts
+   * round-trip every value */
+  sb->dev = (uint64_t)sqlite3_column_int64(s, 0);
+  sb->ino = (uint64_t)sqlite3_column_int64(s, 1);
+  sb->size = (uint64_t)sqlite3_column_int64(s, 2);
+  sb->mtime_ns = sqlite3_column_int64(s, 3);
+  sb->ctime_ns = sqlite3_column_int64(s, 4);
+  found = col_hash(s, 5, h) == 0;
   sqlite3_reset(s);
   return found;
 }
@@ -914,18 +1189,42 @@ int store_file_put(store *st, const char *path, const hash_stat *sb,
   return exec_stmt(st, s, "record file hash");
 }
 
+int store_index_get(void *ctx, const char *path, hash_stat *sb, hash128 *h) {
+  return store_file_get(ctx, path, sb, h);
+}
+
+int store_index_put(void *ctx, const char *path, const hash_stat *sb,
+                    const hash128 *h) {
+  return store_file_put(ctx, path, sb, h);
+}
+
+void store_hash_index(store *st, hash_index *idx) {
+  *idx = (hash_index){.ctx = st, .get = store_index_get,
+                      .put = store_index_put, .now_ns = 0};
+}
+
 /* ---- garbage collection ------------------------------------------------------- */
 
+/* The policy is in store.h (store_live_objects): kept node runs are those
+ * of the kept runs plus the newest success of every (pipeline, node); an
+ * object is live if a kept node run produced it (artifacts) or its cache
+ * key names it (cache hits have no artifacts of their own). */
 int store_live_objects(store *st, uint32_t keep_runs,
                        void (*fn)(void *ctx, const hash128 *h), void *ctx) {
   static const char q[] =
       "WITH kept(id) AS ("
       "  SELECT id FROM (SELECT id FROM runs ORDER BY id DESC LIMIT ?)"
-      "  UNION SELECT max(id) FROM runs GROUP BY snapshot_id),"
-      " nr(id, key) AS (SELECT id, cache_key FROM node_runs"
-      "  WHERE run_id IN (SELECT id FROM kept))"
+      "  UNION SELECT max(id) FROM runs GROUP BY snapshot_id"
+      "  UNION SELECT id FROM runs WHERE status = 'running'),"
+      " nr(id) AS ("
+      "  SELECT id FROM node_runs WHERE run_id IN (SELECT id FROM kept)"
+      "  UNION SELECT max(n.id) FROM node_runs n"
+      "   JOIN runs r ON r.id = n.run_id"
+      "   WHERE n.status IN ('succeeded', 'cached')"
+      "   GROUP BY r.pipeline_id, n.node)"
       "SELECT hash FROM artifacts WHERE node_run_id IN (SELECT id FROM nr) "
-      "UNION SELECT hash FROM cache_outputs WHERE key IN (SELECT key FROM nr)";
+      "UNION SELECT o.hash FROM cache_outputs o WHERE o.key IN "
+      "  (SELECT cache_key FROM node_runs WHERE id IN (SELECT id FROM nr))";
   sqlite3_stmt *s = prep(st, q);
   if (!s || bind(st, s, "i", (int64_t)keep_runs))
     return -1;
@@ -935,8 +1234,9 @@ int store_live_objects(store *st, uint32_t keep_runs,
     if (col_hash(s, 0, &h) == 0)
       fn(ctx, &h);
   }
+  int ret = rc == SQLITE_DONE ? 0 : fail(st, "gc");
   sqlite3_reset(s);
-  return rc == SQLITE_DONE ? 0 : fail(st, "gc");
+  return ret;
 }
 
 int store_cache_drop_object(store *st, const hash128 *h) {

@@ -7,19 +7,43 @@
  *   drafts        revisions of a pipeline's source files, byte for byte; a
  *                 new one whenever the bytes change, so no edit is lost
  *   snapshots     what a run ran: draft, compiled config (JSON), params,
- *                 mode and selection
+ *                 mode, selection and an optional label
  *   runs          PipelineRuns; node_runs: one row per node per run
- *   cache         cache key -> outputs (port, object hash, size) and the
- *                 key's parts (for `pipec why`)
+ *   cache         cache key -> outputs (port, object hash, size)
+ *   key_parts     cache key -> the key's parts as text (ck_parts_format),
+ *                 kept after the cache entry goes, for `pipec why`
  *   artifacts     outputs a node run produced (lineage)
  *   files         the file-hash index (path, stat) -> hash, as git's index
  *
- * Conventions: times are milliseconds since the epoch; hashes are stored as
- * hex text. Functions return 0 (or 1 for "found") on success and a
- * negative value on error, with the message in store_errmsg(). Strings a
- * function returns are malloc'd copies the caller frees (or freed by the
- * matching *_free function). A database another pipec holds locked for
- * longer than the busy timeout gives "the workspace is busy".
+ * Conventions
+ *   - Times are milliseconds since the epoch (store_now_ms), 0 for "none".
+ *   - Hashes and cache keys are stored as 32 lowercase hex digits.
+ *   - Functions return 0 on success (lookups: 1 found, 0 not found) and a
+ *     negative value on error, with a one-line message in store_errmsg().
+ *     A database another pipec keeps locked for longer than the busy
+ *     timeout gives "the workspace is busy ...".
+ *   - Ownership, the one rule: strings passed in are borrowed (copied if
+ *     kept); strings and arrays handed out are malloc'd and belong to the
+ *     caller, who frees them with the matching *_free function (or free()
+ *     for a lone char *). Out-structs are zeroed first, so freeing one after
+ *     a failed or "not found" lookup is safe.
+ *   - A multi-statement write (a draft, a cache entry) is atomic on its own;
+ *     inside store_begin/store_commit it joins the caller's transaction.
+ *   - One store is one connection: not for use by two threads at once.
+ *
+ * Lifecycles (status strings as stored):
+ *
+ *   run:        running --store_run_finish--> succeeded | failed | cancelled
+ *                  |
+ *                  +--store_runs_reap (its pid is gone)--> interrupted
+ *
+ *   node run:   store_node_run_add(status):
+ *                 cached | skipped | cancelled | failed   (final at once)
+ *                 pending | running
+ *               running --store_node_run_started--> running (attempt n)
+ *               running|pending --store_node_run_finish-->
+ *                 succeeded | failed | cancelled | skipped
+ *               running|pending --store_runs_reap--> cancelled
  */
 #ifndef PIPEC_STORE_H
 #define PIPEC_STORE_H
@@ -32,15 +56,25 @@
 
 typedef struct store store;
 
+/* Open (creating it if needed) the database at path: WAL journal, a busy
+ * timeout, foreign keys on, and the schema brought up to date by the
+ * migrations (each in its own transaction, so a crash leaves the old
+ * version or the new one). 0, or -1 with err: "PATH: message". */
 int store_open(const char *path, store **out, char *err, size_t errlen);
-void store_close(store *st);
+void store_close(store *st);          /* NULL is fine */
 const char *store_errmsg(const store *st);
 int64_t store_now_ms(void);
+/* The schema version (PRAGMA user_version), or -1. */
+int store_schema_version(store *st);
+/* How long a write waits for another pipec's lock before "busy" (default
+ * 30 s). */
+void store_set_busy_timeout(store *st, int ms);
 
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. A failed commit rolls back. Not
+ * nested: store_begin inside a transaction is an error. */
 int store_begin(store *st);
 int store_commit(store *st);
-void store_rollback(store *st);
+void store_rollback(store *st);     /* no-op outside a transaction */
 
 /* ---- pipelines, drafts, snapshots ----------------------------------------- */
 
@@ -55,7 +89,9 @@ typedef struct store_file {
   size_t len;
 } store_file;
 
-/* Record files as the pipeline's newest draft unless they equal it. */
+/* Record files as the pipeline's newest draft unless they equal it (same
+ * paths, same bytes, same order): *draft_id is the new revision or the
+ * newest one. Concurrent pipecs cannot both add the same revision. */
 int store_draft_record(store *st, int64_t pipeline, const store_file *files,
                        uint32_t n, int64_t *draft_id);
 /* The files of a draft (malloc'd; free with store_files_free). */
@@ -63,6 +99,7 @@ int store_draft_files(store *st, int64_t draft, store_file **files,
                       uint32_t *n);
 void store_files_free(store_file *files, uint32_t n);
 
+/* config, params, selection: JSON text; mode: "full", "node", ... */
 int store_snapshot_add(store *st, int64_t pipeline, int64_t draft,
                        const char *config, const char *params,
                        const char *mode, const char *selection, int64_t *id);
@@ -70,8 +107,12 @@ int store_snapshot_add(store *st, int64_t pipeline, int64_t draft,
 typedef struct store_snapshot {
   int64_t id, pipeline_id, draft_id, created_ms;
   char *pipeline, *main_path, *config, *params, *mode, *selection;
+  char *label;               /* NULL if none */
   int64_t last_run;          /* newest run of it, 0 if none */
 } store_snapshot;
+
+/* Set (label NULL: clear) a snapshot's label. 1 done, 0 no such snapshot. */
+int store_snapshot_set_label(store *st, int64_t id, const char *label);
 
 /* 1 found, 0 not. */
 int store_snapshot_get(store *st, int64_t id, store_snapshot *out);
@@ -142,8 +183,13 @@ int store_cache_get(store *st, const hash128 *key, store_output **outs,
 int store_cache_delete(store *st, const hash128 *key);
 void store_outputs_free(store_output *outs, uint32_t n);
 
-/* The key parts of the node's newest successful (or cached) run in the
- * pipeline: 1 and a malloc'd text, 0 if it never succeeded. */
+/* The node's newest successful (or cached) run in the pipeline whose key
+ * parts are known (they outlive the cache entry): 1 and its node run id,
+ * cache key and parts (malloc'd text, ck_parts_format), 0 if there is none.
+ * Any out pointer may be NULL. For `pipec why` and miss reasons. */
+int store_last_success(store *st, int64_t pipeline, const char *node,
+                       int64_t *node_run, hash128 *key, char **parts);
+/* store_last_success for the parts only. */
 int store_last_parts(store *st, int64_t pipeline, const char *node,
                      char **parts);
 
@@ -154,17 +200,43 @@ int store_node_run_outputs(store *st, int64_t node_run, store_output **outs,
 /* The node run that produced object h first: 1 found. */
 int store_object_producer(store *st, const hash128 *h, int64_t *node_run);
 
+/* Every artifact of a run's node runs, by node run then port. */
+typedef struct store_artifact {
+  int64_t node_run;
+  char *node, *port;
+  hash128 hash;
+  uint64_t size;
+} store_artifact;
+int store_run_artifacts(store *st, int64_t run, store_artifact **out,
+                        uint32_t *n);
+void store_artifacts_free(store_artifact *a, uint32_t n);
+
 /* ---- the file-hash index (hash.h callbacks) ---------------------------------- */
 
+/* 1 and the entry, 0 none, < 0 error. path: absolute (the index key). */
 int store_file_get(store *st, const char *path, hash_stat *sb, hash128 *h);
 int store_file_put(store *st, const char *path, const hash_stat *sb,
                    const hash128 *h);
+/* The same with hash_index's callback shapes (ctx: the store). */
+int store_index_get(void *ctx, const char *path, hash_stat *sb, hash128 *h);
+int store_index_put(void *ctx, const char *path, const hash_stat *sb,
+                    const hash128 *h);
+/* Fill idx with the two callbacks above on st (now_ns 0: the real clock). */
+void store_hash_index(store *st, hash_index *idx);
 
 /* ---- garbage collection ------------------------------------------------------- */
 
-/* Call fn for every object hash that gc keeps: the outputs of the node
- * runs of the newest keep_runs runs, and of the newest run of every
- * snapshot. */
+/* Call fn for every object hash that gc keeps (a hash may come more than
+ * once). The policy — an object is live if it is an output (artifact, or
+ * cache entry named by the node run's key) of a node run in:
+ *   1. the newest keep_runs runs;
+ *   2. the newest run of every snapshot (history can be re-run cached);
+ *   3. every run still marked running (its outputs are being committed);
+ *   4. the newest succeeded or cached node run of every (pipeline, node),
+ *      so a partial run (--node, --from) still finds its upstream inputs
+ *      however many runs ago they were made.
+ * Everything else may go; a cache entry naming a removed object must then
+ * be dropped (store_cache_drop_object) and the node simply runs again. */
 int store_live_objects(store *st, uint32_t keep_runs,
                        void (*fn)(void *ctx, const hash128 *h), void *ctx);
 /* Drop cache entries that name an object not in the store any more. */

@@ -57,6 +57,9 @@ struct tgt_job {
   void *data;             /* the runner's */
   /* Set by the scheduler before submit. */
   tgt_done_cb done;       /* the target calls it once the job has ended */
+  char gpus[128];         /* gpu ids the job holds ("0,2"), or "" */
+  bool gpus_set;          /* the target counts gpus: export gpus as
+                             CUDA_VISIBLE_DEVICES (even when empty) */
   void *sched;            /* the scheduler's */
   /* Set by the target. */
   char job_id[64];        /* "12345" (pid), "host:4242", slurm id */

@@ -47,20 +47,28 @@ static void job_closed(uv_handle_t *h) {
   tgt_result r = lj->r;
   close(lj->pidfd);
   free(lj);
-  if (job)
+  if (job) {
+    job->tdata = NULL; /* a late cancel() is then a no-op */
     job->done(job, &r);
+  }
 }
 
 static void on_exit_cb(uv_poll_t *poll, int status, int events) {
   (void)status, (void)events;
   local_job *lj = poll->data;
+  /* Kill the leftovers of the group while the exited leader is still a
+   * zombie: until it is reaped its pid (the group id) cannot be reused. */
+  siginfo_t si;
+  si.si_pid = 0;
+  if (waitid(P_PID, (id_t)lj->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+      si.si_pid == 0)
+    return; /* not yet */
+  kill(-lj->pid, SIGKILL);
   int ws;
   pid_t got;
   do
-    got = waitpid(lj->pid, &ws, WNOHANG);
+    got = waitpid(lj->pid, &ws, 0);
   while (got < 0 && errno == EINTR);
-  if (got == 0)
-    return; /* not yet */
   lj->exited = true;
   if (got < 0) {
     lj->r.exit_code = 127;
@@ -71,21 +79,21 @@ static void on_exit_cb(uv_poll_t *poll, int status, int events) {
   } else {
     lj->r.exit_code = WEXITSTATUS(ws);
   }
-  kill(-lj->pid, SIGKILL); /* leftovers of the group */
   uv_poll_stop(poll);
   uv_timer_stop(&lj->timer);
   uv_close((uv_handle_t *)&lj->timer, job_closed);
   uv_close((uv_handle_t *)poll, job_closed);
 }
 
-/* environ with job's entries added, a job entry replacing the same key. */
-static char **merge_env(char **extra) {
+/* environ with job's entries (and one_more, if set) added, replacing
+ * entries of the same key. */
+static char **merge_env(char **extra, char *one_more) {
   size_t n = 0, m = 0;
   while (environ[n])
     n++;
   while (extra && extra[m])
     m++;
-  char **env = calloc(n + m + 1, sizeof *env);
+  char **env = calloc(n + m + 2, sizeof *env);
   if (!env)
     return NULL;
   size_t k = 0;
@@ -95,11 +103,16 @@ static char **merge_env(char **extra) {
     for (size_t j = 0; j < m && !replaced; j++)
       replaced = strncmp(extra[j], environ[i], key) == 0 &&
                  extra[j][key] == '=';
+    if (one_more && strncmp(one_more, environ[i], key) == 0 &&
+        one_more[key] == '=')
+      replaced = true;
     if (!replaced)
       env[k++] = environ[i];
   }
   for (size_t j = 0; j < m; j++)
     env[k++] = extra[j];
+  if (one_more)
+    env[k++] = one_more;
   return env;
 }
 
@@ -183,7 +196,9 @@ static int local_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
     return -errno;
   }
   local_job *lj = calloc(1, sizeof *lj);
-  char **env = merge_env(job->env);
+  char cuda[160];
+  snprintf(cuda, sizeof cuda, "CUDA_VISIBLE_DEVICES=%s", job->gpus);
+  char **env = merge_env(job->env, job->gpus_set ? cuda : NULL);
   if (!lj || !env) {
     close(logfd);
     free(lj);
@@ -196,7 +211,13 @@ static int local_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
   close(logfd);
   free(env);
   if (rc != 0) {
-    snprintf(err, errlen, "cannot run '%s': %s", job->argv[0], strerror(rc));
+    /* posix_spawn reports a failed chdir like a failed exec: say which */
+    if (job->cwd && access(job->cwd, X_OK) != 0)
+      snprintf(err, errlen, "cannot run '%s' in %s: %s", job->argv[0],
+               job->cwd, strerror(errno));
+    else
+      snprintf(err, errlen, "cannot run '%s': %s", job->argv[0],
+               strerror(rc));
     free(lj);
     return -rc;
   }

@@ -1,5 +1,10 @@
 /*
  * workspace.c — finding and creating `.pipec/` (workspace.h).
+ *
+ * Directories are made 0755 (files, made by SQLite and objstore, 0644),
+ * both further narrowed by the umask: nothing here is world-writable.
+ * Every path is absolute (realpath), so a workspace found from a
+ * subdirectory names the same files as one found from its root.
  */
 #include "workspace.h"
 
@@ -76,17 +81,19 @@ int ws_open(const char *start_dir, bool create, ws **out, char *err,
     free(w);
     return -1;
   }
+  /* start, its parent, ... up to and including "/" */
   for (char cur[PATH_MAX + 8];;) {
+    bool top = strcmp(start, "/") == 0;
     snprintf(w->root, sizeof w->root, "%s", start);
-    snprintf(cur, sizeof cur, "%s/.pipec", start);
+    snprintf(cur, sizeof cur, "%s/.pipec", top ? "" : start);
     if (is_dir(cur)) {
       snprintf(w->dir, sizeof w->dir, "%s", cur);
       goto found;
     }
     char *slash = strrchr(start, '/');
-    if (!slash || slash == start)
+    if (top || !slash)
       break;
-    *slash = 0;
+    slash[slash == start] = 0; /* "/a" -> "/" */
   }
   if (!create) {
     snprintf(err, errlen, "no .pipec workspace here or in a parent "

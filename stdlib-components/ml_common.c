@@ -330,6 +330,57 @@ int ml_cholesky_solve(double *A, double *b, uint32_t n) {
   return 0;
 }
 
+int ml_lstsq(double *A, double *b, size_t n, uint32_t p, uint32_t *bad) {
+  double *diag = malloc((p + 1) * sizeof *diag);
+  if (!diag)
+    abort();
+  for (uint32_t j = 0; j < p; j++) {
+    double *a = A + (size_t)j * n;
+    /* norms scaled by the largest entry, so squares cannot overflow */
+    double scale = 0, orig = 0, norm = 0;
+    for (size_t i = 0; i < n; i++)
+      scale = fmax(scale, fabs(a[i]));
+    if (scale > 0) {
+      for (size_t i = 0; i < n; i++)
+        orig += (a[i] / scale) * (a[i] / scale);
+      for (size_t i = j; i < n; i++)
+        norm += (a[i] / scale) * (a[i] / scale);
+    }
+    orig = sqrt(orig) * scale;
+    norm = sqrt(norm) * scale;
+    /* what is left of column j after removing the earlier columns */
+    if (!(norm > 1e-10 * orig)) {
+      *bad = j;
+      free(diag);
+      return -1;
+    }
+    /* Householder vector v = a[j..n) - alpha e1, reflecting onto alpha e1 */
+    double alpha = a[j] > 0 ? -norm : norm;
+    a[j] -= alpha;
+    double vtv = 0;
+    for (size_t i = j; i < n; i++)
+      vtv += a[i] * a[i];
+    for (uint32_t k = j + 1; k <= p; k++) { /* k == p: b */
+      double *c = k < p ? A + (size_t)k * n : b, s = 0;
+      for (size_t i = j; i < n; i++)
+        s += a[i] * c[i];
+      s = 2 * s / vtv;
+      for (size_t i = j; i < n; i++)
+        c[i] -= s * a[i];
+    }
+    diag[j] = alpha;
+  }
+  /* R x = (Q'b)[0..p): R's diagonal in diag, above it in A */
+  for (uint32_t j = p; j-- > 0;) {
+    double s = b[j];
+    for (uint32_t k = j + 1; k < p; k++)
+      s -= A[(size_t)k * n + j] * b[k];
+    b[j] = s / diag[j];
+  }
+  free(diag);
+  return 0;
+}
+
 void ml_predict(const ml_model *m, const double *X, size_t n, double *out) {
   for (size_t i = 0; i < n; i++) {
     const double *x = X + i * m->p;

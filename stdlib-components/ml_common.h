@@ -64,9 +64,16 @@ double *ml_matrix(const csv_table *t, const uint32_t *cols, uint32_t p,
 double *ml_binary_labels(const csv_table *t, uint32_t c, char *classes[2],
                          char *err, size_t errlen);
 
-/* Solve A x = b for symmetric positive definite A (n x n, overwritten):
- * 0, or -1 if A is not positive definite. */
+/* Solve A x = b for symmetric positive definite A (n x n, only the lower
+ * triangle is read; overwritten by its factor), x into b: 0, or -1 if A is
+ * not positive definite. */
 int ml_cholesky_solve(double *A, double *b, uint32_t n);
+
+/* Least squares min |A x - b| by Householder QR. A is n x p COLUMN-major
+ * (column j at A + j*n), n >= p; A and b are overwritten, x (p values) goes
+ * to b[0..p). Returns 0, or -1 if A is rank deficient (a column is, to
+ * rounding, a combination of the earlier ones), with *bad set to it. */
+int ml_lstsq(double *A, double *b, size_t n, uint32_t p, uint32_t *bad);
 
 /* Predictions of m for the rows of X (n x m->p): linear value, logistic
  * probability of class 1, or kmeans cluster index. */

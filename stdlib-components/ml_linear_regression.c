@@ -2,10 +2,13 @@
  * ml_linear_regression.c — `ml.linear_regression(train, label, features)`
  * -> model: ordinary least squares with an intercept.
  *
- * Solved on centred columns (which removes the intercept from the system
- * and keeps it well conditioned) by a Cholesky factorisation of X'X; the
- * intercept is mean(y) - w.mean(x). This is scikit-learn's
- * LinearRegression for full-rank data.
+ * The columns are centred (which takes the intercept out of the system and
+ * improves its conditioning), then min |Xc w - yc| is solved by Householder
+ * QR (ml_lstsq), never by forming X'X; the intercept is mean(y) - w.mean(x).
+ * For full-rank data this is scikit-learn's LinearRegression to rounding.
+ * Linearly dependent features (a constant column, a duplicate, a sum of
+ * others) fail the node, naming the column, rather than giving
+ * scikit-learn's minimum-norm answer.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -22,8 +25,8 @@ static int linreg_run(const pipec_run_ctx *ctx, char *err, size_t errlen) {
     return -1;
   int rc = -1;
   ml_model m = {.kind = ML_LINEAR};
-  double *X = NULL, *y = NULL, *A = NULL, *b = NULL, *mean = NULL;
-  uint32_t *cols = NULL, one;
+  double *X = NULL, *y = NULL, *A = NULL, *mean = NULL;
+  uint32_t *cols = NULL, one, bad = 0;
   const char *label = cu_str(ctx, "label");
   int lc = cu_col(t.names, t.ncols, label, "label", err, errlen);
   if (lc < 0)
@@ -36,14 +39,14 @@ static int linreg_run(const pipec_run_ctx *ctx, char *err, size_t errlen) {
   size_t n = t.nrows;
   uint32_t p = m.p;
   if (n <= p) {
-    cu_fail(err, errlen, "%zu rows cannot fit %u features and an intercept",
-            n, p);
+    cu_fail(err, errlen, "%zu rows cannot fit %u feature%s and an intercept "
+                         "(at least %u rows are needed)",
+            n, p, p == 1 ? "" : "s", p + 1);
     goto out;
   }
   mean = calloc(p + 1, sizeof *mean);
-  A = calloc((size_t)p * p + 1, sizeof *A);
-  b = calloc(p + 1, sizeof *b);
-  if (!mean || !A || !b) {
+  A = malloc((n * p + 1) * sizeof *A); /* centred X, column-major */
+  if (!mean || !A) {
     cu_fail(err, errlen, "out of memory");
     goto out;
   }
@@ -57,26 +60,34 @@ static int linreg_run(const pipec_run_ctx *ctx, char *err, size_t errlen) {
   for (uint32_t j = 0; j < p; j++)
     mean[j] /= (double)n;
   for (size_t i = 0; i < n; i++) {
-    double *x = X + i * p, r = y[i] - ymean;
+    y[i] -= ymean;
     for (uint32_t j = 0; j < p; j++)
-      x[j] -= mean[j];
-    for (uint32_t j = 0; j < p; j++) {
-      b[j] += x[j] * r;
-      for (uint32_t k = 0; k <= j; k++)
-        A[(size_t)j * p + k] += x[j] * x[k];
-    }
+      A[(size_t)j * n + i] = X[i * p + j] - mean[j];
   }
-  if (ml_cholesky_solve(A, b, p) != 0) {
-    cu_fail(err, errlen, "the features are linearly dependent (a column is "
-                         "constant or a combination of others)");
+  if (*ctx->cancelled) {
+    cu_fail(err, errlen, "cancelled");
+    goto out;
+  }
+  if (ml_lstsq(A, y, n, p, &bad) != 0) {
+    bool constant = true;
+    for (size_t i = 0; i < n; i++)
+      constant &= X[i * p + bad] == X[bad];
+    cu_fail(err, errlen, "feature '%s' is %s; drop it from features",
+            t.names[cols[bad]],
+            constant ? "constant" : "a linear combination of the features "
+                                    "before it");
     goto out;
   }
   m.label = strdup(label);
-  m.coef = b;
-  b = NULL;
-  m.intercept = ymean;
+  m.coef = malloc((p + 1) * sizeof *m.coef);
   m.features = calloc(p + 1, sizeof *m.features);
+  if (!m.label || !m.coef || !m.features) {
+    cu_fail(err, errlen, "out of memory");
+    goto out;
+  }
+  m.intercept = ymean;
   for (uint32_t j = 0; j < p; j++) {
+    m.coef[j] = y[j];
     m.intercept -= m.coef[j] * mean[j];
     m.features[j] = strdup(t.names[cols[j]]);
   }
@@ -84,7 +95,7 @@ static int linreg_run(const pipec_run_ctx *ctx, char *err, size_t errlen) {
   rc = ml_model_write(&m, pipec_ctx_output(ctx, "model"), err, errlen);
 out:
   ml_model_free(&m);
-  free(X), free(y), free(A), free(b), free(mean), free(cols);
+  free(X), free(y), free(A), free(mean), free(cols);
   csv_table_free(&t);
   return rc;
 }

@@ -27,8 +27,15 @@ typedef const char *(*pipec_tpl_lookup_fn)(void *ctx, const char *name,
                                            size_t len);
 
 /* The command line for `sh -c`: literal text as written, each placeholder
- * replaced by its value shell-quoted. malloc'd; NULL if a placeholder is
- * unknown (its name is then copied into bad, if given). */
+ * replaced by its value quoted for the place it lands in, so that the shell
+ * reads the value back verbatim: bare ('...' unless a plain word), inside
+ * '...' (a ' becomes '\''), inside "..." (\ " $ ` escaped), inside $(...)
+ * and `...` (nested, each level of backquotes escaping once more), in an
+ * unquoted here-document body (\ $ ` escaped), in a quoted one (as is), in
+ * a # comment (line breaks become spaces). malloc'd; NULL if a placeholder
+ * is unknown, or cannot be placed safely: right after an unquoted '\' or
+ * '$' ("\{x}", "${x}"), or a value with a line break in a here-document
+ * body. The placeholder's name is then copied into bad, if given. */
 char *pipec_template_expand(const char *tpl, pipec_tpl_lookup_fn lookup,
                             void *ctx, char *bad, size_t badlen);
 
