@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "pipec/graph.h"
 #include "pipec/stdlib.h"
+#include "plugin.h"
 
 static bool use_color(void) {
   const char *nc = getenv("NO_COLOR");
@@ -23,7 +24,8 @@ pipec_pipeline *cli_compile(const char *path, const char *const *overrides,
   pipec_registry reg = {.items = items, .n = n};
   pipec_compile_opts opts = {.registry = &reg,
                              .overrides = overrides,
-                             .n_overrides = n_overrides};
+                             .n_overrides = n_overrides,
+                             .load_plugin = plugin_load};
   pipec_diags d;
   pipec_diags_init(&d);
   pipec_pipeline *p = pipec_compile(path, &opts, &d);

@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "literal.h"
 #include "pipec/stdlib.h"
+#include "plugin.h"
 
 static volatile int exec_cancelled;
 
@@ -63,7 +64,20 @@ int cmd_exec(int argc, char **argv) {
     return CLI_OK;
   if (argc < 2)
     return cli_usage_error("exec", "missing COMPONENT");
-  const pipec_component_desc *d = pipec_stdlib_find(argv[1]);
+  const pipec_component_desc *d = NULL;
+  if (argc >= 4 && strcmp(argv[2], "--plugin") == 0) {
+    char perr[512];
+    d = plugin_find(argv[3], argv[1], perr, sizeof perr);
+    if (!d) {
+      fprintf(stderr, "pipec exec: %s\n", perr);
+      return CLI_USAGE;
+    }
+    argv[3] = argv[1]; /* drop "--plugin PATH" from what follows */
+    argv += 2;
+    argc -= 2;
+  }
+  if (!d)
+    d = pipec_stdlib_find(argv[1]);
   if (!d) {
     uint32_t n;
     const pipec_component_desc *const *all = pipec_stdlib_components(&n);

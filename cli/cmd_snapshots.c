@@ -137,7 +137,7 @@ int cmd_diff(int argc, char **argv) {
     return CLI_USAGE;
   uint32_t n;
   const pipec_component_desc *const *items = pipec_stdlib_components(&n);
-  pipec_registry reg = {items, n};
+  pipec_registry reg = {.items = items, .n = n};
   pipec_diags d;
   pipec_diags_init(&d);
   char err[512] = "";

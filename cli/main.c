@@ -134,7 +134,8 @@ const cli_command cli_commands[] = {
      "--markdown prints docs/components.md.\n",
      cmd_components},
     {"exec", "run one built-in component by itself",
-     "usage: pipec exec COMPONENT [--in PORT=PATH]... [--out PORT=PATH]...\n"
+     "usage: pipec exec COMPONENT [--plugin LIB] [--in PORT=PATH]...\n"
+     "                  [--out PORT=PATH]...\n"
      "                  [--param NAME=VALUE]... [--workdir DIR]\n"
      "\n"
      "Run a built-in component outside a pipeline: this is what every\n"

@@ -139,6 +139,7 @@ typedef struct ast_file {
   const char *path;
   int32_t src;                  /* diagnostics source id */
   VEC(ast_import) imports;
+  VEC(ast_import) plugins;          /* plugin "libx.so" */
   VEC(ast_component *) components;   /* top-level ones */
   VEC(ast_pipeline *) pipelines;
 } ast_file;

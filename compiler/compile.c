@@ -173,6 +173,55 @@ static int load(driver *dv, const char *path, const ast_import *from,
   return idx;
 }
 
+/* The registry plus the components of every `plugin` line of every file
+ * loaded; the plugin paths are relative to the declaring file. Reported
+ * problems make the compile fail. */
+static pipec_registry *with_plugins(driver *dv) {
+  const pipec_registry *base = dv->opts->registry;
+  uint32_t nb = base ? base->n : 0;
+  VEC(const pipec_component_desc *) items = {0};
+  VEC(const char *) origins = {0};
+  for (uint32_t i = 0; i < nb; i++) {
+    VEC_PUSH(dv->a, items, base->items[i]);
+    VEC_PUSH(dv->a, origins, base->origins ? base->origins[i] : NULL);
+  }
+  for (uint32_t f = 0; f < dv->files.n; f++) {
+    const loaded *lf = &dv->files.items[f];
+    for (uint32_t k = 0; lf->ast && k < lf->ast->plugins.n; k++) {
+      const ast_import *pl = &lf->ast->plugins.items[k];
+      const char *path = path_join(dv->a, path_dir(dv->a, lf->path), pl->path);
+      if (!dv->opts->load_plugin) {
+        pipec_diag_add(dv->d, PIPEC_SEV_ERROR, "plugin", lf->src, pl->loc.off,
+                       pl->loc.len, "plugins cannot be loaded here");
+        continue;
+      }
+      const pipec_component_desc *const *got = NULL;
+      uint32_t n = 0;
+      char err[512] = "";
+      if (dv->opts->load_plugin(dv->opts->plugin_ctx, path, &got, &n, err,
+                                sizeof err) != 0) {
+        pipec_diag *g = pipec_diag_add(dv->d, PIPEC_SEV_ERROR, "plugin",
+                                       lf->src, pl->loc.off, pl->loc.len,
+                                       "cannot load plugin '%s': %s", path,
+                                       err);
+        pipec_diag_hint(g, "a plugin is a shared library exporting '%s' "
+                           "(include/pipec/component.h)",
+                        PIPEC_PLUGIN_SYMBOL);
+        continue;
+      }
+      for (uint32_t i = 0; i < n; i++) {
+        VEC_PUSH(dv->a, items, got[i]);
+        VEC_PUSH(dv->a, origins, path);
+      }
+    }
+  }
+  pipec_registry *r = arena_alloc(dv->a, sizeof *r);
+  r->items = items.items;
+  r->n = items.n;
+  r->origins = origins.items;
+  return r;
+}
+
 pipec_pipeline *pipec_compile(const char *path, const pipec_compile_opts *opts,
                               pipec_diags *d) {
   static const pipec_compile_opts no_opts;
@@ -196,7 +245,10 @@ pipec_pipeline *pipec_compile(const char *path, const pipec_compile_opts *opts,
                       .n_imports = n_imports,
                       .texts = texts,
                       .n_texts = d->n_srcs};
-    p = sema_lower(dv.a, d, &unit, dv.opts);
+    pipec_compile_opts sopts = *dv.opts;
+    sopts.registry = with_plugins(&dv);
+    if (d->n_errors == errors_before)
+      p = sema_lower(dv.a, d, &unit, &sopts);
     if (d->n_errors != errors_before)
       p = NULL;
   }

@@ -80,7 +80,7 @@ static void add_param(parse_ctx *pc, ast_param p);
 }
 
 %token END 0 "end of file"
-%token IMPORT "'import'" PIPELINE "'pipeline'" PARAM "'param'"
+%token IMPORT "'import'" PLUGIN "'plugin'" PIPELINE "'pipeline'" PARAM "'param'"
 %token TARGET "'target'" COMPONENT "'component'" NODE "'node'" ON "'on'"
 %token RESOURCES "'resources'" TRUE "'true'" FALSE "'false'" ARROW "'->'"
 %token <i> INT "integer"
@@ -107,6 +107,10 @@ item
   : IMPORT STRING {
       ast_import imp = {.path = $2.text, .loc = L(@2)};
       VEC_PUSH(pc->a, pc->file->imports, imp);
+    }
+  | PLUGIN STRING {
+      ast_import pl = {.path = $2.text, .loc = L(@2)};
+      VEC_PUSH(pc->a, pc->file->plugins, pl);
     }
   | component { VEC_PUSH(pc->a, pc->file->components, $1); }
   | pipeline
@@ -264,6 +268,7 @@ name
   | NODE { $$ = arena_intern_cstr(pc->a, "node"); }
   | PIPELINE { $$ = arena_intern_cstr(pc->a, "pipeline"); }
   | IMPORT { $$ = arena_intern_cstr(pc->a, "import"); }
+  | PLUGIN { $$ = arena_intern_cstr(pc->a, "plugin"); }
   ;
 
 opt_on

@@ -149,9 +149,18 @@ static void add_user_component(sema *S, const ast_component *c,
 static void gather_components(sema *S) {
   const pipec_registry *r = S->opts->registry;
   for (uint32_t i = 0; r && i < r->n; i++) {
-    scomp sc = {.name = arena_intern_cstr(S->a, r->items[i]->name),
-                .desc = r->items[i],
-                .index = PIPEC_NONE};
+    const char *name = arena_intern_cstr(S->a, r->items[i]->name);
+    const char *origin = r->origins ? r->origins[i] : NULL;
+    if (comp_index(S, name) != PIPEC_NONE) {
+      pipec_diag_add(S->d, PIPEC_SEV_ERROR, "duplicate-name", -1, 0, 0,
+                     "plugin '%s' defines component '%s', which already "
+                     "exists",
+                     origin ? origin : "?", name);
+      continue;
+    }
+    scomp sc = {.name = name, .desc = r->items[i], .index = PIPEC_NONE,
+                .plugin = origin ? path_relative(S->a, S->main_dir, origin)
+                                 : NULL};
     VEC_PUSH(S->a, S->comps, sc);
   }
   const ast_file *m = S->u->main;
@@ -173,6 +182,7 @@ static void lower_builtin(sema *S, scomp *c) {
   ir->kind = PIPEC_COMP_BUILTIN;
   ir->version = d->version;
   ir->desc = d;
+  ir->plugin = c->plugin;
   ir->n_inputs = d->n_inputs;
   ir->inputs = arena_alloc(S->a, (d->n_inputs + 1) * sizeof *ir->inputs);
   for (uint32_t i = 0; i < d->n_inputs; i++)

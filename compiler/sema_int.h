@@ -25,6 +25,7 @@ typedef struct scomp {
   const ast_component *ast;  /* user components; NULL for built-ins */
   const ast_file *file;      /* the declaring file (user components) */
   const pipec_component_desc *desc;  /* built-ins */
+  const char *plugin;        /* built-ins from a plugin: its path */
   pipec_component ir;        /* lowered */
   bool lowered, ok;
   uint32_t index;            /* in the IR's components, PIPEC_NONE if unused */

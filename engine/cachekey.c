@@ -352,6 +352,24 @@ int ck_compute(const pipec_pipeline *p, uint32_t node,
       sb_printf(&k.txt, c->version ? "%s@%s" : "%s", c->name, c->version);
       PART("component", sb_str(&k.txt), NULL);
     }
+    /* A plugin's component: the library's content is part of it. */
+    enc_u8(&k.enc, c->plugin != NULL);
+    if (c->plugin) {
+      hash128 h;
+      bool is_dir = false;
+      char msg[512] = "";
+      rc = file_hash(ctx, c->plugin, &h, &is_dir, msg, sizeof msg);
+      if (rc < 0) {
+        snprintf(err, errlen, "plugin '%s' of component '%s': %s", c->plugin,
+                 c->name, msg);
+        goto done;
+      }
+      enc_hash(&k.enc, &h);
+      if (parts) {
+        hash_hex(&h, hex);
+        PART("plugin", hex, c->plugin);
+      }
+    }
   } else {
     enc_u8(&k.enc, 1);
     enc_str(&k.enc, c->command);

@@ -79,11 +79,15 @@ static char **exec_argv(const pipec_component *c, const pipec_node *n,
                         const pipec_named_path *in, uint32_t n_in,
                         const pipec_named_path *out, uint32_t n_out,
                         const char *exe, arena *a) {
-  char **v = strv_new(3 + 2 * ((size_t)n_in + n_out + n->n_params));
+  char **v = strv_new(5 + 2 * ((size_t)n_in + n_out + n->n_params));
   size_t k = 0;
   v[k++] = xstrdup(exe);
   v[k++] = xstrdup("exec");
   v[k++] = xstrdup(c->name);
+  if (c->plugin) { /* relative to the working directory: the pipeline's */
+    v[k++] = xstrdup("--plugin");
+    v[k++] = xstrdup(c->plugin);
+  }
   for (uint32_t i = 0; i < n_in; i++) {
     v[k++] = xstrdup("--in");
     v[k++] = join_arg(in[i].name, in[i].path);

@@ -16,6 +16,7 @@
 
 #include "arena.h"
 #include "literal.h"
+#include "plugin.h"
 
 /* ---- recompiling ------------------------------------------------------------ */
 
@@ -108,7 +109,8 @@ pipec_pipeline *snap_compile(store *st, int64_t id,
                             .overrides = (const char *const *)ov,
                             .n_overrides = n_ov,
                             .reader = read_stored,
-                            .reader_ctx = &fr};
+                            .reader_ctx = &fr,
+                            .load_plugin = plugin_load};
     p = pipec_compile(s.main_path, &o, d);
     if (!p)
       snprintf(err, errlen, "snapshot %lld no longer compiles",

@@ -26,8 +26,10 @@ struct csv_reader {
   char **names;
   csv_field *fields;
   uint32_t fields_cap;
-  char *scratch;
+  char *scratch;      /* unescaped quoted fields of the current record */
   size_t scratch_cap, scratch_len;
+  const char *raw;    /* the current record's bytes, without its newline */
+  size_t raw_len;
 };
 
 static void *xrealloc(void *p, size_t n) {
@@ -39,45 +41,47 @@ static void *xrealloc(void *p, size_t n) {
   return q;
 }
 
-/* ---- UTF-8 ---------------------------------------------------------------- */
+/* ---- byte classes ---------------------------------------------------------- */
 
-static bool utf8_valid(const unsigned char *s, size_t n) {
-  size_t i = 0;
-  while (i < n) {
-    unsigned char c = s[i];
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    size_t k;
-    uint32_t cp;
-    if ((c & 0xE0) == 0xC0)
-      k = 1, cp = c & 0x1F;
-    else if ((c & 0xF0) == 0xE0)
-      k = 2, cp = c & 0x0F;
-    else if ((c & 0xF8) == 0xF0)
-      k = 3, cp = c & 0x07;
-    else
-      return false;
-    for (size_t j = 1; j <= k; j++) {
-      if (i + j >= n || (s[i + j] & 0xC0) != 0x80)
-        return false;
-      cp = (cp << 6) | (s[i + j] & 0x3F);
-    }
-    if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) ||
-        (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-    i += k + 1;
+/* What the scanners stop at: 0 is an ordinary byte. One table lookup per
+ * byte instead of four comparisons; bytes >= 0x80 stop the scan so UTF-8 is
+ * checked on the way, not in a second pass. */
+enum { C_SEP = 1, C_NL = 2, C_QUOTE = 4, C_HIGH = 8 };
+#define H4 C_HIGH, C_HIGH, C_HIGH, C_HIGH
+#define H16 H4, H4, H4, H4
+static const unsigned char cls[256] = {
+    ['\n'] = C_NL, ['\r'] = C_SEP, [','] = C_SEP, ['"'] = C_QUOTE,
+    [0x80] = H16, H16, H16, H16, H16, H16, H16, H16,
+};
+#undef H4
+#undef H16
+
+/* Length of the UTF-8 sequence at s (s[0] >= 0x80): 2-4 if valid, 0 if
+ * cut by the end of the n bytes, -1 if invalid (overlong forms,
+ * surrogates and code points past U+10FFFF are invalid). */
+static int utf8_seq(const unsigned char *s, size_t n) {
+  unsigned char c = s[0];
+  int k;
+  uint32_t cp;
+  if (c >= 0xC2 && c <= 0xDF)
+    k = 1, cp = c & 0x1F;
+  else if ((c & 0xF0) == 0xE0)
+    k = 2, cp = c & 0x0F;
+  else if (c >= 0xF0 && c <= 0xF4)
+    k = 3, cp = c & 0x07;
+  else
+    return -1;
+  for (int j = 1; j <= k; j++) {
+    if ((size_t)j >= n)
+      return 0;
+    if ((s[j] & 0xC0) != 0x80)
+      return -1;
+    cp = (cp << 6) | (s[j] & 0x3F);
   }
-  return true;
-}
-
-static bool ascii_only(const char *p, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if ((unsigned char)p[i] >= 0x80)
-      return false;
-  return true;
+  if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+      (cp >= 0xD800 && cp <= 0xDFFF))
+    return -1;
+  return k + 1;
 }
 
 /* ---- reading ---------------------------------------------------------------- */
@@ -117,112 +121,166 @@ static char *scratch_add(csv_reader *r, const char *p, size_t n) {
 
 enum { PARSE_OK = 1, PARSE_END = 0, PARSE_ERR = -1, PARSE_MORE = -2 };
 
+/* The scanning state of one record: where we are, and on which line. */
+typedef struct scan {
+  const char *b;
+  size_t i, end;
+  long line;
+  uint32_t field;  /* 1-based, for messages */
+} scan;
+
+/* At a byte >= 0x80: step over its UTF-8 sequence. PARSE_OK, PARSE_MORE
+ * (cut by the buffer), or PARSE_ERR. */
+static int step_utf8(csv_reader *r, scan *s, char *err, size_t errlen) {
+  int k = utf8_seq((const unsigned char *)s->b + s->i, s->end - s->i);
+  if (k == 0 && !r->eof)
+    return PARSE_MORE;
+  if (k <= 0) {
+    snprintf(err, errlen, "%s:%ld: invalid UTF-8 in field %u", r->path,
+             s->line, s->field);
+    return PARSE_ERR;
+  }
+  s->i += (size_t)k;
+  return PARSE_OK;
+}
+
+/* A field that starts with a quote, s->i just after it. */
+static int scan_quoted(csv_reader *r, scan *s, csv_field *f, char *err,
+                       size_t errlen) {
+  const unsigned char *b = (const unsigned char *)s->b;
+  size_t start = s->i;
+  long first_line = s->line;
+  bool doubled = false;
+  for (;;) {
+    while (s->i < s->end && !(cls[b[s->i]] & (C_QUOTE | C_NL | C_HIGH)))
+      s->i++;
+    if (s->i >= s->end) {
+      if (!r->eof)
+        return PARSE_MORE;
+      snprintf(err, errlen, "%s:%ld: quoted field never closed", r->path,
+               first_line);
+      return PARSE_ERR;
+    }
+    unsigned char c = b[s->i];
+    if (c == '\n') {
+      s->line++, s->i++;
+      continue;
+    }
+    if (c >= 0x80) {
+      int rc = step_utf8(r, s, err, errlen);
+      if (rc != PARSE_OK)
+        return rc;
+      continue;
+    }
+    s->i++; /* a quote: the end, or the first of "" */
+    if (s->i >= s->end && !r->eof)
+      return PARSE_MORE;
+    if (s->i < s->end && b[s->i] == '"') {
+      doubled = true;
+      s->i++;
+      continue;
+    }
+    break;
+  }
+  size_t len = s->i - 1 - start;
+  f->p = s->b + start;
+  if (doubled) { /* unescape into the scratch area */
+    char *o = scratch_add(r, s->b + start, len);
+    size_t k = 0;
+    for (size_t j = 0; j < len; j++) {
+      o[k++] = o[j];
+      j += o[j] == '"';
+    }
+    len = k;
+    f->p = o;
+  }
+  f->len = (uint32_t)len;
+  f->null = false;
+  if (s->i < s->end && !(cls[b[s->i]] & (C_SEP | C_NL))) {
+    snprintf(err, errlen,
+             "%s:%ld: unexpected character after a closing quote "
+             "(expected ',' or the end of the line)",
+             r->path, s->line);
+    return PARSE_ERR;
+  }
+  return PARSE_OK;
+}
+
+/* A field without quotes, up to ',' or the end of the line. */
+static int scan_plain(csv_reader *r, scan *s, csv_field *f, char *err,
+                      size_t errlen) {
+  const unsigned char *b = (const unsigned char *)s->b;
+  size_t start = s->i;
+  for (;;) {
+    while (s->i < s->end && !cls[b[s->i]])
+      s->i++;
+    if (s->i >= s->end) {
+      if (!r->eof)
+        return PARSE_MORE;
+      break;
+    }
+    unsigned char k = cls[b[s->i]];
+    if (k & (C_SEP | C_NL))
+      break;
+    if (k & C_QUOTE) {
+      snprintf(err, errlen,
+               "%s:%ld: bare '\"' inside an unquoted field (quote the "
+               "field and double the quote)",
+               r->path, s->line);
+      return PARSE_ERR;
+    }
+    int rc = step_utf8(r, s, err, errlen);
+    if (rc != PARSE_OK)
+      return rc;
+  }
+  f->p = s->b + start;
+  f->len = (uint32_t)(s->i - start);
+  f->null = f->len == 0;
+  return PARSE_OK;
+}
+
 /* Parse one record at r->pos into r->fields (count in *nf). */
 static int parse_record(csv_reader *r, uint32_t *nf, char *err,
                         size_t errlen) {
-  const char *b = r->buf;
-  size_t i = r->pos, end = r->end;
-  long line = r->line;
-  uint32_t n = 0;
+  scan s = {r->buf, r->pos, r->end, r->line, 0};
   r->scratch_len = 0;
-  if (i >= end)
+  if (s.i >= s.end)
     return r->eof ? PARSE_END : PARSE_MORE;
   for (;;) {
-    if (n == r->fields_cap) {
+    if (s.field == r->fields_cap) {
       r->fields_cap = r->fields_cap ? r->fields_cap * 2 : 16;
       r->fields = xrealloc(r->fields, r->fields_cap * sizeof *r->fields);
     }
-    csv_field *f = &r->fields[n++];
-    if (i < end && b[i] == '"') {
-      size_t start = ++i;
-      bool doubled = false;
-      for (;;) {
-        const char *q = i < end ? memchr(b + i, '"', end - i) : NULL;
-        if (!q) {
-          if (!r->eof)
-            return PARSE_MORE;
-          snprintf(err, errlen, "%s:%ld: quoted field never closed",
-                   r->path, line);
-          return PARSE_ERR;
-        }
-        for (const char *c = b + i; c < q; c++)
-          line += *c == '\n';
-        i = (size_t)(q - b) + 1;
-        if (i >= end && !r->eof)
-          return PARSE_MORE;
-        if (i < end && b[i] == '"') { /* "" is a quote */
-          doubled = true;
-          i++;
-          continue;
-        }
-        break;
-      }
-      size_t len = i - 1 - start;
-      if (doubled) {
-        char *o = scratch_add(r, b + start, len);
-        size_t k = 0;
-        for (size_t j = 0; j < len; j++) {
-          o[k++] = o[j];
-          if (o[j] == '"')
-            j++;
-        }
-        len = k;
-        f->p = o;
-      } else {
-        f->p = b + start;
-      }
-      f->len = (uint32_t)len;
-      f->null = false;
-      if (i < end && b[i] != ',' && b[i] != '\n' && b[i] != '\r') {
-        snprintf(err, errlen,
-                 "%s:%ld: unexpected character after a closing quote "
-                 "(expected ',' or the end of the line)",
-                 r->path, line);
-        return PARSE_ERR;
-      }
+    csv_field *f = &r->fields[s.field++];
+    int rc;
+    if (s.i < s.end && s.b[s.i] == '"') {
+      s.i++;
+      rc = scan_quoted(r, &s, f, err, errlen);
     } else {
-      size_t start = i;
-      while (i < end && b[i] != ',' && b[i] != '\n' && b[i] != '\r') {
-        if (b[i] == '"') {
-          snprintf(err, errlen,
-                   "%s:%ld: bare '\"' inside an unquoted field (quote the "
-                   "field and double the quote)",
-                   r->path, line);
-          return PARSE_ERR;
-        }
-        i++;
-      }
-      if (i >= end && !r->eof)
-        return PARSE_MORE;
-      f->p = b + start;
-      f->len = (uint32_t)(i - start);
-      f->null = f->len == 0;
+      rc = scan_plain(r, &s, f, err, errlen);
     }
-    if (!ascii_only(f->p, f->len) &&
-        !utf8_valid((const unsigned char *)f->p, f->len)) {
-      snprintf(err, errlen, "%s:%ld: invalid UTF-8 in field %u", r->path,
-               line, n);
-      return PARSE_ERR;
-    }
-    if (i < end && b[i] == ',') {
-      i++;
+    if (rc != PARSE_OK)
+      return rc;
+    if (s.i < s.end && s.b[s.i] == ',') {
+      s.i++;
       continue;
     }
-    /* end of record: \n, \r\n, or the end of the file */
-    if (i < end && b[i] == '\r') {
-      if (i + 1 >= end && !r->eof)
-        return PARSE_MORE;
-      i++;
-    }
-    if (i < end && b[i] == '\n')
-      i++;
-    line++;
     break;
   }
+  /* end of record: \n, \r\n, or the end of the file */
+  r->raw = r->buf + r->pos;
+  r->raw_len = s.i - r->pos;
+  if (s.i < s.end && s.b[s.i] == '\r') {
+    if (s.i + 1 >= s.end && !r->eof)
+      return PARSE_MORE;
+    s.i++;
+  }
+  if (s.i < s.end && s.b[s.i] == '\n')
+    s.i++;
   r->rec_line = r->line;
-  r->line = line;
-  r->pos = i;
-  *nf = n;
+  r->line = s.line + 1;
+  r->pos = s.i;
+  *nf = s.field;
   return PARSE_OK;
 }
 
@@ -307,6 +365,11 @@ const char *csv_colname(const csv_reader *r, uint32_t i) {
 }
 long csv_line(const csv_reader *r) { return r->rec_line; }
 
+void csv_raw(const csv_reader *r, const char **p, size_t *len) {
+  *p = r->raw;
+  *len = r->raw_len;
+}
+
 int csv_col(const csv_reader *r, const char *name) {
   for (uint32_t i = 0; i < r->ncols; i++)
     if (strcmp(r->names[i], name) == 0)
@@ -383,20 +446,38 @@ int csv_wopen(const char *path, csv_writer **out, char *err, size_t errlen) {
   return 0;
 }
 
+void csv_put_raw(csv_writer *w, const char *p, size_t len) {
+  if (w->n + len <= WBUF) { /* the common case: room in the buffer */
+    memcpy(w->buf + w->n, p, len);
+    w->n += len;
+  } else {
+    wbytes(w, p, len);
+  }
+}
+
 void csv_put(csv_writer *w, const char *p, size_t len, bool last) {
-  bool quote = len == 0; /* "" keeps an empty string apart from null */
-  for (size_t i = 0; i < len && !quote; i++)
-    quote = p[i] == ',' || p[i] == '"' || p[i] == '\n' || p[i] == '\r';
+  const unsigned char *u = (const unsigned char *)p;
+  size_t i = 0;
+  while (i < len && !(cls[u[i]] & (C_SEP | C_NL | C_QUOTE)))
+    i++;
+  if (i == len && len > 0 && w->n + len + 1 <= WBUF) { /* no quotes needed */
+    memcpy(w->buf + w->n, p, len);
+    w->n += len;
+    w->buf[w->n++] = last ? '\n' : ',';
+    return;
+  }
+  /* quoted when it must be; "" also keeps an empty string apart from null */
+  bool quote = i < len || len == 0;
   if (!quote) {
     wbytes(w, p, len);
   } else {
     wbytes(w, "\"", 1);
     size_t s = 0;
-    for (size_t i = 0; i < len; i++)
-      if (p[i] == '"') {
-        wbytes(w, p + s, i + 1 - s);
+    for (size_t j = 0; j < len; j++)
+      if (p[j] == '"') {
+        wbytes(w, p + s, j + 1 - s);
         wbytes(w, "\"", 1);
-        s = i + 1;
+        s = j + 1;
       }
     wbytes(w, p + s, len - s);
     wbytes(w, "\"", 1);
@@ -460,15 +541,54 @@ bool csv_parse_int(const char *p, size_t len, int64_t *out) {
   return true;
 }
 
+/* Clinger's fast path for plain decimals ("-12.5"): at most 15 significant
+ * digits and 22 decimals, so the digits and the power of ten are exact
+ * doubles and one division rounds correctly. 1 if it applied, 0 if the
+ * text needs strtod (exponents, long numbers), -1 if it is no number. */
+static int fast_double(const char *p, size_t len, double *out) {
+  static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,
+                                 1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                 1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
+                                 1e18, 1e19, 1e20, 1e21, 1e22};
+  size_t i = p[0] == '-' || p[0] == '+';
+  uint64_t m = 0;
+  int digits = 0, decimals = 0;
+  bool dot = false, any = false;
+  for (; i < len; i++) {
+    char c = p[i];
+    if (c >= '0' && c <= '9') {
+      any = true;
+      m = m * 10 + (uint64_t)(c - '0');
+      digits += m != 0;
+      decimals += dot;
+      if (digits > 15 || decimals > 22)
+        return 0;
+    } else if (c == '.' && !dot) {
+      dot = true;
+    } else {
+      return c == 'e' || c == 'E' ? 0 : -1;
+    }
+  }
+  if (!any)
+    return -1;
+  double v = (double)m / pow10[decimals];
+  *out = p[0] == '-' ? -v : v;
+  return 1;
+}
+
 bool csv_parse_double(const char *p, size_t len, double *out) {
   if (len == 0 || len > 63)
     return false;
+  int fast = fast_double(p, len, out);
+  if (fast != 0)
+    return fast > 0;
   char buf[64];
   memcpy(buf, p, len);
   buf[len] = 0;
   /* only decimal numbers: no hex, inf or nan words, no blanks */
   for (size_t k = 0; k < len; k++)
-    if (!strchr("0123456789+-.eE", buf[k]))
+    if (!((buf[k] >= '0' && buf[k] <= '9') || buf[k] == '+' ||
+          buf[k] == '-' || buf[k] == '.' || buf[k] == 'e' || buf[k] == 'E'))
       return false;
   char *end;
   double v = strtod(buf, &end);
@@ -510,6 +630,11 @@ const char *csv_type_name(csv_type t) {
 }
 
 void csv_format_double(double v, char *buf, size_t len) {
+  /* %g would write 50 as 5e+01 at precision 1: whole numbers in plain */
+  if (v == floor(v) && fabs(v) < 1e15) {
+    snprintf(buf, len, "%.0f", v == 0 ? 0.0 : v); /* no "-0" */
+    return;
+  }
   for (int prec = 1; prec <= 17; prec++) {
     snprintf(buf, len, "%.*g", prec, v);
     if (strtod(buf, NULL) == v)

@@ -37,6 +37,10 @@ int csv_next(csv_reader *r, const csv_field **fields, char *err,
              size_t errlen);
 /* Line number where the last record started. */
 long csv_line(const csv_reader *r);
+/* The last record's bytes as they are in the file (quotes and all),
+ * without its line ending; valid until the next csv_next(). Lets a filter
+ * pass a kept row on without re-encoding it. */
+void csv_raw(const csv_reader *r, const char **p, size_t *len);
 
 /* ---- writing ---------------------------------------------------------- */
 
@@ -48,6 +52,8 @@ void csv_put(csv_writer *w, const char *p, size_t len, bool last);
 void csv_put_null(csv_writer *w, bool last);
 void csv_put_double(csv_writer *w, double v, bool last);
 void csv_put_int(csv_writer *w, int64_t v, bool last);
+/* Bytes as they are (the caller writes the separators and newline). */
+void csv_put_raw(csv_writer *w, const char *p, size_t len);
 /* Flush and close: 0, or -1 with err (e.g. no space left). */
 int csv_wclose(csv_writer *w, char *err, size_t errlen);
 

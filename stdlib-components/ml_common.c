@@ -95,34 +95,52 @@ int ml_model_write(const ml_model *m, const char *path, char *err,
   return 0;
 }
 
+/* A number filling all of s (after blanks), into *out. */
+static bool parse_num(const char *s, double *out) {
+  char *end;
+  errno = 0;
+  *out = strtod(s, &end);
+  return end != s && *end == 0 && errno != ERANGE;
+}
+
 int ml_model_read(const char *path, ml_model *m, char *err, size_t errlen) {
   memset(m, 0, sizeof *m);
   FILE *f = fopen(path, "r");
   if (!f)
     return cu_fail(err, errlen, "cannot open the model %s: %s", path,
                    strerror(errno));
-  char line[65536];
-  int lineno = 0, rc = 0;
-  uint32_t cap = 0;
-  while (rc == 0 && fgets(line, sizeof line, f)) {
+  char *line = NULL;
+  size_t cap_line = 0;
+  int lineno = 0, rc = 0, kind = -1;
+  uint32_t cap = 0, ncentroids = 0;
+  bool have_intercept = false, said = false; /* said: err is written */
+  while (rc == 0 && getline(&line, &cap_line, f) >= 0) {
     lineno++;
-    line[strcspn(line, "\n")] = 0;
+    line[strcspn(line, "\r\n")] = 0;
     char *sp = strchr(line, ' ');
     char *rest = sp ? sp + 1 : line + strlen(line);
     if (sp)
       *sp = 0;
     if (lineno == 1) {
       if (strcmp(line, "pipec-model") != 0 || strcmp(rest, "1") != 0)
-        rc = cu_fail(err, errlen, "%s is not a pipec model", path);
+        rc = cu_fail(err, errlen, "%s is not a pipec model (version 1)",
+                     path), said = true;
     } else if (strcmp(line, "kind") == 0) {
-      m->kind = strcmp(rest, "linear") == 0     ? ML_LINEAR
-                : strcmp(rest, "logistic") == 0 ? ML_LOGISTIC
-                                                : ML_KMEANS;
+      kind = strcmp(rest, "linear") == 0     ? ML_LINEAR
+             : strcmp(rest, "logistic") == 0 ? ML_LOGISTIC
+             : strcmp(rest, "kmeans") == 0   ? ML_KMEANS
+                                             : -1;
+      if (kind < 0)
+        rc = cu_fail(err, errlen, "%s:%d: unknown model kind '%s'", path,
+                     lineno, rest), said = true;
+      else
+        m->kind = (ml_kind)kind;
     } else if (strcmp(line, "label") == 0) {
+      free(m->label);
       m->label = get_name(rest);
     } else if (strcmp(line, "classes") == 0) {
       char *b = strchr(rest, ' ');
-      if (!b)
+      if (!b || m->classes[0])
         rc = -1;
       else {
         *b = 0;
@@ -130,10 +148,11 @@ int ml_model_read(const char *path, ml_model *m, char *err, size_t errlen) {
         m->classes[1] = get_name(b + 1);
       }
     } else if (strcmp(line, "intercept") == 0) {
-      m->intercept = strtod(rest, NULL);
+      rc = parse_num(rest, &m->intercept) ? 0 : -1;
+      have_intercept = true;
     } else if (strcmp(line, "feature") == 0) {
       char *b = strrchr(rest, ' ');
-      if (!b) {
+      if (!b || m->centroids) {
         rc = -1;
         break;
       }
@@ -146,21 +165,58 @@ int ml_model_read(const char *path, ml_model *m, char *err, size_t errlen) {
           abort();
       }
       m->features[m->p] = get_name(rest);
-      m->coef[m->p++] = strtod(b + 1, NULL);
+      if (!parse_num(b + 1, &m->coef[m->p++]))
+        rc = -1;
     } else if (strcmp(line, "k") == 0) {
-      m->k = (uint32_t)strtoul(rest, NULL, 10);
-      m->centroids = calloc((size_t)m->k * m->p + 1, sizeof(double));
-    } else if (strcmp(line, "centroid") == 0 && m->centroids) {
+      char *end;
+      unsigned long k = strtoul(rest, &end, 10);
+      if (m->centroids || m->p == 0 || end == rest || *end || k == 0 ||
+          k > UINT32_MAX)
+        rc = -1;
+      else {
+        m->k = (uint32_t)k;
+        m->centroids = calloc((size_t)m->k * m->p, sizeof(double));
+        if (!m->centroids)
+          abort();
+      }
+    } else if (strcmp(line, "centroid") == 0) {
       char *q = rest;
       unsigned long c = strtoul(q, &q, 10);
-      for (uint32_t j = 0; c < m->k && j < m->p; j++)
-        m->centroids[c * m->p + j] = strtod(q, &q);
+      if (!m->centroids || c != ncentroids || c >= m->k) {
+        rc = -1;
+        break;
+      }
+      for (uint32_t j = 0; j < m->p && rc == 0; j++) {
+        char *end;
+        m->centroids[c * m->p + j] = strtod(q, &end);
+        if (end == q)
+          rc = -1;
+        q = end;
+      }
+      if (*q)
+        rc = -1;
+      ncentroids++;
+    } else if (line[0]) {
+      rc = cu_fail(err, errlen, "%s:%d: unknown model line '%s'", path,
+                   lineno, line), said = true;
     }
   }
+  free(line);
   fclose(f);
-  if (rc != 0 || lineno == 0) {
-    if (!err[0])
-      cu_fail(err, errlen, "%s: malformed model file (line %d)", path, lineno);
+  if (rc == 0) {
+    /* everything its kind needs */
+    bool ok = kind >= 0 && m->p > 0;
+    if (ok && m->kind == ML_KMEANS)
+      ok = m->k > 0 && ncentroids == m->k;
+    else if (ok)
+      ok = have_intercept && (m->kind != ML_LOGISTIC || m->classes[0]);
+    if (!ok)
+      rc = cu_fail(err, errlen, "%s: incomplete model file", path),
+      said = true;
+  }
+  if (rc != 0) {
+    if (!said)
+      cu_fail(err, errlen, "%s:%d: malformed model file", path, lineno);
     ml_model_free(m);
     return -1;
   }
@@ -297,6 +353,25 @@ double *ml_binary_labels(const csv_table *t, uint32_t c, char *classes[2],
   for (size_t i = 0; i < t->nrows; i++)
     y[i] = strcmp(csv_table_str(t, i, c), classes[1]) == 0;
   return y;
+}
+
+int ml_class_of(const ml_model *m, const char *s) {
+  for (int c = 0; c < 2; c++)
+    if (strcmp(s, m->classes[c]) == 0)
+      return c;
+  double v, cv;
+  bool b, cb;
+  size_t n = strlen(s);
+  for (int c = 0; c < 2; c++) {
+    const char *k = m->classes[c];
+    if (csv_parse_double(s, n, &v) && csv_parse_double(k, strlen(k), &cv) &&
+        v == cv)
+      return c;
+    if (csv_parse_bool(s, n, &b) && csv_parse_bool(k, strlen(k), &cb) &&
+        b == cb)
+      return c;
+  }
+  return -1;
 }
 
 int ml_cholesky_solve(double *A, double *b, uint32_t n) {

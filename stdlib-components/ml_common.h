@@ -1,21 +1,31 @@
 /*
  * ml_common.h — what the ml.* components share: turning table columns into
- * a numeric matrix, the model file, prediction, and small dense linear
- * algebra.
+ * a numeric matrix, binary labels, the model file, prediction, and small
+ * dense linear algebra (Cholesky, Householder QR least squares).
  *
- * Model file (text, one "key value" per line, numbers as %.17g):
+ * Model file: text, one "key value" line each, in this order; numbers are
+ * written with %.17g so they read back bit for bit. For example:
  *
- *   pipec-model 1
+ *   pipec-model 1            format and its version (first line)
  *   kind logistic            linear | logistic | kmeans
- *   label churned            (linear, logistic)
- *   classes 0 1              (logistic: negative then positive label text)
+ *   label churned            the label column (linear, logistic)
+ *   classes no yes           logistic: label text of class 0, then of
+ *                            class 1 (the positive class, whose probability
+ *                            the model gives)
  *   intercept -1.25          (linear, logistic)
- *   feature tenure 0.031     one line per feature: name, coefficient
- *   k 3                      (kmeans; then per centroid:)
- *   centroid 0 1.5 2.25      index, one value per feature
+ *   feature tenure 0.031     one line per feature in order: name and its
+ *   feature plan%20b -2      coefficient (kmeans: 0)
+ *   k 3                      kmeans: number of centres, then per centre
+ *   centroid 0 1.5 2.25      its index and one value per feature
  *
- * Feature lists and names never contain blanks in a model file: a blank in
- * a column name is written as %20 (and % as %25).
+ * A linear model predicts intercept + sum coef_j x_j; a logistic one the
+ * probability of class 1, 1 / (1 + exp(-(intercept + sum coef_j x_j))),
+ * and class 1 when that is > 0.5; kmeans the index of the nearest centre
+ * (squared Euclidean distance, the lowest index on a tie).
+ *
+ * Names (label, classes, features) never contain blanks in the file: ' ',
+ * '%' and newline are written as %20, %25 and %0A. Reading is strict: an
+ * unknown key or kind, a bad number or a missing part fails with the line.
  */
 #ifndef PIPEC_ML_COMMON_H
 #define PIPEC_ML_COMMON_H
@@ -63,6 +73,11 @@ double *ml_matrix(const csv_table *t, const uint32_t *cols, uint32_t p,
  * strings in byte order, as scikit-learn sorts classes). */
 double *ml_binary_labels(const csv_table *t, uint32_t c, char *classes[2],
                          char *err, size_t errlen);
+
+/* Which class of a logistic model the label text s is: 0, 1, or -1 for
+ * neither. Exact text first, then as numbers ("1.0" is "1"), then as
+ * booleans ("TRUE" is "true"). */
+int ml_class_of(const ml_model *m, const char *s);
 
 /* Solve A x = b for symmetric positive definite A (n x n, only the lower
  * triangle is read; overwritten by its factor), x into b: 0, or -1 if A is

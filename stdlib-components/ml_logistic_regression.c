@@ -127,8 +127,9 @@ static int fit(const double *X, const double *y, size_t n, uint32_t p,
       memcpy(v, vn, q * sizeof *v);
       f = fn;
     }
-    if (dec < 1e-22 * (1 + f) || !(fn <= f)) {
-      /* the last full step was (to rounding) at the optimum */
+    if (dec < 1e-16 * (1 + f) || !(fn <= f)) {
+      /* Newton converges quadratically: a step from this close lands on
+       * the optimum to rounding (or no step decreased f at all) */
       *converged = true;
       it++;
       break;

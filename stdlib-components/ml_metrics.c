@@ -59,7 +59,7 @@ static double roc_auc(const double *y, const double *p, size_t n) {
 }
 
 static void put_num(FILE *f, const char *key, double v, bool last) {
-  if (isnan(v))
+  if (!isfinite(v))
     fprintf(f, "  \"%s\": null%s\n", key, last ? "" : ",");
   else
     fprintf(f, "  \"%s\": %.17g%s\n", key, v, last ? "" : ",");
@@ -109,15 +109,18 @@ static int metrics_run(const pipec_run_ctx *ctx, char *err, size_t errlen) {
     double tp = 0, fp = 0, tn = 0, fn = 0, ll = 0, eps = DBL_EPSILON;
     for (size_t i = 0; i < n; i++) {
       const char *v = csv_table_str(&t, i, (uint32_t)lc);
-      y[i] = strcmp(v, m.classes[1]) == 0;
-      if (!y[i] && strcmp(v, m.classes[0]) != 0) {
+      int cls = csv_table_cell(&t, i, (uint32_t)lc)->null ? -1
+                                                          : ml_class_of(&m, v);
+      if (cls < 0) {
         fclose(f);
         f = NULL;
-        cu_fail(err, errlen, "row %zu: label '%s' is neither '%s' nor '%s'",
+        cu_fail(err, errlen, "row %zu: label '%s' is neither '%s' nor '%s' "
+                             "(the model's classes)",
                 i + 1, v, m.classes[0], m.classes[1]);
         goto out;
       }
-      bool hat = pred[i] >= 0.5;
+      y[i] = cls;
+      bool hat = pred[i] > 0.5;
       tp += hat && y[i], fp += hat && !y[i];
       tn += !hat && !y[i], fn += !hat && y[i];
       double pr = fmin(fmax(pred[i], eps), 1 - eps);
@@ -129,8 +132,7 @@ static int metrics_run(const pipec_run_ctx *ctx, char *err, size_t errlen) {
     put_num(f, "accuracy", (tp + tn) / (double)n, false);
     put_num(f, "precision", prec, false);
     put_num(f, "recall", rec, false);
-    put_num(f, "f1", prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0,
-            false);
+    put_num(f, "f1", tp > 0 ? 2 * tp / (2 * tp + fp + fn) : 0, false);
     put_num(f, "roc_auc", roc_auc(y, pred, n), false);
     put_num(f, "log_loss", ll / (double)n, false);
   } else if (m.kind == ML_LINEAR) {

@@ -24,8 +24,17 @@ static int predict_run(const pipec_run_ctx *ctx, char *err, size_t errlen) {
   double *X = NULL, *pred = NULL;
   uint32_t *cols = ml_cols_by_name(&t, m.features, m.p, err, errlen);
   csv_writer *w = NULL;
+  bool logistic = m.kind == ML_LOGISTIC;
   if (!cols || !(X = ml_matrix(&t, cols, m.p, err, errlen)))
     goto out;
+  if (csv_table_col(&t, "prediction") >= 0 ||
+      (logistic && csv_table_col(&t, "probability") >= 0)) {
+    cu_fail(err, errlen, "the input already has a '%s' column; drop or "
+                         "rename it first (table.select)",
+            csv_table_col(&t, "prediction") >= 0 ? "prediction"
+                                                 : "probability");
+    goto out;
+  }
   pred = malloc((t.nrows + 1) * sizeof *pred);
   if (!pred) {
     cu_fail(err, errlen, "out of memory");
@@ -34,7 +43,6 @@ static int predict_run(const pipec_run_ctx *ctx, char *err, size_t errlen) {
   ml_predict(&m, X, t.nrows, pred);
   if (csv_wopen(pipec_ctx_output(ctx, "out"), &w, err, errlen) != 0)
     goto out;
-  bool logistic = m.kind == ML_LOGISTIC;
   for (uint32_t c = 0; c < t.ncols; c++)
     csv_put(w, t.names[c], strlen(t.names[c]), false);
   csv_put(w, "prediction", 10, !logistic);
@@ -49,7 +57,7 @@ static int predict_run(const pipec_run_ctx *ctx, char *err, size_t errlen) {
         csv_put(w, t.text + cell->off, cell->len, false);
     }
     if (logistic) {
-      const char *cls = m.classes[pred[i] >= 0.5];
+      const char *cls = m.classes[pred[i] > 0.5];
       csv_put(w, cls, strlen(cls), false);
       csv_put_double(w, pred[i], true);
     } else if (m.kind == ML_KMEANS) {

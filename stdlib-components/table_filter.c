@@ -1,6 +1,7 @@
 /*
  * table_filter.c — `table.filter(input, where)`: keep the rows where the
- * expression is true (expr.h). Streams. The expression is checked when
+ * expression is true (expr.h). Streams, and copies a kept row's bytes as
+ * they are (quoting kept, CRLF becomes LF). The expression is checked when
  * the pipeline compiles, so a typo is a `pipec check` error pointing
  * inside the string; unknown columns are found when the table is opened.
  */
@@ -54,11 +55,11 @@ static int filter_run(const pipec_run_ctx *ctx, char *err, size_t errlen) {
     if (!expr_true(e, f))
       continue;
     kept++;
-    for (uint32_t i = 0; i < ncols; i++)
-      if (f[i].null)
-        csv_put_null(w, i + 1 == ncols);
-      else
-        csv_put(w, f[i].p, f[i].len, i + 1 == ncols);
+    const char *raw; /* a kept row goes out as it came in */
+    size_t len;
+    csv_raw(r, &raw, &len);
+    csv_put_raw(w, raw, len);
+    csv_put_raw(w, "\n", 1);
   }
   if (rc == 0)
     ctx->log(ctx, "kept %llu of %llu rows", (unsigned long long)kept,

@@ -15,11 +15,21 @@
 typedef int (*pipec_reader_fn)(void *ctx, const char *path, char **text,
                                size_t *len);
 
-/* The built-in components the compiler knows. */
+/* The built-in components the compiler knows. origins[i] is the plugin
+ * file items[i] came from (NULL: built into pipec); origins may be NULL. */
 typedef struct pipec_registry {
   const pipec_component_desc *const *items;
   uint32_t n;
+  const char *const *origins;
 } pipec_registry;
+
+/* Loads a plugin (`plugin "libx.so"` in a .pipe file): 0 and its
+ * components, or non-zero with a message in err. The compiler calls it
+ * once per plugin file; the components must stay valid while the compiled
+ * pipeline is used. */
+typedef int (*pipec_plugin_fn)(void *ctx, const char *path,
+                               const pipec_component_desc *const **items,
+                               uint32_t *n, char *err, size_t errlen);
 
 typedef struct pipec_compile_opts {
   const pipec_registry *registry;   /* NULL: no built-ins */
@@ -27,6 +37,8 @@ typedef struct pipec_compile_opts {
   uint32_t n_overrides;
   pipec_reader_fn reader;           /* NULL: read from disk */
   void *reader_ctx;
+  pipec_plugin_fn load_plugin;      /* NULL: a `plugin` line is an error */
+  void *plugin_ctx;
 } pipec_compile_opts;
 
 /* Compile the pipeline in `path`. Diagnostics (errors and warnings) are

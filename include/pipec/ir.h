@@ -64,6 +64,8 @@ typedef struct pipec_component {
   pipec_component_kind kind;
   const char *version;         /* built-ins: desc->version; commands: NULL */
   const pipec_component_desc *desc;  /* built-ins only */
+  const char *plugin;          /* the plugin file it comes from, relative to
+                                  the pipeline directory; NULL if built in */
   pipec_port_decl *inputs;     uint32_t n_inputs;
   pipec_port_decl *outputs;    uint32_t n_outputs;
   pipec_param_decl *params;    uint32_t n_params;

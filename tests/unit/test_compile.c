@@ -37,7 +37,7 @@ static pipec_pipeline *compile(const vfile *fs, const char *const *ov,
   uint32_t n;
   const pipec_component_desc *const *items = pipec_stdlib_components(&n);
   static pipec_registry reg;
-  reg = (pipec_registry){items, n};
+  reg = (pipec_registry){.items = items, .n = n};
   pipec_compile_opts o = {.registry = &reg, .overrides = ov,
                           .n_overrides = n_ov, .reader = read_mem};
   pipec_diags_init(d);
@@ -272,7 +272,7 @@ static void test_design_example(void) {
            getenv("PIPEC_SOURCE_DIR") ? getenv("PIPEC_SOURCE_DIR") : ".");
   uint32_t n;
   const pipec_component_desc *const *items = pipec_stdlib_components(&n);
-  pipec_registry reg = {items, n};
+  pipec_registry reg = {.items = items, .n = n};
   pipec_compile_opts o = {.registry = &reg};
   pipec_diags d;
   pipec_diags_init(&d);

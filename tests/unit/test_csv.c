@@ -10,6 +10,7 @@
 #include "check.h"
 
 #include <ftw.h>
+#include <math.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -212,7 +213,7 @@ static void test_writer(void) {
   csv_put_null(w, false);
   csv_put_int(w, -42, false);
   csv_put_double(w, 0.1, false);
-  csv_put_double(w, 1e300 * 1e300 - 1e300 * 1e300, true); /* NaN: null */
+  csv_put_double(w, NAN, true); /* NaN: null */
   CHECK_EQ(csv_wclose(w, err, sizeof err), 0);
   char *s = read_all(p);
   CHECK_STREQ(s, "plain,\"a,b\",\"say \"\"x\"\"\",\"two\nlines\",\"\",,-42,"
@@ -271,6 +272,16 @@ static void test_values(void) {
   CHECK(strtod(buf, NULL) == 1.0 / 3);
   csv_format_double(3, buf, sizeof buf);
   CHECK_STREQ(buf, "3");
+  csv_format_double(50, buf, sizeof buf); /* not 5e+01 */
+  CHECK_STREQ(buf, "50");
+  csv_format_double(-1200, buf, sizeof buf);
+  CHECK_STREQ(buf, "-1200");
+  csv_format_double(-0.0, buf, sizeof buf);
+  CHECK_STREQ(buf, "0");
+  csv_format_double(1e20, buf, sizeof buf);
+  CHECK_STREQ(buf, "1e+20");
+  csv_format_double(2.5e-7, buf, sizeof buf);
+  CHECK_STREQ(buf, "2.5e-07");
 }
 
 static void test_table(void) {
