@@ -599,6 +599,8 @@ bool csv_parse_double(const char *p, size_t len, double *out) {
 }
 
 bool csv_parse_bool(const char *p, size_t len, bool *out) {
+  if (len != 4 && len != 5)
+    return false;
   if ((len == 4 && strncasecmp(p, "true", 4) == 0)) {
     *out = true;
     return true;

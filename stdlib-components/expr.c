@@ -384,19 +384,36 @@ int expr_bind(expr *e, char *const *names, uint32_t ncols, char *err,
 
 /* ---- evaluation ----------------------------------------------------------- */
 
-typedef enum vkind { V_NULL, V_NUM, V_STR, V_BOOL } vkind;
+/* A value while evaluating. A field is V_FIELD, untyped, until something
+ * needs its type: comparing it with a string literal compares its text
+ * and never parses it, which is the common filter and the fast path. */
+typedef enum vkind { V_NULL, V_NUM, V_STR, V_BOOL, V_FIELD } vkind;
 
 typedef struct val {
   vkind k;
-  double num;
-  const char *s;
+  double num;         /* V_NUM, V_BOOL (0 or 1) */
+  const char *s;      /* V_STR, V_FIELD, and a field typed as NUM/BOOL */
   size_t len;
-  char buf[32];   /* text of a number compared with a string */
 } val;
 
 static val eval(const node *n, const csv_field *row);
 
-static bool truth(const val *v, bool *is_null) {
+/* Give a field its type: a number if it reads as one, then true/false,
+ * else a string. It keeps its text. */
+static void settle(val *v) {
+  if (v->k != V_FIELD)
+    return;
+  bool b;
+  if (csv_parse_double(v->s, v->len, &v->num))
+    v->k = V_NUM;
+  else if (csv_parse_bool(v->s, v->len, &b))
+    v->k = V_BOOL, v->num = b;
+  else
+    v->k = V_STR;
+}
+
+static bool truth(val *v, bool *is_null) {
+  settle(v);
   *is_null = v->k == V_NULL;
   if (v->k == V_BOOL || v->k == V_NUM)
     return v->num != 0;
@@ -405,29 +422,79 @@ static bool truth(const val *v, bool *is_null) {
   return false;
 }
 
-static void as_text(val *v) {
-  if (v->k == V_NUM) {
-    csv_format_double(v->num, v->buf, sizeof v->buf);
-    v->s = v->buf;
-    v->len = strlen(v->buf);
-  } else if (v->k == V_BOOL) {
-    v->s = v->num ? "true" : "false";
-    v->len = strlen(v->s);
+/* The text of a value: its own (a field, a string), or written into buf. */
+static void text_of(const val *v, char *buf, size_t size, const char **s,
+                    size_t *len) {
+  if (v->s) {
+    *s = v->s, *len = v->len;
+  } else if (v->k == V_NUM) {
+    csv_format_double(v->num, buf, size);
+    *s = buf, *len = strlen(buf);
+  } else {
+    *s = v->num ? "true" : "false";
+    *len = strlen(*s);
   }
 }
 
 static int compare(val *a, val *b) {
-  if (a->k == V_NUM && b->k == V_NUM)
-    return (a->num > b->num) - (a->num < b->num);
-  if (a->k == V_BOOL && b->k == V_BOOL)
-    return (a->num > b->num) - (a->num < b->num);
-  as_text(a);
-  as_text(b);
-  size_t m = a->len < b->len ? a->len : b->len;
-  int c = memcmp(a->s, b->s, m);
+  if (!(a->k == V_FIELD && b->k == V_STR) &&
+      !(a->k == V_STR && b->k == V_FIELD)) {
+    settle(a), settle(b);
+    if ((a->k == V_NUM && b->k == V_NUM) || (a->k == V_BOOL && b->k == V_BOOL))
+      return (a->num > b->num) - (a->num < b->num);
+  }
+  char ba[40], bb[40]; /* otherwise as text */
+  const char *sa, *sb;
+  size_t la, lb;
+  text_of(a, ba, sizeof ba, &sa, &la);
+  text_of(b, bb, sizeof bb, &sb, &lb);
+  int c = memcmp(sa, sb, la < lb ? la : lb);
   if (c)
     return c < 0 ? -1 : 1;
-  return (a->len > b->len) - (a->len < b->len);
+  return (la > lb) - (la < lb);
+}
+
+static val arith(op o, val a, val b) {
+  val v = {.k = V_NULL};
+  settle(&a), settle(&b);
+  if (a.k != V_NUM || b.k != V_NUM)
+    return v; /* arithmetic on text or null is null */
+  v.k = V_NUM;
+  switch (o) {
+  case OP_ADD: v.num = a.num + b.num; break;
+  case OP_SUB: v.num = a.num - b.num; break;
+  case OP_MUL: v.num = a.num * b.num; break;
+  case OP_DIV:
+    if (b.num == 0)
+      v.k = V_NULL;
+    else
+      v.num = a.num / b.num;
+    break;
+  default:
+    if (b.num == 0)
+      v.k = V_NULL;
+    else
+      v.num = fmod(a.num, b.num);
+  }
+  return v;
+}
+
+/* and / or with SQL's three-valued logic. */
+static val logic(const node *n, const csv_field *row) {
+  val v = {.k = V_NULL}, a = eval(n->a, row);
+  bool an, at = truth(&a, &an);
+  bool is_and = n->op == OP_AND;
+  if (!an && at != is_and) { /* false and ..., true or ... */
+    v.k = V_BOOL, v.num = at;
+    return v;
+  }
+  val b = eval(n->b, row);
+  bool bn, bt = truth(&b, &bn);
+  if (!bn && bt != is_and)
+    v.k = V_BOOL, v.num = bt;
+  else if (!an && !bn)
+    v.k = V_BOOL, v.num = bt;
+  return v; /* otherwise null */
 }
 
 static val eval(const node *n, const csv_field *row) {
@@ -446,15 +513,8 @@ static val eval(const node *n, const csv_field *row) {
     return v;
   case OP_COL: {
     const csv_field *f = &row[n->col];
-    bool b;
-    if (f->null)
-      return v;
-    if (csv_parse_double(f->p, f->len, &v.num))
-      v.k = V_NUM;
-    else if (csv_parse_bool(f->p, f->len, &b))
-      v.k = V_BOOL, v.num = b;
-    else
-      v.k = V_STR, v.s = f->p, v.len = f->len;
+    if (!f->null)
+      v.k = V_FIELD, v.s = f->p, v.len = f->len;
     return v;
   }
   case OP_ISNULL:
@@ -472,24 +532,11 @@ static val eval(const node *n, const csv_field *row) {
     return v;
   }
   case OP_AND:
-  case OP_OR: {
-    val a = eval(n->a, row);
-    bool an, at = truth(&a, &an);
-    bool is_and = n->op == OP_AND;
-    if (!an && at != is_and) { /* false and ..., true or ... */
-      v.k = V_BOOL, v.num = at;
-      return v;
-    }
-    val b = eval(n->b, row);
-    bool bn, bt = truth(&b, &bn);
-    if (!bn && bt != is_and)
-      v.k = V_BOOL, v.num = bt;
-    else if (!an && !bn)
-      v.k = V_BOOL, v.num = bt;
-    return v; /* otherwise null */
-  }
+  case OP_OR:
+    return logic(n, row);
   case OP_NEG: {
     val a = eval(n->a, row);
+    settle(&a);
     if (a.k == V_NUM)
       v.k = V_NUM, v.num = -a.num;
     return v;
@@ -500,33 +547,13 @@ static val eval(const node *n, const csv_field *row) {
   val a = eval(n->a, row), b = eval(n->b, row);
   if (a.k == V_NULL || b.k == V_NULL)
     return v;
-  if (n->op >= OP_EQ) {
-    int c = compare(&a, &b);
-    bool r = n->op == OP_EQ ? c == 0 : n->op == OP_NE ? c != 0
-           : n->op == OP_LT ? c < 0  : n->op == OP_LE ? c <= 0
-           : n->op == OP_GT ? c > 0  : c >= 0;
-    v.k = V_BOOL, v.num = r;
-    return v;
-  }
-  if (a.k != V_NUM || b.k != V_NUM)
-    return v; /* arithmetic on text is null */
-  v.k = V_NUM;
-  switch (n->op) {
-  case OP_ADD: v.num = a.num + b.num; break;
-  case OP_SUB: v.num = a.num - b.num; break;
-  case OP_MUL: v.num = a.num * b.num; break;
-  case OP_DIV:
-    if (b.num == 0)
-      v.k = V_NULL;
-    else
-      v.num = a.num / b.num;
-    break;
-  default:
-    if (b.num == 0)
-      v.k = V_NULL;
-    else
-      v.num = fmod(a.num, b.num);
-  }
+  if (n->op < OP_EQ)
+    return arith(n->op, a, b);
+  int c = compare(&a, &b);
+  bool r = n->op == OP_EQ ? c == 0 : n->op == OP_NE ? c != 0
+         : n->op == OP_LT ? c < 0  : n->op == OP_LE ? c <= 0
+         : n->op == OP_GT ? c > 0  : c >= 0;
+  v.k = V_BOOL, v.num = r;
   return v;
 }
 

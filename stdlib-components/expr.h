@@ -13,7 +13,8 @@
  * null. Comparing with null gives null; `and`/`or`/`not` use three-valued
  * logic (SQL's); filter keeps the rows where the expression is true.
  * Numbers compare numerically, strings byte-wise; a number and a string
- * compare as text.
+ * compare as text, a field by its own text (zip == "01234" matches the
+ * field 01234). Arithmetic on a string, and division by zero, give null.
  */
 #ifndef PIPEC_EXPR_H
 #define PIPEC_EXPR_H

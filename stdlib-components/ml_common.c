@@ -405,11 +405,16 @@ int ml_cholesky_solve(double *A, double *b, uint32_t n) {
   return 0;
 }
 
-int ml_lstsq(double *A, double *b, size_t n, uint32_t p, uint32_t *bad) {
+int ml_lstsq(double *A, double *b, size_t n, uint32_t p, uint32_t *bad,
+             const volatile int *stop) {
   double *diag = malloc((p + 1) * sizeof *diag);
   if (!diag)
     abort();
   for (uint32_t j = 0; j < p; j++) {
+    if (stop && *stop) {
+      free(diag);
+      return -2;
+    }
     double *a = A + (size_t)j * n;
     /* norms scaled by the largest entry, so squares cannot overflow */
     double scale = 0, orig = 0, norm = 0;

@@ -86,9 +86,11 @@ int ml_cholesky_solve(double *A, double *b, uint32_t n);
 
 /* Least squares min |A x - b| by Householder QR. A is n x p COLUMN-major
  * (column j at A + j*n), n >= p; A and b are overwritten, x (p values) goes
- * to b[0..p). Returns 0, or -1 if A is rank deficient (a column is, to
- * rounding, a combination of the earlier ones), with *bad set to it. */
-int ml_lstsq(double *A, double *b, size_t n, uint32_t p, uint32_t *bad);
+ * to b[0..p). Returns 0; -1 if A is rank deficient (a column is, to
+ * rounding, a combination of the earlier ones), with *bad set to it; -2 if
+ * *stop became non-zero (polled once per column; stop may be NULL). */
+int ml_lstsq(double *A, double *b, size_t n, uint32_t p, uint32_t *bad,
+             const volatile int *stop);
 
 /* Predictions of m for the rows of X (n x m->p): linear value, logistic
  * probability of class 1, or kmeans cluster index. */

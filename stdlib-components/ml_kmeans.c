@@ -258,7 +258,7 @@ const pipec_component_desc stdlib_ml_kmeans = {
     .abi_version = PIPEC_ABI_VERSION,
     .struct_size = sizeof(pipec_component_desc),
     .name = "ml.kmeans",
-    .version = "1",
+    .version = "2",
     .doc = "k-means clustering: k-means++ seeding, Lloyd's iterations, best of "
            "n_init runs.",
     .inputs = inputs, .n_inputs = 1,

@@ -64,11 +64,12 @@ static int linreg_run(const pipec_run_ctx *ctx, char *err, size_t errlen) {
     for (uint32_t j = 0; j < p; j++)
       A[(size_t)j * n + i] = X[i * p + j] - mean[j];
   }
-  if (*ctx->cancelled) {
+  int solved = ml_lstsq(A, y, n, p, &bad, ctx->cancelled);
+  if (solved == -2) {
     cu_fail(err, errlen, "cancelled");
     goto out;
   }
-  if (ml_lstsq(A, y, n, p, &bad) != 0) {
+  if (solved != 0) {
     bool constant = true;
     for (size_t i = 0; i < n; i++)
       constant &= X[i * p + bad] == X[bad];
@@ -112,7 +113,7 @@ const pipec_component_desc stdlib_ml_linear_regression = {
     .abi_version = PIPEC_ABI_VERSION,
     .struct_size = sizeof(pipec_component_desc),
     .name = "ml.linear_regression",
-    .version = "1",
+    .version = "2",
     .doc = "Ordinary least squares with an intercept (scikit-learn's "
            "LinearRegression).",
     .inputs = inputs, .n_inputs = 1,

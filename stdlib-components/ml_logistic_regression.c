@@ -228,7 +228,7 @@ const pipec_component_desc stdlib_ml_logistic_regression = {
     .abi_version = PIPEC_ABI_VERSION,
     .struct_size = sizeof(pipec_component_desc),
     .name = "ml.logistic_regression",
-    .version = "1",
+    .version = "2",
     .doc = "Binary logistic regression with an L2 penalty (Newton's method); "
            "the same model as scikit-learn's LogisticRegression(C=1/l2).",
     .inputs = inputs, .n_inputs = 1,

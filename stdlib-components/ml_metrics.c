@@ -1,14 +1,24 @@
 /*
  * ml_metrics.c — `ml.metrics(model, input, label)` -> out (json): how well
- * the model does on these rows, computed as scikit-learn's metric
- * functions do:
+ * the model does on these rows, computed as scikit-learn's metric functions
+ * do on the same predictions (the e2e test holds them to 1e-9):
  *
- *   classifier  accuracy, precision, recall, f1 (class 1 positive),
- *               roc_auc (ties share their average rank), log_loss
- *               (probabilities clipped to [eps, 1 - eps], eps = 2^-52)
- *   regressor   rmse, mae, r2 (1 when both sums of squares are 0, else 0
- *               when the label is constant)
- *   kmeans      inertia (sum of squared distances to the nearest centre)
+ *   classifier  "kind": "classifier", accuracy, precision, recall, f1
+ *               (class 1 positive, predicted when its probability > 0.5;
+ *               0 when a ratio is 0/0, sklearn's zero_division default),
+ *               roc_auc (Mann-Whitney rank sum, tied scores sharing their
+ *               average rank: the same area as roc_auc_score's trapezoids;
+ *               null when the rows hold one class), log_loss
+ *               (probabilities clipped to [eps, 1 - eps], eps = 2^-52,
+ *               log_loss's eps="auto" for float64), n
+ *   regressor   "kind": "regressor", rmse, mae, r2 (r2_score: 1 when both
+ *               sums of squares are 0, 0 when only the label's is), n
+ *   kmeans      "kind": "kmeans", inertia (sum of squared distances to the
+ *               nearest centre), n
+ *
+ * label names the true label column; "" (the default) uses the model's.
+ * Label texts are matched to the model's classes exactly, then as numbers
+ * or booleans ("1.0" is class "1").
  */
 #include <float.h>
 #include <math.h>
@@ -197,7 +207,7 @@ const pipec_component_desc stdlib_ml_metrics = {
     .abi_version = PIPEC_ABI_VERSION,
     .struct_size = sizeof(pipec_component_desc),
     .name = "ml.metrics",
-    .version = "1",
+    .version = "2",
     .doc = "Evaluate a model on rows: accuracy, precision, recall, F1, ROC "
            "AUC and log loss for classifiers; RMSE, MAE and R2 for "
            "regressors; inertia for k-means.",

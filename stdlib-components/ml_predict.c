@@ -1,7 +1,11 @@
 /*
  * ml_predict.c — `ml.predict(model, input)` -> out: the input rows plus a
  * `prediction` column (a number, the class label, or the cluster) and, for
- * logistic models, `probability` (of class 1).
+ * logistic models, `probability` (of class 1; the label is class 1's when
+ * it is > 0.5). The model file alone drives it (see ml_common.h): the input
+ * needs the model's feature columns, numeric and without nulls; other
+ * columns are copied through. An input that already has a `prediction`
+ * (or `probability`) column is an error rather than a duplicate name.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -91,7 +95,7 @@ const pipec_component_desc stdlib_ml_predict = {
     .abi_version = PIPEC_ABI_VERSION,
     .struct_size = sizeof(pipec_component_desc),
     .name = "ml.predict",
-    .version = "1",
+    .version = "2",
     .doc = "Apply a model to rows: adds a prediction column (and probability "
            "of class 1 for a logistic model).",
     .inputs = inputs, .n_inputs = 2,

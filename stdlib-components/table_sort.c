@@ -18,11 +18,7 @@ typedef struct sort_ctx {
   bool desc;
 } sort_ctx;
 
-static sort_ctx *g_sort; /* qsort has no context argument in C11 */
-
-static int row_cmp(const void *pa, const void *pb) {
-  size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
-  const sort_ctx *s = g_sort;
+static int row_cmp(const sort_ctx *s, size_t a, size_t b) {
   for (uint32_t k = 0; k < s->n; k++) {
     const csv_cell *ca = csv_table_cell(s->t, a, s->cols[k]);
     const csv_cell *cb = csv_table_cell(s->t, b, s->cols[k]);
@@ -39,7 +35,29 @@ static int row_cmp(const void *pa, const void *pb) {
     if (c)
       return s->desc ? -c : c;
   }
-  return (a > b) - (a < b); /* stable */
+  return 0;
+}
+
+/* Stable merge sort of v[0..n) (tmp: n slots), bottom-up. Polls cancelled
+ * between passes; -1 if cancelled. */
+static int merge_sort(const sort_ctx *s, size_t *v, size_t *tmp, size_t n,
+                      const volatile int *cancelled) {
+  for (size_t w = 1; w < n; w *= 2) {
+    if (*cancelled)
+      return -1;
+    for (size_t lo = 0; lo < n; lo += 2 * w) {
+      size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+      size_t i = lo, j = mid, k = lo;
+      while (i < mid && j < hi) /* ties take the left: stable */
+        tmp[k++] = row_cmp(s, v[j], v[i]) < 0 ? v[j++] : v[i++];
+      while (i < mid)
+        tmp[k++] = v[i++];
+      while (j < hi)
+        tmp[k++] = v[j++];
+    }
+    memcpy(v, tmp, n * sizeof *v);
+  }
+  return 0;
 }
 
 static int sort_run(const pipec_run_ctx *ctx, char *err, size_t errlen) {
@@ -51,7 +69,7 @@ static int sort_run(const pipec_run_ctx *ctx, char *err, size_t errlen) {
   uint32_t n;
   uint32_t *cols = cu_cols(ctx, "by", t.names, t.ncols, false, &n, err,
                            errlen);
-  size_t *order = malloc((t.nrows + 1) * sizeof *order);
+  size_t *order = malloc((t.nrows + 1) * sizeof *order), *tmp = NULL;
   sort_ctx s = {.t = &t, .cols = cols, .n = n, .desc = cu_bool(ctx, "descending")};
   if (!cols || !order)
     goto out;
@@ -76,12 +94,19 @@ static int sort_run(const pipec_run_ctx *ctx, char *err, size_t errlen) {
   }
   for (size_t i = 0; i < t.nrows; i++)
     order[i] = i;
-  g_sort = &s;
-  qsort(order, t.nrows, sizeof *order, row_cmp);
+  tmp = malloc((t.nrows + 1) * sizeof *tmp);
+  if (!tmp) {
+    cu_fail(err, errlen, "out of memory");
+    goto out;
+  }
+  if (merge_sort(&s, order, tmp, t.nrows, ctx->cancelled) != 0) {
+    cu_fail(err, errlen, "cancelled");
+    goto out;
+  }
   rc = csv_table_write(&t, order, t.nrows, pipec_ctx_output(ctx, "out"), err,
                        errlen);
 out:
-  free(s.numeric), free(s.num), free(order), free(cols);
+  free(s.numeric), free(s.num), free(order), free(tmp), free(cols);
   csv_table_free(&t);
   return rc;
 }

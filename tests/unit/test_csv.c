@@ -252,6 +252,17 @@ static void test_values(void) {
   CHECK(!csv_parse_int("99999999999999999999", 20, &i));
   CHECK(csv_parse_double("4.25", 4, &d) && d == 4.25);
   CHECK(csv_parse_double("-1e3", 4, &d) && d == -1000);
+  CHECK(csv_parse_double("0.1", 3, &d) && d == 0.1);
+  CHECK(csv_parse_double("-.5", 3, &d) && d == -0.5);
+  CHECK(csv_parse_double("007.25", 6, &d) && d == 7.25);
+  CHECK(csv_parse_double("1234567890123456.7", 18, &d) &&
+        d == strtod("1234567890123456.7", NULL)); /* past the fast path */
+  CHECK(csv_parse_double("0.1234567890123456789", 21, &d) &&
+        d == strtod("0.1234567890123456789", NULL));
+  CHECK(!csv_parse_double("1.2.3", 5, &d));
+  CHECK(!csv_parse_double("+", 1, &d));
+  CHECK(!csv_parse_double(".", 1, &d));
+  CHECK(!csv_parse_double("1e", 2, &d));
   CHECK(!csv_parse_double("nan", 3, &d));
   CHECK(!csv_parse_double("inf", 3, &d));
   CHECK(!csv_parse_double("0x10", 4, &d));

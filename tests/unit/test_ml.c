@@ -246,17 +246,17 @@ static void test_lstsq(void) {
   double A[8] = {1, 2, 3, 4, 1, -1, 2, 0.5};
   double b[4] = {2 - 1, 4 + 1, 6 - 2, 8 - 0.5};
   uint32_t bad = 99;
-  CHECK(ml_lstsq(A, b, 4, 2, &bad) == 0);
+  CHECK(ml_lstsq(A, b, 4, 2, &bad, NULL) == 0);
   CHECK_NEAR(b[0], 2, 1e-13);
   CHECK_NEAR(b[1], -1, 1e-13);
   /* a line through (0,1), (1,3), (2,2), (3,5): slope 1.1, intercept 1.1 */
   double L[8] = {1, 1, 1, 1, 0, 1, 2, 3}, y[4] = {1, 3, 2, 5};
-  CHECK(ml_lstsq(L, y, 4, 2, &bad) == 0);
+  CHECK(ml_lstsq(L, y, 4, 2, &bad, NULL) == 0);
   CHECK_NEAR(y[0], 1.1, 1e-13);
   CHECK_NEAR(y[1], 1.1, 1e-13);
   /* the third column is the sum of the first two */
   double D[9] = {1, 0, 2, 0, 1, 1, 1, 1, 3}, e[3] = {1, 2, 3};
-  CHECK(ml_lstsq(D, e, 3, 3, &bad) != 0);
+  CHECK(ml_lstsq(D, e, 3, 3, &bad, NULL) != 0);
   CHECK_EQ(bad, 2);
 }
 
