@@ -265,9 +265,9 @@ static void json_node(pipec_json *j, const pipec_pipeline *p,
   pipec_json_end(j);
 }
 
-static void write_json(const pipec_pipeline *p, FILE *out) {
+static void write_json(const pipec_pipeline *p, FILE *out, bool pretty) {
   pipec_json j;
-  pipec_json_init(&j, out, true);
+  pipec_json_init(&j, out, pretty);
   pipec_json_obj(&j);
   pipec_json_key(&j, "pipeline");
   pipec_json_str(&j, p->name);
@@ -340,6 +340,7 @@ void pipec_graph_write(const pipec_pipeline *p, pipec_graph_format f,
   switch (f) {
   case PIPEC_GRAPH_TEXT: write_text(p, out); break;
   case PIPEC_GRAPH_DOT: write_dot(p, out); break;
-  case PIPEC_GRAPH_JSON: write_json(p, out); break;
+  case PIPEC_GRAPH_JSON: write_json(p, out, true); break;
+  case PIPEC_GRAPH_JSON_COMPACT: write_json(p, out, false); break;
   }
 }

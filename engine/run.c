@@ -211,18 +211,22 @@ static hash128 *input_hashes(runner *R, uint32_t node) {
   return hs;
 }
 
-static int compute_key(runner *R, uint32_t node, char *err, size_t errlen) {
+/* The node's cache key. Its parts (readable, for `why` and the miss
+ * reason) cost more than the key: only a node that runs needs them, so
+ * with_parts is false on the cache-hit path. */
+static int compute_key(runner *R, uint32_t node, bool with_parts, char *err,
+                       size_t errlen) {
   run_node *rn = &R->nodes[node];
   hash128 *hs = input_hashes(R, node);
   ck_parts_clear(&rn->parts);
   int rc = ck_compute(R->p, node, hs, hash_memo_cb, R->memo, &rn->key,
-                      &rn->parts, err, errlen);
+                      with_parts ? &rn->parts : NULL, err, errlen);
   free(hs);
   if (rc != 0)
     return rc;
   rn->have_key = true;
   free(rn->parts_text);
-  rn->parts_text = ck_parts_format(&rn->parts, NULL);
+  rn->parts_text = with_parts ? ck_parts_format(&rn->parts, NULL) : NULL;
   return 0;
 }
 
@@ -412,13 +416,15 @@ static sched_status hook_prepare(void *ctx, uint32_t node, tgt_job **job,
   const pipec_node *n = &R->p->nodes[node];
   run_node *rn = &R->nodes[node];
   batch_open(R);
-  if (compute_key(R, node, err, errlen) != 0)
+  if (compute_key(R, node, false, err, errlen) != 0)
     return SCHED_FAILED;
   bool use_cache = n->cache && !R->o->force;
   if (use_cache && cache_lookup(R, node)) {
     record_node(R, node, "cached");
     return SCHED_CACHED;
   }
+  if (compute_key(R, node, true, err, errlen) != 0) /* with its parts */
+    return SCHED_FAILED;
   char *why = miss_reason(R, node);
   free(rn->reason);
   rn->reason = why;
@@ -658,7 +664,7 @@ static int record_snapshot(runner *R, char *err, size_t errlen) {
     size_t len = 0;
     FILE *f = open_memstream(&config, &len);
     if (f) {
-      pipec_graph_write(p, PIPEC_GRAPH_JSON, f);
+      pipec_graph_write(p, PIPEC_GRAPH_JSON_COMPACT, f);
       fclose(f);
     }
   }
@@ -687,7 +693,7 @@ static int resolve_upstream(runner *R, char *err, size_t errlen) {
       continue;
     const char *name = R->p->nodes[i].name;
     char e[512];
-    if (compute_key(R, i, e, sizeof e) != 0) {
+    if (compute_key(R, i, false, e, sizeof e) != 0) {
       snprintf(err, errlen, "node '%s' (needed by the selection): %s", name,
                e);
       return -1;
@@ -723,7 +729,7 @@ static void dry_run(runner *R) {
       continue;
     }
     char err[512];
-    if (compute_key(R, i, err, sizeof err) != 0) {
+    if (compute_key(R, i, true, err, sizeof err) != 0) {
       fprintf(out, "would fail %-16s %s\n", n->name, err);
       R->res->failed++;
       continue;
@@ -983,7 +989,7 @@ int run_why(ws *w, const pipec_pipeline *p, const char *node_name, FILE *out,
     if (!need[i])
       continue;
     char e[512];
-    if (compute_key(&R, i, e, sizeof e) != 0) {
+    if (compute_key(&R, i, true, e, sizeof e) != 0) {
       fprintf(out, "%s cannot be keyed: %s\n", p->nodes[i].name, e);
       break;
     }

@@ -20,6 +20,7 @@ typedef enum pipec_graph_format {
   PIPEC_GRAPH_TEXT,
   PIPEC_GRAPH_DOT,
   PIPEC_GRAPH_JSON,
+  PIPEC_GRAPH_JSON_COMPACT,  /* the same JSON on one line (snapshots) */
 } pipec_graph_format;
 
 /* Parse "text" | "dot" | "json"; 0 on success, -1 if unknown. */
