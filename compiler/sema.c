@@ -691,6 +691,31 @@ static void wire_node(sema *S, snode *n) {
       pipec_input e = {kv->key, pc->outputs[port].type, prod,
                        pc->outputs[port].name};
       VEC_PUSH(S->a, n->inputs, e);
+    } else if (variadic) {
+      /* shell(x = "a b", n = top): an extra param, typed by its value,
+       * that the command can use as {x} (quoted for the shell) */
+      const ast_value *v = kv->value;
+      pipec_type t = v->kind == AST_INT     ? PIPEC_T_INT
+                     : v->kind == AST_FLOAT ? PIPEC_T_FLOAT
+                     : v->kind == AST_BOOL  ? PIPEC_T_BOOL
+                     : v->kind == AST_LIST  ? PIPEC_T_LIST
+                                            : PIPEC_T_STRING;
+      if (v->kind == AST_REF && !v->u.ref.member &&
+          sema_param_index(S, v->u.ref.name) != PIPEC_NONE)
+        t = S->params[sema_param_index(S, v->u.ref.name)].type;
+      if (port_index(c->outputs, c->n_outputs, kv->key) >= 0) {
+        sema_error(S, "duplicate-name", kv->key_loc,
+                   "'%s' is an output of '%s'; name the argument otherwise",
+                   kv->key, c->name);
+        continue;
+      }
+      const char *what = arena_printf(S->a, "argument '%s' of node '%s'",
+                                      kv->key, an->name);
+      pipec_value val;
+      if (!sema_value(S, v, t, false, what, &val))
+        continue;
+      pipec_param extra = {kv->key, val};
+      VEC_PUSH(S->a, n->params, extra);
     } else {
       uint32_t nn = c->n_inputs + c->n_params;
       const char **names = arena_alloc(S->a, (nn + 1) * sizeof *names);
@@ -752,16 +777,16 @@ static void wire_node(sema *S, snode *n) {
     VEC_PUSH(S->a, n->params, p);
   }
   if (command) { /* shell's command: its placeholders name its ports */
-    uint32_t nn = n->inputs.n + c->n_outputs + c->n_params;
+    uint32_t nn = n->inputs.n + c->n_outputs + n->params.n;
     const char **names = arena_alloc(S->a, (nn + 1) * sizeof *names);
     uint32_t k = 0;
     for (uint32_t j = 0; j < n->inputs.n; j++)
       names[k++] = n->inputs.items[j].port;
     for (uint32_t j = 0; j < c->n_outputs; j++)
       names[k++] = c->outputs[j].name;
-    for (uint32_t j = 0; j < c->n_params; j++)
-      if (strcmp(c->params[j].name, "command") != 0)
-        names[k++] = c->params[j].name;
+    for (uint32_t j = 0; j < n->params.n; j++)
+      if (strcmp(n->params.items[j].name, "command") != 0)
+        names[k++] = n->params.items[j].name;
     sema_check_template(S, command, names, k,
                         arena_printf(S->a, "node '%s'", an->name));
   }

@@ -73,6 +73,14 @@ static void sb_add(sema *S, sbuf *b, const char *s, size_t n) {
   b->p[b->n] = 0;
 }
 
+/* Text the shell reads as one plain word, whatever quotes surround it. */
+static bool plain_word(const char *s) {
+  for (; *s; s++)
+    if (!isalnum((unsigned char)*s) && !strchr("_./:=@%+,-", *s))
+      return false;
+  return true;
+}
+
 const char *sema_string(sema *S, const ast_value *v, bool tmpl) {
   const char *t = v->u.s.text;
   if (!strstr(t, "${"))
@@ -114,6 +122,21 @@ const char *sema_string(sema *S, const ast_value *v, bool tmpl) {
     } else if (resolve_param(S, p)) {
       S->params[p].used = true;
       const char *val = literal_text(S->a, &S->params[p].value);
+      if (tmpl && !plain_word(val)) {
+        /* pasted into a command as is, it could be shell syntax */
+        pipec_diag *g = sema_error(
+            S, "unsafe-interpolation", str_span(S, v, i, nlen + 3),
+            "param '%s' = \"%s\" cannot be pasted into a command: it holds "
+            "characters the shell would interpret",
+            name, val);
+        pipec_diag_hint(g, "pass it as an argument (shell(..., %s = %s)) or "
+                           "a component param and write {%s}: placeholders "
+                           "are quoted for the shell",
+                        name, name, name);
+        ok = false;
+        i = nstart + nlen + 1;
+        continue;
+      }
       for (const char *q = val; *q; q++)
         if (tmpl && (*q == '{' || *q == '}'))
           sb_add(S, &b, q, 1), sb_add(S, &b, q, 1);
