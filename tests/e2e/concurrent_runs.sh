@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Two pipec runs on one workspace at once (the same pipeline and a
+# different one): both finish, nothing is corrupted, and `pipec runs` /
+# `pipec show` work while they go.
+. "$(dirname "$0")/lib.bash"
+command -v sqlite3 >/dev/null || { fail "sqlite3 is missing"; finish; }
+
+mkdir proj && cd proj
+gen() { # gen NAME N: a pipeline of N small nodes in a chain plus fan-out
+  printf 'pipeline %s {\n  node n0 = shell(command = "seq 1000 > {out}")\n' "$1"
+  for i in $(seq 1 "$2"); do
+    printf '  node n%d = shell(command = "sleep 0.0%d; awk %s{ print $1 + %d }%s {x} > {out}", x = n%d.out)\n' \
+      "$i" $((i % 9)) "'" "$i" "'" $((i / 2))
+  done
+  printf '}\n'
+}
+gen one 30 > one.pipe
+gen two 30 > two.pipe
+"$PIPEC" run one.pipe -q > a.out 2>&1 & a=$!
+"$PIPEC" run one.pipe -q > b.out 2>&1 & b=$!
+"$PIPEC" run two.pipe -q > c.out 2>&1 & c=$!
+sleep 0.3
+expect_exit 0 "$PIPEC" runs && expect_in "running" && pass "pipec runs works during runs"
+expect_exit 0 "$PIPEC" show last && pass "pipec show works during runs"
+wait $a; ra=$?; wait $b; rb=$?; wait $c; rc=$?
+[ $ra = 0 ] && [ $rb = 0 ] && [ $rc = 0 ] && pass "three concurrent runs all succeed" || fail "exits $ra $rb $rc: $(cat a.out b.out c.out)"
+[ "$(sqlite3 .pipec/pipec.db 'PRAGMA integrity_check')" = ok ] && pass "database intact" || fail "integrity_check"
+expect_exit 0 "$PIPEC" cache verify && pass "every object whole"
+expect_exit 0 "$PIPEC" run one.pipe -q && expect_in "0 ran" && pass "afterwards one.pipe is fully cached"
+expect_exit 0 "$PIPEC" run two.pipe -q && expect_in "0 ran" && pass "and two.pipe too"
+finish
