@@ -71,6 +71,7 @@ int cmd_snapshots(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
+int cmd_targets(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_cat(int argc, char **argv);

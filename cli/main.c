@@ -126,6 +126,14 @@ const cli_command cli_commands[] = {
      "nor the newest run of any snapshot used, and clears scratch files of\n"
      "runs that are over.\n",
      cmd_cache},
+    {"targets", "list a pipeline's compute targets and their quotas",
+     "usage: pipec targets FILE [--json]\n"
+     "\n"
+     "List the targets of FILE's pipeline (local is always there): kind,\n"
+     "how many nodes run on each, and their options (cpus, memory, gpus,\n"
+     "slots; host, partition, ...). Sizes are in bytes, durations in\n"
+     "seconds.\n",
+     cmd_targets},
     {"components", "list the built-in components",
      "usage: pipec components [NAME] [--json | --markdown]\n"
      "\n"
