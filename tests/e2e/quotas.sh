@@ -20,10 +20,7 @@ pipeline cpus {
   node e = work(id = 5) { resources { cpus = 2 } }
 }
 PIPE
-expect_exit 0 "$PIPEC" run cpus.pipe -j 8 -q || expect_exit 0 "$PIPEC" targets cpus.pipe && expect_in "local        local      5  cpus=2" && pass "pipec targets lists kinds, nodes and quotas"
-expect_exit 0 "$PIPEC" targets gpus.pipe --json
-python3 -c 'import json,sys; t=json.loads(sys.argv[1]); assert t[0]["options"]["gpus"] == [0, 3], t' "$OUT" && pass "pipec targets --json" || fail "targets --json: $OUT"
-finish
+expect_exit 0 "$PIPEC" run cpus.pipe -j 8 -q || finish
 for n in a b c d e; do printf '%s ' "$n"; "$PIPEC" cat $n | tr '\n' ' '; echo; done > spans
 python3 - spans <<'PY' && pass "cpus = 2: never more than 2 cpus in use" || fail "cpu quota exceeded: $(cat spans)"
 import sys
@@ -49,10 +46,7 @@ pipeline gpus {
   node none = train(id = 5)
 }
 PIPE
-expect_exit 0 "$PIPEC" run gpus.pipe -j 8 -q || expect_exit 0 "$PIPEC" targets cpus.pipe && expect_in "local        local      5  cpus=2" && pass "pipec targets lists kinds, nodes and quotas"
-expect_exit 0 "$PIPEC" targets gpus.pipe --json
-python3 -c 'import json,sys; t=json.loads(sys.argv[1]); assert t[0]["options"]["gpus"] == [0, 3], t' "$OUT" && pass "pipec targets --json" || fail "targets --json: $OUT"
-finish
+expect_exit 0 "$PIPEC" run gpus.pipe -j 8 -q || finish
 for n in g1 g2 g3 g4 none; do printf '%s ' "$n"; "$PIPEC" cat $n | tr '\n' ' '; echo; done > gspans
 python3 - gspans <<'PY' && pass "gpus are never shared; each node sees only its own" || fail "gpu sharing: $(cat gspans)"
 import sys
