@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "cachekey.h"
@@ -138,6 +139,17 @@ static int rm_entry(const char *path, const struct stat *sb, int flag,
 
 static void rm_rf(const char *path) {
   nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Is the filesystem holding path (or its parent) out of space? */
+static bool disk_full(const char *path) {
+  struct statvfs sv;
+  char dir[PATH_MAX];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (slash)
+    *slash = 0;
+  return statvfs(dir, &sv) == 0 && sv.f_bavail * sv.f_frsize < 64 * 1024;
 }
 
 static int output_index(const pipec_component *c, const char *port) {
@@ -430,6 +442,10 @@ static sched_status hook_prepare(void *ctx, uint32_t node, tgt_job **job,
   rn->reason = why;
   sched_status st = build_job(R, node, job, target, err, errlen);
   record_node(R, node, st == SCHED_RUNNING ? "running" : "failed");
+  /* commit what finished before this node starts: a node that fills the
+   * disk must not take the records of earlier ones down with it */
+  if (st == SCHED_RUNNING)
+    batch_close(R);
   return st;
 }
 
@@ -520,6 +536,12 @@ static sched_status hook_attempt_done(void *ctx, uint32_t node, tgt_job *job,
     rm_rf(rn->scratch);
     return SCHED_SUCCEEDED;
   }
+  if (disk_full(rn->scratch))
+    snprintf(msg + strlen(msg), sizeof msg - strlen(msg),
+             "%sthe disk holding the workspace is full (no space left)",
+             msg[0] ? "; " : "");
+  /* a failed attempt's outputs are never used: free their space now */
+  rm_rf(rn->scratch);
   store_node_run_finish(R->st, rn->node_run, "failed", attempt, r->exit_code,
                         msg);
   /* the scheduler reports the final message through settled() */
