@@ -540,8 +540,10 @@ static sched_status hook_attempt_done(void *ctx, uint32_t node, tgt_job *job,
     snprintf(msg + strlen(msg), sizeof msg - strlen(msg),
              "%sthe disk holding the workspace is full (no space left)",
              msg[0] ? "; " : "");
-  /* a failed attempt's outputs are never used: free their space now */
+  /* a failed attempt's outputs are never used: free their space now (and
+   * leave an empty scratch directory for a retry) */
   rm_rf(rn->scratch);
+  mkdir(rn->scratch, 0755);
   store_node_run_finish(R->st, rn->node_run, "failed", attempt, r->exit_code,
                         msg);
   /* the scheduler reports the final message through settled() */
