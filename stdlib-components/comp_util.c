@@ -3,6 +3,7 @@
  */
 #include "comp_util.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,4 +117,64 @@ uint32_t *cu_cols(const pipec_run_ctx *ctx, const char *param,
   *n = k;
   free(want);
   return idx;
+}
+
+/* ---- rewriting columns (fill_missing, normalize) ------------------------- */
+
+double *cu_column_numbers(const csv_table *t, uint32_t c, size_t *n,
+                          char *err, size_t errlen) {
+  double *v = malloc((t->nrows + 1) * sizeof *v);
+  *n = 0;
+  if (!v)
+    cu_fail(err, errlen, "out of memory");
+  for (size_t r = 0; v && r < t->nrows; r++) {
+    const csv_cell *cell = csv_table_cell(t, r, c);
+    if (cell->null)
+      continue;
+    if (!csv_parse_double(t->text + cell->off, cell->len, &v[*n])) {
+      cu_fail(err, errlen, "row %zu: column '%s' is not a number ('%s')",
+              r + 1, t->names[c], t->text + cell->off);
+      free(v);
+      return NULL;
+    }
+    (*n)++;
+  }
+  return v;
+}
+
+int cu_write_replaced(const csv_table *t, char ***repl, const char *path,
+                      char *err, size_t errlen) {
+  csv_writer *w;
+  if (csv_wopen(path, &w, err, errlen) != 0)
+    return -1;
+  for (uint32_t c = 0; c < t->ncols; c++)
+    csv_put(w, t->names[c], strlen(t->names[c]), c + 1 == t->ncols);
+  for (size_t r = 0; r < t->nrows; r++)
+    for (uint32_t c = 0; c < t->ncols; c++) {
+      bool last = c + 1 == t->ncols;
+      const char *s = repl[c] ? repl[c][r] : NULL;
+      const csv_cell *cell = csv_table_cell(t, r, c);
+      if (s)
+        csv_put(w, s, strlen(s), last);
+      else if (cell->null || (repl[c] && !s))
+        csv_put_null(w, last);
+      else
+        csv_put(w, t->text + cell->off, cell->len, last);
+    }
+  return csv_wclose(w, err, errlen);
+}
+
+void cu_free_replaced(char ***repl, const csv_table *t) {
+  for (uint32_t c = 0; repl && c < t->ncols; c++) {
+    for (size_t r = 0; repl[c] && r < t->nrows; r++)
+      free(repl[c][r]);
+    free(repl[c]);
+  }
+  free(repl);
+}
+
+char *cu_num_text(double v) {
+  char buf[40];
+  csv_format_double(v, buf, sizeof buf);
+  return strdup(buf);
 }

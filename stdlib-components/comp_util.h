@@ -33,6 +33,18 @@ uint32_t *cu_cols(const pipec_run_ctx *ctx, const char *param,
                   char *const *names, uint32_t ncols, bool all_if_empty,
                   uint32_t *n, char *err, size_t errlen);
 
+/* The numbers of column c, nulls skipped (count in *n); NULL after
+ * "row R: column 'x' is not a number ('v')" in err. Free with free(). */
+double *cu_column_numbers(const csv_table *t, uint32_t c, size_t *n,
+                          char *err, size_t errlen);
+/* Write t to path with some columns replaced: repl[c], when not NULL,
+ * holds one malloc'd string per row (NULL: a null cell). */
+int cu_write_replaced(const csv_table *t, char ***repl, const char *path,
+                      char *err, size_t errlen);
+void cu_free_replaced(char ***repl, const csv_table *t);
+/* The shortest text of v that reads back as v, malloc'd. */
+char *cu_num_text(double v);
+
 int cu_fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -1,10 +1,13 @@
 /*
  * csv.c — CSV reading, writing and in-memory tables (csv.h).
  *
- * The reader works on a large buffer: unquoted fields (the common case)
- * point straight into it; only quoted fields with doubled quotes are copied
- * into a per-record scratch area. A record cut by the end of the buffer is
- * moved to its start and parsed again after the next read.
+ * The reader works on a large (1 MiB) buffer: fields point straight into
+ * it; only quoted fields with doubled quotes are unescaped into a
+ * per-record scratch area, so nothing is allocated per field. Scanning
+ * looks up each byte once in a class table (separators, quotes, bytes
+ * >= 0x80), which also checks UTF-8 in the same pass. A record cut by the
+ * end of the buffer is moved to its start and parsed again after the next
+ * read; one larger than the buffer grows it.
  */
 #include "csv.h"
 
@@ -12,6 +15,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define CSV_BUF (1u << 20)
 
@@ -30,6 +34,9 @@ struct csv_reader {
   size_t scratch_cap, scratch_len;
   const char *raw;    /* the current record's bytes, without its newline */
   size_t raw_len;
+  FILE *copy;         /* csv_open_copy: every byte read also goes here */
+  const char *copy_path;
+  int copy_errno;     /* first write error of the copy */
 };
 
 static void *xrealloc(void *p, size_t n) {
@@ -97,6 +104,9 @@ static int refill(csv_reader *r, size_t keep, char *err, size_t errlen) {
     r->buf = xrealloc(r->buf, r->cap + 1);
   }
   size_t got = fread(r->buf + r->end, 1, r->cap - r->end, r->f);
+  if (r->copy && got && !r->copy_errno &&
+      fwrite(r->buf + r->end, 1, got, r->copy) != got)
+    r->copy_errno = errno ? errno : EIO;
   if (got == 0) {
     if (ferror(r->f)) {
       snprintf(err, errlen, "%s: read error: %s", r->path, strerror(errno));
@@ -152,8 +162,10 @@ static int scan_quoted(csv_reader *r, scan *s, csv_field *f, char *err,
   long first_line = s->line;
   bool doubled = false;
   for (;;) {
-    while (s->i < s->end && !(cls[b[s->i]] & (C_QUOTE | C_NL | C_HIGH)))
-      s->i++;
+    size_t i = s->i, end = s->end;
+    while (i < end && !(cls[b[i]] & (C_QUOTE | C_NL | C_HIGH)))
+      i++;
+    s->i = i;
     if (s->i >= s->end) {
       if (!r->eof)
         return PARSE_MORE;
@@ -212,8 +224,10 @@ static int scan_plain(csv_reader *r, scan *s, csv_field *f, char *err,
   const unsigned char *b = (const unsigned char *)s->b;
   size_t start = s->i;
   for (;;) {
-    while (s->i < s->end && !cls[b[s->i]])
-      s->i++;
+    size_t i = s->i, end = s->end; /* locals: the loop stays in registers */
+    while (i < end && !cls[b[i]])
+      i++;
+    s->i = i;
     if (s->i >= s->end) {
       if (!r->eof)
         return PARSE_MORE;
@@ -302,6 +316,11 @@ static int next_record(csv_reader *r, uint32_t *nf, char *err,
 }
 
 int csv_open(const char *path, csv_reader **out, char *err, size_t errlen) {
+  return csv_open_copy(path, NULL, out, err, errlen);
+}
+
+int csv_open_copy(const char *path, const char *copy_path, csv_reader **out,
+                  char *err, size_t errlen) {
   csv_reader *r = calloc(1, sizeof *r);
   if (!r) {
     snprintf(err, errlen, "out of memory");
@@ -313,6 +332,12 @@ int csv_open(const char *path, csv_reader **out, char *err, size_t errlen) {
   if (!r->f) {
     snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
     free(r);
+    return -1;
+  }
+  r->copy_path = copy_path;
+  if (copy_path && !(r->copy = fopen(copy_path, "wb"))) {
+    snprintf(err, errlen, "cannot create %s: %s", copy_path, strerror(errno));
+    csv_close(r);
     return -1;
   }
   r->cap = CSV_BUF;
@@ -332,6 +357,13 @@ int csv_open(const char *path, csv_reader **out, char *err, size_t errlen) {
   r->names = xrealloc(NULL, nf * sizeof *r->names);
   for (uint32_t i = 0; i < nf; i++) {
     r->names[i] = strndup(r->fields[i].p, r->fields[i].len);
+    if (!r->names[i][0]) {
+      snprintf(err, errlen, "%s:1: column %u has no name in the header",
+               path, i + 1);
+      r->ncols = i + 1;
+      csv_close(r);
+      return -1;
+    }
     for (uint32_t j = 0; j < i; j++)
       if (strcmp(r->names[i], r->names[j]) == 0) {
         snprintf(err, errlen, "%s:1: column '%s' appears twice in the header",
@@ -345,9 +377,29 @@ int csv_open(const char *path, csv_reader **out, char *err, size_t errlen) {
   return 0;
 }
 
+int csv_copy_close(csv_reader *r, char *err, size_t errlen) {
+  if (!r->copy)
+    return 0;
+  if (fclose(r->copy) != 0 && !r->copy_errno)
+    r->copy_errno = errno ? errno : EIO;
+  r->copy = NULL;
+  if (!r->copy_errno && !r->eof) { /* stopped early: not a whole copy */
+    snprintf(err, errlen, "%s: copy stopped before the end", r->path);
+    return -1;
+  }
+  if (r->copy_errno) {
+    snprintf(err, errlen, "writing %s: %s", r->copy_path,
+             strerror(r->copy_errno));
+    return -1;
+  }
+  return 0;
+}
+
 void csv_close(csv_reader *r) {
   if (!r)
     return;
+  if (r->copy)
+    fclose(r->copy);
   if (r->f)
     fclose(r->f);
   for (uint32_t i = 0; r->names && i < r->ncols; i++)
@@ -488,7 +540,7 @@ void csv_put(csv_writer *w, const char *p, size_t len, bool last) {
 void csv_put_null(csv_writer *w, bool last) { wbytes(w, last ? "\n" : ",", 1); }
 
 void csv_put_double(csv_writer *w, double v, bool last) {
-  if (isnan(v)) {
+  if (!isfinite(v)) {
     csv_put_null(w, last);
     return;
   }
@@ -524,20 +576,20 @@ int csv_wclose(csv_writer *w, char *err, size_t errlen) {
 bool csv_parse_int(const char *p, size_t len, int64_t *out) {
   if (len == 0 || len > 20)
     return false;
-  char buf[24];
-  memcpy(buf, p, len);
-  buf[len] = 0;
-  size_t i = buf[0] == '-' || buf[0] == '+';
-  if (!buf[i])
+  bool neg = p[0] == '-';
+  size_t i = neg || p[0] == '+';
+  if (i == len)
     return false;
-  for (size_t k = i; k < len; k++)
-    if (buf[k] < '0' || buf[k] > '9')
+  uint64_t m = 0;
+  for (; i < len; i++) {
+    unsigned d = (unsigned)(unsigned char)p[i] - '0';
+    if (d > 9 || m > (UINT64_MAX - d) / 10)
       return false;
-  errno = 0;
-  long long v = strtoll(buf, NULL, 10);
-  if (errno == ERANGE)
+    m = m * 10 + d;
+  }
+  if (m > (uint64_t)INT64_MAX + neg) /* -9223372036854775808 fits */
     return false;
-  *out = v;
+  *out = neg ? (int64_t)(0 - m) : (int64_t)m;
   return true;
 }
 
@@ -669,6 +721,13 @@ int csv_table_load(const char *path, csv_table *t,
   t->names = xrealloc(NULL, t->ncols * sizeof *t->names);
   for (uint32_t i = 0; i < t->ncols; i++)
     t->names[i] = strdup(csv_colname(r, i));
+  /* The text never outgrows the file (a field's separator becomes its NUL,
+   * quotes go): one allocation, no copying as it grows. */
+  struct stat st;
+  if (fstat(fileno(r->f), &st) == 0 && S_ISREG(st.st_mode)) {
+    t->text_cap = (size_t)st.st_size + 64;
+    t->text = xrealloc(NULL, t->text_cap);
+  }
   const csv_field *f;
   int rc;
   while ((rc = csv_next(r, &f, err, errlen)) == 1) {

@@ -27,6 +27,13 @@ typedef struct csv_reader csv_reader;
 
 /* Open path and read its header. 0, or -1 with err. */
 int csv_open(const char *path, csv_reader **out, char *err, size_t errlen);
+/* The same, and every byte read is also written to copy_path: after the
+ * last record, that file is the input byte for byte (table.read_csv checks
+ * and copies in one pass). csv_copy_close() then says whether the copy is
+ * whole (-1 with err on a write error or if reading stopped early). */
+int csv_open_copy(const char *path, const char *copy_path, csv_reader **out,
+                  char *err, size_t errlen);
+int csv_copy_close(csv_reader *r, char *err, size_t errlen);
 void csv_close(csv_reader *r);
 uint32_t csv_ncols(const csv_reader *r);
 const char *csv_colname(const csv_reader *r, uint32_t i);
@@ -50,6 +57,8 @@ int csv_wopen(const char *path, csv_writer **out, char *err, size_t errlen);
 /* One field; quoted only when it must be. last ends the record. */
 void csv_put(csv_writer *w, const char *p, size_t len, bool last);
 void csv_put_null(csv_writer *w, bool last);
+/* The shortest text that reads back as v; NaN and infinities are null
+ * (the reader takes no "nan" or "inf" for a number either). */
 void csv_put_double(csv_writer *w, double v, bool last);
 void csv_put_int(csv_writer *w, int64_t v, bool last);
 /* Bytes as they are (the caller writes the separators and newline). */

@@ -28,7 +28,12 @@ typedef struct node {
   size_t len;
   uint32_t col;         /* OP_COL, after bind */
   long off;             /* where it starts in the source */
+  uint8_t fast;         /* FAST_*: a comparison with a shortcut */
 } node;
+
+/* Comparisons of a column with a literal, the bulk of real filters, are
+ * marked at bind time and evaluated without the general machinery. */
+enum { FAST_NONE, FAST_COL_NUM, FAST_COL_STR };
 
 struct expr {
   node *root;
@@ -42,9 +47,11 @@ typedef struct parser {
   long err_off;
   bool failed;
   int depth;
+  int ops;              /* binary operators so far (bounds the tree) */
 } parser;
 
 #define MAX_DEPTH 200
+#define MAX_OPS 1000
 
 static node *new_node(op o, long off) {
   node *n = calloc(1, sizeof *n);
@@ -120,15 +127,23 @@ static node *parse_primary(parser *p) {
     }
     return n;
   }
-  if (*s == '"' || *s == '\'') {
+  if (*s == '"' || *s == '\'') { /* a doubled quote stands for itself */
     char q = *s;
-    const char *e = strchr(s + 1, q);
-    if (!e)
+    size_t k = 1;
+    while (s[k] && !(s[k] == q && s[k + 1] != q))
+      k += s[k] == q ? 2 : 1;
+    if (!s[k])
       return fail_at(p, off, "string never closed");
     node *n = new_node(OP_STR, off);
-    n->len = (size_t)(e - s - 1);
-    n->str = strndup(s + 1, n->len);
-    p->i += n->len + 2;
+    n->str = malloc(k);
+    if (!n->str)
+      abort();
+    for (size_t j = 1; j < k; j++) {
+      n->str[n->len++] = s[j];
+      j += s[j] == q;
+    }
+    n->str[n->len] = 0;
+    p->i += k + 1;
     return n;
   }
   if (*s == '`') {
@@ -221,6 +236,10 @@ static node *parse_mul(parser *p) {
       return p->failed ? NULL : fail_at(p, off, "expected an operand");
     }
     a = binary(o, a, b, off);
+    if (++p->ops > MAX_OPS) {
+      free_node(a);
+      return fail_at(p, off, "expression too long (at most 1000 operators)");
+    }
   }
   return a;
 }
@@ -239,6 +258,10 @@ static node *parse_add(parser *p) {
       return NULL;
     }
     a = binary(o, a, b, off);
+    if (++p->ops > MAX_OPS) {
+      free_node(a);
+      return fail_at(p, off, "expression too long (at most 1000 operators)");
+    }
   }
   return a;
 }
@@ -260,8 +283,8 @@ static node *parse_cmp(parser *p) {
     return n;
   }
   static const struct { const char *t; op o; } ops[] = {
-      {"==", OP_EQ}, {"!=", OP_NE}, {"<=", OP_LE}, {">=", OP_GE},
-      {"<", OP_LT},  {">", OP_GT},  {"=", OP_EQ},  {"<>", OP_NE}};
+      {"==", OP_EQ}, {"!=", OP_NE}, {"<>", OP_NE}, {"<=", OP_LE},
+      {">=", OP_GE}, {"<", OP_LT},  {">", OP_GT},  {"=", OP_EQ}};
   for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++)
     if (punct(p, ops[k].t)) {
       node *b = parse_add(p);
@@ -306,6 +329,10 @@ static node *parse_and(parser *p) {
       return NULL;
     }
     a = binary(OP_AND, a, b, off);
+    if (++p->ops > MAX_OPS) {
+      free_node(a);
+      return fail_at(p, off, "expression too long (at most 1000 operators)");
+    }
   }
   return a;
 }
@@ -325,6 +352,10 @@ static node *parse_or(parser *p) {
       return NULL;
     }
     a = binary(OP_OR, a, b, off);
+    if (++p->ops > MAX_OPS) {
+      free_node(a);
+      return fail_at(p, off, "expression too long (at most 1000 operators)");
+    }
   }
   return a;
 }
@@ -371,6 +402,10 @@ static int bind_node(node *n, char *const *names, uint32_t ncols, char *err,
       return -1;
     n->col = (uint32_t)c;
   }
+  if (n->op >= OP_EQ && n->op <= OP_GE && n->a->op == OP_COL)
+    n->fast = n->b->op == OP_NUM   ? FAST_COL_NUM
+              : n->b->op == OP_STR ? FAST_COL_STR
+                                   : FAST_NONE;
   if (bind_node(n->a, names, ncols, err, errlen) ||
       bind_node(n->b, names, ncols, err, errlen))
     return -1;
@@ -497,8 +532,43 @@ static val logic(const node *n, const csv_field *row) {
   return v; /* otherwise null */
 }
 
+static bool cmp_result(op o, int c) {
+  return o == OP_EQ ? c == 0 : o == OP_NE ? c != 0
+       : o == OP_LT ? c < 0  : o == OP_LE ? c <= 0
+       : o == OP_GT ? c > 0  : c >= 0;
+}
+
+/* A FAST_* comparison: 1 true, 0 false, -1 null, -2 when the field needs
+ * the general rules (a number literal against a non-number). */
+static int fast_cmp(const node *n, const csv_field *row) {
+  const csv_field *f = &row[n->a->col];
+  if (f->null)
+    return -1;
+  int c;
+  if (n->fast == FAST_COL_NUM) {
+    double x;
+    if (!csv_parse_double(f->p, f->len, &x))
+      return -2;
+    c = (x > n->b->num) - (x < n->b->num);
+  } else {
+    size_t la = f->len, lb = n->b->len;
+    c = memcmp(f->p, n->b->str, la < lb ? la : lb);
+    c = c ? (c < 0 ? -1 : 1) : (la > lb) - (la < lb);
+  }
+  return cmp_result(n->op, c);
+}
+
 static val eval(const node *n, const csv_field *row) {
   val v = {.k = V_NULL};
+  if (n->fast) {
+    int t = fast_cmp(n, row);
+    if (t == -1)
+      return v;
+    if (t >= 0) {
+      v.k = V_BOOL, v.num = t;
+      return v;
+    }
+  }
   switch (n->op) {
   case OP_NUM:
     v.k = V_NUM, v.num = n->num;
@@ -549,11 +619,7 @@ static val eval(const node *n, const csv_field *row) {
     return v;
   if (n->op < OP_EQ)
     return arith(n->op, a, b);
-  int c = compare(&a, &b);
-  bool r = n->op == OP_EQ ? c == 0 : n->op == OP_NE ? c != 0
-         : n->op == OP_LT ? c < 0  : n->op == OP_LE ? c <= 0
-         : n->op == OP_GT ? c > 0  : c >= 0;
-  v.k = V_BOOL, v.num = r;
+  v.k = V_BOOL, v.num = cmp_result(n->op, compare(&a, &b));
   return v;
 }
 

@@ -6,7 +6,8 @@
  *   not (a is null) or b is not null  and  or  not  is null  is not null
  *   `first name` == 'Ann'             a column whose name is not an
  *                                     identifier goes in backticks
- *   literals: numbers, "strings" or 'strings', true, false, null
+ *   literals: numbers, "strings" or 'strings' (a doubled quote inside
+ *   stands for one: 'it''s'), true, false, null
  *
  * Values are null, numbers, strings or booleans. A field is a number if it
  * reads as one, true/false if it is one, else a string; an empty field is

@@ -29,7 +29,9 @@ typedef struct agg {
 } agg;
 
 typedef struct acc {   /* per group, per aggregation */
-  double n, sum, sumsq, mn, mx;
+  double n, sum, mn, mx;
+  double mean, m2;     /* Welford's running mean and sum of squared
+                          deviations: stable where sumsq - sum^2/n is not */
   size_t mn_row, mx_row;
 } acc;
 
@@ -134,6 +136,10 @@ static int aggregate_run(const pipec_run_ctx *ctx, char *err, size_t errlen) {
   for (size_t i = 0; i < cap; i++)
     slots[i] = SIZE_MAX;
   for (size_t r = 0; r < t.nrows; r++) {
+    if ((r & 0xffff) == 0xffff && *ctx->cancelled) {
+      cu_fail(err, errlen, "cancelled");
+      goto out;
+    }
     size_t h = (size_t)group_hash(&t, g, ng, r) & (cap - 1);
     while (slots[h] != SIZE_MAX && !group_eq(&t, g, ng, first[slots[h]], r))
       h = (h + 1) & (cap - 1);
@@ -150,7 +156,7 @@ static int aggregate_run(const pipec_run_ctx *ctx, char *err, size_t errlen) {
       const csv_cell *c = csv_table_cell(&t, r, aggs[k].col);
       if (c->null)
         continue;
-      double v;
+      double v = 0;
       bool num = csv_parse_double(t.text + c->off, c->len, &v);
       bool numeric_col = t.types[aggs[k].col] == CSV_INT ||
                          t.types[aggs[k].col] == CSV_FLOAT;
@@ -180,7 +186,9 @@ static int aggregate_run(const pipec_run_ctx *ctx, char *err, size_t errlen) {
       }
       ac[k].n++;
       ac[k].sum += v;
-      ac[k].sumsq += v * v;
+      double d = v - ac[k].mean;
+      ac[k].mean += d / ac[k].n;
+      ac[k].m2 += d * (v - ac[k].mean);
     }
   }
   if (ng == 0 && ngroups == 0)
@@ -221,8 +229,7 @@ static int aggregate_run(const pipec_run_ctx *ctx, char *err, size_t errlen) {
         break;
       case A_STDDEV:
         if (n > 1) {
-          double var = (ac[k].sumsq - ac[k].sum * ac[k].sum / n) / (n - 1);
-          csv_put_double(w, sqrt(var > 0 ? var : 0), last);
+          csv_put_double(w, sqrt(ac[k].m2 / (n - 1)), last);
         } else {
           csv_put_null(w, last);
         }
@@ -264,7 +271,7 @@ const pipec_component_desc stdlib_table_aggregate = {
     .abi_version = PIPEC_ABI_VERSION,
     .struct_size = sizeof(pipec_component_desc),
     .name = "table.aggregate",
-    .version = "1",
+    .version = "2",
     .doc = "Group rows and aggregate: count, sum, mean, min, max, stddev "
            "(nulls skipped, as in SQL).",
     .inputs = inputs, .n_inputs = 1,

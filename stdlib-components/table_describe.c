@@ -24,8 +24,40 @@ static void json_string(FILE *f, const char *s) {
   fputc('"', f);
 }
 
-static int str_cmp(const void *a, const void *b) {
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
+/* The shortest text that reads back as v (a valid JSON number). */
+static void json_num(FILE *f, double v) {
+  char buf[40];
+  csv_format_double(v, buf, sizeof buf);
+  fputs(buf, f);
+}
+
+/* Distinct non-null values of column c: a hash set of row indices in
+ * slots (cap a power of two above twice the rows), linear probing. */
+static size_t count_distinct(const csv_table *t, uint32_t c, size_t *slots,
+                             size_t cap) {
+  for (size_t i = 0; i < cap; i++)
+    slots[i] = SIZE_MAX;
+  size_t d = 0;
+  for (size_t r = 0; r < t->nrows; r++) {
+    const csv_cell *x = csv_table_cell(t, r, c);
+    if (x->null)
+      continue;
+    const unsigned char *p = (const unsigned char *)t->text + x->off;
+    uint64_t h = 1469598103934665603ull;
+    for (uint32_t i = 0; i < x->len; i++)
+      h = (h ^ p[i]) * 1099511628211ull;
+    size_t at = (size_t)(h ^ (h >> 32)) & (cap - 1);
+    for (; slots[at] != SIZE_MAX; at = (at + 1) & (cap - 1)) {
+      const csv_cell *y = csv_table_cell(t, slots[at], c);
+      if (y->len == x->len && memcmp(t->text + y->off, p, x->len) == 0)
+        break;
+    }
+    if (slots[at] == SIZE_MAX) {
+      slots[at] = r;
+      d++;
+    }
+  }
+  return d;
 }
 
 static int describe_run(const pipec_run_ctx *ctx, char *err, size_t errlen) {
@@ -34,17 +66,20 @@ static int describe_run(const pipec_run_ctx *ctx, char *err, size_t errlen) {
                      errlen) != 0)
     return -1;
   FILE *f = fopen(pipec_ctx_output(ctx, "out"), "w");
-  const char **vals = malloc((t.nrows + 1) * sizeof *vals);
-  if (!f || !vals) {
+  size_t cap = 16;
+  while (cap < t.nrows * 2)
+    cap *= 2;
+  size_t *slots = malloc(cap * sizeof *slots);
+  if (!f || !slots) {
     if (f)
       fclose(f);
-    free(vals);
+    free(slots);
     csv_table_free(&t);
     return cu_fail(err, errlen, "cannot write the output");
   }
   fprintf(f, "{\n  \"rows\": %zu,\n  \"columns\": [", t.nrows);
-  for (uint32_t c = 0; c < t.ncols; c++) {
-    size_t count = 0, nulls = 0, distinct = 0;
+  for (uint32_t c = 0; c < t.ncols && !*ctx->cancelled; c++) {
+    size_t count = 0, nulls = 0;
     double sum = 0, mn = INFINITY, mx = -INFINITY;
     bool numeric = t.types[c] == CSV_INT || t.types[c] == CSV_FLOAT;
     for (size_t i = 0; i < t.nrows; i++) {
@@ -53,7 +88,7 @@ static int describe_run(const pipec_run_ctx *ctx, char *err, size_t errlen) {
         nulls++;
         continue;
       }
-      vals[count++] = t.text + cell->off;
+      count++;
       double v;
       if (numeric && csv_parse_double(t.text + cell->off, cell->len, &v)) {
         sum += v;
@@ -61,9 +96,7 @@ static int describe_run(const pipec_run_ctx *ctx, char *err, size_t errlen) {
         mx = fmax(mx, v);
       }
     }
-    qsort(vals, count, sizeof *vals, str_cmp);
-    for (size_t i = 0; i < count; i++)
-      distinct += i == 0 || strcmp(vals[i], vals[i - 1]) != 0;
+    size_t distinct = count_distinct(&t, c, slots, cap);
     fprintf(f, "%s\n    {\"name\": ", c ? "," : "");
     json_string(f, t.names[c]);
     fprintf(f, ", \"type\": \"%s\", \"count\": %zu, \"nulls\": %zu, "
@@ -76,19 +109,26 @@ static int describe_run(const pipec_run_ctx *ctx, char *err, size_t errlen) {
         if (!cell->null && csv_parse_double(t.text + cell->off, cell->len, &v))
           ss += (v - mean) * (v - mean);
       }
-      fprintf(f, ", \"mean\": %.17g, \"std\": ", mean);
+      fputs(", \"mean\": ", f);
+      json_num(f, mean);
+      fputs(", \"std\": ", f);
       if (count > 1)
-        fprintf(f, "%.17g", sqrt(ss / (double)(count - 1)));
+        json_num(f, sqrt(ss / (double)(count - 1)));
       else
-        fprintf(f, "null");
-      fprintf(f, ", \"min\": %.17g, \"max\": %.17g", mn, mx);
+        fputs("null", f);
+      fputs(", \"min\": ", f);
+      json_num(f, mn);
+      fputs(", \"max\": ", f);
+      json_num(f, mx);
     }
     fputc('}', f);
   }
   fprintf(f, "\n  ]\n}\n");
-  free(vals);
+  free(slots);
   csv_table_free(&t);
-  return fclose(f) == 0 ? 0 : cu_fail(err, errlen, "writing the output failed");
+  if (fclose(f) != 0)
+    return cu_fail(err, errlen, "writing the output failed");
+  return *ctx->cancelled ? cu_fail(err, errlen, "cancelled") : 0;
 }
 
 static const pipec_port_desc inputs[] = {{"input", PIPEC_PORT_TABLE, "a table"}};
@@ -98,7 +138,7 @@ const pipec_component_desc stdlib_table_describe = {
     .abi_version = PIPEC_ABI_VERSION,
     .struct_size = sizeof(pipec_component_desc),
     .name = "table.describe",
-    .version = "1",
+    .version = "2",
     .doc = "Summarise every column as JSON: type, count, nulls, distinct, "
            "and mean, std, min, max for numbers.",
     .inputs = inputs, .n_inputs = 1,

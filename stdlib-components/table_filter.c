@@ -14,7 +14,7 @@
 
 static int filter_check(const char *param, const pipec_value *v, char *err,
                         size_t errlen, long *offset) {
-  if (strcmp(param, "where") != 0)
+  if (strcmp(param, "where") != 0 || v->type != PIPEC_T_STRING)
     return 0;
   expr *e = expr_parse(v->u.s, err, errlen, offset);
   expr_free(e);
@@ -86,7 +86,7 @@ const pipec_component_desc stdlib_table_filter = {
     .abi_version = PIPEC_ABI_VERSION,
     .struct_size = sizeof(pipec_component_desc),
     .name = "table.filter",
-    .version = "1",
+    .version = "2",
     .doc = "Keep the rows where an expression is true: comparisons, "
            "arithmetic, and/or/not, is null (streams).",
     .inputs = inputs, .n_inputs = 1,

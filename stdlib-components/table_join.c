@@ -129,6 +129,10 @@ static int join_run(const pipec_run_ctx *ctx, char *err, size_t errlen) {
     csv_put(w, name, strlen(name), k == extra);
   }
   for (size_t i = 0; i < L.nrows; i++) {
+    if ((i & 0xffff) == 0xffff && *ctx->cancelled) {
+      cu_fail(err, errlen, "cancelled");
+      goto out;
+    }
     bool null, matched = false;
     size_t h = (size_t)key_hash(&l, n, i, &null) & (cap - 1);
     for (size_t j = null ? SIZE_MAX : slots[h]; j != SIZE_MAX; j = next[j]) {

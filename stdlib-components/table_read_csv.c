@@ -5,11 +5,11 @@
  * The file is read once through the CSV reader (csv.h), which checks it:
  * a header row with distinct names, quotes that close, no bare quote in an
  * unquoted field, as many fields on every row as in the header, UTF-8. The
- * first problem fails the node with "FILE:LINE: what was wrong". A valid
- * file is then copied byte for byte, so the table's hash is the file's.
+ * first problem fails the node with "FILE:LINE: what was wrong". The bytes
+ * read are copied to the output in the same pass, so a valid file arrives
+ * byte for byte (its hash is the file's).
  * A relative path is taken relative to the pipeline's directory.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +17,13 @@
 #include "comp_util.h"
 #include "stdlib_components.h"
 
-/* Read every record; 0 if the file is a valid table. */
-static int validate(const pipec_run_ctx *ctx, const char *path, char *err,
-                    size_t errlen, uint64_t *rows) {
+/* Read every record, copying the bytes to `to` on the way; 0 if the file
+ * is a valid table and the copy is whole. */
+static int check_and_copy(const pipec_run_ctx *ctx, const char *path,
+                          const char *to, char *err, size_t errlen,
+                          uint64_t *rows) {
   csv_reader *r;
-  if (csv_open(path, &r, err, errlen) != 0)
+  if (csv_open_copy(path, to, &r, err, errlen) != 0)
     return -1;
   const csv_field *f;
   int rc;
@@ -31,34 +33,10 @@ static int validate(const pipec_run_ctx *ctx, const char *path, char *err,
       rc = cu_fail(err, errlen, "cancelled");
       break;
     }
+  if (rc == 0)
+    rc = csv_copy_close(r, err, errlen);
   csv_close(r);
   return rc < 0 ? -1 : 0;
-}
-
-static int copy_file(const char *from, const char *to, char *err,
-                     size_t errlen) {
-  FILE *in = fopen(from, "rb");
-  if (!in)
-    return cu_fail(err, errlen, "cannot open %s: %s", from, strerror(errno));
-  FILE *out = fopen(to, "wb");
-  if (!out) {
-    fclose(in);
-    return cu_fail(err, errlen, "cannot create %s: %s", to, strerror(errno));
-  }
-  enum { BUF = 1 << 20 };
-  char *buf = malloc(BUF);
-  int rc = buf ? 0 : cu_fail(err, errlen, "out of memory");
-  size_t got;
-  while (rc == 0 && (got = fread(buf, 1, BUF, in)) > 0)
-    if (fwrite(buf, 1, got, out) != got)
-      rc = cu_fail(err, errlen, "writing %s: %s", to, strerror(errno));
-  if (rc == 0 && ferror(in))
-    rc = cu_fail(err, errlen, "reading %s: %s", from, strerror(errno));
-  free(buf);
-  fclose(in);
-  if (fclose(out) != 0 && rc == 0)
-    rc = cu_fail(err, errlen, "writing %s: %s", to, strerror(errno));
-  return rc;
 }
 
 static int read_csv_run(const pipec_run_ctx *ctx, char *err, size_t errlen) {
@@ -75,9 +53,8 @@ static int read_csv_run(const pipec_run_ctx *ctx, char *err, size_t errlen) {
   else
     strcpy(path, rel);
   uint64_t rows;
-  int rc = validate(ctx, path, err, errlen, &rows);
-  if (rc == 0)
-    rc = copy_file(path, pipec_ctx_output(ctx, "out"), err, errlen);
+  int rc = check_and_copy(ctx, path, pipec_ctx_output(ctx, "out"), err,
+                          errlen, &rows);
   if (rc == 0)
     ctx->log(ctx, "%s: %llu rows", rel, (unsigned long long)rows);
   free(path);

@@ -62,8 +62,8 @@ const pipec_component_desc stdlib_table_sample = {
     .struct_size = sizeof(pipec_component_desc),
     .name = "table.sample",
     .version = "1",
-    .doc = "A seeded random sample of n rows or a fraction of them, in the "
-           "original order.",
+    .doc = "A random sample without replacement of n rows or a fraction of "
+           "them (Fisher-Yates, splitmix64 from seed), in the original order.",
     .inputs = inputs, .n_inputs = 1,
     .outputs = outputs, .n_outputs = 1,
     .params = params, .n_params = 3,

@@ -28,6 +28,13 @@ static int select_run(const pipec_run_ctx *ctx, char *err, size_t errlen) {
     cu_fail(err, errlen, "columns is empty: name at least one column");
     goto out;
   }
+  for (uint32_t i = 0; i < n; i++)
+    for (uint32_t j = 0; j < i; j++)
+      if (cols[i] == cols[j]) {
+        cu_fail(err, errlen, "column '%s' is listed twice in columns",
+                csv_colname(r, cols[i]));
+        goto out;
+      }
   if (csv_wopen(pipec_ctx_output(ctx, "out"), &w, err, errlen) != 0)
     goto out;
   for (uint32_t i = 0; i < n; i++) {

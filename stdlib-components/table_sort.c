@@ -38,10 +38,48 @@ static int row_cmp(const sort_ctx *s, size_t a, size_t b) {
   return 0;
 }
 
-/* Stable merge sort of v[0..n) (tmp: n slots), bottom-up. Polls cancelled
- * between passes; -1 if cancelled. */
-static int merge_sort(const sort_ctx *s, size_t *v, size_t *tmp, size_t n,
+/* What is sorted: a row and a 64-bit image of its first key, so most
+ * comparisons read two integers next to each other instead of chasing
+ * cells. Unequal keys order as row_cmp does; equal ones ask row_cmp. */
+typedef struct entry {
+  uint64_t key;
+  size_t row;
+} entry;
+
+static uint64_t key_of(const sort_ctx *s, size_t r) {
+  const csv_cell *c = csv_table_cell(s->t, r, s->cols[0]);
+  uint64_t k = 0; /* null: first */
+  if (c->null) {
+  } else if (s->numeric[0]) {
+    double d = s->num[r];
+    d = d == 0 ? 0.0 : d; /* -0 == 0 */
+    memcpy(&k, &d, sizeof k);
+    k = k >> 63 ? ~k : k | (1ull << 63); /* IEEE order as unsigned */
+  } else { /* the first 8 bytes, big-endian: strcmp's order */
+    const unsigned char *p = (const unsigned char *)s->t->text + c->off;
+    for (uint32_t i = 0; i < 8; i++)
+      k = k << 8 | (i < c->len ? p[i] : 0);
+    for (uint32_t i = 0; i < 8 && i < c->len; i++)
+      if (!p[i]) { /* strcmp stops at a NUL: so does the key */
+        k = i ? k & ~0ull << (8 * (8 - i)) : 0;
+        break;
+      }
+  }
+  return s->desc ? ~k : k;
+}
+
+static int entry_cmp(const sort_ctx *s, const entry *a, const entry *b) {
+  if (a->key != b->key)
+    return a->key < b->key ? -1 : 1;
+  return row_cmp(s, a->row, b->row);
+}
+
+/* Stable merge sort of v[0..n) (tmp: n slots), bottom-up, the runs going
+ * back and forth between v and tmp. Polls cancelled between passes; -1 if
+ * cancelled. */
+static int merge_sort(const sort_ctx *s, entry *v, entry *tmp, size_t n,
                       const volatile int *cancelled) {
+  entry *src = v, *dst = tmp;
   for (size_t w = 1; w < n; w *= 2) {
     if (*cancelled)
       return -1;
@@ -49,14 +87,17 @@ static int merge_sort(const sort_ctx *s, size_t *v, size_t *tmp, size_t n,
       size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
       size_t i = lo, j = mid, k = lo;
       while (i < mid && j < hi) /* ties take the left: stable */
-        tmp[k++] = row_cmp(s, v[j], v[i]) < 0 ? v[j++] : v[i++];
+        dst[k++] = entry_cmp(s, &src[j], &src[i]) < 0 ? src[j++] : src[i++];
       while (i < mid)
-        tmp[k++] = v[i++];
+        dst[k++] = src[i++];
       while (j < hi)
-        tmp[k++] = v[j++];
+        dst[k++] = src[j++];
     }
-    memcpy(v, tmp, n * sizeof *v);
+    entry *x = src;
+    src = dst, dst = x;
   }
+  if (src != v)
+    memcpy(v, src, n * sizeof *v);
   return 0;
 }
 
@@ -69,7 +110,8 @@ static int sort_run(const pipec_run_ctx *ctx, char *err, size_t errlen) {
   uint32_t n;
   uint32_t *cols = cu_cols(ctx, "by", t.names, t.ncols, false, &n, err,
                            errlen);
-  size_t *order = malloc((t.nrows + 1) * sizeof *order), *tmp = NULL;
+  size_t *order = malloc((t.nrows + 1) * sizeof *order);
+  entry *ents = NULL, *tmp = NULL;
   sort_ctx s = {.t = &t, .cols = cols, .n = n, .desc = cu_bool(ctx, "descending")};
   if (!cols || !order)
     goto out;
@@ -92,21 +134,25 @@ static int sort_run(const pipec_run_ctx *ctx, char *err, size_t errlen) {
         csv_parse_double(t.text + c->off, c->len, &s.num[k * t.nrows + i]);
     }
   }
-  for (size_t i = 0; i < t.nrows; i++)
-    order[i] = i;
+  ents = malloc((t.nrows + 1) * sizeof *ents);
   tmp = malloc((t.nrows + 1) * sizeof *tmp);
-  if (!tmp) {
+  if (!ents || !tmp) {
     cu_fail(err, errlen, "out of memory");
     goto out;
   }
-  if (merge_sort(&s, order, tmp, t.nrows, ctx->cancelled) != 0) {
+  for (size_t i = 0; i < t.nrows; i++)
+    ents[i] = (entry){key_of(&s, i), i};
+  if (merge_sort(&s, ents, tmp, t.nrows, ctx->cancelled) != 0) {
     cu_fail(err, errlen, "cancelled");
     goto out;
   }
+  for (size_t i = 0; i < t.nrows; i++)
+    order[i] = ents[i].row;
   rc = csv_table_write(&t, order, t.nrows, pipec_ctx_output(ctx, "out"), err,
                        errlen);
 out:
-  free(s.numeric), free(s.num), free(order), free(tmp), free(cols);
+  free(s.numeric), free(s.num), free(order), free(ents), free(tmp);
+  free(cols);
   csv_table_free(&t);
   return rc;
 }

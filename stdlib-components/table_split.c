@@ -70,8 +70,9 @@ const pipec_component_desc stdlib_table_split = {
     .struct_size = sizeof(pipec_component_desc),
     .name = "table.split",
     .version = "1",
-    .doc = "Split rows at random (seeded) into train and test; each part keeps "
-           "the original row order.",
+    .doc = "Split rows at random into train and test: a Fisher-Yates shuffle "
+           "driven by splitmix64 from seed, the same on every machine; each "
+           "part keeps the original row order.",
     .inputs = inputs, .n_inputs = 1,
     .outputs = outputs, .n_outputs = 2,
     .params = params, .n_params = 2,

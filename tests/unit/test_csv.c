@@ -147,6 +147,7 @@ static void test_errors(void) {
   CHECK_STREQ(read_error("a,b\n\"caf\xC3\xA9\",\xE2\x82\xAC\n"), "");
   CHECK(strstr(read_error(""), "empty file"));
   CHECK(strstr(read_error("a,b,a\n"), "column 'a' appears twice"));
+  CHECK(strstr(read_error("a,,c\n"), "bad.csv:1: column 2 has no name"));
   /* the line of a later record counts the newlines inside quotes */
   CHECK(strstr(read_error("a,b\n\"1\n2\n3\",x\n1\n"), "bad.csv:5: row has 1"));
 
@@ -200,6 +201,74 @@ static void test_big(void) {
   free(s);
 }
 
+/* Multi-byte characters cut by the end of the read buffer are whole
+ * again after the refill: 11-byte rows put every offset on the boundary. */
+static void test_utf8_boundary(void) {
+  const char *row = "x\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\n";
+  size_t rows = (3u << 20) / 11, n = 0;
+  char *s = malloc(rows * 11 + 16);
+  CHECK(s != NULL);
+  n += (size_t)sprintf(s, "col\n");
+  for (size_t i = 0; i < rows; i++, n += 11)
+    memcpy(s + n, row, 11);
+  const char *p = write_file("utf8.csv", s, n);
+  free(s);
+  char err[256];
+  csv_reader *r;
+  CHECK_EQ(csv_open(p, &r, err, sizeof err), 0);
+  const csv_field *f;
+  size_t got = 0;
+  int rc;
+  while ((rc = csv_next(r, &f, err, sizeof err)) == 1) {
+    CHECK(f[0].len == 10 && memcmp(f[0].p, row, 10) == 0);
+    got++;
+  }
+  if (rc != 0)
+    fprintf(stderr, "%s\n", err);
+  CHECK_EQ(rc, 0);
+  CHECK_EQ(got, rows);
+  csv_close(r);
+}
+
+/* csv_open_copy: the copy is the input byte for byte (after test_big). */
+static void test_copy(void) {
+  char src[512], dst[512], err[256];
+  snprintf(src, sizeof src, "%s/big.csv", root);
+  snprintf(dst, sizeof dst, "%s/big.copy", root);
+  csv_reader *r;
+  CHECK_EQ(csv_open_copy(src, dst, &r, err, sizeof err), 0);
+  const csv_field *f;
+  while (csv_next(r, &f, err, sizeof err) == 1)
+    ;
+  CHECK_EQ(csv_copy_close(r, err, sizeof err), 0);
+  csv_close(r);
+  char *a = read_all(src), *b = read_all(dst);
+  CHECK(strlen(a) > (3u << 20));
+  CHECK(strcmp(a, b) == 0);
+  free(a), free(b);
+
+  /* CRLF, a BOM and no final newline come through unchanged */
+  const char *odd = "\xEF\xBB\xBFx,y\r\n1,\"a\r\nb\"\r\n\r\n2,3";
+  const char *p = write_str("odd.csv", odd);
+  CHECK_EQ(csv_open_copy(p, dst, &r, err, sizeof err), 0);
+  while (csv_next(r, &f, err, sizeof err) == 1)
+    ;
+  CHECK_EQ(csv_copy_close(r, err, sizeof err), 0);
+  csv_close(r);
+  b = read_all(dst);
+  CHECK_STREQ(b, odd);
+  free(b);
+
+  /* stopping early is not a whole copy */
+  CHECK_EQ(csv_open_copy(src, dst, &r, err, sizeof err), 0);
+  CHECK_EQ(csv_next(r, &f, err, sizeof err), 1);
+  CHECK_EQ(csv_copy_close(r, err, sizeof err), -1);
+  CHECK(strstr(err, "copy stopped before the end") != NULL);
+  csv_close(r);
+  CHECK_EQ(csv_open_copy(src, "/nonexistent/x", &r, err, sizeof err), -1);
+  CHECK(strstr(err, "cannot create /nonexistent/x") != NULL);
+}
+
 static void test_writer(void) {
   char p[512], err[256];
   snprintf(p, sizeof p, "%s/w.csv", root);
@@ -213,16 +282,17 @@ static void test_writer(void) {
   csv_put_null(w, false);
   csv_put_int(w, -42, false);
   csv_put_double(w, 0.1, false);
-  csv_put_double(w, NAN, true); /* NaN: null */
+  csv_put_double(w, INFINITY, false); /* not a number: null */
+  csv_put_double(w, NAN, true);
   CHECK_EQ(csv_wclose(w, err, sizeof err), 0);
   char *s = read_all(p);
   CHECK_STREQ(s, "plain,\"a,b\",\"say \"\"x\"\"\",\"two\nlines\",\"\",,-42,"
-                 "0.1,\n");
+                 "0.1,,\n");
 
   /* round trip through the reader */
   char *body = malloc(strlen(s) + 64);
   CHECK(body != NULL);
-  sprintf(body, "h1,h2,h3,h4,h5,h6,h7,h8,h9\n%s", s);
+  sprintf(body, "h1,h2,h3,h4,h5,h6,h7,h8,h9,h10\n%s", s);
   free(s);
   const char *rt = write_str("rt.csv", body);
   free(body);
@@ -232,7 +302,7 @@ static void test_writer(void) {
   CHECK_EQ(csv_next(r, &f, err, sizeof err), 1);
   CHECK(field_is(&f[1], "a,b") && field_is(&f[2], "say \"x\""));
   CHECK(field_is(&f[3], "two\nlines") && field_is(&f[4], ""));
-  CHECK(f[5].null && f[8].null);
+  CHECK(f[5].null && f[8].null && f[9].null);
   CHECK(field_is(&f[6], "-42") && field_is(&f[7], "0.1"));
   CHECK_EQ(csv_next(r, &f, err, sizeof err), 0);
   csv_close(r);
@@ -250,6 +320,12 @@ static void test_values(void) {
   CHECK(!csv_parse_int("4.2", 3, &i));
   CHECK(!csv_parse_int("-", 1, &i));
   CHECK(!csv_parse_int("99999999999999999999", 20, &i));
+  CHECK(csv_parse_int("9223372036854775807", 19, &i) && i == INT64_MAX);
+  CHECK(!csv_parse_int("9223372036854775808", 19, &i));
+  CHECK(csv_parse_int("-9223372036854775808", 20, &i) && i == INT64_MIN);
+  CHECK(!csv_parse_int("-9223372036854775809", 20, &i));
+  CHECK(csv_parse_int("+12", 3, &i) && i == 12);
+  CHECK(!csv_parse_int("1 ", 2, &i));
   CHECK(csv_parse_double("4.25", 4, &d) && d == 4.25);
   CHECK(csv_parse_double("-1e3", 4, &d) && d == -1000);
   CHECK(csv_parse_double("0.1", 3, &d) && d == 0.1);
@@ -339,6 +415,8 @@ int main(void) {
   RUN(test_crlf_bom_blank);
   RUN(test_errors);
   RUN(test_big);
+  RUN(test_copy);
+  RUN(test_utf8_boundary);
   RUN(test_writer);
   RUN(test_values);
   RUN(test_table);

@@ -254,6 +254,17 @@ static void test_read_csv(void) {
   CHECK_STREQ(read_rel("read.csv"), PEOPLE);
   job_free(j);
 
+  /* CRLF, BOM, no final newline: copied unchanged */
+  static const char odd[] = "\xEF\xBB\xBFx,y\r\n1,\"a\r\nb\"\r\n2,3";
+  write_str("odd.csv", odd);
+  j = job_new("table.read_csv");
+  job_str(j, "path", "odd.csv"); /* relative to the workdir */
+  job_out(j, "out", "read_odd.csv");
+  run_ok(j);
+  CHECK_STREQ(read_rel("read_odd.csv"), odd);
+  CHECK_STREQ(j->log, "odd.csv: 2 rows");
+  job_free(j);
+
   write_str("ragged.csv", "a,b\n1,2\n3\n");
   j = job_new("table.read_csv");
   job_str(j, "path", own(j, path_of("ragged.csv")));
@@ -310,6 +321,14 @@ static void test_select(void) {
   CHECK_STREQ(j->err, "unknown column 'agee' in columns; columns are name, "
                       "age, city, score");
   job_free(j);
+
+  j = job_new("table.select");
+  job_in(j, "input", "people.csv");
+  job_list(j, "columns", "name|age|name");
+  job_out(j, "out", "sel2.csv");
+  CHECK(job_run(j) != 0);
+  CHECK_STREQ(j->err, "column 'name' is listed twice in columns");
+  job_free(j);
 }
 
 /* The rows of people.csv kept by `where` (names joined by spaces), or the
@@ -350,6 +369,9 @@ static void test_filter(void) {
   CHECK_STREQ(filter_names("`name` == \"Bob\""), "Bob");
   CHECK_STREQ(filter_names("name < \"C\""), "Ann Bob");
   CHECK_STREQ(filter_names("true"), "Ann Bob Cid Dee Eve");
+  CHECK_STREQ(filter_names("name != 'it''s' and name != \"\" and name < 'B'"),
+              "Ann");
+  CHECK_STREQ(filter_names("'it''s' == \"it's\" and name == 'Bob'"), "Bob");
   CHECK_STREQ(filter_names("age > 1000"), "");
   /* null in comparisons is unknown; and/or are three-valued */
   CHECK_STREQ(filter_names("age > 30 or score > 8.5"), "Ann Cid Dee");
@@ -358,6 +380,25 @@ static void test_filter(void) {
               "error: unknown column 'agee' in where; columns are name, "
               "age, city, score");
   CHECK(strstr(filter_names("age >"), "error: where, at 5:") != NULL);
+
+  /* a field compared with a string uses its own text: 01234 is not 1234 */
+  write_str("zips.csv", "zip,n\n01234,1\n1234,2\n\"a,b\",3\n");
+  job *j = job_new("table.filter");
+  job_in(j, "input", "zips.csv");
+  job_str(j, "where", "zip == \"01234\" or zip == \"a,b\" or n * 1 == 2.0");
+  job_out(j, "out", "zf.csv");
+  run_ok(j);
+  /* kept rows go out as they came in, quotes and all */
+  CHECK_STREQ(read_rel("zf.csv"), "zip,n\n01234,1\n1234,2\n\"a,b\",3\n");
+  CHECK_STREQ(j->log, "kept 3 of 3 rows");
+  job_free(j);
+  j = job_new("table.filter");
+  job_in(j, "input", "zips.csv");
+  job_str(j, "where", "zip > 1000 and zip < 2000"); /* numbers by value */
+  job_out(j, "out", "zf.csv");
+  run_ok(j);
+  CHECK_STREQ(read_rel("zf.csv"), "zip,n\n01234,1\n1234,2\n");
+  job_free(j);
 }
 
 static void check_where(const char *where, const char *msg, long want_off) {
@@ -384,12 +425,21 @@ static void test_filter_check(void) {
   check_where("(age > 30", "expected ')'", 9);
   check_where("age > ", "expected a value, found the end", 6);
   check_where("name == \"Ann", "string never closed", 8);
+  check_where("name == 'Ann''", "string never closed", 8);
   check_where("`first name == 1", "column name in backticks never closed", 0);
   check_where("age is 3", "expected 'null' after 'is'", 7);
   check_where("age > 30 30", "unexpected '30' after the expression", 9);
   check_where("a == #", "unexpected '#'", 5);
   check_where("a # b", "unexpected '# b' after the expression", 2);
   check_where("not", "expected a value, found the end", 3);
+  check_where("a <> 1 and a = 2", NULL, 0); /* SQL spellings */
+  char *many = malloc(4 * 1100 + 8);
+  CHECK(many != NULL);
+  strcpy(many, "a");
+  for (int i = 0; i < 1100; i++)
+    strcat(many, " + a");
+  check_where(many, "expression too long (at most 1000 operators)", 4002);
+  free(many);
 }
 
 static const char *sort_rows(const char *by, bool desc) {
@@ -425,6 +475,28 @@ static void test_sort(void) {
   job_out(j, "out", "nsorted.csv");
   run_ok(j);
   CHECK_STREQ(read_rel("nsorted.csv"), "n\n-1\n2.5\n9\n10\n");
+  job_free(j);
+  /* strings longer than the 8-byte key prefix, negative numbers, -0 */
+  write_str("long.csv", "s,x\nprefix_same_b,-0\nprefix_same_a,0\n,-2.5\n"
+                        "prefix_same_a,-10\nprefix_samf,3\n");
+  j = job_new("table.sort");
+  job_in(j, "input", "long.csv");
+  job_list(j, "by", "s");
+  job_out(j, "out", "lsorted.csv");
+  run_ok(j);
+  CHECK_STREQ(read_rel("lsorted.csv"), "s,x\n,-2.5\nprefix_same_a,0\n"
+                                       "prefix_same_a,-10\nprefix_same_b,-0\n"
+                                       "prefix_samf,3\n");
+  job_free(j);
+  j = job_new("table.sort");
+  job_in(j, "input", "long.csv");
+  job_list(j, "by", "x");
+  job_bool(j, "descending", true);
+  job_out(j, "out", "lsorted.csv");
+  run_ok(j);
+  CHECK_STREQ(read_rel("lsorted.csv"), "s,x\nprefix_samf,3\nprefix_same_b,-0\n"
+                                       "prefix_same_a,0\n,-2.5\n"
+                                       "prefix_same_a,-10\n");
   job_free(j);
   /* descending is stable too: ties keep their order */
   CHECK(strstr(sort_rows("age", true), "Bob,25,Paris,\nEve,25") != NULL);
@@ -520,6 +592,17 @@ static void test_aggregate(void) {
   CHECK_EQ(count, 5);
   CHECK(mean == 30.75);
   CHECK(sd > 8.0155 && sd < 8.0157); /* sqrt(192.75 / 3) = 8.01561 */
+  job_free(j);
+
+  /* stddev stays exact far from zero (Welford, not sum of squares) */
+  write_str("big.csv", "v\n1000000001\n1000000002\n1000000003\n");
+  j = job_new("table.aggregate");
+  job_in(j, "input", "big.csv");
+  job_list(j, "aggregations", "stddev:v|mean:v|sum:v");
+  job_out(j, "out", "agg3.csv");
+  run_ok(j);
+  CHECK_STREQ(read_rel("agg3.csv"),
+              "stddev_v,mean_v,sum_v\n1,1000000002,3000000006\n");
   job_free(j);
 
   j = job_new("table.aggregate");
@@ -666,6 +749,11 @@ static void test_fill_missing(void) {
   CHECK_STREQ(fill("mean", NULL, "a|c"), "a,b,c\n1,x,3\n4,y,2\n4,,3\n7,z,4\n");
   CHECK_STREQ(fill("median", NULL, "a"), "a,b,c\n1,x,\n4,y,2\n4,,\n7,z,4\n");
   CHECK_STREQ(fill("value", "?", NULL), "a,b,c\n1,x,?\n?,y,2\n4,?,?\n7,z,4\n");
+  /* columns = []: mean and median skip text columns */
+  CHECK_STREQ(fill("mean", NULL, NULL), "a,b,c\n1,x,3\n4,y,2\n4,,3\n7,z,4\n");
+  CHECK_STREQ(fill("value", NULL, NULL),
+              "error: strategy \"value\" needs the fill value: value = "
+              "\"...\"");
   CHECK_STREQ(fill("mean", NULL, "b"),
               "error: row 1: column 'b' is not a number ('x')");
   CHECK_STREQ(fill("mode", NULL, NULL),
@@ -731,6 +819,15 @@ static void test_describe(void) {
   CHECK(strstr(s, "{\"name\": \"city\", \"type\": \"string\", \"count\": 5, "
                   "\"nulls\": 0, \"distinct\": 3}") != NULL);
   CHECK(strstr(s, "\"name\": \"score\", \"type\": \"float\"") != NULL);
+  job_free(j);
+
+  write_str("tenths.csv", "x\n0.1\n0.1\n");
+  j = job_new("table.describe");
+  job_in(j, "input", "tenths.csv");
+  job_out(j, "out", "desc.json");
+  run_ok(j);
+  CHECK(strstr(read_rel("desc.json"), "\"mean\": 0.1, \"std\": 0, "
+                                      "\"min\": 0.1, \"max\": 0.1}") != NULL);
   job_free(j);
 }
 
