@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.bash"
 command -v sqlite3 >/dev/null || { fail "sqlite3 is missing"; finish; }
 
-KILLS=${PIPEC_CRASH_KILLS:-12}
+KILLS=${PIPEC_CRASH_KILLS:-20}
 RANDOM=42
 mkdir proj && cd proj
 cat > p.pipe <<'PIPE'
