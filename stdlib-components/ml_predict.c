@@ -95,7 +95,7 @@ const pipec_component_desc stdlib_ml_predict = {
     .abi_version = PIPEC_ABI_VERSION,
     .struct_size = sizeof(pipec_component_desc),
     .name = "ml.predict",
-    .version = "2",
+    .version = "3", /* whole numbers are written as 50, not 5e+01 */
     .doc = "Apply a model to rows: adds a prediction column (and probability "
            "of class 1 for a logistic model).",
     .inputs = inputs, .n_inputs = 2,
