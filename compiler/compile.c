@@ -24,6 +24,7 @@
 #include "sema.h"
 
 #define MAX_IMPORT_DEPTH 256
+#define MAX_FILES 4096       /* imports fan out: bound the total, not just depth */
 
 typedef struct loaded {
   const char *path;   /* normalised, interned */
@@ -40,6 +41,7 @@ typedef struct driver {
   const pipec_compile_opts *opts;
   VEC(loaded) files;
   VEC(uint32_t) stack; /* files being loaded, for cycle messages */
+  bool too_many;       /* MAX_FILES was reported */
 } driver;
 
 static int read_disk(void *ctx, const char *path, char **text, size_t *len) {
@@ -128,6 +130,15 @@ static int load(driver *dv, const char *path, const ast_import *from,
     if (dv->files.items[idx].state == 0 && from)
       report_cycle(dv, (uint32_t)idx, from, from_src);
     return idx;
+  }
+  if (dv->files.n >= MAX_FILES) {
+    if (dv->files.n == MAX_FILES && !dv->too_many) {
+      dv->too_many = true;
+      pipec_diag_add(dv->d, PIPEC_SEV_ERROR, "import-count", from_src,
+                     from ? from->loc.off : 0, from ? from->loc.len : 0,
+                     "more than %d files imported", MAX_FILES);
+    }
+    return -1;
   }
   if (dv->stack.n >= MAX_IMPORT_DEPTH) {
     pipec_diag_add(dv->d, PIPEC_SEV_ERROR, "import-depth", from_src,
