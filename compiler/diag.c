@@ -214,14 +214,30 @@ static void print_one(pipec_diags *d, const pipec_diag *g, FILE *out,
     end++;
   if (end > start && s->text[end - 1] == '\r')
     end--;
+  /* a very long line is shown as a window around the span */
+  enum { WINDOW = 160, BEFORE = 60 };
+  const char *lead = "", *tail = "";
+  size_t at = g->off > end ? end : g->off;
+  if (end - start > WINDOW) {
+    size_t from = at > start + BEFORE ? at - BEFORE : start;
+    while (from > start && ((unsigned char)s->text[from] & 0xC0) == 0x80)
+      from--; /* not in the middle of a UTF-8 character */
+    size_t to = from + WINDOW < end ? from + WINDOW : end;
+    while (to < end && ((unsigned char)s->text[to] & 0xC0) == 0x80)
+      to++;
+    lead = from > start ? "..." : "";
+    tail = to < end ? "..." : "";
+    start = from;
+    end = to;
+  }
   char num[16];
   int w = snprintf(num, sizeof num, "%u", line);
-  fprintf(out, "%s%*s |%s ", blue, w, num, reset);
+  fprintf(out, "%s%*s |%s %s", blue, w, num, reset, lead);
   print_source_line(out, s->text + start, end - start);
-  fputc('\n', out);
+  fprintf(out, "%s\n", tail);
   /* caret under the span; a span running past the line is cut there */
-  size_t off = g->off > end ? end : g->off;
-  uint32_t pad = width_of(s->text + start, off - start);
+  size_t off = at > end ? end : at;
+  uint32_t pad = (uint32_t)strlen(lead) + width_of(s->text + start, off - start);
   size_t span_end = g->off + g->len;
   if (span_end > end)
     span_end = end;
