@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -17,15 +19,55 @@ static bool use_color(void) {
   return isatty(STDERR_FILENO) && !(nc && *nc);
 }
 
+static bool is_dir(const char *path) {
+  struct stat sb;
+  return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* The project of a .pipe file: the nearest directory at or above it that
+ * holds .git or .pipec, else the file's own directory. NULL (no check) if
+ * PIPEC_ALLOW_OUTSIDE is set. */
+static const char *project_root(const char *file, char *buf, size_t len) {
+  const char *allow = getenv("PIPEC_ALLOW_OUTSIDE");
+  if (allow && *allow && strcmp(allow, "0") != 0)
+    return NULL;
+  char dir[PATH_MAX], probe[PATH_MAX + 16];
+  snprintf(dir, sizeof dir, "%s", file);
+  char *slash = strrchr(dir, '/');
+  if (slash)
+    *slash = 0;
+  else
+    snprintf(dir, sizeof dir, ".");
+  if (!realpath(dir, buf))
+    return NULL;
+  snprintf(dir, sizeof dir, "%s", buf);
+  for (;;) {
+    snprintf(probe, sizeof probe, "%s/.git", dir);
+    bool found = is_dir(probe);
+    snprintf(probe, sizeof probe, "%s/.pipec", dir);
+    if (found || is_dir(probe)) {
+      snprintf(buf, len, "%s", dir);
+      return buf;
+    }
+    char *up = strrchr(dir, '/');
+    if (!up || up == dir)
+      return buf; /* none: the file's directory (already in buf) */
+    *up = 0;
+  }
+}
+
 pipec_pipeline *cli_compile(const char *path, const char *const *overrides,
                             unsigned n_overrides, unsigned *n_warnings) {
+  char root[PATH_MAX];
   uint32_t n = 0;
   const pipec_component_desc *const *items = pipec_stdlib_components(&n);
   pipec_registry reg = {.items = items, .n = n};
   pipec_compile_opts opts = {.registry = &reg,
                              .overrides = overrides,
                              .n_overrides = n_overrides,
-                             .load_plugin = plugin_load};
+                             .load_plugin = plugin_load,
+                             .project_root = project_root(path, root,
+                                                          sizeof root)};
   pipec_diags d;
   pipec_diags_init(&d);
   pipec_pipeline *p = pipec_compile(path, &opts, &d);

@@ -177,7 +177,18 @@ static int load(driver *dv, const char *path, const ast_import *from,
   const char *dir = path_dir(dv->a, path);
   for (uint32_t i = 0; i < ast->imports.n; i++) {
     const ast_import *imp = &ast->imports.items[i];
-    load(dv, path_join(dv->a, dir, imp->path), imp, lf.src);
+    const char *target = path_join(dv->a, dir, imp->path);
+    const char *root = dv->opts->project_root;
+    if (root && !path_inside(dv->a, root, target)) {
+      pipec_diag *g = pipec_diag_add(
+          dv->d, PIPEC_SEV_ERROR, "outside-project", lf.src, imp->loc.off,
+          imp->loc.len, "import '%s' is outside the project (%s)", target,
+          root);
+      pipec_diag_hint(g, "set PIPEC_ALLOW_OUTSIDE=1 to allow files outside "
+                         "the project");
+      continue;
+    }
+    load(dv, target, imp, lf.src);
   }
   dv->stack.n--;
   dv->files.items[idx].state = 1;

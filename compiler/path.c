@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Normalise a relative or absolute path lexically: drop "." and empty
  * components, resolve "x/.." pairs; leading ".." of a relative path stay. */
@@ -94,4 +95,18 @@ const char *path_relative(arena *a, const char *dir, const char *path) {
         up = arena_printf(a, "%s../", up);
   }
   return path_normalize(a, arena_printf(a, "%s%s", up, rest));
+}
+
+bool path_inside(arena *a, const char *root, const char *path) {
+  const char *abs = path;
+  if (path[0] != '/') {
+    char cwd[4096];
+    if (!getcwd(cwd, sizeof cwd))
+      return true; /* cannot tell: do not refuse */
+    abs = path_normalize(a, arena_printf(a, "%s/%s", cwd, path));
+  }
+  size_t n = strlen(root);
+  if (n == 1 && root[0] == '/')
+    return true;
+  return strncmp(abs, root, n) == 0 && (abs[n] == '/' || abs[n] == 0);
 }

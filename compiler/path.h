@@ -4,6 +4,8 @@
 #ifndef PIPEC_PATH_H
 #define PIPEC_PATH_H
 
+#include <stdbool.h>
+
 #include "arena.h"
 
 /* Drop "." and empty components, resolve "x/.." pairs; leading ".." of a
@@ -16,5 +18,10 @@ const char *path_join(arena *a, const char *dir, const char *rel);
 /* path (normalised) relative to dir (normalised), e.g. dir "a/b", path
  * "a/c/x" -> "../c/x". Both relative or both absolute. */
 const char *path_relative(arena *a, const char *dir, const char *path);
+
+/* Is path (absolute, or relative to the current directory) inside the
+ * directory root (absolute, no trailing slash)? Lexical, after making path
+ * absolute. */
+bool path_inside(arena *a, const char *root, const char *path);
 
 #endif

@@ -235,10 +235,29 @@ static bool lower_ports(sema *S, const ast_port *ports, uint32_t n,
 /* Path of code file `rel` (relative to the declaring file) relative to the
  * main file's directory. */
 static const char *code_path(sema *S, const ast_file *f, const char *rel) {
-  if (rel[0] == '/')
-    return rel;
-  const char *full = path_join(S->a, path_dir(S->a, f->path), rel);
-  return path_relative(S->a, S->main_dir, full);
+  const char *full = rel[0] == '/'
+                         ? rel
+                         : path_join(S->a, path_dir(S->a, f->path), rel);
+  return rel[0] == '/' ? rel : path_relative(S->a, S->main_dir, full);
+}
+
+/* A code file outside the project is an error (see project_root). */
+static bool code_inside(sema *S, const ast_file *f, const char *rel,
+                        const ast_value *v) {
+  const char *root = S->opts->project_root;
+  if (!root)
+    return true;
+  const char *full = rel[0] == '/'
+                         ? rel
+                         : path_join(S->a, path_dir(S->a, f->path), rel);
+  if (path_inside(S->a, root, full))
+    return true;
+  pipec_diag *g = sema_error(S, "outside-project", v->loc,
+                             "code file '%s' is outside the project (%s)",
+                             full, root);
+  pipec_diag_hint(g, "set PIPEC_ALLOW_OUTSIDE=1 to allow files outside the "
+                     "project");
+  return false;
 }
 
 static void lower_settings(sema *S, scomp *c) {
@@ -274,6 +293,10 @@ static void lower_settings(sema *S, scomp *c) {
           c->ok = false;
           continue;
         }
+        if (!code_inside(S, c->file, v.u.s, lv)) {
+          c->ok = false;
+          continue;
+        }
         ir->code = arena_alloc(S->a, sizeof *ir->code);
         ir->code[0] = code_path(S, c->file, v.u.s);
         ir->n_code = 1;
@@ -288,6 +311,11 @@ static void lower_settings(sema *S, scomp *c) {
         if (v.u.list.items[k].type != PIPEC_T_STRING) {
           sema_error(S, "type-mismatch", lv->u.list.items[k]->loc,
                      "code files are given as strings");
+          c->ok = false;
+          continue;
+        }
+        if (!code_inside(S, c->file, v.u.list.items[k].u.s,
+                         lv->u.list.items[k])) {
           c->ok = false;
           continue;
         }

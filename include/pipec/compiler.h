@@ -39,6 +39,9 @@ typedef struct pipec_compile_opts {
   void *reader_ctx;
   pipec_plugin_fn load_plugin;      /* NULL: a `plugin` line is an error */
   void *plugin_ctx;
+  /* Absolute path of the project: an import or a `code` file outside it
+   * is an error. NULL: no such check. */
+  const char *project_root;
 } pipec_compile_opts;
 
 /* Compile the pipeline in `path`. Diagnostics (errors and warnings) are
