@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "pipec/compiler.h"
+#include "pipec/json.h"
 
 enum {
   CLI_OK = 0,
@@ -57,6 +58,10 @@ int cli_open_workspace(const char *cmd, ws **w, store **st);
 void cli_close_workspace(ws *w, store *st);
 /* A run id from "N" or "last"; 0 after printing why not. */
 int64_t cli_run_id(const char *cmd, store *st, const char *arg);
+/* `"key": v`, or `"key": null` when !present. */
+void cli_json_int_or_null(pipec_json *j, const char *key, int64_t v,
+                          bool present);
+
 /* Local time "YYYY-MM-DD HH:MM:SS" of ms since the epoch. */
 void cli_time(int64_t ms, char *buf, size_t len);
 

@@ -7,9 +7,7 @@
  * of any snapshot used, and removes the rest; it also clears scratch
  * directories and temporary files left by runs that are not running.
  */
-#define _GNU_SOURCE /* nftw */
 #include <dirent.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +15,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "fsutil.h"
 #include "objstore.h"
 #include "store.h"
 #include "workspace.h"
@@ -104,12 +103,6 @@ static int on_object(void *ctx, const hash128 *h, uint64_t size) {
   return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw) {
-  (void)sb, (void)flag, (void)ftw;
-  return remove(path);
-}
-
 /* Remove scratch directories of runs that are over. */
 static void clean_scratch(ws *w, store *st) {
   DIR *d = opendir(ws_runs_dir(w));
@@ -121,15 +114,15 @@ static void clean_scratch(ws *w, store *st) {
       continue;
     store_run r;
     if (store_run_get(st, id, &r) == 1) {
-      bool live = strcmp(r.status, "running") == 0 && r.pid > 0 &&
-                  kill((pid_t)r.pid, 0) == 0;
+      bool live = strcmp(r.status, "running") == 0 &&
+                  store_pid_alive(r.pid);
       store_run_free(&r);
       if (live)
         continue;
     }
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/%s", ws_runs_dir(w), e->d_name);
-    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    fs_rm_rf(path);
   }
   if (d)
     closedir(d);

@@ -16,10 +16,6 @@
 #include "store.h"
 #include "workspace.h"
 
-static bool pid_alive(int64_t pid) {
-  return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
-}
-
 int cli_open_workspace(const char *cmd, ws **w, store **st) {
   char err[1024];
   *w = NULL;
@@ -31,7 +27,7 @@ int cli_open_workspace(const char *cmd, ws **w, store **st) {
     *w = NULL;
     return -1;
   }
-  store_runs_reap(*st, pid_alive); /* a killed run is not "running" */
+  store_runs_reap(*st, store_pid_alive); /* a killed run is not "running" */
   return 0;
 }
 
@@ -104,6 +100,30 @@ static bool take_flag(int *argc, char **argv, const char *flag) {
   return seen;
 }
 
+void cli_json_int_or_null(pipec_json *j, const char *key, int64_t v,
+                          bool present) {
+  pipec_json_key(j, key);
+  if (present)
+    pipec_json_int(j, v);
+  else
+    pipec_json_null(j);
+}
+
+/* The fields `pipec runs --json` and `pipec show --json` share. */
+static void run_json_fields(pipec_json *j, const store_run *r) {
+  pipec_json_key(j, "run");
+  pipec_json_int(j, r->id);
+  pipec_json_key(j, "pipeline");
+  pipec_json_str(j, r->pipeline);
+  pipec_json_key(j, "snapshot");
+  pipec_json_int(j, r->snapshot_id);
+  pipec_json_key(j, "status");
+  pipec_json_str(j, r->status);
+  pipec_json_key(j, "started");
+  pipec_json_int(j, r->started_ms);
+  cli_json_int_or_null(j, "finished", r->ended_ms, r->ended_ms != 0);
+}
+
 int cmd_runs(int argc, char **argv) {
   if (cli_wants_help("runs", argc, argv))
     return CLI_OK;
@@ -147,21 +167,7 @@ int cmd_runs(int argc, char **argv) {
       continue;
     }
     pipec_json_obj(&j);
-    pipec_json_key(&j, "run");
-    pipec_json_int(&j, r->id);
-    pipec_json_key(&j, "pipeline");
-    pipec_json_str(&j, r->pipeline);
-    pipec_json_key(&j, "snapshot");
-    pipec_json_int(&j, r->snapshot_id);
-    pipec_json_key(&j, "status");
-    pipec_json_str(&j, r->status);
-    pipec_json_key(&j, "started");
-    pipec_json_int(&j, r->started_ms);
-    pipec_json_key(&j, "finished");
-    if (r->ended_ms)
-      pipec_json_int(&j, r->ended_ms);
-    else
-      pipec_json_null(&j);
+    run_json_fields(&j, r);
     pipec_json_key(&j, "ran");
     pipec_json_int(&j, r->ran);
     pipec_json_key(&j, "cached");
@@ -202,21 +208,9 @@ static void node_json(pipec_json *j, const store_node_run *nr) {
   pipec_json_str(j, nr->job_id);
   pipec_json_key(j, "attempts");
   pipec_json_int(j, nr->attempts);
-  pipec_json_key(j, "exit_code");
-  if (nr->exit_code >= 0)
-    pipec_json_int(j, nr->exit_code);
-  else
-    pipec_json_null(j);
-  pipec_json_key(j, "started");
-  if (nr->started_ms)
-    pipec_json_int(j, nr->started_ms);
-  else
-    pipec_json_null(j);
-  pipec_json_key(j, "finished");
-  if (nr->ended_ms)
-    pipec_json_int(j, nr->ended_ms);
-  else
-    pipec_json_null(j);
+  cli_json_int_or_null(j, "exit_code", nr->exit_code, nr->exit_code >= 0);
+  cli_json_int_or_null(j, "started", nr->started_ms, nr->started_ms != 0);
+  cli_json_int_or_null(j, "finished", nr->ended_ms, nr->ended_ms != 0);
   pipec_json_key(j, "message");
   pipec_json_str(j, nr->message);
   pipec_json_key(j, "log");
@@ -247,21 +241,7 @@ int cmd_show(int argc, char **argv) {
     pipec_json j;
     pipec_json_init(&j, stdout, true);
     pipec_json_obj(&j);
-    pipec_json_key(&j, "run");
-    pipec_json_int(&j, r.id);
-    pipec_json_key(&j, "pipeline");
-    pipec_json_str(&j, r.pipeline);
-    pipec_json_key(&j, "snapshot");
-    pipec_json_int(&j, r.snapshot_id);
-    pipec_json_key(&j, "status");
-    pipec_json_str(&j, r.status);
-    pipec_json_key(&j, "started");
-    pipec_json_int(&j, r.started_ms);
-    pipec_json_key(&j, "finished");
-    if (r.ended_ms)
-      pipec_json_int(&j, r.ended_ms);
-    else
-      pipec_json_null(&j);
+    run_json_fields(&j, &r);
     pipec_json_key(&j, "nodes");
     pipec_json_arr(&j);
     for (uint32_t i = 0; i < n; i++)

@@ -96,11 +96,7 @@ int cmd_snapshots(int argc, char **argv) {
       pipec_json_str(&j, ov);
       pipec_json_key(&j, "selection");
       pipec_json_str(&j, s->selection);
-      pipec_json_key(&j, "run");
-      if (s->last_run)
-        pipec_json_int(&j, s->last_run);
-      else
-        pipec_json_null(&j);
+      cli_json_int_or_null(&j, "run", s->last_run, s->last_run != 0);
       pipec_json_end(&j);
     } else {
       bool full = strcmp(s->mode, "full") == 0 ||

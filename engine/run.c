@@ -15,11 +15,10 @@
  *                 entry never names an object that is not whole on disk)
  *   settled       record the final state and print it
  */
-#define _GNU_SOURCE /* vasprintf, nftw */
+#define _GNU_SOURCE /* vasprintf */
 #include "run.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -31,6 +30,7 @@
 #include <unistd.h>
 
 #include "cachekey.h"
+#include "fsutil.h"
 #include "editdist.h"
 #include "command.h"
 #include "hash.h"
@@ -113,32 +113,6 @@ static void *xcalloc(size_t n, size_t size) {
     abort();
   }
   return p;
-}
-
-static int mkdir_p(const char *path) {
-  char buf[PATH_MAX];
-  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-    return -ENAMETOOLONG;
-  for (char *q = buf + 1; *q; q++)
-    if (*q == '/') {
-      *q = 0;
-      if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return -errno;
-      *q = '/';
-    }
-  if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-    return -errno;
-  return 0;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw) {
-  (void)sb, (void)flag, (void)ftw;
-  return remove(path);
-}
-
-static void rm_rf(const char *path) {
-  nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* Is the filesystem holding path (or its parent) out of space? */
@@ -351,9 +325,9 @@ static sched_status build_job(runner *R, uint32_t node, tgt_job **job,
   run_node *rn = &R->nodes[node];
   rn->scratch = xprintf("%s/%lld/%s", ws_runs_dir(R->w),
                         (long long)R->run_id, n->name);
-  rm_rf(rn->scratch); /* left by a crashed attempt: never trusted */
+  fs_rm_rf(rn->scratch); /* left by a crashed attempt: never trusted */
   /* the run's directories exist (run_schedule); a node name is one level */
-  int rc = mkdir(rn->scratch, 0755) == 0 ? 0 : mkdir_p(rn->scratch);
+  int rc = mkdir(rn->scratch, 0755) == 0 ? 0 : fs_mkdir_p(rn->scratch);
   if (rc != 0) {
     snprintf(err, errlen, "cannot create the scratch directory %s: %s",
              rn->scratch, strerror(-rc));
@@ -533,7 +507,7 @@ static sched_status hook_attempt_done(void *ctx, uint32_t node, tgt_job *job,
   if (!msg[0] && collect_outputs(R, node, msg, sizeof msg) == 0 &&
       commit_success(R, node, r, attempt, msg, sizeof msg) == 0) {
     rn->known = true;
-    rm_rf(rn->scratch);
+    fs_rm_rf(rn->scratch);
     return SCHED_SUCCEEDED;
   }
   if (disk_full(rn->scratch))
@@ -542,7 +516,7 @@ static sched_status hook_attempt_done(void *ctx, uint32_t node, tgt_job *job,
              msg[0] ? "; " : "");
   /* a failed attempt's outputs are never used: free their space now (and
    * leave an empty scratch directory for a retry) */
-  rm_rf(rn->scratch);
+  fs_rm_rf(rn->scratch);
   mkdir(rn->scratch, 0755);
   store_node_run_finish(R->st, rn->node_run, "failed", attempt, r->exit_code,
                         msg);
@@ -660,13 +634,9 @@ static void selection_json(const runner *R, pipec_json *j) {
   pipec_json_end(j);
 }
 
-static bool pid_alive(int64_t pid) {
-  return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
-}
-
 static int record_snapshot(runner *R, char *err, size_t errlen) {
   const pipec_pipeline *p = R->p;
-  store_runs_reap(R->st, pid_alive); /* runs killed before they could say */
+  store_runs_reap(R->st, store_pid_alive); /* runs killed before they could say */
   char *main_rel = workspace_path(R, p->file);
   int rc = store_pipeline_get_or_create(R->st, p->name, main_rel,
                                         &R->pipeline_id);
@@ -897,7 +867,7 @@ static int run_schedule(runner *R, char *err, size_t errlen) {
       xprintf("%s/%lld", ws_runs_dir(R->w), (long long)R->run_id),
       xprintf("%s/%lld", ws_logs_dir(R->w), (long long)R->run_id)};
   for (int i = 0; i < 2; i++) {
-    int mrc = mkdir_p(dirs[i]);
+    int mrc = fs_mkdir_p(dirs[i]);
     if (mrc != 0) {
       snprintf(err, errlen, "cannot create %s: %s", dirs[i], strerror(-mrc));
       free(dirs[0]), free(dirs[1]);

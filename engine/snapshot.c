@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "fsutil.h"
 #include "literal.h"
 #include "plugin.h"
 
@@ -336,25 +337,12 @@ static char *read_now(const char *path, size_t *len) {
   return buf;
 }
 
-static int mkdirs_for(const char *path) {
-  char buf[PATH_MAX];
-  snprintf(buf, sizeof buf, "%s", path);
-  for (char *q = buf + 1; *q; q++)
-    if (*q == '/') {
-      *q = 0;
-      if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return -1;
-      *q = '/';
-    }
-  return 0;
-}
-
 /* Write bytes to path atomically: a temporary file, fsync, rename. */
 static int write_atomic(const char *path, const char *bytes, size_t len,
                         char *err, size_t errlen) {
   char tmp[PATH_MAX];
   snprintf(tmp, sizeof tmp, "%s.pipec-rollback.%d", path, (int)getpid());
-  if (mkdirs_for(path) != 0) {
+  if (fs_mkdirs_for(path) != 0) {
     snprintf(err, errlen, "cannot create the directory of %s: %s", path,
              strerror(errno));
     return -1;

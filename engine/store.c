@@ -18,6 +18,8 @@
 #include "store.h"
 
 #include <sqlite3.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,6 +223,15 @@ static int step_row(store *st, sqlite3_stmt *s, const char *what) {
   int ret = rc == SQLITE_DONE ? 0 : fail(st, what);
   sqlite3_reset(s);
   return ret;
+}
+
+/* The array v (with room for *cap elements, n used) with room for one
+ * more: the row readers below append one element per result row. */
+static void *grow(void *v, uint32_t n, uint32_t *cap, size_t elem) {
+  if (n < *cap)
+    return v;
+  *cap = *cap ? *cap * 2 : 16;
+  return xrealloc(v, (size_t)*cap * elem);
 }
 
 static char *col_text(sqlite3_stmt *s, int col) {
@@ -532,10 +543,7 @@ int store_draft_files(store *st, int64_t draft, store_file **files,
   uint32_t cap = 0;
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    if (*n == cap) {
-      cap = cap ? cap * 2 : 8;
-      *files = xrealloc(*files, cap * sizeof **files);
-    }
+    *files = grow(*files, *n, &cap, sizeof **files);
     const void *blob = sqlite3_column_blob(s, 1);
     size_t len = (size_t)sqlite3_column_bytes(s, 1);
     char *text = xrealloc(NULL, len + 1);
@@ -635,10 +643,7 @@ int store_snapshot_list(store *st, int64_t pipeline, uint32_t limit,
   uint32_t cap = 0;
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    if (*n == cap) {
-      cap = cap ? cap * 2 : 16;
-      *out = xrealloc(*out, cap * sizeof **out);
-    }
+    *out = grow(*out, *n, &cap, sizeof **out);
     snapshot_row(s, &(*out)[(*n)++]);
   }
   int ret = rc == SQLITE_DONE ? 0 : fail(st, "list snapshots");
@@ -689,6 +694,10 @@ int store_run_finish(store *st, int64_t run, const char *status, uint32_t ran,
   return exec_stmt(st, s, "finish run");
 }
 
+bool store_pid_alive(int64_t pid) {
+  return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
 int store_runs_reap(store *st, bool (*alive)(int64_t pid)) {
   static const char q[] = "SELECT id, coalesce(pid, 0) FROM runs WHERE "
                           "status = 'running'";
@@ -706,10 +715,7 @@ int store_runs_reap(store *st, bool (*alive)(int64_t pid)) {
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW)
     if (!alive(sqlite3_column_int64(s, 1))) {
-      if (n == cap) {
-        cap = cap ? cap * 2 : 8;
-        dead = xrealloc(dead, cap * sizeof *dead);
-      }
+      dead = grow(dead, n, &cap, sizeof *dead);
       dead[n++] = sqlite3_column_int64(s, 0);
     }
   int ret = rc == SQLITE_DONE ? 0 : fail(st, "find interrupted runs");
@@ -794,10 +800,7 @@ int store_run_list(store *st, uint32_t limit, store_run **out, uint32_t *n) {
   uint32_t cap = 0;
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    if (*n == cap) {
-      cap = cap ? cap * 2 : 16;
-      *out = xrealloc(*out, cap * sizeof **out);
-    }
+    *out = grow(*out, *n, &cap, sizeof **out);
     run_row(s, &(*out)[(*n)++]);
   }
   int ret = rc == SQLITE_DONE ? 0 : fail(st, "list runs");
@@ -884,10 +887,7 @@ int store_node_run_list(store *st, int64_t run, store_node_run **out,
   uint32_t cap = 0;
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    if (*n == cap) {
-      cap = cap ? cap * 2 : 16;
-      *out = xrealloc(*out, cap * sizeof **out);
-    }
+    *out = grow(*out, *n, &cap, sizeof **out);
     store_node_run *o = &(*out)[(*n)++];
     o->id = sqlite3_column_int64(s, 0);
     o->run_id = sqlite3_column_int64(s, 1);
@@ -985,10 +985,7 @@ static int read_outputs(store *st, sqlite3_stmt *s, store_output **outs,
     hash128 h;
     if (sqlite3_column_type(s, 0) == SQLITE_NULL || col_hash(s, 1, &h) != 0)
       continue;
-    if (*n == cap) {
-      cap = cap ? cap * 2 : 4;
-      *outs = xrealloc(*outs, cap * sizeof **outs);
-    }
+    *outs = grow(*outs, *n, &cap, sizeof **outs);
     (*outs)[(*n)++] = (store_output){col_text(s, 0), h,
                                      (uint64_t)sqlite3_column_int64(s, 2)};
   }
@@ -1128,10 +1125,7 @@ int store_run_artifacts(store *st, int64_t run, store_artifact **out,
     hash128 h;
     if (col_hash(s, 3, &h) != 0)
       continue;
-    if (*n == cap) {
-      cap = cap ? cap * 2 : 16;
-      *out = xrealloc(*out, cap * sizeof **out);
-    }
+    *out = grow(*out, *n, &cap, sizeof **out);
     (*out)[(*n)++] = (store_artifact){sqlite3_column_int64(s, 0),
                                       col_text(s, 1), col_text(s, 2), h,
                                       (uint64_t)sqlite3_column_int64(s, 4)};

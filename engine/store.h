@@ -133,6 +133,9 @@ int store_run_finish(store *st, int64_t run, const char *status, uint32_t ran,
  * marked "interrupted", and their unfinished node runs "cancelled". Returns
  * how many runs were fixed. */
 int store_runs_reap(store *st, bool (*alive)(int64_t pid));
+/* The usual `alive` for store_runs_reap: a process with that pid exists on
+ * this machine. */
+bool store_pid_alive(int64_t pid);
 
 typedef struct store_run {
   int64_t id, snapshot_id, pipeline_id, started_ms, ended_ms, pid;

@@ -1,0 +1,43 @@
+/*
+ * fsutil.c — mkdir -p and rm -rf (fsutil.h).
+ */
+#define _GNU_SOURCE /* nftw */
+#include "fsutil.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+/* Make every directory named by a prefix of path ending at a '/'; with
+ * whole, path itself too. */
+static int make_dirs(const char *path, int whole) {
+  char buf[PATH_MAX];
+  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+    return -ENAMETOOLONG;
+  for (char *q = buf + 1; *q; q++)
+    if (*q == '/') {
+      *q = 0;
+      if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return -errno;
+      *q = '/';
+    }
+  if (whole && mkdir(buf, 0755) != 0 && errno != EEXIST)
+    return -errno;
+  return 0;
+}
+
+int fs_mkdir_p(const char *path) { return make_dirs(path, 1); }
+
+int fs_mkdirs_for(const char *path) { return make_dirs(path, 0); }
+
+static int rm_entry(const char *path, const struct stat *sb, int flag,
+                    struct FTW *ftw) {
+  (void)sb, (void)flag, (void)ftw;
+  return remove(path);
+}
+
+void fs_rm_rf(const char *path) {
+  nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
