@@ -3,9 +3,10 @@
  *
  * verify re-hashes every object; a damaged one is removed together with
  * the cache entries that name it, so the nodes that produced it run again.
- * gc keeps every object the newest N runs (default 10) or the newest run
- * of any snapshot used, and removes the rest; it also clears scratch
- * directories and temporary files left by runs that are not running.
+ * gc keeps what store_live_objects() names live (the newest N runs, each
+ * snapshot's newest run, running runs, each node's newest success) and
+ * removes the rest; it also clears scratch directories and temporary files
+ * left by runs that are not running.
  */
 #include <dirent.h>
 #include <limits.h>
@@ -156,8 +157,9 @@ static int cache_gc(ws *w, store *st, uint32_t keep) {
     obj_remove(objs, &g.dead.v[i], err, sizeof err);
   obj_clean_tmp(objs, 3600, err, sizeof err);
   clean_scratch(w, st);
-  printf("removed %zu object%s (%.1f MB); kept %u (%.1f MB) used by the "
-         "last %u runs or the last run of a snapshot\n",
+  printf("removed %zu object%s (%.1f MB); kept %u (%.1f MB) that the "
+         "last %u runs, a snapshot's last run or a node's last success "
+         "uses\n",
          g.dead.n, g.dead.n == 1 ? "" : "s", (double)g.freed_bytes / 1e6,
          g.kept, (double)g.kept_bytes / 1e6, keep);
 out:

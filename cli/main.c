@@ -122,9 +122,10 @@ const cli_command cli_commands[] = {
      "\n"
      "verify re-hashes every stored output; a damaged one is reported and\n"
      "removed, so the node that made it runs again (exit 1 if any was).\n"
-     "gc removes every object that neither the newest N runs (default 10)\n"
-     "nor the newest run of any snapshot used, and clears scratch files of\n"
-     "runs that are over.\n",
+     "gc keeps the outputs of the newest N runs (default 10), of the newest\n"
+     "run of every snapshot, of runs still going, and the newest successful\n"
+     "outputs of every node (so partial runs find their inputs); it removes\n"
+     "every other object and clears scratch files of runs that are over.\n",
      cmd_cache},
     {"targets", "list a pipeline's compute targets and their quotas",
      "usage: pipec targets FILE [--json]\n"
