@@ -17,6 +17,14 @@ void quota_init(quota *q, const pipec_target *t) {
   q->cpus = opt_int(t, "cpus");
   q->memory = opt_int(t, "memory");
   q->slots = opt_int(t, "slots");
+  /* a remote target always has a bound: sshd's MaxSessions is 10 per
+   * connection by default, and a cluster's queue is not ours alone */
+  if (t->kind == PIPEC_TARGET_SLURM && opt_int(t, "max_jobs"))
+    q->slots = opt_int(t, "max_jobs");
+  if (!q->slots && t->kind == PIPEC_TARGET_SSH)
+    q->slots = QUOTA_SSH_SLOTS;
+  if (!q->slots && t->kind == PIPEC_TARGET_SLURM)
+    q->slots = QUOTA_SLURM_JOBS;
   const pipec_opt *g = pipec_target_opt(t, "gpus");
   if (!g)
     return;

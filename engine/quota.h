@@ -3,6 +3,8 @@
  * count or device ids) and `slots` from its declaration. A running node
  * holds its resources (a node that names no cpus holds 1 where cpus are
  * counted) until it ends; gpus are handed out by device id, never shared.
+ * Remote targets always have slots: ssh 8 unless given, slurm `max_jobs`
+ * (256 unless given).
  */
 #ifndef PIPEC_QUOTA_H
 #define PIPEC_QUOTA_H
@@ -14,6 +16,8 @@
 #include "pipec/ir.h"
 
 #define QUOTA_MAX_GPUS 64
+#define QUOTA_SSH_SLOTS 8      /* default slots of an ssh target */
+#define QUOTA_SLURM_JOBS 256   /* default max_jobs of a slurm target */
 
 typedef struct quota {
   int64_t cpus, memory, slots;   /* 0: unlimited */

@@ -55,6 +55,7 @@ typedef struct run_node {
   char **in_paths, **out_paths;
   pipec_named_path *ins, *outs;
   char **argv, **env;
+  char **files;             /* code files and plugin, absolute (staging) */
   tgt_job job;
   double t_start;
   char *reason;             /* why it runs (a cache miss), or NULL */
@@ -301,9 +302,10 @@ static void node_release(run_node *rn, uint32_t n_in, uint32_t n_out) {
   free(rn->outs);
   free_strv(rn->argv);
   free_strv(rn->env);
+  free_strv(rn->files);
   rn->in_paths = rn->out_paths = NULL;
   rn->ins = rn->outs = NULL;
-  rn->argv = rn->env = NULL;
+  rn->argv = rn->env = rn->files = NULL;
 }
 
 static int open_target(runner *R, uint32_t t, tgt **out, char *err,
@@ -356,6 +358,13 @@ static sched_status build_job(runner *R, uint32_t node, tgt_job **job,
     return SCHED_FAILED;
   if (open_target(R, n->target, target, err, errlen) != 0)
     return SCHED_FAILED;
+  /* what a remote target must copy besides the inputs */
+  rn->files = xcalloc(c->n_code + 2, sizeof *rn->files);
+  uint32_t n_files = 0;
+  for (uint32_t i = 0; i < c->n_code; i++)
+    rn->files[n_files++] = xprintf("%s/%s", R->abs_dir, c->code[i]);
+  if (c->plugin)
+    rn->files[n_files++] = xprintf("%s/%s", R->abs_dir, c->plugin);
   rn->job = (tgt_job){.node_name = n->name,
                       .argv = rn->argv,
                       .env = rn->env,
@@ -366,6 +375,11 @@ static sched_status build_job(runner *R, uint32_t node, tgt_job **job,
                       .n_in = n->n_inputs,
                       .out_paths = (const char **)rn->out_paths,
                       .n_out = c->n_outputs,
+                      .files = (const char **)rn->files,
+                      .n_files = n_files,
+                      .builtin = c->kind != PIPEC_COMP_COMMAND &&
+                                 !(c->desc && (c->desc->flags &
+                                               PIPEC_COMP_COMMAND_TEMPLATE)),
                       .res = n->resources,
                       .node = node,
                       .data = R};
@@ -520,6 +534,8 @@ static sched_status hook_attempt_done(void *ctx, uint32_t node, tgt_job *job,
   mkdir(rn->scratch, 0755);
   store_node_run_finish(R->st, rn->node_run, "failed", attempt, r->exit_code,
                         msg);
+  if (attempt <= n->retries)
+    status_retrying(&R->sp, n->name, attempt, msg);
   /* the scheduler reports the final message through settled() */
   free(rn->reason);
   rn->reason = xstrdup(msg);

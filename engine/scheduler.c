@@ -48,6 +48,9 @@ struct sched {
   uint32_t *heap;           /* ready nodes */
   uint32_t heap_n;
   uint32_t running;         /* attempts submitted and not done */
+  uint32_t running_local;   /* ... of them on local targets (-j counts these) */
+  uint32_t parked_local, parked_remote;
+  uint32_t remote_cap;      /* slots of every remote target together */
   uint32_t waiting;         /* retries waiting on their backoff timer */
   bool stopping;            /* fail-fast or interrupted: start nothing new */
   bool interrupted;
@@ -200,10 +203,20 @@ static void on_backoff(uv_timer_t *t) {
   pump(s);
 }
 
+static bool is_local(const sched *s, uint32_t t) {
+  return s->p->targets[t].kind == PIPEC_TARGET_LOCAL;
+}
+
+static void count_running(sched *s, uint32_t node, int d) {
+  s->running += (uint32_t)d;
+  if (is_local(s, s->p->nodes[node].target))
+    s->running_local += (uint32_t)d;
+}
+
 static void on_done(tgt_job *job, const tgt_result *r) {
   sched *s = job->sched;
   uint32_t node = job->node;
-  s->running--;
+  count_running(s, node, -1);
   quota_give(&s->quotas[s->p->nodes[node].target],
              &s->p->nodes[node].resources, s->gpus[node]);
   slot_free(s, node);
@@ -256,13 +269,13 @@ static void submit(sched *s, uint32_t node) {
      * failed; retries apply as for any failure. */
     tgt_result r = {.exit_code = 127};
     snprintf(r.message, sizeof r.message, "%s", err);
-    s->running++;
+    count_running(s, node, +1);
     job->done(job, &r);
     return;
   }
   if (s->h->started) /* after submit: the job id is known */
     s->h->started(s->h->ctx, node, job, s->attempts[node]);
-  s->running++;
+  count_running(s, node, +1);
   int64_t timeout = s->p->nodes[node].timeout_s;
   if (timeout > 0) {
     slot *sl = calloc(1, sizeof *sl);
@@ -277,20 +290,28 @@ static void submit(sched *s, uint32_t node) {
   }
 }
 
-/* Start ready nodes while there is room. Cached nodes settle at once and
- * may make more nodes ready, so this loops until the heap is empty or full. */
+static void count_parked(sched *s, uint32_t t, int d) {
+  s->park_n[t] += (uint32_t)d;
+  if (is_local(s, t))
+    s->parked_local += (uint32_t)d;
+  else
+    s->parked_remote += (uint32_t)d;
+}
+
 /* Start parked nodes of each target, in order, while the head fits: a
- * big node at the head is never overtaken by smaller ones (no starvation). */
+ * big node at the head is never overtaken by smaller ones (no starvation).
+ * -j bounds local targets; a remote target is bounded by its own slots. */
 static void unpark(sched *s) {
   for (uint32_t t = 0; t < s->p->n_targets; t++)
-    while (s->park_n[t] && s->running < (uint32_t)s->opts.jobs) {
+    while (s->park_n[t] &&
+           (!is_local(s, t) || s->running_local < (uint32_t)s->opts.jobs)) {
       uint32_t node = s->parked[t][s->park_head[t]];
       const pipec_resources *r = &s->p->nodes[node].resources;
       if (!s->stopping && !quota_fits(&s->quotas[t], r))
         break;
       /* dequeue first: a submit that fails at once re-enters pump() */
       s->park_head[t] = (s->park_head[t] + 1) % s->p->n_nodes;
-      s->park_n[t]--;
+      count_parked(s, t, -1);
       if (s->stopping) {
         settle(s, node, s->interrupted ? SCHED_CANCELLED : SCHED_SKIPPED,
                "the run stopped before it could start");
@@ -316,14 +337,23 @@ static void start(sched *s, uint32_t node) {
   }
   uint32_t tail = (s->park_head[t] + s->park_n[t]) % s->p->n_nodes;
   s->parked[t][tail] = node;
-  s->park_n[t]++;
+  count_parked(s, t, +1);
   unpark(s);
 }
 
+/* Is there room to prepare one more ready node? Locally: -j minus what
+ * runs or waits; remote targets add their slots, so a full local target
+ * does not hold back nodes bound for a cluster. */
+static bool room(const sched *s) {
+  return s->running_local + s->parked_local < (uint32_t)s->opts.jobs ||
+         s->parked_remote < s->remote_cap;
+}
+
+/* Prepare ready nodes while there is room. Cached nodes settle at once and
+ * may make more nodes ready, so this loops until the heap is empty or full. */
 static void pump(sched *s) {
   unpark(s);
-  while (s->heap_n > 0 && !s->stopping &&
-         s->running < (uint32_t)s->opts.jobs) {
+  while (s->heap_n > 0 && !s->stopping && room(s)) {
     uint32_t node = heap_pop(s);
     tgt_job *job = NULL;
     tgt *t = NULL;
@@ -418,6 +448,8 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
     abort();
   for (uint32_t t = 0; t < p->n_targets; t++) {
     quota_init(&s.quotas[t], &p->targets[t]);
+    if (p->targets[t].kind != PIPEC_TARGET_LOCAL)
+      s.remote_cap += (uint32_t)s.quotas[t].slots;
     s.parked[t] = calloc(n1, sizeof *s.parked[t]);
     if (!s.parked[t])
       abort();

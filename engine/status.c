@@ -168,6 +168,28 @@ void status_settled(status_printer *s, const char *node, const char *status,
   }
 }
 
+void status_retrying(status_printer *s, const char *node, int attempt,
+                     const char *detail) {
+  switch (s->mode) {
+  case STATUS_LIVE:
+    status_clear(s);
+    fprintf(s->out, "\033[1;33mretrying\033[0m %s: attempt %d failed: %s\n",
+            node, attempt, detail);
+    status_tick(s);
+    break;
+  case STATUS_LINES:
+    fprintf(s->out, "[%u/%u] retrying  %s: attempt %d failed: %s\n", s->done,
+            s->total, node, attempt, detail);
+    fflush(s->out);
+    break;
+  case STATUS_JSON:
+    json_event(s, "retrying", node, NULL, NULL, NULL, detail, attempt, -1);
+    break;
+  case STATUS_QUIET:
+    break;
+  }
+}
+
 void status_log_tail(status_printer *s, const char *log_path, int lines) {
   if (s->mode == STATUS_JSON || !log_path)
     return;

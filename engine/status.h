@@ -45,6 +45,9 @@ void status_started(status_printer *s, const char *node, const char *target,
                     const char *job_id, int attempt);
 void status_settled(status_printer *s, const char *node, const char *status,
                     const char *detail, double seconds);
+/* An attempt failed and the node will be tried again. */
+void status_retrying(status_printer *s, const char *node, int attempt,
+                     const char *detail);
 /* Print the tail of a failed node's log below its failure line. */
 void status_log_tail(status_printer *s, const char *log_path, int lines);
 /* Redraw the live line (called on a timer so elapsed time moves). */

@@ -52,6 +52,10 @@ struct tgt_job {
   uint32_t n_in;
   const char **out_paths; /* files the job must write */
   uint32_t n_out;
+  const char **files;     /* other files the command reads (code files, a
+                             plugin), absolute: staged with the inputs */
+  uint32_t n_files;
+  bool builtin;           /* argv[0] is this pipec (`pipec exec ...`) */
   pipec_resources res;
   uint32_t node;          /* index of the node in the pipeline */
   void *data;             /* the runner's */
@@ -91,6 +95,10 @@ int tgt_open(uv_loop_t *loop, const pipec_target *decl, tgt **out, char *err,
 
 /* One constructor per kind. */
 int tgt_local_open(uv_loop_t *loop, const pipec_target *decl, tgt **out,
+                   char *err, size_t errlen);
+int tgt_ssh_open(uv_loop_t *loop, const pipec_target *decl, tgt **out,
+                 char *err, size_t errlen);
+int tgt_slurm_open(uv_loop_t *loop, const pipec_target *decl, tgt **out,
                    char *err, size_t errlen);
 
 #endif

@@ -1,0 +1,593 @@
+/*
+ * tgt_ssh.c — the ssh target: each job runs on a remote host through the
+ * system's OpenSSH client, so ~/.ssh/config, agents and jump hosts work as
+ * they do for the user. All calls to one host share one multiplexed
+ * connection (ControlMaster, kept 60 s after the last use).
+ *
+ * A job is up to three steps, each an ssh process run by an inner local
+ * target (so spawning, logging and killing are tgt_local's):
+ *
+ *   STAGE  (no shared fs) tar the inputs and code files to the job's remote
+ *          directory, under the same absolute paths below ROOT
+ *   RUN    run the command in a new session whose process group id is
+ *          written to the job's directory, so cancel can kill the group
+ *   FETCH  (no shared fs) tar the outputs back into the local scratch
+ *          directory, where the runner hashes them like any others
+ *
+ * With `shared_fs = true` the workspace is at the same path on the host and
+ * only RUN happens. A lost connection (ssh's own exit 255 with a message)
+ * fails the attempt with that message; retries apply. Nothing here ever
+ * touches the store: outputs become artifacts only after the runner has
+ * hashed what FETCH (or the command) wrote locally.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pipec/template.h"
+#include "subproc.h"
+#include "target.h"
+
+#define SSH_CONNECT_TIMEOUT_S 15
+#define SSH_DEFAULT_WORKDIR ".pipec-work"
+
+typedef enum ssh_step { STEP_STAGE, STEP_RUN, STEP_FETCH } ssh_step;
+
+typedef struct ssh_target {
+  tgt base;
+  tgt *local;              /* runs the ssh client processes */
+  const char *host, *user, *identity, *workdir;
+  long long port;
+  bool shared_fs;
+  long long connect_timeout;
+  char ctl_dir[64];        /* ControlPath directory (short: a socket path) */
+  char *root;              /* remote absolute workdir (no shared fs) */
+  unsigned counter;
+  char me[64];             /* this machine's name, for job directories */
+} ssh_target;
+
+typedef struct ssh_job {
+  ssh_target *st;
+  tgt_job *job;            /* the runner's */
+  tgt_job sub;             /* the current step's ssh process */
+  char **sub_argv;
+  ssh_step step;
+  char *dir;               /* the job's remote directory (relative to home
+                              or absolute) */
+  char *prefix;            /* remote prefix of local paths ("" if shared) */
+  char errfile[PATH_MAX];  /* ssh -E: the client's own messages */
+  bool cancelled;
+} ssh_job;
+
+/* ---- strings ------------------------------------------------------------- */
+
+typedef struct sbuf {
+  char *s;
+  size_t len, cap;
+} sbuf;
+
+static void sb_add(sbuf *b, const char *s) {
+  size_t n = strlen(s);
+  if (b->len + n + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + n + 1)
+      cap *= 2;
+    char *ns = realloc(b->s, cap);
+    if (!ns)
+      abort();
+    b->s = ns;
+    b->cap = cap;
+  }
+  memcpy(b->s + b->len, s, n + 1);
+  b->len += n;
+}
+
+static void sb_quote(sbuf *b, const char *s) {
+  if (!b->s)
+    sb_add(b, "");
+  b->len = pipec_shell_quote(&b->s, &b->cap, b->len, s);
+}
+
+static char *xstrdup(const char *s) {
+  char *d = strdup(s);
+  if (!d)
+    abort();
+  return d;
+}
+
+static void strv_free(char **v) {
+  for (char **p = v; p && *p; p++)
+    free(*p);
+  free(v);
+}
+
+/* s with every occurrence of each local path (longest match first is not
+ * needed: no path of a job is a prefix of another) moved under prefix. */
+static char *remap(const char *s, const tgt_job *job, const char *prefix) {
+  if (!prefix[0])
+    return xstrdup(s);
+  sbuf b = {0};
+  sb_add(&b, "");
+  while (*s) {
+    size_t best = 0;
+    for (uint32_t k = 0; k < job->n_in + job->n_out; k++) {
+      const char *p = k < job->n_in ? job->in_paths[k]
+                                    : job->out_paths[k - job->n_in];
+      size_t n = strlen(p);
+      if (n > best && strncmp(s, p, n) == 0)
+        best = n;
+    }
+    if (best) {
+      sb_add(&b, prefix);
+      char *piece = strndup(s, best);
+      sb_add(&b, piece);
+      free(piece);
+      s += best;
+    } else {
+      char c[2] = {*s++, 0};
+      sb_add(&b, c);
+    }
+  }
+  return b.s;
+}
+
+/* ---- ssh command lines ---------------------------------------------------- */
+
+/* The ssh client's argv up to and including the host; the remote command
+ * is added by the caller. */
+static void ssh_base(const ssh_target *st, const char *errfile, sbuf *words,
+                     char ***argv, size_t *n) {
+  char **v = calloc(40, sizeof *v);
+  if (!v)
+    abort();
+  size_t k = 0;
+  char buf[PATH_MAX + 64];
+  v[k++] = xstrdup("ssh");
+  const char *cfg = getenv("PIPEC_SSH_CONFIG");
+  if (cfg && *cfg) {
+    v[k++] = xstrdup("-F");
+    v[k++] = xstrdup(cfg);
+  }
+  const char *opts[] = {"BatchMode=yes", "ControlMaster=auto",
+                        "ControlPersist=60", "ServerAliveInterval=5",
+                        "ServerAliveCountMax=3"};
+  for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+    v[k++] = xstrdup("-o");
+    v[k++] = xstrdup(opts[i]);
+  }
+  snprintf(buf, sizeof buf, "ControlPath=%s/%%C", st->ctl_dir);
+  v[k++] = xstrdup("-o");
+  v[k++] = xstrdup(buf);
+  snprintf(buf, sizeof buf, "ConnectTimeout=%lld", st->connect_timeout);
+  v[k++] = xstrdup("-o");
+  v[k++] = xstrdup(buf);
+  if (errfile) {
+    v[k++] = xstrdup("-E");
+    v[k++] = xstrdup(errfile);
+  }
+  if (st->port) {
+    snprintf(buf, sizeof buf, "%lld", st->port);
+    v[k++] = xstrdup("-p");
+    v[k++] = xstrdup(buf);
+  }
+  if (st->user) {
+    v[k++] = xstrdup("-l");
+    v[k++] = xstrdup(st->user);
+  }
+  if (st->identity) {
+    v[k++] = xstrdup("-i");
+    v[k++] = xstrdup(st->identity);
+  }
+  v[k++] = xstrdup("--");
+  v[k++] = xstrdup(st->host);
+  *argv = v;
+  *n = k;
+  /* the same words, quoted, for use inside a local sh -c line */
+  if (words)
+    for (size_t i = 0; i < k; i++) {
+      sb_quote(words, v[i]);
+      sb_add(words, " ");
+    }
+}
+
+/* argv = ssh ... HOST remote_cmd */
+static char **ssh_argv(const ssh_target *st, const char *errfile,
+                       const char *remote_cmd) {
+  char **v;
+  size_t k;
+  ssh_base(st, errfile, NULL, &v, &k);
+  v[k++] = xstrdup(remote_cmd);
+  return v;
+}
+
+/* argv = sh -c 'LOCAL_BEFORE ssh ... HOST REMOTE LOCAL_AFTER' */
+static char **ssh_pipe_argv(const ssh_target *st, const char *errfile,
+                            const char *before, const char *remote,
+                            const char *after) {
+  sbuf line = {0};
+  sb_add(&line, before);
+  char **v;
+  size_t k;
+  ssh_base(st, errfile, &line, &v, &k);
+  strv_free(v);
+  sb_quote(&line, remote);
+  sb_add(&line, after);
+  char **sv = calloc(4, sizeof *sv);
+  if (!sv)
+    abort();
+  sv[0] = xstrdup("/bin/sh");
+  sv[1] = xstrdup("-c");
+  sv[2] = line.s;
+  return sv;
+}
+
+/* ---- the steps ------------------------------------------------------------ */
+
+/* Remote script of RUN: go to the job's directory and the command's
+ * working directory, then run the command in a session of its own (its
+ * pid, the group id, in DIR/pid) and tidy up after it. */
+static char *run_script(const ssh_job *sj) {
+  const tgt_job *job = sj->job;
+  bool keep = !sj->st->shared_fs; /* FETCH still needs the directory */
+  sbuf b = {0};
+  sb_add(&b, "d=");
+  sb_quote(&b, sj->dir);
+  sb_add(&b, "; mkdir -p \"$d\" && cd \"$d\" && d=$(pwd) || exit 125; ");
+  if (keep) {
+    sb_add(&b, "mkdir -p ");
+    sb_quote(&b, sj->prefix);
+    sb_quote(&b, job->scratch); /* two quoted words side by side: one word */
+    sb_add(&b, " ");
+    sb_quote(&b, sj->prefix);
+    sb_quote(&b, job->cwd);
+    sb_add(&b, " || exit 125; cd ");
+    sb_quote(&b, sj->prefix);
+    sb_quote(&b, job->cwd);
+  } else {
+    sb_add(&b, "cd ");
+    sb_quote(&b, job->cwd);
+  }
+  sb_add(&b, " || exit 125; ");
+  if (job->builtin) {
+    /* pipec itself: the same path as here if it is there, else PATH's */
+    sb_add(&b, "p=");
+    sb_quote(&b, job->argv[0]);
+    sb_add(&b, "; [ -x \"$p\" ] || p=pipec; ");
+  }
+  sb_add(&b, "if command -v setsid >/dev/null 2>&1; then s='setsid -w'; "
+             "else s=; fi; exec $s sh -c ");
+  /* the trap (a handler, not an ignore: the command keeps the default)
+   * lets the shell tidy up after a cancel has killed the command */
+  sb_quote(&b, "d=$0; keep=$1; shift; echo $$ > \"$d/pid\" || exit 125; "
+               "trap : TERM INT HUP; \"$@\" </dev/null; rc=$?; "
+               "if [ $rc -ne 0 ] || [ $keep = 0 ]; then cd / && rm -rf \"$d\"; "
+               "fi; exit $rc");
+  sb_add(&b, " \"$d\" ");
+  sb_add(&b, keep ? "1" : "0");
+  sb_add(&b, " env");
+  for (char **e = job->env; e && *e; e++) {
+    sb_add(&b, " ");
+    char *m = remap(*e, job, sj->prefix);
+    sb_quote(&b, m);
+    free(m);
+  }
+  if (job->gpus_set) {
+    char cuda[160];
+    snprintf(cuda, sizeof cuda, "CUDA_VISIBLE_DEVICES=%s", job->gpus);
+    sb_add(&b, " ");
+    sb_quote(&b, cuda);
+  }
+  for (char **a = job->argv; *a; a++) {
+    sb_add(&b, " ");
+    if (a == job->argv && job->builtin) {
+      sb_add(&b, "\"$p\"");
+      continue;
+    }
+    char *m = remap(*a, job, sj->prefix);
+    sb_quote(&b, m);
+    free(m);
+  }
+  return b.s;
+}
+
+static void step_done(tgt_job *sub, const tgt_result *r);
+
+static int start_step(ssh_job *sj, ssh_step step, char *err, size_t errlen) {
+  ssh_target *st = sj->st;
+  tgt_job *job = sj->job;
+  strv_free(sj->sub_argv);
+  sj->sub_argv = NULL;
+  sj->step = step;
+  unlink(sj->errfile);
+  if (step == STEP_RUN) {
+    char *script = run_script(sj);
+    sj->sub_argv = ssh_argv(st, sj->errfile, script);
+    free(script);
+  } else if (step == STEP_STAGE) {
+    /* tar -C / -chf - FILES | ssh HOST 'mkdir -p D && tar -xf - -C D' */
+    sbuf before = {0}, remote = {0};
+    sb_add(&before, "tar -C / -chf - --");
+    for (uint32_t i = 0; i < job->n_in + job->n_files; i++) {
+      const char *p = i < job->n_in ? job->in_paths[i]
+                                    : job->files[i - job->n_in];
+      sb_add(&before, " ");
+      sb_quote(&before, p + (*p == '/'));
+    }
+    sb_add(&before, " | ");
+    sb_add(&remote, "mkdir -p ");
+    sb_quote(&remote, sj->prefix);
+    sb_add(&remote, " && tar -xf - -C ");
+    sb_quote(&remote, sj->prefix);
+    sb_add(&remote, " || { rm -rf ");
+    sb_quote(&remote, sj->dir);
+    sb_add(&remote, "; exit 1; }");
+    sj->sub_argv = ssh_pipe_argv(st, sj->errfile, before.s, remote.s, "");
+    free(before.s);
+    free(remote.s);
+  } else {
+    /* ssh HOST 'cd SCRATCH && tar -cf - OUTS; rm -rf D' | tar -xf - -C S */
+    sbuf remote = {0}, after = {0};
+    sb_add(&remote, "cd ");
+    sb_quote(&remote, sj->prefix);
+    sb_quote(&remote, job->scratch);
+    sb_add(&remote, " && tar -cf - --ignore-failed-read --");
+    for (uint32_t i = 0; i < job->n_out; i++) {
+      const char *base = strrchr(job->out_paths[i], '/');
+      sb_add(&remote, " ");
+      sb_quote(&remote, base ? base + 1 : job->out_paths[i]);
+    }
+    sb_add(&remote, " 2>/dev/null; rc=$?; cd / && rm -rf ");
+    sb_quote(&remote, sj->dir);
+    sb_add(&remote, "; exit $rc");
+    sb_add(&after, " | tar -xf - -C ");
+    sb_quote(&after, job->scratch);
+    sj->sub_argv = ssh_pipe_argv(st, sj->errfile, "", remote.s, after.s);
+    free(remote.s);
+    free(after.s);
+  }
+  sj->sub = (tgt_job){.node_name = job->node_name,
+                      .argv = sj->sub_argv,
+                      .log_path = job->log_path,
+                      .scratch = job->scratch,
+                      .node = job->node,
+                      .done = step_done,
+                      .data = sj};
+  return st->local->ops->submit(st->local, &sj->sub, err, errlen);
+}
+
+/* Last line ssh itself wrote (-E), or "". */
+static void ssh_message(const char *errfile, char *buf, size_t len) {
+  buf[0] = 0;
+  FILE *f = fopen(errfile, "r");
+  if (!f)
+    return;
+  char line[512];
+  while (fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\r\n")] = 0;
+    if (line[0])
+      snprintf(buf, len, "%.*s", (int)len - 1, line);
+  }
+  fclose(f);
+}
+
+static void finish(ssh_job *sj, tgt_result *r) {
+  tgt_job *job = sj->job;
+  unlink(sj->errfile);
+  strv_free(sj->sub_argv);
+  free(sj->dir);
+  free(sj->prefix);
+  free(sj);
+  job->tdata = NULL;
+  job->done(job, r);
+}
+
+static void step_done(tgt_job *sub, const tgt_result *sr) {
+  ssh_job *sj = sub->data;
+  tgt_result r = *sr;
+  r.cancelled = sj->cancelled;
+  char msg[400];
+  ssh_message(sj->errfile, msg, sizeof msg);
+  /* 255 is ssh's own failure when it has something to say about it */
+  bool lost = !r.term_signal && r.exit_code == 255 && msg[0];
+  static const char *const what[] = {"copying the inputs to",
+                                     "running the command on",
+                                     "copying the outputs back from"};
+  if (lost && !sj->cancelled) {
+    snprintf(r.message, sizeof r.message, "ssh to %s failed while %s it: %s",
+             sj->st->host, what[sj->step], msg);
+  } else if (sj->step != STEP_RUN && !sj->cancelled &&
+             (r.exit_code != 0 || r.term_signal)) {
+    snprintf(r.message, sizeof r.message, "%s %s failed (exit %d)%s%s",
+             what[sj->step], sj->st->host, r.exit_code, msg[0] ? ": " : "",
+             msg);
+    r.message[0] = (char)(r.message[0] - 'a' + 'A');
+  }
+  bool ok = !r.cancelled && !r.message[0] && !r.term_signal &&
+            r.exit_code == 0;
+  char err[512] = "";
+  ssh_step next = sj->step == STEP_STAGE ? STEP_RUN : STEP_FETCH;
+  if (ok && (sj->step == STEP_STAGE ||
+             (sj->step == STEP_RUN && !sj->st->shared_fs))) {
+    if (start_step(sj, next, err, sizeof err) == 0)
+      return;
+    r.exit_code = 127;
+    snprintf(r.message, sizeof r.message, "%s", err);
+  }
+  finish(sj, &r);
+}
+
+/* ---- tgt_ops -------------------------------------------------------------- */
+
+/* The remote workdir as an absolute path, asked once (no shared fs only:
+ * staged paths must be spelled out in the command line). */
+static int resolve_root(ssh_target *st, char *err, size_t errlen) {
+  if (st->root)
+    return 0;
+  sbuf cmd = {0};
+  sb_add(&cmd, "mkdir -p ");
+  sb_quote(&cmd, st->workdir);
+  sb_add(&cmd, " && cd ");
+  sb_quote(&cmd, st->workdir);
+  sb_add(&cmd, " && pwd");
+  char **argv = ssh_argv(st, NULL, cmd.s);
+  free(cmd.s);
+  subproc_out o;
+  int rc = subproc_run(argv, (int)(st->connect_timeout + 30) * 1000, &o);
+  strv_free(argv);
+  o.out[strcspn(o.out, "\n")] = 0;
+  if (rc != 0 || o.status != 0 || o.out[0] != '/') {
+    char *nl = strchr(o.err, '\n');
+    if (nl && nl[1] == 0)
+      *nl = 0;
+    snprintf(err, errlen, "ssh to %s failed: %.300s", st->host,
+             o.timed_out ? "no answer" : o.err[0] ? o.err : "no workdir");
+    return -EIO;
+  }
+  if (strpbrk(o.out, "'\"\\$`") || strchr(o.out, ' ')) {
+    snprintf(err, errlen, "target '%s': the workdir %s on %s must be a "
+             "plain path (no quotes, spaces or $)", st->base.decl->name,
+             o.out, st->host);
+    return -EINVAL;
+  }
+  st->root = xstrdup(o.out);
+  return 0;
+}
+
+static int ssh_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
+  ssh_target *st = (ssh_target *)t;
+  if (!st->shared_fs && resolve_root(st, err, errlen) != 0)
+    return -EIO;
+  ssh_job *sj = calloc(1, sizeof *sj);
+  if (!sj)
+    abort();
+  sj->st = st;
+  sj->job = job;
+  if (asprintf(&sj->dir, "%s/%s.%s.%ld.%u",
+               st->shared_fs ? st->workdir : st->root, job->node_name, st->me,
+               (long)getpid(), ++st->counter) < 0 ||
+      asprintf(&sj->prefix, "%s%s", st->shared_fs ? "" : sj->dir,
+               st->shared_fs ? "" : "/root") < 0)
+    abort();
+  snprintf(sj->errfile, sizeof sj->errfile, "%s.ssh", job->log_path);
+  bool stage = !st->shared_fs && job->n_in + job->n_files > 0;
+  int rc = start_step(sj, stage ? STEP_STAGE : STEP_RUN, err, errlen);
+  if (rc != 0) {
+    strv_free(sj->sub_argv);
+    free(sj->dir);
+    free(sj->prefix);
+    free(sj);
+    return rc;
+  }
+  snprintf(job->job_id, sizeof job->job_id, "%s:%s", st->host,
+           strrchr(sj->dir, '/') + 1);
+  job->tdata = sj;
+  return 0;
+}
+
+static void ssh_cancel(tgt *t, tgt_job *job, bool force) {
+  ssh_target *st = (ssh_target *)t;
+  ssh_job *sj = job->tdata;
+  if (!sj)
+    return;
+  sj->cancelled = true;
+  if (sj->step == STEP_RUN) {
+    /* the remote group first: killing the local client leaves it running */
+    sbuf cmd = {0};
+    sb_add(&cmd, "p=$(cat ");
+    sb_quote(&cmd, sj->dir);
+    sb_add(&cmd, force ? "/pid) && kill -KILL -- -$p"
+                       : "/pid) && kill -TERM -- -$p; "
+                         "(sleep 5; kill -KILL -- -$p) "
+                         "</dev/null >/dev/null 2>&1 &");
+    char **argv = ssh_argv(st, NULL, cmd.s);
+    free(cmd.s);
+    subproc_out o;
+    subproc_run(argv, (int)(st->connect_timeout + 5) * 1000, &o);
+    strv_free(argv);
+  }
+  st->local->ops->cancel(st->local, &sj->sub, force);
+}
+
+static void ssh_close(tgt *t) {
+  ssh_target *st = (ssh_target *)t;
+  st->local->ops->close(st->local);
+  free(st->root);
+  free(st);
+}
+
+static const tgt_ops ssh_ops = {
+    .kind = "ssh",
+    .submit = ssh_submit,
+    .cancel = ssh_cancel,
+    .close = ssh_close,
+};
+
+static const char *opt_str(const pipec_target *d, const char *key) {
+  const pipec_opt *o = pipec_target_opt(d, key);
+  return o && o->value.type == PIPEC_T_STRING ? o->value.u.s : NULL;
+}
+
+static long long opt_int(const pipec_target *d, const char *key) {
+  const pipec_opt *o = pipec_target_opt(d, key);
+  return o && o->value.type == PIPEC_T_INT ? (long long)o->value.u.i : 0;
+}
+
+int tgt_ssh_open(uv_loop_t *loop, const pipec_target *decl, tgt **out,
+                 char *err, size_t errlen) {
+  ssh_target *st = calloc(1, sizeof *st);
+  if (!st) {
+    snprintf(err, errlen, "out of memory");
+    return -ENOMEM;
+  }
+  int rc = tgt_local_open(loop, decl, &st->local, err, errlen);
+  if (rc != 0) {
+    free(st);
+    return rc;
+  }
+  st->base.ops = &ssh_ops;
+  st->base.loop = loop;
+  st->base.decl = decl;
+  st->host = opt_str(decl, "host");
+  st->user = opt_str(decl, "user");
+  st->identity = opt_str(decl, "identity");
+  st->workdir = opt_str(decl, "workdir");
+  if (!st->workdir)
+    st->workdir = SSH_DEFAULT_WORKDIR;
+  st->port = opt_int(decl, "port");
+  st->connect_timeout = opt_int(decl, "connect_timeout");
+  if (st->connect_timeout <= 0)
+    st->connect_timeout = SSH_CONNECT_TIMEOUT_S;
+  const pipec_opt *sf = pipec_target_opt(decl, "shared_fs");
+  st->shared_fs = sf && sf->value.type == PIPEC_T_BOOL && sf->value.u.b;
+  /* names only [A-Za-z0-9.-]: it becomes part of a remote path */
+  if (gethostname(st->me, sizeof st->me) != 0)
+    snprintf(st->me, sizeof st->me, "host");
+  st->me[sizeof st->me - 1] = 0;
+  for (char *c = st->me; *c; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+          (*c >= '0' && *c <= '9') || *c == '.' || *c == '-'))
+      *c = '_';
+  snprintf(st->ctl_dir, sizeof st->ctl_dir, "/tmp/pipec-ssh-%ld",
+           (long)getuid());
+  if (mkdir(st->ctl_dir, 0700) != 0 && errno != EEXIST) {
+    snprintf(err, errlen, "cannot create %s: %s", st->ctl_dir,
+             strerror(errno));
+    ssh_close(&st->base);
+    return -errno;
+  }
+  struct stat sb;
+  if (lstat(st->ctl_dir, &sb) != 0 || !S_ISDIR(sb.st_mode) ||
+      sb.st_uid != getuid() || (sb.st_mode & 077)) {
+    snprintf(err, errlen, "%s must be a directory of yours that only you "
+             "can use (it holds ssh's connection sockets)", st->ctl_dir);
+    ssh_close(&st->base);
+    return -EPERM;
+  }
+  *out = &st->base;
+  return 0;
+}
