@@ -34,6 +34,17 @@ expect_in() {
   return 0
 }
 
+# use_services: load the environment of the sshd and Slurm cluster the
+# `services` fixture started (tests/services/up.sh), or fail.
+use_services() {
+  local env=${PIPEC_SVC_STATE:-}/env
+  if [ ! -r "$env" ]; then
+    echo "FAIL: the test services are not up ($env missing; see tests/services/up.sh)" >&2
+    exit 1
+  fi
+  . "$env"
+}
+
 finish() {
   if [ "$FAILS" -gt 0 ]; then echo "$FAILS check(s) failed" >&2; exit 1; fi
   echo "all checks passed"
