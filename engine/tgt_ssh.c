@@ -153,7 +153,9 @@ static void ssh_base(const ssh_target *st, const char *errfile, sbuf *words,
     v[k++] = xstrdup("-F");
     v[k++] = xstrdup(cfg);
   }
-  const char *opts[] = {"BatchMode=yes", "ControlMaster=auto",
+  /* LogLevel INFO: "Connection ... closed by remote host" reaches the -E
+   * file even when the user's config quiets ssh (only pipec reads it) */
+  const char *opts[] = {"BatchMode=yes", "LogLevel=INFO", "ControlMaster=auto",
                         "ControlPersist=60", "ServerAliveInterval=5",
                         "ServerAliveCountMax=3"};
   for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
@@ -400,6 +402,9 @@ static void step_done(tgt_job *sub, const tgt_result *sr) {
   if (lost && !sj->cancelled) {
     snprintf(r.message, sizeof r.message, "ssh to %s failed while %s it: %s",
              sj->st->host, what[sj->step], msg);
+  } else if (!r.term_signal && r.exit_code == 255 && !sj->cancelled) {
+    snprintf(r.message, sizeof r.message, "exit code 255 (or the ssh "
+             "connection to %s was lost)", sj->st->host);
   } else if (sj->step != STEP_RUN && !sj->cancelled &&
              (r.exit_code != 0 || r.term_signal)) {
     snprintf(r.message, sizeof r.message, "%s %s failed (exit %d)%s%s",
