@@ -131,9 +131,11 @@ const cli_command cli_commands[] = {
      "usage: pipec targets FILE [--json]\n"
      "\n"
      "List the targets of FILE's pipeline (local is always there): kind,\n"
-     "how many nodes run on each, and their options (cpus, memory, gpus,\n"
-     "slots; host, partition, ...). Sizes are in bytes, durations in\n"
-     "seconds.\n",
+     "how many nodes run on each, what a run of this pipeline in this\n"
+     "workspace holds on it right now (nodes running, and cpus, memory,\n"
+     "gpus and slots against the quota), and its options (cpus, memory,\n"
+     "gpus, slots; host, partition, ...). Sizes are in bytes, durations\n"
+     "in seconds.\n",
      cmd_targets},
     {"components", "list the built-in components",
      "usage: pipec components [NAME] [--json | --markdown]\n"

@@ -73,7 +73,18 @@ pipeline never {
 }
 PIPE
 expect_exit 2 "$PIPEC" check never.pipe && expect_in "asks for 4 cpus, but target 'local' has 2" && expect_in "asks for 2 gpus" && pass "a node that can never fit is a compile error"
-expect_exit 0 "$PIPEC" targets cpus.pipe && expect_in "local        local      5  cpus=2" && pass "pipec targets lists kinds, nodes and quotas"
+expect_exit 0 "$PIPEC" targets cpus.pipe && expect_in "local        local      5  -" && expect_in " cpus=2" && pass "pipec targets lists kinds, nodes and quotas"
+# during a run: what its running nodes hold
+"$PIPEC" run cpus.pipe --force -q > /dev/null 2>&1 &
+run_pid=$!
+seen=no
+for _ in $(seq 60); do
+  OUT=$("$PIPEC" targets cpus.pipe 2>&1)
+  grep -qE "local +local +5  [12] nodes?, cpus [12]/2" <<<"$OUT" && { seen=yes; break; }
+  sleep 0.05
+done
+wait $run_pid
+[ $seen = yes ] && pass "pipec targets shows what a run holds" || fail "no IN USE seen: $OUT"
 expect_exit 0 "$PIPEC" targets gpus.pipe --json
 python3 -c 'import json,sys; t=json.loads(sys.argv[1]); assert t[0]["options"]["gpus"] == [0, 3], t' "$OUT" && pass "pipec targets --json" || fail "targets --json: $OUT"
 finish
