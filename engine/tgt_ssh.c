@@ -4,21 +4,24 @@
  * they do for the user. All calls to one host share one multiplexed
  * connection (ControlMaster, kept 60 s after the last use).
  *
- * A job is up to three steps, each an ssh process run by an inner local
- * target (so spawning, logging and killing are tgt_local's):
+ * A job is one ssh call, run as a process of an inner local target (so
+ * spawning, logging and killing are tgt_local's). The remote script makes
+ * the job's directory, runs the command in a session of its own (its pid,
+ * the process group id, goes to DIR/pid so cancel can kill the group), and
+ * removes the directory when the command ends.
  *
- *   STAGE  (no shared fs) tar the inputs and code files to the job's remote
- *          directory, under the same absolute paths below ROOT
- *   RUN    run the command in a new session whose process group id is
- *          written to the job's directory, so cancel can kill the group
- *   FETCH  (no shared fs) tar the outputs back into the local scratch
- *          directory, where the runner hashes them like any others
+ * With `shared_fs = true` the workspace is at the same path on the host.
+ * Otherwise the call is a pipeline that moves files over the same channel:
  *
- * With `shared_fs = true` the workspace is at the same path on the host and
- * only RUN happens. A lost connection (ssh's own exit 255 with a message)
- * fails the attempt with that message; retries apply. Nothing here ever
- * touches the store: outputs become artifacts only after the runner has
- * hashed what FETCH (or the command) wrote locally.
+ *   tar INPUTS CODE | ssh HOST 'untar below DIR/root; run; tar OUTPUTS' | untar
+ *
+ * The inputs land under the same absolute paths below DIR/root (the command
+ * line's paths are rewritten to match), the command's stdout joins its
+ * stderr in the log, and stdout carries only the outputs, which land in the
+ * local scratch directory where the runner hashes them like any others.
+ *
+ * A lost connection (ssh's own exit 255 with a message) fails the attempt
+ * with that message; retries apply. Nothing here ever touches the store.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -36,8 +39,6 @@
 #define SSH_CONNECT_TIMEOUT_S 15
 #define SSH_DEFAULT_WORKDIR ".pipec-work"
 
-typedef enum ssh_step { STEP_STAGE, STEP_RUN, STEP_FETCH } ssh_step;
-
 typedef struct ssh_target {
   tgt base;
   tgt *local;              /* runs the ssh client processes */
@@ -54,13 +55,13 @@ typedef struct ssh_target {
 typedef struct ssh_job {
   ssh_target *st;
   tgt_job *job;            /* the runner's */
-  tgt_job sub;             /* the current step's ssh process */
+  tgt_job sub;             /* the ssh process (or the tar | ssh | tar) */
   char **sub_argv;
-  ssh_step step;
   char *dir;               /* the job's remote directory (relative to home
                               or absolute) */
   char *prefix;            /* remote prefix of local paths ("" if shared) */
   char errfile[PATH_MAX];  /* ssh -E: the client's own messages */
+  char rcfile[PATH_MAX];   /* staged: ssh's exit code, from the pipeline */
   bool cancelled;
 } ssh_job;
 
@@ -140,8 +141,8 @@ static char *remap(const char *s, const tgt_job *job, const char *prefix) {
 
 /* The ssh client's argv up to and including the host; the remote command
  * is added by the caller. */
-static void ssh_base(const ssh_target *st, const char *errfile, sbuf *words,
-                     char ***argv, size_t *n) {
+static void ssh_base(const ssh_target *st, const char *errfile,
+                     const char *ctl, sbuf *words, char ***argv, size_t *n) {
   char **v = calloc(40, sizeof *v);
   if (!v)
     abort();
@@ -171,6 +172,10 @@ static void ssh_base(const ssh_target *st, const char *errfile, sbuf *words,
   if (errfile) {
     v[k++] = xstrdup("-E");
     v[k++] = xstrdup(errfile);
+  }
+  if (ctl) { /* -O check, -O exit: talk to the master */
+    v[k++] = xstrdup("-O");
+    v[k++] = xstrdup(ctl);
   }
   if (st->port) {
     snprintf(buf, sizeof buf, "%lld", st->port);
@@ -202,58 +207,42 @@ static char **ssh_argv(const ssh_target *st, const char *errfile,
                        const char *remote_cmd) {
   char **v;
   size_t k;
-  ssh_base(st, errfile, NULL, &v, &k);
+  ssh_base(st, errfile, NULL, NULL, &v, &k);
   v[k++] = xstrdup(remote_cmd);
   return v;
 }
 
-/* argv = sh -c 'LOCAL_BEFORE ssh ... HOST REMOTE LOCAL_AFTER' */
-static char **ssh_pipe_argv(const ssh_target *st, const char *errfile,
-                            const char *before, const char *remote,
-                            const char *after) {
-  sbuf line = {0};
-  sb_add(&line, before);
-  char **v;
-  size_t k;
-  ssh_base(st, errfile, &line, &v, &k);
-  strv_free(v);
-  sb_quote(&line, remote);
-  sb_add(&line, after);
-  char **sv = calloc(4, sizeof *sv);
-  if (!sv)
-    abort();
-  sv[0] = xstrdup("/bin/sh");
-  sv[1] = xstrdup("-c");
-  sv[2] = line.s;
-  return sv;
-}
+/* ---- the job ------------------------------------------------------------- */
 
-/* ---- the steps ------------------------------------------------------------ */
-
-/* Remote script of RUN: go to the job's directory and the command's
- * working directory, then run the command in a session of its own (its
- * pid, the group id, in DIR/pid) and tidy up after it. */
-static char *run_script(const ssh_job *sj) {
+/* The remote script: go to the job's directory (unpacking the staged files
+ * below DIR/root) and the command's working directory, then run the
+ * command in a session of its own and tidy up after it. */
+static char *remote_script(const ssh_job *sj, bool unpack) {
   const tgt_job *job = sj->job;
-  bool keep = !sj->st->shared_fs; /* FETCH still needs the directory */
+  bool staged = !sj->st->shared_fs;
   sbuf b = {0};
   sb_add(&b, "d=");
   sb_quote(&b, sj->dir);
   sb_add(&b, "; mkdir -p \"$d\" && cd \"$d\" && d=$(pwd) || exit 125; ");
-  if (keep) {
+  if (unpack) {
+    sb_add(&b, "mkdir -p ");
+    sb_quote(&b, sj->prefix);
+    sb_add(&b, " && tar -xf - -C ");
+    sb_quote(&b, sj->prefix);
+    sb_add(&b, " || { cd / && rm -rf \"$d\"; exit 125; }; ");
+  }
+  if (staged) {
     sb_add(&b, "mkdir -p ");
     sb_quote(&b, sj->prefix);
     sb_quote(&b, job->scratch); /* two quoted words side by side: one word */
     sb_add(&b, " ");
     sb_quote(&b, sj->prefix);
     sb_quote(&b, job->cwd);
-    sb_add(&b, " || exit 125; cd ");
-    sb_quote(&b, sj->prefix);
-    sb_quote(&b, job->cwd);
-  } else {
-    sb_add(&b, "cd ");
-    sb_quote(&b, job->cwd);
+    sb_add(&b, " || exit 125; ");
   }
+  sb_add(&b, "cd ");
+  sb_quote(&b, sj->prefix);
+  sb_quote(&b, job->cwd);
   sb_add(&b, " || exit 125; ");
   if (job->builtin) {
     /* pipec itself: the same path as here if it is there, else PATH's */
@@ -261,16 +250,40 @@ static char *run_script(const ssh_job *sj) {
     sb_quote(&b, job->argv[0]);
     sb_add(&b, "; [ -x \"$p\" ] || p=pipec; ");
   }
+  /* The inner shell: $0 the job directory, $1 where the outputs are (""
+   * when the workspace is shared), then the command. Its trap is a handler,
+   * not an ignore, so the command keeps default signals and the shell can
+   * still tidy up after a cancel has killed the command. Staged, stdout
+   * carries the outputs' tar stream, so the command's stdout goes to the
+   * log with its stderr. */
+  sbuf inner = {0};
+  sb_add(&inner, "d=$0; o=$1; shift; echo $$ > \"$d/pid\" || exit 125; "
+                 "if [ -e \"$d/cancel\" ]; then cd / && rm -rf \"$d\"; "
+                 "exit 143; fi; trap : TERM INT HUP; ");
+  sb_add(&inner, staged ? "\"$@\" </dev/null >&2; rc=$?; "
+                        : "\"$@\" </dev/null; rc=$?; ");
+  if (staged) {
+    sb_add(&inner, "if [ $rc -eq 0 ]; then cd \"$o\" && tar -cf - "
+                   "--ignore-failed-read --");
+    for (uint32_t i = 0; i < job->n_out; i++) {
+      const char *base = strrchr(job->out_paths[i], '/');
+      sb_add(&inner, " ");
+      sb_quote(&inner, base ? base + 1 : job->out_paths[i]);
+    }
+    sb_add(&inner, " 2>/dev/null; fi; ");
+  }
+  sb_add(&inner, "cd / && rm -rf \"$d\"; exit $rc");
   sb_add(&b, "if command -v setsid >/dev/null 2>&1; then s='setsid -w'; "
              "else s=; fi; exec $s sh -c ");
-  /* the trap (a handler, not an ignore: the command keeps the default)
-   * lets the shell tidy up after a cancel has killed the command */
-  sb_quote(&b, "d=$0; keep=$1; shift; echo $$ > \"$d/pid\" || exit 125; "
-               "trap : TERM INT HUP; \"$@\" </dev/null; rc=$?; "
-               "if [ $rc -ne 0 ] || [ $keep = 0 ]; then cd / && rm -rf \"$d\"; "
-               "fi; exit $rc");
+  sb_quote(&b, inner.s);
+  free(inner.s);
   sb_add(&b, " \"$d\" ");
-  sb_add(&b, keep ? "1" : "0");
+  if (staged) {
+    sb_quote(&b, sj->prefix);
+    sb_quote(&b, job->scratch);
+  } else {
+    sb_add(&b, "''");
+  }
   sb_add(&b, " env");
   for (char **e = job->env; e && *e; e++) {
     sb_add(&b, " ");
@@ -297,67 +310,66 @@ static char *run_script(const ssh_job *sj) {
   return b.s;
 }
 
-static void step_done(tgt_job *sub, const tgt_result *r);
-
-static int start_step(ssh_job *sj, ssh_step step, char *err, size_t errlen) {
-  ssh_target *st = sj->st;
-  tgt_job *job = sj->job;
-  strv_free(sj->sub_argv);
-  sj->sub_argv = NULL;
-  sj->step = step;
-  unlink(sj->errfile);
-  if (step == STEP_RUN) {
-    char *script = run_script(sj);
-    sj->sub_argv = ssh_argv(st, sj->errfile, script);
-    free(script);
-  } else if (step == STEP_STAGE) {
-    /* tar -C / -chf - FILES | ssh HOST 'mkdir -p D && tar -xf - -C D' */
-    sbuf before = {0}, remote = {0};
-    sb_add(&before, "tar -C / -chf - --");
+/* Staged: sh -c '{ tar IN | ssh HOST SCRIPT; echo $? > RC; } | tar -x ...'
+ * and exit with ssh's code, or the local tar's when ssh's is 0. */
+static char **staged_argv(ssh_job *sj) {
+  const tgt_job *job = sj->job;
+  bool unpack = job->n_in + job->n_files > 0;
+  sbuf line = {0};
+  sb_add(&line, "{ ");
+  if (unpack) {
+    sb_add(&line, "tar -C / -chf - --");
     for (uint32_t i = 0; i < job->n_in + job->n_files; i++) {
       const char *p = i < job->n_in ? job->in_paths[i]
                                     : job->files[i - job->n_in];
-      sb_add(&before, " ");
-      sb_quote(&before, p + (*p == '/'));
+      sb_add(&line, " ");
+      sb_quote(&line, p + (*p == '/'));
     }
-    sb_add(&before, " | ");
-    sb_add(&remote, "mkdir -p ");
-    sb_quote(&remote, sj->prefix);
-    sb_add(&remote, " && tar -xf - -C ");
-    sb_quote(&remote, sj->prefix);
-    sb_add(&remote, " || { rm -rf ");
-    sb_quote(&remote, sj->dir);
-    sb_add(&remote, "; exit 1; }");
-    sj->sub_argv = ssh_pipe_argv(st, sj->errfile, before.s, remote.s, "");
-    free(before.s);
-    free(remote.s);
+    sb_add(&line, " | ");
+  }
+  char **v;
+  size_t k;
+  ssh_base(sj->st, sj->errfile, NULL, &line, &v, &k);
+  strv_free(v);
+  char *script = remote_script(sj, unpack);
+  sb_quote(&line, script);
+  free(script);
+  sb_add(&line, unpack ? "; " : " </dev/null; ");
+  sb_add(&line, "echo $? > ");
+  sb_quote(&line, sj->rcfile);
+  sb_add(&line, "; } | tar -xf - -C ");
+  sb_quote(&line, job->scratch);
+  sb_add(&line, " 2>/dev/null; t=$?; r=$(cat ");
+  sb_quote(&line, sj->rcfile);
+  sb_add(&line, "); if [ \"$r\" != 0 ]; then exit \"$r\"; fi; exit $t");
+  char **sv = calloc(4, sizeof *sv);
+  if (!sv)
+    abort();
+  sv[0] = xstrdup("/bin/sh");
+  sv[1] = xstrdup("-c");
+  sv[2] = line.s;
+  return sv;
+}
+
+static void job_done(tgt_job *sub, const tgt_result *r);
+
+static int start_job(ssh_job *sj, char *err, size_t errlen) {
+  ssh_target *st = sj->st;
+  tgt_job *job = sj->job;
+  unlink(sj->errfile);
+  if (st->shared_fs) {
+    char *script = remote_script(sj, false);
+    sj->sub_argv = ssh_argv(st, sj->errfile, script);
+    free(script);
   } else {
-    /* ssh HOST 'cd SCRATCH && tar -cf - OUTS; rm -rf D' | tar -xf - -C S */
-    sbuf remote = {0}, after = {0};
-    sb_add(&remote, "cd ");
-    sb_quote(&remote, sj->prefix);
-    sb_quote(&remote, job->scratch);
-    sb_add(&remote, " && tar -cf - --ignore-failed-read --");
-    for (uint32_t i = 0; i < job->n_out; i++) {
-      const char *base = strrchr(job->out_paths[i], '/');
-      sb_add(&remote, " ");
-      sb_quote(&remote, base ? base + 1 : job->out_paths[i]);
-    }
-    sb_add(&remote, " 2>/dev/null; rc=$?; cd / && rm -rf ");
-    sb_quote(&remote, sj->dir);
-    sb_add(&remote, "; exit $rc");
-    sb_add(&after, " | tar -xf - -C ");
-    sb_quote(&after, job->scratch);
-    sj->sub_argv = ssh_pipe_argv(st, sj->errfile, "", remote.s, after.s);
-    free(remote.s);
-    free(after.s);
+    sj->sub_argv = staged_argv(sj);
   }
   sj->sub = (tgt_job){.node_name = job->node_name,
                       .argv = sj->sub_argv,
                       .log_path = job->log_path,
                       .scratch = job->scratch,
                       .node = job->node,
-                      .done = step_done,
+                      .done = job_done,
                       .data = sj};
   return st->local->ops->submit(st->local, &sj->sub, err, errlen);
 }
@@ -377,53 +389,47 @@ static void ssh_message(const char *errfile, char *buf, size_t len) {
   fclose(f);
 }
 
-static void finish(ssh_job *sj, tgt_result *r) {
-  tgt_job *job = sj->job;
+/* Is the host's master connection up? (A mux client whose master died
+ * exits 255 without a word.) */
+static bool master_alive(const ssh_target *st) {
+  char **v;
+  size_t k;
+  ssh_base(st, NULL, "check", NULL, &v, &k);
+  subproc_out o;
+  int rc = subproc_run(v, 5000, &o);
+  strv_free(v);
+  return rc == 0 && o.status == 0;
+}
+
+static void job_free(ssh_job *sj) {
   unlink(sj->errfile);
+  unlink(sj->rcfile);
   strv_free(sj->sub_argv);
   free(sj->dir);
   free(sj->prefix);
   free(sj);
-  job->tdata = NULL;
-  job->done(job, r);
 }
 
-static void step_done(tgt_job *sub, const tgt_result *sr) {
+static void job_done(tgt_job *sub, const tgt_result *sr) {
   ssh_job *sj = sub->data;
+  tgt_job *job = sj->job;
   tgt_result r = *sr;
   r.cancelled = sj->cancelled;
   char msg[400];
   ssh_message(sj->errfile, msg, sizeof msg);
-  /* 255 is ssh's own failure when it has something to say about it */
-  bool lost = !r.term_signal && r.exit_code == 255 && msg[0];
-  static const char *const what[] = {"copying the inputs to",
-                                     "running the command on",
-                                     "copying the outputs back from"};
-  if (lost && !sj->cancelled) {
-    snprintf(r.message, sizeof r.message, "ssh to %s failed while %s it: %s",
-             sj->st->host, what[sj->step], msg);
-  } else if (!r.term_signal && r.exit_code == 255 && !sj->cancelled) {
-    snprintf(r.message, sizeof r.message, "exit code 255 (or the ssh "
-             "connection to %s was lost)", sj->st->host);
-  } else if (sj->step != STEP_RUN && !sj->cancelled &&
-             (r.exit_code != 0 || r.term_signal)) {
-    snprintf(r.message, sizeof r.message, "%s %s failed (exit %d)%s%s",
-             what[sj->step], sj->st->host, r.exit_code, msg[0] ? ": " : "",
-             msg);
-    r.message[0] = (char)(r.message[0] - 'a' + 'A');
+  /* 255 is ssh's own failure; it says why unless the command itself
+   * exited 255 */
+  if (!r.cancelled && !r.term_signal && r.exit_code == 255) {
+    if (!msg[0] && !master_alive(sj->st))
+      snprintf(msg, sizeof msg, "the connection was lost");
+    if (msg[0])
+      snprintf(r.message, sizeof r.message,
+               "ssh to %s failed while running the command on it: %s",
+               sj->st->host, msg);
   }
-  bool ok = !r.cancelled && !r.message[0] && !r.term_signal &&
-            r.exit_code == 0;
-  char err[512] = "";
-  ssh_step next = sj->step == STEP_STAGE ? STEP_RUN : STEP_FETCH;
-  if (ok && (sj->step == STEP_STAGE ||
-             (sj->step == STEP_RUN && !sj->st->shared_fs))) {
-    if (start_step(sj, next, err, sizeof err) == 0)
-      return;
-    r.exit_code = 127;
-    snprintf(r.message, sizeof r.message, "%s", err);
-  }
-  finish(sj, &r);
+  job_free(sj);
+  job->tdata = NULL;
+  job->done(job, &r);
 }
 
 /* ---- tgt_ops -------------------------------------------------------------- */
@@ -479,13 +485,10 @@ static int ssh_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
                st->shared_fs ? "" : "/root") < 0)
     abort();
   snprintf(sj->errfile, sizeof sj->errfile, "%s.ssh", job->log_path);
-  bool stage = !st->shared_fs && job->n_in + job->n_files > 0;
-  int rc = start_step(sj, stage ? STEP_STAGE : STEP_RUN, err, errlen);
+  snprintf(sj->rcfile, sizeof sj->rcfile, "%s.ssh-rc", job->log_path);
+  int rc = start_job(sj, err, errlen);
   if (rc != 0) {
-    strv_free(sj->sub_argv);
-    free(sj->dir);
-    free(sj->prefix);
-    free(sj);
+    job_free(sj);
     return rc;
   }
   snprintf(job->job_id, sizeof job->job_id, "%s:%s", st->host,
@@ -500,21 +503,23 @@ static void ssh_cancel(tgt *t, tgt_job *job, bool force) {
   if (!sj)
     return;
   sj->cancelled = true;
-  if (sj->step == STEP_RUN) {
-    /* the remote group first: killing the local client leaves it running */
-    sbuf cmd = {0};
-    sb_add(&cmd, "p=$(cat ");
-    sb_quote(&cmd, sj->dir);
-    sb_add(&cmd, force ? "/pid) && kill -KILL -- -$p"
-                       : "/pid) && kill -TERM -- -$p; "
-                         "(sleep 5; kill -KILL -- -$p) "
-                         "</dev/null >/dev/null 2>&1 &");
-    char **argv = ssh_argv(st, NULL, cmd.s);
-    free(cmd.s);
-    subproc_out o;
-    subproc_run(argv, (int)(st->connect_timeout + 5) * 1000, &o);
-    strv_free(argv);
-  }
+  /* The remote group first: killing the local client leaves it running.
+   * The job writes its pid, then looks for DIR/cancel; this makes the
+   * file, then reads the pid: either it finds the pid or the job finds
+   * the file, so a cancel at the very start cannot miss. */
+  sbuf cmd = {0};
+  sb_add(&cmd, "d=");
+  sb_quote(&cmd, sj->dir);
+  sb_add(&cmd, "; mkdir -p \"$d\" && : > \"$d/cancel\"; p=$(cat \"$d");
+  sb_add(&cmd, force ? "/pid\") && kill -KILL -- -$p"
+                     : "/pid\") && kill -TERM -- -$p; "
+                       "(sleep 5; kill -KILL -- -$p) "
+                       "</dev/null >/dev/null 2>&1 &");
+  char **argv = ssh_argv(st, NULL, cmd.s);
+  free(cmd.s);
+  subproc_out o;
+  subproc_run(argv, (int)(st->connect_timeout + 5) * 1000, &o);
+  strv_free(argv);
   st->local->ops->cancel(st->local, &sj->sub, force);
 }
 

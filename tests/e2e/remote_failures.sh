@@ -81,29 +81,37 @@ for _ in $(seq 50); do
 done
 [ "$st" = CANCELLED ] && pass "and scancels job $id" || fail "job $id is '$st'"
 
-# ---- Ctrl-C kills the remote process group -------------------------------------
-mark="pipec-e2e-mark-$$"
-cat > ctrlc.pipe <<PIPE
+# ---- Ctrl-C kills the remote process group ----------------------------------
+# once while the command runs, once at the very start (before the remote
+# side has written its pid)
+for when in running start; do
+  mark="pipec-e2e-$when-$$"
+  cat > ctrlc.pipe <<PIPE
 pipeline ctrlc {
   target box = ssh { host = "pipec-test", shared_fs = true }
-  node long = shell(command = "sh -c 'sleep 60; echo no' $mark > {out}") on box
+  node long = shell(command = "sh -c 'sleep 61; echo no' $mark > {out}") on box
 }
 PIPE
-"$PIPEC" run ctrlc.pipe > ctrlc.out 2>&1 &
-run_pid=$!
-for _ in $(seq 100); do
-  pgrep -f "$mark" >/dev/null && break
-  sleep 0.1
+  "$PIPEC" run ctrlc.pipe > ctrlc.out 2>&1 &
+  run_pid=$!
+  if [ $when = running ]; then
+    for _ in $(seq 100); do
+      pgrep -f "^sh -c sleep 61; echo no $mark" >/dev/null && break
+      sleep 0.1
+    done
+  else
+    sleep 0.05
+  fi
+  kill -INT $run_pid
+  wait $run_pid; rc=$?
+  gone=no
+  for _ in $(seq 50); do
+    sleep 0.1
+    pgrep -f "sleep 61; echo no $mark" >/dev/null || { gone=yes; break; }
+  done
+  [ "$rc" = 130 ] && [ $gone = yes ] && pass "Ctrl-C ($when): exit 130 and the remote command is gone" ||
+    fail "Ctrl-C ($when): rc $rc, processes left: $(pgrep -af "$mark")"
 done
-kill -INT $run_pid
-wait $run_pid; rc=$?
-gone=no
-for _ in $(seq 50); do
-  pgrep -f "$mark" >/dev/null || { gone=yes; break; }
-  sleep 0.1
-done
-[ "$rc" = 130 ] && [ $gone = yes ] && pass "Ctrl-C: exit 130 and the remote command is gone" ||
-  fail "rc $rc, remote processes left: $(pgrep -af "$mark")"
 
 # ---- sshd stopped in the middle of a node ----------------------------------------
 S2=$(mktemp -d /tmp/pipec-ssh2.XXXXXX)
