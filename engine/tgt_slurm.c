@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pipec/template.h"
+#include "shbuf.h"
 #include "subproc.h"
 #include "target.h"
 #include "units.h"
@@ -52,62 +52,35 @@ static int64_t now_ms(void) { return (int64_t)(uv_hrtime() / 1000000); }
 
 /* ---- the batch script ---------------------------------------------------- */
 
-typedef struct sbuf {
-  char *s;
-  size_t len, cap;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s) {
-  size_t n = strlen(s);
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + n + 1)
-      cap *= 2;
-    char *ns = realloc(b->s, cap);
-    if (!ns)
-      abort();
-    b->s = ns;
-    b->cap = cap;
-  }
-  memcpy(b->s + b->len, s, n + 1);
-  b->len += n;
-}
-
-static void sb_quote(sbuf *b, const char *s) {
-  if (!b->s)
-    sb_add(b, "");
-  b->len = pipec_shell_quote(&b->s, &b->cap, b->len, s);
-}
-
 static char *script_text(const tgt_job *job, const char *rcfile) {
-  sbuf b = {0};
-  sb_add(&b, "#!/bin/sh\n# pipec: node ");
-  sb_add(&b, job->node_name);
-  sb_add(&b, "\n");
+  shbuf b = {0};
+  shbuf_add(&b, "#!/bin/sh\n# pipec: node ");
+  shbuf_add(&b, job->node_name);
+  shbuf_add(&b, "\n");
   for (char **e = job->env; e && *e; e++) {
     size_t k = strcspn(*e, "=");
     char key[256];
     snprintf(key, sizeof key, "%.*s", (int)k, *e);
-    sb_add(&b, "export ");
-    sb_add(&b, key);
-    sb_add(&b, "=");
-    sb_quote(&b, (*e)[k] ? *e + k + 1 : "");
-    sb_add(&b, "\n");
+    shbuf_add(&b, "export ");
+    shbuf_add(&b, key);
+    shbuf_add(&b, "=");
+    shbuf_quote(&b, (*e)[k] ? *e + k + 1 : "");
+    shbuf_add(&b, "\n");
   }
-  sb_add(&b, "cd ");
-  sb_quote(&b, job->cwd);
-  sb_add(&b, " || exit 125\n");
+  shbuf_add(&b, "cd ");
+  shbuf_quote(&b, job->cwd);
+  shbuf_add(&b, " || exit 125\n");
   for (char **a = job->argv; *a; a++) {
-    sb_quote(&b, *a);
-    sb_add(&b, a[1] ? " " : "");
+    shbuf_quote(&b, *a);
+    shbuf_add(&b, a[1] ? " " : "");
   }
-  sb_add(&b, " </dev/null\nrc=$?\necho \"$rc\" > ");
-  sb_quote(&b, rcfile);
-  sb_add(&b, ".tmp && mv -f ");
-  sb_quote(&b, rcfile);
-  sb_add(&b, ".tmp ");
-  sb_quote(&b, rcfile);
-  sb_add(&b, "\nexit \"$rc\"\n");
+  shbuf_add(&b, " </dev/null\nrc=$?\necho \"$rc\" > ");
+  shbuf_quote(&b, rcfile);
+  shbuf_add(&b, ".tmp && mv -f ");
+  shbuf_quote(&b, rcfile);
+  shbuf_add(&b, ".tmp ");
+  shbuf_quote(&b, rcfile);
+  shbuf_add(&b, "\nexit \"$rc\"\n");
   return b.s;
 }
 
@@ -315,12 +288,12 @@ static bool settle(slurm_target *st, slurm_job *sj, const char *state) {
 
 /* One squeue call for a run of jobs starting at *from; advances *from. */
 static void poll_some(slurm_target *st, slurm_job **from) {
-  sbuf ids = {0};
-  sb_add(&ids, "");
+  shbuf ids = {0};
+  shbuf_add(&ids, "");
   slurm_job *end = *from;
   for (int k = 0; end && k < SLURM_IDS_PER_CALL; end = end->next, k++) {
-    sb_add(&ids, ids.len ? "," : "");
-    sb_add(&ids, end->job->job_id);
+    shbuf_add(&ids, ids.len ? "," : "");
+    shbuf_add(&ids, end->job->job_id);
   }
   char *argv[] = {"squeue", "--noheader", "--states=all",
                   "--format=%i %T", "--jobs", ids.s, NULL};

@@ -32,7 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pipec/template.h"
+#include "shbuf.h"
 #include "subproc.h"
 #include "target.h"
 
@@ -67,33 +67,6 @@ typedef struct ssh_job {
 
 /* ---- strings ------------------------------------------------------------- */
 
-typedef struct sbuf {
-  char *s;
-  size_t len, cap;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s) {
-  size_t n = strlen(s);
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + n + 1)
-      cap *= 2;
-    char *ns = realloc(b->s, cap);
-    if (!ns)
-      abort();
-    b->s = ns;
-    b->cap = cap;
-  }
-  memcpy(b->s + b->len, s, n + 1);
-  b->len += n;
-}
-
-static void sb_quote(sbuf *b, const char *s) {
-  if (!b->s)
-    sb_add(b, "");
-  b->len = pipec_shell_quote(&b->s, &b->cap, b->len, s);
-}
-
 static char *xstrdup(const char *s) {
   char *d = strdup(s);
   if (!d)
@@ -112,8 +85,8 @@ static void strv_free(char **v) {
 static char *remap(const char *s, const tgt_job *job, const char *prefix) {
   if (!prefix[0])
     return xstrdup(s);
-  sbuf b = {0};
-  sb_add(&b, "");
+  shbuf b = {0};
+  shbuf_add(&b, "");
   while (*s) {
     size_t best = 0;
     for (uint32_t k = 0; k < job->n_in + job->n_out; k++) {
@@ -124,14 +97,14 @@ static char *remap(const char *s, const tgt_job *job, const char *prefix) {
         best = n;
     }
     if (best) {
-      sb_add(&b, prefix);
+      shbuf_add(&b, prefix);
       char *piece = strndup(s, best);
-      sb_add(&b, piece);
+      shbuf_add(&b, piece);
       free(piece);
       s += best;
     } else {
       char c[2] = {*s++, 0};
-      sb_add(&b, c);
+      shbuf_add(&b, c);
     }
   }
   return b.s;
@@ -142,7 +115,7 @@ static char *remap(const char *s, const tgt_job *job, const char *prefix) {
 /* The ssh client's argv up to and including the host; the remote command
  * is added by the caller. */
 static void ssh_base(const ssh_target *st, const char *errfile,
-                     const char *ctl, sbuf *words, char ***argv, size_t *n) {
+                     const char *ctl, shbuf *words, char ***argv, size_t *n) {
   char **v = calloc(40, sizeof *v);
   if (!v)
     abort();
@@ -197,8 +170,8 @@ static void ssh_base(const ssh_target *st, const char *errfile,
   /* the same words, quoted, for use inside a local sh -c line */
   if (words)
     for (size_t i = 0; i < k; i++) {
-      sb_quote(words, v[i]);
-      sb_add(words, " ");
+      shbuf_quote(words, v[i]);
+      shbuf_add(words, " ");
     }
 }
 
@@ -220,35 +193,35 @@ static char **ssh_argv(const ssh_target *st, const char *errfile,
 static char *remote_script(const ssh_job *sj, bool unpack) {
   const tgt_job *job = sj->job;
   bool staged = !sj->st->shared_fs;
-  sbuf b = {0};
-  sb_add(&b, "d=");
-  sb_quote(&b, sj->dir);
-  sb_add(&b, "; mkdir -p \"$d\" && cd \"$d\" && d=$(pwd) || exit 125; ");
+  shbuf b = {0};
+  shbuf_add(&b, "d=");
+  shbuf_quote(&b, sj->dir);
+  shbuf_add(&b, "; mkdir -p \"$d\" && cd \"$d\" && d=$(pwd) || exit 125; ");
   if (unpack) {
-    sb_add(&b, "mkdir -p ");
-    sb_quote(&b, sj->prefix);
-    sb_add(&b, " && tar -xf - -C ");
-    sb_quote(&b, sj->prefix);
-    sb_add(&b, " || { cd / && rm -rf \"$d\"; exit 125; }; ");
+    shbuf_add(&b, "mkdir -p ");
+    shbuf_quote(&b, sj->prefix);
+    shbuf_add(&b, " && tar -xf - -C ");
+    shbuf_quote(&b, sj->prefix);
+    shbuf_add(&b, " || { cd / && rm -rf \"$d\"; exit 125; }; ");
   }
   if (staged) {
-    sb_add(&b, "mkdir -p ");
-    sb_quote(&b, sj->prefix);
-    sb_quote(&b, job->scratch); /* two quoted words side by side: one word */
-    sb_add(&b, " ");
-    sb_quote(&b, sj->prefix);
-    sb_quote(&b, job->cwd);
-    sb_add(&b, " || exit 125; ");
+    shbuf_add(&b, "mkdir -p ");
+    shbuf_quote(&b, sj->prefix);
+    shbuf_quote(&b, job->scratch); /* two quoted words side by side: one word */
+    shbuf_add(&b, " ");
+    shbuf_quote(&b, sj->prefix);
+    shbuf_quote(&b, job->cwd);
+    shbuf_add(&b, " || exit 125; ");
   }
-  sb_add(&b, "cd ");
-  sb_quote(&b, sj->prefix);
-  sb_quote(&b, job->cwd);
-  sb_add(&b, " || exit 125; ");
+  shbuf_add(&b, "cd ");
+  shbuf_quote(&b, sj->prefix);
+  shbuf_quote(&b, job->cwd);
+  shbuf_add(&b, " || exit 125; ");
   if (job->builtin) {
     /* pipec itself: the same path as here if it is there, else PATH's */
-    sb_add(&b, "p=");
-    sb_quote(&b, job->argv[0]);
-    sb_add(&b, "; [ -x \"$p\" ] || p=pipec; ");
+    shbuf_add(&b, "p=");
+    shbuf_quote(&b, job->argv[0]);
+    shbuf_add(&b, "; [ -x \"$p\" ] || p=pipec; ");
   }
   /* The inner shell: $0 the job directory, $1 where the outputs are (""
    * when the workspace is shared), then the command. Its trap is a handler,
@@ -256,55 +229,55 @@ static char *remote_script(const ssh_job *sj, bool unpack) {
    * still tidy up after a cancel has killed the command. Staged, stdout
    * carries the outputs' tar stream, so the command's stdout goes to the
    * log with its stderr. */
-  sbuf inner = {0};
-  sb_add(&inner, "d=$0; o=$1; shift; echo $$ > \"$d/pid\" || exit 125; "
+  shbuf inner = {0};
+  shbuf_add(&inner, "d=$0; o=$1; shift; echo $$ > \"$d/pid\" || exit 125; "
                  "if [ -e \"$d/cancel\" ]; then cd / && rm -rf \"$d\"; "
                  "exit 143; fi; trap : TERM INT HUP; ");
-  sb_add(&inner, staged ? "\"$@\" </dev/null >&2; rc=$?; "
+  shbuf_add(&inner, staged ? "\"$@\" </dev/null >&2; rc=$?; "
                         : "\"$@\" </dev/null; rc=$?; ");
   if (staged) {
-    sb_add(&inner, "if [ $rc -eq 0 ]; then cd \"$o\" && tar -cf - "
+    shbuf_add(&inner, "if [ $rc -eq 0 ]; then cd \"$o\" && tar -cf - "
                    "--ignore-failed-read --");
     for (uint32_t i = 0; i < job->n_out; i++) {
       const char *base = strrchr(job->out_paths[i], '/');
-      sb_add(&inner, " ");
-      sb_quote(&inner, base ? base + 1 : job->out_paths[i]);
+      shbuf_add(&inner, " ");
+      shbuf_quote(&inner, base ? base + 1 : job->out_paths[i]);
     }
-    sb_add(&inner, " 2>/dev/null; fi; ");
+    shbuf_add(&inner, " 2>/dev/null; fi; ");
   }
-  sb_add(&inner, "cd / && rm -rf \"$d\"; exit $rc");
-  sb_add(&b, "if command -v setsid >/dev/null 2>&1; then s='setsid -w'; "
+  shbuf_add(&inner, "cd / && rm -rf \"$d\"; exit $rc");
+  shbuf_add(&b, "if command -v setsid >/dev/null 2>&1; then s='setsid -w'; "
              "else s=; fi; exec $s sh -c ");
-  sb_quote(&b, inner.s);
+  shbuf_quote(&b, inner.s);
   free(inner.s);
-  sb_add(&b, " \"$d\" ");
+  shbuf_add(&b, " \"$d\" ");
   if (staged) {
-    sb_quote(&b, sj->prefix);
-    sb_quote(&b, job->scratch);
+    shbuf_quote(&b, sj->prefix);
+    shbuf_quote(&b, job->scratch);
   } else {
-    sb_add(&b, "''");
+    shbuf_add(&b, "''");
   }
-  sb_add(&b, " env");
+  shbuf_add(&b, " env");
   for (char **e = job->env; e && *e; e++) {
-    sb_add(&b, " ");
+    shbuf_add(&b, " ");
     char *m = remap(*e, job, sj->prefix);
-    sb_quote(&b, m);
+    shbuf_quote(&b, m);
     free(m);
   }
   if (job->gpus_set) {
     char cuda[160];
     snprintf(cuda, sizeof cuda, "CUDA_VISIBLE_DEVICES=%s", job->gpus);
-    sb_add(&b, " ");
-    sb_quote(&b, cuda);
+    shbuf_add(&b, " ");
+    shbuf_quote(&b, cuda);
   }
   for (char **a = job->argv; *a; a++) {
-    sb_add(&b, " ");
+    shbuf_add(&b, " ");
     if (a == job->argv && job->builtin) {
-      sb_add(&b, "\"$p\"");
+      shbuf_add(&b, "\"$p\"");
       continue;
     }
     char *m = remap(*a, job, sj->prefix);
-    sb_quote(&b, m);
+    shbuf_quote(&b, m);
     free(m);
   }
   return b.s;
@@ -315,33 +288,33 @@ static char *remote_script(const ssh_job *sj, bool unpack) {
 static char **staged_argv(ssh_job *sj) {
   const tgt_job *job = sj->job;
   bool unpack = job->n_in + job->n_files > 0;
-  sbuf line = {0};
-  sb_add(&line, "{ ");
+  shbuf line = {0};
+  shbuf_add(&line, "{ ");
   if (unpack) {
-    sb_add(&line, "tar -C / -chf - --");
+    shbuf_add(&line, "tar -C / -chf - --");
     for (uint32_t i = 0; i < job->n_in + job->n_files; i++) {
       const char *p = i < job->n_in ? job->in_paths[i]
                                     : job->files[i - job->n_in];
-      sb_add(&line, " ");
-      sb_quote(&line, p + (*p == '/'));
+      shbuf_add(&line, " ");
+      shbuf_quote(&line, p + (*p == '/'));
     }
-    sb_add(&line, " | ");
+    shbuf_add(&line, " | ");
   }
   char **v;
   size_t k;
   ssh_base(sj->st, sj->errfile, NULL, &line, &v, &k);
   strv_free(v);
   char *script = remote_script(sj, unpack);
-  sb_quote(&line, script);
+  shbuf_quote(&line, script);
   free(script);
-  sb_add(&line, unpack ? "; " : " </dev/null; ");
-  sb_add(&line, "echo $? > ");
-  sb_quote(&line, sj->rcfile);
-  sb_add(&line, "; } | tar -xf - -C ");
-  sb_quote(&line, job->scratch);
-  sb_add(&line, " 2>/dev/null; t=$?; r=$(cat ");
-  sb_quote(&line, sj->rcfile);
-  sb_add(&line, "); if [ \"$r\" != 0 ]; then exit \"$r\"; fi; exit $t");
+  shbuf_add(&line, unpack ? "; " : " </dev/null; ");
+  shbuf_add(&line, "echo $? > ");
+  shbuf_quote(&line, sj->rcfile);
+  shbuf_add(&line, "; } | tar -xf - -C ");
+  shbuf_quote(&line, job->scratch);
+  shbuf_add(&line, " 2>/dev/null; t=$?; r=$(cat ");
+  shbuf_quote(&line, sj->rcfile);
+  shbuf_add(&line, "); if [ \"$r\" != 0 ]; then exit \"$r\"; fi; exit $t");
   char **sv = calloc(4, sizeof *sv);
   if (!sv)
     abort();
@@ -439,12 +412,12 @@ static void job_done(tgt_job *sub, const tgt_result *sr) {
 static int resolve_root(ssh_target *st, char *err, size_t errlen) {
   if (st->root)
     return 0;
-  sbuf cmd = {0};
-  sb_add(&cmd, "mkdir -p ");
-  sb_quote(&cmd, st->workdir);
-  sb_add(&cmd, " && cd ");
-  sb_quote(&cmd, st->workdir);
-  sb_add(&cmd, " && pwd");
+  shbuf cmd = {0};
+  shbuf_add(&cmd, "mkdir -p ");
+  shbuf_quote(&cmd, st->workdir);
+  shbuf_add(&cmd, " && cd ");
+  shbuf_quote(&cmd, st->workdir);
+  shbuf_add(&cmd, " && pwd");
   char **argv = ssh_argv(st, NULL, cmd.s);
   free(cmd.s);
   subproc_out o;
@@ -507,11 +480,11 @@ static void ssh_cancel(tgt *t, tgt_job *job, bool force) {
    * The job writes its pid, then looks for DIR/cancel; this makes the
    * file, then reads the pid: either it finds the pid or the job finds
    * the file, so a cancel at the very start cannot miss. */
-  sbuf cmd = {0};
-  sb_add(&cmd, "d=");
-  sb_quote(&cmd, sj->dir);
-  sb_add(&cmd, "; mkdir -p \"$d\" && : > \"$d/cancel\"; p=$(cat \"$d");
-  sb_add(&cmd, force ? "/pid\") && kill -KILL -- -$p"
+  shbuf cmd = {0};
+  shbuf_add(&cmd, "d=");
+  shbuf_quote(&cmd, sj->dir);
+  shbuf_add(&cmd, "; mkdir -p \"$d\" && : > \"$d/cancel\"; p=$(cat \"$d");
+  shbuf_add(&cmd, force ? "/pid\") && kill -KILL -- -$p"
                      : "/pid\") && kill -TERM -- -$p; "
                        "(sleep 5; kill -KILL -- -$p) "
                        "</dev/null >/dev/null 2>&1 &");
