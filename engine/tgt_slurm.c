@@ -26,7 +26,9 @@
 #include "target.h"
 #include "units.h"
 
-#define SLURM_POLL_MS 1000
+#define SLURM_POLL_MS 1000      /* between squeue calls ... */
+#define SLURM_POLL_FAST_MS 250  /* ... while a job is younger than: */
+#define SLURM_YOUNG_MS 10000    /* short jobs end soon after they start */
 #define SLURM_CALL_MS 30000     /* deadline of one sbatch/squeue/scancel */
 #define SLURM_LOST_MS 120000    /* squeue failing this long fails the jobs */
 #define SLURM_RC_WAIT_POLLS 5   /* a shared fs may show the rc file late */
@@ -45,6 +47,7 @@ typedef struct slurm_target {
   uv_timer_t timer;
   slurm_job *jobs;           /* in flight */
   int64_t failing_since;     /* first failed squeue of a failing streak, ms */
+  int64_t last_submit;       /* ms */
   char last_error[256];
 } slurm_target;
 
@@ -97,15 +100,28 @@ static int write_file(const char *path, const char *text) {
 
 /* ---- sbatch arguments ---------------------------------------------------- */
 
+/* A growing argv; every word is owned. */
 typedef struct argv_b {
-  char *v[96];
-  char *owned[96];
-  int n, n_owned;
+  char **v;
+  size_t n, cap;
 } argv_b;
 
+static void arg_own(argv_b *a, char *s) {
+  if (a->n + 2 > a->cap) {
+    a->cap = a->cap ? a->cap * 2 : 32;
+    a->v = realloc(a->v, a->cap * sizeof *a->v);
+    if (!a->v)
+      abort();
+  }
+  a->v[a->n++] = s;
+  a->v[a->n] = NULL;
+}
+
 static void arg(argv_b *a, const char *s) {
-  if (a->n < 95)
-    a->v[a->n++] = (char *)s;
+  char *d = strdup(s);
+  if (!d)
+    abort();
+  arg_own(a, d);
 }
 
 static void argf(argv_b *a, const char *fmt, ...)
@@ -117,13 +133,13 @@ static void argf(argv_b *a, const char *fmt, ...) {
   if (vasprintf(&s, fmt, ap) < 0)
     abort();
   va_end(ap);
-  a->owned[a->n_owned++] = s;
-  arg(a, s);
+  arg_own(a, s);
 }
 
 static void argv_free(argv_b *a) {
-  for (int i = 0; i < a->n_owned; i++)
-    free(a->owned[i]);
+  for (size_t i = 0; i < a->n; i++)
+    free(a->v[i]);
+  free(a->v);
 }
 
 static const pipec_opt *opt(const tgt *t, const char *key) {
@@ -170,14 +186,22 @@ static void build_sbatch(const tgt *t, const tgt_job *job, const char *script,
   if (job->res.gpus > 0)
     argf(a, "--gres=gpu:%lld", (long long)job->res.gpus);
   const pipec_opt *ex = opt(t, "extra");
-  if (ex && ex->value.type == PIPEC_T_STRING)
-    arg(a, ex->value.u.s);
+  /* a string is split at blanks ("--exclusive --constraint=avx2"); a list
+   * passes each item as one flag, spaces and all */
+  for (const char *p = ex && ex->value.type == PIPEC_T_STRING ? ex->value.u.s
+                                                               : "";
+       *p;) {
+    size_t n = strcspn(p, " \t");
+    if (n)
+      argf(a, "%.*s", (int)n, p);
+    p += n;
+    p += strspn(p, " \t");
+  }
   for (uint32_t i = 0;
        ex && ex->value.type == PIPEC_T_LIST && i < ex->value.u.list.n; i++)
     if (ex->value.u.list.items[i].type == PIPEC_T_STRING)
       arg(a, ex->value.u.list.items[i].u.s);
   arg(a, script);
-  a->v[a->n] = NULL;
 }
 
 /* First line of s, trimmed, for messages. */
@@ -333,6 +357,17 @@ static void poll_some(slurm_target *st, slurm_job **from) {
   }
 }
 
+static void on_poll(uv_timer_t *timer);
+
+/* Poll quickly while some job is young, then once a second: a short job's
+ * end is seen at once, and a long run costs the controller one squeue a
+ * second. */
+static void arm(slurm_target *st) {
+  bool young = now_ms() - st->last_submit < SLURM_YOUNG_MS;
+  uv_timer_start(&st->timer, on_poll, young ? SLURM_POLL_FAST_MS
+                                            : SLURM_POLL_MS, 0);
+}
+
 static void on_poll(uv_timer_t *timer) {
   slurm_target *st = timer->data;
   for (slurm_job *from = st->jobs; from;)
@@ -348,6 +383,8 @@ static void on_poll(uv_timer_t *timer) {
     }
     st->failing_since = 0;
   }
+  if (st->jobs)
+    arm(st);
 }
 
 /* ---- tgt_ops ------------------------------------------------------------- */
@@ -394,8 +431,9 @@ static int slurm_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
   job->tdata = sj;
   sj->next = st->jobs;
   st->jobs = sj;
+  st->last_submit = now_ms();
   if (!uv_is_active((uv_handle_t *)&st->timer))
-    uv_timer_start(&st->timer, on_poll, SLURM_POLL_MS, SLURM_POLL_MS);
+    arm(st);
   return 0;
 fail:
   unlink(sj->script);

@@ -407,11 +407,9 @@ static void job_done(tgt_job *sub, const tgt_result *sr) {
 
 /* ---- tgt_ops -------------------------------------------------------------- */
 
-/* The remote workdir as an absolute path, asked once (no shared fs only:
- * staged paths must be spelled out in the command line). */
-static int resolve_root(ssh_target *st, char *err, size_t errlen) {
-  if (st->root)
-    return 0;
+/* Ask the host where a relative workdir is (blocking, once per run). */
+static int ask_root(ssh_target *st, char *out, size_t outlen, char *err,
+                    size_t errlen) {
   shbuf cmd = {0};
   shbuf_add(&cmd, "mkdir -p ");
   shbuf_quote(&cmd, st->workdir);
@@ -432,13 +430,28 @@ static int resolve_root(ssh_target *st, char *err, size_t errlen) {
              o.timed_out ? "no answer" : o.err[0] ? o.err : "no workdir");
     return -EIO;
   }
-  if (strpbrk(o.out, "'\"\\$`") || strchr(o.out, ' ')) {
-    snprintf(err, errlen, "target '%s': the workdir %s on %s must be a "
+  snprintf(out, outlen, "%.*s", (int)outlen - 1, o.out);
+  return 0;
+}
+
+/* The remote workdir as an absolute path (no shared fs only: staged paths
+ * are spelled out in the command line). An absolute workdir is taken as
+ * it is; a relative one is asked for once. */
+static int resolve_root(ssh_target *st, char *err, size_t errlen) {
+  if (st->root)
+    return 0;
+  char root[PATH_MAX];
+  if (st->workdir[0] == '/')
+    snprintf(root, sizeof root, "%s", st->workdir);
+  else if (ask_root(st, root, sizeof root, err, errlen) != 0)
+    return -EIO;
+  if (strpbrk(root, "'\"\\$`") || strchr(root, ' ')) {
+    snprintf(err, errlen, "target '%s': the workdir %.200s on %s must be a "
              "plain path (no quotes, spaces or $)", st->base.decl->name,
-             o.out, st->host);
+             root, st->host);
     return -EINVAL;
   }
-  st->root = xstrdup(o.out);
+  st->root = xstrdup(root);
   return 0;
 }
 

@@ -19,7 +19,7 @@ cat > all.pipe <<PIPE
 pipeline all_kinds {
   target box    = ssh { host = "pipec-test", shared_fs = true }
   target staged = ssh { host = "pipec-test", workdir = "$REMOTE" }
-  target hpc    = slurm { max_jobs = 2, time = "5m" }
+  target hpc    = slurm { max_jobs = 2, time = "5m", extra = "--comment=pipec-e2e --nice=0" }
 
   component total(t: table) -> (out: file) {
     code = ["total.sh"]
@@ -76,11 +76,11 @@ PY
 id=$(python3 -c 'import json,sys; print([n["job"] for n in json.load(open("show.json"))["nodes"] if n["name"]=="sum_hpc"][0])')
 expect_exit 0 "$PIPEC" show
 expect_in "$id" && pass "pipec show prints the Slurm job id"
-if scontrol show job "$id" 2>/dev/null | grep -q "JobName=pipec:sum_hpc"; then
-  pass "Slurm knows job $id as pipec:sum_hpc"
-else
-  fail "Slurm has no job $id named pipec:sum_hpc"
-fi
+job=$(scontrol show job "$id" 2>/dev/null)
+grep -q "JobName=pipec:sum_hpc" <<<"$job" && pass "Slurm knows job $id as pipec:sum_hpc" ||
+  fail "Slurm has no job $id named pipec:sum_hpc: $job"
+grep -q "Comment=pipec-e2e" <<<"$job" && grep -q "TimeLimit=00:05:00" <<<"$job" &&
+  pass "the target's time and extra flags reach sbatch" || fail "job $id: $job"
 
 # max_jobs = 2: never more than two span jobs at once
 for n in s1 s2 s3 s4; do printf '%s ' "$n"; "$PIPEC" cat $n | tr '\n' ' '; echo; done > spans
