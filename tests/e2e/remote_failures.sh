@@ -82,8 +82,8 @@ done
 [ "$st" = CANCELLED ] && pass "and scancels job $id" || fail "job $id is '$st'"
 
 # ---- Ctrl-C kills the remote process group ----------------------------------
-# once while the command runs, once at the very start (before the remote
-# side has written its pid)
+# once while the command runs, once at the very start (the moment the ssh
+# client exists, before the remote side has written its pid)
 for when in running start; do
   mark="pipec-e2e-$when-$$"
   cat > ctrlc.pipe <<PIPE
@@ -100,7 +100,12 @@ PIPE
       sleep 0.1
     done
   else
-    sleep 0.05
+    # as soon as the local ssh client exists: pipec handles SIGINT by then,
+    # and the remote side has most likely not written its pid yet
+    for _ in $(seq 200); do
+      pgrep -f "^ssh .*$mark" >/dev/null && break
+      sleep 0.01
+    done
   fi
   kill -INT $run_pid
   wait $run_pid; rc=$?
