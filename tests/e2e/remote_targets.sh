@@ -107,4 +107,10 @@ expect_exit 0 "$PIPEC" run all.pipe
 expect_in "5 ran, 6 cached" && pass "an edit re-runs the remote nodes downstream"
 expect_exit 0 "$PIPEC" cat joined
 [ "$OUT" = "$(printf '7\n10')" ] && pass "and their outputs change" || fail "joined: '$OUT'"
+
+# examples/remote runs as its comment says
+mkdir "$T/ex" && cp -r "$SRC/examples/remote" "$SRC/examples/cancer" "$T/ex/" && mkdir "$T/ex/.pipec"
+(cd "$T/ex" && "$PIPEC" run remote/remote.pipe -q > run.out 2>&1) && OUT=$(cd "$T/ex" && "$PIPEC" cat compare)
+[ "$(grep -c accuracy <<<"$OUT")" = 3 ] && pass "examples/remote runs: $(tr '\n' ' ' <<<"$OUT")" ||
+  fail "examples/remote: $(cat "$T/ex/run.out") $OUT"
 finish
