@@ -4,6 +4,8 @@
 #include "arena.h"
 
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +13,10 @@
 #define ARENA_CHUNK (64 * 1024)
 #define ARENA_ALIGN 16
 
+/* Chunks are calloc'd, so their memory is zero until handed out, and
+ * nothing handed out is handed out again: allocations need no memset. */
 typedef struct chunk {
-  struct chunk *next;
+  struct chunk *next, *prev;
   size_t size, used;
   _Alignas(16) unsigned char data[];
 } chunk;
@@ -24,12 +28,15 @@ struct arena {
   size_t tab_cap, tab_n;
 };
 
+void arena_oom(size_t n) {
+  fprintf(stderr, "pipec: out of memory (%zu more bytes needed)\n", n);
+  exit(2);
+}
+
 static void *xmalloc(size_t n) {
   void *p = malloc(n);
-  if (!p) {
-    fprintf(stderr, "pipec: out of memory (%zu bytes)\n", n);
-    abort();
-  }
+  if (!p)
+    arena_oom(n);
   return p;
 }
 
@@ -53,29 +60,104 @@ void arena_free(arena *a) {
   free(a);
 }
 
+static chunk *new_chunk(size_t size) {
+  if (size > SIZE_MAX - sizeof(chunk))
+    arena_oom(size);
+  chunk *c = calloc(1, sizeof *c + size);
+  if (!c)
+    arena_oom(sizeof *c + size);
+  c->size = size;
+  return c;
+}
+
+static void link_after(arena *a, chunk *at, chunk *c) {
+  c->prev = at;
+  c->next = at ? at->next : a->head;
+  if (c->next)
+    c->next->prev = c;
+  if (at)
+    at->next = c;
+  else
+    a->head = c;
+}
+
+static size_t round_up(size_t size) {
+  if (size > SIZE_MAX - ARENA_ALIGN)
+    arena_oom(size);
+  return (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+}
+
+/* Blocks bigger than this get a chunk of their own (so arena_grow can
+ * resize them in place, and a chunk's free space is never wasted on them). */
+#define ARENA_BIG (ARENA_CHUNK / 4)
+
 void *arena_alloc(arena *a, size_t size) {
-  size = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+  size = round_up(size);
   chunk *c = a->head;
+  if (size > ARENA_BIG) {
+    /* behind the current chunk, which keeps serving small blocks */
+    chunk *n = new_chunk(size);
+    n->used = size;
+    link_after(a, c, n);
+    return n->data;
+  }
   if (!c || c->size - c->used < size) {
-    size_t want = size > ARENA_CHUNK / 4 ? size : ARENA_CHUNK;
-    chunk *n = xmalloc(sizeof *n + want);
-    n->size = want;
-    n->used = 0;
-    if (want == size && c) {
-      /* A big block gets its own chunk behind the current one, so the
-       * current chunk's free space is not wasted. */
-      n->next = c->next;
-      c->next = n;
-    } else {
-      n->next = c;
-      a->head = n;
-    }
-    c = n;
+    c = new_chunk(ARENA_CHUNK);
+    link_after(a, NULL, c);
   }
   void *p = c->data + c->used;
   c->used += size;
-  memset(p, 0, size);
   return p;
+}
+
+void *arena_grow(arena *a, void *p, size_t old_size, size_t new_size) {
+  if (!p || old_size == 0)
+    return arena_alloc(a, new_size);
+  old_size = round_up(old_size);
+  new_size = round_up(new_size);
+  if (new_size <= old_size)
+    return p;
+  if (old_size <= ARENA_BIG) { /* a small block: copy, leave it to the arena */
+    void *q = arena_alloc(a, new_size);
+    memcpy(q, p, old_size);
+    return q;
+  }
+  /* a big block is its own chunk: resize that chunk */
+  chunk *c = (chunk *)((unsigned char *)p - offsetof(chunk, data));
+  chunk *prev = c->prev, *next = c->next;
+  if (new_size > SIZE_MAX - sizeof(chunk))
+    arena_oom(new_size);
+  chunk *n = realloc(c, sizeof *c + new_size);
+  if (!n)
+    arena_oom(sizeof *c + new_size);
+  memset(n->data + old_size, 0, new_size - old_size);
+  n->size = n->used = new_size;
+  if (prev)
+    prev->next = n;
+  else
+    a->head = n;
+  if (next)
+    next->prev = n;
+  return n->data;
+}
+
+void arena_release(arena *a, void *p, size_t size) {
+  if (!p || round_up(size) <= ARENA_BIG)
+    return;
+  chunk *c = (chunk *)((unsigned char *)p - offsetof(chunk, data));
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    a->head = c->next;
+  if (c->next)
+    c->next->prev = c->prev;
+  free(c);
+}
+
+void arena_too_big(void) {
+  fprintf(stderr, "pipec: out of memory (more than %u items in one list)\n",
+          UINT32_MAX / 2);
+  exit(2);
 }
 
 char *arena_strndup(arena *a, const char *s, size_t len) {

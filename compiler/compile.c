@@ -160,12 +160,22 @@ static int load(driver *dv, const char *path, const ast_import *from,
                      "cannot read '%s': %s", path, strerror(err));
     return -1;
   }
-  if (len > UINT32_MAX - 1) {
+  if (len > UINT32_MAX - 2) {
     free(text);
     pipec_diag_add(dv->d, PIPEC_SEV_ERROR, "file-too-large", -1, 0, 0,
                    "'%s' is larger than 4 GiB", path);
     return -1;
   }
+  /* the scanner reads the text in place and wants two NULs at its end */
+  char *text2 = realloc(text, len + 2);
+  if (!text2) {
+    free(text);
+    pipec_diag_add(dv->d, PIPEC_SEV_ERROR, "no-memory", -1, 0, 0,
+                   "cannot read '%s': %s", path, strerror(ENOMEM));
+    return -1;
+  }
+  text = text2;
+  text[len] = text[len + 1] = 0;
   loaded lf = {.path = path, .text = text, .len = len};
   lf.src = pipec_diags_add_source(dv->d, path, text, len);
   VEC_PUSH(dv->a, dv->files, lf);

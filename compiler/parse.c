@@ -14,7 +14,7 @@
 
 void parse_fatal(const char *msg) {
   fprintf(stderr, "pipec: fatal: %s\n", msg);
-  abort();
+  exit(2); /* out of memory, or flex's "input buffer overflow" */
 }
 
 void parse_error(parse_ctx *pc, ploc loc, const char *code, const char *fmt,
@@ -69,10 +69,19 @@ void parse_string(parse_ctx *pc, const char *lit, size_t len, uint32_t off,
   out->len = (uint32_t)n;
 }
 
-void parse_open(parse_ctx *pc, uint32_t off) {
+bool parse_open(parse_ctx *pc, uint32_t off) {
+  if (pc->n_open >= PARSE_MAX_NESTING) {
+    if (!pc->too_deep)
+      parse_error(pc, (ploc){off, off + 1}, "too-deep",
+                  "nesting too deep (more than %d levels of brackets)",
+                  PARSE_MAX_NESTING);
+    pc->too_deep = true;
+    return false;
+  }
   if (pc->n_open < 64)
     pc->open_off[pc->n_open] = off;
   pc->n_open++;
+  return true;
 }
 
 void parse_close(parse_ctx *pc) {
@@ -90,8 +99,11 @@ uint32_t ast_string_src_offset(const char *src, ast_loc lit, uint32_t index) {
   return at;
 }
 
+/* lexer.l: undo flex's NUL after the last token it matched */
+void lexer_restore(yyscan_t scanner);
+
 ast_file *parse_file(arena *a, pipec_diags *d, int32_t src, const char *path,
-                     const char *text, size_t len) {
+                     char *text, size_t len) {
   ast_file *f = arena_alloc(a, sizeof *f);
   f->path = path;
   f->src = src;
@@ -100,8 +112,12 @@ ast_file *parse_file(arena *a, pipec_diags *d, int32_t src, const char *path,
   yyscan_t scanner;
   if (yylex_init_extra(&pc, &scanner))
     parse_fatal("cannot start the scanner");
-  YY_BUFFER_STATE buf = yy_scan_bytes(text, (int)len, scanner);
+  /* scan the text in place: yy_scan_bytes would copy the whole file */
+  YY_BUFFER_STATE buf = yy_scan_buffer(text, len + 2, scanner);
+  if (!buf)
+    parse_fatal("cannot start the scanner");
   yyparse(scanner, &pc);
+  lexer_restore(scanner);
   yy_delete_buffer(buf, scanner);
   yylex_destroy(scanner);
   return f;

@@ -14,9 +14,11 @@
 #include "ast.h"
 #include "pipec/diag.h"
 
-/* `src` is the id pipec_diags_add_source() gave `text`. `text` must be
- * NUL-terminated at text[len]. */
+/* `src` is the id pipec_diags_add_source() gave `text`. text[len] and
+ * text[len + 1] must be NUL: the scanner reads the text in place, without
+ * a copy (it writes into it while parsing, and restores it before
+ * returning). */
 ast_file *parse_file(arena *a, pipec_diags *d, int32_t src, const char *path,
-                     const char *text, size_t len);
+                     char *text, size_t len);
 
 #endif

@@ -11,6 +11,12 @@
 #include "ast.h"
 #include "pipec/diag.h"
 
+/* Brackets ((, [, {) open at once, at most. Deeper input is an error, found
+ * by the scanner: the parser's stack (YYMAXDEPTH, 10000 entries, up to 4
+ * per level) never overflows, and nothing after the parser recurses that
+ * deep. */
+#define PARSE_MAX_NESTING 1000
+
 /* A token's or a rule's location: the byte span [off, end). */
 typedef struct ploc {
   uint32_t off, end;
@@ -34,10 +40,14 @@ typedef struct parse_ctx {
   /* open brackets, innermost last, to say which one EOF left open */
   uint32_t open_off[64];
   uint32_t n_open;           /* may exceed 64; only the first 64 are kept */
+  bool too_deep;             /* PARSE_MAX_NESTING was passed: the scanner
+                                says end of file, the parser stays quiet */
 } parse_ctx;
 
-/* The scanner saw an opening or a closing bracket at offset off. */
-void parse_open(parse_ctx *pc, uint32_t off);
+/* The scanner saw an opening or a closing bracket at offset off.
+ * parse_open reports nesting deeper than PARSE_MAX_NESTING and then returns
+ * false: the scanner ends the input there. */
+bool parse_open(parse_ctx *pc, uint32_t off);
 void parse_close(parse_ctx *pc);
 
 /* Report an error at loc. */
@@ -49,7 +59,7 @@ void parse_error(parse_ctx *pc, ploc loc, const char *code, const char *fmt,
 void parse_string(parse_ctx *pc, const char *lit, size_t len, uint32_t off,
                   bool closed, ast_str *out);
 
-/* The scanner cannot go on (out of memory): abort with a message. */
+/* The scanner cannot go on (out of memory): exit (2) with a message. */
 _Noreturn void parse_fatal(const char *msg);
 
 static inline ast_loc parse_loc(const parse_ctx *pc, ploc l) {

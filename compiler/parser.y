@@ -384,9 +384,12 @@ static void add_param(parse_ctx *pc, ast_param p) {
 static void yyerror(YYLTYPE *loc, yyscan_t scanner, parse_ctx *pc,
                     const char *msg) {
   (void)scanner;
-  if (strcmp(msg, "memory exhausted") == 0)
+  if (pc->too_deep)
+    return; /* the input was cut short there; that is the error */
+  if (strcmp(msg, "memory exhausted") == 0) /* not expected: see parse_ctx.h */
     parse_error(pc, *loc, "too-deep",
-                "nesting too deep (more than %d levels)", YYMAXDEPTH);
+                "nesting too deep (the parser's stack of %d entries is full)",
+                YYMAXDEPTH);
   else
     parse_error(pc, *loc, "syntax", "%s", msg);
 }
@@ -419,6 +422,8 @@ static bool is_char(yysymbol_kind_t k, char c) {
 static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner,
                                  parse_ctx *pc) {
   (void)scanner;
+  if (pc->too_deep)
+    return 0; /* the input was cut short there; that is the error */
   enum { MAX_EXPECTED = 8 };
   yysymbol_kind_t expected[MAX_EXPECTED];
   int n = yypcontext_expected_tokens(ctx, expected, MAX_EXPECTED);

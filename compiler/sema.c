@@ -59,6 +59,64 @@ void sema_suggest(pipec_diag *g, const char *word, const char *const *words,
     pipec_diag_hint(g, "did you mean '%s'?", best);
 }
 
+const char *sema_what(sema *S, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(S->what, S->what_cap, fmt, ap);
+  va_end(ap);
+  if (n >= 0 && (size_t)n >= S->what_cap) {
+    size_t cap = (size_t)n + 1 > 256 ? (size_t)n + 1 : 256;
+    char *b = realloc(S->what, cap);
+    if (!b)
+      arena_oom(cap);
+    S->what = b;
+    S->what_cap = cap;
+    va_start(ap, fmt);
+    vsnprintf(S->what, S->what_cap, fmt, ap);
+    va_end(ap);
+  }
+  return n >= 0 ? S->what : "?";
+}
+
+/* Push onto a malloc'd VEC (sema's tmp_inputs, tmp_params). */
+#define TMP_PUSH(v, x)                                                    \
+  do {                                                                    \
+    if ((v).n == (v).cap)                                                 \
+      tmp_grow((void **)&(v).items, &(v).cap, sizeof *(v).items);         \
+    (v).items[(v).n++] = (x);                                             \
+  } while (0)
+
+static void tmp_grow(void **items, uint32_t *cap, size_t size) {
+  uint32_t ncap = *cap ? *cap * 2 : 16;
+  void *b = ncap > *cap ? realloc(*items, (size_t)ncap * size) : NULL;
+  if (!b)
+    arena_oom((size_t)ncap * size);
+  *items = b;
+  *cap = ncap;
+}
+
+/* A copy of items[0..n) in the arena, exactly as big as needed. */
+static void *arena_copy(arena *a, const void *items, uint32_t n, size_t size) {
+  void *p = arena_alloc(a, (size_t)n * size);
+  if (n)
+    memcpy(p, items, (size_t)n * size);
+  return p;
+}
+
+/* wire_node's per-node arrays: one malloc'd block, grown as needed. */
+static void *scratch(sema *S, size_t size) {
+  if (size > S->scratch_cap) {
+    size_t cap = size > 2 * S->scratch_cap ? size : 2 * S->scratch_cap;
+    void *b = realloc(S->scratch, cap);
+    if (!b)
+      arena_oom(cap);
+    S->scratch = b;
+    S->scratch_cap = cap;
+  }
+  memset(S->scratch, 0, size);
+  return S->scratch;
+}
+
 static uint32_t name_slot(const name_map *m, const char *key) {
   uintptr_t h = (uintptr_t)key;
   h ^= h >> 17;
@@ -78,6 +136,8 @@ void name_map_put(arena *a, name_map *m, const char *key, uint32_t val) {
     for (uint32_t i = 0; i < m->cap; i++)
       if (m->keys[i])
         name_map_put(a, &bigger, m->keys[i], m->vals[i]);
+    arena_release(a, m->keys, m->cap * sizeof *m->keys);
+    arena_release(a, m->vals, m->cap * sizeof *m->vals);
     *m = bigger;
   }
   uint32_t i = name_slot(m, key);
@@ -109,6 +169,9 @@ pipec_srcloc sema_srcloc(sema *S, ast_loc loc) {
   return (pipec_srcloc){arena_intern_cstr(S->a, S->d->srcs[loc.file].path),
                         line, col};
 }
+
+/* Up to this many names are searched in turn; more are hashed. */
+#define SMALL_SET 16
 
 /* ---- components ----------------------------------------------------- */
 
@@ -186,11 +249,13 @@ static void lower_builtin(sema *S, scomp *c) {
   ir->n_inputs = d->n_inputs;
   ir->inputs = arena_alloc(S->a, (d->n_inputs + 1) * sizeof *ir->inputs);
   for (uint32_t i = 0; i < d->n_inputs; i++)
-    ir->inputs[i] = (pipec_port_decl){d->inputs[i].name, d->inputs[i].type};
+    ir->inputs[i] = (pipec_port_decl){arena_intern_cstr(S->a, d->inputs[i].name),
+                                      d->inputs[i].type};
   ir->n_outputs = d->n_outputs;
   ir->outputs = arena_alloc(S->a, (d->n_outputs + 1) * sizeof *ir->outputs);
   for (uint32_t i = 0; i < d->n_outputs; i++)
-    ir->outputs[i] = (pipec_port_decl){d->outputs[i].name, d->outputs[i].type};
+    ir->outputs[i] = (pipec_port_decl){
+        arena_intern_cstr(S->a, d->outputs[i].name), d->outputs[i].type};
   ir->n_params = d->n_params;
   ir->params = arena_alloc(S->a, (d->n_params + 1) * sizeof *ir->params);
   c->ok = true;
@@ -404,6 +469,7 @@ static void lower_user(sema *S, scomp *c) {
   uint32_t total = ac->inputs.n + ac->outputs.n + ac->params.n;
   const char **seen = arena_alloc(S->a, (total + 1) * sizeof *seen);
   ast_loc *seen_at = arena_alloc(S->a, (total + 1) * sizeof *seen_at);
+  name_map seen_map = {0}; /* for many names: a component may have 10k ports */
   uint32_t ns = 0;
   for (uint32_t i = 0; i < total; i++) {
     const char *name;
@@ -416,13 +482,22 @@ static void lower_user(sema *S, scomp *c) {
     else
       name = ac->params.items[i - ac->inputs.n - ac->outputs.n].name,
       loc = ac->params.items[i - ac->inputs.n - ac->outputs.n].loc;
-    for (uint32_t j = 0; j < ns; j++)
-      if (seen[j] == name) {
-        sema_error(S, "duplicate-name", loc,
-                   "'%s' is declared twice in component '%s'", name, c->name);
-        sema_note(S, seen_at[j], "'%s' was first declared here", name);
-        c->ok = false;
-      }
+    uint32_t first = PIPEC_NONE;
+    if (total > SMALL_SET) {
+      first = name_map_get(&seen_map, name);
+      if (first == PIPEC_NONE)
+        name_map_put(S->a, &seen_map, name, ns);
+    } else {
+      for (uint32_t j = 0; j < ns && first == PIPEC_NONE; j++)
+        if (seen[j] == name)
+          first = j;
+    }
+    if (first != PIPEC_NONE) {
+      sema_error(S, "duplicate-name", loc,
+                 "'%s' is declared twice in component '%s'", name, c->name);
+      sema_note(S, seen_at[first], "'%s' was first declared here", name);
+      c->ok = false;
+    }
     seen[ns] = name;
     seen_at[ns++] = loc;
   }
@@ -475,6 +550,7 @@ static void declare_nodes(sema *S) {
   const ast_pipeline *ap = S->ap;
   S->n_nodes = 0;
   S->nodes = arena_alloc(S->a, (ap->nodes.n + 1) * sizeof *S->nodes);
+  S->irs = arena_alloc(S->a, (ap->nodes.n + 1) * sizeof *S->irs);
   for (uint32_t i = 0; i < ap->nodes.n; i++) {
     const ast_node *an = &ap->nodes.items[i];
     uint32_t dup = sema_node_index(S, an->name);
@@ -490,10 +566,11 @@ static void declare_nodes(sema *S) {
       continue;
     }
     name_map_put(S->a, &S->node_map, an->name, S->n_nodes);
-    snode *n = &S->nodes[S->n_nodes++];
+    snode *n = &S->nodes[S->n_nodes];
+    n->ir = &S->irs[S->n_nodes++];
     n->ast = an;
-    n->ir.name = an->name;
-    n->ir.loc = sema_srcloc(S, an->loc);
+    n->ir->name = an->name;
+    n->ir->loc = sema_srcloc(S, an->loc);
     n->comp = comp_index(S, an->component);
     if (n->comp == PIPEC_NONE) {
       pipec_diag *g = sema_error(S, "unknown-component", an->component_loc,
@@ -509,7 +586,7 @@ static void declare_nodes(sema *S) {
       const pipec_component *c = &S->comps.items[n->comp].ir;
       n->out_used = arena_alloc(S->a, (c->n_outputs + 1) * sizeof(bool));
     }
-    n->ir.target = 0;
+    n->ir->target = 0;
     if (an->target) {
       uint32_t t = sema_target_index(S, an->target);
       if (t == PIPEC_NONE) {
@@ -525,26 +602,45 @@ static void declare_nodes(sema *S) {
                              "{ ... }'",
                           an->target);
       } else {
-        n->ir.target = t;
+        n->ir->target = t;
       }
     }
     sema_node_settings(S, n);
   }
 }
 
-static int port_index(const pipec_port_decl *ports, uint32_t n,
-                      const char *name) {
-  for (uint32_t i = 0; i < n; i++)
-    if (strcmp(ports[i].name, name) == 0)
-      return (int)i;
-  return -1;
-}
+enum { FIND_INPUT, FIND_OUTPUT, FIND_PARAM };
 
-static int param_decl_index(const pipec_component *c, const char *name) {
-  for (uint32_t i = 0; i < c->n_params; i++)
-    if (strcmp(c->params[i].name, name) == 0)
-      return (int)i;
-  return -1;
+/* Index of input, output or param `name` of component sc, or -1. A few are
+ * searched in turn; for many (a component may declare 10k ports) a map is
+ * built on first use, so wiring stays linear. */
+static int comp_find(sema *S, scomp *sc, int what, const char *name) {
+  const pipec_component *c = &sc->ir;
+  uint32_t n = what == FIND_INPUT    ? c->n_inputs
+               : what == FIND_OUTPUT ? c->n_outputs
+                                     : c->n_params;
+  const pipec_port_decl *ports = what == FIND_INPUT ? c->inputs : c->outputs;
+#define FIND_NAME(i) (what == FIND_PARAM ? c->params[i].name : ports[i].name)
+  if (n <= SMALL_SET) {
+    for (uint32_t i = 0; i < n; i++)
+      if (strcmp(FIND_NAME(i), name) == 0)
+        return (int)i;
+    return -1;
+  }
+  name_map **mp = what == FIND_INPUT    ? &sc->in_map
+                  : what == FIND_OUTPUT ? &sc->out_map
+                                        : &sc->par_map;
+  if (!*mp) {
+    *mp = arena_alloc(S->a, sizeof **mp);
+    for (uint32_t i = 0; i < n; i++) {
+      const char *key = arena_intern_cstr(S->a, FIND_NAME(i));
+      if (name_map_get(*mp, key) == PIPEC_NONE) /* the first of duplicates */
+        name_map_put(S->a, *mp, key, i);
+    }
+  }
+#undef FIND_NAME
+  uint32_t i = name_map_get(*mp, arena_intern_cstr(S->a, name));
+  return i == PIPEC_NONE ? -1 : (int)i;
 }
 
 /* Resolve `node.port` (or `node` with one output) to an edge. Returns false
@@ -577,7 +673,8 @@ static bool resolve_output(sema *S, const ast_value *v, const char *what,
   const snode *pn = &S->nodes[p];
   if (pn->comp == PIPEC_NONE)
     return false; /* already reported */
-  const pipec_component *pc = &S->comps.items[pn->comp].ir;
+  scomp *psc = &S->comps.items[pn->comp];
+  const pipec_component *pc = &psc->ir;
   if (!v->u.ref.member) {
     if (pc->n_outputs != 1) {
       pipec_diag *g = sema_error(S, "unknown-port", v->loc,
@@ -592,7 +689,7 @@ static bool resolve_output(sema *S, const ast_value *v, const char *what,
     *port = 0;
     return true;
   }
-  int k = port_index(pc->outputs, pc->n_outputs, v->u.ref.member);
+  int k = comp_find(S, psc, FIND_OUTPUT, v->u.ref.member);
   if (k < 0) {
     const char **names = arena_alloc(S->a, (pc->n_outputs + 1) *
                                                sizeof *names);
@@ -600,9 +697,12 @@ static bool resolve_output(sema *S, const ast_value *v, const char *what,
     size_t w = 0;
     for (uint32_t i = 0; i < pc->n_outputs; i++) {
       names[i] = pc->outputs[i].name;
-      w += (size_t)snprintf(list + w, sizeof list - w, "%s%s", i ? ", " : "",
-                            names[i]);
+      if (w < sizeof list) /* past the end, w is no offset: stop writing */
+        w += (size_t)snprintf(list + w, sizeof list - w, "%s%s",
+                              i ? ", " : "", names[i]);
     }
+    if (w >= sizeof list) /* cut short: say so */
+      memcpy(list + sizeof list - 4, "...", 4);
     pipec_diag *g = sema_error(S, "unknown-port", v->u.ref.member_loc,
                                "node '%s' (%s) has no output '%s'",
                                v->u.ref.name, pc->name, v->u.ref.member);
@@ -632,24 +732,34 @@ static void wire_node(sema *S, snode *n) {
   const pipec_component *c = &sc->ir;
   const ast_node *an = n->ast;
   bool variadic = c->desc && (c->desc->flags & PIPEC_COMP_VARIADIC_INPUTS);
-  bool *given_in = arena_alloc(S->a, (c->n_inputs + 1) * sizeof(bool));
-  bool *given_p = arena_alloc(S->a, (c->n_params + 1) * sizeof(bool));
+  /* which inputs and params are given: scratch memory, reused per node
+   * (and, once these are checked, for the template's names below) */
+  bool *given_in = scratch(S, (size_t)c->n_inputs + c->n_params + 2);
+  bool *given_p = given_in + c->n_inputs + 1;
   const ast_value *command = NULL;
+  name_map seen = {0}; /* argument names, when there are many */
+  S->tmp_inputs.n = S->tmp_params.n = S->tmp_broken.n = 0;
   for (uint32_t i = 0; i < an->args.n; i++) {
     const ast_kv *kv = &an->args.items[i];
     bool dup = false;
-    for (uint32_t j = 0; j < i; j++)
-      dup |= an->args.items[j].key == kv->key;
+    if (an->args.n > SMALL_SET) {
+      dup = name_map_get(&seen, kv->key) != PIPEC_NONE;
+      if (!dup)
+        name_map_put(S->a, &seen, kv->key, i);
+    } else {
+      for (uint32_t j = 0; j < i; j++)
+        dup |= an->args.items[j].key == kv->key;
+    }
     if (dup) {
       sema_error(S, "duplicate-name", kv->key_loc,
                  "argument '%s' is given twice", kv->key);
       continue;
     }
-    int in = port_index(c->inputs, c->n_inputs, kv->key);
-    int pa = param_decl_index(c, kv->key);
+    int in = comp_find(S, sc, FIND_INPUT, kv->key);
+    int pa = comp_find(S, sc, FIND_PARAM, kv->key);
     if (in >= 0) {
-      const char *what = arena_printf(S->a, "input '%s' of node '%s'",
-                                      kv->key, an->name);
+      const char *what = sema_what(S, "input '%s' of node '%s'", kv->key,
+                                   an->name);
       uint32_t prod;
       int port;
       given_in[in] = true;
@@ -670,11 +780,10 @@ static void wire_node(sema *S, snode *n) {
         continue;
       }
       pipec_input e = {kv->key, want, prod, pc->outputs[port].name};
-      VEC_PUSH(S->a, n->inputs, e);
+      TMP_PUSH(S->tmp_inputs, e);
     } else if (pa >= 0) {
       const pipec_param_decl *d = &c->params[pa];
-      const char *what = arena_printf(S->a, "param '%s' of '%s'", kv->key,
-                                      c->name);
+      const char *what = sema_what(S, "param '%s' of '%s'", kv->key, c->name);
       bool tmpl = c->desc && (c->desc->flags & PIPEC_COMP_COMMAND_TEMPLATE) &&
                   strcmp(d->name, "command") == 0;
       given_p[pa] = true;
@@ -698,19 +807,22 @@ static void wire_node(sema *S, snode *n) {
         }
       }
       pipec_param p = {d->name, v};
-      VEC_PUSH(S->a, n->params, p);
+      TMP_PUSH(S->tmp_params, p);
     } else if (variadic && kv->value->kind == AST_REF &&
-               sema_node_index(S, kv->value->u.ref.name) != PIPEC_NONE) {
+               (kv->value->u.ref.member ||
+                sema_node_index(S, kv->value->u.ref.name) != PIPEC_NONE)) {
       /* shell(x = other.out): an extra input named by the argument */
-      const char *what = arena_printf(S->a, "input '%s' of node '%s'",
-                                      kv->key, an->name);
+      const char *what = sema_what(S, "input '%s' of node '%s'", kv->key,
+                                   an->name);
       uint32_t prod;
       int port;
-      if (!resolve_output(S, kv->value, what, &prod, &port))
+      if (!resolve_output(S, kv->value, what, &prod, &port)) {
+        TMP_PUSH(S->tmp_broken, kv->key);
         continue;
+      }
       const pipec_component *pc = &S->comps.items[S->nodes[prod].comp].ir;
       S->nodes[prod].out_used[port] = true;
-      if (port_index(c->outputs, c->n_outputs, kv->key) >= 0) {
+      if (comp_find(S, sc, FIND_OUTPUT, kv->key) >= 0) {
         sema_error(S, "duplicate-name", kv->key_loc,
                    "'%s' is an output of '%s'; name the input otherwise",
                    kv->key, c->name);
@@ -718,7 +830,7 @@ static void wire_node(sema *S, snode *n) {
       }
       pipec_input e = {kv->key, pc->outputs[port].type, prod,
                        pc->outputs[port].name};
-      VEC_PUSH(S->a, n->inputs, e);
+      TMP_PUSH(S->tmp_inputs, e);
     } else if (variadic) {
       /* shell(x = "a b", n = top): an extra param, typed by its value,
        * that the command can use as {x} (quoted for the shell) */
@@ -731,19 +843,21 @@ static void wire_node(sema *S, snode *n) {
       if (v->kind == AST_REF && !v->u.ref.member &&
           sema_param_index(S, v->u.ref.name) != PIPEC_NONE)
         t = S->params[sema_param_index(S, v->u.ref.name)].type;
-      if (port_index(c->outputs, c->n_outputs, kv->key) >= 0) {
+      if (comp_find(S, sc, FIND_OUTPUT, kv->key) >= 0) {
         sema_error(S, "duplicate-name", kv->key_loc,
                    "'%s' is an output of '%s'; name the argument otherwise",
                    kv->key, c->name);
         continue;
       }
-      const char *what = arena_printf(S->a, "argument '%s' of node '%s'",
-                                      kv->key, an->name);
+      const char *what = sema_what(S, "argument '%s' of node '%s'", kv->key,
+                                   an->name);
       pipec_value val;
-      if (!sema_value(S, v, t, false, what, &val))
+      if (!sema_value(S, v, t, false, what, &val)) {
+        TMP_PUSH(S->tmp_broken, kv->key);
         continue;
+      }
       pipec_param extra = {kv->key, val};
-      VEC_PUSH(S->a, n->params, extra);
+      TMP_PUSH(S->tmp_params, extra);
     } else {
       uint32_t nn = c->n_inputs + c->n_params;
       const char **names = arena_alloc(S->a, (nn + 1) * sizeof *names);
@@ -752,7 +866,7 @@ static void wire_node(sema *S, snode *n) {
         names[k++] = c->inputs[j].name;
       for (uint32_t j = 0; j < c->n_params; j++)
         names[k++] = c->params[j].name;
-      bool out_name = port_index(c->outputs, c->n_outputs, kv->key) >= 0;
+      bool out_name = comp_find(S, sc, FIND_OUTPUT, kv->key) >= 0;
       pipec_diag *g = sema_error(
           S, "unknown-param", kv->key_loc,
           out_name ? "'%s' is an output of component '%s'; outputs are not "
@@ -763,8 +877,8 @@ static void wire_node(sema *S, snode *n) {
         sema_suggest(g, kv->key, names, k);
       /* the suggested name is then not reported missing too */
       const char *best = out_name ? NULL : editdist_suggest(kv->key, names, k);
-      int bi = best ? port_index(c->inputs, c->n_inputs, best) : -1;
-      int bp = best ? param_decl_index(c, best) : -1;
+      int bi = best ? comp_find(S, sc, FIND_INPUT, best) : -1;
+      int bp = best ? comp_find(S, sc, FIND_PARAM, best) : -1;
       if (bi >= 0)
         given_in[bi] = true;
       if (bp >= 0)
@@ -802,26 +916,37 @@ static void wire_node(sema *S, snode *n) {
       continue;
     }
     pipec_param p = {c->params[i].name, c->params[i].def};
-    VEC_PUSH(S->a, n->params, p);
+    TMP_PUSH(S->tmp_params, p);
   }
+  /* the node keeps exact copies: a million nodes add up */
+  pipec_node *ir = n->ir;
+  ir->inputs = arena_copy(S->a, S->tmp_inputs.items, S->tmp_inputs.n,
+                          sizeof *ir->inputs);
+  ir->n_inputs = S->tmp_inputs.n;
+  ir->params = arena_copy(S->a, S->tmp_params.items, S->tmp_params.n,
+                          sizeof *ir->params);
+  ir->n_params = S->tmp_params.n;
   if (command) { /* shell's command: its placeholders name its ports */
-    uint32_t nn = n->inputs.n + c->n_outputs + n->params.n;
-    const char **names = arena_alloc(S->a, (nn + 1) * sizeof *names);
+    uint32_t nn = ir->n_inputs + c->n_outputs + ir->n_params +
+                  S->tmp_broken.n;
+    const char **names = scratch(S, ((size_t)nn + 1) * sizeof *names);
     uint32_t k = 0;
-    for (uint32_t j = 0; j < n->inputs.n; j++)
-      names[k++] = n->inputs.items[j].port;
+    for (uint32_t j = 0; j < ir->n_inputs; j++)
+      names[k++] = ir->inputs[j].port;
     for (uint32_t j = 0; j < c->n_outputs; j++)
       names[k++] = c->outputs[j].name;
-    for (uint32_t j = 0; j < n->params.n; j++)
-      if (strcmp(n->params.items[j].name, "command") != 0)
-        names[k++] = n->params.items[j].name;
+    for (uint32_t j = 0; j < ir->n_params; j++)
+      if (strcmp(ir->params[j].name, "command") != 0)
+        names[k++] = ir->params[j].name;
+    for (uint32_t j = 0; j < S->tmp_broken.n; j++) /* reported already */
+      names[k++] = S->tmp_broken.items[j];
     sema_check_template(S, command, names, k,
-                        arena_printf(S->a, "node '%s'", an->name));
+                        sema_what(S, "node '%s'", an->name));
   }
-  if (n->inputs.n > 1)
-    qsort(n->inputs.items, n->inputs.n, sizeof *n->inputs.items, input_cmp);
-  if (n->params.n > 1)
-    qsort(n->params.items, n->params.n, sizeof *n->params.items, param_cmp);
+  if (ir->n_inputs > 1)
+    qsort(ir->inputs, ir->n_inputs, sizeof *ir->inputs, input_cmp);
+  if (ir->n_params > 1)
+    qsort(ir->params, ir->n_params, sizeof *ir->params, param_cmp);
 }
 
 /* ---- order ---------------------------------------------------------- */
@@ -874,9 +999,10 @@ static void report_cycle(sema *S, const uint32_t *indeg) {
     pos[x] = len;
     walk[len++] = x;
     uint32_t next = PIPEC_NONE;
-    for (uint32_t k = 0; k < S->nodes[x].inputs.n && next == PIPEC_NONE; k++)
-      if (indeg[S->nodes[x].inputs.items[k].producer])
-        next = S->nodes[x].inputs.items[k].producer;
+    const pipec_node *ir = S->nodes[x].ir;
+    for (uint32_t k = 0; k < ir->n_inputs && next == PIPEC_NONE; k++)
+      if (indeg[ir->inputs[k].producer])
+        next = ir->inputs[k].producer;
     if (next == PIPEC_NONE)
       return; /* cannot happen: a node left over has a left-over producer */
     x = next;
@@ -904,17 +1030,17 @@ static bool order_nodes(sema *S, uint32_t *order) {
   uint32_t *indeg = arena_alloc(S->a, (n + 1) * sizeof *indeg);
   uint32_t *cstart = arena_alloc(S->a, (n + 2) * sizeof *cstart);
   for (uint32_t i = 0; i < n; i++)
-    for (uint32_t k = 0; k < S->nodes[i].inputs.n; k++) {
+    for (uint32_t k = 0; k < S->nodes[i].ir->n_inputs; k++) {
       indeg[i]++;
-      cstart[S->nodes[i].inputs.items[k].producer + 1]++;
+      cstart[S->nodes[i].ir->inputs[k].producer + 1]++;
     }
   for (uint32_t i = 0; i < n; i++)
     cstart[i + 1] += cstart[i];
   uint32_t *cons = arena_alloc(S->a, (cstart[n] + 1) * sizeof *cons);
   uint32_t *fill = arena_alloc(S->a, (n + 1) * sizeof *fill);
   for (uint32_t i = 0; i < n; i++)
-    for (uint32_t k = 0; k < S->nodes[i].inputs.n; k++) {
-      uint32_t p = S->nodes[i].inputs.items[k].producer;
+    for (uint32_t k = 0; k < S->nodes[i].ir->n_inputs; k++) {
+      uint32_t p = S->nodes[i].ir->inputs[k].producer;
       cons[cstart[p] + fill[p]++] = i;
     }
   heap h = {arena_alloc(S->a, (n + 1) * sizeof *h.v), 0};
@@ -990,9 +1116,10 @@ static const ast_pipeline *find_pipeline(sema *S) {
   return m->pipelines.items[0];
 }
 
-pipec_pipeline *sema_lower(arena *a, pipec_diags *d, const sema_unit *unit,
-                           const pipec_compile_opts *opts) {
-  sema S0 = {.a = a, .d = d, .u = unit, .opts = opts}, *S = &S0;
+static pipec_pipeline *lower(sema *S) {
+  arena *a = S->a;
+  pipec_diags *d = S->d;
+  const sema_unit *unit = S->u;
   uint32_t errors = d->n_errors;
   S->ap = find_pipeline(S);
   if (!S->ap)
@@ -1020,10 +1147,20 @@ pipec_pipeline *sema_lower(arena *a, pipec_diags *d, const sema_unit *unit,
                                  S->params[i].value};
   p->targets = S->targets.items;
   p->n_targets = S->targets.n;
-  uint32_t *newidx = arena_alloc(a, (S->n_nodes + 1) * sizeof *newidx);
-  for (uint32_t k = 0; k < S->n_nodes; k++)
-    newidx[order[k]] = k;
-  p->nodes = arena_alloc(a, (S->n_nodes + 1) * sizeof *p->nodes);
+  /* nodes declared in data-flow order (the usual case) keep their IR
+   * array; otherwise it is copied in order and given back */
+  bool in_order = true;
+  for (uint32_t k = 0; k < S->n_nodes && in_order; k++)
+    in_order = order[k] == k;
+  uint32_t *newidx = NULL;
+  if (in_order) {
+    p->nodes = S->irs;
+  } else {
+    newidx = arena_alloc(a, (S->n_nodes + 1) * sizeof *newidx);
+    for (uint32_t k = 0; k < S->n_nodes; k++)
+      newidx[order[k]] = k;
+    p->nodes = arena_alloc(a, (S->n_nodes + 1) * sizeof *p->nodes);
+  }
   p->n_nodes = S->n_nodes;
   p->components = arena_alloc(a, (S->comps.n + 1) * sizeof *p->components);
   for (uint32_t k = 0; k < S->n_nodes; k++) {
@@ -1034,14 +1171,25 @@ pipec_pipeline *sema_lower(arena *a, pipec_diags *d, const sema_unit *unit,
       p->components[p->n_components++] = c->ir;
     }
     pipec_node *out = &p->nodes[k];
-    *out = n->ir;
+    if (!in_order)
+      *out = *n->ir;
     out->component = c->index;
-    out->params = n->params.items;
-    out->n_params = n->params.n;
-    out->inputs = n->inputs.items;
-    out->n_inputs = n->inputs.n;
-    for (uint32_t e = 0; e < out->n_inputs; e++)
+    for (uint32_t e = 0; newidx && e < out->n_inputs; e++)
       out->inputs[e].producer = newidx[out->inputs[e].producer];
   }
+  if (!in_order)
+    arena_release(a, S->irs, (S->ap->nodes.n + 1) * sizeof *S->irs);
+  return p;
+}
+
+pipec_pipeline *sema_lower(arena *a, pipec_diags *d, const sema_unit *unit,
+                           const pipec_compile_opts *opts) {
+  sema S = {.a = a, .d = d, .u = unit, .opts = opts};
+  pipec_pipeline *p = lower(&S);
+  free(S.what);
+  free(S.scratch);
+  free(S.tmp_inputs.items);
+  free(S.tmp_params.items);
+  free(S.tmp_broken.items);
   return p;
 }

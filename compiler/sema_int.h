@@ -29,14 +29,17 @@ typedef struct scomp {
   pipec_component ir;        /* lowered */
   bool lowered, ok;
   uint32_t index;            /* in the IR's components, PIPEC_NONE if unused */
+  /* interned name -> index of inputs, outputs and params; built on first
+   * use when the component has many (comp_find in sema.c) */
+  struct name_map *in_map, *out_map, *par_map;
 } scomp;
 
 typedef struct snode {
   const ast_node *ast;
   uint32_t comp;             /* index into sema.comps, PIPEC_NONE if unknown */
-  pipec_node ir;
-  VEC(pipec_input) inputs;
-  VEC(pipec_param) params;
+  pipec_node *ir;            /* in sema.irs; inputs and params (sorted) are
+                                set by wire_node, producers are indices
+                                into sema.nodes until the pipeline is built */
   bool *out_used;            /* per output of the component */
 } snode;
 
@@ -60,8 +63,18 @@ typedef struct sema {
   VEC(pipec_target) targets;
   VEC(const ast_target *) target_asts;  /* parallel to targets (NULL: local) */
   snode *nodes;
+  pipec_node *irs;           /* parallel to nodes; becomes the pipeline's
+                                nodes when they are already in order */
   uint32_t n_nodes;
   name_map node_map, param_map;  /* lookups stay O(1) for huge pipelines */
+  char *what;                /* sema_what's buffer (malloc'd) */
+  size_t what_cap;
+  void *scratch;             /* wire_node's per-node arrays (malloc'd) */
+  size_t scratch_cap;
+  VEC(pipec_input) tmp_inputs;  /* wire_node collects a node's edges and */
+  VEC(pipec_param) tmp_params;  /* params here (malloc'd), then copies them */
+  VEC(const char *) tmp_broken; /* shell arguments whose value was wrong:
+                                   still known to the command's template */
 } sema;
 
 void name_map_put(arena *a, name_map *m, const char *key, uint32_t val);
@@ -79,6 +92,12 @@ void sema_note(sema *S, ast_loc loc, const char *fmt, ...)
 /* Attach "did you mean 'X'?" to g if a name in words is close to word. */
 void sema_suggest(pipec_diag *g, const char *word, const char *const *words,
                   uint32_t n);
+
+/* printf into a buffer reused by the next call: for the `what` of
+ * messages, made for every argument of every node but rarely printed, so
+ * not worth arena memory in a pipeline of a million nodes. */
+const char *sema_what(sema *S, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* The IR's location of an AST location. */
 pipec_srcloc sema_srcloc(sema *S, ast_loc loc);

@@ -155,7 +155,7 @@ static void lower_target(sema *S, const ast_target *t, pipec_target *out) {
       if (!g->hint) {
         char list[256] = "";
         size_t w = 0;
-        for (uint32_t j = 0; j < nn; j++)
+        for (uint32_t j = 0; j < nn && w < sizeof list; j++)
           w += (size_t)snprintf(list + w, sizeof list - w, "%s%s",
                                 j ? ", " : "", names[j]);
         pipec_diag_hint(g, "%s targets take %s", kname, list);
@@ -251,11 +251,11 @@ static const char *const node_keys[] = {"retries", "timeout", "cache"};
 static const char *const resource_keys[] = {"cpus", "memory", "gpus", "time"};
 
 static void check_fit(sema *S, snode *n) {
-  const pipec_target *t = &S->targets.items[n->ir.target];
+  const pipec_target *t = &S->targets.items[n->ir->target];
   const pipec_opt *cpus = pipec_target_opt(t, "cpus");
   const pipec_opt *mem = pipec_target_opt(t, "memory");
   const pipec_opt *gpus = pipec_target_opt(t, "gpus");
-  const pipec_resources *r = &n->ir.resources;
+  const pipec_resources *r = &n->ir->resources;
   int64_t ngpus = !gpus ? -1 : gpus->value.type == PIPEC_T_LIST
                                    ? (int64_t)gpus->value.u.list.n
                                    : gpus->value.u.i;
@@ -283,7 +283,7 @@ static void unknown_key(sema *S, const ast_kv *kv, const char *where,
   if (!g->hint) {
     char list[128] = "";
     size_t w = 0;
-    for (uint32_t j = 0; j < nkeys; j++)
+    for (uint32_t j = 0; j < nkeys && w < sizeof list; j++)
       w += (size_t)snprintf(list + w, sizeof list - w, "%s%s", j ? ", " : "",
                             keys[j]);
     pipec_diag_hint(g, "expected one of %s", list);
@@ -302,24 +302,23 @@ static bool seen_before(sema *S, const ast_kvs *kvs, uint32_t i) {
 
 void sema_node_settings(sema *S, snode *n) {
   const ast_node *an = n->ast;
-  n->ir.cache = true;
+  n->ir->cache = true;
   for (uint32_t i = 0; i < an->settings.n; i++) {
     const ast_kv *kv = &an->settings.items[i];
     if (seen_before(S, &an->settings, i))
       continue;
-    const char *what = arena_printf(S->a, "'%s' of node '%s'", kv->key,
-                                    an->name);
+    const char *what = sema_what(S, "'%s' of node '%s'", kv->key, an->name);
     pipec_value v;
     int64_t x;
     if (strcmp(kv->key, "retries") == 0) {
       if (int_value(S, kv->value, what, 0, &x))
-        n->ir.retries = x > 1000 ? 1000 : (int32_t)x;
+        n->ir->retries = x > 1000 ? 1000 : (int32_t)x;
     } else if (strcmp(kv->key, "timeout") == 0) {
       if (sema_duration(S, kv->value, what, &x))
-        n->ir.timeout_s = x;
+        n->ir->timeout_s = x;
     } else if (strcmp(kv->key, "cache") == 0) {
       if (sema_value(S, kv->value, PIPEC_T_BOOL, false, what, &v))
-        n->ir.cache = v.u.b;
+        n->ir->cache = v.u.b;
     } else {
       unknown_key(S, kv, "node setting", node_keys, 3);
     }
@@ -328,9 +327,9 @@ void sema_node_settings(sema *S, snode *n) {
     const ast_kv *kv = &an->resources.items[i];
     if (seen_before(S, &an->resources, i))
       continue;
-    const char *what = arena_printf(S->a, "resource '%s' of node '%s'",
-                                    kv->key, an->name);
-    pipec_resources *r = &n->ir.resources;
+    const char *what = sema_what(S, "resource '%s' of node '%s'", kv->key,
+                                 an->name);
+    pipec_resources *r = &n->ir->resources;
     if (strcmp(kv->key, "cpus") == 0)
       int_value(S, kv->value, what, 1, &r->cpus);
     else if (strcmp(kv->key, "memory") == 0)

@@ -341,13 +341,19 @@ typedef struct tcheck {
   const char *const *names;
   uint32_t n;
   const char *owner;
+  name_map *map;             /* interned names, when there are many */
 } tcheck;
 
 static int check_ref(void *ctx, const char *name, size_t len, size_t off) {
   tcheck *c = ctx;
-  for (uint32_t i = 0; i < c->n; i++)
-    if (strlen(c->names[i]) == len && memcmp(c->names[i], name, len) == 0)
+  if (c->map) {
+    if (name_map_get(c->map, arena_intern(c->S->a, name, len)) != PIPEC_NONE)
       return 0;
+  } else {
+    for (uint32_t i = 0; i < c->n; i++)
+      if (strlen(c->names[i]) == len && memcmp(c->names[i], name, len) == 0)
+        return 0;
+  }
   const char *nm = arena_strndup(c->S->a, name, len);
   ast_loc loc = str_span(c->S, c->v, (uint32_t)off - 1, (uint32_t)len + 2);
   pipec_diag *g = sema_error(c->S, "bad-placeholder", loc,
@@ -378,7 +384,13 @@ void sema_check_template(sema *S, const ast_value *v, const char *const *names,
   for (char *p = t; *p; p++)
     if (p[0] == '$' && p[1] == '{')
       p[1] = '#';
-  tcheck c = {S, v, names, n, owner};
+  tcheck c = {S, v, names, n, owner, NULL};
+  name_map map = {0};
+  if (n > 16) { /* 10k ports, 10k placeholders: stay linear */
+    for (uint32_t i = 0; i < n; i++)
+      name_map_put(S->a, &map, arena_intern_cstr(S->a, names[i]), i);
+    c.map = &map;
+  }
   pipec_template_refs(t, check_ref, &c);
 }
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "literal.h"
@@ -72,6 +73,61 @@ void cmd_free(char **v) {
   for (char **q = v; *q; q++)
     free(*q);
   free(v);
+}
+
+#define ARG_STRLEN_MAX (32 * 4096) /* MAX_ARG_STRLEN, NUL included */
+
+extern char **environ;
+
+int cmd_fits(char *const *argv, char *const *env, const char *node, char *err,
+             size_t errlen) {
+  size_t total = 0, longest = 0;
+  for (char *const *a = argv; *a; a++) {
+    size_t len = strlen(*a) + 1;
+    total += len + sizeof(char *);
+    if (len > longest)
+      longest = len;
+  }
+  size_t words = total;
+  for (char *const *e = env; e && *e; e++) {
+    size_t len = strlen(*e) + 1;
+    total += len + sizeof(char *);
+    if (len > ARG_STRLEN_MAX) {
+      const char *eq = strchr(*e, '=');
+      snprintf(err, errlen,
+               "node '%s': environment variable %.*s is %zu KiB; the system "
+               "passes at most %d KiB in one variable: pass the value in a "
+               "file",
+               node, eq ? (int)(eq - *e) : 0, *e, (len + 1023) / 1024,
+               ARG_STRLEN_MAX / 1024);
+      return -1;
+    }
+  }
+  for (char **e = environ; e && *e; e++)
+    total += strlen(*e) + 1 + sizeof(char *);
+  long arg_max = sysconf(_SC_ARG_MAX);
+  bool shell = argv[0] && argv[1] && strcmp(argv[0], "/bin/sh") == 0 &&
+               strcmp(argv[1], "-c") == 0;
+  if (longest > ARG_STRLEN_MAX) {
+    snprintf(err, errlen,
+             "node '%s': %s is %zu KiB once its placeholders are filled in; "
+             "the system runs at most %d KiB as one %s: pass long lists of "
+             "files in a file, or split the node",
+             node, shell ? "the command" : "one word of the command",
+             (longest + 1023) / 1024, ARG_STRLEN_MAX / 1024,
+             shell ? "shell command" : "word");
+    return -1;
+  }
+  if (arg_max > 0 && total + 4096 > (size_t)arg_max) {
+    snprintf(err, errlen,
+             "node '%s': the command is %zu KiB once its placeholders are "
+             "filled in (with the environment, %zu KiB); the system allows "
+             "%ld KiB: pass long lists of files in a file, or split the node",
+             node, (words + 1023) / 1024, (total + 1023) / 1024,
+             arg_max / 1024);
+    return -1;
+  }
+  return 0;
 }
 
 /* PIPEC exec NAME --in ... --out ... --param ... */

@@ -33,4 +33,11 @@ int cmd_build(const pipec_pipeline *p, uint32_t node,
               size_t errlen);
 void cmd_free(char **v);
 
+/* Whether this machine can exec argv with env added to ours: each word at
+ * most 128 KiB (Linux's MAX_ARG_STRLEN), all of them within ARG_MAX.
+ * 0, or -1 with err saying how long the command of `node` is. (execve
+ * would fail with E2BIG: "Argument list too long" names no culprit.) */
+int cmd_fits(char *const *argv, char *const *env, const char *node, char *err,
+             size_t errlen);
+
 #endif

@@ -356,6 +356,10 @@ static sched_status build_job(runner *R, uint32_t node, tgt_job **job,
   if (cmd_build(R->p, node, rn->ins, n->n_inputs, rn->outs, c->n_outputs,
                 R->exe, &rn->argv, &rn->env, err, errlen) != 0)
     return SCHED_FAILED;
+  /* exec's limits are this machine's; remote targets have their own */
+  if (R->p->targets[n->target].kind == PIPEC_TARGET_LOCAL &&
+      cmd_fits(rn->argv, rn->env, n->name, err, errlen) != 0)
+    return SCHED_FAILED;
   if (open_target(R, n->target, target, err, errlen) != 0)
     return SCHED_FAILED;
   /* what a remote target must copy besides the inputs */
