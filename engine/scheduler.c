@@ -49,8 +49,7 @@ struct sched {
   uint32_t heap_n;
   uint32_t running;         /* attempts submitted and not done */
   uint32_t running_local;   /* ... of them on local targets (-j counts these) */
-  uint32_t parked_local, parked_remote;
-  uint32_t remote_cap;      /* slots of every remote target together */
+  uint32_t parked_local;    /* parked nodes of local targets */
   uint32_t waiting;         /* retries waiting on their backoff timer */
   bool stopping;            /* fail-fast or interrupted: start nothing new */
   bool interrupted;
@@ -61,6 +60,9 @@ struct sched {
   quota *quotas;            /* per target */
   uint32_t **parked;        /* per target: prepared nodes waiting for room */
   uint32_t *park_head, *park_n;
+  uint32_t **ready;         /* per target: ready nodes not yet prepared,
+                               waiting for room to be (priority order) */
+  uint32_t *ready_head, *ready_n;
   char (*gpus)[128];        /* per node: gpu ids held by its attempt */
 };
 
@@ -294,8 +296,6 @@ static void count_parked(sched *s, uint32_t t, int d) {
   s->park_n[t] += (uint32_t)d;
   if (is_local(s, t))
     s->parked_local += (uint32_t)d;
-  else
-    s->parked_remote += (uint32_t)d;
 }
 
 /* Start parked nodes of each target, in order, while the head fits: a
@@ -341,32 +341,59 @@ static void start(sched *s, uint32_t node) {
   unpark(s);
 }
 
-/* Is there room to prepare one more ready node? Locally: -j minus what
- * runs or waits; remote targets add their slots, so a full local target
- * does not hold back nodes bound for a cluster. */
-static bool room(const sched *s) {
-  return s->running_local + s->parked_local < (uint32_t)s->opts.jobs ||
-         s->parked_remote < s->remote_cap;
+/* May one more node of target t be prepared now? Preparing makes its
+ * scratch directory and job, so it happens close to running: on local
+ * targets while fewer than -j run or wait, on a remote target while fewer
+ * than its slots wait. */
+static bool can_prepare(const sched *s, uint32_t t) {
+  if (is_local(s, t))
+    return s->running_local + s->parked_local < (uint32_t)s->opts.jobs;
+  return s->park_n[t] < (uint32_t)s->quotas[t].slots;
 }
 
-/* Prepare ready nodes while there is room. Cached nodes settle at once and
- * may make more nodes ready, so this loops until the heap is empty or full. */
+static void prepare(sched *s, uint32_t node) {
+  tgt_job *job = NULL;
+  tgt *t = NULL;
+  char err[1024] = "";
+  sched_status st = s->h->prepare(s->h->ctx, node, &job, &t, err, sizeof err);
+  if (st == SCHED_RUNNING) {
+    s->status[node] = SCHED_RUNNING;
+    s->job[node] = job;
+    s->target[node] = t;
+    start(s, node);
+  } else {
+    settle(s, node, st, err[0] ? err : NULL);
+  }
+}
+
+/* Prepare ready nodes in priority order wherever their target has room; a
+ * node whose target is full waits in that target's ready queue, so a busy
+ * laptop does not hold back nodes bound for a cluster. Cached nodes settle
+ * at once and may make more nodes ready, so this loops until nothing
+ * moves. */
 static void pump(sched *s) {
   unpark(s);
-  while (s->heap_n > 0 && !s->stopping && room(s)) {
-    uint32_t node = heap_pop(s);
-    tgt_job *job = NULL;
-    tgt *t = NULL;
-    char err[1024] = "";
-    sched_status st =
-        s->h->prepare(s->h->ctx, node, &job, &t, err, sizeof err);
-    if (st == SCHED_RUNNING) {
-      s->status[node] = SCHED_RUNNING;
-      s->job[node] = job;
-      s->target[node] = t;
-      start(s, node);
-    } else {
-      settle(s, node, st, err[0] ? err : NULL);
+  bool moved = true;
+  while (moved && !s->stopping) {
+    moved = false;
+    for (uint32_t t = 0; t < s->p->n_targets; t++)
+      while (s->ready_n[t] && can_prepare(s, t) && !s->stopping) {
+        uint32_t node = s->ready[t][s->ready_head[t]];
+        s->ready_head[t] = (s->ready_head[t] + 1) % s->p->n_nodes;
+        s->ready_n[t]--;
+        prepare(s, node);
+        moved = true;
+      }
+    while (s->heap_n > 0 && !s->stopping) {
+      uint32_t node = heap_pop(s);
+      uint32_t t = s->p->nodes[node].target;
+      if (!s->ready_n[t] && can_prepare(s, t)) {
+        prepare(s, node);
+        moved = true;
+      } else {
+        s->ready[t][(s->ready_head[t] + s->ready_n[t]) % s->p->n_nodes] = node;
+        s->ready_n[t]++;
+      }
     }
   }
   if (s->running == 0 && s->waiting == 0 &&
@@ -442,16 +469,19 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
   s.parked = calloc(nt, sizeof *s.parked);
   s.park_head = calloc(nt, sizeof *s.park_head);
   s.park_n = calloc(nt, sizeof *s.park_n);
+  s.ready = calloc(nt, sizeof *s.ready);
+  s.ready_head = calloc(nt, sizeof *s.ready_head);
+  s.ready_n = calloc(nt, sizeof *s.ready_n);
   if (!s.status || !s.left || !s.prio || !s.attempts || !s.job || !s.target ||
       !s.slots || !s.timed_out || !s.cons_off || !s.cons || !s.heap ||
-      !s.gpus || !s.quotas || !s.parked || !s.park_head || !s.park_n)
+      !s.gpus || !s.quotas || !s.parked || !s.park_head || !s.park_n ||
+      !s.ready || !s.ready_head || !s.ready_n)
     abort();
   for (uint32_t t = 0; t < p->n_targets; t++) {
     quota_init(&s.quotas[t], &p->targets[t]);
-    if (p->targets[t].kind != PIPEC_TARGET_LOCAL)
-      s.remote_cap += (uint32_t)s.quotas[t].slots;
     s.parked[t] = calloc(n1, sizeof *s.parked[t]);
-    if (!s.parked[t])
+    s.ready[t] = calloc(n1, sizeof *s.ready[t]);
+    if (!s.parked[t] || !s.ready[t])
       abort();
   }
 
@@ -522,9 +552,14 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
   free(s.cons_off);
   free(s.cons);
   free(s.heap);
-  for (uint32_t t = 0; t < p->n_targets; t++)
+  for (uint32_t t = 0; t < p->n_targets; t++) {
     free(s.parked[t]);
+    free(s.ready[t]);
+  }
   free(s.parked);
+  free(s.ready);
+  free(s.ready_head);
+  free(s.ready_n);
   free(s.park_head);
   free(s.park_n);
   free(s.quotas);

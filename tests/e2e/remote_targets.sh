@@ -108,6 +108,27 @@ expect_in "5 ran, 6 cached" && pass "an edit re-runs the remote nodes downstream
 expect_exit 0 "$PIPEC" cat joined
 [ "$OUT" = "$(printf '7\n10')" ] && pass "and their outputs change" || fail "joined: '$OUT'"
 
+# -j bounds local targets only: with -j 1 and three slow local nodes
+# ready first, the Slurm nodes still start at once
+cat > busy.pipe <<'PIPE'
+pipeline busy {
+  target hpc = slurm { }
+  node l1 = shell(command = "sleep 1; echo 1 > {out}") { retries = 0 }
+  node l2 = shell(command = "sleep 1; echo 2 > {out}")
+  node l3 = shell(command = "sleep 1; echo 3 > {out}")
+  node h1 = shell(command = "echo h1 > {out}") on hpc
+  node h2 = shell(command = "echo h2 > {out}") on hpc
+}
+PIPE
+expect_exit 0 "$PIPEC" run busy.pipe -j 1 -q
+"$PIPEC" show --json > busy.json
+python3 - busy.json <<'PY' && pass "a busy local target does not hold back Slurm nodes" || fail "busy: $(cat busy.json)"
+import json, sys
+n = {x["name"]: x for x in json.load(open(sys.argv[1]))["nodes"]}
+last_local = max(n[k]["started"] for k in ("l1", "l2", "l3"))
+assert n["h1"]["started"] < last_local and n["h2"]["started"] < last_local, n
+PY
+
 # examples/remote runs as its comment says
 mkdir "$T/ex" && cp -r "$SRC/examples/remote" "$SRC/examples/cancer" "$T/ex/" && mkdir "$T/ex/.pipec"
 (cd "$T/ex" && "$PIPEC" run remote/remote.pipe -q > run.out 2>&1) && OUT=$(cd "$T/ex" && "$PIPEC" cat compare)
