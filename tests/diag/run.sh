@@ -6,6 +6,8 @@
 #   run.sh --update PIPEC NAME.pipe   (re)write NAME.expected
 #
 # Optional NAME.args holds extra arguments for `pipec check` (one line).
+# With PIPEC_VALGRIND set (a valgrind command line; .ci/valgrind sets it),
+# pipec runs under it, and any error it logs fails the test.
 set -u
 update=0
 if [ "${1:-}" = --update ]; then update=1; shift; fi
@@ -16,7 +18,18 @@ name=$(basename "$2" .pipe)
 cd "$dir" || exit 2
 args=()
 [ -f "$name.args" ] && read -r -a args < "$name.args"
-actual=$(NO_COLOR=1 "$pipec" check "$name.pipe" "${args[@]}" 2>&1; echo "exit: $?")
+vg=()
+if [ -n "${PIPEC_VALGRIND:-}" ]; then
+  vglog=$(mktemp "${TMPDIR:-/tmp}/pipec-vg.XXXXXX")
+  trap 'rm -f "$vglog"' EXIT
+  read -r -a vg <<<"$PIPEC_VALGRIND"
+  vg+=("--log-file=$vglog")
+fi
+actual=$(NO_COLOR=1 "${vg[@]}" "$pipec" check "$name.pipe" "${args[@]}" 2>&1; echo "exit: $?")
+if [ -n "${PIPEC_VALGRIND:-}" ] && [ -s "$vglog" ]; then
+  echo "FAIL: $name: valgrind:" >&2; cat "$vglog" >&2
+  exit 1
+fi
 if [ $update = 1 ]; then
   printf '%s\n' "$actual" > "$name.expected"
   echo "wrote $dir/$name.expected"

@@ -1,6 +1,10 @@
 # lib.sh — helpers for end-to-end tests. Source it; $1 of the test is the
 # pipec binary. Each test runs in a fresh temporary directory (removed on
 # exit) with PIPEC_HOME unset, so a workspace is created there.
+#
+# With PIPEC_VALGRIND set (a valgrind command line; .ci/valgrind sets it),
+# $PIPEC is a wrapper that runs the binary ($PIPEC_BIN) under it, logging
+# to $T/.valgrind/; finish fails the test if any log holds an error.
 set -uo pipefail
 PIPEC=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 SRC=${PIPEC_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -10,6 +14,14 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/pipec-e2e.XXXXXX")
 trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
 cd "$T" || exit 1
 FAILS=0
+PIPEC_BIN=$PIPEC
+if [ -n "${PIPEC_VALGRIND:-}" ]; then
+  mkdir "$T/.valgrind"
+  printf '#!/usr/bin/env bash\nset -f\nexec %s --log-file=%q/%%p.log %q "$@"\n' \
+    "$PIPEC_VALGRIND" "$T/.valgrind" "$PIPEC_BIN" > "$T/.valgrind/pipec"
+  chmod +x "$T/.valgrind/pipec"
+  PIPEC=$T/.valgrind/pipec
+fi
 
 fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
 pass() { echo "ok: $*"; }
@@ -45,7 +57,18 @@ use_services() {
   . "$env"
 }
 
+# valgrind_errors: print the non-empty Valgrind logs; false if there were any
+valgrind_errors() {
+  local f bad=0
+  for f in "$T"/.valgrind/*.log; do
+    [ -s "$f" ] || continue
+    echo "FAIL: valgrind: $(basename "$f"):" >&2; cat "$f" >&2; bad=1
+  done
+  return $bad
+}
+
 finish() {
+  if [ -n "${PIPEC_VALGRIND:-}" ] && ! valgrind_errors; then FAILS=$((FAILS + 1)); fi
   if [ "$FAILS" -gt 0 ]; then echo "$FAILS check(s) failed" >&2; exit 1; fi
   echo "all checks passed"
 }

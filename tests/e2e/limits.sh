@@ -21,6 +21,11 @@ SCALE=1 CAP=1 NODES=1000000
 if grep -aq -e __asan_init -e __ubsan_handle "${PIPEC_BIN:-$PIPEC}"; then
   SCALE=3 CAP=0 NODES=200000
 fi
+# Under Valgrind (.ci/valgrind): ~30x slower, its own memory on top, so no
+# cap, RSS bounds 8x looser and 20k nodes; the point there is memcheck.
+if [ -n "${PIPEC_VALGRIND:-}" ]; then
+  SCALE=8 CAP=0 NODES=20000
+fi
 
 # limited CAP_MB MAX_RSS_MB CMD...: run CMD with at most CAP_MB of address
 # space; output in $OUT, exit status in $RC, peak RSS in $RSS (MB), wall
@@ -67,7 +72,7 @@ awk -v n="$NODES" 'BEGIN {
   print "}"
 }' > big.pipe
 size=$(stat -c %s big.pipe)
-[ "$size" -ge $((NODES * 99)) ] || fail "big.pipe is only $size bytes"
+[ "$size" -ge $((NODES * 95)) ] || fail "big.pipe is only $size bytes"
 limited 2048 1100 "$PIPEC" check big.pipe
 want_exit 0 && expect_in "$NODES nodes" && pass "$NODES nodes, $((size / 1000000)) MB: checked in $SECS s, $RSS MB"
 # the same under a cap it cannot fit: a clear message, exit 2, no crash

@@ -415,6 +415,13 @@ static void test_kinds(void) {
   CHECK_EQ(uv_loop_close(&l), 0);
 }
 
+/* Under Valgrind posix_spawn cannot report a failed exec or chdir (its
+ * vfork-like clone is run as a fork): the child just exits 127. */
+static bool under_valgrind(void) {
+  const char *p = getenv("LD_PRELOAD");
+  return p && strstr(p, "vgpreload");
+}
+
 int main(void) {
   RUN(test_true_false);
   RUN(test_log_env_cwd);
@@ -422,7 +429,8 @@ int main(void) {
   RUN(test_cancel_term);
   RUN(test_cancel_force);
   RUN(test_leftovers_killed);
-  RUN(test_spawn_errors);
+  if (!under_valgrind())
+    RUN(test_spawn_errors);
   RUN(test_many);
   RUN(test_kinds);
   RUN(test_cancel_escalates); /* last: it waits the 5 s grace period */
