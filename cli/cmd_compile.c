@@ -56,6 +56,16 @@ static const char *project_root(const char *file, char *buf, size_t len) {
   }
 }
 
+/* How many errors a compile prints: PIPEC_ERROR_LIMIT, else 50 (0: all). */
+static uint32_t error_limit(void) {
+  const char *e = getenv("PIPEC_ERROR_LIMIT");
+  if (!e || !*e)
+    return 50;
+  char *end;
+  unsigned long v = strtoul(e, &end, 10);
+  return *end || v > UINT32_MAX ? 50 : (uint32_t)v;
+}
+
 pipec_pipeline *cli_compile(const char *path, const char *const *overrides,
                             unsigned n_overrides, unsigned *n_warnings) {
   char root[PATH_MAX];
@@ -71,7 +81,9 @@ pipec_pipeline *cli_compile(const char *path, const char *const *overrides,
   pipec_diags d;
   pipec_diags_init(&d);
   pipec_pipeline *p = pipec_compile(path, &opts, &d);
-  pipec_diags_print(&d, stderr, use_color());
+  if (pipec_diags_print_first(&d, stderr, use_color(), error_limit()))
+    fprintf(stderr, "(only the first %u errors are shown; "
+                    "PIPEC_ERROR_LIMIT=0 shows them all)\n", error_limit());
   if (d.n_errors)
     fprintf(stderr, "%u error%s%s", d.n_errors, d.n_errors == 1 ? "" : "s",
             d.n_warnings ? ", " : "\n");

@@ -25,6 +25,7 @@
 
 #define MAX_IMPORT_DEPTH 256
 #define MAX_FILES 4096       /* imports fan out: bound the total, not just depth */
+#define MAX_PATH_LEN 4095    /* PATH_MAX less its NUL: no longer path opens */
 
 typedef struct loaded {
   const char *path;   /* normalised, interned */
@@ -138,6 +139,15 @@ static int load(driver *dv, const char *path, const ast_import *from,
                      from ? from->loc.off : 0, from ? from->loc.len : 0,
                      "more than %d files imported", MAX_FILES);
     }
+    return -1;
+  }
+  /* relative imports nested in ever-deeper directories grow the path at
+   * each level; past PATH_MAX it cannot name a file anyway */
+  if (from && strlen(path) > MAX_PATH_LEN) {
+    pipec_diag_add(dv->d, PIPEC_SEV_ERROR, "import-path-long", from_src,
+                   from->loc.off, from->loc.len,
+                   "cannot import '%.60s...': the path is longer than %d "
+                   "bytes", path, MAX_PATH_LEN);
     return -1;
   }
   if (dv->stack.n >= MAX_IMPORT_DEPTH) {

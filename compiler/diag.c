@@ -251,9 +251,20 @@ static void print_one(pipec_diags *d, const pipec_diag *g, FILE *out,
     fprintf(out, "%s%*s =%s hint: %s\n", blue, w, "", reset, g->hint);
 }
 
-void pipec_diags_print(pipec_diags *d, FILE *out, bool color) {
+uint32_t pipec_diags_print_first(pipec_diags *d, FILE *out, bool color,
+                                 uint32_t max_errors) {
   /* In the order found: the parser and sema walk files front to back, and
    * a note must follow the error it belongs to. */
-  for (uint32_t i = 0; i < d->n; i++)
+  uint32_t errors = 0;
+  for (uint32_t i = 0; i < d->n; i++) {
+    if (d->items[i].severity == PIPEC_SEV_ERROR && max_errors &&
+        errors++ == max_errors)
+      return d->n - i;
     print_one(d, &d->items[i], out, color);
+  }
+  return 0;
+}
+
+void pipec_diags_print(pipec_diags *d, FILE *out, bool color) {
+  pipec_diags_print_first(d, out, color, 0);
 }

@@ -11,10 +11,12 @@
 /* Normalise a relative or absolute path lexically: drop "." and empty
  * components, resolve "x/.." pairs; leading ".." of a relative path stay. */
 const char *path_normalize(arena *a, const char *path) {
-  size_t n = strlen(path);
+  size_t n = strlen(path), slashes = 0;
+  for (const char *q = path; *q; q++)
+    slashes += *q == '/';
   char *out = arena_alloc(a, n + 2);
-  const char **parts = arena_alloc(a, (n / 2 + 2) * sizeof *parts);
-  size_t *lens = arena_alloc(a, (n / 2 + 2) * sizeof *lens);
+  const char **parts = arena_alloc(a, (slashes + 1) * sizeof *parts);
+  size_t *lens = arena_alloc(a, (slashes + 1) * sizeof *lens);
   size_t np = 0;
   bool abs = path[0] == '/';
   const char *p = path;

@@ -80,4 +80,10 @@ void pipec_diags_linecol(pipec_diags *d, int32_t file, uint32_t off,
  * With color true, ANSI colors are used. */
 void pipec_diags_print(pipec_diags *d, FILE *out, bool color);
 
+/* The same, but stop before the error after the first max_errors ones (0:
+ * no limit), as compilers do, so garbage input does not bury the first
+ * error. Returns how many diagnostics were left out. */
+uint32_t pipec_diags_print_first(pipec_diags *d, FILE *out, bool color,
+                                 uint32_t max_errors);
+
 #endif

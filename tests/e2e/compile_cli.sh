@@ -34,6 +34,15 @@ expect_exit 0 "$PIPEC" graph ex/wordcount/wordcount.pipe -p top=3 && expect_in "
 expect_exit 2 "$PIPEC" check ex/wordcount/wordcount.pipe -p top=many && pass "-p bad int"
 expect_exit 2 "$PIPEC" check ex/wordcount/wordcount.pipe -p tpo=3 && expect_in "did you mean 'top'" && pass "-p unknown name"
 
+# many errors: the first 50 are shown, then how to see the rest
+{ echo 'pipeline many {'; for i in $(seq 60); do echo "  node n$i = nosuch$i()"; done; echo '}'; } > many.pipe
+expect_exit 2 "$PIPEC" check many.pipe && expect_in "60 errors" &&
+  expect_in "only the first 50 errors are shown; PIPEC_ERROR_LIMIT=0 shows them all" &&
+  [ "$(grep -c 'error: unknown component' <<<"$OUT")" = 50 ] && expect_in "many.pipe:51:" &&
+  ! grep -q "many.pipe:52:" <<<"$OUT" && pass "error limit: 50 of 60 shown"
+expect_exit 2 env PIPEC_ERROR_LIMIT=0 "$PIPEC" check many.pipe &&
+  [ "$(grep -c 'error: unknown component' <<<"$OUT")" = 60 ] && pass "PIPEC_ERROR_LIMIT=0 shows all 60"
+
 # usage errors and help
 expect_exit 2 "$PIPEC" check && expect_in "missing FILE" && pass "missing FILE"
 expect_exit 2 "$PIPEC" check nope.pipe && expect_in "cannot read 'nope.pipe'" && pass "missing file"

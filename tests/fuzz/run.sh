@@ -1,22 +1,32 @@
 #!/usr/bin/env bash
-# tests/fuzz/run.sh BUILD_DIR [SECONDS] — run every fuzz target for SECONDS
-# (default 60) each, from the seed corpus (every .pipe file of the repo for
-# the compiler, the repo's CSVs, the filter expressions of the tests) plus
-# the regression inputs in tests/fuzz/crashes/. Fails on any crash, leak,
-# timeout or sanitizer report.
+# tests/fuzz/run.sh BUILD_DIR [SECONDS [TARGET...]] — run every fuzz target
+# (or the TARGETs named: compile, csv, expr) for SECONDS (default 60) each,
+# from the seed corpus (every .pipe file of the repo for the compiler, the
+# repo's CSVs, the filter expressions of the tests) plus the regression
+# inputs in tests/fuzz/crashes/. Fails on any crash, leak,
+# timeout or sanitizer report; a crashing input is left in the current
+# directory as crash-*/leak-*/timeout-* (keep it in tests/fuzz/crashes/T/).
+# PIPEC_FUZZ_CORPUS=DIR keeps the grown corpus in DIR/T between runs.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(realpath "$1")
 secs=${2:-60}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+shift $(($# < 2 ? $# : 2))
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(compile csv expr)
+if [ -n "${PIPEC_FUZZ_CORPUS:-}" ]; then
+  work=$(realpath -m "$PIPEC_FUZZ_CORPUS")
+else
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+fi
 mkdir -p "$work/compile" "$work/csv" "$work/expr"
 find "$src/examples" "$src/tests" "$src/docs" -name '*.pipe' -exec cp {} "$work/compile/" \; 2>/dev/null || true
 find "$src/examples" -name '*.csv' -size -200k -exec cp {} "$work/csv/" \;
 printf '%s\n' 'age > 30 and country == "DE"' '(price * qty) % 7 != 0' \
   'not (a is null) or b is not null' '`first name` == '"'"'Ann'"'" > "$work/expr/seeds"
 split -l 1 "$work/expr/seeds" "$work/expr/s" && rm "$work/expr/seeds"
-for t in compile csv expr; do
+for t in "${targets[@]}"; do
   [ -d "$src/tests/fuzz/crashes/$t" ] && cp "$src/tests/fuzz/crashes/$t"/* "$work/$t/" 2>/dev/null || true
   echo "== fuzz_$t for ${secs}s"
   "$build/tests/fuzz/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
