@@ -51,7 +51,7 @@ want "a=cached b=succeeded c=cached d2=cached" "early cut-off: same bytes keep d
 printf '#!/bin/sh\nsort -rn "$1" > "$2"\n' > scripts/sort.sh
 expect_exit 0 "$PIPEC" run p.pipe -q
 want "a=succeeded b=succeeded c=succeeded d2=cached" "code file edit re-runs the node and what its new output feeds"
-expect_exit 0 "$PIPEC" why p.pipe a && expect_in "a is cached" && pass "why after"
+expect_exit 0 "$PIPEC" why p.pipe a && expect_in "a is cached" && pass "why after" || fail "why after"
 
 # a data file edit
 printf '5\n4\n3\n1\n2\n' > data/in.txt
@@ -79,5 +79,5 @@ want "a=succeeded b=succeeded" "--from A --to B runs the nodes between"
 
 # --node whose upstream has no outputs for the current configuration
 printf 'new data\n' > data/in.txt
-expect_exit 2 "$PIPEC" run p.pipe --node b -p k=10 && expect_in "node 'a' is needed by the selection but has no stored outputs" && expect_in "--to a" && pass "--node without upstream outputs: the documented error"
+expect_exit 2 "$PIPEC" run p.pipe --node b -p k=10 && expect_in "node 'a' is needed by the selection but has no stored outputs" && expect_in "--to a" && pass "--node without upstream outputs: the documented error" || fail "--node without upstream outputs: the documented error"
 finish

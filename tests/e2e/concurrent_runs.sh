@@ -20,12 +20,12 @@ gen two 30 > two.pipe
 "$PIPEC" run one.pipe -q > b.out 2>&1 & b=$!
 "$PIPEC" run two.pipe -q > c.out 2>&1 & c=$!
 sleep 0.3
-expect_exit 0 "$PIPEC" runs && expect_in "running" && pass "pipec runs works during runs"
-expect_exit 0 "$PIPEC" show last && pass "pipec show works during runs"
+expect_exit 0 "$PIPEC" runs && expect_in "running" && pass "pipec runs works during runs" || fail "pipec runs works during runs"
+expect_exit 0 "$PIPEC" show last && pass "pipec show works during runs" || fail "pipec show works during runs"
 wait $a; ra=$?; wait $b; rb=$?; wait $c; rc=$?
 [ $ra = 0 ] && [ $rb = 0 ] && [ $rc = 0 ] && pass "three concurrent runs all succeed" || fail "exits $ra $rb $rc: $(cat a.out b.out c.out)"
 [ "$(sqlite3 .pipec/pipec.db 'PRAGMA integrity_check')" = ok ] && pass "database intact" || fail "integrity_check"
-expect_exit 0 "$PIPEC" cache verify && pass "every object whole"
-expect_exit 0 "$PIPEC" run one.pipe -q && expect_in "0 ran" && pass "afterwards one.pipe is fully cached"
-expect_exit 0 "$PIPEC" run two.pipe -q && expect_in "0 ran" && pass "and two.pipe too"
+expect_exit 0 "$PIPEC" cache verify && pass "every object whole" || fail "every object whole"
+expect_exit 0 "$PIPEC" run one.pipe -q && expect_in "0 ran" && pass "afterwards one.pipe is fully cached" || fail "afterwards one.pipe is fully cached"
+expect_exit 0 "$PIPEC" run two.pipe -q && expect_in "0 ran" && pass "and two.pipe too" || fail "and two.pipe too"
 finish

@@ -41,13 +41,13 @@ for i in $(seq "$KILLS"); do
   "$PIPEC" cache verify >/dev/null 2>&1 || { fail "round $i: a stored object is damaged"; continue; }
   ok=$((ok + 1))
 done
-[ $ok = "$KILLS" ] && pass "$KILLS kill -9 rounds: database intact, every object whole"
+[ $ok = "$KILLS" ] && pass "$KILLS kill -9 rounds: database intact, every object whole" || fail "$KILLS kill -9 rounds: database intact, every object whole"
 
 # back to the reference configuration: resume and compare
 sed -i "s/seq 1 [0-9]*/seq 1 200000/" p.pipe
-expect_exit 0 "$PIPEC" run p.pipe -q && pass "the run after the kills completes"
+expect_exit 0 "$PIPEC" run p.pipe -q && pass "the run after the kills completes" || fail "the run after the kills completes"
 "$PIPEC" cat f > f.out; "$PIPEC" cat e > e.out
 cmp -s f.out ../ref/f.out && cmp -s e.out ../ref/e.out && pass "final outputs equal an uninterrupted run's" || fail "outputs differ from the reference run"
-expect_exit 0 "$PIPEC" run p.pipe -q && expect_in "0 ran" && pass "and everything is cached now"
+expect_exit 0 "$PIPEC" run p.pipe -q && expect_in "0 ran" && pass "and everything is cached now" || fail "and everything is cached now"
 expect_exit 0 "$PIPEC" runs && ! grep -q " running " <<<"$OUT" && pass "killed runs are not left 'running'" || fail "a killed run still shows as running: $OUT"
 finish

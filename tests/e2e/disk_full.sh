@@ -18,12 +18,12 @@ pipeline full {
   node big   = shell(command = "head -c 20000000 /dev/zero > {out}", s = small.out)
 }
 PIPE
-expect_exit 1 "$PIPEC" run p.pipe && expect_in "no space left" && pass "the node fails with 'no space left'"
+expect_exit 1 "$PIPEC" run p.pipe && expect_in "no space left" && pass "the node fails with 'no space left'" || fail "the node fails with 'no space left'"
 used=$(df --output=pcent "$T/ws" | tail -1 | tr -dc 0-9)
 [ "$used" -lt 50 ] && pass "the failed node's partial output was discarded ($used% used)" || fail "the disk is still $used% full"
 [ "$(sqlite3 "$PIPEC_HOME/pipec.db" 'PRAGMA integrity_check')" = ok ] && pass "database intact" || fail "integrity_check"
-expect_exit 0 "$PIPEC" cache verify && pass "every object whole"
-expect_exit 1 "$PIPEC" run p.pipe && expect_in "0 ran, 1 cached" && pass "what finished stays cached"
+expect_exit 0 "$PIPEC" cache verify && pass "every object whole" || fail "every object whole"
+expect_exit 1 "$PIPEC" run p.pipe && expect_in "0 ran, 1 cached" && pass "what finished stays cached" || fail "what finished stays cached"
 mount -o remount,size=64m "$T/ws" || { fail "remount"; finish; }
-expect_exit 0 "$PIPEC" run p.pipe -q && expect_in "1 ran, 1 cached" && pass "after space is freed the run resumes"
+expect_exit 0 "$PIPEC" run p.pipe -q && expect_in "1 ran, 1 cached" && pass "after space is freed the run resumes" || fail "after space is freed the run resumes"
 finish

@@ -23,6 +23,9 @@ if [ -n "${PIPEC_VALGRIND:-}" ]; then
   PIPEC=$T/.valgrind/pipec
 fi
 
+# A check is a chain ending `&& pass DESC || fail DESC`: without the
+# `|| fail`, a bare condition ([ ], grep) that does not hold would fail
+# nothing (expect_* report their own failures as well).
 fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
 pass() { echo "ok: $*"; }
 

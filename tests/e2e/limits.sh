@@ -74,11 +74,11 @@ awk -v n="$NODES" 'BEGIN {
 size=$(stat -c %s big.pipe)
 [ "$size" -ge $((NODES * 95)) ] || fail "big.pipe is only $size bytes"
 limited 2048 1100 "$PIPEC" check big.pipe
-want_exit 0 && expect_in "$NODES nodes" && pass "$NODES nodes, $((size / 1000000)) MB: checked in $SECS s, $RSS MB"
+want_exit 0 && expect_in "$NODES nodes" && pass "$NODES nodes, $((size / 1000000)) MB: checked in $SECS s, $RSS MB" || fail "$NODES nodes, $((size / 1000000)) MB: checked in $SECS s, $RSS MB"
 # the same under a cap it cannot fit: a clear message, exit 2, no crash
 if [ "$CAP" = 1 ]; then
   limited 300 300 "$PIPEC" check big.pipe
-  want_exit 2 && expect_in "out of memory" && pass "$NODES nodes under a 300 MB cap: 'out of memory', exit 2"
+  want_exit 2 && expect_in "out of memory" && pass "$NODES nodes under a 300 MB cap: 'out of memory', exit 2" || fail "$NODES nodes under a 300 MB cap: 'out of memory', exit 2"
 fi
 rm big.pipe
 
@@ -86,9 +86,9 @@ rm big.pipe
 { printf 'pipeline c {\n  node a = shell(command = "echo hi > {out}")\n}\n#'
   head -c 100000000 /dev/zero | tr '\0' c; echo; } > comment.pipe
 limited 1024 250 "$PIPEC" check comment.pipe
-want_exit 0 && expect_in "1 node" && pass "a 100 MB comment: checked in $RSS MB"
+want_exit 0 && expect_in "1 node" && pass "a 100 MB comment: checked in $RSS MB" || fail "a 100 MB comment: checked in $RSS MB"
 limited 1024 400 "$PIPEC" run -q comment.pipe
-want_exit 0 && pass "a 100 MB comment: runs"
+want_exit 0 && pass "a 100 MB comment: runs" || fail "a 100 MB comment: runs"
 rm comment.pipe
 
 # ---- a 10M-character string -------------------------------------------------
@@ -98,11 +98,11 @@ printf 'pipeline s {\n  param big : string = """%s"""\n  node n = shell(command 
 printf 'pipeline s {\n  param big : string = "%s\n}\n' "$str" > open.pipe
 unset str
 limited 512 150 "$PIPEC" check str.pipe
-want_exit 0 && pass "a 10M-character string: checked in $RSS MB"
+want_exit 0 && pass "a 10M-character string: checked in $RSS MB" || fail "a 10M-character string: checked in $RSS MB"
 limited 512 150 "$PIPEC" check raw.pipe
-want_exit 0 && pass "a 10M-character raw string: checked in $RSS MB"
+want_exit 0 && pass "a 10M-character raw string: checked in $RSS MB" || fail "a 10M-character raw string: checked in $RSS MB"
 limited 512 150 "$PIPEC" check open.pipe
-want_exit 2 && expect_in "open.pipe:2:24: error: unterminated string" && pass "an unterminated 10M-character string: file:line:col"
+want_exit 2 && expect_in "open.pipe:2:24: error: unterminated string" && pass "an unterminated 10M-character string: file:line:col" || fail "an unterminated 10M-character string: file:line:col"
 # exec cannot take a 10 MB command: the node fails and says why
 limited 512 200 "$PIPEC" run str.pipe
 want_exit 1 && expect_in "node 'n': the command is 97" && expect_in "KiB once its placeholders are filled in" &&
@@ -111,7 +111,7 @@ want_exit 1 && expect_in "node 'n': the command is 97" && expect_in "KiB once it
 printf 'pipeline f {\n  param big : path = "big.txt"\n  node n = shell(command = "wc -c < {f} > {out}", f = big)\n}\n' > file.pipe
 head -c 10000000 /dev/zero | tr '\0' s > big.txt
 limited 512 200 "$PIPEC" run -q file.pipe
-want_exit 0 && [ "$("$PIPEC" cat n | tr -d ' ')" = 10000000 ] && pass "10 MB through a path param: runs"
+want_exit 0 && [ "$("$PIPEC" cat n | tr -d ' ')" = 10000000 ] && pass "10 MB through a path param: runs" || fail "10 MB through a path param: runs"
 rm -f str.pipe raw.pipe open.pipe file.pipe big.txt
 
 # ---- 100k-deep nesting ------------------------------------------------------
@@ -122,12 +122,12 @@ deep() { printf "%${1}s" "" | sed "s/ /$2/g"; }
 { printf 'pipeline d {\n  param x : list = '; deep 100000 '[1, '; printf '\n'; } > open.pipe
 limited 256 64 "$PIPEC" check lists.pipe
 want_exit 2 && expect_in "lists.pipe:2:1019: error: nesting too deep (more than 1000 levels of brackets)" &&
-  expect_in "1 error" && pass "100k nested lists: one clear error at the 1001st bracket"
+  expect_in "1 error" && pass "100k nested lists: one clear error at the 1001st bracket" || fail "100k nested lists: one clear error at the 1001st bracket"
 limited 256 64 "$PIPEC" check maps.pipe
 want_exit 2 && expect_in "maps.pipe:2:" && expect_in "nesting too deep (more than 1000 levels of brackets)" &&
   pass "100k nested maps: the same limit"
 limited 256 64 "$PIPEC" check open.pipe
-want_exit 2 && expect_in "nesting too deep" && pass "100k unclosed brackets: the same"
+want_exit 2 && expect_in "nesting too deep" && pass "100k unclosed brackets: the same" || fail "100k unclosed brackets: the same"
 # 999 levels parse (and then fail for what they are: lists hold scalars)
 { printf 'pipeline d {\n  param x : list = '; deep 998 '['; deep 998 ']'; printf '\n}\n'; } > ok.pipe
 limited 256 64 "$PIPEC" check ok.pipe
@@ -162,7 +162,7 @@ awk 'BEGIN {
   print "}"
 }' > ports.pipe
 limited 512 100 "$PIPEC" check ports.pipe
-want_exit 0 && expect_in "3 nodes" && pass "10k outputs, 10k inputs: checked in $RSS MB"
+want_exit 0 && expect_in "3 nodes" && pass "10k outputs, 10k inputs: checked in $RSS MB" || fail "10k outputs, 10k inputs: checked in $RSS MB"
 limited 512 150 "$PIPEC" run --keep-going ports.pipe
 want_exit 1 && expect_in "succeeded w" && expect_in "succeeded s" &&
   expect_in "node 't': the command is" && expect_in "once its placeholders are filled in" &&
@@ -171,5 +171,5 @@ want_exit 1 && expect_in "succeeded w" && expect_in "succeeded s" &&
 # a duplicate among 10k names is still found, and named
 sed 's/o9999: file/o42: file/' ports.pipe > dup.pipe
 limited 512 100 "$PIPEC" check dup.pipe
-want_exit 2 && expect_in "'o42' is declared twice in component 'wide'" && pass "a duplicate among 10k ports is named"
+want_exit 2 && expect_in "'o42' is declared twice in component 'wide'" && pass "a duplicate among 10k ports is named" || fail "a duplicate among 10k ports is named"
 finish

@@ -29,11 +29,11 @@ pipeline p {
   node a = inner()
 }
 PIPE
-expect_exit 2 "$PIPEC" check imp.pipe && expect_in "import '../outside.pipe' is outside the project" && pass "import outside the project refused"
-expect_exit 2 "$PIPEC" check code.pipe && expect_in "code file '../run.sh' is outside the project" && pass "code file outside the project refused"
-expect_exit 0 "$PIPEC" check ok.pipe && pass "imports inside the project are fine"
-PIPEC_ALLOW_OUTSIDE=1 expect_exit 0 "$PIPEC" check imp.pipe && pass "PIPEC_ALLOW_OUTSIDE=1 allows it"
+expect_exit 2 "$PIPEC" check imp.pipe && expect_in "import '../outside.pipe' is outside the project" && pass "import outside the project refused" || fail "import outside the project refused"
+expect_exit 2 "$PIPEC" check code.pipe && expect_in "code file '../run.sh' is outside the project" && pass "code file outside the project refused" || fail "code file outside the project refused"
+expect_exit 0 "$PIPEC" check ok.pipe && pass "imports inside the project are fine" || fail "imports inside the project are fine"
+PIPEC_ALLOW_OUTSIDE=1 expect_exit 0 "$PIPEC" check imp.pipe && pass "PIPEC_ALLOW_OUTSIDE=1 allows it" || fail "PIPEC_ALLOW_OUTSIDE=1 allows it"
 # a .pipec (or .git) above makes the project larger
 mkdir -p ../.pipec
-expect_exit 0 "$PIPEC" check imp.pipe && pass "the workspace's directory is the project"
+expect_exit 0 "$PIPEC" check imp.pipe && pass "the workspace's directory is the project" || fail "the workspace's directory is the project"
 finish

@@ -72,8 +72,8 @@ pipeline never {
   node gpu = shell(command = "true > {out}") { resources { gpus = 2 } }
 }
 PIPE
-expect_exit 2 "$PIPEC" check never.pipe && expect_in "asks for 4 cpus, but target 'local' has 2" && expect_in "asks for 2 gpus" && pass "a node that can never fit is a compile error"
-expect_exit 0 "$PIPEC" targets cpus.pipe && expect_in "local        local      5  -" && expect_in " cpus=2" && pass "pipec targets lists kinds, nodes and quotas"
+expect_exit 2 "$PIPEC" check never.pipe && expect_in "asks for 4 cpus, but target 'local' has 2" && expect_in "asks for 2 gpus" && pass "a node that can never fit is a compile error" || fail "a node that can never fit is a compile error"
+expect_exit 0 "$PIPEC" targets cpus.pipe && expect_in "local        local      5  -" && expect_in " cpus=2" && pass "pipec targets lists kinds, nodes and quotas" || fail "pipec targets lists kinds, nodes and quotas"
 # during a run: what its running nodes hold
 "$PIPEC" run cpus.pipe --force -q > /dev/null 2>&1 &
 run_pid=$!

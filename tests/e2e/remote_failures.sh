@@ -72,7 +72,7 @@ pipeline slow {
 }
 PIPE
 expect_exit 1 "$PIPEC" run slow.pipe
-expect_in "failed    slow_e2e" && expect_in "timed out" && pass "a timeout stops the Slurm node"
+expect_in "failed    slow_e2e" && expect_in "timed out" && pass "a timeout stops the Slurm node" || fail "a timeout stops the Slurm node"
 id=$("$PIPEC" show --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["nodes"][0]["job"])')
 for _ in $(seq 50); do
   st=$(squeue -h -t all -j "$id" -o %T 2>/dev/null)

@@ -44,13 +44,13 @@ pipeline all_kinds {
 }
 PIPE
 
-expect_exit 0 "$PIPEC" check all.pipe && pass "the pipeline compiles"
+expect_exit 0 "$PIPEC" check all.pipe && pass "the pipeline compiles" || fail "the pipeline compiles"
 expect_exit 0 "$PIPEC" targets all.pipe
-expect_in "hpc          slurm" && expect_in "staged       ssh" && pass "pipec targets lists every kind"
+expect_in "hpc          slurm" && expect_in "staged       ssh" && pass "pipec targets lists every kind" || fail "pipec targets lists every kind"
 
 expect_exit 0 "$PIPEC" run all.pipe -j 4 || finish
 expect_in "started   big on box" && expect_in "started   sum_hpc on hpc" &&
-  expect_in "started   sorted on staged" && pass "nodes start on their targets"
+  expect_in "started   sorted on staged" && pass "nodes start on their targets" || fail "nodes start on their targets"
 
 expect_exit 0 "$PIPEC" cat joined
 [ "$OUT" = "$(printf '9\n10')" ] && pass "outputs from ssh (staged) and Slurm are correct" ||
@@ -59,7 +59,7 @@ expect_exit 0 "$PIPEC" cat sorted
 [ "$(printf '%s\n' "$OUT" | sed -n 2p)" = "4,40" ] && pass "a built-in ran on a staged ssh host" ||
   fail "sorted: $OUT"
 expect_exit 0 "$PIPEC" cat rows
-expect_in "x" && pass "a built-in ran under Slurm"
+expect_in "x" && pass "a built-in ran under Slurm" || fail "a built-in ran under Slurm"
 
 # job ids: Slurm's numbers, ssh's host:directory
 "$PIPEC" show --json > show.json
@@ -75,7 +75,7 @@ for n in nodes.values():
 PY
 id=$(python3 -c 'import json,sys; print([n["job"] for n in json.load(open("show.json"))["nodes"] if n["name"]=="sum_hpc"][0])')
 expect_exit 0 "$PIPEC" show
-expect_in "$id" && pass "pipec show prints the Slurm job id"
+expect_in "$id" && pass "pipec show prints the Slurm job id" || fail "pipec show prints the Slurm job id"
 job=$(scontrol show job "$id" 2>/dev/null)
 grep -q "JobName=pipec:sum_hpc" <<<"$job" && pass "Slurm knows job $id as pipec:sum_hpc" ||
   fail "Slurm has no job $id named pipec:sum_hpc: $job"
@@ -99,12 +99,12 @@ ls .pipec/logs/1/ | grep -qE '\.(sbatch|rc|ssh)$' && fail "control files left: $
   pass "no control files left beside the logs"
 
 expect_exit 0 "$PIPEC" run all.pipe
-expect_in "0 ran, 11 cached" && pass "the re-run is fully cached"
+expect_in "0 ran, 11 cached" && pass "the re-run is fully cached" || fail "the re-run is fully cached"
 
 # a param change re-runs exactly the nodes downstream, remote ones included
 sed -i 's/"x > 1"/"x > 2"/' all.pipe
 expect_exit 0 "$PIPEC" run all.pipe
-expect_in "5 ran, 6 cached" && pass "an edit re-runs the remote nodes downstream"
+expect_in "5 ran, 6 cached" && pass "an edit re-runs the remote nodes downstream" || fail "an edit re-runs the remote nodes downstream"
 expect_exit 0 "$PIPEC" cat joined
 [ "$OUT" = "$(printf '7\n10')" ] && pass "and their outputs change" || fail "joined: '$OUT'"
 

@@ -36,14 +36,14 @@ printf '# a comment\n' >> lib/more/gen.pipe
 expect_exit 0 "$PIPEC" run main.pipe -q && expect_in "2 ran" || finish
 tar cf edited.tar main.pipe lib/steps.pipe lib/more/gen.pipe
 
-expect_exit 0 "$PIPEC" rollback "$snap1" --dry-run && expect_in "3 files would change" && pass "dry run lists 3 files"
+expect_exit 0 "$PIPEC" rollback "$snap1" --dry-run && expect_in "3 files would change" && pass "dry run lists 3 files" || fail "dry run lists 3 files"
 expect_exit 0 "$PIPEC" rollback "$snap1" && expect_in "restored 3 files" || finish
 mkdir o && tar xf orig.tar -C o
 for f in main.pipe lib/steps.pipe lib/more/gen.pipe; do
   cmp -s "$f" "o/$f" || fail "$f is not restored byte for byte"
 done
 pass "every file restored byte for byte"
-expect_exit 0 "$PIPEC" run main.pipe -q && expect_in "0 ran, 2 cached" && pass "the run after a rollback is fully cached"
+expect_exit 0 "$PIPEC" run main.pipe -q && expect_in "0 ran, 2 cached" && pass "the run after a rollback is fully cached" || fail "the run after a rollback is fully cached"
 
 saved=$("$PIPEC" snapshots --json | python3 -c 'import json,sys; print([s["snapshot"] for s in json.load(sys.stdin) if s["mode"]=="before-rollback"][0])')
 expect_exit 0 "$PIPEC" rollback "$saved" || finish
@@ -52,6 +52,6 @@ for f in main.pipe lib/steps.pipe lib/more/gen.pipe; do
   cmp -s "$f" "e/$f" || fail "$f is not back to the edited state"
 done
 pass "rolling back the rollback returns to the edited state"
-expect_exit 0 "$PIPEC" run main.pipe -q && expect_in "0 ran, 2 cached" && pass "and that state is cached too"
-expect_exit 0 "$PIPEC" diff "$snap1" "$saved" && expect_in "param    n: 3 -> 5" && expect_in "lib/steps.pipe: changed" && pass "diff across files"
+expect_exit 0 "$PIPEC" run main.pipe -q && expect_in "0 ran, 2 cached" && pass "and that state is cached too" || fail "and that state is cached too"
+expect_exit 0 "$PIPEC" diff "$snap1" "$saved" && expect_in "param    n: 3 -> 5" && expect_in "lib/steps.pipe: changed" && pass "diff across files" || fail "diff across files"
 finish

@@ -23,11 +23,11 @@ pipeline demo {
 }
 PIPE
 
-expect_exit 0 "$PIPEC" run p.pipe && expect_in "4 ran" && pass "first run"
-expect_exit 0 "$PIPEC" run p.pipe && expect_in "4 cached" && pass "second run is fully cached"
+expect_exit 0 "$PIPEC" run p.pipe && expect_in "4 ran" && pass "first run" || fail "first run"
+expect_exit 0 "$PIPEC" run p.pipe && expect_in "4 cached" && pass "second run is fully cached" || fail "second run is fully cached"
 
 # the output is in the object store, reachable from `pipec show`
-expect_exit 0 "$PIPEC" cat both.out && expect_in "15" && expect_in "hello" && pass "show an output"
+expect_exit 0 "$PIPEC" cat both.out && expect_in "15" && expect_in "hello" && pass "show an output" || fail "show an output"
 
 # changing a param re-runs what depends on it, and only that
 expect_exit 0 "$PIPEC" run p.pipe -p n=10 --json
@@ -36,13 +36,13 @@ ran=$(grep -c '"status":"succeeded"' <<<"$OUT")
 grep -q '"node":"greet".*"status":"cached"' <<<"$OUT" && pass "greet stays cached" || fail "greet not cached: $OUT"
 
 # dry run says why and runs nothing
-expect_exit 0 "$PIPEC" run p.pipe -p n=7 --dry-run && expect_in "would run  nums" && expect_in "param 'count'" && pass "dry run explains"
-expect_exit 0 "$PIPEC" run p.pipe -p n=7 --dry-run && expect_in "would run  nums" && pass "dry run ran nothing"
+expect_exit 0 "$PIPEC" run p.pipe -p n=7 --dry-run && expect_in "would run  nums" && expect_in "param 'count'" && pass "dry run explains" || fail "dry run explains"
+expect_exit 0 "$PIPEC" run p.pipe -p n=7 --dry-run && expect_in "would run  nums" && pass "dry run ran nothing" || fail "dry run ran nothing"
 
 # --node re-runs one node from stored inputs; --force ignores the cache
-expect_exit 0 "$PIPEC" run p.pipe --node sum --force && expect_in "1 ran" && pass "--node --force"
-expect_exit 2 "$PIPEC" run p.pipe --node sun && expect_in "did you mean 'sum'" && pass "--node typo"
-expect_exit 0 "$PIPEC" run p.pipe --to sum && expect_in "2 cached" && pass "--to"
+expect_exit 0 "$PIPEC" run p.pipe --node sum --force && expect_in "1 ran" && pass "--node --force" || fail "--node --force"
+expect_exit 2 "$PIPEC" run p.pipe --node sun && expect_in "did you mean 'sum'" && pass "--node typo" || fail "--node typo"
+expect_exit 0 "$PIPEC" run p.pipe --to sum && expect_in "2 cached" && pass "--to" || fail "--to"
 
 # a failing node: exit 1, its log tail shown, downstream skipped, others run
 cat > bad.pipe <<'PIPE'
@@ -52,7 +52,7 @@ pipeline bad {
   node after = shell(command = "cat {x} > {out}", x = boom.out)
 }
 PIPE
-expect_exit 1 "$PIPEC" run bad.pipe -k && expect_in "exit code 3" && expect_in "about to fail" && expect_in "skipped" && pass "failure: exit 1, log tail, skipped"
+expect_exit 1 "$PIPEC" run bad.pipe -k && expect_in "exit code 3" && expect_in "about to fail" && expect_in "skipped" && pass "failure: exit 1, log tail, skipped" || fail "failure: exit 1, log tail, skipped"
 
 # a command that exits 0 without writing its output fails clearly
 cat > noout.pipe <<'PIPE'
@@ -61,9 +61,9 @@ pipeline noout {
   node l = lazy()
 }
 PIPE
-expect_exit 1 "$PIPEC" run noout.pipe && expect_in "did not write output 'result'" && pass "missing output is an error"
+expect_exit 1 "$PIPEC" run noout.pipe && expect_in "did not write output 'result'" && pass "missing output is an error" || fail "missing output is an error"
 
 # compile errors exit 2 and run nothing
 printf 'pipeline x {\n  node a = shel(command = "true")\n}\n' > err.pipe
-expect_exit 2 "$PIPEC" run err.pipe && expect_in "did you mean 'shell'" && pass "compile error exits 2"
+expect_exit 2 "$PIPEC" run err.pipe && expect_in "did you mean 'shell'" && pass "compile error exits 2" || fail "compile error exits 2"
 finish

@@ -31,7 +31,7 @@ pipeline ff {
   node late = shell(command = "cat {s} > {out}", s = slow.out)
 }
 PIPE
-expect_exit 1 "$PIPEC" run ff.pipe -j 1 && pass "fail-fast exits 1"
+expect_exit 1 "$PIPEC" run ff.pipe -j 1 && pass "fail-fast exits 1" || fail "fail-fast exits 1"
 "$PIPEC" show last --json > show.json; python3 -c 'import json,sys; n={x["name"]:x["status"] for x in json.load(sys.stdin)["nodes"]}; assert n["late"]=="skipped", n' < show.json \
   && pass "fail-fast skips what did not start" || fail "fail-fast: $("$PIPEC" show last)"
 expect_exit 1 "$PIPEC" run ff.pipe -j 1 --keep-going
@@ -79,5 +79,5 @@ wait $pid; rc=$?
 for _ in $(seq 20); do pgrep -f "sleep 31" >/dev/null || break; sleep 0.1; done
 pgrep -f "sleep 31" >/dev/null && fail "the cancelled node's process is still running" || pass "no process left behind"
 sed -i 's/sleep 31; //' int.pipe
-expect_exit 0 "$PIPEC" run int.pipe -q && expect_in "1 ran, 1 cached" && pass "the next run resumes from the cache"
+expect_exit 0 "$PIPEC" run int.pipe -q && expect_in "1 ran, 1 cached" && pass "the next run resumes from the cache" || fail "the next run resumes from the cache"
 finish

@@ -15,7 +15,7 @@
 #include "pipec/compiler.h"
 #include "pipec/stdlib.h"
 
-enum { MAX_READS = 64 };
+enum { MAX_READS = 8 };
 
 static const uint8_t *g_data;
 static size_t g_size;
