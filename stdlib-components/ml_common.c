@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "comp_util.h"
 
@@ -109,6 +110,10 @@ int ml_model_read(const char *path, ml_model *m, char *err, size_t errlen) {
   if (!f)
     return cu_fail(err, errlen, "cannot open the model %s: %s", path,
                    strerror(errno));
+  /* every centroid value takes at least 2 bytes of the file: that bounds
+   * k before its centroids are allocated */
+  struct stat st;
+  uint64_t max_values = fstat(fileno(f), &st) == 0 ? (uint64_t)st.st_size / 2 : 0;
   char *line = NULL;
   size_t cap_line = 0;
   int lineno = 0, rc = 0, kind = -1;
@@ -173,6 +178,9 @@ int ml_model_read(const char *path, ml_model *m, char *err, size_t errlen) {
       if (m->centroids || m->p == 0 || end == rest || *end || k == 0 ||
           k > UINT32_MAX)
         rc = -1;
+      else if ((uint64_t)k * m->p > max_values)
+        rc = cu_fail(err, errlen, "%s:%d: k %lu: the file cannot hold that "
+                     "many centres", path, lineno, k), said = true;
       else {
         m->k = (uint32_t)k;
         m->centroids = calloc((size_t)m->k * m->p, sizeof(double));

@@ -308,6 +308,11 @@ static void test_model_file(void) {
   write_text("bad4.model", "x,y\n1,2\n");
   CHECK(ml_model_read(at("bad4.model"), &r, e, sizeof e) != 0);
   CHECK_CONTAINS(e, "not a pipec model");
+  /* a huge k is refused before its centres are allocated (fuzz_model) */
+  write_text("bad5.model",
+             "pipec-model 1\nkind kmeans\nfeature x 0\nk 4000000000\n");
+  CHECK(ml_model_read(at("bad5.model"), &r, e, sizeof e) != 0);
+  CHECK_CONTAINS(e, ":4: k 4000000000: the file cannot hold that many centres");
 }
 
 /* ---- linear regression -------------------------------------------------- */
