@@ -459,10 +459,23 @@ static int collect_outputs(runner *R, uint32_t node, char *err,
   run_node *rn = &R->nodes[node];
   for (uint32_t i = 0; i < c->n_outputs; i++) {
     struct stat sb;
-    if (stat(rn->out_paths[i], &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    const char *name = c->outputs[i].name;
+    if (stat(rn->out_paths[i], &sb) != 0) {
       snprintf(err, errlen,
                "the command exited 0 but did not write output '%s' (%s)",
-               c->outputs[i].name, rn->out_paths[i]);
+               name, rn->out_paths[i]);
+      return -1;
+    }
+    if (S_ISDIR(sb.st_mode)) {
+      snprintf(err, errlen,
+               "output '%s' is a directory, but a port holds one file: "
+               "write an archive of it instead (tar -cf {%s} -C DIR .)",
+               name, name);
+      return -1;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+      snprintf(err, errlen, "output '%s' is not a regular file (%s)", name,
+               rn->out_paths[i]);
       return -1;
     }
   }

@@ -62,6 +62,16 @@ pipeline noout {
 }
 PIPE
 expect_exit 1 "$PIPEC" run noout.pipe && expect_in "did not write output 'result'" && pass "missing output is an error" || fail "missing output is an error"
+cat > dirout.pipe <<'PIPE'
+pipeline dirout {
+  node d = shell(command = "mkdir {out} && echo x > {out}/f")
+  node f = shell(command = "mkfifo {out}")
+}
+PIPE
+expect_exit 1 "$PIPEC" run --keep-going dirout.pipe &&
+  expect_in "output 'out' is a directory, but a port holds one file: write an archive of it instead (tar -cf {out} -C DIR .)" &&
+  expect_in "output 'out' is not a regular file" && pass "a directory or a FIFO as output is a clear error" ||
+  fail "a directory or a FIFO as output is a clear error"
 
 # compile errors exit 2 and run nothing
 printf 'pipeline x {\n  node a = shel(command = "true")\n}\n' > err.pipe
