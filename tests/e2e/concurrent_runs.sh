@@ -6,8 +6,12 @@
 command -v sqlite3 >/dev/null || { fail "sqlite3 is missing"; finish; }
 
 mkdir proj && cd proj
-gen() { # gen NAME N: a pipeline of N small nodes in a chain plus fan-out
-  printf 'pipeline %s {\n  node n0 = shell(command = "seq 1000 > {out}")\n' "$1"
+# gen NAME N: a pipeline of N small nodes in a chain plus fan-out; its
+# first node waits for GO (at most 2 minutes), so the runs are surely going
+# while the history is read, however slow the machine
+gen() {
+  printf 'pipeline %s {\n  node n0 = shell(command = "%s; seq 1000 > {out}")\n' "$1" \
+    'i=0; while [ ! -e GO ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done'
   for i in $(seq 1 "$2"); do
     printf '  node n%d = shell(command = "sleep 0.0%d; awk %s{ print $1 + %d }%s {x} > {out}", x = n%d.out)\n' \
       "$i" $((i % 9)) "'" "$i" "'" $((i / 2))
@@ -19,9 +23,13 @@ gen two 30 > two.pipe
 "$PIPEC" run one.pipe -q > a.out 2>&1 & a=$!
 "$PIPEC" run one.pipe -q > b.out 2>&1 & b=$!
 "$PIPEC" run two.pipe -q > c.out 2>&1 & c=$!
-sleep 0.3
-expect_exit 0 "$PIPEC" runs && expect_in "running" && pass "pipec runs works during runs" || fail "pipec runs works during runs"
-expect_exit 0 "$PIPEC" show last && pass "pipec show works during runs" || fail "pipec show works during runs"
+for _ in $(seq 600); do
+  [ "$("$PIPEC" runs 2>/dev/null | grep -c running)" = 3 ] && break
+  sleep 0.1
+done
+expect_exit 0 "$PIPEC" runs && [ "$(grep -c running <<<"$OUT")" = 3 ] && pass "pipec runs works during runs" || fail "pipec runs works during runs: $OUT"
+expect_exit 0 "$PIPEC" show last && expect_in "running" && pass "pipec show works during runs" || fail "pipec show works during runs"
+touch GO
 wait $a; ra=$?; wait $b; rb=$?; wait $c; rc=$?
 [ $ra = 0 ] && [ $rb = 0 ] && [ $rc = 0 ] && pass "three concurrent runs all succeed" || fail "exits $ra $rb $rc: $(cat a.out b.out c.out)"
 [ "$(sqlite3 .pipec/pipec.db 'PRAGMA integrity_check')" = ok ] && pass "database intact" || fail "integrity_check"

@@ -74,16 +74,32 @@ pipeline never {
 PIPE
 expect_exit 2 "$PIPEC" check never.pipe && expect_in "asks for 4 cpus, but target 'local' has 2" && expect_in "asks for 2 gpus" && pass "a node that can never fit is a compile error" || fail "a node that can never fit is a compile error"
 expect_exit 0 "$PIPEC" targets cpus.pipe && expect_in "local        local      5  -" && expect_in " cpus=2" && pass "pipec targets lists kinds, nodes and quotas" || fail "pipec targets lists kinds, nodes and quotas"
-# during a run: what its running nodes hold
-"$PIPEC" run cpus.pipe --force -q > /dev/null 2>&1 &
+# during a run: what its running nodes hold. The nodes wait for GO (at
+# most 2 minutes), so the check does not depend on how fast pipec is.
+cat > hold.pipe <<'PIPE'
+pipeline hold {
+  target local = local { cpus = 2 }
+  component wait_go() -> (out: file) {
+    param id : int
+    command = "i=0; while [ ! -e GO ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done; echo {id} > {out}"
+  }
+  node a = wait_go(id = 1) { resources { cpus = 1 } }
+  node b = wait_go(id = 2) { resources { cpus = 1 } }
+  node c = wait_go(id = 3) { resources { cpus = 1 } }
+}
+PIPE
+rm -f GO
+"$PIPEC" run hold.pipe -q > hold.out 2>&1 &
 run_pid=$!
 seen=no
-for _ in $(seq 60); do
-  OUT=$("$PIPEC" targets cpus.pipe 2>&1)
-  grep -qE "local +local +5  [12] nodes?, cpus [12]/2" <<<"$OUT" && { seen=yes; break; }
-  sleep 0.05
+for _ in $(seq 600); do
+  OUT=$("$PIPEC" targets hold.pipe 2>&1)
+  grep -qE "local +local +3  2 nodes, cpus 2/2" <<<"$OUT" && { seen=yes; break; }
+  kill -0 $run_pid 2>/dev/null || break
+  sleep 0.1
 done
-wait $run_pid
+touch GO
+wait $run_pid || fail "the held run failed: $(cat hold.out)"
 [ $seen = yes ] && pass "pipec targets shows what a run holds" || fail "no IN USE seen: $OUT"
 expect_exit 0 "$PIPEC" targets gpus.pipe --json
 python3 -c 'import json,sys; t=json.loads(sys.argv[1]); assert t[0]["options"]["gpus"] == [0, 3], t' "$OUT" && pass "pipec targets --json" || fail "targets --json: $OUT"

@@ -69,8 +69,7 @@ pipeline int {
 PIPE
 "$PIPEC" run int.pipe -q > int.out 2>&1 &
 pid=$!
-for _ in $(seq 50); do grep -q running <("$PIPEC" show last 2>/dev/null) && break; sleep 0.2; done
-sleep 0.5
+for _ in $(seq 600); do pgrep -f "sleep 31" >/dev/null && break; sleep 0.1; done
 kill -INT $pid
 wait $pid; rc=$?
 [ $rc = 130 ] && pass "Ctrl-C exits 130" || fail "Ctrl-C exit $rc: $(cat int.out)"
