@@ -78,7 +78,7 @@ typedef struct runner {
   char *abs_dir;            /* the pipeline's directory, absolute */
   char exe[PATH_MAX];       /* this pipec, for `pipec exec` */
   status_printer sp;
-  uv_check_t batch_check;   /* commits the batch once per loop iteration */
+  uv_prepare_t batch_commit; /* commits the batch before the loop waits */
   bool in_batch;
   bool record_failed;
 } runner;
@@ -182,7 +182,12 @@ static void batch_close(runner *R) {
   }
 }
 
-static void on_loop_check(uv_check_t *h) { batch_close(h->data); }
+/* A prepare callback runs right before the loop blocks for I/O, after
+ * everything the iteration did (a check callback would run after the
+ * poll: writes made before the first poll, or in a later phase, would
+ * hold the write lock while the loop waits for a node, and every other
+ * pipec on the workspace would wait behind it). */
+static void on_loop_prepare(uv_prepare_t *h) { batch_close(h->data); }
 
 /* ---- cache lookups ------------------------------------------------------- */
 
@@ -911,13 +916,13 @@ static int run_schedule(runner *R, char *err, size_t errlen) {
   free(dirs[0]), free(dirs[1]);
   sched_summary sum = {0};
   double t0 = status_now();
-  uv_check_init(&R->loop, &R->batch_check);
-  R->batch_check.data = R;
-  uv_check_start(&R->batch_check, on_loop_check);
-  uv_unref((uv_handle_t *)&R->batch_check); /* never keeps the loop alive */
+  uv_prepare_init(&R->loop, &R->batch_commit);
+  R->batch_commit.data = R;
+  uv_prepare_start(&R->batch_commit, on_loop_prepare);
+  uv_unref((uv_handle_t *)&R->batch_commit); /* never keeps the loop alive */
   int rc = sched_run(&R->loop, R->p, R->in_plan, &so, &hooks, NULL, &sum);
   batch_close(R);
-  uv_close((uv_handle_t *)&R->batch_check, NULL);
+  uv_close((uv_handle_t *)&R->batch_commit, NULL);
   /* close the targets on the loop, then the loop */
   for (uint32_t t = 0; t < R->p->n_targets; t++)
     if (R->targets[t]) {

@@ -92,7 +92,8 @@ rm -f GO
 "$PIPEC" run hold.pipe -q > hold.out 2>&1 &
 run_pid=$!
 seen=no
-for _ in $(seq 600); do
+deadline=$((SECONDS + 120))
+while [ $SECONDS -lt $deadline ]; do
   OUT=$("$PIPEC" targets hold.pipe 2>&1)
   grep -qE "local +local +3  2 nodes, cpus 2/2" <<<"$OUT" && { seen=yes; break; }
   kill -0 $run_pid 2>/dev/null || break
