@@ -138,6 +138,26 @@ static int cache_gc(ws *w, store *st, uint32_t keep) {
   }
   gc_ctx g = {0};
   int rc = CLI_OK;
+  /* A running run may have put objects that it has not recorded yet, so
+   * gc waits for none; and it holds the write lock from here to the end,
+   * so no run starts meanwhile (one that tries waits for the lock). */
+  store_runs_reap(st, store_pid_alive);
+  if (store_begin(st) != 0) {
+    fprintf(stderr, "pipec cache gc: %s\n", store_errmsg(st));
+    obj_close(objs);
+    return CLI_FAILED;
+  }
+  int64_t running = store_run_running(st);
+  if (running != 0) {
+    if (running > 0)
+      fprintf(stderr, "pipec cache gc: run %lld is still going; run gc "
+                      "when it has finished\n", (long long)running);
+    else
+      fprintf(stderr, "pipec cache gc: %s\n", store_errmsg(st));
+    store_rollback(st);
+    obj_close(objs);
+    return CLI_FAILED;
+  }
   if (store_live_objects(st, keep, set_add, &g.live) != 0) {
     fprintf(stderr, "pipec cache gc: %s\n", store_errmsg(st));
     rc = CLI_FAILED;
@@ -149,20 +169,28 @@ static int cache_gc(ws *w, store *st, uint32_t keep) {
     rc = CLI_FAILED;
     goto out;
   }
-  /* forget the cache entries first: an entry never names a missing object
-   * for long, and a crash in between only costs a re-run */
+  /* forget the cache entries, remove the objects, then commit: a crash in
+   * between leaves entries naming missing objects, which a cache hit
+   * checks for (the node simply runs again) */
   for (size_t i = 0; i < g.dead.n; i++)
     store_cache_drop_object(st, &g.dead.v[i]);
   for (size_t i = 0; i < g.dead.n; i++)
     obj_remove(objs, &g.dead.v[i], err, sizeof err);
   obj_clean_tmp(objs, 3600, err, sizeof err);
   clean_scratch(w, st);
+  if (store_commit(st) != 0) {
+    fprintf(stderr, "pipec cache gc: %s\n", store_errmsg(st));
+    rc = CLI_FAILED;
+    goto out;
+  }
   printf("removed %zu object%s (%.1f MB); kept %u (%.1f MB) that the "
          "last %u runs, a snapshot's last run or a node's last success "
          "uses\n",
          g.dead.n, g.dead.n == 1 ? "" : "s", (double)g.freed_bytes / 1e6,
          g.kept, (double)g.kept_bytes / 1e6, keep);
 out:
+  if (rc != CLI_OK)
+    store_rollback(st);
   free(g.live.v);
   free(g.dead.v);
   obj_close(objs);

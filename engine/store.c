@@ -790,6 +790,17 @@ int64_t store_run_last(store *st) {
   return id;
 }
 
+int64_t store_run_running(store *st) {
+  static const char q[] =
+      "SELECT coalesce(min(id), 0) FROM runs WHERE status = 'running'";
+  sqlite3_stmt *s = prep(st, q);
+  if (!s || step_row(st, s, "read runs") != 1)
+    return -1;
+  int64_t id = sqlite3_column_int64(s, 0);
+  sqlite3_reset(s);
+  return id;
+}
+
 int store_run_list(store *st, uint32_t limit, store_run **out, uint32_t *n) {
   static const char q[] = RUN_COLS "ORDER BY r.id DESC LIMIT ?";
   sqlite3_stmt *s = prep(st, q);

@@ -146,6 +146,9 @@ typedef struct store_run {
 int store_run_get(store *st, int64_t id, store_run *out);   /* 1 found */
 /* The newest run id, 0 if none. */
 int64_t store_run_last(store *st);
+/* The oldest run still marked running, 0 if none (reap first: then it is
+ * alive), -1 on error. */
+int64_t store_run_running(store *st);
 int store_run_list(store *st, uint32_t limit, store_run **out, uint32_t *n);
 void store_run_free(store_run *r);
 void store_runs_free(store_run *r, uint32_t n);
