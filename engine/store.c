@@ -366,6 +366,28 @@ static int migrate(store *st) {
   return 0;
 }
 
+/* The pragmas and migrations of store_open. While another pipec creates
+ * the workspace (WAL set-up and recovery), SQLite can answer SQLITE_BUSY
+ * without calling the busy handler: retry for the busy timeout. */
+static int open_retrying(store *st) {
+  struct timespec t0, now, pause = {0, 20 * 1000000};
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (;;) {
+    int rc = sqlite3_exec(st->db,
+                          "PRAGMA journal_mode = WAL; PRAGMA synchronous = "
+                          "NORMAL; PRAGMA foreign_keys = ON;",
+                          NULL, NULL, NULL) != SQLITE_OK
+                 ? fail(st, "open")
+                 : migrate(st);
+    if (rc == 0 || (sqlite3_extended_errcode(st->db) & 0xff) != SQLITE_BUSY)
+      return rc;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if ((now.tv_sec - t0.tv_sec) * 1000 > STORE_BUSY_TIMEOUT_MS)
+      return rc;
+    nanosleep(&pause, NULL);
+  }
+}
+
 int store_open(const char *path, store **out, char *err, size_t errlen) {
   store *st = calloc(1, sizeof *st);
   if (!st) {
@@ -382,13 +404,7 @@ int store_open(const char *path, store **out, char *err, size_t errlen) {
     /* synchronous = NORMAL in WAL mode: a power loss may forget the last
      * commits but never leaves the database inconsistent; objects are
      * fsync'd by objstore before the transaction that names them. */
-    if (sqlite3_exec(st->db,
-                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-                     " PRAGMA foreign_keys = ON;",
-                     NULL, NULL, NULL) != SQLITE_OK)
-      rc = fail(st, "open");
-    else
-      rc = migrate(st);
+    rc = open_retrying(st);
   } else {
     fail(st, "open");
   }
