@@ -38,6 +38,9 @@ struct store {
   cached_stmt *stmts;          /* every statement prepared so far */
   int n_stmts, cap_stmts;
   char err[512];               /* the last error, for store_errmsg */
+  int busy_ms;                 /* how long to wait for another writer */
+  int64_t busy_since;          /* when the current wait began (monotonic) */
+  bool said_waiting;           /* the wait was announced once */
 };
 
 static const char *const migrations[] = {
@@ -366,6 +369,33 @@ static int migrate(store *st) {
   return 0;
 }
 
+static int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* SQLite's busy handler: wait for another pipec's write lock for up to
+ * busy_ms, polling at most every 50 ms, and say so once if it takes more
+ * than 2 s, so a waiting command does not look hung. */
+static int on_busy(void *ctx, int n) {
+  store *st = ctx;
+  if (n == 0)
+    st->busy_since = mono_ms();
+  int64_t waited = mono_ms() - st->busy_since;
+  if (waited >= st->busy_ms)
+    return 0;
+  if (waited >= 2000 && !st->said_waiting) {
+    st->said_waiting = true;
+    fprintf(stderr, "pipec: waiting for another pipec that is writing to "
+                    "the workspace (at most %d s)\n", st->busy_ms / 1000);
+  }
+  int ms = n < 6 ? 1 << n : 50;
+  struct timespec pause = {0, (long)ms * 1000000};
+  nanosleep(&pause, NULL);
+  return 1;
+}
+
 /* The pragmas and migrations of store_open. While another pipec creates
  * the workspace (WAL set-up and recovery), SQLite can answer SQLITE_BUSY
  * without calling the busy handler: retry for the busy timeout. */
@@ -399,7 +429,8 @@ int store_open(const char *path, store **out, char *err, size_t errlen) {
                                SQLITE_OPEN_NOMUTEX,
                            NULL);
   if (rc == SQLITE_OK) {
-    sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+    st->busy_ms = STORE_BUSY_TIMEOUT_MS;
+    sqlite3_busy_handler(st->db, on_busy, st);
     sqlite3_extended_result_codes(st->db, 1);
     /* synchronous = NORMAL in WAL mode: a power loss may forget the last
      * commits but never leaves the database inconsistent; objects are
@@ -418,7 +449,7 @@ int store_open(const char *path, store **out, char *err, size_t errlen) {
 }
 
 void store_set_busy_timeout(store *st, int ms) {
-  sqlite3_busy_timeout(st->db, ms);
+  st->busy_ms = ms;
 }
 
 void store_close(store *st) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Two pipec runs on one workspace at once (the same pipeline and a
 # different one): both finish, nothing is corrupted, and `pipec runs` /
-# `pipec show` work while they go; `pipec cache gc` refuses to run then.
+# `pipec show` work while they go; `pipec cache gc` refuses to run then;
+# a command that waits for another one's write lock says so.
 . "$(dirname "$0")/lib.bash"
 command -v sqlite3 >/dev/null || { fail "sqlite3 is missing"; finish; }
 
@@ -43,4 +44,13 @@ wait $a; ra=$?; wait $b; rb=$?; wait $c; rc=$?
 expect_exit 0 "$PIPEC" cache verify && pass "every object whole" || fail "every object whole"
 expect_exit 0 "$PIPEC" run one.pipe -q && expect_in "0 ran" && pass "afterwards one.pipe is fully cached" || fail "afterwards one.pipe is fully cached"
 expect_exit 0 "$PIPEC" run two.pipe -q && expect_in "0 ran" && pass "and two.pipe too" || fail "and two.pipe too"
+
+# a command that has to wait for another writer says so, then goes on
+sqlite3 .pipec/pipec.db 'BEGIN IMMEDIATE;' '.shell sleep 6' 'COMMIT;' > /dev/null 2>&1 &
+holder=$!
+sleep 0.5
+expect_exit 0 "$PIPEC" run one.pipe -q --node n1 --force &&
+  expect_in "pipec: waiting for another pipec that is writing to the workspace (at most 30 s)" &&
+  pass "a run waiting for the lock says so, then runs" || fail "a run waiting for the lock says so, then runs"
+wait $holder
 finish
