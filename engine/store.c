@@ -400,8 +400,8 @@ static int on_busy(void *ctx, int n) {
  * the workspace (WAL set-up and recovery), SQLite can answer SQLITE_BUSY
  * without calling the busy handler: retry for the busy timeout. */
 static int open_retrying(store *st) {
-  struct timespec t0, now, pause = {0, 20 * 1000000};
-  clock_gettime(CLOCK_MONOTONIC, &t0);
+  struct timespec pause = {0, 20 * 1000000};
+  int64_t t0 = mono_ms();
   for (;;) {
     int rc = sqlite3_exec(st->db,
                           "PRAGMA journal_mode = WAL; PRAGMA synchronous = "
@@ -411,8 +411,7 @@ static int open_retrying(store *st) {
                  : migrate(st);
     if (rc == 0 || (sqlite3_extended_errcode(st->db) & 0xff) != SQLITE_BUSY)
       return rc;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if ((now.tv_sec - t0.tv_sec) * 1000 > STORE_BUSY_TIMEOUT_MS)
+    if (mono_ms() - t0 > st->busy_ms)
       return rc;
     nanosleep(&pause, NULL);
   }

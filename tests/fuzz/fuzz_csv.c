@@ -8,19 +8,13 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "fuzz_file.h"
 #include "csv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char path[] = "/tmp/pipec-fuzz-csv-XXXXXX";
-  int fd = mkstemp(path);
-  if (fd < 0)
+  if (fuzz_write_file(path, data, size) != 0)
     return 0;
-  if (write(fd, data, size) != (ssize_t)size) {
-    close(fd);
-    unlink(path);
-    return 0;
-  }
-  close(fd);
   char err[512];
   csv_reader *r;
   if (csv_open(path, &r, err, sizeof err) == 0) {

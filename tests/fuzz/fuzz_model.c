@@ -10,19 +10,13 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "fuzz_file.h"
 #include "ml_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char path[] = "/tmp/pipec-fuzz-model-XXXXXX";
-  int fd = mkstemp(path);
-  if (fd < 0)
+  if (fuzz_write_file(path, data, size) != 0)
     return 0;
-  if (write(fd, data, size) != (ssize_t)size) {
-    close(fd);
-    unlink(path);
-    return 0;
-  }
-  close(fd);
   char err[512];
   ml_model m;
   if (ml_model_read(path, &m, err, sizeof err) == 0) {
