@@ -66,11 +66,17 @@ static bool code_entry(sema *S, const scomp *c, const ast_value *at,
   const char **matches = NULL;
   uint32_t n = 0;
   int err = srcfs_can_list(fs) ? srcfs_glob(fs, full, &matches, &n) : 0;
-  if (!srcfs_can_list(fs) || err) {
+  /* where files cannot be looked up (a snapshot recompiled from its stored
+   * files), nothing about them is an error: the glob matches what is
+   * there to list */
+  bool checked = srcfs_can_stat(fs);
+  if (err && checked) {
     sema_error(S, "no-file", l, "cannot expand code pattern '%s': %s", full,
-               err ? strerror(err) : "directories cannot be listed here");
+               strerror(err));
     return false;
   }
+  if (n == 0 && !checked)
+    return true;
   if (n == 0) {
     pipec_diag *g = sema_error(S, "no-file", l,
                                "code pattern '%s' matches no file", full);

@@ -210,7 +210,12 @@ void srcfs_suggest(srcfs *fs, pipec_diag *g, const char *path,
   char **names;
   pipec_file_kind *kinds;
   uint32_t n;
-  if (!*base || list_dir(fs, dir, &names, &kinds, &n) != 0)
+  if (!*base)
+    return;
+  int err = list_dir(fs, dir, &names, &kinds, &n);
+  if (err == ENOENT && strcmp(dir, ".") != 0)
+    pipec_diag_hint(g, "there is no directory '%s'", dir);
+  if (err)
     return;
   const char *best = editdist_suggest(base, (const char *const *)names, n);
   if (best) {

@@ -63,7 +63,8 @@ bool srcfs_seen(srcfs *fs, int32_t src, uint32_t off);
 
 /* A "did you mean 'X'?" hint on g if the directory of `path` has an entry
  * close to its last component; X is `written` (the path as the user wrote
- * it) with that component replaced. */
+ * it) with that component replaced. If the directory itself is missing,
+ * the hint says so. */
 void srcfs_suggest(srcfs *fs, pipec_diag *g, const char *path,
                    const char *written);
 

@@ -69,10 +69,11 @@ typedef struct pipec_compile_opts {
   pipec_reader_fn reader;           /* NULL: read from disk */
   void *reader_ctx;                 /* for reader, stat and list */
   /* Looking files up and listing directories. NULL with reader NULL: the
-   * disk. NULL with a reader of the caller's: not possible here, so the
-   * compiler checks no file's existence, kind or real path (a snapshot
+   * disk. stat NULL with a reader of the caller's: not possible here, so
+   * the compiler checks no file's existence, kind or real path (a snapshot
    * compiled from its stored files was checked when it ran), and a glob in
-   * `code` is an error for want of a list. */
+   * `code` expands to what list shows (without list: to nothing), never
+   * to an error. */
   pipec_stat_fn stat;
   pipec_list_fn list;
   pipec_plugin_fn load_plugin;      /* NULL: a `plugin` line is an error */
