@@ -5,7 +5,10 @@
  * Import paths are relative to the importing file. Files are identified by
  * their lexically normalised path ("a/./b/../c.pipe" == "a/c.pipe"), which
  * also works for the engine's snapshot reader, where nothing is on disk.
- * An import cycle is an error naming the whole cycle.
+ * An import cycle is an error naming the whole cycle. Before an imported
+ * file is read it is looked up (srcfs.h): it must be a regular file whose
+ * real path is inside the project, or the error is at the import and no
+ * byte of it reaches the diagnostics.
  *
  * Ownership: the source texts are malloc'd by the reader. On success the
  * pipeline owns them (freed by pipec_pipeline_free); on failure they pass to

@@ -4,11 +4,10 @@
  * Directories are made 0755 (files, made by SQLite and objstore, 0644),
  * both further narrowed by the umask: nothing here is world-writable.
  * Every path is absolute (realpath), so a workspace found from a
- * subdirectory names the same files as one found from its root.
+ * subdirectory names the same files as one found from its root, and one
+ * found from a pipeline file's directory the same as from its project.
  */
 #include "workspace.h"
-
-#include "projpath.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -17,6 +16,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "projpath.h"
 
 struct ws {
   char root[PATH_MAX], dir[PATH_MAX + 16], db[PATH_MAX + 32],
