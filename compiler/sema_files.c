@@ -131,6 +131,10 @@ bool sema_code_setting(sema *S, scomp *c, const ast_value *lv,
 static void check_path(sema *S, int32_t src, uint32_t off, uint32_t len,
                        const char *value, const char *what) {
   srcfs *fs = fs_of(S);
+  /* a million nodes naming one file: checked once, for no more memory */
+  const char *key = arena_intern_cstr(S->a, value);
+  if (name_map_get(&S->ok_paths, key) != PIPEC_NONE)
+    return;
   if (!*value) {
     if (src < 0 || !srcfs_seen(fs, src, off))
       pipec_diag_add(S->d, PIPEC_SEV_ERROR, "no-file", src, off, len,
@@ -140,8 +144,11 @@ static void check_path(sema *S, int32_t src, uint32_t off, uint32_t len,
   const char *full = value[0] == '/' ? path_normalize(S->a, value)
                                      : path_join(S->a, S->main_dir, value);
   const char *prefix = arena_printf(S->a, "%s: path", what);
-  if (srcfs_check(fs, S->d, src, off, len, prefix, full,
-                  SRCFS_FILE | SRCFS_DIR) != SRCFS_MISSING)
+  srcfs_status st = srcfs_check(fs, S->d, src, off, len, prefix, full,
+                                SRCFS_FILE | SRCFS_DIR);
+  if (st == SRCFS_OK)
+    name_map_put(S->a, &S->ok_paths, key, 1);
+  if (st != SRCFS_MISSING)
     return;
   if (src >= 0 && srcfs_seen(fs, src, off))
     return;

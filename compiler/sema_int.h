@@ -68,6 +68,7 @@ typedef struct sema {
                                 nodes when they are already in order */
   uint32_t n_nodes;
   name_map node_map, param_map;  /* lookups stay O(1) for huge pipelines */
+  name_map ok_paths;         /* interned path values found fine (sema_files.c) */
   char *what;                /* sema_what's buffer (malloc'd) */
   size_t what_cap;
   void *scratch;             /* wire_node's per-node arrays (malloc'd) */
