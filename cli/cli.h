@@ -55,6 +55,10 @@ void cli_suggest(const char *word, const char *const *words, unsigned n);
 typedef struct ws ws;
 typedef struct store store;
 int cli_open_workspace(const char *cmd, ws **w, store **st);
+/* The same for a command on pipeline file `file` (NULL: none): the
+ * workspace is searched from the file's directory first (ws_find). */
+int cli_open_workspace_for(const char *cmd, const char *file, ws **w,
+                           store **st);
 void cli_close_workspace(ws *w, store *st);
 /* A run id from "N" or "last"; 0 after printing why not. */
 int64_t cli_run_id(const char *cmd, store *st, const char *arg);

@@ -6,54 +6,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "pipec/graph.h"
 #include "pipec/stdlib.h"
 #include "plugin.h"
+#include "projpath.h"
 
 static bool use_color(void) {
   const char *nc = getenv("NO_COLOR");
   return isatty(STDERR_FILENO) && !(nc && *nc);
 }
 
-static bool is_dir(const char *path) {
-  struct stat sb;
-  return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
-}
-
-/* The project of a .pipe file: the nearest directory at or above it that
- * holds .git or .pipec, else the file's own directory. NULL (no check) if
- * PIPEC_ALLOW_OUTSIDE is set. */
+/* The project of a .pipe file (projpath.h), or NULL (no check) if
+ * PIPEC_ALLOW_OUTSIDE is set or it cannot be resolved. */
 static const char *project_root(const char *file, char *buf, size_t len) {
   const char *allow = getenv("PIPEC_ALLOW_OUTSIDE");
   if (allow && *allow && strcmp(allow, "0") != 0)
     return NULL;
-  char dir[PATH_MAX], probe[PATH_MAX + 16];
-  snprintf(dir, sizeof dir, "%s", file);
-  char *slash = strrchr(dir, '/');
-  if (slash)
-    *slash = 0;
-  else
-    snprintf(dir, sizeof dir, ".");
-  if (!realpath(dir, buf))
-    return NULL;
-  snprintf(dir, sizeof dir, "%s", buf);
-  for (;;) {
-    snprintf(probe, sizeof probe, "%s/.git", dir);
-    bool found = is_dir(probe);
-    snprintf(probe, sizeof probe, "%s/.pipec", dir);
-    if (found || is_dir(probe)) {
-      snprintf(buf, len, "%s", dir);
-      return buf;
-    }
-    char *up = strrchr(dir, '/');
-    if (!up || up == dir)
-      return buf; /* none: the file's directory (already in buf) */
-    *up = 0;
-  }
+  return projpath_root(file, buf, len) == 0 ? buf : NULL;
 }
 
 /* How many errors a compile prints: PIPEC_ERROR_LIMIT, else 50 (0: all). */

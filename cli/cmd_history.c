@@ -17,10 +17,15 @@
 #include "workspace.h"
 
 int cli_open_workspace(const char *cmd, ws **w, store **st) {
+  return cli_open_workspace_for(cmd, NULL, w, st);
+}
+
+int cli_open_workspace_for(const char *cmd, const char *file, ws **w,
+                           store **st) {
   char err[1024];
   *w = NULL;
   *st = NULL;
-  if (ws_open(NULL, false, w, err, sizeof err) != 0 ||
+  if (ws_find(file, false, w, NULL, err, sizeof err) != 0 ||
       store_open(ws_db_path(*w), st, err, sizeof err) != 0) {
     fprintf(stderr, "pipec %s: %s\n", cmd, err);
     ws_close(*w);
@@ -300,6 +305,47 @@ static const store_node_run *find_node_run(const char *cmd,
   return NULL;
 }
 
+/* The run `pipec cat NODE` / `pipec logs NODE` mean without a RUN: the
+ * newest one with a node run of `node` that `want` accepts (two pipelines
+ * may share a workspace: the newest run need not have the node). Says which
+ * on stderr, so stdout stays the bytes. 0 after printing why there is
+ * none. */
+static int64_t default_run(const char *cmd, store *st, const char *node,
+                           store_nr_want want) {
+  int64_t id = 0;
+  int found = store_node_last_run(st, node, want, &id, NULL);
+  if (found < 0) {
+    fprintf(stderr, "pipec %s: %s\n", cmd, store_errmsg(st));
+    return 0;
+  }
+  if (found == 0) {
+    int64_t any = 0;
+    if (want != STORE_NR_ANY &&
+        store_node_last_run(st, node, STORE_NR_ANY, &any, NULL) == 1) {
+      fprintf(stderr, "pipec %s: node '%s' has not run in any run (in run "
+                      "%lld it was cached or skipped)\n",
+              cmd, node, (long long)any);
+      return 0;
+    }
+    fprintf(stderr, "pipec %s: no run has a node '%s'\n", cmd, node);
+    char **names = NULL;
+    uint32_t n = 0;
+    if (store_node_names(st, 100000, &names, &n) == 0)
+      cli_suggest(node, (const char *const *)names, n);
+    for (uint32_t i = 0; i < n; i++)
+      free(names[i]);
+    free(names);
+    return 0;
+  }
+  store_run r;
+  if (store_run_get(st, id, &r) == 1) {
+    fprintf(stderr, "pipec: node '%s' of run %lld (pipeline %s)\n", node,
+            (long long)id, r.pipeline);
+    store_run_free(&r);
+  }
+  return id;
+}
+
 static int copy_file(FILE *in, FILE *out) {
   char buf[65536];
   size_t got;
@@ -313,15 +359,15 @@ int cmd_logs(int argc, char **argv) {
   if (cli_wants_help("logs", argc, argv))
     return CLI_OK;
   if (argc != 3 && argc != 2)
-    return cli_usage_error("logs", "expected RUN NODE");
-  const char *run_arg = argc == 3 ? argv[1] : "last";
+    return cli_usage_error("logs", "expected [RUN] NODE");
   const char *node = argv[argc - 1];
   ws *w;
   store *st;
   if (cli_open_workspace("logs", &w, &st) != 0)
     return CLI_USAGE;
   int rc = CLI_USAGE;
-  int64_t id = cli_run_id("logs", st, run_arg);
+  int64_t id = argc == 3 ? cli_run_id("logs", st, argv[1])
+                         : default_run("logs", st, node, STORE_NR_LOG);
   store_node_run *nrs = NULL;
   uint32_t n = 0;
   if (id && store_node_run_list(st, id, &nrs, &n) == 0) {
@@ -353,7 +399,9 @@ int cmd_cat(int argc, char **argv) {
     return cli_usage_error("cat", "expected NODE[.PORT] [RUN]");
   char node[512];
   snprintf(node, sizeof node, "%s", argv[1]);
-  char *port = strchr(node, '.');
+  /* NODE.PORT; a family member's key may hold dots: model[1,0.1].out */
+  char *key_end = strrchr(node, ']');
+  char *port = strchr(key_end ? key_end : node, '.');
   if (port)
     *port++ = 0;
   ws *w;
@@ -361,7 +409,8 @@ int cmd_cat(int argc, char **argv) {
   if (cli_open_workspace("cat", &w, &st) != 0)
     return CLI_USAGE;
   int rc = CLI_USAGE;
-  int64_t id = cli_run_id("cat", st, argc == 3 ? argv[2] : "last");
+  int64_t id = argc == 3 ? cli_run_id("cat", st, argv[2])
+                         : default_run("cat", st, node, STORE_NR_ANY);
   store_node_run *nrs = NULL;
   uint32_t n = 0;
   store_output *outs = NULL;
@@ -374,6 +423,12 @@ int cmd_cat(int argc, char **argv) {
   if (store_node_run_outputs(st, nr->id, &outs, &n_outs) != 0 || !n_outs) {
     fprintf(stderr, "pipec cat: node '%s' has no outputs in run %lld (%s)\n",
             node, (long long)id, nr->status);
+    int64_t had = 0;
+    if (store_node_last_run(st, node, STORE_NR_OUTPUTS, &had, NULL) == 1 &&
+        had != id)
+      fprintf(stderr, "  its newest outputs are from run %lld: pipec cat %s "
+                      "%lld\n",
+              (long long)had, argv[1], (long long)had);
     goto out;
   }
   const store_output *o = NULL;

@@ -120,11 +120,14 @@ int cmd_run(int argc, char **argv) {
     goto out;
   char err[1024] = "";
   ws *w = NULL;
-  if (ws_open(NULL, true, &w, err, sizeof err) != 0) {
+  bool created = false;
+  if (ws_find(a.file, true, &w, &created, err, sizeof err) != 0) {
     fprintf(stderr, "pipec run: %s\n", err);
     pipec_pipeline_free(p);
     goto out;
   }
+  if (created)
+    fprintf(stderr, "pipec: created workspace %s\n", ws_dir(w));
   run_result res;
   rc = run_pipeline(w, p, &a.o, &res, err, sizeof err);
   if (rc == RUN_USAGE && err[0])
@@ -172,7 +175,7 @@ int cmd_why(int argc, char **argv) {
     goto out;
   char err[1024] = "";
   ws *w = NULL;
-  if (ws_open(NULL, false, &w, err, sizeof err) == 0) {
+  if (ws_find(file, false, &w, NULL, err, sizeof err) == 0) {
     rc = run_why(w, p, node, stdout, err, sizeof err);
     ws_close(w);
   }

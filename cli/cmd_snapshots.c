@@ -41,7 +41,7 @@ int cmd_snapshots(int argc, char **argv) {
   }
   ws *w;
   store *st;
-  if (cli_open_workspace("snapshots", &w, &st) != 0)
+  if (cli_open_workspace_for("snapshots", file, &w, &st) != 0)
     return CLI_USAGE;
   int64_t pipeline = 0;
   if (file) {

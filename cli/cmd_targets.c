@@ -21,7 +21,7 @@ static void in_use(const pipec_pipeline *p, quota *q, uint32_t *running) {
   ws *w = NULL;
   store *st = NULL;
   char err[512];
-  if (ws_open(NULL, false, &w, err, sizeof err) != 0 ||
+  if (ws_find(p->file, false, &w, NULL, err, sizeof err) != 0 ||
       store_open(ws_db_path(w), &st, err, sizeof err) != 0) {
     ws_close(w);
     return;

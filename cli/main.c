@@ -76,7 +76,8 @@ const cli_command cli_commands[] = {
     {"show", "show one run: every node's status, cache hit or miss, target",
      "usage: pipec show [RUN] [--json]\n"
      "\n"
-     "Show run RUN (a number, or 'last', the default): each node's status\n"
+     "Show run RUN (a number, or 'last', the default: the newest run of\n"
+     "any pipeline, named in the first line): each node's status\n"
      "(succeeded, cached, failed, skipped, cancelled), target, job id,\n"
      "attempts, exit code, time, and why it ran (the part of its cache key\n"
      "that changed). --json prints the same as one JSON object.\n",
@@ -85,13 +86,16 @@ const cli_command cli_commands[] = {
      "usage: pipec logs [RUN] NODE\n"
      "\n"
      "Print the log (stdout and stderr, all attempts) of NODE in RUN (a\n"
-     "number or 'last', the default).\n",
+     "number, or 'last': the newest run). Without RUN: the newest run in\n"
+     "which NODE ran, named on stderr.\n",
      cmd_logs},
     {"cat", "print a node's output",
      "usage: pipec cat NODE[.PORT] [RUN]\n"
      "\n"
      "Print the output PORT of NODE (PORT may be left out when the node has\n"
-     "one output) as produced or reused in RUN (default: the last run).\n",
+     "one output) as produced or reused in RUN (a number, or 'last': the\n"
+     "newest run). Without RUN: the newest run that has NODE, named on\n"
+     "stderr.\n",
      cmd_cat},
     {"snapshots", "list snapshots: what each run ran",
      "usage: pipec snapshots [FILE] [--json]\n"

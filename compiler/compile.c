@@ -5,7 +5,10 @@
  * Import paths are relative to the importing file. Files are identified by
  * their lexically normalised path ("a/./b/../c.pipe" == "a/c.pipe"), which
  * also works for the engine's snapshot reader, where nothing is on disk.
- * An import cycle is an error naming the whole cycle.
+ * An import cycle is an error naming the whole cycle. Before an imported
+ * file is read it is looked up (srcfs.h): it must be a regular file whose
+ * real path is inside the project, or the error is at the import and no
+ * byte of it reaches the diagnostics.
  *
  * Ownership: the source texts are malloc'd by the reader. On success the
  * pipeline owns them (freed by pipec_pipeline_free); on failure they pass to
@@ -22,6 +25,7 @@
 #include "parse.h"
 #include "path.h"
 #include "sema.h"
+#include "srcfs.h"
 
 #define MAX_IMPORT_DEPTH 256
 #define MAX_FILES 4096       /* imports fan out: bound the total, not just depth */
@@ -43,46 +47,8 @@ typedef struct driver {
   VEC(loaded) files;
   VEC(uint32_t) stack; /* files being loaded, for cycle messages */
   bool too_many;       /* MAX_FILES was reported */
+  srcfs *fs;           /* reading and looking files up (srcfs.h) */
 } driver;
-
-static int read_disk(void *ctx, const char *path, char **text, size_t *len) {
-  (void)ctx;
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return errno;
-  size_t cap = 4096, n = 0;
-  char *buf = malloc(cap);
-  if (!buf) {
-    fclose(f);
-    return ENOMEM;
-  }
-  for (;;) {
-    if (cap - n < 2) {
-      char *nb = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
-      if (!nb) {
-        free(buf);
-        fclose(f);
-        return ENOMEM;
-      }
-      buf = nb;
-      cap *= 2;
-    }
-    size_t got = fread(buf + n, 1, cap - n - 1, f);
-    n += got;
-    if (got == 0)
-      break;
-  }
-  int err = ferror(f) ? EIO : 0;
-  fclose(f);
-  if (err) {
-    free(buf);
-    return err;
-  }
-  buf[n] = 0;
-  *text = buf;
-  *len = n;
-  return 0;
-}
 
 static int find_file(driver *dv, const char *path) {
   for (uint32_t i = 0; i < dv->files.n; i++)
@@ -156,16 +122,24 @@ static int load(driver *dv, const char *path, const ast_import *from,
                    "imports nested more than %d deep", MAX_IMPORT_DEPTH);
     return -1;
   }
-  pipec_reader_fn reader = dv->opts->reader ? dv->opts->reader : read_disk;
+  /* an import must be a regular file, really inside the project, before
+   * a byte of it is read: its text would be shown in diagnostics */
+  if (from && srcfs_check(dv->fs, dv->d, from_src, from->loc.off,
+                          from->loc.len, "import", path,
+                          SRCFS_FILE) == SRCFS_REPORTED)
+    return -1;
   char *text = NULL;
   size_t len = 0;
-  int err = reader(dv->opts->reader_ctx, path, &text, &len);
+  int err = srcfs_read(dv->fs, path, &text, &len);
   if (err) {
-    if (from)
-      pipec_diag_add(dv->d, PIPEC_SEV_ERROR, "import-missing", from_src,
-                     from->loc.off, from->loc.len, "cannot import '%s': %s",
-                     path, strerror(err));
-    else
+    if (from) {
+      pipec_diag *g = pipec_diag_add(dv->d, PIPEC_SEV_ERROR, "import-missing",
+                                     from_src, from->loc.off, from->loc.len,
+                                     "cannot import '%s': %s", path,
+                                     strerror(err));
+      if (err == ENOENT)
+        srcfs_suggest(dv->fs, g, path, from->path);
+    } else
       pipec_diag_add(dv->d, PIPEC_SEV_ERROR, "no-file", -1, 0, 0,
                      "cannot read '%s': %s", path, strerror(err));
     return -1;
@@ -197,18 +171,7 @@ static int load(driver *dv, const char *path, const ast_import *from,
   const char *dir = path_dir(dv->a, path);
   for (uint32_t i = 0; i < ast->imports.n; i++) {
     const ast_import *imp = &ast->imports.items[i];
-    const char *target = path_join(dv->a, dir, imp->path);
-    const char *root = dv->opts->project_root;
-    if (root && !path_inside(dv->a, root, target)) {
-      pipec_diag *g = pipec_diag_add(
-          dv->d, PIPEC_SEV_ERROR, "outside-project", lf.src, imp->loc.off,
-          imp->loc.len, "import '%s' is outside the project (%s)", target,
-          root);
-      pipec_diag_hint(g, "set PIPEC_ALLOW_OUTSIDE=1 to allow files outside "
-                         "the project");
-      continue;
-    }
-    load(dv, target, imp, lf.src);
+    load(dv, path_join(dv->a, dir, imp->path), imp, lf.src);
   }
   dv->stack.n--;
   dv->files.items[idx].state = 1;
@@ -268,6 +231,7 @@ pipec_pipeline *pipec_compile(const char *path, const pipec_compile_opts *opts,
                               pipec_diags *d) {
   static const pipec_compile_opts no_opts;
   driver dv = {.a = arena_new(), .d = d, .opts = opts ? opts : &no_opts};
+  dv.fs = srcfs_new(dv.a, dv.opts);
   uint32_t errors_before = d->n_errors;
   pipec_pipeline *p = NULL;
 
@@ -286,7 +250,8 @@ pipec_pipeline *pipec_compile(const char *path, const pipec_compile_opts *opts,
                       .imports = imports,
                       .n_imports = n_imports,
                       .texts = texts,
-                      .n_texts = d->n_srcs};
+                      .n_texts = d->n_srcs,
+                      .fs = dv.fs};
     pipec_compile_opts sopts = *dv.opts;
     sopts.registry = with_plugins(&dv);
     if (d->n_errors == errors_before)

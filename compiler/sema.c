@@ -297,34 +297,6 @@ static bool lower_ports(sema *S, const ast_port *ports, uint32_t n,
   return ok;
 }
 
-/* Path of code file `rel` (relative to the declaring file) relative to the
- * main file's directory. */
-static const char *code_path(sema *S, const ast_file *f, const char *rel) {
-  const char *full = rel[0] == '/'
-                         ? rel
-                         : path_join(S->a, path_dir(S->a, f->path), rel);
-  return rel[0] == '/' ? rel : path_relative(S->a, S->main_dir, full);
-}
-
-/* A code file outside the project is an error (see project_root). */
-static bool code_inside(sema *S, const ast_file *f, const char *rel,
-                        const ast_value *v) {
-  const char *root = S->opts->project_root;
-  if (!root)
-    return true;
-  const char *full = rel[0] == '/'
-                         ? rel
-                         : path_join(S->a, path_dir(S->a, f->path), rel);
-  if (path_inside(S->a, root, full))
-    return true;
-  pipec_diag *g = sema_error(S, "outside-project", v->loc,
-                             "code file '%s' is outside the project (%s)",
-                             full, root);
-  pipec_diag_hint(g, "set PIPEC_ALLOW_OUTSIDE=1 to allow files outside the "
-                     "project");
-  return false;
-}
-
 static void lower_settings(sema *S, scomp *c) {
   const ast_component *ac = c->ast;
   pipec_component *ir = &c->ir;
@@ -352,40 +324,8 @@ static void lower_settings(sema *S, scomp *c) {
       else
         c->ok = false;
     } else if (strcmp(kv->key, "code") == 0) {
-      const ast_value *lv = kv->value;
-      if (lv->kind == AST_STRING) { /* one file may be given bare */
-        if (!sema_value(S, lv, PIPEC_T_STRING, false, what, &v)) {
-          c->ok = false;
-          continue;
-        }
-        if (!code_inside(S, c->file, v.u.s, lv)) {
-          c->ok = false;
-          continue;
-        }
-        ir->code = arena_alloc(S->a, sizeof *ir->code);
-        ir->code[0] = code_path(S, c->file, v.u.s);
-        ir->n_code = 1;
-        continue;
-      }
-      if (!sema_value(S, lv, PIPEC_T_LIST, false, what, &v)) {
+      if (!sema_code_setting(S, c, kv->value, what))
         c->ok = false;
-        continue;
-      }
-      ir->code = arena_alloc(S->a, (v.u.list.n + 1) * sizeof *ir->code);
-      for (uint32_t k = 0; k < v.u.list.n; k++) {
-        if (v.u.list.items[k].type != PIPEC_T_STRING) {
-          sema_error(S, "type-mismatch", lv->u.list.items[k]->loc,
-                     "code files are given as strings");
-          c->ok = false;
-          continue;
-        }
-        if (!code_inside(S, c->file, v.u.list.items[k].u.s,
-                         lv->u.list.items[k])) {
-          c->ok = false;
-          continue;
-        }
-        ir->code[ir->n_code++] = code_path(S, c->file, v.u.list.items[k].u.s);
-      }
     } else if (strcmp(kv->key, "env") == 0) {
       const ast_value *mv = kv->value;
       if (mv->kind != AST_MAP) {
@@ -806,6 +746,7 @@ static void wire_node(sema *S, snode *n) {
           continue;
         }
       }
+      sema_check_path(S, kv->value, &v, what);
       pipec_param p = {d->name, v};
       TMP_PUSH(S->tmp_params, p);
     } else if (variadic && kv->value->kind == AST_REF &&
@@ -915,6 +856,7 @@ static void wire_node(sema *S, snode *n) {
       pipec_diag_hint(g, "add %s = VALUE", c->params[i].name);
       continue;
     }
+    sema_check_default_path(S, sc, i);
     pipec_param p = {c->params[i].name, c->params[i].def};
     TMP_PUSH(S->tmp_params, p);
   }
@@ -1126,6 +1068,7 @@ static pipec_pipeline *lower(sema *S) {
     return NULL;
   S->main_dir = path_dir(a, unit->main->path);
   sema_params(S);
+  sema_param_paths(S);
   gather_components(S);
   lower_components(S);
   sema_targets(S);

@@ -22,6 +22,7 @@ typedef struct sema_unit {
   uint32_t n_imports;
   const char *const *texts;      /* source text by diagnostics source id */
   uint32_t n_texts;
+  struct srcfs *fs;              /* looking files up (srcfs.h) */
 } sema_unit;
 
 /* The caller fills in file, dir, sources and arena of the result. */

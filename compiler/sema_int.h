@@ -1,8 +1,9 @@
 /*
  * sema_int.h — state shared by the parts of semantic analysis:
  * sema.c (components, nodes, edges, order), sema_value.c (typed values,
- * ${} interpolation, pipeline params) and sema_target.c (targets and the
- * settings of nodes).
+ * ${} interpolation, pipeline params), sema_target.c (targets and the
+ * settings of nodes) and sema_files.c (the files named by `code` and
+ * `path` values).
  */
 #ifndef PIPEC_SEMA_INT_H
 #define PIPEC_SEMA_INT_H
@@ -67,6 +68,7 @@ typedef struct sema {
                                 nodes when they are already in order */
   uint32_t n_nodes;
   name_map node_map, param_map;  /* lookups stay O(1) for huge pipelines */
+  name_map ok_paths;         /* interned path values found fine (sema_files.c) */
   char *what;                /* sema_what's buffer (malloc'd) */
   size_t what_cap;
   void *scratch;             /* wire_node's per-node arrays (malloc'd) */
@@ -123,6 +125,21 @@ bool sema_size(sema *S, const ast_value *v, const char *what, int64_t *out);
 /* Check the placeholders of template string v against names[0..n). */
 void sema_check_template(sema *S, const ast_value *v, const char *const *names,
                          uint32_t n, const char *owner);
+
+/* sema_files.c */
+/* Lower a component's `code` setting (a string or a list; globs expanded)
+ * into c->ir.code, checking every file. False after reporting. */
+bool sema_code_setting(sema *S, scomp *c, const ast_value *v,
+                       const char *what);
+/* Check the file(s) of path value val, written as v (a list's items one by
+ * one); what names the owner in messages. A reference to a pipeline param
+ * of the same type is checked at the param instead. */
+void sema_check_path(sema *S, const ast_value *v, const pipec_value *val,
+                     const char *what);
+/* The same for the default of param i of component sc, used by a node. */
+void sema_check_default_path(sema *S, const scomp *sc, uint32_t i);
+/* The same for every pipeline param (its default, or its -p override). */
+void sema_param_paths(sema *S);
 
 /* sema_target.c */
 void sema_targets(sema *S);

@@ -42,6 +42,42 @@ static int read_stored(void *ctx, const char *path, char **text,
   return ENOENT;
 }
 
+/* The entries of directory dir among the stored files: a file directly in
+ * it, or a directory holding some. For `code` globs, which so match the
+ * files the snapshot holds. */
+static int list_stored(void *ctx, const char *dir, char ***names,
+                       pipec_file_kind **kinds, uint32_t *n) {
+  files_reader *fr = ctx;
+  size_t dl = strcmp(dir, ".") == 0 ? 0 : strlen(dir);
+  *names = calloc(fr->n + 1, sizeof **names);
+  *kinds = calloc(fr->n + 1, sizeof **kinds);
+  *n = 0;
+  if (!*names || !*kinds) {
+    free(*names);
+    free(*kinds);
+    return ENOMEM;
+  }
+  for (uint32_t i = 0; i < fr->n; i++) {
+    const char *p = fr->files[i].path;
+    if (dl && (strncmp(p, dir, dl) != 0 || p[dl] != '/'))
+      continue;
+    const char *rest = p + (dl ? dl + 1 : 0);
+    const char *slash = strchr(rest, '/');
+    size_t len = slash ? (size_t)(slash - rest) : strlen(rest);
+    bool dup = false;
+    for (uint32_t k = 0; k < *n && !dup; k++)
+      dup = strlen((*names)[k]) == len && memcmp((*names)[k], rest, len) == 0;
+    if (dup || !len)
+      continue;
+    char *name = strndup(rest, len);
+    if (!name)
+      break;
+    (*kinds)[*n] = slash ? PIPEC_FILE_DIR : PIPEC_FILE_REGULAR;
+    (*names)[(*n)++] = name;
+  }
+  return 0;
+}
+
 /* The strings of the "overrides" array in a snapshot's params JSON (as
  * run.c writes it), malloc'd. */
 static char **parse_overrides(const char *json, uint32_t *n) {
@@ -110,6 +146,7 @@ pipec_pipeline *snap_compile(store *st, int64_t id,
                             .overrides = (const char *const *)ov,
                             .n_overrides = n_ov,
                             .reader = read_stored,
+                            .list = list_stored,
                             .reader_ctx = &fr,
                             .load_plugin = plugin_load};
     p = pipec_compile(s.main_path, &o, d);

@@ -836,6 +836,50 @@ int64_t store_run_last(store *st) {
   return id;
 }
 
+int store_node_last_run(store *st, const char *node, store_nr_want want,
+                        int64_t *run, int64_t *node_run) {
+  static const char any[] =
+      "SELECT run_id, id FROM node_runs WHERE node = ? "
+      "ORDER BY run_id DESC, id DESC LIMIT 1";
+  static const char logged[] =
+      "SELECT run_id, id FROM node_runs WHERE node = ? AND "
+      "coalesce(log_path, '') != '' ORDER BY run_id DESC, id DESC LIMIT 1";
+  static const char outputs[] =
+      "SELECT run_id, id FROM node_runs WHERE node = ? AND "
+      "status IN ('succeeded', 'cached') "
+      "ORDER BY run_id DESC, id DESC LIMIT 1";
+  sqlite3_stmt *s = prep(st, want == STORE_NR_LOG       ? logged
+                             : want == STORE_NR_OUTPUTS ? outputs
+                                                        : any);
+  if (!s || bind(st, s, "t", node))
+    return -1;
+  int found = step_row(st, s, "read node runs");
+  if (found == 1) {
+    if (run)
+      *run = sqlite3_column_int64(s, 0);
+    if (node_run)
+      *node_run = sqlite3_column_int64(s, 1);
+  }
+  sqlite3_reset(s);
+  return found;
+}
+
+int store_node_names(store *st, uint32_t limit, char ***names, uint32_t *n) {
+  static const char q[] = "SELECT DISTINCT node FROM node_runs LIMIT ?";
+  *names = NULL;
+  *n = 0;
+  sqlite3_stmt *s = prep(st, q);
+  if (!s || bind(st, s, "i", (int64_t)limit))
+    return -1;
+  uint32_t cap = 0;
+  int rc;
+  while ((rc = step_row(st, s, "read node names")) == 1) {
+    *names = grow(*names, *n, &cap, sizeof **names);
+    (*names)[(*n)++] = col_text(s, 0);
+  }
+  return rc < 0 ? -1 : 0;
+}
+
 int64_t store_run_running(store *st) {
   static const char q[] =
       "SELECT coalesce(min(id), 0) FROM runs WHERE status = 'running'";

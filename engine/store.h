@@ -173,6 +173,22 @@ int store_node_run_list(store *st, int64_t run, store_node_run **out,
                         uint32_t *n);
 void store_node_runs_free(store_node_run *nr, uint32_t n);
 
+/* Which node runs store_node_last_run considers. */
+typedef enum store_nr_want {
+  STORE_NR_ANY,              /* every one */
+  STORE_NR_LOG,              /* the node ran: it has a log */
+  STORE_NR_OUTPUTS,          /* succeeded or cached: it has outputs */
+} store_nr_want;
+/* The newest run, of any pipeline, with a node run of `node` that `want`
+ * accepts: 1 and its run id and node run id (either may be NULL), 0 if
+ * there is none. For `pipec cat NODE` and `pipec logs NODE` without a run:
+ * with two pipelines in a workspace, the newest run may not have NODE. */
+int store_node_last_run(store *st, const char *node, store_nr_want want,
+                        int64_t *run, int64_t *node_run);
+/* Every node name any run recorded (malloc'd strings in a malloc'd array;
+ * free each and the array), for "did you mean". At most limit. */
+int store_node_names(store *st, uint32_t limit, char ***names, uint32_t *n);
+
 /* ---- cache, artifacts --------------------------------------------------------- */
 
 typedef struct store_output {

@@ -4,7 +4,8 @@
  * Directories are made 0755 (files, made by SQLite and objstore, 0644),
  * both further narrowed by the umask: nothing here is world-writable.
  * Every path is absolute (realpath), so a workspace found from a
- * subdirectory names the same files as one found from its root.
+ * subdirectory names the same files as one found from its root, and one
+ * found from a pipeline file's directory the same as from its project.
  */
 #include "workspace.h"
 
@@ -15,6 +16,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "projpath.h"
 
 struct ws {
   char root[PATH_MAX], dir[PATH_MAX + 16], db[PATH_MAX + 32],
@@ -47,6 +50,130 @@ static int ws_fill(ws *w, char *err, size_t errlen) {
   return 0;
 }
 
+/* $PIPEC_HOME (the .pipec directory itself; the project is the current
+ * directory), made if missing and create. 0, or -1 with err. */
+static int open_home(ws *w, const char *home, bool create, bool *created,
+                     char *err, size_t errlen) {
+  if (!create && !is_dir(home)) {
+    snprintf(err, errlen, "PIPEC_HOME=%s does not exist", home);
+    return -1;
+  }
+  if (mkdir(home, 0755) == 0)
+    *created = true;
+  else if (errno != EEXIST) {
+    snprintf(err, errlen, "cannot create %s: %s", home, strerror(errno));
+    return -1;
+  }
+  if (!realpath(home, w->dir) || !getcwd(w->root, sizeof w->root)) {
+    snprintf(err, errlen, "cannot resolve %s: %s", home, strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
+/* The nearest .pipec at or above directory start (resolved first): true
+ * and w's root and dir filled, or false. */
+static bool search(ws *w, const char *start_dir) {
+  char start[PATH_MAX];
+  if (!realpath(start_dir, start))
+    return false;
+  /* start, its parent, ... up to and including "/" */
+  for (char cur[PATH_MAX + 8];;) {
+    bool top = strcmp(start, "/") == 0;
+    snprintf(cur, sizeof cur, "%s/.pipec", top ? "" : start);
+    if (is_dir(cur)) {
+      snprintf(w->root, sizeof w->root, "%s", start);
+      snprintf(w->dir, sizeof w->dir, "%s", cur);
+      return true;
+    }
+    char *slash = strrchr(start, '/');
+    if (top || !slash)
+      return false;
+    slash[slash == start] = 0; /* "/a" -> "/" */
+  }
+}
+
+/* A new workspace in directory root (resolved first). */
+static int create_in(ws *w, const char *root, char *err, size_t errlen) {
+  if (!realpath(root, w->root)) {
+    snprintf(err, errlen, "cannot resolve %s: %s", root, strerror(errno));
+    return -1;
+  }
+  bool top = strcmp(w->root, "/") == 0;
+  snprintf(w->dir, sizeof w->dir, "%s/.pipec", top ? "" : w->root);
+  return 0;
+}
+
+/* w filled and its directories made: *out = w, 0. Else w freed, -1. */
+static int finish(ws *w, ws **out, char *err, size_t errlen) {
+  if (ws_fill(w, err, errlen) != 0) {
+    free(w);
+    return -1;
+  }
+  *out = w;
+  return 0;
+}
+
+int ws_find(const char *file, bool create, ws **out, bool *created,
+            char *err, size_t errlen) {
+  bool made = false;
+  if (created)
+    *created = false;
+  ws *w = calloc(1, sizeof *w);
+  if (!w) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  const char *home = getenv("PIPEC_HOME");
+  char fdir[PATH_MAX];
+  if (file) {
+    snprintf(fdir, sizeof fdir, "%s", file);
+    char *slash = strrchr(fdir, '/');
+    if (slash == fdir)
+      fdir[1] = 0;
+    else if (slash)
+      *slash = 0;
+    else
+      snprintf(fdir, sizeof fdir, ".");
+  }
+  if (home && *home) {
+    if (open_home(w, home, create, &made, err, errlen) != 0) {
+      free(w);
+      return -1;
+    }
+  } else if (!(file && search(w, fdir)) && !search(w, ".")) {
+    if (!create) {
+      if (file)
+        snprintf(err, errlen, "no .pipec workspace in %s, the current "
+                              "directory or a parent of either (pipec run "
+                              "creates one)", fdir);
+      else
+        snprintf(err, errlen, "no .pipec workspace here or in a parent "
+                              "directory (pipec run creates one)");
+      free(w);
+      return -1;
+    }
+    char root[PATH_MAX];
+    int rc = file ? projpath_root(file, root, sizeof root) : 0;
+    if (rc < 0) {
+      snprintf(err, errlen, "cannot resolve the directory of %s: %s", file,
+               strerror(-rc));
+      free(w);
+      return -1;
+    }
+    if (create_in(w, file ? root : ".", err, errlen) != 0) {
+      free(w);
+      return -1;
+    }
+    made = !is_dir(w->dir);
+  }
+  if (finish(w, out, err, errlen) != 0)
+    return -1;
+  if (created)
+    *created = made;
+  return 0;
+}
+
 int ws_open(const char *start_dir, bool create, ws **out, char *err,
             size_t errlen) {
   ws *w = calloc(1, sizeof *w);
@@ -55,66 +182,25 @@ int ws_open(const char *start_dir, bool create, ws **out, char *err,
     return -1;
   }
   const char *home = getenv("PIPEC_HOME");
-  char start[PATH_MAX];
+  bool made = false;
   if (home && *home) {
-    /* PIPEC_HOME is the .pipec directory itself; the project is the cwd */
-    if (!create && !is_dir(home)) {
-      snprintf(err, errlen, "PIPEC_HOME=%s does not exist", home);
+    if (open_home(w, home, create, &made, err, errlen) != 0) {
       free(w);
       return -1;
     }
-    if (mkdir(home, 0755) != 0 && errno != EEXIST) {
-      snprintf(err, errlen, "cannot create %s: %s", home, strerror(errno));
+  } else if (!search(w, start_dir ? start_dir : ".")) {
+    if (!create) {
+      snprintf(err, errlen, "no .pipec workspace here or in a parent "
+                            "directory (pipec run creates one)");
       free(w);
       return -1;
     }
-    if (!realpath(home, w->dir) || !getcwd(w->root, sizeof w->root)) {
-      snprintf(err, errlen, "cannot resolve %s: %s", home, strerror(errno));
+    if (create_in(w, start_dir ? start_dir : ".", err, errlen) != 0) {
       free(w);
       return -1;
     }
-    goto found;
   }
-  if (!realpath(start_dir ? start_dir : ".", start)) {
-    snprintf(err, errlen, "cannot resolve %s: %s",
-             start_dir ? start_dir : ".", strerror(errno));
-    free(w);
-    return -1;
-  }
-  /* start, its parent, ... up to and including "/" */
-  for (char cur[PATH_MAX + 8];;) {
-    bool top = strcmp(start, "/") == 0;
-    snprintf(w->root, sizeof w->root, "%s", start);
-    snprintf(cur, sizeof cur, "%s/.pipec", top ? "" : start);
-    if (is_dir(cur)) {
-      snprintf(w->dir, sizeof w->dir, "%s", cur);
-      goto found;
-    }
-    char *slash = strrchr(start, '/');
-    if (top || !slash)
-      break;
-    slash[slash == start] = 0; /* "/a" -> "/" */
-  }
-  if (!create) {
-    snprintf(err, errlen, "no .pipec workspace here or in a parent "
-                          "directory (pipec run creates one)");
-    free(w);
-    return -1;
-  }
-  if (!realpath(start_dir ? start_dir : ".", w->root)) {
-    snprintf(err, errlen, "cannot resolve the current directory: %s",
-             strerror(errno));
-    free(w);
-    return -1;
-  }
-  snprintf(w->dir, sizeof w->dir, "%s/.pipec", w->root);
-found:
-  if (ws_fill(w, err, errlen) != 0) {
-    free(w);
-    return -1;
-  }
-  *out = w;
-  return 0;
+  return finish(w, out, err, errlen);
 }
 
 void ws_close(ws *w) { free(w); }

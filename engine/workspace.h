@@ -2,8 +2,12 @@
  * workspace.h — the `.pipec/` directory of a project: where the database,
  * the object store, scratch directories and logs live.
  *
- * Found in the current directory or the nearest parent that has one, or at
- * $PIPEC_HOME if set; created in the current directory on first run.
+ * Which one a command uses (ws_find): $PIPEC_HOME if set (an explicit
+ * choice, as GIT_DIR is for git); else the nearest `.pipec` at or above the
+ * pipeline file's directory, so `pipec run etl/etl.pipe` from the parent
+ * uses etl/.pipec; else the nearest at or above the current directory.
+ * `pipec run` creates one when none is found, in the pipeline's project
+ * (projpath.h) — never in whatever directory the command was typed in.
  *
  *   .pipec/pipec.db     the store (store.h): pipelines, drafts, snapshots,
  *                       runs, node runs, cache entries, artifacts
@@ -20,10 +24,17 @@
 
 typedef struct ws ws;
 
-/* Find the workspace from start_dir (NULL: the current directory) upwards;
- * with create, make one in start_dir if none is found. 0, or -1 with err
- * ("no .pipec workspace here or in a parent directory; run a pipeline
- * first"). */
+/* The workspace of a command on pipeline file `file` (NULL: a command
+ * without one, which searches from the current directory only), found as
+ * above. With create, one is made if none is found (*created, if not
+ * NULL, says whether it was): in the project of `file`, else in the
+ * current directory. 0, or -1 with err ("no .pipec workspace ..."). */
+int ws_find(const char *file, bool create, ws **out, bool *created,
+            char *err, size_t errlen);
+
+/* $PIPEC_HOME, else the nearest `.pipec` from start_dir (NULL: the current
+ * directory) upwards; with create, a new one in start_dir if none is
+ * found. 0, or -1 with err. */
 int ws_open(const char *start_dir, bool create, ws **out, char *err,
             size_t errlen);
 void ws_close(ws *w);

@@ -1,7 +1,8 @@
 /*
  * compiler.h — the compiler's entry point: .pipe text in, IR and
- * diagnostics out. The compiler is pure: it reads source files (through a
- * reader the caller may replace) and knows nothing of the engine.
+ * diagnostics out. The compiler is pure: it reads and looks up source files
+ * only through the callbacks below (the caller may replace them; the
+ * defaults use the disk) and knows nothing of the engine.
  */
 #ifndef PIPEC_COMPILER_H
 #define PIPEC_COMPILER_H
@@ -14,6 +15,36 @@
  * engine substitutes one that reads a snapshot's stored files. */
 typedef int (*pipec_reader_fn)(void *ctx, const char *path, char **text,
                                size_t *len);
+
+/* What a path names, following symbolic links. */
+typedef enum pipec_file_kind {
+  PIPEC_FILE_REGULAR,
+  PIPEC_FILE_DIR,
+  PIPEC_FILE_OTHER,             /* a device, a FIFO, a socket */
+} pipec_file_kind;
+
+/* Looks a file up, following symbolic links. Returns 0 with its kind and,
+ * if real is not NULL, its real path in *real (absolute, every link
+ * resolved; malloc'd), or an errno value (ENOENT: nothing there). The
+ * compiler asks it about imports, `code` files and `path` values before it
+ * uses them. */
+typedef int (*pipec_stat_fn)(void *ctx, const char *path,
+                             pipec_file_kind *kind, char **real);
+
+/* Lists a directory: 0 with its entries (without "." and "..", in any
+ * order): their names in *names, a malloc'd array of malloc'd strings, and
+ * their kinds (following links; an entry that cannot be looked up is
+ * PIPEC_FILE_OTHER) in *kinds, a malloc'd array; or an errno value. For
+ * `code` globs and "did you mean" hints. */
+typedef int (*pipec_list_fn)(void *ctx, const char *dir, char ***names,
+                             pipec_file_kind **kinds, uint32_t *n);
+
+/* The defaults: the disk (ctx unused). */
+int pipec_read_disk(void *ctx, const char *path, char **text, size_t *len);
+int pipec_stat_disk(void *ctx, const char *path, pipec_file_kind *kind,
+                    char **real);
+int pipec_list_disk(void *ctx, const char *dir, char ***names,
+                    pipec_file_kind **kinds, uint32_t *n);
 
 /* The built-in components the compiler knows. origins[i] is the plugin
  * file items[i] came from (NULL: built into pipec); origins may be NULL. */
@@ -36,11 +67,20 @@ typedef struct pipec_compile_opts {
   const char *const *overrides;     /* "NAME=VALUE" for pipeline params */
   uint32_t n_overrides;
   pipec_reader_fn reader;           /* NULL: read from disk */
-  void *reader_ctx;
+  void *reader_ctx;                 /* for reader, stat and list */
+  /* Looking files up and listing directories. NULL with reader NULL: the
+   * disk. stat NULL with a reader of the caller's: not possible here, so
+   * the compiler checks no file's existence, kind or real path (a snapshot
+   * compiled from its stored files was checked when it ran), and a glob in
+   * `code` expands to what list shows (without list: to nothing), never
+   * to an error. */
+  pipec_stat_fn stat;
+  pipec_list_fn list;
   pipec_plugin_fn load_plugin;      /* NULL: a `plugin` line is an error */
   void *plugin_ctx;
-  /* Absolute path of the project: an import or a `code` file outside it
-   * is an error. NULL: no such check. */
+  /* Real path of the project (absolute, no symbolic links): an import, a
+   * `code` file or a `path` value whose real path is outside it is an
+   * error. NULL: no such check. */
   const char *project_root;
 } pipec_compile_opts;
 

@@ -34,7 +34,7 @@ for n in r["nodes"]:
     assert len(n["cache_key"]) == 32
 PY
 expect_exit 0 "$PIPEC" logs 1 s && expect_in "sorting" && pass "logs" || fail "logs"
-expect_exit 0 "$PIPEC" cat head && [ "$OUT" = $'a\nb' ] && pass "cat" || fail "cat: $OUT"
+expect_stdout 0 "$PIPEC" cat head && [ "$OUT" = $'a\nb' ] && pass "cat" || fail "cat: $OUT"
 expect_exit 2 "$PIPEC" logs 1 hed && expect_in "did you mean 'head'" && pass "logs typo" || fail "logs typo"
 expect_exit 2 "$PIPEC" show 99 && expect_in "no run 99" && pass "show unknown run" || fail "show unknown run"
 

@@ -40,6 +40,21 @@ expect_exit() {
   return 0
 }
 
+# expect_stdout CODE CMD...: expect_exit, but $OUT holds stdout only and
+# $ERR stderr: for commands whose stdout is data (`cat`, `logs` name the run
+# they chose on stderr)
+expect_stdout() {
+  local want=$1; shift
+  local errf; errf=$(mktemp "$T/.stderr.XXXXXX")
+  OUT=$("$@" 2>"$errf"); local got=$?
+  ERR=$(cat "$errf"); rm -f "$errf"
+  if [ "$got" != "$want" ]; then
+    fail "'$*' exited $got, expected $want; output:"; printf '%s\n%s\n' "$OUT" "$ERR" >&2
+    return 1
+  fi
+  return 0
+}
+
 # expect_in TEXT: the last output contains TEXT
 expect_in() {
   if ! grep -qF -- "$1" <<<"$OUT"; then

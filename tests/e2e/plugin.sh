@@ -21,7 +21,7 @@ pipeline words {
 PIPE
 expect_exit 0 "$PIPEC" check p.pipe && pass "a plugin's component compiles" || fail "a plugin's component compiles"
 expect_exit 0 "$PIPEC" run p.pipe -q || finish
-expect_exit 0 "$PIPEC" cat words && [ "$(head -3 <<<"$OUT")" = $'word,count\n"the",4\n"and",2' ] && pass "the plugin's component runs" || fail "word counts: $OUT"
+expect_stdout 0 "$PIPEC" cat words && [ "$(head -3 <<<"$OUT")" = $'word,count\n"the",4\n"and",2' ] && pass "the plugin's component runs" || fail "word counts: $OUT"
 expect_exit 0 "$PIPEC" run p.pipe -q && expect_in "0 ran" && pass "cached" || fail "cached"
 printf 'x' >> lib/libwordstats.so   # a rebuilt library: its content changed
 expect_exit 0 "$PIPEC" run p.pipe -q && expect_in "1 ran" && pass "a changed plugin re-runs its nodes" || fail "a changed plugin re-runs its nodes"

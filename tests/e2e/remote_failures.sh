@@ -144,6 +144,6 @@ OUT=$(cat flaky.out)
 [ "$rc" = 0 ] && expect_in "retrying  steady: attempt 1 failed: ssh to pipec-test failed while running the command on it" &&
   expect_in "succeeded steady" && pass "sshd stopped mid-run: a clear failure, then a retry succeeds" ||
   fail "rc $rc: $OUT"
-expect_exit 0 "$PIPEC" cat steady
+expect_stdout 0 "$PIPEC" cat steady
 [ "$OUT" = ok ] && pass "with the right output" || fail "steady: $OUT"
 finish

@@ -52,13 +52,13 @@ expect_exit 0 "$PIPEC" run all.pipe -j 4 || finish
 expect_in "started   big on box" && expect_in "started   sum_hpc on hpc" &&
   expect_in "started   sorted on staged" && pass "nodes start on their targets" || fail "nodes start on their targets"
 
-expect_exit 0 "$PIPEC" cat joined
+expect_stdout 0 "$PIPEC" cat joined
 [ "$OUT" = "$(printf '9\n10')" ] && pass "outputs from ssh (staged) and Slurm are correct" ||
   fail "joined: '$OUT'"
-expect_exit 0 "$PIPEC" cat sorted
+expect_stdout 0 "$PIPEC" cat sorted
 [ "$(printf '%s\n' "$OUT" | sed -n 2p)" = "4,40" ] && pass "a built-in ran on a staged ssh host" ||
   fail "sorted: $OUT"
-expect_exit 0 "$PIPEC" cat rows
+expect_stdout 0 "$PIPEC" cat rows
 expect_in "x" && pass "a built-in ran under Slurm" || fail "a built-in ran under Slurm"
 
 # job ids: Slurm's numbers, ssh's host:directory
@@ -105,7 +105,7 @@ expect_in "0 ran, 11 cached" && pass "the re-run is fully cached" || fail "the r
 sed -i 's/"x > 1"/"x > 2"/' all.pipe
 expect_exit 0 "$PIPEC" run all.pipe
 expect_in "5 ran, 6 cached" && pass "an edit re-runs the remote nodes downstream" || fail "an edit re-runs the remote nodes downstream"
-expect_exit 0 "$PIPEC" cat joined
+expect_stdout 0 "$PIPEC" cat joined
 [ "$OUT" = "$(printf '7\n10')" ] && pass "and their outputs change" || fail "joined: '$OUT'"
 
 # -j bounds local targets only: with -j 1 and three slow local nodes
