@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "cli.h"
 #include "editdist.h"
 #include "pipec/stdlib.h"
@@ -252,7 +253,18 @@ void cli_suggest(const char *word, const char *const *words, unsigned n) {
     fprintf(stderr, "  did you mean '%s'?\n", best);
 }
 
+/* The pipec command's out-of-memory policy (alloc.h): say so, exit 2. */
+static void cli_oom(size_t n) {
+  if (n)
+    fprintf(stderr, "pipec: out of memory (%zu more bytes needed)\n", n);
+  else
+    fprintf(stderr, "pipec: out of memory\n");
+  fflush(stderr);
+  _exit(CLI_USAGE);
+}
+
 int main(int argc, char **argv) {
+  base_set_oom_handler(cli_oom);
   if (argc < 2) {
     print_overview(stderr);
     return CLI_USAGE;

@@ -8,13 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "alloc.h"
 #include "parse_ctx.h"
 #include "parser.h"
 #include "lexer.h"
 
 void parse_fatal(const char *msg) {
-  fprintf(stderr, "pipec: fatal: %s\n", msg);
-  exit(2); /* out of memory, or flex's "input buffer overflow" */
+  /* flex's only failures on an in-memory buffer are allocations */
+  fprintf(stderr, "pipec: the scanner failed: %s\n", msg);
+  base_oom(0);
 }
 
 void parse_error(parse_ctx *pc, ploc loc, const char *code, const char *fmt,

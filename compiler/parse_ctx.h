@@ -59,7 +59,7 @@ void parse_error(parse_ctx *pc, ploc loc, const char *code, const char *fmt,
 void parse_string(parse_ctx *pc, const char *lit, size_t len, uint32_t off,
                   bool closed, ast_str *out);
 
-/* The scanner cannot go on (out of memory): exit (2) with a message. */
+/* The scanner cannot go on (out of memory): say so, then base_oom(). */
 _Noreturn void parse_fatal(const char *msg);
 
 static inline ast_loc parse_loc(const parse_ctx *pc, ploc l) {

@@ -4,8 +4,9 @@
  * Everything the compiler builds (AST, IR, strings) is allocated from one
  * arena and freed at once with arena_free(). Interned strings are unique per
  * arena, so two interned names are equal iff their pointers are.
- * Allocation never fails: on out-of-memory the process exits (status 2)
- * with a message (there is nothing sensible a compiler can do half way).
+ * Allocation never fails: on out-of-memory it calls base_oom() (alloc.h:
+ * the program's handler; the pipec command exits with status 2 and a
+ * message, as there is nothing sensible a compiler can do half way).
  */
 #ifndef PIPEC_ARENA_H
 #define PIPEC_ARENA_H
@@ -56,7 +57,7 @@ const char *arena_intern_cstr(arena *a, const char *s);
     (v).items[(v).n++] = (x);                                                \
   } while (0)
 
-/* Out of memory: say so and exit with status 2 (a crash would hide why). */
+/* Out of memory: base_oom(n). */
 _Noreturn void arena_oom(size_t n);
 /* A VEC would pass UINT32_MAX / 2 items: the same. */
 _Noreturn void arena_too_big(void);

@@ -3,6 +3,8 @@
  */
 #include "arena.h"
 
+#include "alloc.h"
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,17 +30,7 @@ struct arena {
   size_t tab_cap, tab_n;
 };
 
-void arena_oom(size_t n) {
-  fprintf(stderr, "pipec: out of memory (%zu more bytes needed)\n", n);
-  exit(2);
-}
-
-static void *xmalloc(size_t n) {
-  void *p = malloc(n);
-  if (!p)
-    arena_oom(n);
-  return p;
-}
+void arena_oom(size_t n) { base_oom(n); }
 
 arena *arena_new(void) {
   arena *a = xmalloc(sizeof *a);
@@ -154,11 +146,7 @@ void arena_release(arena *a, void *p, size_t size) {
   free(c);
 }
 
-void arena_too_big(void) {
-  fprintf(stderr, "pipec: out of memory (more than %u items in one list)\n",
-          UINT32_MAX / 2);
-  exit(2);
-}
+void arena_too_big(void) { base_oom((size_t)UINT32_MAX / 2); }
 
 char *arena_strndup(arena *a, const char *s, size_t len) {
   char *p = arena_alloc(a, len + 1);
