@@ -9,14 +9,20 @@
  */
 #include "scheduler.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "quota.h"
 
-#include <signal.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
+/* File descriptors kept free for everything but the running nodes: the
+ * store, hashing outputs, helpers, libuv's own. */
+#define SCHED_FD_RESERVE 16
 
 typedef struct sched sched;
 
@@ -48,15 +54,19 @@ struct sched {
   uint32_t *heap;           /* ready nodes */
   uint32_t heap_n;
   uint32_t running;         /* attempts submitted and not done */
-  uint32_t running_local;   /* ... of them on local targets (-j counts these) */
-  uint32_t parked_local;    /* parked nodes of local targets */
+  uint32_t running_local;   /* ... of them on targets -j counts */
+  uint32_t parked_local;    /* parked nodes of those targets */
   uint32_t waiting;         /* retries waiting on their backoff timer */
   bool stopping;            /* fail-fast or interrupted: start nothing new */
+  uint32_t stop_node;       /* the failure that stopped it, or PIPEC_NONE */
+  bool fd_starved;          /* a submit found no fd: wait for a node's end */
+  bool fd_said;
   bool interrupted;
   int sigints;
   uv_signal_t sigint, sigterm;
   bool signals_open;
   sched_summary *sum;
+  const tgt_kind **kind;    /* per target; NULL: not a known kind */
   quota *quotas;            /* per target */
   uint32_t **parked;        /* per target: prepared nodes waiting for room */
   uint32_t *park_head, *park_n;
@@ -146,6 +156,26 @@ static void skip_downstream(sched *s, uint32_t node) {
   free(stack);
 }
 
+static void slot_free(sched *s, uint32_t node);
+
+/* The run stopped after a failure: a node waiting to retry will not get
+ * its next attempt, and says so. */
+static void drop_retries(sched *s) {
+  for (uint32_t i = 0; i < s->p->n_nodes; i++) {
+    if (s->status[i] != SCHED_RUNNING || !s->slots[i] || !s->slots[i]->backoff)
+      continue;
+    slot_free(s, i);
+    s->waiting--;
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "run stopped after node '%s' failed; attempt %d of %d not "
+             "started",
+             s->p->nodes[s->stop_node].name, s->attempts[i] + 1,
+             s->p->nodes[i].retries + 1);
+    settle(s, i, SCHED_CANCELLED, msg);
+  }
+}
+
 static void settle(sched *s, uint32_t node, sched_status st, const char *msg) {
   s->status[node] = st;
   s->sum->count[st]++;
@@ -160,8 +190,11 @@ static void settle(sched *s, uint32_t node, sched_status st, const char *msg) {
     return;
   }
   skip_downstream(s, node);
-  if (st == SCHED_FAILED && !s->opts.keep_going)
+  if (st == SCHED_FAILED && !s->opts.keep_going && !s->stopping) {
     s->stopping = true;
+    s->stop_node = node;
+    drop_retries(s);
+  }
 }
 
 /* ---- attempts ------------------------------------------------------------ */
@@ -194,10 +227,8 @@ static void on_backoff(uv_timer_t *t) {
   uint32_t node = sl->node;
   s->waiting--;
   slot_free(s, node);
-  if (s->stopping) {
-    settle(s, node, s->interrupted ? SCHED_CANCELLED : SCHED_FAILED,
-           s->interrupted ? "interrupted before its retry"
-                          : "not retried: the run is stopping");
+  if (s->stopping) { /* (the stop cancels waiting retries at once) */
+    settle(s, node, SCHED_CANCELLED, "interrupted before its retry");
     pump(s);
     return;
   }
@@ -205,20 +236,29 @@ static void on_backoff(uv_timer_t *t) {
   pump(s);
 }
 
-static bool is_local(const sched *s, uint32_t t) {
-  return s->p->targets[t].kind == PIPEC_TARGET_LOCAL;
+/* Does -j bound target t's nodes? (An unknown kind counts: opening it
+ * fails the node anyway.) */
+static bool counts_jobs(const sched *s, uint32_t t) {
+  return !s->kind[t] || s->kind[t]->counts_against_jobs;
 }
 
 static void count_running(sched *s, uint32_t node, int d) {
   s->running += (uint32_t)d;
-  if (is_local(s, s->p->nodes[node].target))
+  if (counts_jobs(s, s->p->nodes[node].target))
     s->running_local += (uint32_t)d;
+}
+
+static void on_started(tgt_job *job) {
+  sched *s = job->sched;
+  if (s->h->started)
+    s->h->started(s->h->ctx, job->node, job, s->attempts[job->node]);
 }
 
 static void on_done(tgt_job *job, const tgt_result *r) {
   sched *s = job->sched;
   uint32_t node = job->node;
   count_running(s, node, -1);
+  s->fd_starved = false; /* its descriptors are free again */
   quota_give(&s->quotas[s->p->nodes[node].target],
              &s->p->nodes[node].resources, s->gpus[node]);
   slot_free(s, node);
@@ -258,15 +298,43 @@ static void on_done(tgt_job *job, const tgt_result *r) {
   pump(s);
 }
 
+static void count_parked(sched *s, uint32_t t, int d);
+
+/* Out of file descriptors while other nodes run: put the node back at the
+ * head of its target's queue until one of them ends. */
+static void requeue(sched *s, uint32_t node, const char *err) {
+  uint32_t t = s->p->nodes[node].target;
+  s->attempts[node]--;
+  quota_give(&s->quotas[t], &s->p->nodes[node].resources, s->gpus[node]);
+  s->park_head[t] = (s->park_head[t] + s->p->n_nodes - 1) % s->p->n_nodes;
+  s->parked[t][s->park_head[t]] = node;
+  count_parked(s, t, +1);
+  s->fd_starved = true;
+  if (!s->fd_said && s->h->notice) {
+    char msg[768];
+    snprintf(msg, sizeof msg, "out of file descriptors (%s): nodes wait for "
+             "running ones to end", err);
+    s->h->notice(s->h->ctx, msg);
+  }
+  s->fd_said = true;
+}
+
 static void submit(sched *s, uint32_t node) {
   tgt_job *job = s->job[node];
   tgt *t = s->target[node];
   char err[512] = "";
   s->attempts[node]++;
+  job->started = on_started;
   job->done = on_done;
   job->sched = s;
   job->node = node;
-  if (t->ops->submit(t, job, err, sizeof err) != 0) {
+  job->job_id[0] = 0;
+  int rc = t->ops->submit(t, job, err, sizeof err);
+  if ((rc == -EMFILE || rc == -ENFILE) && s->running > 0) {
+    requeue(s, node, err);
+    return;
+  }
+  if (rc != 0) {
     /* Could not even start (e.g. the program does not exist): the attempt
      * failed; retries apply as for any failure. */
     tgt_result r = {.exit_code = 127};
@@ -275,9 +343,9 @@ static void submit(sched *s, uint32_t node) {
     job->done(job, &r);
     return;
   }
-  if (s->h->started) /* after submit: the job id is known */
-    s->h->started(s->h->ctx, node, job, s->attempts[node]);
   count_running(s, node, +1);
+  if (job->job_id[0]) /* started now; else the target says when */
+    on_started(job);
   int64_t timeout = s->p->nodes[node].timeout_s;
   if (timeout > 0) {
     slot *sl = calloc(1, sizeof *sl);
@@ -294,7 +362,7 @@ static void submit(sched *s, uint32_t node) {
 
 static void count_parked(sched *s, uint32_t t, int d) {
   s->park_n[t] += (uint32_t)d;
-  if (is_local(s, t))
+  if (counts_jobs(s, t))
     s->parked_local += (uint32_t)d;
 }
 
@@ -302,9 +370,12 @@ static void count_parked(sched *s, uint32_t t, int d) {
  * big node at the head is never overtaken by smaller ones (no starvation).
  * -j bounds local targets; a remote target is bounded by its own slots. */
 static void unpark(sched *s) {
-  for (uint32_t t = 0; t < s->p->n_targets; t++)
+  if (s->fd_starved && !s->stopping)
+    return;
+  for (uint32_t t = 0; t < s->p->n_targets && !(s->fd_starved &&
+                                                !s->stopping); t++)
     while (s->park_n[t] &&
-           (!is_local(s, t) || s->running_local < (uint32_t)s->opts.jobs)) {
+           (!counts_jobs(s, t) || s->running_local < (uint32_t)s->opts.jobs)) {
       uint32_t node = s->parked[t][s->park_head[t]];
       const pipec_resources *r = &s->p->nodes[node].resources;
       if (!s->stopping && !quota_fits(&s->quotas[t], r))
@@ -346,7 +417,7 @@ static void start(sched *s, uint32_t node) {
  * targets while fewer than -j run or wait, on a remote target while fewer
  * than its slots wait. */
 static bool can_prepare(const sched *s, uint32_t t) {
-  if (is_local(s, t))
+  if (counts_jobs(s, t))
     return s->running_local + s->parked_local < (uint32_t)s->opts.jobs;
   return s->park_n[t] < (uint32_t)s->quotas[t].slots;
 }
@@ -437,13 +508,60 @@ static void compute_prio(sched *s) {
   }
 }
 
+int sched_jobs_for_fds(int jobs, long nofile, long in_use, int per_node) {
+  if (per_node <= 0)
+    return jobs;
+  long room = (nofile - in_use - SCHED_FD_RESERVE) / per_node;
+  if (room < 1)
+    room = 1;
+  return room < jobs ? (int)room : jobs;
+}
+
+/* Descriptors open in this process now (every one, as /proc lists them). */
+static long fds_in_use(void) {
+  DIR *d = opendir("/proc/self/fd");
+  if (!d)
+    return SCHED_FD_RESERVE;
+  long n = 0;
+  for (struct dirent *e; (e = readdir(d));)
+    n += e->d_name[0] != '.';
+  closedir(d);
+  return n - 1; /* the directory's own */
+}
+
+/* Lower -j to what RLIMIT_NOFILE leaves room for, and say so once. */
+static void fit_fds(sched *s) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+    return;
+  int per_node = 0;
+  for (uint32_t t = 0; t < s->p->n_targets; t++)
+    if (s->kind[t] && s->kind[t]->counts_against_jobs &&
+        s->kind[t]->fds_per_job > per_node)
+      per_node = s->kind[t]->fds_per_job;
+  int jobs = sched_jobs_for_fds(s->opts.jobs, (long)rl.rlim_cur, fds_in_use(),
+                                per_node);
+  if (jobs == s->opts.jobs)
+    return;
+  if (s->h->notice) {
+    char msg[256];
+    snprintf(msg, sizeof msg,
+             "-j %d lowered to %d: only %ld file descriptors (ulimit -n)",
+             s->opts.jobs, jobs, (long)rl.rlim_cur);
+    s->h->notice(s->h->ctx, msg);
+  }
+  s->opts.jobs = jobs;
+}
+
 int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
               const sched_opts *opts, const sched_hooks *hooks,
               sched_status *status, sched_summary *summary) {
   uint32_t n = p->n_nodes;
   sched s = {.loop = loop, .p = p, .in_plan = in_plan, .opts = *opts,
-             .h = hooks, .sum = summary};
+             .h = hooks, .sum = summary, .stop_node = PIPEC_NONE};
   memset(summary, 0, sizeof *summary);
+  if (!s.opts.kinds)
+    s.opts.kinds = tgt_builtin_kinds();
   if (s.opts.jobs <= 0)
     s.opts.jobs = (int)uv_available_parallelism();
   if (s.opts.backoff_s <= 0)
@@ -465,6 +583,7 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
   s.heap = calloc(n1, sizeof *s.heap);
   s.gpus = calloc(n1, sizeof *s.gpus);
   uint32_t nt = p->n_targets ? p->n_targets : 1;
+  s.kind = calloc(nt, sizeof *s.kind);
   s.quotas = calloc(nt, sizeof *s.quotas);
   s.parked = calloc(nt, sizeof *s.parked);
   s.park_head = calloc(nt, sizeof *s.park_head);
@@ -474,11 +593,12 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
   s.ready_n = calloc(nt, sizeof *s.ready_n);
   if (!s.status || !s.left || !s.prio || !s.attempts || !s.job || !s.target ||
       !s.slots || !s.timed_out || !s.cons_off || !s.cons || !s.heap ||
-      !s.gpus || !s.quotas || !s.parked || !s.park_head || !s.park_n ||
+      !s.gpus || !s.kind || !s.quotas || !s.parked || !s.park_head || !s.park_n ||
       !s.ready || !s.ready_head || !s.ready_n)
     abort();
   for (uint32_t t = 0; t < p->n_targets; t++) {
-    quota_init(&s.quotas[t], &p->targets[t]);
+    s.kind[t] = tgt_kinds_find(s.opts.kinds, p->targets[t].kind);
+    quota_init(&s.quotas[t], s.kind[t], &p->targets[t]);
     s.parked[t] = calloc(n1, sizeof *s.parked[t]);
     s.ready[t] = calloc(n1, sizeof *s.ready[t]);
     if (!s.parked[t] || !s.ready[t])
@@ -502,6 +622,7 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
     }
   free(fill);
   compute_prio(&s);
+  fit_fds(&s);
   for (uint32_t i = 0; i < n; i++) {
     if (!in_plan[i])
       continue;
@@ -563,6 +684,7 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
   free(s.park_head);
   free(s.park_n);
   free(s.quotas);
+  free(s.kind);
   free(s.gpus);
   return rc < 0 ? rc : 0;
 }
