@@ -2,9 +2,10 @@
  * scheduler.c — the scheduler of scheduler.h.
  *
  * Per node it keeps a few words in dense arrays (state, producers left,
- * attempts, priority). Ready nodes wait in a binary heap ordered by critical
- * path (the longest chain of nodes below them), so long chains start first,
- * as ninja does. A fully cached run goes through prepare() for every node
+ * attempts, priority). Ready nodes wait in one binary heap per target,
+ * ordered by critical path (the longest chain of nodes below them), so long
+ * chains start first, as ninja does; whichever target has room prepares
+ * its best node, the best of them all first. A fully cached run goes through prepare() for every node
  * without ever waiting on the loop.
  */
 #include "scheduler.h"
@@ -51,8 +52,6 @@ struct sched {
   slot **slots;             /* running or waiting to retry */
   bool *timed_out;
   uint32_t *cons_off, *cons; /* consumers of node i: cons[cons_off[i]..] */
-  uint32_t *heap;           /* ready nodes */
-  uint32_t heap_n;
   uint32_t running;         /* attempts submitted and not done */
   uint32_t running_local;   /* ... of them on targets -j counts */
   uint32_t parked_local;    /* parked nodes of those targets */
@@ -70,9 +69,9 @@ struct sched {
   quota *quotas;            /* per target */
   uint32_t **parked;        /* per target: prepared nodes waiting for room */
   uint32_t *park_head, *park_n;
-  uint32_t **ready;         /* per target: ready nodes not yet prepared,
-                               waiting for room to be (priority order) */
-  uint32_t *ready_head, *ready_n;
+  uint32_t **ready;         /* per target: a heap of the ready nodes not
+                               yet prepared, waiting for room to be */
+  uint32_t *ready_n;
   char (*gpus)[128];        /* per node: gpu ids held by its attempt */
 };
 
@@ -83,7 +82,7 @@ const char *sched_status_name(sched_status st) {
   return names[st];
 }
 
-/* ---- ready heap: highest priority first, then lowest index --------------- */
+/* ---- ready heaps: highest priority first, then lowest index ------------- */
 
 static bool heap_before(const sched *s, uint32_t a, uint32_t b) {
   if (s->prio[a] != s->prio[b])
@@ -91,35 +90,40 @@ static bool heap_before(const sched *s, uint32_t a, uint32_t b) {
   return a < b;
 }
 
+/* Make node ready: into its target's heap. */
 static void heap_push(sched *s, uint32_t node) {
-  uint32_t i = s->heap_n++;
-  s->heap[i] = node;
+  uint32_t t = s->p->nodes[node].target;
+  uint32_t *h = s->ready[t];
+  uint32_t i = s->ready_n[t]++;
+  h[i] = node;
   while (i > 0) {
     uint32_t parent = (i - 1) / 2;
-    if (!heap_before(s, s->heap[i], s->heap[parent]))
+    if (!heap_before(s, h[i], h[parent]))
       break;
-    uint32_t t = s->heap[i];
-    s->heap[i] = s->heap[parent];
-    s->heap[parent] = t;
+    uint32_t x = h[i];
+    h[i] = h[parent];
+    h[parent] = x;
     i = parent;
   }
 }
 
-static uint32_t heap_pop(sched *s) {
-  uint32_t top = s->heap[0];
-  s->heap[0] = s->heap[--s->heap_n];
+static uint32_t heap_pop(sched *s, uint32_t t) {
+  uint32_t *h = s->ready[t];
+  uint32_t top = h[0];
+  uint32_t n = --s->ready_n[t];
+  h[0] = h[n];
   uint32_t i = 0;
   for (;;) {
     uint32_t l = 2 * i + 1, r = l + 1, m = i;
-    if (l < s->heap_n && heap_before(s, s->heap[l], s->heap[m]))
+    if (l < n && heap_before(s, h[l], h[m]))
       m = l;
-    if (r < s->heap_n && heap_before(s, s->heap[r], s->heap[m]))
+    if (r < n && heap_before(s, h[r], h[m]))
       m = r;
     if (m == i)
       break;
-    uint32_t t = s->heap[i];
-    s->heap[i] = s->heap[m];
-    s->heap[m] = t;
+    uint32_t x = h[i];
+    h[i] = h[m];
+    h[m] = x;
     i = m;
   }
   return top;
@@ -368,13 +372,12 @@ static void count_parked(sched *s, uint32_t t, int d) {
 
 /* Start parked nodes of each target, in order, while the head fits: a
  * big node at the head is never overtaken by smaller ones (no starvation).
- * -j bounds local targets; a remote target is bounded by its own slots. */
+ * -j bounds the kinds that count against it; every target is bounded by
+ * its own quota. After a submit found no file descriptor, nothing starts
+ * until a running node has ended. */
 static void unpark(sched *s) {
-  if (s->fd_starved && !s->stopping)
-    return;
-  for (uint32_t t = 0; t < s->p->n_targets && !(s->fd_starved &&
-                                                !s->stopping); t++)
-    while (s->park_n[t] &&
+  for (uint32_t t = 0; t < s->p->n_targets; t++)
+    while (s->park_n[t] && !(s->fd_starved && !s->stopping) &&
            (!counts_jobs(s, t) || s->running_local < (uint32_t)s->opts.jobs)) {
       uint32_t node = s->parked[t][s->park_head[t]];
       const pipec_resources *r = &s->p->nodes[node].resources;
@@ -437,38 +440,29 @@ static void prepare(sched *s, uint32_t node) {
   }
 }
 
-/* Prepare ready nodes in priority order wherever their target has room; a
- * node whose target is full waits in that target's ready queue, so a busy
- * laptop does not hold back nodes bound for a cluster. Cached nodes settle
- * at once and may make more nodes ready, so this loops until nothing
- * moves. */
+/* Prepare ready nodes in priority order wherever their target has room:
+ * of the targets with room, the one whose best ready node comes first. A
+ * node whose target is full waits in that target's heap, so a busy laptop
+ * does not hold back nodes bound for a cluster. Cached nodes settle at
+ * once and may make more nodes ready, so this loops until nothing moves. */
 static void pump(sched *s) {
   unpark(s);
-  bool moved = true;
-  while (moved && !s->stopping) {
-    moved = false;
+  while (!s->stopping) {
+    uint32_t best = PIPEC_NONE;
     for (uint32_t t = 0; t < s->p->n_targets; t++)
-      while (s->ready_n[t] && can_prepare(s, t) && !s->stopping) {
-        uint32_t node = s->ready[t][s->ready_head[t]];
-        s->ready_head[t] = (s->ready_head[t] + 1) % s->p->n_nodes;
-        s->ready_n[t]--;
-        prepare(s, node);
-        moved = true;
-      }
-    while (s->heap_n > 0 && !s->stopping) {
-      uint32_t node = heap_pop(s);
-      uint32_t t = s->p->nodes[node].target;
-      if (!s->ready_n[t] && can_prepare(s, t)) {
-        prepare(s, node);
-        moved = true;
-      } else {
-        s->ready[t][(s->ready_head[t] + s->ready_n[t]) % s->p->n_nodes] = node;
-        s->ready_n[t]++;
-      }
-    }
+      if (s->ready_n[t] && can_prepare(s, t) &&
+          (best == PIPEC_NONE ||
+           heap_before(s, s->ready[t][0], s->ready[best][0])))
+        best = t;
+    if (best == PIPEC_NONE)
+      break;
+    prepare(s, heap_pop(s, best));
   }
-  if (s->running == 0 && s->waiting == 0 &&
-      (s->heap_n == 0 || s->stopping) && s->signals_open) {
+  uint32_t ready = 0;
+  for (uint32_t t = 0; t < s->p->n_targets; t++)
+    ready += s->ready_n[t];
+  if (s->running == 0 && s->waiting == 0 && (ready == 0 || s->stopping) &&
+      s->signals_open) {
     uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     s->signals_open = false;
@@ -580,7 +574,6 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
   s.timed_out = calloc(n1, sizeof *s.timed_out);
   s.cons_off = calloc(n1 + 1, sizeof *s.cons_off);
   s.cons = calloc((size_t)n_edges + 1, sizeof *s.cons);
-  s.heap = calloc(n1, sizeof *s.heap);
   s.gpus = calloc(n1, sizeof *s.gpus);
   uint32_t nt = p->n_targets ? p->n_targets : 1;
   s.kind = calloc(nt, sizeof *s.kind);
@@ -589,12 +582,11 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
   s.park_head = calloc(nt, sizeof *s.park_head);
   s.park_n = calloc(nt, sizeof *s.park_n);
   s.ready = calloc(nt, sizeof *s.ready);
-  s.ready_head = calloc(nt, sizeof *s.ready_head);
   s.ready_n = calloc(nt, sizeof *s.ready_n);
   if (!s.status || !s.left || !s.prio || !s.attempts || !s.job || !s.target ||
-      !s.slots || !s.timed_out || !s.cons_off || !s.cons || !s.heap ||
+      !s.slots || !s.timed_out || !s.cons_off || !s.cons ||
       !s.gpus || !s.kind || !s.quotas || !s.parked || !s.park_head || !s.park_n ||
-      !s.ready || !s.ready_head || !s.ready_n)
+      !s.ready || !s.ready_n)
     abort();
   for (uint32_t t = 0; t < p->n_targets; t++) {
     s.kind[t] = tgt_kinds_find(s.opts.kinds, p->targets[t].kind);
@@ -672,14 +664,12 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
   free(s.timed_out);
   free(s.cons_off);
   free(s.cons);
-  free(s.heap);
   for (uint32_t t = 0; t < p->n_targets; t++) {
     free(s.parked[t]);
     free(s.ready[t]);
   }
   free(s.parked);
   free(s.ready);
-  free(s.ready_head);
   free(s.ready_n);
   free(s.park_head);
   free(s.park_n);
