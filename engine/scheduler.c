@@ -23,7 +23,7 @@
 
 /* File descriptors kept free for everything but the running nodes: the
  * store, hashing outputs, helpers, libuv's own. */
-#define SCHED_FD_RESERVE 16
+#define SCHED_FD_RESERVE 8
 
 typedef struct sched sched;
 

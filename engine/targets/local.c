@@ -309,6 +309,6 @@ const tgt_kind tgt_kind_local = {
                .n_opts = sizeof local_opts / sizeof local_opts[0]},
     .counts_against_jobs = true,
     .execs_here = true,
-    .fds_per_job = 2, /* the pidfd, and the log while it starts */
+    .fds_per_job = 1, /* its pidfd (the log is open only while it starts) */
     .open = local_open,
 };

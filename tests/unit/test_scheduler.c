@@ -396,9 +396,9 @@ static void test_out_of_fds(void) {
 
 /* -j is lowered to what the descriptor limit leaves room for. */
 static void test_jobs_for_fds(void) {
-  CHECK_EQ(sched_jobs_for_fds(32, 32, 10, 2), 3);
+  CHECK_EQ(sched_jobs_for_fds(32, 32, 10, 2), 7);  /* (32 - 10 - 8) / 2 */
   CHECK_EQ(sched_jobs_for_fds(4, 1024, 10, 2), 4);
-  CHECK_EQ(sched_jobs_for_fds(8, 20, 10, 2), 1);   /* at least one */
+  CHECK_EQ(sched_jobs_for_fds(8, 16, 10, 2), 1);   /* at least one */
   CHECK_EQ(sched_jobs_for_fds(8, 20, 10, 0), 8);   /* holds none */
   struct rlimit old, low;
   CHECK_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
@@ -416,7 +416,7 @@ static void test_jobs_for_fds(void) {
   char rest[128] = "";
   CHECK_EQ(sscanf(H->notice, "-j 64 lowered to %d: %127[^\n]", &lowered,
                   rest), 2);
-  CHECK(lowered >= 1 && lowered < 40 - 16);
+  CHECK(lowered >= 1 && lowered < 40 - 8);
   CHECK_STREQ(rest, "only 40 file descriptors (ulimit -n)");
   CHECK_EQ(status_of(H, "a"), SCHED_SUCCEEDED);
   done(H);
