@@ -480,7 +480,7 @@ static void job_done(tgt_job *sub, const tgt_result *sr) {
 
 /* ---- the remote workdir ----------------------------------------------------- */
 
-static void fail_waiting(ssh_target *st, ssh_job *list, const char *msg) {
+static void fail_waiting(ssh_job *list, const char *msg) {
   while (list) {
     ssh_job *sj = list;
     list = sj->next;
@@ -489,7 +489,6 @@ static void fail_waiting(ssh_target *st, ssh_job *list, const char *msg) {
     snprintf(r.message, sizeof r.message, "%.*s", (int)sizeof r.message - 1, msg);
     deliver(sj, &r);
   }
-  (void)st;
 }
 
 /* The workdir as the host spelled it, or why not. */
@@ -509,14 +508,14 @@ static void on_root(const subproc_out *o, void *data) {
       *nl = 0;
     snprintf(err, sizeof err, "ssh to %s failed: %.300s", st->host,
              o->timed_out ? "no answer" : e[0] ? e : "no workdir");
-    fail_waiting(st, list, err);
+    fail_waiting(list, err);
     return;
   }
   if (strpbrk(out, "'\"\\$`") || strchr(out, ' ')) {
     snprintf(err, sizeof err, "target '%s': the workdir %.200s on %s must "
              "be a plain path (no quotes, spaces or $)", st->base.decl->name,
              out, st->host);
-    fail_waiting(st, list, err);
+    fail_waiting(list, err);
     return;
   }
   if (!st->root)
