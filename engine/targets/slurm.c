@@ -47,7 +47,6 @@ typedef struct slurm_job {
   tgt_job *job;
   char *script, *rcfile;
   bool cancel_wanted;        /* cancel() was called (maybe before the id) */
-  bool cancel_force;
   bool in_call;              /* part of the squeue call under way */
   unsigned polled;           /* the last poll round that asked about it */
   int rc_waits;              /* polls spent waiting for the rc file */

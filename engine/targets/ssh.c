@@ -709,8 +709,9 @@ static int ssh_open(const tgt_kind *kind, uv_loop_t *loop,
   st->workdir = tgt_opt_str(kind, decl, "workdir");
   st->port = tgt_opt_int(kind, decl, "port");
   st->connect_timeout = tgt_opt_int(kind, decl, "connect_timeout");
-  if (st->connect_timeout <= 0)
-    st->connect_timeout = 1;
+  if (st->connect_timeout <= 0) /* "0s": the default, not no timeout */
+    st->connect_timeout =
+        pipec_target_kind_opt(&kind->schema, "connect_timeout")->def.u.i;
   st->shared_fs = tgt_opt_bool(kind, decl, "shared_fs");
   if (!st->shared_fs && st->workdir[0] == '/') {
     if (strpbrk(st->workdir, "'\"\\$`") || strchr(st->workdir, ' ')) {

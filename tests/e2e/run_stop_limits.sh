@@ -16,13 +16,16 @@ for n in json.load(sys.stdin)["nodes"]:
 }
 
 # ---- a pending retry when the run stops -----------------------------------
+# bad fails once pipec has said flaky will retry (it then waits 1 s)
 cat > stop.pipe <<'PIPE'
 pipeline stop {
-  node flaky = shell(command = "touch flaky.ran; exit 1") { retries = 2 }
-  node bad   = shell(command = "while [ ! -e flaky.ran ]; do sleep 0.05; done; exit 3")
+  node flaky = shell(command = "exit 1") { retries = 2 }
+  node bad   = shell(command = "until grep -q 'retrying  flaky' stop.out; do sleep 0.05; done; exit 3")
 }
 PIPE
-expect_exit 1 "$PIPEC" run stop.pipe -j 2
+"$PIPEC" run stop.pipe -j 2 > stop.out 2>&1; rc=$?
+OUT=$(cat stop.out)
+[ "$rc" = 1 ] || fail "exit $rc, expected 1: $OUT"
 expect_in "failed    bad" && expect_in "exit code 3" &&
   expect_in "cancelled flaky" && expect_in ": run stopped after node 'bad' failed; attempt" &&
   pass "a retry pending when another node fails is cancelled, and says why"
@@ -43,7 +46,8 @@ msg=$(node_field flaky message)
   echo "}"
 } > many.pipe
 OUT=$(ulimit -n 32 && "$PIPEC" run many.pipe -j 32 2>&1); rc=$?
-lowered=$(grep -c "^pipec: -j 32 lowered to [0-9]*: only 32 file descriptors (ulimit -n)$" <<<"$OUT")
+# (under valgrind the program sees fewer: valgrind keeps some for itself)
+lowered=$(grep -c "^pipec: -j 32 lowered to [0-9]*: only [0-9]* file descriptors (ulimit -n)$" <<<"$OUT")
 [ "$rc" = 0 ] && [ "$lowered" = 1 ] && expect_in "32 ran" &&
   pass "ulimit -n 32, -j 32: -j is lowered once ($(grep -o 'lowered to [0-9]*' <<<"$OUT")) and every node succeeds" ||
   fail "rc $rc: $OUT"
