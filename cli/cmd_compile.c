@@ -13,6 +13,7 @@
 #include "pipec/stdlib.h"
 #include "plugin.h"
 #include "projpath.h"
+#include "target.h"
 
 static bool use_color(void) {
   const char *nc = getenv("NO_COLOR");
@@ -44,7 +45,9 @@ pipec_pipeline *cli_compile(const char *path, const char *const *overrides,
   uint32_t n = 0;
   const pipec_component_desc *const *items = pipec_stdlib_components(&n);
   pipec_registry reg = {.items = items, .n = n};
+  pipec_target_kinds kinds = tgt_kinds_schema(tgt_builtin_kinds());
   pipec_compile_opts opts = {.registry = &reg,
+                             .target_kinds = &kinds,
                              .overrides = overrides,
                              .n_overrides = n_overrides,
                              .load_plugin = plugin_load,

@@ -122,13 +122,13 @@ int cmd_targets(int argc, char **argv) {
   pipec_pipeline *p = cli_compile(file, NULL, 0, NULL);
   if (!p)
     return CLI_USAGE;
-  static const char *const kinds[] = {"local", "ssh", "slurm"};
   quota *q = calloc(p->n_targets, sizeof *q);
   uint32_t *running = calloc(p->n_targets, sizeof *running);
   if (!q || !running)
     abort();
   for (uint32_t t = 0; t < p->n_targets; t++)
-    quota_init(&q[t], &p->targets[t]);
+    quota_init(&q[t], tgt_kinds_find(tgt_builtin_kinds(), p->targets[t].kind),
+               &p->targets[t]);
   in_use(p, q, running);
   pipec_json j;
   if (json) {
@@ -148,7 +148,7 @@ int cmd_targets(int argc, char **argv) {
       pipec_json_key(&j, "name");
       pipec_json_str(&j, tg->name);
       pipec_json_key(&j, "kind");
-      pipec_json_str(&j, kinds[tg->kind]);
+      pipec_json_str(&j, tg->kind);
       pipec_json_key(&j, "nodes");
       pipec_json_int(&j, nodes);
       pipec_json_key(&j, "options");
@@ -162,7 +162,7 @@ int cmd_targets(int argc, char **argv) {
       pipec_json_end(&j);
       continue;
     }
-    printf("%-12s %-6s %5u  ", tg->name, kinds[tg->kind], nodes);
+    printf("%-12s %-6s %5u  ", tg->name, tg->kind, nodes);
     char use[256];
     format_use(&q[t], running[t], use, sizeof use);
     printf("%-32s ", use);

@@ -82,15 +82,6 @@ void pipec_value_json(pipec_json *j, const pipec_value *v) {
   }
 }
 
-static const char *target_kind_name(pipec_target_kind k) {
-  switch (k) {
-  case PIPEC_TARGET_LOCAL: return "local";
-  case PIPEC_TARGET_SSH: return "ssh";
-  case PIPEC_TARGET_SLURM: return "slurm";
-  }
-  return "local";
-}
-
 /* ---- text ---------------------------------------------------------------- */
 
 static void write_text(const pipec_pipeline *p, FILE *out) {
@@ -294,7 +285,7 @@ static void write_json(const pipec_pipeline *p, FILE *out, bool pretty) {
     pipec_json_key(&j, "name");
     pipec_json_str(&j, t->name);
     pipec_json_key(&j, "kind");
-    pipec_json_str(&j, target_kind_name(t->kind));
+    pipec_json_str(&j, t->kind);
     pipec_json_key(&j, "options");
     pipec_json_obj(&j);
     for (uint32_t k = 0; k < t->n_opts; k++) {

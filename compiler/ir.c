@@ -4,6 +4,7 @@
  * in a loop over the graph.
  */
 #include "pipec/ir.h"
+#include "pipec/target_kind.h"
 
 #include <string.h>
 
@@ -25,5 +26,13 @@ const pipec_opt *pipec_target_opt(const pipec_target *t, const char *key) {
   for (uint32_t i = 0; i < t->n_opts; i++)
     if (strcmp(t->opts[i].key, key) == 0)
       return &t->opts[i];
+  return NULL;
+}
+
+const pipec_opt_spec *pipec_target_kind_opt(const pipec_target_kind *k,
+                                            const char *key) {
+  for (uint32_t i = 0; i < k->n_opts; i++)
+    if (strcmp(k->opts[i].name, key) == 0)
+      return &k->opts[i];
   return NULL;
 }

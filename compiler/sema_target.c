@@ -1,8 +1,9 @@
 /*
  * sema_target.c — targets (`target NAME = KIND { ... }`) and the settings
- * of nodes (`retries`, `timeout`, `cache`, `resources { ... }`): which keys
- * each takes and of what type. Values are stored canonically: sizes in
- * bytes, durations in seconds.
+ * of nodes (`retries`, `timeout`, `cache`, `resources { ... }`). Which keys
+ * a target takes, and of what type, is its kind's schema (target_kind.h),
+ * given by the caller: the compiler knows no kind by itself. Values are
+ * stored canonically: sizes in bytes, durations in seconds.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,49 +11,18 @@
 
 #include "sema_int.h"
 
-typedef enum key_type {
-  KEY_INT,        /* >= 0 (>= 1 where min says) */
-  KEY_BOOL,
-  KEY_STRING,
-  KEY_SIZE,       /* stored as an int: bytes */
-  KEY_DURATION,   /* stored as an int: seconds */
-  KEY_SLURM_TIME, /* a duration, stored as the string written */
-  KEY_GPUS,       /* a count, or a list of device ids */
-  KEY_STRINGS,    /* a string or a list of strings */
-} key_type;
+/* The kind named `name` among those the compiler was given, or NULL. */
+static const pipec_target_kind *find_kind(const sema *S, const char *name) {
+  const pipec_target_kinds *ks = S->opts->target_kinds;
+  for (uint32_t i = 0; ks && i < ks->n; i++)
+    if (strcmp(ks->items[i]->name, name) == 0)
+      return ks->items[i];
+  return NULL;
+}
 
-enum { ON_LOCAL = 1, ON_SSH = 2, ON_SLURM = 4, ON_ALL = 7 };
-
-typedef struct key_spec {
-  const char *name;
-  key_type type;
-  unsigned kinds;
-  bool required;
-  int64_t min;
-} key_spec;
-
-static const key_spec target_keys[] = {
-    {"cpus", KEY_INT, ON_ALL, false, 1},
-    {"memory", KEY_SIZE, ON_ALL, false, 0},
-    {"gpus", KEY_GPUS, ON_ALL, false, 0},
-    {"slots", KEY_INT, ON_ALL, false, 1},
-    {"host", KEY_STRING, ON_SSH, true, 0},
-    {"user", KEY_STRING, ON_SSH, false, 0},
-    {"port", KEY_INT, ON_SSH, false, 1},
-    {"identity", KEY_STRING, ON_SSH, false, 0},
-    {"workdir", KEY_STRING, ON_SSH, false, 0},
-    {"shared_fs", KEY_BOOL, ON_SSH, false, 0},
-    {"connect_timeout", KEY_DURATION, ON_SSH, false, 0},
-    {"partition", KEY_STRING, ON_SLURM, false, 0},
-    {"account", KEY_STRING, ON_SLURM, false, 0},
-    {"qos", KEY_STRING, ON_SLURM, false, 0},
-    {"time", KEY_SLURM_TIME, ON_SLURM, false, 0},
-    {"max_jobs", KEY_INT, ON_SLURM, false, 1},
-    {"extra", KEY_STRINGS, ON_SLURM, false, 0},
-};
-#define N_TARGET_KEYS (sizeof target_keys / sizeof target_keys[0])
-
-static const char *const kind_names[] = {"local", "ssh", "slurm"};
+static const char *article(const pipec_target_kind *k) {
+  return k->article ? k->article : "a";
+}
 
 static bool int_value(sema *S, const ast_value *v, const char *what,
                       int64_t min, int64_t *out) {
@@ -68,29 +38,29 @@ static bool int_value(sema *S, const ast_value *v, const char *what,
   return true;
 }
 
-static bool key_value(sema *S, const key_spec *k, const ast_value *v,
+static bool key_value(sema *S, const pipec_opt_spec *k, const ast_value *v,
                       const char *what, pipec_value *out) {
   int64_t n;
   switch (k->type) {
-  case KEY_INT:
+  case PIPEC_OPT_INT:
     out->type = PIPEC_T_INT;
     return int_value(S, v, what, k->min, &out->u.i);
-  case KEY_BOOL:
+  case PIPEC_OPT_BOOL:
     return sema_value(S, v, PIPEC_T_BOOL, false, what, out);
-  case KEY_STRING:
+  case PIPEC_OPT_STRING:
     return sema_value(S, v, PIPEC_T_STRING, false, what, out);
-  case KEY_SIZE:
+  case PIPEC_OPT_SIZE:
     out->type = PIPEC_T_INT;
     return sema_size(S, v, what, &out->u.i);
-  case KEY_DURATION:
+  case PIPEC_OPT_DURATION:
     out->type = PIPEC_T_INT;
     return sema_duration(S, v, what, &out->u.i);
-  case KEY_SLURM_TIME:
+  case PIPEC_OPT_DURATION_TEXT:
     if (!sema_duration(S, v, what, &n))
       return false;
     return sema_value(S, v, v->kind == AST_INT ? PIPEC_T_INT : PIPEC_T_STRING,
                       false, what, out);
-  case KEY_GPUS:
+  case PIPEC_OPT_GPUS:
     if (v->kind == AST_LIST) {
       if (!sema_value(S, v, PIPEC_T_LIST, false, what, out))
         return false;
@@ -105,7 +75,7 @@ static bool key_value(sema *S, const key_spec *k, const ast_value *v,
     }
     out->type = PIPEC_T_INT;
     return int_value(S, v, what, 0, &out->u.i);
-  case KEY_STRINGS:
+  case PIPEC_OPT_STRINGS:
     if (v->kind == AST_LIST) {
       if (!sema_value(S, v, PIPEC_T_LIST, false, what, out))
         return false;
@@ -126,43 +96,38 @@ static int opt_cmp(const void *a, const void *b) {
   return strcmp(((const pipec_opt *)a)->key, ((const pipec_opt *)b)->key);
 }
 
-static void lower_target(sema *S, const ast_target *t, pipec_target *out) {
-  unsigned mask = out->kind == PIPEC_TARGET_LOCAL ? ON_LOCAL
-                : out->kind == PIPEC_TARGET_SSH   ? ON_SSH
-                                                  : ON_SLURM;
-  const char *kname = kind_names[out->kind];
+static void lower_target(sema *S, const ast_target *t,
+                         const pipec_target_kind *kind, pipec_target *out) {
+  const char *kname = kind->name;
   pipec_opt *opts = arena_alloc(S->a, (t->settings.n + 1) * sizeof *opts);
+  bool *seen = arena_alloc(S->a, (kind->n_opts + 1) * sizeof *seen);
+  memset(seen, 0, (kind->n_opts + 1) * sizeof *seen);
   uint32_t n = 0;
-  bool seen[N_TARGET_KEYS] = {false};
   for (uint32_t i = 0; i < t->settings.n; i++) {
     const ast_kv *kv = &t->settings.items[i];
-    const key_spec *k = NULL;
-    for (uint32_t j = 0; j < N_TARGET_KEYS; j++)
-      if ((target_keys[j].kinds & mask) && strcmp(target_keys[j].name,
-                                                  kv->key) == 0)
-        k = &target_keys[j];
+    const pipec_opt_spec *k = pipec_target_kind_opt(kind, kv->key);
     if (!k) {
       pipec_diag *g = sema_error(S, "target-key", kv->key_loc,
                                  "unknown key '%s' for %s %s target",
-                                 kv->key, out->kind == PIPEC_TARGET_SSH
-                                     ? "an" : "a", kname);
-      const char *names[N_TARGET_KEYS];
-      uint32_t nn = 0;
-      for (uint32_t j = 0; j < N_TARGET_KEYS; j++)
-        if (target_keys[j].kinds & mask)
-          names[nn++] = target_keys[j].name;
-      sema_suggest(g, kv->key, names, nn);
+                                 kv->key, article(kind), kname);
+      const char **names = arena_alloc(S->a, (kind->n_opts + 1) *
+                                                 sizeof *names);
+      for (uint32_t j = 0; j < kind->n_opts; j++)
+        names[j] = kind->opts[j].name;
+      sema_suggest(g, kv->key, (const char *const *)names, kind->n_opts);
       if (!g->hint) {
         char list[256] = "";
         size_t w = 0;
-        for (uint32_t j = 0; j < nn && w < sizeof list; j++)
+        for (uint32_t j = 0; j < kind->n_opts && w < sizeof list; j++)
           w += (size_t)snprintf(list + w, sizeof list - w, "%s%s",
                                 j ? ", " : "", names[j]);
-        pipec_diag_hint(g, "%s targets take %s", kname, list);
+        pipec_diag_hint(g, kind->n_opts ? "%s targets take %s"
+                                        : "%s targets take no options",
+                        kname, list);
       }
       continue;
     }
-    uint32_t ki = (uint32_t)(k - target_keys);
+    uint32_t ki = (uint32_t)(k - kind->opts);
     if (seen[ki]) {
       sema_error(S, "duplicate-name", kv->key_loc, "'%s' is given twice",
                  kv->key);
@@ -175,17 +140,35 @@ static void lower_target(sema *S, const ast_target *t, pipec_target *out) {
     if (key_value(S, k, kv->value, what, &v))
       opts[n++] = (pipec_opt){k->name, v};
   }
-  for (uint32_t j = 0; j < N_TARGET_KEYS; j++)
-    if ((target_keys[j].kinds & mask) && target_keys[j].required && !seen[j]) {
+  for (uint32_t j = 0; j < kind->n_opts; j++)
+    if (kind->opts[j].required && !seen[j]) {
       pipec_diag *g = sema_error(S, "target-key", t->loc,
                                  "%s target '%s' needs '%s'", kname, t->name,
-                                 target_keys[j].name);
+                                 kind->opts[j].name);
       pipec_diag_hint(g, "target %s = %s { %s = \"...\" }", t->name, kname,
-                      target_keys[j].name);
+                      kind->opts[j].name);
     }
   qsort(opts, n, sizeof *opts, opt_cmp);
   out->opts = opts;
   out->n_opts = n;
+}
+
+/* "target kinds are local, ssh and slurm" */
+static void kinds_hint(sema *S, pipec_diag *g) {
+  const pipec_target_kinds *ks = S->opts->target_kinds;
+  uint32_t n = ks ? ks->n : 0;
+  if (n == 0) {
+    pipec_diag_hint(g, "no target kinds are known here");
+    return;
+  }
+  char list[512] = "";
+  size_t w = 0;
+  for (uint32_t i = 0; i < n && w < sizeof list; i++)
+    w += (size_t)snprintf(list + w, sizeof list - w, "%s%s",
+                          i == 0 ? "" : i + 1 == n ? " and " : ", ",
+                          ks->items[i]->name);
+  pipec_diag_hint(g, n == 1 ? "the only target kind is %s"
+                            : "target kinds are %s", list);
 }
 
 uint32_t sema_target_index(const sema *S, const char *name) {
@@ -197,32 +180,34 @@ uint32_t sema_target_index(const sema *S, const char *name) {
 
 void sema_targets(sema *S) {
   const char *local = arena_intern_cstr(S->a, "local");
-  pipec_target implicit = {.name = local, .kind = PIPEC_TARGET_LOCAL};
+  pipec_target implicit = {.name = local, .kind = local};
   VEC_PUSH(S->a, S->targets, implicit);
   VEC_PUSH(S->a, S->target_asts, NULL);
+  const pipec_target_kinds *ks = S->opts->target_kinds;
   for (uint32_t i = 0; i < S->ap->targets.n; i++) {
     const ast_target *t = &S->ap->targets.items[i];
-    int kind = -1;
-    for (int k = 0; k < 3; k++)
-      if (strcmp(t->kind, kind_names[k]) == 0)
-        kind = k;
-    if (kind < 0) {
+    const pipec_target_kind *kind = find_kind(S, t->kind);
+    if (!kind) {
       pipec_diag *g = sema_error(S, "unknown-target-kind", t->kind_loc,
                                  "unknown target kind '%s'", t->kind);
-      sema_suggest(g, t->kind, kind_names, 3);
+      uint32_t nk = ks ? ks->n : 0;
+      const char **names = arena_alloc(S->a, (nk + 1) * sizeof *names);
+      for (uint32_t k = 0; k < nk; k++)
+        names[k] = ks->items[k]->name;
+      sema_suggest(g, t->kind, (const char *const *)names, nk);
       if (!g->hint)
-        pipec_diag_hint(g, "target kinds are local, ssh and slurm");
+        kinds_hint(S, g);
       /* keep the name known so nodes on it do not add errors */
-      pipec_target named = {.name = t->name, .kind = PIPEC_TARGET_LOCAL};
+      pipec_target named = {.name = t->name, .kind = local};
       VEC_PUSH(S->a, S->targets, named);
       VEC_PUSH(S->a, S->target_asts, t);
       continue;
     }
     uint32_t prev = sema_target_index(S, t->name);
-    if (prev == 0 && kind != PIPEC_TARGET_LOCAL) {
+    if (prev == 0 && strcmp(kind->name, "local") != 0) {
       sema_error(S, "duplicate-name", t->loc,
-                 "target 'local' is the local machine; it cannot be %s "
-                 "target", kind == PIPEC_TARGET_SSH ? "an ssh" : "a slurm");
+                 "target 'local' is the local machine; it cannot be %s %s "
+                 "target", article(kind), kind->name);
       continue;
     }
     if (prev != PIPEC_NONE && S->target_asts.items[prev]) {
@@ -232,9 +217,10 @@ void sema_targets(sema *S) {
                 "'%s' was first declared here", t->name);
       continue;
     }
-    pipec_target out = {.name = t->name, .kind = (pipec_target_kind)kind};
+    pipec_target out = {.name = t->name,
+                        .kind = arena_intern_cstr(S->a, kind->name)};
     out.loc = sema_srcloc(S, t->loc);
-    lower_target(S, t, &out);
+    lower_target(S, t, kind, &out);
     if (prev == 0) { /* `target local = local { ... }` sets its quotas */
       S->targets.items[0] = out;
       S->target_asts.items[0] = t;

@@ -7,24 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int64_t opt_int(const pipec_target *t, const char *key) {
-  const pipec_opt *o = pipec_target_opt(t, key);
-  return o && o->value.type == PIPEC_T_INT ? o->value.u.i : 0;
-}
-
-void quota_init(quota *q, const pipec_target *t) {
+void quota_init(quota *q, const tgt_kind *kind, const pipec_target *t) {
   memset(q, 0, sizeof *q);
-  q->cpus = opt_int(t, "cpus");
-  q->memory = opt_int(t, "memory");
-  q->slots = opt_int(t, "slots");
-  /* a remote target always has a bound: sshd's MaxSessions is 10 per
-   * connection by default, and a cluster's queue is not ours alone */
-  if (t->kind == PIPEC_TARGET_SLURM && opt_int(t, "max_jobs"))
-    q->slots = opt_int(t, "max_jobs");
-  if (!q->slots && t->kind == PIPEC_TARGET_SSH)
-    q->slots = QUOTA_SSH_SLOTS;
-  if (!q->slots && t->kind == PIPEC_TARGET_SLURM)
-    q->slots = QUOTA_SLURM_JOBS;
+  q->cpus = tgt_opt_int(kind, t, "cpus");
+  q->memory = tgt_opt_int(kind, t, "memory");
+  /* slots: its alias as written, slots as written, then the defaults */
+  const char *alias = kind ? kind->slots_alias : NULL;
+  if (alias && pipec_target_opt(t, alias))
+    q->slots = tgt_opt_int(kind, t, alias);
+  else if (pipec_target_opt(t, "slots") || !alias)
+    q->slots = tgt_opt_int(kind, t, "slots");
+  else
+    q->slots = tgt_opt_int(kind, t, alias);
   const pipec_opt *g = pipec_target_opt(t, "gpus");
   if (!g)
     return;

@@ -3,8 +3,8 @@
  * count or device ids) and `slots` from its declaration. A running node
  * holds its resources (a node that names no cpus holds 1 where cpus are
  * counted) until it ends; gpus are handed out by device id, never shared.
- * Remote targets always have slots: ssh 8 unless given, slurm `max_jobs`
- * (256 unless given).
+ * The kind decides the rest: the default of `slots` (ssh: 8) and an
+ * option that stands for it (slurm: `max_jobs`, 256 unless given).
  */
 #ifndef PIPEC_QUOTA_H
 #define PIPEC_QUOTA_H
@@ -14,10 +14,9 @@
 #include <stdint.h>
 
 #include "pipec/ir.h"
+#include "target.h"
 
 #define QUOTA_MAX_GPUS 64
-#define QUOTA_SSH_SLOTS 8      /* default slots of an ssh target */
-#define QUOTA_SLURM_JOBS 256   /* default max_jobs of a slurm target */
 
 typedef struct quota {
   int64_t cpus, memory, slots;   /* 0: unlimited */
@@ -28,7 +27,8 @@ typedef struct quota {
   bool gpus_limited;
 } quota;
 
-void quota_init(quota *q, const pipec_target *t);
+/* t's quotas; kind (NULL: unknown) gives the defaults. */
+void quota_init(quota *q, const tgt_kind *kind, const pipec_target *t);
 /* Could r ever fit in an empty q? */
 bool quota_possible(const quota *q, const pipec_resources *r);
 /* Does r fit now? */

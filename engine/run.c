@@ -316,8 +316,8 @@ static void node_release(run_node *rn, uint32_t n_in, uint32_t n_out) {
 static int open_target(runner *R, uint32_t t, tgt **out, char *err,
                        size_t errlen) {
   if (!R->targets[t]) {
-    int rc = tgt_open(&R->loop, &R->p->targets[t], &R->targets[t], err,
-                      errlen);
+    int rc = tgt_open(&R->loop, R->o->kinds, &R->p->targets[t],
+                      &R->targets[t], err, errlen);
     if (rc != 0)
       return rc;
   }
@@ -361,11 +361,11 @@ static sched_status build_job(runner *R, uint32_t node, tgt_job **job,
   if (cmd_build(R->p, node, rn->ins, n->n_inputs, rn->outs, c->n_outputs,
                 R->exe, &rn->argv, &rn->env, err, errlen) != 0)
     return SCHED_FAILED;
-  /* exec's limits are this machine's; remote targets have their own */
-  if (R->p->targets[n->target].kind == PIPEC_TARGET_LOCAL &&
-      cmd_fits(rn->argv, rn->env, n->name, err, errlen) != 0)
-    return SCHED_FAILED;
   if (open_target(R, n->target, target, err, errlen) != 0)
+    return SCHED_FAILED;
+  /* exec's limits are this machine's; remote targets have their own */
+  if ((*target)->kind->execs_here &&
+      cmd_fits(rn->argv, rn->env, n->name, err, errlen) != 0)
     return SCHED_FAILED;
   /* what a remote target must copy besides the inputs */
   rn->files = xcalloc(c->n_code + 2, sizeof *rn->files);
@@ -562,6 +562,11 @@ static sched_status hook_attempt_done(void *ctx, uint32_t node, tgt_job *job,
   free(rn->reason);
   rn->reason = xstrdup(msg);
   return SCHED_FAILED;
+}
+
+static void hook_notice(void *ctx, const char *message) {
+  (void)ctx;
+  fprintf(stderr, "pipec: %s\n", message);
 }
 
 static const char *store_status(sched_status st) {
@@ -895,12 +900,14 @@ static int run_schedule(runner *R, char *err, size_t errlen) {
   sched_opts so = {.jobs = R->o->jobs,
                    .keep_going = R->o->keep_going,
                    .handle_signals = true,
-                   .backoff_s = 1.0};
+                   .backoff_s = 1.0,
+                   .kinds = R->o->kinds};
   sched_hooks hooks = {.ctx = R,
                        .prepare = hook_prepare,
                        .started = hook_started,
                        .attempt_done = hook_attempt_done,
-                       .settled = hook_settled};
+                       .settled = hook_settled,
+                       .notice = hook_notice};
   char *dirs[2] = {
       xprintf("%s/%lld", ws_runs_dir(R->w), (long long)R->run_id),
       xprintf("%s/%lld", ws_logs_dir(R->w), (long long)R->run_id)};

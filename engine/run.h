@@ -28,6 +28,7 @@
 #include "pipec/ir.h"
 #include "plan.h"
 #include "status.h"
+#include "target.h"
 #include "workspace.h"
 
 typedef struct run_opts {
@@ -40,6 +41,8 @@ typedef struct run_opts {
   bool force;                    /* ignore the cache for the plan's nodes */
   FILE *out;                     /* progress and summary */
   status_mode mode;
+  const tgt_kinds *kinds;        /* target kinds; NULL: the built-in ones
+                                    (p must be compiled against the same) */
 } run_opts;
 
 typedef struct run_result {

@@ -2,21 +2,28 @@
  * scheduler.c — the scheduler of scheduler.h.
  *
  * Per node it keeps a few words in dense arrays (state, producers left,
- * attempts, priority). Ready nodes wait in a binary heap ordered by critical
- * path (the longest chain of nodes below them), so long chains start first,
- * as ninja does. A fully cached run goes through prepare() for every node
+ * attempts, priority). Ready nodes wait in one binary heap per target,
+ * ordered by critical path (the longest chain of nodes below them), so long
+ * chains start first, as ninja does; whichever target has room prepares
+ * its best node, the best of them all first. A fully cached run goes through prepare() for every node
  * without ever waiting on the loop.
  */
 #include "scheduler.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "quota.h"
 
-#include <signal.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
+/* File descriptors kept free for everything but the running nodes: the
+ * store, hashing outputs, helpers, libuv's own. */
+#define SCHED_FD_RESERVE 8
 
 typedef struct sched sched;
 
@@ -45,24 +52,26 @@ struct sched {
   slot **slots;             /* running or waiting to retry */
   bool *timed_out;
   uint32_t *cons_off, *cons; /* consumers of node i: cons[cons_off[i]..] */
-  uint32_t *heap;           /* ready nodes */
-  uint32_t heap_n;
   uint32_t running;         /* attempts submitted and not done */
-  uint32_t running_local;   /* ... of them on local targets (-j counts these) */
-  uint32_t parked_local;    /* parked nodes of local targets */
+  uint32_t running_local;   /* ... of them on targets -j counts */
+  uint32_t parked_local;    /* parked nodes of those targets */
   uint32_t waiting;         /* retries waiting on their backoff timer */
   bool stopping;            /* fail-fast or interrupted: start nothing new */
+  uint32_t stop_node;       /* the failure that stopped it, or PIPEC_NONE */
+  bool fd_starved;          /* a submit found no fd: wait for a node's end */
+  bool fd_said;
   bool interrupted;
   int sigints;
   uv_signal_t sigint, sigterm;
   bool signals_open;
   sched_summary *sum;
+  const tgt_kind **kind;    /* per target; NULL: not a known kind */
   quota *quotas;            /* per target */
   uint32_t **parked;        /* per target: prepared nodes waiting for room */
   uint32_t *park_head, *park_n;
-  uint32_t **ready;         /* per target: ready nodes not yet prepared,
-                               waiting for room to be (priority order) */
-  uint32_t *ready_head, *ready_n;
+  uint32_t **ready;         /* per target: a heap of the ready nodes not
+                               yet prepared, waiting for room to be */
+  uint32_t *ready_n;
   char (*gpus)[128];        /* per node: gpu ids held by its attempt */
 };
 
@@ -73,7 +82,7 @@ const char *sched_status_name(sched_status st) {
   return names[st];
 }
 
-/* ---- ready heap: highest priority first, then lowest index --------------- */
+/* ---- ready heaps: highest priority first, then lowest index ------------- */
 
 static bool heap_before(const sched *s, uint32_t a, uint32_t b) {
   if (s->prio[a] != s->prio[b])
@@ -81,35 +90,40 @@ static bool heap_before(const sched *s, uint32_t a, uint32_t b) {
   return a < b;
 }
 
+/* Make node ready: into its target's heap. */
 static void heap_push(sched *s, uint32_t node) {
-  uint32_t i = s->heap_n++;
-  s->heap[i] = node;
+  uint32_t t = s->p->nodes[node].target;
+  uint32_t *h = s->ready[t];
+  uint32_t i = s->ready_n[t]++;
+  h[i] = node;
   while (i > 0) {
     uint32_t parent = (i - 1) / 2;
-    if (!heap_before(s, s->heap[i], s->heap[parent]))
+    if (!heap_before(s, h[i], h[parent]))
       break;
-    uint32_t t = s->heap[i];
-    s->heap[i] = s->heap[parent];
-    s->heap[parent] = t;
+    uint32_t x = h[i];
+    h[i] = h[parent];
+    h[parent] = x;
     i = parent;
   }
 }
 
-static uint32_t heap_pop(sched *s) {
-  uint32_t top = s->heap[0];
-  s->heap[0] = s->heap[--s->heap_n];
+static uint32_t heap_pop(sched *s, uint32_t t) {
+  uint32_t *h = s->ready[t];
+  uint32_t top = h[0];
+  uint32_t n = --s->ready_n[t];
+  h[0] = h[n];
   uint32_t i = 0;
   for (;;) {
     uint32_t l = 2 * i + 1, r = l + 1, m = i;
-    if (l < s->heap_n && heap_before(s, s->heap[l], s->heap[m]))
+    if (l < n && heap_before(s, h[l], h[m]))
       m = l;
-    if (r < s->heap_n && heap_before(s, s->heap[r], s->heap[m]))
+    if (r < n && heap_before(s, h[r], h[m]))
       m = r;
     if (m == i)
       break;
-    uint32_t t = s->heap[i];
-    s->heap[i] = s->heap[m];
-    s->heap[m] = t;
+    uint32_t x = h[i];
+    h[i] = h[m];
+    h[m] = x;
     i = m;
   }
   return top;
@@ -146,6 +160,26 @@ static void skip_downstream(sched *s, uint32_t node) {
   free(stack);
 }
 
+static void slot_free(sched *s, uint32_t node);
+
+/* The run stopped after a failure: a node waiting to retry will not get
+ * its next attempt, and says so. */
+static void drop_retries(sched *s) {
+  for (uint32_t i = 0; i < s->p->n_nodes; i++) {
+    if (s->status[i] != SCHED_RUNNING || !s->slots[i] || !s->slots[i]->backoff)
+      continue;
+    slot_free(s, i);
+    s->waiting--;
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "run stopped after node '%s' failed; attempt %d of %d not "
+             "started",
+             s->p->nodes[s->stop_node].name, s->attempts[i] + 1,
+             s->p->nodes[i].retries + 1);
+    settle(s, i, SCHED_CANCELLED, msg);
+  }
+}
+
 static void settle(sched *s, uint32_t node, sched_status st, const char *msg) {
   s->status[node] = st;
   s->sum->count[st]++;
@@ -160,8 +194,11 @@ static void settle(sched *s, uint32_t node, sched_status st, const char *msg) {
     return;
   }
   skip_downstream(s, node);
-  if (st == SCHED_FAILED && !s->opts.keep_going)
+  if (st == SCHED_FAILED && !s->opts.keep_going && !s->stopping) {
     s->stopping = true;
+    s->stop_node = node;
+    drop_retries(s);
+  }
 }
 
 /* ---- attempts ------------------------------------------------------------ */
@@ -194,10 +231,8 @@ static void on_backoff(uv_timer_t *t) {
   uint32_t node = sl->node;
   s->waiting--;
   slot_free(s, node);
-  if (s->stopping) {
-    settle(s, node, s->interrupted ? SCHED_CANCELLED : SCHED_FAILED,
-           s->interrupted ? "interrupted before its retry"
-                          : "not retried: the run is stopping");
+  if (s->stopping) { /* (the stop cancels waiting retries at once) */
+    settle(s, node, SCHED_CANCELLED, "interrupted before its retry");
     pump(s);
     return;
   }
@@ -205,20 +240,29 @@ static void on_backoff(uv_timer_t *t) {
   pump(s);
 }
 
-static bool is_local(const sched *s, uint32_t t) {
-  return s->p->targets[t].kind == PIPEC_TARGET_LOCAL;
+/* Does -j bound target t's nodes? (An unknown kind counts: opening it
+ * fails the node anyway.) */
+static bool counts_jobs(const sched *s, uint32_t t) {
+  return !s->kind[t] || s->kind[t]->counts_against_jobs;
 }
 
 static void count_running(sched *s, uint32_t node, int d) {
   s->running += (uint32_t)d;
-  if (is_local(s, s->p->nodes[node].target))
+  if (counts_jobs(s, s->p->nodes[node].target))
     s->running_local += (uint32_t)d;
+}
+
+static void on_started(tgt_job *job) {
+  sched *s = job->sched;
+  if (s->h->started)
+    s->h->started(s->h->ctx, job->node, job, s->attempts[job->node]);
 }
 
 static void on_done(tgt_job *job, const tgt_result *r) {
   sched *s = job->sched;
   uint32_t node = job->node;
   count_running(s, node, -1);
+  s->fd_starved = false; /* its descriptors are free again */
   quota_give(&s->quotas[s->p->nodes[node].target],
              &s->p->nodes[node].resources, s->gpus[node]);
   slot_free(s, node);
@@ -258,15 +302,43 @@ static void on_done(tgt_job *job, const tgt_result *r) {
   pump(s);
 }
 
+static void count_parked(sched *s, uint32_t t, int d);
+
+/* Out of file descriptors while other nodes run: put the node back at the
+ * head of its target's queue until one of them ends. */
+static void requeue(sched *s, uint32_t node, const char *err) {
+  uint32_t t = s->p->nodes[node].target;
+  s->attempts[node]--;
+  quota_give(&s->quotas[t], &s->p->nodes[node].resources, s->gpus[node]);
+  s->park_head[t] = (s->park_head[t] + s->p->n_nodes - 1) % s->p->n_nodes;
+  s->parked[t][s->park_head[t]] = node;
+  count_parked(s, t, +1);
+  s->fd_starved = true;
+  if (!s->fd_said && s->h->notice) {
+    char msg[768];
+    snprintf(msg, sizeof msg, "out of file descriptors (%s): nodes wait for "
+             "running ones to end", err);
+    s->h->notice(s->h->ctx, msg);
+  }
+  s->fd_said = true;
+}
+
 static void submit(sched *s, uint32_t node) {
   tgt_job *job = s->job[node];
   tgt *t = s->target[node];
   char err[512] = "";
   s->attempts[node]++;
+  job->started = on_started;
   job->done = on_done;
   job->sched = s;
   job->node = node;
-  if (t->ops->submit(t, job, err, sizeof err) != 0) {
+  job->job_id[0] = 0;
+  int rc = t->ops->submit(t, job, err, sizeof err);
+  if ((rc == -EMFILE || rc == -ENFILE) && s->running > 0) {
+    requeue(s, node, err);
+    return;
+  }
+  if (rc != 0) {
     /* Could not even start (e.g. the program does not exist): the attempt
      * failed; retries apply as for any failure. */
     tgt_result r = {.exit_code = 127};
@@ -275,9 +347,9 @@ static void submit(sched *s, uint32_t node) {
     job->done(job, &r);
     return;
   }
-  if (s->h->started) /* after submit: the job id is known */
-    s->h->started(s->h->ctx, node, job, s->attempts[node]);
   count_running(s, node, +1);
+  if (job->job_id[0]) /* started now; else the target says when */
+    on_started(job);
   int64_t timeout = s->p->nodes[node].timeout_s;
   if (timeout > 0) {
     slot *sl = calloc(1, sizeof *sl);
@@ -294,17 +366,19 @@ static void submit(sched *s, uint32_t node) {
 
 static void count_parked(sched *s, uint32_t t, int d) {
   s->park_n[t] += (uint32_t)d;
-  if (is_local(s, t))
+  if (counts_jobs(s, t))
     s->parked_local += (uint32_t)d;
 }
 
 /* Start parked nodes of each target, in order, while the head fits: a
  * big node at the head is never overtaken by smaller ones (no starvation).
- * -j bounds local targets; a remote target is bounded by its own slots. */
+ * -j bounds the kinds that count against it; every target is bounded by
+ * its own quota. After a submit found no file descriptor, nothing starts
+ * until a running node has ended. */
 static void unpark(sched *s) {
   for (uint32_t t = 0; t < s->p->n_targets; t++)
-    while (s->park_n[t] &&
-           (!is_local(s, t) || s->running_local < (uint32_t)s->opts.jobs)) {
+    while (s->park_n[t] && !(s->fd_starved && !s->stopping) &&
+           (!counts_jobs(s, t) || s->running_local < (uint32_t)s->opts.jobs)) {
       uint32_t node = s->parked[t][s->park_head[t]];
       const pipec_resources *r = &s->p->nodes[node].resources;
       if (!s->stopping && !quota_fits(&s->quotas[t], r))
@@ -346,7 +420,7 @@ static void start(sched *s, uint32_t node) {
  * targets while fewer than -j run or wait, on a remote target while fewer
  * than its slots wait. */
 static bool can_prepare(const sched *s, uint32_t t) {
-  if (is_local(s, t))
+  if (counts_jobs(s, t))
     return s->running_local + s->parked_local < (uint32_t)s->opts.jobs;
   return s->park_n[t] < (uint32_t)s->quotas[t].slots;
 }
@@ -366,38 +440,29 @@ static void prepare(sched *s, uint32_t node) {
   }
 }
 
-/* Prepare ready nodes in priority order wherever their target has room; a
- * node whose target is full waits in that target's ready queue, so a busy
- * laptop does not hold back nodes bound for a cluster. Cached nodes settle
- * at once and may make more nodes ready, so this loops until nothing
- * moves. */
+/* Prepare ready nodes in priority order wherever their target has room:
+ * of the targets with room, the one whose best ready node comes first. A
+ * node whose target is full waits in that target's heap, so a busy laptop
+ * does not hold back nodes bound for a cluster. Cached nodes settle at
+ * once and may make more nodes ready, so this loops until nothing moves. */
 static void pump(sched *s) {
   unpark(s);
-  bool moved = true;
-  while (moved && !s->stopping) {
-    moved = false;
+  while (!s->stopping) {
+    uint32_t best = PIPEC_NONE;
     for (uint32_t t = 0; t < s->p->n_targets; t++)
-      while (s->ready_n[t] && can_prepare(s, t) && !s->stopping) {
-        uint32_t node = s->ready[t][s->ready_head[t]];
-        s->ready_head[t] = (s->ready_head[t] + 1) % s->p->n_nodes;
-        s->ready_n[t]--;
-        prepare(s, node);
-        moved = true;
-      }
-    while (s->heap_n > 0 && !s->stopping) {
-      uint32_t node = heap_pop(s);
-      uint32_t t = s->p->nodes[node].target;
-      if (!s->ready_n[t] && can_prepare(s, t)) {
-        prepare(s, node);
-        moved = true;
-      } else {
-        s->ready[t][(s->ready_head[t] + s->ready_n[t]) % s->p->n_nodes] = node;
-        s->ready_n[t]++;
-      }
-    }
+      if (s->ready_n[t] && can_prepare(s, t) &&
+          (best == PIPEC_NONE ||
+           heap_before(s, s->ready[t][0], s->ready[best][0])))
+        best = t;
+    if (best == PIPEC_NONE)
+      break;
+    prepare(s, heap_pop(s, best));
   }
-  if (s->running == 0 && s->waiting == 0 &&
-      (s->heap_n == 0 || s->stopping) && s->signals_open) {
+  uint32_t ready = 0;
+  for (uint32_t t = 0; t < s->p->n_targets; t++)
+    ready += s->ready_n[t];
+  if (s->running == 0 && s->waiting == 0 && (ready == 0 || s->stopping) &&
+      s->signals_open) {
     uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     s->signals_open = false;
@@ -437,13 +502,60 @@ static void compute_prio(sched *s) {
   }
 }
 
+int sched_jobs_for_fds(int jobs, long nofile, long in_use, int per_node) {
+  if (per_node <= 0)
+    return jobs;
+  long room = (nofile - in_use - SCHED_FD_RESERVE) / per_node;
+  if (room < 1)
+    room = 1;
+  return room < jobs ? (int)room : jobs;
+}
+
+/* Descriptors open in this process now (every one, as /proc lists them). */
+static long fds_in_use(void) {
+  DIR *d = opendir("/proc/self/fd");
+  if (!d)
+    return SCHED_FD_RESERVE;
+  long n = 0;
+  for (struct dirent *e; (e = readdir(d));)
+    n += e->d_name[0] != '.';
+  closedir(d);
+  return n - 1; /* the directory's own */
+}
+
+/* Lower -j to what RLIMIT_NOFILE leaves room for, and say so once. */
+static void fit_fds(sched *s) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+    return;
+  int per_node = 0;
+  for (uint32_t t = 0; t < s->p->n_targets; t++)
+    if (s->kind[t] && s->kind[t]->counts_against_jobs &&
+        s->kind[t]->fds_per_job > per_node)
+      per_node = s->kind[t]->fds_per_job;
+  int jobs = sched_jobs_for_fds(s->opts.jobs, (long)rl.rlim_cur, fds_in_use(),
+                                per_node);
+  if (jobs == s->opts.jobs)
+    return;
+  if (s->h->notice) {
+    char msg[256];
+    snprintf(msg, sizeof msg,
+             "-j %d lowered to %d: only %ld file descriptors (ulimit -n)",
+             s->opts.jobs, jobs, (long)rl.rlim_cur);
+    s->h->notice(s->h->ctx, msg);
+  }
+  s->opts.jobs = jobs;
+}
+
 int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
               const sched_opts *opts, const sched_hooks *hooks,
               sched_status *status, sched_summary *summary) {
   uint32_t n = p->n_nodes;
   sched s = {.loop = loop, .p = p, .in_plan = in_plan, .opts = *opts,
-             .h = hooks, .sum = summary};
+             .h = hooks, .sum = summary, .stop_node = PIPEC_NONE};
   memset(summary, 0, sizeof *summary);
+  if (!s.opts.kinds)
+    s.opts.kinds = tgt_builtin_kinds();
   if (s.opts.jobs <= 0)
     s.opts.jobs = (int)uv_available_parallelism();
   if (s.opts.backoff_s <= 0)
@@ -462,23 +574,23 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
   s.timed_out = calloc(n1, sizeof *s.timed_out);
   s.cons_off = calloc(n1 + 1, sizeof *s.cons_off);
   s.cons = calloc((size_t)n_edges + 1, sizeof *s.cons);
-  s.heap = calloc(n1, sizeof *s.heap);
   s.gpus = calloc(n1, sizeof *s.gpus);
   uint32_t nt = p->n_targets ? p->n_targets : 1;
+  s.kind = calloc(nt, sizeof *s.kind);
   s.quotas = calloc(nt, sizeof *s.quotas);
   s.parked = calloc(nt, sizeof *s.parked);
   s.park_head = calloc(nt, sizeof *s.park_head);
   s.park_n = calloc(nt, sizeof *s.park_n);
   s.ready = calloc(nt, sizeof *s.ready);
-  s.ready_head = calloc(nt, sizeof *s.ready_head);
   s.ready_n = calloc(nt, sizeof *s.ready_n);
   if (!s.status || !s.left || !s.prio || !s.attempts || !s.job || !s.target ||
-      !s.slots || !s.timed_out || !s.cons_off || !s.cons || !s.heap ||
-      !s.gpus || !s.quotas || !s.parked || !s.park_head || !s.park_n ||
-      !s.ready || !s.ready_head || !s.ready_n)
+      !s.slots || !s.timed_out || !s.cons_off || !s.cons ||
+      !s.gpus || !s.kind || !s.quotas || !s.parked || !s.park_head || !s.park_n ||
+      !s.ready || !s.ready_n)
     abort();
   for (uint32_t t = 0; t < p->n_targets; t++) {
-    quota_init(&s.quotas[t], &p->targets[t]);
+    s.kind[t] = tgt_kinds_find(s.opts.kinds, p->targets[t].kind);
+    quota_init(&s.quotas[t], s.kind[t], &p->targets[t]);
     s.parked[t] = calloc(n1, sizeof *s.parked[t]);
     s.ready[t] = calloc(n1, sizeof *s.ready[t]);
     if (!s.parked[t] || !s.ready[t])
@@ -502,6 +614,7 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
     }
   free(fill);
   compute_prio(&s);
+  fit_fds(&s);
   for (uint32_t i = 0; i < n; i++) {
     if (!in_plan[i])
       continue;
@@ -551,18 +664,17 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
   free(s.timed_out);
   free(s.cons_off);
   free(s.cons);
-  free(s.heap);
   for (uint32_t t = 0; t < p->n_targets; t++) {
     free(s.parked[t]);
     free(s.ready[t]);
   }
   free(s.parked);
   free(s.ready);
-  free(s.ready_head);
   free(s.ready_n);
   free(s.park_head);
   free(s.park_n);
   free(s.quotas);
+  free(s.kind);
   free(s.gpus);
   return rc < 0 ? rc : 0;
 }

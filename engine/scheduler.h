@@ -17,10 +17,20 @@
  *      ├──a producer FAILED/SKIPPED/CANCELLED──> SKIPPED
  *      └──run stopped (fail-fast, Ctrl-C) before it started──> SKIPPED
  *   RUNNING ──Ctrl-C──> CANCELLED
+ *   waiting on its backoff ──run stopped (fail-fast, Ctrl-C)──> CANCELLED
+ *                            ("run stopped after node 'x' failed; attempt
+ *                             2 of 3 not started")
  *
  * Nodes outside the plan (in_plan[i] false) count as done: their outputs
  * come from the store. A timeout cancels the attempt and counts as a failure
  * (retries apply).
+ *
+ * What bounds the running nodes: each target's quota (quota.h), and -j for
+ * the nodes of kinds that count against it (tgt_kind.counts_against_jobs:
+ * this machine's work). -j is lowered at the start to what RLIMIT_NOFILE
+ * leaves room for (said once through notice()), and a node whose submit
+ * finds no file descriptor left waits in its queue until a running node
+ * ends instead of failing.
  */
 #ifndef PIPEC_SCHED_H
 #define PIPEC_SCHED_H
@@ -61,6 +71,9 @@ typedef struct sched_hooks {
   /* The node reached its final state. message: why, for failures. */
   void (*settled)(void *ctx, uint32_t node, sched_status st, int attempts,
                   const char *message);
+  /* Something the user should know once ("-j 32 lowered to 9: ..."); may
+   * be NULL. */
+  void (*notice)(void *ctx, const char *message);
 } sched_hooks;
 
 typedef struct sched_opts {
@@ -68,6 +81,7 @@ typedef struct sched_opts {
   bool keep_going;      /* finish independent branches after a failure */
   bool handle_signals;  /* SIGINT/SIGTERM: first cancels, second kills */
   double backoff_s;     /* first retry delay; doubles, capped at 30 s */
+  const tgt_kinds *kinds; /* the pipeline's target kinds; NULL: built in */
 } sched_opts;
 
 typedef struct sched_summary {
@@ -82,5 +96,9 @@ typedef struct sched_summary {
 int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
               const sched_opts *opts, const sched_hooks *hooks,
               sched_status *status, sched_summary *summary);
+
+/* The -j that fits nofile file descriptors when in_use are open and each
+ * running node holds per_node more (at least 1; jobs itself if it fits). */
+int sched_jobs_for_fds(int jobs, long nofile, long in_use, int per_node);
 
 #endif

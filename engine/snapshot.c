@@ -18,6 +18,7 @@
 #include "fsutil.h"
 #include "literal.h"
 #include "plugin.h"
+#include "target.h"
 
 /* ---- recompiling ------------------------------------------------------------ */
 
@@ -142,7 +143,9 @@ pipec_pipeline *snap_compile(store *st, int64_t id,
   } else {
     uint32_t n_ov;
     char **ov = parse_overrides(s.params, &n_ov);
+    pipec_target_kinds kinds = tgt_kinds_schema(tgt_builtin_kinds());
     pipec_compile_opts o = {.registry = registry,
+                            .target_kinds = &kinds,
                             .overrides = (const char *const *)ov,
                             .n_overrides = n_ov,
                             .reader = read_stored,
@@ -243,8 +246,7 @@ static void diff_inputs(differ *df, const pipec_pipeline *pa,
 }
 
 static const char *target_text(differ *df, const pipec_target *t) {
-  static const char *const kinds[] = {"local", "ssh", "slurm"};
-  char *s = arena_printf(df->a, "%s", kinds[t->kind]);
+  char *s = arena_printf(df->a, "%s", t->kind);
   for (uint32_t i = 0; i < t->n_opts; i++)
     s = arena_printf(df->a, "%s %s=%s", s, t->opts[i].key,
                      vtext(df, &t->opts[i].value));

@@ -1,102 +1,149 @@
 /*
- * subproc.c — run a helper to completion with a deadline (subproc.h).
+ * subproc.c — helpers on the loop (subproc.h): uv_spawn with two pipes
+ * and a deadline timer. The helper is done once the process has exited
+ * and both pipes reached end of file, or at the deadline (then its group
+ * is killed and the pipes are closed as they are).
+ *
+ *   start ──> running ──exit + EOF on both pipes──┐
+ *                │                                ├──> closing ──> cb
+ *                └──deadline: SIGKILL the group ──┘    (4 handles)
  */
-#define _GNU_SOURCE
 #include "subproc.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
-extern char **environ;
+typedef struct subproc {
+  uv_process_t proc;
+  uv_pipe_t out, err;
+  uv_timer_t timer;
+  int open;                /* handles not yet closed */
+  bool exited, out_eof, err_eof, closing, spawned;
+  size_t lo, le;
+  subproc_out o;
+  subproc_cb cb;
+  void *data;
+  char buf[4096];
+} subproc;
 
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+static void on_closed(uv_handle_t *h) {
+  subproc *sp = h->data;
+  if (--sp->open > 0)
+    return;
+  if (sp->spawned)
+    sp->cb(&sp->o, sp->data);
+  free(sp);
 }
 
-/* Append what fd has to buf (keeping a NUL); 0 at EOF. */
-static int drain(int fd, char *buf, size_t cap, size_t *len) {
-  char tmp[4096];
-  ssize_t n = read(fd, tmp, sizeof tmp);
-  if (n < 0)
-    return errno == EINTR || errno == EAGAIN ? 1 : 0;
-  if (n == 0)
-    return 0;
+static void close_all(subproc *sp) {
+  if (sp->closing)
+    return;
+  sp->closing = true;
+  uv_handle_t *hs[] = {(uv_handle_t *)&sp->out, (uv_handle_t *)&sp->err,
+                       (uv_handle_t *)&sp->timer, (uv_handle_t *)&sp->proc};
+  for (int i = 0; i < 4; i++)
+    if (!uv_is_closing(hs[i]))
+      uv_close(hs[i], on_closed);
+}
+
+static void maybe_done(subproc *sp) {
+  if (sp->exited && sp->out_eof && sp->err_eof)
+    close_all(sp);
+}
+
+static void on_alloc(uv_handle_t *h, size_t want, uv_buf_t *b) {
+  subproc *sp = h->data;
+  (void)want;
+  *b = uv_buf_init(sp->buf, sizeof sp->buf);
+}
+
+static void keep(char *dst, size_t cap, size_t *len, const char *src,
+                 size_t n) {
   size_t room = cap - 1 - *len;
-  size_t take = (size_t)n < room ? (size_t)n : room;
-  memcpy(buf + *len, tmp, take);
+  size_t take = n < room ? n : room;
+  memcpy(dst + *len, src, take);
   *len += take;
-  buf[*len] = 0;
-  return 1;
+  dst[*len] = 0;
 }
 
-int subproc_run(char *const argv[], int timeout_ms, subproc_out *o) {
-  memset(o, 0, sizeof *o);
-  o->status = -1;
-  int out[2], err[2];
-  if (pipe2(out, O_CLOEXEC) != 0)
-    goto fail0;
-  if (pipe2(err, O_CLOEXEC) != 0) {
-    close(out[0]), close(out[1]);
-    goto fail0;
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
+  subproc *sp = s->data;
+  bool is_out = s == (uv_stream_t *)&sp->out;
+  if (n > 0) {
+    if (is_out)
+      keep(sp->o.out, sizeof sp->o.out, &sp->lo, b->base, (size_t)n);
+    else
+      keep(sp->o.err, sizeof sp->o.err, &sp->le, b->base, (size_t)n);
+    return;
   }
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-  pid_t pid;
-  int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-  posix_spawn_file_actions_destroy(&fa);
-  close(out[1]), close(err[1]);
+  if (n == 0) /* EAGAIN */
+    return;
+  uv_read_stop(s);
+  if (is_out)
+    sp->out_eof = true;
+  else
+    sp->err_eof = true;
+  maybe_done(sp);
+}
+
+static void on_proc_exit(uv_process_t *p, int64_t status, int sig) {
+  subproc *sp = p->data;
+  sp->exited = true;
+  sp->o.status = sig ? 128 + sig : (int)status;
+  maybe_done(sp);
+}
+
+static void on_deadline(uv_timer_t *t) {
+  subproc *sp = t->data;
+  sp->o.timed_out = 1;
+  if (!sp->exited) {
+    /* the helper leads its own group: take its children with it */
+    kill(-sp->proc.pid, SIGKILL);
+    uv_process_kill(&sp->proc, SIGKILL);
+    sp->o.status = 128 + SIGKILL;
+  }
+  close_all(sp);
+}
+
+int subproc_start(uv_loop_t *loop, char *const argv[], int timeout_ms,
+                  subproc_cb cb, void *data, char *err, size_t errlen) {
+  subproc *sp = calloc(1, sizeof *sp);
+  if (!sp) {
+    snprintf(err, errlen, "out of memory");
+    return UV_ENOMEM;
+  }
+  sp->cb = cb;
+  sp->data = data;
+  sp->o.status = -1;
+  uv_pipe_init(loop, &sp->out, 0);
+  uv_pipe_init(loop, &sp->err, 0);
+  uv_timer_init(loop, &sp->timer);
+  sp->out.data = sp->err.data = sp->timer.data = sp->proc.data = sp;
+  sp->open = 4; /* uv_spawn initializes proc even when it fails */
+  uv_stdio_container_t io[3] = {
+      {.flags = UV_IGNORE},
+      {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE,
+       .data.stream = (uv_stream_t *)&sp->out},
+      {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE,
+       .data.stream = (uv_stream_t *)&sp->err}};
+  uv_process_options_t po = {.exit_cb = on_proc_exit,
+                             .file = argv[0],
+                             .args = (char **)argv,
+                             .stdio_count = 3,
+                             .stdio = io,
+                             .flags = UV_PROCESS_DETACHED};
+  int rc = uv_spawn(loop, &sp->proc, &po);
   if (rc != 0) {
-    close(out[0]), close(err[0]);
-    snprintf(o->err, sizeof o->err, "cannot run '%s': %s", argv[0],
-             strerror(rc));
-    return -1;
+    snprintf(err, errlen, "cannot run '%s': %s", argv[0], uv_strerror(rc));
+    close_all(sp); /* frees sp; cb is not called */
+    return rc;
   }
-  size_t lo = 0, le = 0;
-  struct pollfd pf[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-  long long deadline = now_ms() + timeout_ms;
-  while (pf[0].fd >= 0 || pf[1].fd >= 0) {
-    long long left = deadline - now_ms();
-    if (left <= 0) {
-      o->timed_out = 1;
-      kill(pid, SIGKILL);
-      break;
-    }
-    int n = poll(pf, 2, (int)left);
-    if (n < 0 && errno != EINTR)
-      break;
-    for (int i = 0; i < 2 && n > 0; i++) {
-      if (pf[i].fd < 0 || !pf[i].revents)
-        continue;
-      int more = i == 0 ? drain(pf[i].fd, o->out, sizeof o->out, &lo)
-                        : drain(pf[i].fd, o->err, sizeof o->err, &le);
-      if (!more) {
-        close(pf[i].fd);
-        pf[i].fd = -1;
-      }
-    }
-  }
-  for (int i = 0; i < 2; i++)
-    if (pf[i].fd >= 0)
-      close(pf[i].fd);
-  int ws;
-  while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-    ;
-  o->status = WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : WEXITSTATUS(ws);
+  sp->spawned = true;
+  uv_read_start((uv_stream_t *)&sp->out, on_alloc, on_read);
+  uv_read_start((uv_stream_t *)&sp->err, on_alloc, on_read);
+  uv_timer_start(&sp->timer, on_deadline, (uint64_t)timeout_ms, 0);
   return 0;
-fail0:
-  snprintf(o->err, sizeof o->err, "cannot make a pipe: %s", strerror(errno));
-  return -1;
 }

@@ -2,20 +2,35 @@
  * target.h — compute targets: where a node's job runs.
  *
  * One small interface (after ninja's CommandRunner): submit a job, get a
- * completion callback on the libuv loop, cancel. Each kind (local, ssh,
- * slurm, and test fakes) is one file implementing tgt_ops. The scheduler
- * never knows which kind it talks to; quotas are the scheduler's business,
- * staging is the target's.
+ * completion callback on the libuv loop, cancel. Each kind is one file
+ * under engine/targets/ defining a tgt_kind (its name, the schema of its
+ * options, a few properties and its open function) and one entry in the
+ * table of engine/targets/kinds.c; a caller may add kinds of its own (the
+ * tests' fake kind, tests/fake_target.c) with tgt_kinds_add. The compiler
+ * checks target blocks against the same table's schemas
+ * (tgt_kinds_schema), and the scheduler, the quotas and the runner read
+ * only the kind's properties: none of them knows which kind it talks to.
+ *
+ * No target ever blocks the loop: every program a target runs (the job,
+ * ssh, sbatch, squeue, scancel, tar) is a child process watched by the
+ * loop (tgt_local's processes, or subproc.h's helpers).
  *
  * Job lifecycle (driven by the scheduler):
  *
- *     submit() ──> running ──> done_cb(result)      exactly once per submit
- *                     │
- *                  cancel() ──> done_cb(result.cancelled = true)
+ *     submit() ──> started ──> running ──> done(job, result)
+ *        │       (job_id set)       │       exactly once per
+ *        │                       cancel()   successful submit
+ *        │                          └──> done(result.cancelled = true)
+ *        └── error: nothing started, no callback is called
+ *
+ * A job whose job_id is set when submit returns has started; otherwise the
+ * target calls job->started once it knows the id (Slurm, when sbatch has
+ * answered). A job that fails before it has an id (sbatch refused it) gets
+ * done without started.
  *
  * A job's outputs are files the command writes to job->out_paths (in a
  * scratch directory of this workspace); the target makes sure they are there
- * (copying them back from a remote host if it must) before calling done_cb.
+ * (copying them back from a remote host if it must) before calling done.
  * The runner hashes them into the object store only after a zero exit.
  */
 #ifndef PIPEC_TARGET_H
@@ -26,9 +41,11 @@
 #include <uv.h>
 
 #include "pipec/ir.h"
+#include "pipec/target_kind.h"
 
 typedef struct tgt tgt;
 typedef struct tgt_job tgt_job;
+typedef struct tgt_kind tgt_kind;
 
 typedef struct tgt_result {
   int exit_code;        /* valid if !signaled */
@@ -39,6 +56,7 @@ typedef struct tgt_result {
 } tgt_result;
 
 typedef void (*tgt_done_cb)(tgt_job *job, const tgt_result *r);
+typedef void (*tgt_started_cb)(tgt_job *job);
 
 struct tgt_job {
   /* Set by the runner before submit; owned by the runner. */
@@ -60,6 +78,8 @@ struct tgt_job {
   uint32_t node;          /* index of the node in the pipeline */
   void *data;             /* the runner's */
   /* Set by the scheduler before submit. */
+  tgt_started_cb started; /* the target calls it when it sets job_id
+                             after submit has returned */
   tgt_done_cb done;       /* the target calls it once the job has ended */
   char gpus[128];         /* gpu ids the job holds ("0,2"), or "" */
   bool gpus_set;          /* the target counts gpus: export gpus as
@@ -71,34 +91,95 @@ struct tgt_job {
 };
 
 typedef struct tgt_ops {
-  const char *kind;
   /* Start the job. 0, or a negative error with err filled (nothing was
-   * started and done will not be called). */
+   * started and neither callback will be called; -EMFILE or -ENFILE: this
+   * process is out of file descriptors, try again later). */
   int (*submit)(tgt *t, tgt_job *job, char *err, size_t errlen);
   /* Ask the job to stop (SIGTERM to its process group, scancel, ...);
-   * force kills at once. done is still called once it has stopped. */
+   * force kills at once. done is still called once it has stopped (never
+   * from within cancel itself). Returns at once: what it has to run on
+   * another machine runs on the loop. */
   void (*cancel)(tgt *t, tgt_job *job, bool force);
-  /* Free the target; no job may be running. */
+  /* Free the target; no job may be running, and the loop must then run
+   * until it is idle (the target may still close handles on it). */
   void (*close)(tgt *t);
 } tgt_ops;
 
 struct tgt {
   const tgt_ops *ops;
+  const tgt_kind *kind;
   uv_loop_t *loop;
   const pipec_target *decl;  /* name, kind, options */
   void *priv;
 };
 
-/* Open the target described by decl on loop. 0, or negative with err. */
-int tgt_open(uv_loop_t *loop, const pipec_target *decl, tgt **out, char *err,
-             size_t errlen);
+/* A kind of target: one file under engine/targets/ (or a test's own). */
+struct tgt_kind {
+  pipec_target_kind schema;  /* name and options, as the compiler checks
+                                them (target_kind.h) */
+  bool counts_against_jobs;  /* its jobs are this machine's work: -j bounds
+                                how many run at once */
+  bool execs_here;           /* its commands are exec'd on this machine:
+                                their argv and environment must fit this
+                                machine's exec limits */
+  const char *slots_alias;   /* an option that, when given, bounds the
+                                running jobs in place of `slots` (Slurm's
+                                max_jobs); NULL if none */
+  int fds_per_job;           /* file descriptors a running job holds in
+                                this process (for lowering -j to fit
+                                RLIMIT_NOFILE) */
+  /* Open a target of this kind described by decl on loop (t->kind and
+   * the rest set). 0, or negative with err. */
+  int (*open)(const tgt_kind *kind, uv_loop_t *loop, const pipec_target *decl,
+              tgt **out, char *err, size_t errlen);
+};
 
-/* One constructor per kind. */
-int tgt_local_open(uv_loop_t *loop, const pipec_target *decl, tgt **out,
-                   char *err, size_t errlen);
-int tgt_ssh_open(uv_loop_t *loop, const pipec_target *decl, tgt **out,
-                 char *err, size_t errlen);
-int tgt_slurm_open(uv_loop_t *loop, const pipec_target *decl, tgt **out,
-                   char *err, size_t errlen);
+#define TGT_MAX_KINDS 16
+
+/* A table of kinds. Plain data: copy it to add to it. */
+typedef struct tgt_kinds {
+  uint32_t n;
+  const tgt_kind *items[TGT_MAX_KINDS];
+  const pipec_target_kind *schemas[TGT_MAX_KINDS]; /* &items[i]->schema */
+} tgt_kinds;
+
+/* The kinds built into pipec: local, ssh, slurm (engine/targets/kinds.c). */
+const tgt_kinds *tgt_builtin_kinds(void);
+/* Add kind to k. 0, -EEXIST (a kind of that name is there) or -ENOSPC. */
+int tgt_kinds_add(tgt_kinds *k, const tgt_kind *kind);
+/* The kind named name, or NULL. */
+const tgt_kind *tgt_kinds_find(const tgt_kinds *k, const char *name);
+/* The compiler's view of k (for pipec_compile_opts.target_kinds); points
+ * into k. */
+pipec_target_kinds tgt_kinds_schema(const tgt_kinds *k);
+
+/* Open the target described by decl on loop, of its kind in kinds (NULL:
+ * the built-in ones). 0, or negative with err. */
+int tgt_open(uv_loop_t *loop, const tgt_kinds *kinds, const pipec_target *decl,
+             tgt **out, char *err, size_t errlen);
+
+/* Option key of the target: as written, else its kind's default, else
+ * NULL. kind may be NULL (then only what is written). */
+const pipec_value *tgt_opt(const tgt_kind *kind, const pipec_target *decl,
+                           const char *key);
+/* The same, as an int (0 if absent or not an int), a string (NULL) or a
+ * bool (false). */
+int64_t tgt_opt_int(const tgt_kind *kind, const pipec_target *decl,
+                    const char *key);
+const char *tgt_opt_str(const tgt_kind *kind, const pipec_target *decl,
+                        const char *key);
+bool tgt_opt_bool(const tgt_kind *kind, const pipec_target *decl,
+                  const char *key);
+
+/* The local kind (engine/targets/local.c): the ssh kind runs its client
+ * processes on an inner local target. */
+extern const tgt_kind tgt_kind_local;
+
+/* The quota options every kind takes, first in its schema (`slots` is the
+ * kind's own: its default differs). */
+#define TGT_QUOTA_OPTS                                   \
+  {.name = "cpus", .type = PIPEC_OPT_INT, .min = 1},     \
+  {.name = "memory", .type = PIPEC_OPT_SIZE},            \
+  {.name = "gpus", .type = PIPEC_OPT_GPUS}
 
 #endif

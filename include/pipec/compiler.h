@@ -9,6 +9,7 @@
 
 #include "diag.h"
 #include "ir.h"
+#include "target_kind.h"
 
 /* Reads a whole file. Returns 0 and a malloc'd NUL-terminated buffer in
  * *text (length in *len), or an errno value. The default reads the disk; the
@@ -82,6 +83,10 @@ typedef struct pipec_compile_opts {
    * `code` file or a `path` value whose real path is outside it is an
    * error. NULL: no such check. */
   const char *project_root;
+  /* The target kinds a `target NAME = KIND { ... }` may name, with the
+   * options each takes (the engine's table: tgt_kinds_schema()). NULL: no
+   * kinds, and only the implicit `local` target exists. */
+  const pipec_target_kinds *target_kinds;
 } pipec_compile_opts;
 
 /* Compile the pipeline in `path`. Diagnostics (errors and warnings) are

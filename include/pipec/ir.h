@@ -78,12 +78,6 @@ typedef struct pipec_component {
   pipec_srcloc loc;
 } pipec_component;
 
-typedef enum pipec_target_kind {
-  PIPEC_TARGET_LOCAL,
-  PIPEC_TARGET_SSH,
-  PIPEC_TARGET_SLURM,
-} pipec_target_kind;
-
 typedef struct pipec_opt {
   const char *key;
   pipec_value value;
@@ -91,9 +85,12 @@ typedef struct pipec_opt {
 
 typedef struct pipec_target {
   const char *name;
-  pipec_target_kind kind;
+  const char *kind;            /* the kind's name ("local", "ssh", "slurm",
+                                  or one the caller added): one of the
+                                  kinds the compiler was given */
   pipec_opt *opts;             /* every key as written, sorted by key; the
-                                  compiler has checked names and types */
+                                  compiler has checked them against the
+                                  kind's schema (defaults not filled in) */
   uint32_t n_opts;
   pipec_srcloc loc;            /* line 0 for the implicit `local` */
 } pipec_target;

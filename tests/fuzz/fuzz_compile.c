@@ -14,6 +14,7 @@
 
 #include "pipec/compiler.h"
 #include "pipec/stdlib.h"
+#include "target.h"
 
 enum { MAX_READS = 8 };
 
@@ -41,7 +42,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint32_t n;
   const pipec_component_desc *const *items = pipec_stdlib_components(&n);
   pipec_registry reg = {.items = items, .n = n};
-  pipec_compile_opts o = {.registry = &reg, .reader = read_mem};
+  pipec_target_kinds kinds = tgt_kinds_schema(tgt_builtin_kinds());
+  pipec_compile_opts o = {.registry = &reg, .reader = read_mem,
+                          .target_kinds = &kinds};
   pipec_diags d;
   pipec_diags_init(&d);
   pipec_pipeline *p = pipec_compile("fuzz.pipe", &o, &d);

@@ -52,8 +52,8 @@ typedef struct fixture {
 
 static void make(fixture *f) {
   memset(f, 0, sizeof *f);
-  f->targets[0] = (pipec_target){.name = "local", .kind = PIPEC_TARGET_LOCAL};
-  f->targets[1] = (pipec_target){.name = "box", .kind = PIPEC_TARGET_SSH};
+  f->targets[0] = (pipec_target){.name = "local", .kind = "local"};
+  f->targets[1] = (pipec_target){.name = "box", .kind = "ssh"};
 
   f->read_out[0] = (pipec_port_decl){"out", PIPEC_PORT_TABLE};
   f->comps[0] = (pipec_component){.name = "table.read_csv",

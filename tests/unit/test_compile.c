@@ -12,6 +12,7 @@
 
 #include "pipec/compiler.h"
 #include "pipec/stdlib.h"
+#include "target.h"
 
 typedef struct vfile {
   const char *path, *text;
@@ -38,8 +39,11 @@ static pipec_pipeline *compile(const vfile *fs, const char *const *ov,
   const pipec_component_desc *const *items = pipec_stdlib_components(&n);
   static pipec_registry reg;
   reg = (pipec_registry){.items = items, .n = n};
+  static pipec_target_kinds kinds;
+  kinds = tgt_kinds_schema(tgt_builtin_kinds());
   pipec_compile_opts o = {.registry = &reg, .overrides = ov,
-                          .n_overrides = n_ov, .reader = read_mem};
+                          .n_overrides = n_ov, .reader = read_mem,
+                          .target_kinds = &kinds};
   pipec_diags_init(d);
   pipec_pipeline *p = pipec_compile(fs[0].path, &o, d);
   if (!p)
@@ -197,7 +201,7 @@ static void test_targets_and_settings(void) {
            1610612736LL);
   CHECK_EQ(pipec_target_opt(&p->targets[0], "gpus")->value.u.list.n, 2);
   const pipec_target *box = &p->targets[1];
-  CHECK_EQ(box->kind, PIPEC_TARGET_SSH);
+  CHECK_STREQ(box->kind, "ssh");
   /* options sorted by key */
   CHECK_STREQ(box->opts[0].key, "connect_timeout");
   CHECK_EQ(box->opts[0].value.u.i, 60);
@@ -273,7 +277,8 @@ static void test_design_example(void) {
   uint32_t n;
   const pipec_component_desc *const *items = pipec_stdlib_components(&n);
   pipec_registry reg = {.items = items, .n = n};
-  pipec_compile_opts o = {.registry = &reg};
+  pipec_target_kinds kinds = tgt_kinds_schema(tgt_builtin_kinds());
+  pipec_compile_opts o = {.registry = &reg, .target_kinds = &kinds};
   pipec_diags d;
   pipec_diags_init(&d);
   pipec_pipeline *p = pipec_compile(path, &o, &d);

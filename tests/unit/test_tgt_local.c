@@ -33,10 +33,10 @@ static void setup(void) {
   snprintf(root, sizeof root, "%s/pipec-tgt-XXXXXX", t && *t ? t : "/tmp");
   CHECK(mkdtemp(root) != NULL);
   CHECK_EQ(uv_loop_init(&loop), 0);
-  static pipec_target local = {.name = "local", .kind = PIPEC_TARGET_LOCAL};
+  static pipec_target local = {.name = "local", .kind = "local"};
   char err[256] = "";
-  CHECK_EQ(tgt_open(&loop, &local, &T, err, sizeof err), 0);
-  CHECK_STREQ(T->ops->kind, "local");
+  CHECK_EQ(tgt_open(&loop, NULL, &local, &T, err, sizeof err), 0);
+  CHECK_STREQ(T->kind->schema.name, "local");
 }
 
 static void teardown(void) {
@@ -398,19 +398,24 @@ static void test_many(void) {
 static void test_kinds(void) {
   uv_loop_t l;
   CHECK_EQ(uv_loop_init(&l), 0);
-  static const struct { pipec_target_kind kind; const char *name; } kinds[] = {
-      {PIPEC_TARGET_LOCAL, "local"},
-      {PIPEC_TARGET_SSH, "ssh"},
-      {PIPEC_TARGET_SLURM, "slurm"}};
-  for (size_t i = 0; i < 3; i++) {
+  const tgt_kinds *kinds = tgt_builtin_kinds();
+  CHECK_EQ(kinds->n, 3);
+  for (size_t i = 0; i < kinds->n; i++) {
     tgt *t = NULL;
     char err[256] = "";
-    pipec_target decl = {.name = "t", .kind = kinds[i].kind};
-    CHECK_EQ(tgt_open(&l, &decl, &t, err, sizeof err), 0);
+    pipec_target decl = {.name = "t", .kind = kinds->items[i]->schema.name};
+    CHECK_EQ(tgt_open(&l, NULL, &decl, &t, err, sizeof err), 0);
     CHECK(t != NULL);
-    CHECK_STREQ(t->ops->kind, kinds[i].name);
+    CHECK(t->kind == kinds->items[i]);
     t->ops->close(t);
   }
+  /* a kind this pipec does not have: a clear error, nothing opened */
+  tgt *t = NULL;
+  char err[256] = "";
+  pipec_target k8s = {.name = "k", .kind = "kubernetes"};
+  CHECK_EQ(tgt_open(&l, NULL, &k8s, &t, err, sizeof err), -EINVAL);
+  CHECK(t == NULL);
+  CHECK_STREQ(err, "target 'k': this pipec has no target kind 'kubernetes'");
   CHECK_EQ(uv_run(&l, UV_RUN_DEFAULT), 0);
   CHECK_EQ(uv_loop_close(&l), 0);
 }

@@ -10,6 +10,12 @@
  * `scancel`; a job cancelled, timed out or killed by Slurm itself ends as a
  * failed attempt with Slurm's own word for it.
  *
+ * sbatch, squeue and scancel run as helpers on the loop (subproc.h): a
+ * slow controller never stalls the scheduler, the status line or Ctrl-C.
+ * A job is `submitting` until sbatch has answered with its id (then the
+ * runner hears it has started); a cancel meanwhile is sent once the id is
+ * known. One poll (its squeue calls one after another) runs at a time.
+ *
  * The workspace (objects, scratch, logs) and the pipeline's directory must
  * be on a filesystem the cluster's nodes share, at the same path.
  */
@@ -34,22 +40,29 @@
 #define SLURM_RC_WAIT_POLLS 5   /* a shared fs may show the rc file late */
 #define SLURM_IDS_PER_CALL 500  /* keeps squeue's argv short */
 
+typedef struct slurm_target slurm_target;
+
 typedef struct slurm_job {
+  slurm_target *st;
   tgt_job *job;
   char *script, *rcfile;
-  bool cancel_sent;
+  bool cancel_wanted;        /* cancel() was called (maybe before the id) */
+  bool in_call;              /* part of the squeue call under way */
+  unsigned polled;           /* the last poll round that asked about it */
   int rc_waits;              /* polls spent waiting for the rc file */
   struct slurm_job *next;
 } slurm_job;
 
-typedef struct slurm_target {
+struct slurm_target {
   tgt base;
   uv_timer_t timer;
-  slurm_job *jobs;           /* in flight */
+  slurm_job *jobs;           /* submitted, with an id */
+  bool polling;              /* a poll's squeue calls are under way */
+  unsigned poll_round;
   int64_t failing_since;     /* first failed squeue of a failing streak, ms */
   int64_t last_submit;       /* ms */
   char last_error[256];
-} slurm_target;
+};
 
 static int64_t now_ms(void) { return (int64_t)(uv_hrtime() / 1000000); }
 
@@ -225,14 +238,18 @@ static void unlink_job(slurm_target *st, slurm_job *sj) {
     uv_timer_stop(&st->timer);
 }
 
-static void finish(slurm_target *st, slurm_job *sj, tgt_result *r) {
-  unlink_job(st, sj);
-  tgt_job *job = sj->job;
+static void job_free(slurm_job *sj) {
   unlink(sj->script);
   unlink(sj->rcfile);
   free(sj->script);
   free(sj->rcfile);
   free(sj);
+}
+
+static void finish(slurm_target *st, slurm_job *sj, tgt_result *r) {
+  unlink_job(st, sj);
+  tgt_job *job = sj->job;
+  job_free(sj);
   job->tdata = NULL;
   job->done(job, r);
 }
@@ -278,17 +295,17 @@ static const char *state_words(const char *state) {
  * no longer knows it). Returns false to ask again at the next poll. */
 static bool settle(slurm_target *st, slurm_job *sj, const char *state) {
   tgt_result r = {0};
-  r.cancelled = sj->cancel_sent;
+  r.cancelled = sj->cancel_wanted;
   int rc = read_rc(sj->rcfile);
   bool ran_out = !strcmp(state, "") || !strcmp(state, "COMPLETED") ||
                  !strcmp(state, "FAILED");
-  if (rc < 0 && ran_out && !sj->cancel_sent &&
+  if (rc < 0 && ran_out && !sj->cancel_wanted &&
       sj->rc_waits++ < SLURM_RC_WAIT_POLLS)
     return false;
   if (rc >= 0 && ran_out) {
     r.exit_code = rc > 128 && rc < 160 ? 0 : rc;
     r.term_signal = rc > 128 && rc < 160 ? rc - 128 : 0;
-  } else if (!sj->cancel_sent) {
+  } else if (!sj->cancel_wanted) {
     r.exit_code = 1;
     if (state[0] && ran_out)
       snprintf(r.message, sizeof r.message,
@@ -310,54 +327,8 @@ static bool settle(slurm_target *st, slurm_job *sj, const char *state) {
 
 /* ---- polling ------------------------------------------------------------- */
 
-/* One squeue call for a run of jobs starting at *from; advances *from. */
-static void poll_some(slurm_target *st, slurm_job **from) {
-  shbuf ids = {0};
-  shbuf_add(&ids, "");
-  slurm_job *end = *from;
-  for (int k = 0; end && k < SLURM_IDS_PER_CALL; end = end->next, k++) {
-    shbuf_add(&ids, ids.len ? "," : "");
-    shbuf_add(&ids, end->job->job_id);
-  }
-  char *argv[] = {"squeue", "--noheader", "--states=all",
-                  "--format=%i %T", "--jobs", ids.s, NULL};
-  subproc_out o;
-  int rc = subproc_run(argv, SLURM_CALL_MS, &o);
-  free(ids.s);
-  /* an id Slurm has forgotten makes squeue fail when it is the only one */
-  bool unknown = rc == 0 && o.status != 0 && strstr(o.err, "Invalid job id");
-  if (rc != 0 || (o.status != 0 && !unknown)) {
-    if (!st->failing_since)
-      st->failing_since = now_ms();
-    first_line(rc != 0 || !o.err[0] ? (o.timed_out ? "squeue timed out"
-                                                   : o.err)
-                                    : o.err,
-               st->last_error, sizeof st->last_error);
-    *from = end;
-    return;
-  }
-  st->failing_since = 0;
-  slurm_job *sj = *from;
-  *from = end;
-  while (sj != end) {
-    slurm_job *next = sj->next;
-    char state[64] = "";
-    size_t idlen = strlen(sj->job->job_id);
-    for (const char *line = o.out; *line;) {
-      if (strncmp(line, sj->job->job_id, idlen) == 0 && line[idlen] == ' ') {
-        sscanf(line + idlen + 1, "%63s", state);
-        break;
-      }
-      line += strcspn(line, "\n");
-      line += *line == '\n';
-    }
-    if (!state[0] || is_terminal(state))
-      settle(st, sj, state);
-    sj = next;
-  }
-}
-
 static void on_poll(uv_timer_t *timer);
+static void poll_next(slurm_target *st);
 
 /* Poll quickly while some job is young, then once a second: a short job's
  * end is seen at once, and a long run costs the controller one squeue a
@@ -368,10 +339,10 @@ static void arm(slurm_target *st) {
                                             : SLURM_POLL_MS, 0);
 }
 
-static void on_poll(uv_timer_t *timer) {
-  slurm_target *st = timer->data;
-  for (slurm_job *from = st->jobs; from;)
-    poll_some(st, &from);
+/* The end of a poll: give up on a controller lost for too long, and wait
+ * for the next one. */
+static void poll_end(slurm_target *st) {
+  st->polling = false;
   if (st->failing_since && now_ms() - st->failing_since > SLURM_LOST_MS) {
     while (st->jobs) {
       tgt_result r = {.exit_code = 1};
@@ -387,7 +358,158 @@ static void on_poll(uv_timer_t *timer) {
     arm(st);
 }
 
-/* ---- tgt_ops ------------------------------------------------------------- */
+/* squeue has answered for the jobs marked in_call. */
+static void on_squeue(const subproc_out *o, void *data) {
+  slurm_target *st = data;
+  /* an id Slurm has forgotten makes squeue fail when it is the only one */
+  bool unknown = o->status != 0 && strstr(o->err, "Invalid job id");
+  bool failed = o->status != 0 && !unknown;
+  if (failed) {
+    if (!st->failing_since)
+      st->failing_since = now_ms();
+    first_line(o->timed_out ? "squeue timed out" : o->err, st->last_error,
+               sizeof st->last_error);
+  } else {
+    st->failing_since = 0;
+  }
+  /* settling may start new jobs (added at the head, not in_call) */
+  for (slurm_job *sj = st->jobs, *next; sj; sj = next) {
+    next = sj->next;
+    if (!sj->in_call)
+      continue;
+    sj->in_call = false;
+    if (failed)
+      continue;
+    char state[64] = "";
+    size_t idlen = strlen(sj->job->job_id);
+    for (const char *line = o->out; *line;) {
+      if (strncmp(line, sj->job->job_id, idlen) == 0 && line[idlen] == ' ') {
+        sscanf(line + idlen + 1, "%63s", state);
+        break;
+      }
+      line += strcspn(line, "\n");
+      line += *line == '\n';
+    }
+    if (!state[0] || is_terminal(state))
+      settle(st, sj, state);
+  }
+  poll_next(st);
+}
+
+/* One squeue call for up to SLURM_IDS_PER_CALL jobs not yet asked about
+ * in this round; the round ends when none is left. */
+static void poll_next(slurm_target *st) {
+  shbuf ids = {0};
+  shbuf_add(&ids, "");
+  int k = 0;
+  for (slurm_job *sj = st->jobs; sj && k < SLURM_IDS_PER_CALL; sj = sj->next)
+    if (sj->polled != st->poll_round) {
+      sj->polled = st->poll_round;
+      sj->in_call = true;
+      shbuf_add(&ids, ids.len ? "," : "");
+      shbuf_add(&ids, sj->job->job_id);
+      k++;
+    }
+  if (k == 0) {
+    free(ids.s);
+    poll_end(st);
+    return;
+  }
+  char *argv[] = {"squeue", "--noheader", "--states=all",
+                  "--format=%i %T", "--jobs", ids.s, NULL};
+  char err[256];
+  int rc = subproc_start(st->base.loop, argv, SLURM_CALL_MS, on_squeue, st,
+                         err, sizeof err);
+  free(ids.s);
+  if (rc != 0) {
+    for (slurm_job *sj = st->jobs; sj; sj = sj->next)
+      sj->in_call = false;
+    if (!st->failing_since)
+      st->failing_since = now_ms();
+    snprintf(st->last_error, sizeof st->last_error, "%s", err);
+    poll_end(st);
+  }
+}
+
+static void on_poll(uv_timer_t *timer) {
+  slurm_target *st = timer->data;
+  st->polling = true;
+  st->poll_round++;
+  poll_next(st);
+}
+
+/* ---- cancelling ----------------------------------------------------------- */
+
+typedef struct scancel_call {
+  char target[128];
+  char id[64];
+} scancel_call;
+
+static void on_scancel(const subproc_out *o, void *data) {
+  scancel_call *c = data;
+  if (o->status != 0) {
+    char line[256];
+    first_line(o->timed_out ? "no answer in 30 s" : o->err, line,
+               sizeof line);
+    fprintf(stderr, "pipec: target '%s': scancel %s failed: %s\n", c->target,
+            c->id, line);
+  }
+  free(c);
+}
+
+/* Slurm itself sends SIGTERM, then SIGKILL after its KillWait; the poll
+ * sees the job leave. */
+static void send_scancel(slurm_target *st, slurm_job *sj) {
+  scancel_call *c = calloc(1, sizeof *c);
+  if (!c)
+    abort();
+  snprintf(c->target, sizeof c->target, "%s", st->base.decl->name);
+  snprintf(c->id, sizeof c->id, "%s", sj->job->job_id);
+  char *argv[] = {"scancel", c->id, NULL};
+  char err[256];
+  if (subproc_start(st->base.loop, argv, SLURM_CALL_MS, on_scancel, c, err,
+                    sizeof err) != 0) {
+    fprintf(stderr, "pipec: target '%s': scancel %s failed: %s\n", c->target,
+            c->id, err);
+    free(c);
+  }
+}
+
+/* ---- submitting ----------------------------------------------------------- */
+
+/* sbatch has answered: the job id, or why not. */
+static void on_sbatch(const subproc_out *o, void *data) {
+  slurm_job *sj = data;
+  slurm_target *st = sj->st;
+  tgt_job *job = sj->job;
+  tgt_result r = {.exit_code = 127}; /* it could not start */
+  size_t n = strcspn(o->out, ";\n ");
+  if (o->status != 0) {
+    char line[512];
+    first_line(o->timed_out ? "no answer in 30 s" : o->err, line,
+               sizeof line);
+    snprintf(r.message, sizeof r.message, "target '%s': sbatch failed: %.400s",
+             st->base.decl->name, line);
+  } else if (n == 0 || n >= sizeof job->job_id) {
+    snprintf(r.message, sizeof r.message,
+             "target '%s': sbatch printed no job id", st->base.decl->name);
+  } else {
+    snprintf(job->job_id, sizeof job->job_id, "%.*s", (int)n, o->out);
+    sj->next = st->jobs;
+    st->jobs = sj;
+    st->last_submit = now_ms();
+    if (!st->polling && !uv_is_active((uv_handle_t *)&st->timer))
+      arm(st);
+    if (sj->cancel_wanted)
+      send_scancel(st, sj);
+    job->started(job);
+    return;
+  }
+  r.cancelled = sj->cancel_wanted;
+  job->tdata = NULL;
+  job_free(sj);
+  job->done(job, &r);
+}
 
 static int slurm_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
   slurm_target *st = (slurm_target *)t;
@@ -397,6 +519,8 @@ static int slurm_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
     snprintf(err, errlen, "out of memory");
     abort();
   }
+  sj->st = st;
+  sj->job = job;
   unlink(sj->rcfile);
   char *text = script_text(job, sj->rcfile);
   int rc = write_file(sj->script, text);
@@ -404,59 +528,30 @@ static int slurm_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
   if (rc != 0) {
     snprintf(err, errlen, "cannot write the batch script %s: %s", sj->script,
              strerror(-rc));
-    goto fail;
+    job_free(sj);
+    return rc;
   }
   argv_b a = {0};
   build_sbatch(t, job, sj->script, &a);
-  subproc_out o;
-  rc = subproc_run(a.v, SLURM_CALL_MS, &o);
+  char e[256];
+  rc = subproc_start(t->loop, a.v, SLURM_CALL_MS, on_sbatch, sj, e, sizeof e);
   argv_free(&a);
-  if (rc != 0 || o.status != 0) {
-    char line[512];
-    first_line(o.timed_out ? "no answer in 30 s" : o.err, line, sizeof line);
-    snprintf(err, errlen, "target '%s': sbatch failed: %s", t->decl->name,
-             line);
-    rc = -EIO;
-    goto fail;
+  if (rc != 0) {
+    snprintf(err, errlen, "target '%s': sbatch failed: %s", t->decl->name, e);
+    job_free(sj);
+    return rc == UV_EMFILE ? -EMFILE : rc == UV_ENFILE ? -ENFILE : -EIO;
   }
-  size_t n = strcspn(o.out, ";\n ");
-  if (n == 0 || n >= sizeof job->job_id) {
-    snprintf(err, errlen, "target '%s': sbatch printed no job id",
-             t->decl->name);
-    rc = -EIO;
-    goto fail;
-  }
-  snprintf(job->job_id, sizeof job->job_id, "%.*s", (int)n, o.out);
-  sj->job = job;
   job->tdata = sj;
-  sj->next = st->jobs;
-  st->jobs = sj;
-  st->last_submit = now_ms();
-  if (!uv_is_active((uv_handle_t *)&st->timer))
-    arm(st);
   return 0;
-fail:
-  unlink(sj->script);
-  free(sj->script);
-  free(sj->rcfile);
-  free(sj);
-  return rc;
 }
 
 static void slurm_cancel(tgt *t, tgt_job *job, bool force) {
   slurm_job *sj = job->tdata;
-  if (!sj || (sj->cancel_sent && !force))
+  if (!sj || (sj->cancel_wanted && !force))
     return;
-  sj->cancel_sent = true;
-  /* Slurm itself sends SIGTERM, then SIGKILL after its KillWait */
-  char *argv[] = {"scancel", job->job_id, NULL};
-  subproc_out o;
-  if (subproc_run(argv, SLURM_CALL_MS, &o) != 0 || o.status != 0) {
-    char line[256];
-    first_line(o.err, line, sizeof line);
-    fprintf(stderr, "pipec: target '%s': scancel %s failed: %s\n",
-            t->decl->name, job->job_id, line);
-  }
+  sj->cancel_wanted = true;
+  if (job->job_id[0]) /* else: once sbatch has answered */
+    send_scancel((slurm_target *)t, sj);
 }
 
 static void timer_closed(uv_handle_t *h) { free(h->data); }
@@ -468,20 +563,21 @@ static void slurm_close(tgt *t) {
 }
 
 static const tgt_ops slurm_ops = {
-    .kind = "slurm",
     .submit = slurm_submit,
     .cancel = slurm_cancel,
     .close = slurm_close,
 };
 
-int tgt_slurm_open(uv_loop_t *loop, const pipec_target *decl, tgt **out,
-                   char *err, size_t errlen) {
+static int slurm_open(const tgt_kind *kind, uv_loop_t *loop,
+                      const pipec_target *decl, tgt **out, char *err,
+                      size_t errlen) {
   slurm_target *st = calloc(1, sizeof *st);
   if (!st) {
     snprintf(err, errlen, "out of memory");
     return -ENOMEM;
   }
   st->base.ops = &slurm_ops;
+  st->base.kind = kind;
   st->base.loop = loop;
   st->base.decl = decl;
   uv_timer_init(loop, &st->timer);
@@ -489,3 +585,25 @@ int tgt_slurm_open(uv_loop_t *loop, const pipec_target *decl, tgt **out,
   *out = &st->base;
   return 0;
 }
+
+static const pipec_opt_spec slurm_opts[] = {
+    TGT_QUOTA_OPTS,
+    {.name = "slots", .type = PIPEC_OPT_INT, .min = 1},
+    {.name = "partition", .type = PIPEC_OPT_STRING},
+    {.name = "account", .type = PIPEC_OPT_STRING},
+    {.name = "qos", .type = PIPEC_OPT_STRING},
+    {.name = "time", .type = PIPEC_OPT_DURATION_TEXT},
+    /* the cluster's queue is not ours alone */
+    {.name = "max_jobs", .type = PIPEC_OPT_INT, .min = 1, .has_default = true,
+     .def = {.type = PIPEC_T_INT, .u.i = 256}},
+    {.name = "extra", .type = PIPEC_OPT_STRINGS},
+};
+
+const tgt_kind tgt_kind_slurm = {
+    .schema = {.name = "slurm",
+               .opts = slurm_opts,
+               .n_opts = sizeof slurm_opts / sizeof slurm_opts[0]},
+    .slots_alias = "max_jobs",
+    .fds_per_job = 0, /* the helpers are the target's, one at a time */
+    .open = slurm_open,
+};

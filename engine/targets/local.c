@@ -276,14 +276,14 @@ static void local_close(tgt *t) {
 }
 
 static const tgt_ops local_ops = {
-    .kind = "local",
     .submit = local_submit,
     .cancel = local_cancel,
     .close = local_close,
 };
 
-int tgt_local_open(uv_loop_t *loop, const pipec_target *decl, tgt **out,
-                   char *err, size_t errlen) {
+static int local_open(const tgt_kind *kind, uv_loop_t *loop,
+                      const pipec_target *decl, tgt **out, char *err,
+                      size_t errlen) {
   local_target *lt = calloc(1, sizeof *lt);
   if (!lt) {
     snprintf(err, errlen, "out of memory");
@@ -291,8 +291,24 @@ int tgt_local_open(uv_loop_t *loop, const pipec_target *decl, tgt **out,
   }
   tgt *t = &lt->base;
   t->ops = &local_ops;
+  t->kind = kind;
   t->loop = loop;
   t->decl = decl;
   *out = t;
   return 0;
 }
+
+static const pipec_opt_spec local_opts[] = {
+    TGT_QUOTA_OPTS,
+    {.name = "slots", .type = PIPEC_OPT_INT, .min = 1},
+};
+
+const tgt_kind tgt_kind_local = {
+    .schema = {.name = "local",
+               .opts = local_opts,
+               .n_opts = sizeof local_opts / sizeof local_opts[0]},
+    .counts_against_jobs = true,
+    .execs_here = true,
+    .fds_per_job = 1, /* its pidfd (the log is open only while it starts) */
+    .open = local_open,
+};

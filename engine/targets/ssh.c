@@ -22,6 +22,12 @@
  *
  * A lost connection (ssh's own exit 255 with a message) fails the attempt
  * with that message; retries apply. Nothing here ever touches the store.
+ *
+ * Nothing here blocks the loop: the lookup of a relative workdir, the
+ * remote kill of a cancel and the check of the master connection are
+ * helpers (subproc.h) whose answers come back as callbacks. Staged jobs
+ * submitted before the workdir is known wait for it; a job lives until
+ * the runner has its result and no helper runs for it (refs).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -36,8 +42,6 @@
 #include "subproc.h"
 #include "target.h"
 
-#define SSH_CONNECT_TIMEOUT_S 15
-#define SSH_DEFAULT_WORKDIR ".pipec-work"
 
 typedef struct ssh_target {
   tgt base;
@@ -50,6 +54,10 @@ typedef struct ssh_target {
   char *root;              /* remote absolute workdir (no shared fs) */
   unsigned counter;
   char me[64];             /* this machine's name, for job directories */
+  struct ssh_job *waiting; /* staged jobs waiting for root, in order */
+  bool asking;             /* the lookup of root runs */
+  struct ssh_job *flushing; /* cancelled while waiting: done next turn */
+  uv_timer_t flush;
 } ssh_target;
 
 typedef struct ssh_job {
@@ -60,9 +68,15 @@ typedef struct ssh_job {
   char *dir;               /* the job's remote directory (relative to home
                               or absolute) */
   char *prefix;            /* remote prefix of local paths ("" if shared) */
+  char *base;              /* the job directory's name */
   char errfile[PATH_MAX];  /* ssh -E: the client's own messages */
   char rcfile[PATH_MAX];   /* staged: ssh's exit code, from the pipeline */
   bool cancelled;
+  bool waiting;            /* in st->waiting (or st->flushing) */
+  bool client_ended;       /* the ssh process has exited */
+  int refs;                /* the runner's job until done, and each
+                              helper still running for this job */
+  struct ssh_job *next;    /* in st->waiting or st->flushing */
 } ssh_job;
 
 /* ---- strings ------------------------------------------------------------- */
@@ -326,9 +340,15 @@ static char **staged_argv(ssh_job *sj) {
 
 static void job_done(tgt_job *sub, const tgt_result *r);
 
-static int start_job(ssh_job *sj, char *err, size_t errlen) {
+/* Start the job's ssh call (the workdir is known); job_id is then set. */
+static int launch(ssh_job *sj, char *err, size_t errlen) {
   ssh_target *st = sj->st;
   tgt_job *job = sj->job;
+  if (asprintf(&sj->dir, "%s/%s", st->shared_fs ? st->workdir : st->root,
+               sj->base) < 0 ||
+      asprintf(&sj->prefix, "%s%s", st->shared_fs ? "" : sj->dir,
+               st->shared_fs ? "" : "/root") < 0)
+    abort();
   unlink(sj->errfile);
   if (st->shared_fs) {
     char *script = remote_script(sj, false);
@@ -344,7 +364,10 @@ static int start_job(ssh_job *sj, char *err, size_t errlen) {
                       .node = job->node,
                       .done = job_done,
                       .data = sj};
-  return st->local->ops->submit(st->local, &sj->sub, err, errlen);
+  int rc = st->local->ops->submit(st->local, &sj->sub, err, errlen);
+  if (rc == 0)
+    snprintf(job->job_id, sizeof job->job_id, "%s:%s", st->host, sj->base);
+  return rc;
 }
 
 /* Last line ssh itself wrote (-E), or "". */
@@ -362,30 +385,69 @@ static void ssh_message(const char *errfile, char *buf, size_t len) {
   fclose(f);
 }
 
-/* Is the host's master connection up? (A mux client whose master died
- * exits 255 without a word.) */
-static bool master_alive(const ssh_target *st) {
-  char **v;
-  size_t k;
-  ssh_base(st, NULL, "check", NULL, &v, &k);
-  subproc_out o;
-  int rc = subproc_run(v, 5000, &o);
-  strv_free(v);
-  return rc == 0 && o.status == 0;
-}
-
-static void job_free(ssh_job *sj) {
-  unlink(sj->errfile);
-  unlink(sj->rcfile);
+static void job_unref(ssh_job *sj) {
+  if (--sj->refs > 0)
+    return;
   strv_free(sj->sub_argv);
   free(sj->dir);
   free(sj->prefix);
+  free(sj->base);
   free(sj);
+}
+
+/* Hand the result to the runner; the job is then the runner's again (a
+ * retry may submit it at once). */
+static void deliver(ssh_job *sj, tgt_result *r) {
+  tgt_job *job = sj->job;
+  r->cancelled = r->cancelled || sj->cancelled;
+  unlink(sj->errfile);
+  unlink(sj->rcfile);
+  job->tdata = NULL;
+  job_unref(sj);
+  job->done(job, r);
+}
+
+/* A helper's answer about one job. */
+typedef struct job_call {
+  ssh_job *sj;
+  bool force;              /* cancel: the remote kill was forced */
+  tgt_result r;            /* check: the result to deliver */
+} job_call;
+
+/* Start a helper for sj: ssh ... HOST remote_cmd (ctl: ssh -O ctl). */
+static int job_helper(ssh_job *sj, const char *ctl, const char *remote_cmd,
+                      int timeout_ms, subproc_cb cb, job_call *call) {
+  char **v;
+  size_t k;
+  ssh_base(sj->st, NULL, ctl, NULL, &v, &k);
+  if (remote_cmd)
+    v[k++] = xstrdup(remote_cmd);
+  char err[256];
+  int rc = subproc_start(sj->st->base.loop, v, timeout_ms, cb, call, err,
+                         sizeof err);
+  strv_free(v);
+  if (rc == 0)
+    sj->refs++;
+  return rc;
+}
+
+/* The master check has answered: the connection was lost, or not. */
+static void on_checked(const subproc_out *o, void *data) {
+  job_call *call = data;
+  ssh_job *sj = call->sj;
+  tgt_result r = call->r;
+  free(call);
+  if (o->status != 0)
+    snprintf(r.message, sizeof r.message,
+             "ssh to %s failed while running the command on it: the "
+             "connection was lost", sj->st->host);
+  sj->refs--; /* the helper's; deliver drops the job's */
+  deliver(sj, &r);
 }
 
 static void job_done(tgt_job *sub, const tgt_result *sr) {
   ssh_job *sj = sub->data;
-  tgt_job *job = sj->job;
+  sj->client_ended = true;
   tgt_result r = *sr;
   r.cancelled = sj->cancelled;
   char msg[400];
@@ -393,23 +455,88 @@ static void job_done(tgt_job *sub, const tgt_result *sr) {
   /* 255 is ssh's own failure; it says why unless the command itself
    * exited 255 */
   if (!r.cancelled && !r.term_signal && r.exit_code == 255) {
-    if (!msg[0] && !master_alive(sj->st))
-      snprintf(msg, sizeof msg, "the connection was lost");
-    if (msg[0])
+    if (msg[0]) {
       snprintf(r.message, sizeof r.message,
                "ssh to %s failed while running the command on it: %s",
                sj->st->host, msg);
+    } else {
+      /* a mux client whose master died exits 255 without a word: ask
+       * whether the master is still up */
+      job_call *call = calloc(1, sizeof *call);
+      if (!call)
+        abort();
+      call->sj = sj;
+      call->r = r;
+      if (job_helper(sj, "check", NULL, 5000, on_checked, call) == 0)
+        return;
+      free(call);
+      snprintf(r.message, sizeof r.message,
+               "ssh to %s failed while running the command on it: the "
+               "connection was lost", sj->st->host);
+    }
   }
-  job_free(sj);
-  job->tdata = NULL;
-  job->done(job, &r);
+  deliver(sj, &r);
 }
 
-/* ---- tgt_ops -------------------------------------------------------------- */
+/* ---- the remote workdir ----------------------------------------------------- */
 
-/* Ask the host where a relative workdir is (blocking, once per run). */
-static int ask_root(ssh_target *st, char *out, size_t outlen, char *err,
-                    size_t errlen) {
+static void fail_waiting(ssh_job *list, const char *msg) {
+  while (list) {
+    ssh_job *sj = list;
+    list = sj->next;
+    sj->waiting = false;
+    tgt_result r = {.exit_code = 127};
+    snprintf(r.message, sizeof r.message, "%.*s", (int)sizeof r.message - 1, msg);
+    deliver(sj, &r);
+  }
+}
+
+/* The workdir as the host spelled it, or why not. */
+static void on_root(const subproc_out *o, void *data) {
+  ssh_target *st = data;
+  st->asking = false;
+  ssh_job *list = st->waiting;
+  st->waiting = NULL;
+  char out[PATH_MAX], err[600];
+  snprintf(out, sizeof out, "%.*s", (int)sizeof out - 1, o->out);
+  out[strcspn(out, "\n")] = 0;
+  if (o->status != 0 || out[0] != '/') {
+    char e[sizeof o->err];
+    snprintf(e, sizeof e, "%s", o->err);
+    char *nl = strchr(e, '\n');
+    if (nl && nl[1] == 0)
+      *nl = 0;
+    snprintf(err, sizeof err, "ssh to %s failed: %.300s", st->host,
+             o->timed_out ? "no answer" : e[0] ? e : "no workdir");
+    fail_waiting(list, err);
+    return;
+  }
+  if (strpbrk(out, "'\"\\$`") || strchr(out, ' ')) {
+    snprintf(err, sizeof err, "target '%s': the workdir %.200s on %s must "
+             "be a plain path (no quotes, spaces or $)", st->base.decl->name,
+             out, st->host);
+    fail_waiting(list, err);
+    return;
+  }
+  if (!st->root)
+    st->root = xstrdup(out);
+  while (list) {
+    ssh_job *sj = list;
+    list = sj->next;
+    sj->waiting = false;
+    tgt_job *job = sj->job;
+    if (launch(sj, err, sizeof err) != 0) {
+      tgt_result r = {.exit_code = 127};
+      snprintf(r.message, sizeof r.message, "%.*s", (int)sizeof r.message - 1, err);
+      deliver(sj, &r);
+    } else {
+      job->started(job);
+    }
+  }
+}
+
+/* Ask the host where a relative workdir is, once (again after a failure). */
+static int ask_root(ssh_target *st, char *err, size_t errlen) {
   shbuf cmd = {0};
   shbuf_add(&cmd, "mkdir -p ");
   shbuf_quote(&cmd, st->workdir);
@@ -418,69 +545,76 @@ static int ask_root(ssh_target *st, char *out, size_t outlen, char *err,
   shbuf_add(&cmd, " && pwd");
   char **argv = ssh_argv(st, NULL, cmd.s);
   free(cmd.s);
-  subproc_out o;
-  int rc = subproc_run(argv, (int)(st->connect_timeout + 30) * 1000, &o);
+  int rc = subproc_start(st->base.loop, argv,
+                         (int)(st->connect_timeout + 30) * 1000, on_root, st,
+                         err, errlen);
   strv_free(argv);
-  o.out[strcspn(o.out, "\n")] = 0;
-  if (rc != 0 || o.status != 0 || o.out[0] != '/') {
-    char *nl = strchr(o.err, '\n');
-    if (nl && nl[1] == 0)
-      *nl = 0;
-    snprintf(err, errlen, "ssh to %s failed: %.300s", st->host,
-             o.timed_out ? "no answer" : o.err[0] ? o.err : "no workdir");
-    return -EIO;
-  }
-  snprintf(out, outlen, "%.*s", (int)outlen - 1, o.out);
-  return 0;
+  if (rc == 0)
+    st->asking = true;
+  return rc;
 }
 
-/* The remote workdir as an absolute path (no shared fs only: staged paths
- * are spelled out in the command line). An absolute workdir is taken as
- * it is; a relative one is asked for once. */
-static int resolve_root(ssh_target *st, char *err, size_t errlen) {
-  if (st->root)
-    return 0;
-  char root[PATH_MAX];
-  if (st->workdir[0] == '/')
-    snprintf(root, sizeof root, "%s", st->workdir);
-  else if (ask_root(st, root, sizeof root, err, errlen) != 0)
-    return -EIO;
-  if (strpbrk(root, "'\"\\$`") || strchr(root, ' ')) {
-    snprintf(err, errlen, "target '%s': the workdir %.200s on %s must be a "
-             "plain path (no quotes, spaces or $)", st->base.decl->name,
-             root, st->host);
-    return -EINVAL;
-  }
-  st->root = xstrdup(root);
-  return 0;
-}
+/* ---- tgt_ops -------------------------------------------------------------- */
 
 static int ssh_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
   ssh_target *st = (ssh_target *)t;
-  if (!st->shared_fs && resolve_root(st, err, errlen) != 0)
-    return -EIO;
   ssh_job *sj = calloc(1, sizeof *sj);
   if (!sj)
     abort();
   sj->st = st;
   sj->job = job;
-  if (asprintf(&sj->dir, "%s/%s.%s.%ld.%u",
-               st->shared_fs ? st->workdir : st->root, job->node_name, st->me,
-               (long)getpid(), ++st->counter) < 0 ||
-      asprintf(&sj->prefix, "%s%s", st->shared_fs ? "" : sj->dir,
-               st->shared_fs ? "" : "/root") < 0)
+  sj->refs = 1;
+  if (asprintf(&sj->base, "%s.%s.%ld.%u", job->node_name, st->me,
+               (long)getpid(), ++st->counter) < 0)
     abort();
   snprintf(sj->errfile, sizeof sj->errfile, "%s.ssh", job->log_path);
   snprintf(sj->rcfile, sizeof sj->rcfile, "%s.ssh-rc", job->log_path);
-  int rc = start_job(sj, err, errlen);
-  if (rc != 0) {
-    job_free(sj);
-    return rc;
+  int rc = 0;
+  if (st->shared_fs || st->root) {
+    rc = launch(sj, err, errlen);
+  } else {
+    /* staged paths are spelled out in the command line: wait for the
+     * absolute workdir (an absolute one is known at open) */
+    if (!st->asking)
+      rc = ask_root(st, err, errlen);
+    if (rc == 0) {
+      ssh_job **tail = &st->waiting;
+      while (*tail)
+        tail = &(*tail)->next;
+      *tail = sj;
+      sj->waiting = true;
+    }
   }
-  snprintf(job->job_id, sizeof job->job_id, "%s:%s", st->host,
-           strrchr(sj->dir, '/') + 1);
+  if (rc != 0) {
+    job_unref(sj);
+    return rc < 0 ? rc : -EIO;
+  }
   job->tdata = sj;
   return 0;
+}
+
+static void on_flush(uv_timer_t *timer) {
+  ssh_target *st = timer->data;
+  ssh_job *list = st->flushing;
+  st->flushing = NULL;
+  while (list) {
+    ssh_job *sj = list;
+    list = sj->next;
+    sj->waiting = false;
+    tgt_result r = {.cancelled = true};
+    deliver(sj, &r);
+  }
+}
+
+/* The remote kill has run (or given up): now the local client. */
+static void on_killed(const subproc_out *o, void *data) {
+  job_call *call = data;
+  ssh_job *sj = call->sj;
+  (void)o;
+  if (!sj->client_ended)
+    sj->st->local->ops->cancel(sj->st->local, &sj->sub, call->force);
+  free(call);
+  job_unref(sj);
 }
 
 static void ssh_cancel(tgt *t, tgt_job *job, bool force) {
@@ -489,6 +623,19 @@ static void ssh_cancel(tgt *t, tgt_job *job, bool force) {
   if (!sj)
     return;
   sj->cancelled = true;
+  if (sj->waiting) { /* nothing runs yet: done on the next turn */
+    for (ssh_job **p = &st->waiting; *p; p = &(*p)->next)
+      if (*p == sj) {
+        *p = sj->next;
+        sj->next = st->flushing;
+        st->flushing = sj;
+        uv_timer_start(&st->flush, on_flush, 0, 0);
+        break;
+      }
+    return;
+  }
+  if (sj->client_ended) /* its result is on its way */
+    return;
   /* The remote group first: killing the local client leaves it running.
    * The job writes its pid, then looks for DIR/cancel; this makes the
    * file, then reads the pid: either it finds the pid or the job finds
@@ -501,65 +648,81 @@ static void ssh_cancel(tgt *t, tgt_job *job, bool force) {
                      : "/pid\") && kill -TERM -- -$p; "
                        "(sleep 5; kill -KILL -- -$p) "
                        "</dev/null >/dev/null 2>&1 &");
-  char **argv = ssh_argv(st, NULL, cmd.s);
+  job_call *call = calloc(1, sizeof *call);
+  if (!call)
+    abort();
+  call->sj = sj;
+  call->force = force;
+  int rc = job_helper(sj, NULL, cmd.s, (int)(st->connect_timeout + 5) * 1000,
+                      on_killed, call);
   free(cmd.s);
-  subproc_out o;
-  subproc_run(argv, (int)(st->connect_timeout + 5) * 1000, &o);
-  strv_free(argv);
-  st->local->ops->cancel(st->local, &sj->sub, force);
+  if (rc != 0)
+    free(call);
+  /* forced, or no helper: the local client at once as well */
+  if (force || rc != 0)
+    st->local->ops->cancel(st->local, &sj->sub, force);
 }
 
-static void ssh_close(tgt *t) {
-  ssh_target *st = (ssh_target *)t;
-  st->local->ops->close(st->local);
+static void target_closed(uv_handle_t *h) {
+  ssh_target *st = h->data;
   free(st->root);
   free(st);
 }
 
+static void ssh_close(tgt *t) {
+  ssh_target *st = (ssh_target *)t;
+  if (st->local)
+    st->local->ops->close(st->local);
+  uv_close((uv_handle_t *)&st->flush, target_closed);
+}
+
 static const tgt_ops ssh_ops = {
-    .kind = "ssh",
     .submit = ssh_submit,
     .cancel = ssh_cancel,
     .close = ssh_close,
 };
 
-static const char *opt_str(const pipec_target *d, const char *key) {
-  const pipec_opt *o = pipec_target_opt(d, key);
-  return o && o->value.type == PIPEC_T_STRING ? o->value.u.s : NULL;
-}
-
-static long long opt_int(const pipec_target *d, const char *key) {
-  const pipec_opt *o = pipec_target_opt(d, key);
-  return o && o->value.type == PIPEC_T_INT ? (long long)o->value.u.i : 0;
-}
-
-int tgt_ssh_open(uv_loop_t *loop, const pipec_target *decl, tgt **out,
-                 char *err, size_t errlen) {
+static int ssh_open(const tgt_kind *kind, uv_loop_t *loop,
+                    const pipec_target *decl, tgt **out, char *err,
+                    size_t errlen) {
   ssh_target *st = calloc(1, sizeof *st);
   if (!st) {
     snprintf(err, errlen, "out of memory");
     return -ENOMEM;
   }
-  int rc = tgt_local_open(loop, decl, &st->local, err, errlen);
-  if (rc != 0) {
-    free(st);
-    return rc;
-  }
   st->base.ops = &ssh_ops;
+  st->base.kind = kind;
   st->base.loop = loop;
   st->base.decl = decl;
-  st->host = opt_str(decl, "host");
-  st->user = opt_str(decl, "user");
-  st->identity = opt_str(decl, "identity");
-  st->workdir = opt_str(decl, "workdir");
-  if (!st->workdir)
-    st->workdir = SSH_DEFAULT_WORKDIR;
-  st->port = opt_int(decl, "port");
-  st->connect_timeout = opt_int(decl, "connect_timeout");
-  if (st->connect_timeout <= 0)
-    st->connect_timeout = SSH_CONNECT_TIMEOUT_S;
-  const pipec_opt *sf = pipec_target_opt(decl, "shared_fs");
-  st->shared_fs = sf && sf->value.type == PIPEC_T_BOOL && sf->value.u.b;
+  uv_timer_init(loop, &st->flush);
+  st->flush.data = st;
+  int rc = tgt_kind_local.open(&tgt_kind_local, loop, decl, &st->local, err,
+                               errlen);
+  if (rc != 0) {
+    st->local = NULL;
+    ssh_close(&st->base);
+    return rc;
+  }
+  st->host = tgt_opt_str(kind, decl, "host");
+  st->user = tgt_opt_str(kind, decl, "user");
+  st->identity = tgt_opt_str(kind, decl, "identity");
+  st->workdir = tgt_opt_str(kind, decl, "workdir");
+  st->port = tgt_opt_int(kind, decl, "port");
+  st->connect_timeout = tgt_opt_int(kind, decl, "connect_timeout");
+  if (st->connect_timeout <= 0) /* "0s": the default, not no timeout */
+    st->connect_timeout =
+        pipec_target_kind_opt(&kind->schema, "connect_timeout")->def.u.i;
+  st->shared_fs = tgt_opt_bool(kind, decl, "shared_fs");
+  if (!st->shared_fs && st->workdir[0] == '/') {
+    if (strpbrk(st->workdir, "'\"\\$`") || strchr(st->workdir, ' ')) {
+      snprintf(err, errlen, "target '%s': the workdir %.200s on %s must be "
+               "a plain path (no quotes, spaces or $)", decl->name,
+               st->workdir, st->host);
+      ssh_close(&st->base);
+      return -EINVAL;
+    }
+    st->root = xstrdup(st->workdir);
+  }
   /* names only [A-Za-z0-9.-]: it becomes part of a remote path */
   if (gethostname(st->me, sizeof st->me) != 0)
     snprintf(st->me, sizeof st->me, "host");
@@ -571,10 +734,10 @@ int tgt_ssh_open(uv_loop_t *loop, const pipec_target *decl, tgt **out,
   snprintf(st->ctl_dir, sizeof st->ctl_dir, "/tmp/pipec-ssh-%ld",
            (long)getuid());
   if (mkdir(st->ctl_dir, 0700) != 0 && errno != EEXIST) {
-    snprintf(err, errlen, "cannot create %s: %s", st->ctl_dir,
-             strerror(errno));
+    int e = errno;
+    snprintf(err, errlen, "cannot create %s: %s", st->ctl_dir, strerror(e));
     ssh_close(&st->base);
-    return -errno;
+    return -e;
   }
   struct stat sb;
   if (lstat(st->ctl_dir, &sb) != 0 || !S_ISDIR(sb.st_mode) ||
@@ -587,3 +750,28 @@ int tgt_ssh_open(uv_loop_t *loop, const pipec_target *decl, tgt **out,
   *out = &st->base;
   return 0;
 }
+
+#define INT_DEFAULT(v) .has_default = true, .def = {.type = PIPEC_T_INT, .u.i = (v)}
+
+static const pipec_opt_spec ssh_opts[] = {
+    TGT_QUOTA_OPTS,
+    /* sshd's MaxSessions is 10 per connection by default */
+    {.name = "slots", .type = PIPEC_OPT_INT, .min = 1, INT_DEFAULT(8)},
+    {.name = "host", .type = PIPEC_OPT_STRING, .required = true},
+    {.name = "user", .type = PIPEC_OPT_STRING},
+    {.name = "port", .type = PIPEC_OPT_INT, .min = 1},
+    {.name = "identity", .type = PIPEC_OPT_STRING},
+    {.name = "workdir", .type = PIPEC_OPT_STRING, .has_default = true,
+     .def = {.type = PIPEC_T_STRING, .u.s = ".pipec-work"}},
+    {.name = "shared_fs", .type = PIPEC_OPT_BOOL},
+    {.name = "connect_timeout", .type = PIPEC_OPT_DURATION, INT_DEFAULT(15)},
+};
+
+const tgt_kind tgt_kind_ssh = {
+    .schema = {.name = "ssh",
+               .article = "an",
+               .opts = ssh_opts,
+               .n_opts = sizeof ssh_opts / sizeof ssh_opts[0]},
+    .fds_per_job = 3, /* the client's pidfd, a helper's two pipes */
+    .open = ssh_open,
+};
