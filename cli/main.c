@@ -6,6 +6,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -182,22 +183,47 @@ static void print_overview(FILE *out) {
                "the language is in docs/language.md.\n");
 }
 
-static const char *const *command_names(void) {
-  static const char *names[64];
-  for (unsigned i = 0; i < cli_n_commands && i < 64; i++)
+/* The command names, for suggestions (malloc'd; NULL if out of memory). */
+static const char **command_names(void) {
+  const char **names = calloc(cli_n_commands + 1, sizeof *names);
+  for (unsigned i = 0; names && i < cli_n_commands; i++)
     names[i] = cli_commands[i].name;
   return names;
 }
 
+/* "pipec[ help]: unknown command 'x'", and the nearest command if one is
+ * near enough. */
+static void unknown_command(const char *prefix, const char *name) {
+  fprintf(stderr, "%s: unknown command '%s'\n", prefix, name);
+  const char **names = command_names();
+  if (names)
+    cli_suggest(name, names, cli_n_commands);
+  free(names);
+  fprintf(stderr, "run 'pipec --help' for the list of commands\n");
+}
+
 static int cmd_help(int argc, char **argv) {
-  if (argc < 2) {
+  static const cli_opt opts[] = {{"help", 'h', false, 1}, {0}};
+  cli_args a;
+  cli_args_init(&a, "help", argc, argv, opts);
+  const char *topic = NULL;
+  for (int k; (k = cli_args_next(&a)) != CLI_ARG_END;) {
+    if (k == CLI_ARG_ERROR)
+      return CLI_USAGE;
+    if (k == 1 && !topic)
+      topic = "help";
+    else if (k == CLI_ARG_OPERAND && !topic)
+      topic = a.value;
+    else
+      return cli_usage_error("help", "one COMMAND only");
+  }
+  if (!topic) {
     print_overview(stdout);
     return CLI_OK;
   }
-  const cli_command *c = find_command(argv[1]);
+  const cli_command *c = find_command(topic);
   if (!c) {
-    fprintf(stderr, "pipec help: unknown command '%s'\n", argv[1]);
-    cli_suggest(argv[1], command_names(), cli_n_commands);
+    unknown_command("pipec help", topic);
     return CLI_USAGE;
   }
   fputs(c->usage, stdout);
@@ -205,10 +231,22 @@ static int cmd_help(int argc, char **argv) {
 }
 
 static int cmd_version(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
+  if (argc > 1)
+    return cli_usage_error("version", "unexpected '%s'", argv[1]);
   printf("pipec %s\n", PIPEC_VERSION);
   return CLI_OK;
+}
+
+void cli_usage_lines(const char *cmd) {
+  const cli_command *c = find_command(cmd);
+  if (!c)
+    return;
+  /* the usage lines: the text up to its first blank line */
+  const char *end = strstr(c->usage, "\n\n");
+  size_t len = end ? (size_t)(end - c->usage) : strlen(c->usage);
+  while (len && c->usage[len - 1] == '\n')
+    len--;
+  fprintf(stderr, "%.*s\n", (int)len, c->usage);
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...) {
@@ -218,13 +256,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
   vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);
   va_end(ap);
-  const cli_command *c = find_command(cmd);
-  if (c) {
-    /* the first line of the usage text */
-    const char *nl = strchr(c->usage, '\n');
-    fprintf(stderr, "%.*s\n", nl ? (int)(nl - c->usage) : (int)strlen(c->usage),
-            c->usage);
-  }
+  cli_usage_lines(cmd);
   return CLI_USAGE;
 }
 
@@ -242,8 +274,18 @@ bool cli_wants_help(const char *cmd, int argc, char **argv) {
   return false;
 }
 
-void cli_suggest(const char *word, const char *const *words, unsigned n) {
+const char *cli_nearest(const char *word, const char *const *words,
+                        unsigned n) {
   const char *best = editdist_suggest(word, words, n);
+  if (!best)
+    return NULL;
+  size_t shorter = strlen(word) < strlen(best) ? strlen(word) : strlen(best);
+  int d = editdist(word, best, true, 0);
+  return (size_t)d * 3 <= shorter ? best : NULL;
+}
+
+void cli_suggest(const char *word, const char *const *words, unsigned n) {
+  const char *best = cli_nearest(word, words, n);
   if (best)
     fprintf(stderr, "  did you mean '%s'?\n", best);
 }
@@ -259,12 +301,10 @@ int main(int argc, char **argv) {
     return CLI_OK;
   }
   if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0)
-    return cmd_version(0, NULL);
+    return cmd_version(argc - 1, argv + 1);
   const cli_command *c = find_command(name);
   if (!c) {
-    fprintf(stderr, "pipec: unknown command '%s'\n", name);
-    cli_suggest(name, command_names(), cli_n_commands);
-    fprintf(stderr, "run 'pipec --help' for the list of commands\n");
+    unknown_command("pipec", name);
     return CLI_USAGE;
   }
   if (c->run != cmd_help && cli_wants_help(c->name, argc - 1, argv + 1))
