@@ -57,7 +57,9 @@ const cli_command cli_commands[] = {
      "  -q, --quiet              print only failures and the summary\n"
      "\n"
      "Exit status: 0 all nodes succeeded, 1 a node failed, 2 bad usage or a\n"
-     "compile error, 130 interrupted (Ctrl-C: a second one kills at once).\n",
+     "compile error, 3 the workspace cannot be used (its database is damaged\n"
+     "or unreadable, the disk is full), 130 interrupted (Ctrl-C: a second one\n"
+     "kills at once).\n",
      cmd_run},
     {"why", "say why a node would run (what changed in its cache key)",
      "usage: pipec why FILE NODE [-p NAME=VALUE]...\n"
@@ -69,10 +71,10 @@ const cli_command cli_commands[] = {
      "nothing.\n",
      cmd_why},
     {"runs", "list runs, newest first",
-     "usage: pipec runs [--json] [-n N]\n"
+     "usage: pipec runs [--json] [-n, --limit N]\n"
      "\n"
-     "List the workspace's runs (newest first, the last 50 or N): status,\n"
-     "start, duration, nodes ran / cached / failed, and the snapshot.\n",
+     "List the workspace's runs (newest first, the last 50 or N, N from 1):\n"
+     "status, start, duration, nodes ran / cached / failed, and the snapshot.\n",
      cmd_runs},
     {"show", "show one run: every node's status, cache hit or miss, target",
      "usage: pipec show [RUN] [--json]\n"
@@ -98,24 +100,31 @@ const cli_command cli_commands[] = {
      "usage: pipec snapshots [FILE] [--json]\n"
      "\n"
      "List snapshots, newest first (only FILE's pipeline if given): when,\n"
-     "the run mode and selection, the -p overrides, and the run that used\n"
-     "it. Every pipec run records one; pipec rollback records one of the\n"
-     "files it replaces (mode before-rollback).\n",
+     "the run mode, the -p overrides and the selection as they were typed,\n"
+     "and the run that used it. Every pipec run records one (its .pipe and\n"
+     "code files byte for byte, its data files' hashes, its -p values);\n"
+     "pipec rollback records one of the files it replaces (mode\n"
+     "before-rollback). --json: one object per snapshot, with overrides as\n"
+     "{NAME: VALUE} and selection as {nodes, from, to, force}.\n",
      cmd_snapshots},
     {"diff", "what changed between two snapshots",
      "usage: pipec diff SNAP_A SNAP_B\n"
      "\n"
      "Recompile both snapshots from their stored files and print what\n"
-     "changed from A to B: nodes added and removed, params (old -> new),\n"
-     "rewired inputs, targets, node settings, and source files.\n",
+     "changed from A to B: params (old -> new), nodes added and removed,\n"
+     "rewired inputs, targets, node settings, .pipe files (with a unified\n"
+     "diff), -p values, code files (old -> new hash, and a unified diff of\n"
+     "text) and data files (old -> new hash).\n",
      cmd_diff},
     {"rollback", "restore the pipeline's files as they were in a snapshot",
      "usage: pipec rollback SNAP [--dry-run]\n"
      "\n"
-     "Rewrite the source files of snapshot SNAP byte for byte. The files as\n"
-     "they are now are recorded first as a new snapshot, so a rollback can\n"
-     "be undone with another rollback. A run afterwards hits the cache.\n"
-     "--dry-run lists the files that would change.\n",
+     "Rewrite the .pipe and code files of snapshot SNAP byte for byte. The\n"
+     "files as they are now are recorded first as a new snapshot, so a\n"
+     "rollback can be undone with another rollback. A run afterwards hits\n"
+     "the cache. Nothing is written through a symbolic link that leads out\n"
+     "of the project (the rollback is refused). -n, --dry-run lists the\n"
+     "files that would change.\n",
      cmd_rollback},
     {"cache", "verify or garbage-collect the object store",
      "usage: pipec cache verify\n"
@@ -125,8 +134,10 @@ const cli_command cli_commands[] = {
      "removed, so the node that made it runs again (exit 1 if any was).\n"
      "gc keeps the outputs of the newest N runs (default 10), of the newest\n"
      "run of every snapshot, of runs still going, and the newest successful\n"
-     "outputs of every node (so partial runs find their inputs); it removes\n"
-     "every other object and clears scratch files of runs that are over.\n",
+     "outputs of every node (so partial runs find their inputs), and the\n"
+     "code files of every snapshot (rollback restores them); it removes\n"
+     "every other object and clears scratch files of runs that are over.\n"
+     "N is a whole number from 0.\n",
      cmd_cache},
     {"targets", "list a pipeline's compute targets and their quotas",
      "usage: pipec targets FILE [--json]\n"
@@ -155,9 +166,17 @@ const cli_command cli_commands[] = {
      "line: strings as they are, lists as a,b,c or [\"a\", \"b\"].\n"
      "Exit 0 on success, 1 if the component failed, 2 on bad usage.\n",
      cmd_exec},
-    {"help", "show help for a command", "usage: pipec help [COMMAND]\n",
+    {"help", "show help for a command",
+     "usage: pipec help [COMMAND]\n"
+     "\n"
+     "Without COMMAND, list the commands; with one, print its help (the\n"
+     "same as 'pipec COMMAND --help').\n",
      cmd_help},
-    {"version", "print the version", "usage: pipec version\n", cmd_version},
+    {"version", "print the version",
+     "usage: pipec version\n"
+     "\n"
+     "Print pipec's version (also 'pipec --version').\n",
+     cmd_version},
 };
 const unsigned cli_n_commands = sizeof cli_commands / sizeof cli_commands[0];
 
@@ -180,7 +199,11 @@ static void print_overview(FILE *out) {
     fprintf(out, "  %-10s %s\n", cli_commands[i].name,
             cli_commands[i].summary);
   fprintf(out, "\n'pipec help COMMAND' or 'pipec COMMAND --help' for more; "
-               "the language is in docs/language.md.\n");
+               "the language is in docs/language.md.\n"
+               "Exit status: 0 success, 1 a node failed, 2 bad usage or a "
+               "compile error,\n3 the workspace cannot be used (damaged or "
+               "unreadable database, full disk),\n130 interrupted. '--' ends "
+               "a command's options.\n");
 }
 
 /* The command names, for suggestions (malloc'd; NULL if out of memory). */

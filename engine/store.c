@@ -163,7 +163,8 @@ static int fail(store *st, const char *what) {
   else if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) {
     st->damaged = true;
     snprintf(st->err, sizeof st->err, "%s: the workspace database is "
-             "damaged (%s)", what, sqlite3_errmsg(st->db));
+             "damaged (%s); restore it from a backup, or move it away to "
+             "start a new history", what, sqlite3_errmsg(st->db));
   } else if (primary == SQLITE_IOERR && sys)
     snprintf(st->err, sizeof st->err, "%s: %s (%s)", what,
              st->db ? sqlite3_errmsg(st->db) : "I/O error", strerror(sys));
