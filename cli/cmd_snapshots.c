@@ -1,7 +1,7 @@
 /*
  * cmd_snapshots.c — `pipec snapshots`, `pipec diff`, `pipec rollback`.
  */
-#define _GNU_SOURCE /* open_memstream */
+#define _GNU_SOURCE /* asprintf, open_memstream */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -183,8 +183,16 @@ int cmd_snapshots(int argc, char **argv) {
       if (s->last_run)
         snprintf(run, sizeof run, "%lld", (long long)s->last_run);
       char *args = run_args_text(s, ov, n_ov, &sel);
-      printf("%-5lld %-16s %-19s %-16s %-5s %s\n", (long long)s->id,
-             s->pipeline, created, s->mode, run, args ? args : "");
+      char *line = NULL;
+      if (asprintf(&line, "%-5lld %-16s %-19s %-16s %-5s %s",
+                   (long long)s->id, s->pipeline, created, s->mode, run,
+                   args ? args : "") >= 0) {
+        size_t len = strlen(line);
+        while (len && line[len - 1] == ' ') /* a full run: no args */
+          line[--len] = 0;
+        puts(line);
+      }
+      free(line);
       free(args);
     }
     store_selection_free(&sel);

@@ -54,8 +54,11 @@ fi
 trap 'umount "$T/ws" 2>/dev/null; chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
 head -c $((48 * 1024)) /dev/zero > "$T/ws/fill" # 16 kB left: the database file fits, its journal does not
 export PIPEC_HOME=$T/ws/.pipec
-expect_exit 3 "$PIPEC" run p.pipe -q &&
-  [ "$OUT" = "pipec run: $T/ws/.pipec/pipec.db: read the schema version: no space left on device (the disk holding the workspace is full)" ] &&
+# (which statement meets the full disk first is SQLite's business: the
+# line names the database and says the disk is full, in one line)
+expect_exit 3 "$PIPEC" run p.pipe -q && [ "$(wc -l <<<"$OUT")" = 1 ] &&
+  [[ "$OUT" == "pipec run: $T/ws/.pipec/pipec.db: "*": no space left on device (the disk holding the workspace is full)" ]] &&
+  ! grep -q "I/O error" <<<"$OUT" &&
   pass "a full disk at the first run says 'no space left on device', exit 3" || fail "full disk at the first run: $OUT"
 rm -rf "$T/ws/.pipec"
 head -c $((16 * 1024)) /dev/zero >> "$T/ws/fill" 2>/dev/null # nothing left
