@@ -699,6 +699,7 @@ static void selection_json(const runner *R, pipec_json *j) {
 static int record_snapshot(runner *R, char *err, size_t errlen) {
   const pipec_pipeline *p = R->p;
   store_runs_reap(R->st, store_pid_alive); /* runs killed before they could say */
+  snap_clean_rollbacks(R->st);             /* files a killed rollback left */
   char *main_rel = workspace_path(R, p->file);
   int rc = store_pipeline_get_or_create(R->st, p->name, main_rel,
                                         &R->pipeline_id);

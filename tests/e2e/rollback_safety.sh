@@ -69,7 +69,8 @@ for i in $(seq 1 12); do
   kill -9 "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
   [ -n "$(find . -name '*.pipec-rollback.*' -print -quit)" ] && left=$((left + 1))
-  "$PIPEC" snapshots >/dev/null 2>&1 # the next command cleans up
+  if [ $((i % 2)) = 0 ]; then cmd="snapshots"; else cmd="run main.pipe -q"; fi
+  "$PIPEC" $cmd >/dev/null 2>&1 # the next command cleans up
   if [ -n "$(find . -name '*.pipec-rollback.*' -print -quit)" ]; then
     bad=$((bad + 1)); echo "after kill $i: $(find . -name '*.pipec-rollback.*' | head -3)" >&2
   fi
