@@ -664,6 +664,14 @@ static int destination_in_project(const char *root_real, const char *rec,
   for (;;) {
     if (realpath(dir, real))
       break;
+    struct stat lsb;
+    if (errno == ENOENT && lstat(dir, &lsb) == 0) { /* a dangling link */
+      snprintf(err, errlen, "%s: its directory %s is a symbolic link to a "
+                            "missing directory; not written (remove the "
+                            "link, then roll back again)",
+               rec, dir);
+      goto out;
+    }
     char *up = strrchr(dir, '/');
     if (errno != ENOENT || !up || up == dir) {
       snprintf(err, errlen, "%s: cannot resolve its directory: %s", rec,
@@ -674,9 +682,9 @@ static int destination_in_project(const char *root_real, const char *rec,
   }
   /* a recorded absolute path is its own bound: it must resolve to itself */
   if (absolute ? strcmp(real, dir) != 0 : !is_within(real, root_real)) {
-    snprintf(err, errlen, "%s: its directory %s is a symbolic link to %s, "
-                          "outside the project; not written (remove the "
-                          "link, then roll back again)",
+    snprintf(err, errlen, "%s: its directory %s leads to %s, outside the "
+                          "project, through a symbolic link; not written "
+                          "(remove the link, then roll back again)",
              rec, dir, real);
     goto out;
   }
@@ -691,10 +699,10 @@ static int destination_in_project(const char *root_real, const char *rec,
     char target[PATH_MAX];
     bool resolved = realpath(dest, target) != NULL;
     if (!resolved || absolute || !is_within(target, root_real)) {
-      snprintf(err, errlen, "%s is a symbolic link to %s, outside the "
-                            "project; not written (remove the link, then "
-                            "roll back again)",
-               rec, resolved ? target : "a missing file");
+      snprintf(err, errlen, "%s is a symbolic link to %s%s; not written "
+                            "(remove the link, then roll back again)",
+               rec, resolved ? target : "a missing file",
+               resolved && !absolute ? ", outside the project" : "");
       free(dest);
       goto out;
     }

@@ -87,11 +87,15 @@ cp ../outside/steps.pipe ../outside/steps.orig
 mv lib lib.real && ln -s ../outside lib
 cp main.pipe main.before
 expect_exit 1 "$PIPEC" rollback 1 &&
-  [ "$OUT" = "pipec rollback: lib/steps.pipe: its directory $T/proj/lib is a symbolic link to $T/outside, outside the project; not written (remove the link, then roll back again)" ] &&
+  [ "$OUT" = "pipec rollback: lib/steps.pipe: its directory $T/proj/lib leads to $T/outside, outside the project, through a symbolic link; not written (remove the link, then roll back again)" ] &&
   pass "a directory linked out of the project: refused" || fail "dir link: $OUT"
 cmp -s ../outside/steps.pipe ../outside/steps.orig && [ "$(ls ../outside)" = "steps.orig
 steps.pipe" ] && pass "nothing written outside" || fail "outside changed: $(ls ../outside)"
 cmp -s main.pipe main.before && pass "nothing written inside either (refused first)" || fail "main.pipe was written"
+rm lib && ln -s ../nowhere lib
+expect_exit 1 "$PIPEC" rollback 1 &&
+  [ "$OUT" = "pipec rollback: lib/steps.pipe: its directory $T/proj/lib is a symbolic link to a missing directory; not written (remove the link, then roll back again)" ] &&
+  [ ! -e ../nowhere ] && pass "a directory linked to nothing: refused, nothing created" || fail "dangling dir link: $OUT"
 rm lib && mv lib.real lib
 
 # a file that became a link leading out
