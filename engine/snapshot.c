@@ -726,7 +726,8 @@ out:
 typedef struct restore {
   const char *rec;               /* the path as recorded */
   char *dest;                    /* where it is written (resolved) */
-  const char *bytes;             /* a .pipe file: the draft's bytes... */
+  const char *bytes;             /* a .pipe file: the draft's bytes (never
+                                    NULL)... */
   size_t len;
   const store_snap_file *code;   /* ...or a code file: an object */
   char *now;                     /* a .pipe file's bytes now, if it exists */
@@ -909,7 +910,8 @@ int snap_rollback(ws *w, store *st, int64_t id, bool dry_run, FILE *out,
   if (!r)
     abort();
   for (uint32_t i = 0; i < n; i++)
-    r[n_r++] = (restore){.rec = files[i].path, .bytes = files[i].text,
+    r[n_r++] = (restore){.rec = files[i].path,
+                         .bytes = files[i].text ? files[i].text : "",
                          .len = files[i].len};
   for (uint32_t i = 0; i < n_sf; i++) {
     bool dup = false; /* a code file that is also a .pipe source */
