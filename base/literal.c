@@ -19,10 +19,19 @@ void literal_double(double d, char *buf, size_t len) {
     snprintf(buf, len, d < 0 ? "-inf" : "inf");
     return;
   }
-  for (int prec = 1; prec <= 17; prec++) {
-    snprintf(buf, len, "%.*g", prec, d);
+  int prec = 1;
+  for (; prec <= 17; prec++) {
+    snprintf(buf, len, "%.*e", prec - 1, d);
     if (strtod(buf, NULL) == d)
       break;
+  }
+  /* the fewest digits that read back (prec), written as a person writes
+   * the number: 10.0, 0.25, 123456.0; exponents only where positional
+   * notation would need padding zeros (1e+20, 1.5e-07) */
+  int exp = atoi(strchr(buf, 'e') + 1);
+  if (exp >= -5 && exp < 17) {
+    int decimals = prec - 1 - exp;
+    snprintf(buf, len, "%.*f", decimals > 0 ? decimals : 0, d);
   }
   /* "1" would read back as an int in the language; keep it a float */
   if (!strpbrk(buf, ".eEn"))

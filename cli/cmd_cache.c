@@ -200,29 +200,39 @@ out:
 int cmd_cache(int argc, char **argv) {
   if (cli_wants_help("cache", argc, argv))
     return CLI_OK;
-  if (argc < 2)
-    return cli_usage_error("cache", "expected gc or verify");
-  uint32_t keep = 10;
-  for (int i = 2; i < argc; i++) {
-    if (strcmp(argv[i], "--keep") == 0 && i + 1 < argc) {
-      char *end;
-      long v = strtol(argv[++i], &end, 10);
-      if (*end || v < 0)
-        return cli_usage_error("cache", "--keep needs a number of runs");
-      keep = (uint32_t)v;
+  static const cli_opt opts[] = {{"keep", 0, true, 1}, {0}};
+  const char *sub = NULL;
+  int64_t keep = 10;
+  bool keep_given = false;
+  cli_args it;
+  cli_args_init(&it, "cache", argc, argv, opts);
+  for (int k; (k = cli_args_next(&it)) != CLI_ARG_END;) {
+    if (k == CLI_ARG_ERROR)
+      return CLI_USAGE;
+    if (k == 1) {
+      if (cli_number("cache", it.opt, it.value, 0, UINT32_MAX, &keep) != 0)
+        return CLI_USAGE;
+      keep_given = true;
+    } else if (!sub) {
+      sub = it.value;
     } else {
-      return cli_usage_error("cache", "unexpected '%s'", argv[i]);
+      return cli_usage_error("cache", "unexpected '%s'", it.value);
     }
   }
-  bool gc = strcmp(argv[1], "gc") == 0;
-  if (!gc && strcmp(argv[1], "verify") != 0)
+  if (!sub)
+    return cli_usage_error("cache", "expected gc or verify");
+  bool gc = strcmp(sub, "gc") == 0;
+  if (!gc && strcmp(sub, "verify") != 0)
     return cli_usage_error("cache", "unknown subcommand '%s' (gc or verify)",
-                           argv[1]);
+                           sub);
+  if (!gc && keep_given)
+    return cli_usage_error("cache", "--keep is an option of gc");
   ws *w;
   store *st;
-  if (cli_open_workspace("cache", &w, &st) != 0)
-    return CLI_USAGE;
-  int rc = gc ? cache_gc(w, st, keep) : cache_verify(w, st);
+  int rc = cli_open_workspace("cache", &w, &st);
+  if (rc != 0)
+    return rc;
+  rc = gc ? cache_gc(w, st, (uint32_t)keep) : cache_verify(w, st);
   cli_close_workspace(w, st);
   return rc;
 }

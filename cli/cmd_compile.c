@@ -74,53 +74,44 @@ pipec_pipeline *cli_compile(const char *path, const char *const *overrides,
 /* Options shared by the compile-only commands. */
 typedef struct compile_args {
   const char *file;
-  const char **overrides;
-  unsigned n_overrides;
+  cli_strv overrides;
   const char *format;
 } compile_args;
+
+enum { OPT_PARAM = 1, OPT_FORMAT };
 
 /* Parse FILE, -p/--param, and (if allow_format) --format. Returns 0 or
  * CLI_USAGE after printing the problem. */
 static int parse_args(const char *cmd, int argc, char **argv, bool allow_format,
                       compile_args *a) {
+  static const cli_opt with_format[] = {{"param", 'p', true, OPT_PARAM},
+                                        {"format", 0, true, OPT_FORMAT},
+                                        {0}};
+  static const cli_opt params_only[] = {{"param", 'p', true, OPT_PARAM}, {0}};
   memset(a, 0, sizeof *a);
-  a->overrides = calloc((size_t)argc + 1, sizeof *a->overrides);
-  if (!a->overrides)
-    return CLI_USAGE;
-  for (int i = 1; i < argc; i++) {
-    const char *arg = argv[i];
-    const char *val = NULL;
-    if (strcmp(arg, "-p") == 0 || strcmp(arg, "--param") == 0) {
-      if (i + 1 >= argc)
-        return cli_usage_error(cmd, "%s needs NAME=VALUE", arg);
-      val = argv[++i];
-    } else if (strncmp(arg, "--param=", 8) == 0) {
-      val = arg + 8;
-    } else if (strncmp(arg, "-p", 2) == 0 && arg[2]) {
-      val = arg + 2;
+  cli_args it;
+  cli_args_init(&it, cmd, argc, argv,
+                allow_format ? with_format : params_only);
+  for (int k; (k = cli_args_next(&it)) != CLI_ARG_END;) {
+    switch (k) {
+    case CLI_ARG_ERROR:
+      return CLI_USAGE;
+    case OPT_PARAM:
+      if (!strchr(it.value, '='))
+        return cli_usage_error(cmd, "-p takes NAME=VALUE, got '%s'",
+                               it.value);
+      if (cli_strv_add(&a->overrides, it.value) != 0)
+        return CLI_USAGE;
+      break;
+    case OPT_FORMAT:
+      a->format = it.value;
+      break;
+    default:
+      if (a->file)
+        return cli_usage_error(cmd, "one FILE only (got '%s' and '%s')",
+                               a->file, it.value);
+      a->file = it.value;
     }
-    if (val) {
-      if (!strchr(val, '='))
-        return cli_usage_error(cmd, "-p takes NAME=VALUE, got '%s'", val);
-      a->overrides[a->n_overrides++] = val;
-      continue;
-    }
-    if (allow_format && strcmp(arg, "--format") == 0) {
-      if (i + 1 >= argc)
-        return cli_usage_error(cmd, "--format needs text, dot or json");
-      a->format = argv[++i];
-      continue;
-    }
-    if (allow_format && strncmp(arg, "--format=", 9) == 0) {
-      a->format = arg + 9;
-      continue;
-    }
-    if (arg[0] == '-' && arg[1])
-      return cli_usage_error(cmd, "unknown option '%s'", arg);
-    if (a->file)
-      return cli_usage_error(cmd, "one FILE only (got '%s' and '%s')", a->file,
-                             arg);
-    a->file = arg;
   }
   if (!a->file)
     return cli_usage_error(cmd, "missing FILE");
@@ -132,8 +123,8 @@ int cmd_check(int argc, char **argv) {
   int rc = parse_args("check", argc, argv, false, &a);
   if (rc == 0) {
     unsigned warnings = 0;
-    pipec_pipeline *p = cli_compile(a.file, a.overrides, a.n_overrides,
-                                    &warnings);
+    pipec_pipeline *p = cli_compile(a.file, a.overrides.v,
+                                    (unsigned)a.overrides.n, &warnings);
     if (p) {
       printf("%s: ok: pipeline '%s', %u node%s", a.file, p->name, p->n_nodes,
              p->n_nodes == 1 ? "" : "s");
@@ -145,7 +136,7 @@ int cmd_check(int argc, char **argv) {
       rc = CLI_USAGE;
     }
   }
-  free(a.overrides);
+  cli_strv_free(&a.overrides);
   return rc;
 }
 
@@ -157,7 +148,8 @@ int cmd_graph(int argc, char **argv) {
     rc = cli_usage_error("graph", "unknown format '%s' (text, dot or json)",
                          a.format);
   if (rc == 0) {
-    pipec_pipeline *p = cli_compile(a.file, a.overrides, a.n_overrides, NULL);
+    pipec_pipeline *p = cli_compile(a.file, a.overrides.v,
+                                    (unsigned)a.overrides.n, NULL);
     if (p) {
       pipec_graph_write(p, f, stdout);
       pipec_pipeline_free(p);
@@ -165,6 +157,6 @@ int cmd_graph(int argc, char **argv) {
       rc = CLI_USAGE;
     }
   }
-  free(a.overrides);
+  cli_strv_free(&a.overrides);
   return rc;
 }

@@ -4,6 +4,7 @@
  * command's --markdown output (a test keeps the two equal).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -169,25 +170,35 @@ static const char markdown_preamble[] =
 int cmd_components(int argc, char **argv) {
   if (cli_wants_help("components", argc, argv))
     return CLI_OK;
+  static const cli_opt opts[] = {{"json", 0, false, 1},
+                                 {"markdown", 0, false, 2},
+                                 {0}};
   const char *format = "text", *only = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--json") == 0)
+  cli_args it;
+  cli_args_init(&it, "components", argc, argv, opts);
+  for (int k; (k = cli_args_next(&it)) != CLI_ARG_END;) {
+    if (k == CLI_ARG_ERROR)
+      return CLI_USAGE;
+    if (k == 1)
       format = "json";
-    else if (strcmp(argv[i], "--markdown") == 0)
+    else if (k == 2)
       format = "markdown";
-    else if (argv[i][0] == '-')
-      return cli_usage_error("components", "unknown option '%s'", argv[i]);
+    else if (!only)
+      only = it.value;
     else
-      only = argv[i];
+      return cli_usage_error("components", "one NAME only (got '%s' and "
+                                           "'%s')", only, it.value);
   }
   uint32_t n;
   const pipec_component_desc *const *all = pipec_stdlib_components(&n);
   if (only && !pipec_stdlib_find(only)) {
-    const char *names[256];
-    for (uint32_t i = 0; i < n && i < 256; i++)
+    const char **names = calloc(n + 1, sizeof *names);
+    for (uint32_t i = 0; names && i < n; i++)
       names[i] = all[i]->name;
     fprintf(stderr, "pipec components: unknown component '%s'\n", only);
-    cli_suggest(only, names, n < 256 ? n : 256);
+    if (names)
+      cli_suggest(only, names, n);
+    free(names);
     return CLI_USAGE;
   }
   pipec_json j;

@@ -59,33 +59,82 @@ static int exec_fail(arena *a, int code) {
   return code;
 }
 
-int cmd_exec(int argc, char **argv) {
-  if (cli_wants_help("exec", argc, argv))
-    return CLI_OK;
-  if (argc < 2)
+/* What the command line gives, before the component is known. */
+typedef struct exec_args {
+  const char *component, *plugin, *workdir;
+  cli_strv in, out, param;       /* "NAME=VALUE" each */
+} exec_args;
+
+static void exec_args_free(exec_args *x) {
+  cli_strv_free(&x->in);
+  cli_strv_free(&x->out);
+  cli_strv_free(&x->param);
+}
+
+static int parse_exec_args(int argc, char **argv, exec_args *x) {
+  enum { X_PLUGIN = 1, X_IN, X_OUT, X_PARAM, X_WORKDIR };
+  static const cli_opt opts[] = {{"plugin", 0, true, X_PLUGIN},
+                                 {"in", 0, true, X_IN},
+                                 {"out", 0, true, X_OUT},
+                                 {"param", 0, true, X_PARAM},
+                                 {"workdir", 0, true, X_WORKDIR},
+                                 {0}};
+  cli_args it;
+  cli_args_init(&it, "exec", argc, argv, opts);
+  for (int k; (k = cli_args_next(&it)) != CLI_ARG_END;) {
+    int rc = 0;
+    switch (k) {
+    case CLI_ARG_ERROR:
+      return CLI_USAGE;
+    case CLI_ARG_OPERAND:
+      if (x->component)
+        return cli_usage_error("exec", "unexpected '%s'", it.value);
+      x->component = it.value;
+      break;
+    case X_PLUGIN:
+      x->plugin = it.value;
+      break;
+    case X_WORKDIR:
+      x->workdir = it.value;
+      break;
+    default: {
+      const char *eq = strchr(it.value, '=');
+      if (!eq || eq == it.value)
+        return cli_usage_error("exec", "%s %s: expected NAME=VALUE", it.opt,
+                               it.value);
+      rc = cli_strv_add(k == X_IN ? &x->in : k == X_OUT ? &x->out : &x->param,
+                        it.value);
+    }
+    }
+    if (rc != 0)
+      return CLI_USAGE;
+  }
+  if (!x->component)
     return cli_usage_error("exec", "missing COMPONENT");
+  return 0;
+}
+
+static int exec_component(const exec_args *x) {
   const pipec_component_desc *d = NULL;
-  if (argc >= 4 && strcmp(argv[2], "--plugin") == 0) {
+  if (x->plugin) {
     char perr[512];
-    d = plugin_find(argv[3], argv[1], perr, sizeof perr);
+    d = plugin_find(x->plugin, x->component, perr, sizeof perr);
     if (!d) {
       fprintf(stderr, "pipec exec: %s\n", perr);
       return CLI_USAGE;
     }
-    argv[3] = argv[1]; /* drop "--plugin PATH" from what follows */
-    argv += 2;
-    argc -= 2;
   }
   if (!d)
-    d = pipec_stdlib_find(argv[1]);
+    d = pipec_stdlib_find(x->component);
   if (!d) {
     uint32_t n;
     const pipec_component_desc *const *all = pipec_stdlib_components(&n);
     const char **names = calloc(n + 1, sizeof *names);
     for (uint32_t i = 0; names && i < n; i++)
       names[i] = all[i]->name;
-    fprintf(stderr, "pipec exec: unknown component '%s'\n", argv[1]);
-    cli_suggest(argv[1], names, n);
+    fprintf(stderr, "pipec exec: unknown component '%s'\n", x->component);
+    if (names)
+      cli_suggest(x->component, names, n);
     free(names);
     return CLI_USAGE;
   }
@@ -95,57 +144,43 @@ int cmd_exec(int argc, char **argv) {
     return CLI_USAGE;
   }
   arena *a = arena_new();
-  uint32_t cap = (uint32_t)argc;
-  pipec_named_path *ins = arena_alloc(a, cap * sizeof *ins);
-  pipec_named_path *outs = arena_alloc(a, cap * sizeof *outs);
+  pipec_named_path *ins = arena_alloc(a, (x->in.n + 1) * sizeof *ins);
+  pipec_named_path *outs = arena_alloc(a, (x->out.n + 1) * sizeof *outs);
   pipec_named_value *params = arena_alloc(a, (d->n_params + 1) *
                                                  sizeof *params);
   const char **given = arena_alloc(a, (d->n_params + 1) * sizeof *given);
+  memset(given, 0, (d->n_params + 1) * sizeof *given);
   uint32_t n_in = 0, n_out = 0;
-  const char *workdir = ".";
-  for (int i = 2; i < argc; i++) {
-    const char *opt = argv[i];
-    if (i + 1 >= argc) {
-      cli_usage_error("exec", "%s needs a value", opt);
+  const char *workdir = x->workdir ? x->workdir : ".";
+  for (size_t i = 0; i < x->in.n; i++) {
+    pipec_named_path np = {0};
+    split_arg(a, x->in.v[i], &np);
+    if (find_port(d->inputs, d->n_inputs, np.name) < 0) {
+      cli_usage_error("exec", "'%s' has no input '%s'", d->name, np.name);
       return exec_fail(a, CLI_USAGE);
     }
-    const char *val = argv[++i];
-    pipec_named_path np;
-    if (strcmp(opt, "--workdir") == 0) {
-      workdir = val;
-    } else if (strcmp(opt, "--in") == 0 || strcmp(opt, "--out") == 0 ||
-               strcmp(opt, "--param") == 0) {
-      if (!split_arg(a, val, &np)) {
-        cli_usage_error("exec", "%s %s: expected NAME=VALUE", opt, val);
-        return exec_fail(a, CLI_USAGE);
-      }
-      if (opt[2] == 'i') {
-        if (find_port(d->inputs, d->n_inputs, np.name) < 0) {
-          cli_usage_error("exec", "'%s' has no input '%s'", d->name, np.name);
-          return exec_fail(a, CLI_USAGE);
-        }
-        ins[n_in++] = np;
-      } else if (opt[2] == 'o') {
-        if (find_port(d->outputs, d->n_outputs, np.name) < 0) {
-          cli_usage_error("exec", "'%s' has no output '%s'", d->name,
-                          np.name);
-          return exec_fail(a, CLI_USAGE);
-        }
-        outs[n_out++] = np;
-      } else {
-        uint32_t k = 0;
-        while (k < d->n_params && strcmp(d->params[k].name, np.name) != 0)
-          k++;
-        if (k == d->n_params) {
-          cli_usage_error("exec", "'%s' has no param '%s'", d->name, np.name);
-          return exec_fail(a, CLI_USAGE);
-        }
-        given[k] = np.path;
-      }
-    } else {
-      cli_usage_error("exec", "unknown option '%s'", opt);
+    ins[n_in++] = np;
+  }
+  for (size_t i = 0; i < x->out.n; i++) {
+    pipec_named_path np = {0};
+    split_arg(a, x->out.v[i], &np);
+    if (find_port(d->outputs, d->n_outputs, np.name) < 0) {
+      cli_usage_error("exec", "'%s' has no output '%s'", d->name, np.name);
       return exec_fail(a, CLI_USAGE);
     }
+    outs[n_out++] = np;
+  }
+  for (size_t i = 0; i < x->param.n; i++) {
+    pipec_named_path np = {0};
+    split_arg(a, x->param.v[i], &np);
+    uint32_t k = 0;
+    while (k < d->n_params && strcmp(d->params[k].name, np.name) != 0)
+      k++;
+    if (k == d->n_params) {
+      cli_usage_error("exec", "'%s' has no param '%s'", d->name, np.name);
+      return exec_fail(a, CLI_USAGE);
+    }
+    given[k] = np.path;
   }
   for (uint32_t i = 0; i < d->n_inputs; i++)
     if (!pipec_ctx_path_(ins, n_in, d->inputs[i].name)) {
@@ -194,4 +229,18 @@ int cmd_exec(int argc, char **argv) {
     return exec_cancelled ? CLI_INTERRUPTED : CLI_FAILED;
   }
   return CLI_OK;
+}
+
+int cmd_exec(int argc, char **argv) {
+  if (cli_wants_help("exec", argc, argv))
+    return CLI_OK;
+  exec_args x = {0};
+  int rc = parse_exec_args(argc, argv, &x);
+  if (rc != 0) {
+    exec_args_free(&x);
+    return rc;
+  }
+  rc = exec_component(&x);
+  exec_args_free(&x);
+  return rc;
 }

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "objstore.h"
 #include "pipec/json.h"
+#include "snapshot.h"
 #include "store.h"
 #include "workspace.h"
 
@@ -25,14 +26,25 @@ int cli_open_workspace_for(const char *cmd, const char *file, ws **w,
   char err[1024];
   *w = NULL;
   *st = NULL;
-  if (ws_find(file, false, w, NULL, err, sizeof err) != 0 ||
-      store_open(ws_db_path(*w), st, err, sizeof err) != 0) {
+  if (ws_find(file, false, w, NULL, err, sizeof err) != 0) {
+    fprintf(stderr, "pipec %s: %s\n", cmd, err);
+    return CLI_USAGE;
+  }
+  if (store_open(ws_db_path(*w), st, err, sizeof err) != 0) {
     fprintf(stderr, "pipec %s: %s\n", cmd, err);
     ws_close(*w);
     *w = NULL;
-    return -1;
+    return CLI_WORKSPACE;
   }
-  store_runs_reap(*st, store_pid_alive); /* a killed run is not "running" */
+  /* a killed run is not "running"; a damaged database shows here first */
+  if (store_runs_reap(*st, store_pid_alive) < 0 && store_damaged(*st)) {
+    int rc = cli_store_error(cmd, *st);
+    cli_close_workspace(*w, *st);
+    *w = NULL;
+    *st = NULL;
+    return rc;
+  }
+  snap_clean_rollbacks(*st);
   return 0;
 }
 
@@ -41,30 +53,36 @@ void cli_close_workspace(ws *w, store *st) {
   ws_close(w);
 }
 
+int cli_store_error(const char *cmd, store *st) {
+  fprintf(stderr, "pipec %s: %s\n", cmd, store_errmsg(st));
+  return CLI_WORKSPACE;
+}
+
 int64_t cli_run_id(const char *cmd, store *st, const char *arg) {
   int64_t id;
   if (strcmp(arg, "last") == 0) {
     id = store_run_last(st);
-    if (!id)
+    if (id < 0)
+      cli_store_error(cmd, st);
+    else if (!id)
       fprintf(stderr, "pipec %s: no run yet\n", cmd);
     return id;
   }
-  char *end;
-  errno = 0;
-  long long v = strtoll(arg, &end, 10);
-  if (!*arg || *end || errno || v <= 0) {
+  if (cli_parse_int(arg, 1, INT64_MAX, &id) != 0) {
     fprintf(stderr, "pipec %s: '%s' is not a run (a number, or 'last')\n",
             cmd, arg);
     return 0;
   }
   store_run r;
-  int found = store_run_get(st, v, &r);
+  int found = store_run_get(st, id, &r);
   if (found == 1)
     store_run_free(&r);
+  else if (found < 0)
+    return cli_store_error(cmd, st), -1;
   else
     fprintf(stderr, "pipec %s: no run %lld (pipec runs lists them)\n", cmd,
-            v);
-  return found == 1 ? v : 0;
+            (long long)id);
+  return found == 1 ? id : 0;
 }
 
 void cli_time(int64_t ms, char *buf, size_t len) {
@@ -90,19 +108,6 @@ static void duration(int64_t from, int64_t to, char *buf, size_t len) {
     snprintf(buf, len, "%dm%02ds", (int)s / 60, (int)s % 60);
   else
     snprintf(buf, len, "%dh%02dm", (int)s / 3600, (int)s % 3600 / 60);
-}
-
-/* Take --json out of argv; returns whether it was there. */
-static bool take_flag(int *argc, char **argv, const char *flag) {
-  bool seen = false;
-  int k = 1;
-  for (int i = 1; i < *argc; i++)
-    if (strcmp(argv[i], flag) == 0)
-      seen = true;
-    else
-      argv[k++] = argv[i];
-  *argc = k;
-  return seen;
 }
 
 void cli_json_int_or_null(pipec_json *j, const char *key, int64_t v,
@@ -132,25 +137,35 @@ static void run_json_fields(pipec_json *j, const store_run *r) {
 int cmd_runs(int argc, char **argv) {
   if (cli_wants_help("runs", argc, argv))
     return CLI_OK;
-  bool json = take_flag(&argc, argv, "--json");
-  uint32_t limit = 50;
-  for (int i = 1; i < argc; i++) {
-    if ((strcmp(argv[i], "-n") == 0 || strcmp(argv[i], "--limit") == 0) &&
-        i + 1 < argc)
-      limit = (uint32_t)strtoul(argv[++i], NULL, 10);
-    else
-      return cli_usage_error("runs", "unexpected '%s'", argv[i]);
+  static const cli_opt opts[] = {{"json", 0, false, 1},
+                                 {"limit", 'n', true, 2},
+                                 {0}};
+  bool json = false;
+  int64_t limit = 50;
+  cli_args it;
+  cli_args_init(&it, "runs", argc, argv, opts);
+  for (int k; (k = cli_args_next(&it)) != CLI_ARG_END;) {
+    if (k == CLI_ARG_ERROR)
+      return CLI_USAGE;
+    if (k == 1)
+      json = true;
+    else if (k == 2) {
+      if (cli_number("runs", it.opt, it.value, 1, UINT32_MAX, &limit) != 0)
+        return CLI_USAGE;
+    } else
+      return cli_usage_error("runs", "unexpected '%s'", it.value);
   }
   ws *w;
   store *st;
-  if (cli_open_workspace("runs", &w, &st) != 0)
-    return CLI_USAGE;
+  int rc = cli_open_workspace("runs", &w, &st);
+  if (rc != 0)
+    return rc;
   store_run *runs;
   uint32_t n;
-  if (store_run_list(st, limit ? limit : 50, &runs, &n) != 0) {
-    fprintf(stderr, "pipec runs: %s\n", store_errmsg(st));
+  if (store_run_list(st, (uint32_t)limit, &runs, &n) != 0) {
+    rc = cli_store_error("runs", st);
     cli_close_workspace(w, st);
-    return CLI_FAILED;
+    return rc;
   }
   pipec_json j;
   if (json) {
@@ -223,24 +238,72 @@ static void node_json(pipec_json *j, const store_node_run *nr) {
   pipec_json_end(j);
 }
 
+/* [RUN] [--json]: the operands and flags of show. */
+static int parse_run_json(const char *cmd, int argc, char **argv,
+                          const char **run, bool *json) {
+  static const cli_opt opts[] = {{"json", 0, false, 1}, {0}};
+  cli_args it;
+  cli_args_init(&it, cmd, argc, argv, opts);
+  for (int k; (k = cli_args_next(&it)) != CLI_ARG_END;) {
+    if (k == CLI_ARG_ERROR)
+      return CLI_USAGE;
+    if (k == 1)
+      *json = true;
+    else if (!*run)
+      *run = it.value;
+    else
+      return cli_usage_error(cmd, "unexpected '%s'", it.value);
+  }
+  return 0;
+}
+
+/* The operands of a command without options, in order: at least min, at
+ * most max of them. */
+static int parse_operands(const char *cmd, int argc, char **argv,
+                          const char **out, int min, int max,
+                          const char *expected) {
+  static const cli_opt none[] = {{0}};
+  cli_args it;
+  cli_args_init(&it, cmd, argc, argv, none);
+  int n = 0;
+  for (int k; (k = cli_args_next(&it)) != CLI_ARG_END;) {
+    if (k == CLI_ARG_ERROR)
+      return CLI_USAGE;
+    if (n == max)
+      return cli_usage_error(cmd, "unexpected '%s' (expected %s)", it.value,
+                             expected);
+    out[n++] = it.value;
+  }
+  if (n < min)
+    return cli_usage_error(cmd, "expected %s", expected);
+  return 0;
+}
+
 int cmd_show(int argc, char **argv) {
   if (cli_wants_help("show", argc, argv))
     return CLI_OK;
-  bool json = take_flag(&argc, argv, "--json");
-  if (argc > 2)
-    return cli_usage_error("show", "unexpected '%s'", argv[2]);
+  bool json = false;
+  const char *run_arg = NULL;
+  int rc = parse_run_json("show", argc, argv, &run_arg, &json);
+  if (rc != 0)
+    return rc;
   ws *w;
   store *st;
-  if (cli_open_workspace("show", &w, &st) != 0)
-    return CLI_USAGE;
-  int64_t id = cli_run_id("show", st, argc > 1 ? argv[1] : "last");
+  if ((rc = cli_open_workspace("show", &w, &st)) != 0)
+    return rc;
+  int64_t id = cli_run_id("show", st, run_arg ? run_arg : "last");
   store_run r;
   store_node_run *nrs = NULL;
   uint32_t n = 0;
-  if (!id || store_run_get(st, id, &r) != 1 ||
-      store_node_run_list(st, id, &nrs, &n) != 0) {
+  if (id <= 0) {
     cli_close_workspace(w, st);
-    return CLI_USAGE;
+    return id < 0 ? CLI_WORKSPACE : CLI_USAGE;
+  }
+  if (store_run_get(st, id, &r) != 1 ||
+      store_node_run_list(st, id, &nrs, &n) != 0) {
+    rc = cli_store_error("show", st);
+    cli_close_workspace(w, st);
+    return rc;
   }
   if (json) {
     pipec_json j;
@@ -358,19 +421,25 @@ static int copy_file(FILE *in, FILE *out) {
 int cmd_logs(int argc, char **argv) {
   if (cli_wants_help("logs", argc, argv))
     return CLI_OK;
-  if (argc != 3 && argc != 2)
-    return cli_usage_error("logs", "expected [RUN] NODE");
-  const char *node = argv[argc - 1];
+  const char *ops[2] = {0};
+  int rc = parse_operands("logs", argc, argv, ops, 1, 2, "[RUN] NODE");
+  if (rc != 0)
+    return rc;
+  const char *node = ops[1] ? ops[1] : ops[0];
   ws *w;
   store *st;
-  if (cli_open_workspace("logs", &w, &st) != 0)
-    return CLI_USAGE;
-  int rc = CLI_USAGE;
-  int64_t id = argc == 3 ? cli_run_id("logs", st, argv[1])
-                         : default_run("logs", st, node, STORE_NR_LOG);
+  if ((rc = cli_open_workspace("logs", &w, &st)) != 0)
+    return rc;
+  rc = CLI_USAGE;
+  int64_t id = ops[1] ? cli_run_id("logs", st, ops[0])
+                      : default_run("logs", st, node, STORE_NR_LOG);
+  if (id < 0)
+    rc = CLI_WORKSPACE;
   store_node_run *nrs = NULL;
   uint32_t n = 0;
-  if (id && store_node_run_list(st, id, &nrs, &n) == 0) {
+  if (id > 0 && store_node_run_list(st, id, &nrs, &n) != 0)
+    rc = cli_store_error("logs", st);
+  else if (id > 0) {
     const store_node_run *nr = find_node_run("logs", nrs, n, node, id);
     if (nr && (!nr->log_path || !*nr->log_path)) {
       fprintf(stderr, "pipec logs: node '%s' did not run in run %lld (%s)\n",
@@ -392,35 +461,89 @@ int cmd_logs(int argc, char **argv) {
   return rc;
 }
 
+/* NODE[.PORT] split in place: the port is what follows the last '.'
+ * outside a family key ("model[1,0.1].model"); NULL if there is none. */
+static char *split_port(char *spec) {
+  char *dot = strrchr(spec, '.');
+  if (!dot || strchr(dot, ']'))
+    return NULL;
+  *dot = 0;
+  return dot + 1;
+}
+
+/* The output `port` of a node's outputs, or NULL after saying which ports
+ * there are (and the nearest one). */
+static const store_output *find_port(const char *node, const char *port,
+                                     const store_output *outs, uint32_t n) {
+  if (!port && n == 1)
+    return &outs[0];
+  for (uint32_t i = 0; port && i < n; i++)
+    if (strcmp(outs[i].port, port) == 0)
+      return &outs[i];
+  if (!port) {
+    fprintf(stderr, "pipec cat: node '%s' has outputs:", node);
+    for (uint32_t i = 0; i < n; i++)
+      fprintf(stderr, " %s.%s", node, outs[i].port);
+    fprintf(stderr, "; say which one\n");
+    return NULL;
+  }
+  fprintf(stderr, "pipec cat: node '%s' has no output '%s'\n", node, port);
+  const char **names = calloc(n + 1, sizeof *names);
+  for (uint32_t i = 0; names && i < n; i++)
+    names[i] = outs[i].port;
+  const char *best = names ? cli_nearest(port, names, n) : NULL;
+  if (best) {
+    fprintf(stderr, "  did you mean '%s'?\n", best);
+  } else {
+    fprintf(stderr, "  its outputs:");
+    for (uint32_t i = 0; i < n; i++)
+      fprintf(stderr, " %s", outs[i].port);
+    fputc('\n', stderr);
+  }
+  free(names);
+  return NULL;
+}
+
 int cmd_cat(int argc, char **argv) {
   if (cli_wants_help("cat", argc, argv))
     return CLI_OK;
-  if (argc < 2 || argc > 3)
-    return cli_usage_error("cat", "expected NODE[.PORT] [RUN]");
-  char node[512];
-  snprintf(node, sizeof node, "%s", argv[1]);
-  /* NODE.PORT; a family member's key may hold dots: model[1,0.1].out */
-  char *key_end = strrchr(node, ']');
-  char *port = strchr(key_end ? key_end : node, '.');
-  if (port)
-    *port++ = 0;
+  const char *ops[2] = {0};
+  int rc = parse_operands("cat", argc, argv, ops, 1, 2, "NODE[.PORT] [RUN]");
+  if (rc != 0)
+    return rc;
+  char *node = strdup(ops[0]);
+  if (!node)
+    return CLI_FAILED;
+  char *port = split_port(node);
   ws *w;
   store *st;
-  if (cli_open_workspace("cat", &w, &st) != 0)
-    return CLI_USAGE;
-  int rc = CLI_USAGE;
-  int64_t id = argc == 3 ? cli_run_id("cat", st, argv[2])
-                         : default_run("cat", st, node, STORE_NR_ANY);
+  if ((rc = cli_open_workspace("cat", &w, &st)) != 0) {
+    free(node);
+    return rc;
+  }
+  rc = CLI_USAGE;
+  int64_t id = ops[1] ? cli_run_id("cat", st, ops[1])
+                      : default_run("cat", st, node, STORE_NR_ANY);
   store_node_run *nrs = NULL;
   uint32_t n = 0;
   store_output *outs = NULL;
   uint32_t n_outs = 0;
-  if (!id || store_node_run_list(st, id, &nrs, &n) != 0)
+  if (id < 0)
+    rc = CLI_WORKSPACE;
+  if (id <= 0)
     goto out;
+  if (store_node_run_list(st, id, &nrs, &n) != 0) {
+    rc = cli_store_error("cat", st);
+    goto out;
+  }
   const store_node_run *nr = find_node_run("cat", nrs, n, node, id);
   if (!nr)
     goto out;
-  if (store_node_run_outputs(st, nr->id, &outs, &n_outs) != 0 || !n_outs) {
+  if (store_node_run_outputs(st, nr->id, &outs, &n_outs) != 0) {
+    rc = cli_store_error("cat", st);
+    goto out;
+  }
+  if (!n_outs) {
     fprintf(stderr, "pipec cat: node '%s' has no outputs in run %lld (%s)\n",
             node, (long long)id, nr->status);
     int64_t had = 0;
@@ -431,17 +554,9 @@ int cmd_cat(int argc, char **argv) {
               (long long)had, argv[1], (long long)had);
     goto out;
   }
-  const store_output *o = NULL;
-  for (uint32_t i = 0; i < n_outs; i++)
-    if (!port ? n_outs == 1 : strcmp(outs[i].port, port) == 0)
-      o = &outs[i];
-  if (!o) {
-    fprintf(stderr, "pipec cat: node '%s' has outputs:", node);
-    for (uint32_t i = 0; i < n_outs; i++)
-      fprintf(stderr, " %s.%s", node, outs[i].port);
-    fprintf(stderr, "; say which one\n");
+  const store_output *o = find_port(node, port, outs, n_outs);
+  if (!o)
     goto out;
-  }
   char path[PATH_MAX];
   obj_store *objs = NULL;
   char err[512];
@@ -465,5 +580,6 @@ out:
   store_outputs_free(outs, n_outs);
   store_node_runs_free(nrs, n);
   cli_close_workspace(w, st);
+  free(node);
   return rc;
 }

@@ -13,97 +13,140 @@
 
 typedef struct run_args {
   const char *file;
-  const char **overrides;
-  unsigned n_overrides;
-  const char **nodes;
-  unsigned n_nodes;
+  cli_strv overrides;
+  cli_strv nodes;
+  char **lists;                /* copies of --nodes values, split in place */
+  size_t n_lists;
   run_opts o;
 } run_args;
 
-/* "a,b,c" appended to a->nodes. */
-static void add_nodes(run_args *a, char *list) {
-  for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ","))
-    if (*tok)
-      a->nodes[a->n_nodes++] = tok;
+enum {
+  OPT_PARAM = 1, OPT_NODE, OPT_NODES, OPT_FROM, OPT_TO, OPT_JOBS,
+  OPT_KEEP_GOING, OPT_DRY_RUN, OPT_FORCE, OPT_JSON, OPT_QUIET,
+};
+
+static const cli_opt run_opts_table[] = {
+    {"param", 'p', true, OPT_PARAM},
+    {"node", 0, true, OPT_NODE},
+    {"nodes", 0, true, OPT_NODES},
+    {"from", 0, true, OPT_FROM},
+    {"to", 0, true, OPT_TO},
+    {"jobs", 'j', true, OPT_JOBS},
+    {"keep-going", 'k', false, OPT_KEEP_GOING},
+    {"dry-run", 'n', false, OPT_DRY_RUN},
+    {"force", 0, false, OPT_FORCE},
+    {"json", 0, false, OPT_JSON},
+    {"quiet", 'q', false, OPT_QUIET},
+    {0},
+};
+
+/* The names of "a,b,c" appended to a->nodes (empty names are skipped). */
+static int add_nodes(run_args *a, const char *list) {
+  char **nl = realloc(a->lists, (a->n_lists + 1) * sizeof *nl);
+  if (!nl)
+    return -1;
+  a->lists = nl;
+  char *copy = strdup(list);
+  if (!copy)
+    return -1;
+  a->lists[a->n_lists++] = copy;
+  char *save = NULL;
+  for (char *tok = strtok_r(copy, ",", &save); tok;
+       tok = strtok_r(NULL, ",", &save))
+    if (*tok && cli_strv_add(&a->nodes, tok) != 0)
+      return -1;
+  return 0;
 }
 
-/* The value of option argv[*i] ("--to X" or "--to=X"), or NULL. */
-static const char *opt_value(const char *name, int argc, char **argv, int *i) {
-  size_t n = strlen(name);
-  if (strncmp(argv[*i], name, n) != 0)
-    return NULL;
-  if (argv[*i][n] == '=')
-    return argv[*i] + n + 1;
-  if (argv[*i][n] != 0) /* "-j2", "-pN=V": a short option with its value */
-    return n == 2 && name[1] != '-' ? argv[*i] + n : NULL;
-  if (*i + 1 >= argc)
-    return "";
-  return argv[++*i];
+static void run_args_free(run_args *a) {
+  cli_strv_free(&a->overrides);
+  cli_strv_free(&a->nodes);
+  for (size_t i = 0; i < a->n_lists; i++)
+    free(a->lists[i]);
+  free(a->lists);
+}
+
+/* -p NAME=VALUE, checked for its '=' (the compiler checks the rest). */
+static int add_override(const char *cmd, cli_strv *v, const char *text) {
+  if (!strchr(text, '='))
+    return cli_usage_error(cmd, "-p takes NAME=VALUE, got '%s'", text);
+  return cli_strv_add(v, text) == 0 ? 0 : CLI_USAGE;
 }
 
 static int parse_run_args(int argc, char **argv, run_args *a) {
-  a->overrides = calloc((size_t)argc + 1, sizeof *a->overrides);
-  a->nodes = calloc((size_t)argc * 8 + 1, sizeof *a->nodes);
-  if (!a->overrides || !a->nodes)
-    return CLI_USAGE;
   a->o.out = stdout;
   a->o.mode = STATUS_LIVE;
   bool single = false;
-  for (int i = 1; i < argc; i++) {
-    const char *arg = argv[i], *v;
-    if ((v = opt_value("-p", argc, argv, &i)) ||
-        (v = opt_value("--param", argc, argv, &i))) {
-      if (!strchr(v, '='))
-        return cli_usage_error("run", "-p takes NAME=VALUE, got '%s'", v);
-      a->overrides[a->n_overrides++] = v;
-    } else if ((v = opt_value("--node", argc, argv, &i))) {
+  cli_args it;
+  cli_args_init(&it, "run", argc, argv, run_opts_table);
+  for (int k; (k = cli_args_next(&it)) != CLI_ARG_END;) {
+    const char *v = it.value;
+    int64_t j;
+    switch (k) {
+    case CLI_ARG_ERROR:
+      return CLI_USAGE;
+    case CLI_ARG_OPERAND:
+      if (a->file)
+        return cli_usage_error("run", "one FILE only (got '%s' and '%s')",
+                               a->file, v);
+      a->file = v;
+      break;
+    case OPT_PARAM:
+      if (add_override("run", &a->overrides, v) != 0)
+        return CLI_USAGE;
+      break;
+    case OPT_NODE:
       if (!*v)
         return cli_usage_error("run", "--node needs a node name");
-      a->nodes[a->n_nodes++] = v;
+      if (cli_strv_add(&a->nodes, v) != 0)
+        return CLI_USAGE;
       single = true;
-    } else if ((v = opt_value("--nodes", argc, argv, &i))) {
-      add_nodes(a, (char *)v);
-    } else if ((v = opt_value("--from", argc, argv, &i))) {
+      break;
+    case OPT_NODES:
+      if (add_nodes(a, v) != 0) {
+        fprintf(stderr, "pipec run: out of memory\n");
+        return CLI_USAGE;
+      }
+      break;
+    case OPT_FROM:
       a->o.sel.from = v;
-    } else if ((v = opt_value("--to", argc, argv, &i))) {
+      break;
+    case OPT_TO:
       a->o.sel.to = v;
-    } else if ((v = opt_value("-j", argc, argv, &i)) ||
-               (v = opt_value("--jobs", argc, argv, &i))) {
-      char *end;
-      long j = strtol(v, &end, 10);
-      if (!*v || *end || j < 1 || j > 4096)
-        return cli_usage_error("run", "-j needs a number of jobs >= 1");
+      break;
+    case OPT_JOBS:
+      if (cli_number("run", it.opt, v, 1, 4096, &j) != 0)
+        return CLI_USAGE;
       a->o.jobs = (int)j;
-    } else if (strcmp(arg, "-k") == 0 || strcmp(arg, "--keep-going") == 0) {
+      break;
+    case OPT_KEEP_GOING:
       a->o.keep_going = true;
-    } else if (strcmp(arg, "-n") == 0 || strcmp(arg, "--dry-run") == 0) {
+      break;
+    case OPT_DRY_RUN:
       a->o.dry_run = true;
-    } else if (strcmp(arg, "--force") == 0) {
+      break;
+    case OPT_FORCE:
       a->o.force = true;
-    } else if (strcmp(arg, "--json") == 0) {
+      break;
+    case OPT_JSON:
       a->o.mode = STATUS_JSON;
-    } else if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
+      break;
+    case OPT_QUIET:
       a->o.mode = STATUS_QUIET;
-    } else if (arg[0] == '-' && arg[1]) {
-      return cli_usage_error("run", "unknown option '%s'", arg);
-    } else if (a->file) {
-      return cli_usage_error("run", "one FILE only (got '%s' and '%s')",
-                             a->file, arg);
-    } else {
-      a->file = arg;
+      break;
     }
   }
   if (!a->file)
     return cli_usage_error("run", "missing FILE");
-  if (a->n_nodes && (a->o.sel.from || a->o.sel.to))
+  if (a->nodes.n && (a->o.sel.from || a->o.sel.to))
     return cli_usage_error("run", "--node/--nodes and --from/--to do not "
                                   "combine");
-  if (single && a->n_nodes > 1)
+  if (single && a->nodes.n > 1)
     return cli_usage_error("run", "--node takes one node; use --nodes A,B");
-  a->o.sel.nodes = a->nodes;
-  a->o.sel.n_nodes = a->n_nodes;
-  a->o.overrides = a->overrides;
-  a->o.n_overrides = a->n_overrides;
+  a->o.sel.nodes = a->nodes.v;
+  a->o.sel.n_nodes = (uint32_t)a->nodes.n;
+  a->o.overrides = a->overrides.v;
+  a->o.n_overrides = (uint32_t)a->overrides.n;
   return 0;
 }
 
@@ -115,54 +158,54 @@ int cmd_run(int argc, char **argv) {
   if (rc != 0)
     goto out;
   rc = CLI_USAGE;
-  pipec_pipeline *p = cli_compile(a.file, a.overrides, a.n_overrides, NULL);
+  pipec_pipeline *p = cli_compile(a.file, a.overrides.v,
+                                  (unsigned)a.overrides.n, NULL);
   if (!p)
     goto out;
   char err[1024] = "";
   ws *w = NULL;
   bool created = false;
   if (ws_find(a.file, true, &w, &created, err, sizeof err) != 0) {
+    /* creating .pipec failed: not a usage problem */
     fprintf(stderr, "pipec run: %s\n", err);
     pipec_pipeline_free(p);
+    rc = CLI_WORKSPACE;
     goto out;
   }
   if (created)
     fprintf(stderr, "pipec: created workspace %s\n", ws_dir(w));
   run_result res;
   rc = run_pipeline(w, p, &a.o, &res, err, sizeof err);
-  if (rc == RUN_USAGE && err[0])
+  if ((rc == RUN_USAGE || rc == RUN_WORKSPACE) && err[0])
     fprintf(stderr, "pipec run: %s\n", err);
   ws_close(w);
   pipec_pipeline_free(p);
 out:
-  free(a.overrides);
-  free(a.nodes);
+  run_args_free(&a);
   return rc;
 }
 
 int cmd_why(int argc, char **argv) {
   if (cli_wants_help("why", argc, argv))
     return CLI_OK;
+  static const cli_opt opts[] = {{"param", 'p', true, OPT_PARAM}, {0}};
   const char *file = NULL, *node = NULL;
-  const char **overrides = calloc((size_t)argc + 1, sizeof *overrides);
-  unsigned n_overrides = 0;
+  cli_strv overrides = {0};
   int rc = CLI_USAGE;
-  if (!overrides)
-    return CLI_USAGE;
-  for (int i = 1; i < argc; i++) {
-    const char *v;
-    if ((v = opt_value("-p", argc, argv, &i)) ||
-        (v = opt_value("--param", argc, argv, &i)))
-      overrides[n_overrides++] = v;
-    else if (argv[i][0] == '-') {
-      rc = cli_usage_error("why", "unknown option '%s'", argv[i]);
+  cli_args it;
+  cli_args_init(&it, "why", argc, argv, opts);
+  for (int k; (k = cli_args_next(&it)) != CLI_ARG_END;) {
+    if (k == CLI_ARG_ERROR)
       goto out;
-    } else if (!file)
-      file = argv[i];
-    else if (!node)
-      node = argv[i];
-    else {
-      rc = cli_usage_error("why", "unexpected '%s'", argv[i]);
+    if (k == OPT_PARAM) {
+      if (add_override("why", &overrides, it.value) != 0)
+        goto out;
+    } else if (!file) {
+      file = it.value;
+    } else if (!node) {
+      node = it.value;
+    } else {
+      rc = cli_usage_error("why", "unexpected '%s'", it.value);
       goto out;
     }
   }
@@ -170,7 +213,8 @@ int cmd_why(int argc, char **argv) {
     rc = cli_usage_error("why", "expected FILE NODE");
     goto out;
   }
-  pipec_pipeline *p = cli_compile(file, overrides, n_overrides, NULL);
+  pipec_pipeline *p = cli_compile(file, overrides.v, (unsigned)overrides.n,
+                                  NULL);
   if (!p)
     goto out;
   char err[1024] = "";
@@ -183,6 +227,6 @@ int cmd_why(int argc, char **argv) {
     fprintf(stderr, "pipec why: %s\n", err);
   pipec_pipeline_free(p);
 out:
-  free(overrides);
+  cli_strv_free(&overrides);
   return rc;
 }

@@ -105,15 +105,18 @@ static void json_use(pipec_json *j, const quota *q, uint32_t running) {
 int cmd_targets(int argc, char **argv) {
   if (cli_wants_help("targets", argc, argv))
     return CLI_OK;
+  static const cli_opt opts[] = {{"json", 0, false, 1}, {0}};
   const char *file = NULL;
   bool json = false;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--json") == 0)
+  cli_args it;
+  cli_args_init(&it, "targets", argc, argv, opts);
+  for (int k; (k = cli_args_next(&it)) != CLI_ARG_END;) {
+    if (k == CLI_ARG_ERROR)
+      return CLI_USAGE;
+    if (k == 1)
       json = true;
-    else if (argv[i][0] == '-')
-      return cli_usage_error("targets", "unknown option '%s'", argv[i]);
     else if (!file)
-      file = argv[i];
+      file = it.value;
     else
       return cli_usage_error("targets", "one FILE only");
   }

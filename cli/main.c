@@ -6,6 +6,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -57,7 +58,9 @@ const cli_command cli_commands[] = {
      "  -q, --quiet              print only failures and the summary\n"
      "\n"
      "Exit status: 0 all nodes succeeded, 1 a node failed, 2 bad usage or a\n"
-     "compile error, 130 interrupted (Ctrl-C: a second one kills at once).\n",
+     "compile error, 3 the workspace cannot be used (its database is damaged\n"
+     "or unreadable, the disk is full), 130 interrupted (Ctrl-C: a second one\n"
+     "kills at once).\n",
      cmd_run},
     {"why", "say why a node would run (what changed in its cache key)",
      "usage: pipec why FILE NODE [-p NAME=VALUE]...\n"
@@ -69,10 +72,10 @@ const cli_command cli_commands[] = {
      "nothing.\n",
      cmd_why},
     {"runs", "list runs, newest first",
-     "usage: pipec runs [--json] [-n N]\n"
+     "usage: pipec runs [--json] [-n, --limit N]\n"
      "\n"
-     "List the workspace's runs (newest first, the last 50 or N): status,\n"
-     "start, duration, nodes ran / cached / failed, and the snapshot.\n",
+     "List the workspace's runs (newest first, the last 50 or N, N from 1):\n"
+     "status, start, duration, nodes ran / cached / failed, and the snapshot.\n",
      cmd_runs},
     {"show", "show one run: every node's status, cache hit or miss, target",
      "usage: pipec show [RUN] [--json]\n"
@@ -102,24 +105,31 @@ const cli_command cli_commands[] = {
      "usage: pipec snapshots [FILE] [--json]\n"
      "\n"
      "List snapshots, newest first (only FILE's pipeline if given): when,\n"
-     "the run mode and selection, the -p overrides, and the run that used\n"
-     "it. Every pipec run records one; pipec rollback records one of the\n"
-     "files it replaces (mode before-rollback).\n",
+     "the run mode, the -p overrides and the selection as they were typed,\n"
+     "and the run that used it. Every pipec run records one (its .pipe and\n"
+     "code files byte for byte, its data files' hashes, its -p values);\n"
+     "pipec rollback records one of the files it replaces (mode\n"
+     "before-rollback). --json: one object per snapshot, with overrides as\n"
+     "{NAME: VALUE} and selection as {nodes, from, to, force}.\n",
      cmd_snapshots},
     {"diff", "what changed between two snapshots",
      "usage: pipec diff SNAP_A SNAP_B\n"
      "\n"
      "Recompile both snapshots from their stored files and print what\n"
-     "changed from A to B: nodes added and removed, params (old -> new),\n"
-     "rewired inputs, targets, node settings, and source files.\n",
+     "changed from A to B: params (old -> new), nodes added and removed,\n"
+     "rewired inputs, targets, node settings, .pipe files (with a unified\n"
+     "diff), -p values, code files (old -> new hash, and a unified diff of\n"
+     "text) and data files (old -> new hash).\n",
      cmd_diff},
     {"rollback", "restore the pipeline's files as they were in a snapshot",
      "usage: pipec rollback SNAP [--dry-run]\n"
      "\n"
-     "Rewrite the source files of snapshot SNAP byte for byte. The files as\n"
-     "they are now are recorded first as a new snapshot, so a rollback can\n"
-     "be undone with another rollback. A run afterwards hits the cache.\n"
-     "--dry-run lists the files that would change.\n",
+     "Rewrite the .pipe and code files of snapshot SNAP byte for byte. The\n"
+     "files as they are now are recorded first as a new snapshot, so a\n"
+     "rollback can be undone with another rollback. A run afterwards hits\n"
+     "the cache. Nothing is written through a symbolic link that leads out\n"
+     "of the project (the rollback is refused). -n, --dry-run lists the\n"
+     "files that would change.\n",
      cmd_rollback},
     {"cache", "verify or garbage-collect the object store",
      "usage: pipec cache verify\n"
@@ -129,8 +139,10 @@ const cli_command cli_commands[] = {
      "removed, so the node that made it runs again (exit 1 if any was).\n"
      "gc keeps the outputs of the newest N runs (default 10), of the newest\n"
      "run of every snapshot, of runs still going, and the newest successful\n"
-     "outputs of every node (so partial runs find their inputs); it removes\n"
-     "every other object and clears scratch files of runs that are over.\n",
+     "outputs of every node (so partial runs find their inputs), and the\n"
+     "code files of every snapshot (rollback restores them); it removes\n"
+     "every other object and clears scratch files of runs that are over.\n"
+     "N is a whole number from 0.\n",
      cmd_cache},
     {"targets", "list a pipeline's compute targets and their quotas",
      "usage: pipec targets FILE [--json]\n"
@@ -159,9 +171,17 @@ const cli_command cli_commands[] = {
      "line: strings as they are, lists as a,b,c or [\"a\", \"b\"].\n"
      "Exit 0 on success, 1 if the component failed, 2 on bad usage.\n",
      cmd_exec},
-    {"help", "show help for a command", "usage: pipec help [COMMAND]\n",
+    {"help", "show help for a command",
+     "usage: pipec help [COMMAND]\n"
+     "\n"
+     "Without COMMAND, list the commands; with one, print its help (the\n"
+     "same as 'pipec COMMAND --help').\n",
      cmd_help},
-    {"version", "print the version", "usage: pipec version\n", cmd_version},
+    {"version", "print the version",
+     "usage: pipec version\n"
+     "\n"
+     "Print pipec's version (also 'pipec --version').\n",
+     cmd_version},
 };
 const unsigned cli_n_commands = sizeof cli_commands / sizeof cli_commands[0];
 
@@ -184,25 +204,54 @@ static void print_overview(FILE *out) {
     fprintf(out, "  %-10s %s\n", cli_commands[i].name,
             cli_commands[i].summary);
   fprintf(out, "\n'pipec help COMMAND' or 'pipec COMMAND --help' for more; "
-               "the language is in docs/language.md.\n");
+               "the language is in docs/language.md.\n"
+               "Exit status: 0 success, 1 a node failed, 2 bad usage or a "
+               "compile error,\n3 the workspace cannot be used (damaged or "
+               "unreadable database, full disk),\n130 interrupted. '--' ends "
+               "a command's options.\n");
 }
 
-static const char *const *command_names(void) {
-  static const char *names[64];
-  for (unsigned i = 0; i < cli_n_commands && i < 64; i++)
+/* The command names, for suggestions (malloc'd; NULL if out of memory). */
+static const char **command_names(void) {
+  const char **names = calloc(cli_n_commands + 1, sizeof *names);
+  for (unsigned i = 0; names && i < cli_n_commands; i++)
     names[i] = cli_commands[i].name;
   return names;
 }
 
+/* "pipec[ help]: unknown command 'x'", and the nearest command if one is
+ * near enough. */
+static void unknown_command(const char *prefix, const char *name) {
+  fprintf(stderr, "%s: unknown command '%s'\n", prefix, name);
+  const char **names = command_names();
+  if (names)
+    cli_suggest(name, names, cli_n_commands);
+  free(names);
+  fprintf(stderr, "run 'pipec --help' for the list of commands\n");
+}
+
 static int cmd_help(int argc, char **argv) {
-  if (argc < 2) {
+  static const cli_opt opts[] = {{"help", 'h', false, 1}, {0}};
+  cli_args a;
+  cli_args_init(&a, "help", argc, argv, opts);
+  const char *topic = NULL;
+  for (int k; (k = cli_args_next(&a)) != CLI_ARG_END;) {
+    if (k == CLI_ARG_ERROR)
+      return CLI_USAGE;
+    if (k == 1 && !topic)
+      topic = "help";
+    else if (k == CLI_ARG_OPERAND && !topic)
+      topic = a.value;
+    else
+      return cli_usage_error("help", "one COMMAND only");
+  }
+  if (!topic) {
     print_overview(stdout);
     return CLI_OK;
   }
-  const cli_command *c = find_command(argv[1]);
+  const cli_command *c = find_command(topic);
   if (!c) {
-    fprintf(stderr, "pipec help: unknown command '%s'\n", argv[1]);
-    cli_suggest(argv[1], command_names(), cli_n_commands);
+    unknown_command("pipec help", topic);
     return CLI_USAGE;
   }
   fputs(c->usage, stdout);
@@ -210,10 +259,22 @@ static int cmd_help(int argc, char **argv) {
 }
 
 static int cmd_version(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
+  if (argc > 1)
+    return cli_usage_error("version", "unexpected '%s'", argv[1]);
   printf("pipec %s\n", PIPEC_VERSION);
   return CLI_OK;
+}
+
+void cli_usage_lines(const char *cmd) {
+  const cli_command *c = find_command(cmd);
+  if (!c)
+    return;
+  /* the usage lines: the text up to its first blank line */
+  const char *end = strstr(c->usage, "\n\n");
+  size_t len = end ? (size_t)(end - c->usage) : strlen(c->usage);
+  while (len && c->usage[len - 1] == '\n')
+    len--;
+  fprintf(stderr, "%.*s\n", (int)len, c->usage);
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...) {
@@ -223,13 +284,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
   vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);
   va_end(ap);
-  const cli_command *c = find_command(cmd);
-  if (c) {
-    /* the first line of the usage text */
-    const char *nl = strchr(c->usage, '\n');
-    fprintf(stderr, "%.*s\n", nl ? (int)(nl - c->usage) : (int)strlen(c->usage),
-            c->usage);
-  }
+  cli_usage_lines(cmd);
   return CLI_USAGE;
 }
 
@@ -247,8 +302,18 @@ bool cli_wants_help(const char *cmd, int argc, char **argv) {
   return false;
 }
 
-void cli_suggest(const char *word, const char *const *words, unsigned n) {
+const char *cli_nearest(const char *word, const char *const *words,
+                        unsigned n) {
   const char *best = editdist_suggest(word, words, n);
+  if (!best)
+    return NULL;
+  size_t shorter = strlen(word) < strlen(best) ? strlen(word) : strlen(best);
+  int d = editdist(word, best, true, 0);
+  return (size_t)d * 3 <= shorter ? best : NULL;
+}
+
+void cli_suggest(const char *word, const char *const *words, unsigned n) {
+  const char *best = cli_nearest(word, words, n);
   if (best)
     fprintf(stderr, "  did you mean '%s'?\n", best);
 }
@@ -275,12 +340,10 @@ int main(int argc, char **argv) {
     return CLI_OK;
   }
   if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0)
-    return cmd_version(0, NULL);
+    return cmd_version(argc - 1, argv + 1);
   const cli_command *c = find_command(name);
   if (!c) {
-    fprintf(stderr, "pipec: unknown command '%s'\n", name);
-    cli_suggest(name, command_names(), cli_n_commands);
-    fprintf(stderr, "run 'pipec --help' for the list of commands\n");
+    unknown_command("pipec", name);
     return CLI_USAGE;
   }
   if (c->run != cmd_help && cli_wants_help(c->name, argc - 1, argv + 1))

@@ -29,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "literal.h"
+
 /* ---- a growable byte buffer --------------------------------------------- */
 
 typedef struct sbuf {
@@ -119,25 +121,10 @@ static void enc_hash(sbuf *b, const hash128 *h) { sb_putn(b, h->b, 16); }
 
 /* ---- readable renderings of values -------------------------------------- */
 
-/* Shortest text that reads back as the same double, always recognisable as
- * a float ("1.0", not "1"), so int 1 and float 1.0 render differently. */
-static void fmt_double(double d, char out[48]) {
-  if (isnan(d)) {
-    strcpy(out, "nan");
-    return;
-  }
-  if (isinf(d)) {
-    strcpy(out, d < 0 ? "-inf" : "inf");
-    return;
-  }
-  for (int prec = 1; prec <= 17; prec++) {
-    snprintf(out, 48, "%.*g", prec, d);
-    if (strtod(out, NULL) == d)
-      break;
-  }
-  if (!strpbrk(out, ".e"))
-    strcat(out, ".0");
-}
+/* Shortest text that reads back as the same double, as the language
+ * writes it ("10.0", not "1e+01" or "10"), so int 1 and float 1.0 render
+ * differently. */
+static void fmt_double(double d, char out[48]) { literal_double(d, out, 48); }
 
 /* A string as a double-quoted literal with escapes. */
 static void render_quoted(sbuf *b, const char *s) {

@@ -37,6 +37,7 @@
 #include "objstore.h"
 #include "pipec/graph.h"
 #include "scheduler.h"
+#include "snapshot.h"
 #include "store.h"
 #include "target.h"
 #include "workspace.h"
@@ -59,6 +60,7 @@ typedef struct run_node {
   tgt_job job;
   double t_start;
   char *reason;             /* why it runs (a cache miss), or NULL */
+  bool attempt_failed;      /* reason now says why its last attempt failed */
 } run_node;
 
 typedef struct runner {
@@ -254,6 +256,24 @@ static int cache_lookup(runner *R, uint32_t node) {
   return 1;
 }
 
+/* The lines of text joined by sep into one line (malloc'd). */
+static char *join_lines(const char *text, const char *sep) {
+  size_t n = 0, seps = 0;
+  for (const char *q = text; *q; q++, n++)
+    seps += *q == '\n';
+  char *out = xcalloc(n + seps * strlen(sep) + 1, 1), *o = out;
+  for (const char *q = text; *q; q++) {
+    if (*q != '\n') {
+      *o++ = *q;
+    } else if (q[1]) {
+      strcpy(o, sep);
+      o += strlen(sep);
+    }
+  }
+  *o = 0;
+  return out;
+}
+
 /* Why the node must run: what changed since its last success. */
 static char *miss_reason(runner *R, uint32_t node) {
   run_node *rn = &R->nodes[node];
@@ -273,13 +293,9 @@ static char *miss_reason(runner *R, uint32_t node) {
   if (ck_parts_parse(old_text, strlen(old_text), &old, err, sizeof err) != 0)
     why = xstrdup("the last run's key cannot be read");
   else if (ck_explain(&old, &rn->parts, &diff) > 0)
-    why = xstrdup(diff);
+    why = join_lines(diff, "; ");
   else
     why = xstrdup("its last outputs are no longer in the store");
-  /* ck_explain lines are newline-separated; one line reads better */
-  for (char *q = why; *q; q++)
-    if (*q == '\n')
-      *q = q[1] ? ';' : 0;
   free(diff);
   free(old_text);
   ck_parts_free(&old);
@@ -554,13 +570,17 @@ static sched_status hook_attempt_done(void *ctx, uint32_t node, tgt_job *job,
    * leave an empty scratch directory for a retry) */
   fs_rm_rf(rn->scratch);
   mkdir(rn->scratch, 0755);
-  store_node_run_finish(R->st, rn->node_run, "failed", attempt, r->exit_code,
-                        msg);
+  /* an attempt that was stopped (timeout, signal, cancel) has no exit
+   * code of its own: record none, not the 0 the target left in r */
+  bool exited = !timed_out && !r->cancelled && !r->term_signal;
+  store_node_run_finish(R->st, rn->node_run, "failed", attempt,
+                        exited ? r->exit_code : STORE_EXIT_NONE, msg);
   if (attempt <= n->retries)
     status_retrying(&R->sp, n->name, attempt, msg);
   /* the scheduler reports the final message through settled() */
   free(rn->reason);
   rn->reason = xstrdup(msg);
+  rn->attempt_failed = true;
   return SCHED_FAILED;
 }
 
@@ -587,16 +607,20 @@ static void hook_settled(void *ctx, uint32_t node, sched_status st,
   const pipec_node *n = &R->p->nodes[node];
   const pipec_component *c = comp_of(R, node);
   batch_open(R);
-  if (!rn->node_run)
+  bool recorded = rn->node_run != 0;
+  if (!recorded)
     record_node(R, node, store_status(st));
-  else if (st != SCHED_SUCCEEDED && st != SCHED_CACHED)
-    store_node_run_finish(R->st, rn->node_run, store_status(st), attempts, -1,
-                          message && *message ? message : rn->reason);
+  /* a failed attempt's own account (hook_attempt_done: "timed out after
+   * 1s", a full disk) says more than the scheduler's summary of it */
+  const char *why = st == SCHED_FAILED && rn->attempt_failed ? rn->reason
+                    : message && *message                  ? message
+                                                           : rn->reason;
+  if (recorded && st != SCHED_SUCCEEDED && st != SCHED_CACHED)
+    store_node_run_finish(R->st, rn->node_run, store_status(st), attempts,
+                          STORE_EXIT_KEEP, why);
   double secs = rn->t_start > 0 ? status_now() - rn->t_start : -1;
-  const char *detail = st == SCHED_SUCCEEDED ? NULL
-                       : st == SCHED_CACHED  ? NULL
-                       : message && *message ? message
-                                             : rn->reason;
+  const char *detail = st == SCHED_SUCCEEDED || st == SCHED_CACHED ? NULL
+                                                                   : why;
   status_settled(&R->sp, n->name, sched_status_name(st), detail, secs);
   if (st == SCHED_FAILED && rn->log_path)
     status_log_tail(&R->sp, rn->log_path, 10);
@@ -680,6 +704,7 @@ static void selection_json(const runner *R, pipec_json *j) {
 static int record_snapshot(runner *R, char *err, size_t errlen) {
   const pipec_pipeline *p = R->p;
   store_runs_reap(R->st, store_pid_alive); /* runs killed before they could say */
+  snap_clean_rollbacks(R->st);             /* files a killed rollback left */
   char *main_rel = workspace_path(R, p->file);
   int rc = store_pipeline_get_or_create(R->st, p->name, main_rel,
                                         &R->pipeline_id);
@@ -705,18 +730,57 @@ static int record_snapshot(runner *R, char *err, size_t errlen) {
       fclose(f);
     }
   }
-  if (rc == 0 && !R->o->dry_run) /* a dry run records the draft only */
-    rc = store_snapshot_add(R->st, R->pipeline_id, draft, config ? config : "{}",
-                            params, plan_mode_name(&R->o->sel), sel,
-                            &R->snapshot_id);
-  if (rc == 0 && !R->o->dry_run)
-    rc = store_run_add(R->st, R->snapshot_id, R->pipeline_id, (int64_t)getpid(),
-                       &R->run_id);
+  /* the snapshot is the whole configuration: also the code files' bytes
+   * (put into the object store first, outside the transaction), the data
+   * files' hashes and the -p values; all of it with the run, or nothing */
+  store_snap_file *sf = NULL;
+  uint32_t n_sf = 0;
+  bool said = false;
+  if (rc == 0 && !R->o->dry_run && /* a dry run records the draft only */
+      snap_collect_files(R->w, R->objs, R->memo, p, R->abs_dir, &sf, &n_sf,
+                         err, errlen) != 0) {
+    rc = -1;
+    said = true;
+  }
+  store_override *ov = xcalloc(R->o->n_overrides + 1, sizeof *ov);
+  for (uint32_t i = 0; i < R->o->n_overrides; i++) {
+    const char *o = R->o->overrides[i], *eq = strchr(o, '=');
+    size_t len = eq ? (size_t)(eq - o) : strlen(o);
+    ov[i].name = xprintf("%.*s", (int)len, o);
+    ov[i].value = xstrdup(eq ? eq + 1 : "");
+  }
+  if (rc == 0 && !R->o->dry_run) {
+    rc = store_begin(R->st);
+    if (rc == 0)
+      rc = store_snapshot_add(R->st, R->pipeline_id, draft,
+                              config ? config : "{}", params,
+                              plan_mode_name(&R->o->sel), sel,
+                              &R->snapshot_id);
+    if (rc == 0)
+      rc = store_snapshot_overrides_add(R->st, R->snapshot_id, ov,
+                                        R->o->n_overrides);
+    if (rc == 0)
+      rc = store_snapshot_files_add(R->st, R->snapshot_id, sf, n_sf);
+    if (rc == 0)
+      rc = store_run_add(R->st, R->snapshot_id, R->pipeline_id,
+                         (int64_t)getpid(), &R->run_id);
+    if (rc == 0)
+      rc = store_commit(R->st);
+    else
+      store_rollback(R->st);
+  }
+  store_overrides_free(ov, R->o->n_overrides);
+  store_snap_files_free(sf, n_sf);
   free(config);
   free(params);
   free(sel);
-  if (rc != 0)
+  if (rc != 0 && !said)
     snprintf(err, errlen, "cannot record the run: %s", store_errmsg(R->st));
+  else if (rc != 0) {
+    char why[512];
+    snprintf(why, sizeof why, "%s", err);
+    snprintf(err, errlen, "cannot record the run: %s", why);
+  }
   return rc;
 }
 
@@ -816,6 +880,8 @@ static void runner_free(runner *R) {
   free(R->abs_dir);
 }
 
+/* Open the store and objects, build the plan: 0, RUN_WORKSPACE if the
+ * workspace cannot be opened, -1 for anything else (err says what). */
 static int run_setup(runner *R, char *err, size_t errlen) {
   const pipec_pipeline *p = R->p;
   ssize_t n = readlink("/proc/self/exe", R->exe, sizeof R->exe - 1);
@@ -830,9 +896,9 @@ static int run_setup(runner *R, char *err, size_t errlen) {
   }
   R->abs_dir = xstrdup(abs);
   if (store_open(ws_db_path(R->w), &R->st, err, errlen) != 0)
-    return -1;
+    return RUN_WORKSPACE;
   if (obj_open(ws_objects_dir(R->w), NULL, &R->objs, err, errlen) != 0)
-    return -1;
+    return RUN_WORKSPACE;
   R->idx = (hash_index){.ctx = R->st, .get = idx_get, .put = idx_put};
   R->memo = hash_memo_new(R->abs_dir, &R->idx);
   if (!R->memo) {
@@ -959,9 +1025,14 @@ int run_pipeline(ws *w, const pipec_pipeline *p, const run_opts *o,
                  run_result *res, char *err, size_t errlen) {
   runner R = {.p = p, .o = o, .res = res, .w = w};
   memset(res, 0, sizeof *res);
-  int code = RUN_USAGE;
-  if (run_setup(&R, err, errlen) != 0 || record_snapshot(&R, err, errlen) != 0)
+  int code = run_setup(&R, err, errlen);
+  if (code == 0 && record_snapshot(&R, err, errlen) != 0)
+    code = RUN_WORKSPACE; /* the store cannot record the run */
+  if (code != 0) {
+    code = code == RUN_WORKSPACE ? RUN_WORKSPACE : RUN_USAGE;
     goto out;
+  }
+  code = RUN_USAGE;
   res->snapshot_id = R.snapshot_id;
   res->run_id = R.run_id;
   if (resolve_upstream(&R, err, errlen) != 0) {
@@ -1005,8 +1076,11 @@ int run_why(ws *w, const pipec_pipeline *p, const char *node_name, FILE *out,
     free(names);
     return RUN_USAGE;
   }
-  if (run_setup(&R, err, errlen) != 0)
+  if ((code = run_setup(&R, err, errlen)) != 0) {
+    code = code == RUN_WORKSPACE ? RUN_WORKSPACE : RUN_USAGE;
     goto out;
+  }
+  code = RUN_USAGE;
   char *main_rel = workspace_path(&R, p->file);
   int rc = store_pipeline_get_or_create(R.st, p->name, main_rel,
                                         &R.pipeline_id);

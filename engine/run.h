@@ -53,18 +53,26 @@ typedef struct run_result {
 } run_result;
 
 /* Exit codes, as DESIGN §5 (and cli.h) define them. */
-enum { RUN_OK = 0, RUN_NODE_FAILED = 1, RUN_USAGE = 2, RUN_INTERRUPTED = 130 };
+enum {
+  RUN_OK = 0,
+  RUN_NODE_FAILED = 1,
+  RUN_USAGE = 2,
+  RUN_WORKSPACE = 3,     /* the store cannot be opened or cannot record */
+  RUN_INTERRUPTED = 130,
+};
 
 /* Run p in workspace w. Returns one of the exit codes above; with
  * RUN_USAGE, err says what stopped the run before it started (an unknown
- * node in the selection, a missing upstream output, an unusable
- * workspace). */
+ * node in the selection, a missing upstream output); with RUN_WORKSPACE,
+ * why the workspace cannot be used (a damaged or unreadable database, a
+ * full disk). */
 int run_pipeline(ws *w, const pipec_pipeline *p, const run_opts *o,
                  run_result *res, char *err, size_t errlen);
 
 /* `pipec why`: print whether node_name would run and why (the part of its
  * cache key that changed since its last success, or the upstream node that
- * would run first). Runs nothing, records nothing. */
+ * would run first). Runs nothing, records nothing. Returns RUN_OK,
+ * RUN_USAGE or RUN_WORKSPACE, with err set for the last two. */
 int run_why(ws *w, const pipec_pipeline *p, const char *node_name, FILE *out,
             char *err, size_t errlen);
 

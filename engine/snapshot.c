@@ -1,10 +1,18 @@
 /*
- * snapshot.c — recompiling, comparing and restoring snapshots
- * (snapshot.h).
+ * snapshot.c — what a snapshot records besides its draft, and
+ * recompiling, comparing and restoring snapshots (snapshot.h).
+ *
+ * Rollback writes every file under a temporary name beside it
+ * (NAME.pipec-rollback.PID), recorded in the store before it is created,
+ * fsync'd, and renamed over the file only once every temporary file is
+ * whole: a rollback killed at any moment leaves each file as it was or as
+ * the snapshot has it, and the next command removes the temporary files
+ * (snap_clean_rollbacks).
  */
 #define _GNU_SOURCE /* asprintf */
 #include "snapshot.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -19,6 +27,49 @@
 #include "literal.h"
 #include "plugin.h"
 #include "target.h"
+#include "textdiff.h"
+
+#define TEMP_MARK ".pipec-rollback."
+
+/* The whole file (malloc'd, NUL-terminated beyond len), or NULL if it
+ * cannot be read. */
+static char *read_all(const char *path, size_t *len) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return NULL;
+  size_t cap = 4096, n = 0;
+  char *buf = malloc(cap + 1);
+  for (;;) {
+    if (!buf)
+      break;
+    if (n == cap) {
+      char *nb = realloc(buf, (cap *= 2) + 1);
+      if (!nb) {
+        free(buf);
+        buf = NULL;
+        break;
+      }
+      buf = nb;
+    }
+    ssize_t got = read(fd, buf + n, cap - n);
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got < 0) {
+      free(buf);
+      buf = NULL;
+      break;
+    }
+    if (got == 0)
+      break;
+    n += (size_t)got;
+  }
+  close(fd);
+  if (buf) {
+    buf[n] = 0;
+    *len = n;
+  }
+  return buf;
+}
 
 /* ---- recompiling ------------------------------------------------------------ */
 
@@ -79,54 +130,6 @@ static int list_stored(void *ctx, const char *dir, char ***names,
   return 0;
 }
 
-/* The strings of the "overrides" array in a snapshot's params JSON (as
- * run.c writes it), malloc'd. */
-static char **parse_overrides(const char *json, uint32_t *n) {
-  *n = 0;
-  const char *p = json ? strstr(json, "\"overrides\":[") : NULL;
-  size_t cap = json ? strlen(json) / 2 + 1 : 1;
-  char **out = calloc(cap, sizeof *out);
-  if (!out || !p)
-    return out;
-  p += strlen("\"overrides\":[");
-  while (*p == '"') {
-    char *s = malloc(strlen(p) + 1), *o = s;
-    if (!s)
-      break;
-    for (p++; *p && *p != '"'; p++) {
-      if (*p != '\\') {
-        *o++ = *p;
-        continue;
-      }
-      p++;
-      switch (*p) {
-      case 'n': *o++ = '\n'; break;
-      case 't': *o++ = '\t'; break;
-      case 'r': *o++ = '\r'; break;
-      case 'b': *o++ = '\b'; break;
-      case 'f': *o++ = '\f'; break;
-      case 'u': { /* \u00XX: the writer escapes control bytes this way */
-        unsigned v = 0;
-        for (int k = 1; k <= 4 && p[k]; k++)
-          v = v * 16 + (unsigned)(p[k] <= '9' ? p[k] - '0'
-                                              : (p[k] | 0x20) - 'a' + 10);
-        *o++ = (char)(v < 0x100 ? v : '?');
-        p += 4;
-        break;
-      }
-      default: *o++ = *p;
-      }
-    }
-    *o = 0;
-    out[(*n)++] = s;
-    if (*p == '"')
-      p++;
-    if (*p == ',')
-      p++;
-  }
-  return out;
-}
-
 pipec_pipeline *snap_compile(store *st, int64_t id,
                              const pipec_registry *registry, pipec_diags *d,
                              char *err, size_t errlen) {
@@ -141,24 +144,35 @@ pipec_pipeline *snap_compile(store *st, int64_t id,
   if (store_draft_files(st, s.draft_id, &fr.files, &fr.n) != 0) {
     snprintf(err, errlen, "%s", store_errmsg(st));
   } else {
-    uint32_t n_ov;
-    char **ov = parse_overrides(s.params, &n_ov);
-    pipec_target_kinds kinds = tgt_kinds_schema(tgt_builtin_kinds());
-    pipec_compile_opts o = {.registry = registry,
-                            .target_kinds = &kinds,
-                            .overrides = (const char *const *)ov,
-                            .n_overrides = n_ov,
-                            .reader = read_stored,
-                            .list = list_stored,
-                            .reader_ctx = &fr,
-                            .load_plugin = plugin_load};
-    p = pipec_compile(s.main_path, &o, d);
-    if (!p)
-      snprintf(err, errlen, "snapshot %lld no longer compiles",
-               (long long)id);
-    for (uint32_t i = 0; ov && i < n_ov; i++)
-      free(ov[i]);
-    free(ov);
+    store_override *ov = NULL;
+    uint32_t n_ov = 0;
+    char **texts = NULL;
+    if (store_snapshot_overrides(st, id, &ov, &n_ov) != 0) {
+      snprintf(err, errlen, "%s", store_errmsg(st));
+    } else if (!(texts = calloc(n_ov + 1, sizeof *texts))) {
+      snprintf(err, errlen, "out of memory");
+    } else {
+      for (uint32_t i = 0; i < n_ov; i++)
+        if (asprintf(&texts[i], "%s=%s", ov[i].name, ov[i].value) < 0)
+          abort(); /* out of memory */
+      pipec_target_kinds kinds = tgt_kinds_schema(tgt_builtin_kinds());
+      pipec_compile_opts o = {.registry = registry,
+                              .target_kinds = &kinds,
+                              .overrides = (const char *const *)texts,
+                              .n_overrides = n_ov,
+                              .reader = read_stored,
+                              .list = list_stored,
+                              .reader_ctx = &fr,
+                              .load_plugin = plugin_load};
+      p = pipec_compile(s.main_path, &o, d);
+      if (!p)
+        snprintf(err, errlen, "snapshot %lld no longer compiles",
+                 (long long)id);
+    }
+    for (uint32_t i = 0; texts && i < n_ov; i++)
+      free(texts[i]);
+    free(texts);
+    store_overrides_free(ov, n_ov);
   }
   store_files_free(fr.files, fr.n);
   store_snapshot_free(&s);
@@ -167,10 +181,16 @@ pipec_pipeline *snap_compile(store *st, int64_t id,
 
 /* ---- comparing ---------------------------------------------------------------- */
 
+/* A line diff is shown for files up to this size and this many changed
+ * lines; beyond, only that the file changed (and its hashes). */
+#define SNAP_DIFF_MAX_BYTES (8 << 20)
+#define SNAP_DIFF_MAX_EDITS 2000
+
 typedef struct differ {
   FILE *out;
   int n;
   arena *a;
+  int64_t id_a, id_b;
 } differ;
 
 static void say(differ *df, const char *fmt, ...)
@@ -289,8 +309,133 @@ static void diff_node(differ *df, const pipec_pipeline *pa,
         b->cache ? "true" : "false");
 }
 
-int snap_diff(const pipec_pipeline *a, const pipec_pipeline *b, FILE *out) {
-  differ df = {out, 0, arena_new()};
+/* The unified diff of two versions of a file, after its "changed" line;
+ * a binary file or one too different to show says so instead. */
+static void diff_text(differ *df, const char *path, const char *a,
+                      size_t alen, const char *b, size_t blen) {
+  if (!textdiff_is_text(a, alen) || !textdiff_is_text(b, blen))
+    return;
+  char *la = arena_printf(df->a, "a/%s (snapshot %lld)", path,
+                          (long long)df->id_a);
+  char *lb = arena_printf(df->a, "b/%s (snapshot %lld)", path,
+                          (long long)df->id_b);
+  int rc = textdiff_unified(df->out, a, alen, b, blen, la, lb, 3,
+                            SNAP_DIFF_MAX_EDITS);
+  if (rc == -E2BIG)
+    fprintf(df->out, "(more than %d lines changed: not shown)\n",
+            SNAP_DIFF_MAX_EDITS);
+}
+
+/* The -p overrides of a snapshot as the compiler applies them: the last
+ * value of each name. */
+static const char *override_of(const store_override *ov, uint32_t n,
+                               const char *name) {
+  const char *v = NULL;
+  for (uint32_t i = 0; i < n; i++)
+    if (strcmp(ov[i].name, name) == 0)
+      v = ov[i].value;
+  return v;
+}
+
+/* True if name appears in ov[0..i). */
+static bool named_before(const store_override *ov, uint32_t i,
+                         const char *name) {
+  for (uint32_t k = 0; k < i; k++)
+    if (strcmp(ov[k].name, name) == 0)
+      return true;
+  return false;
+}
+
+static void diff_overrides(differ *df, const store_override *a, uint32_t na,
+                           const store_override *b, uint32_t nb) {
+  for (uint32_t i = 0; i < na; i++) {
+    if (named_before(a, i, a[i].name))
+      continue;
+    const char *va = override_of(a, na, a[i].name);
+    const char *vb = override_of(b, nb, a[i].name);
+    if (!vb)
+      say(df, "-p       %s: %s -> (not given)", a[i].name, va);
+    else if (strcmp(va, vb) != 0)
+      say(df, "-p       %s: %s -> %s", a[i].name, va, vb);
+  }
+  for (uint32_t i = 0; i < nb; i++)
+    if (!named_before(b, i, b[i].name) && !override_of(a, na, b[i].name))
+      say(df, "-p       %s: (not given) -> %s", b[i].name,
+          override_of(b, nb, b[i].name));
+}
+
+/* The bytes of a stored object, if it is there and at most max bytes
+ * (malloc'd). */
+static char *object_bytes(obj_store *objs, const hash128 *h, uint64_t max,
+                          size_t *len) {
+  char path[PATH_MAX];
+  if (!objs)
+    return NULL;
+  obj_path(objs, h, path, sizeof path);
+  struct stat sb;
+  if (stat(path, &sb) != 0 || (uint64_t)sb.st_size > max)
+    return NULL;
+  return read_all(path, len);
+}
+
+static const store_snap_file *find_file(const store_snap_file *f, uint32_t n,
+                                        store_file_kind kind,
+                                        const char *path) {
+  for (uint32_t i = 0; i < n; i++)
+    if (f[i].kind == kind && strcmp(f[i].path, path) == 0)
+      return &f[i];
+  return NULL;
+}
+
+static const char *hash_text(differ *df, const store_snap_file *f) {
+  char hex[HASH_HEX_LEN + 1];
+  hash_hex(&f->hash, hex);
+  return arena_printf(df->a, "%s%s", hex, f->is_dir ? " (tree)" : "");
+}
+
+static void diff_files(differ *df, obj_store *objs, const store_snap_file *a,
+                       uint32_t na, const store_snap_file *b, uint32_t nb) {
+  for (uint32_t i = 0; i < na; i++) {
+    const char *label = a[i].kind == STORE_FILE_CODE ? "code" : "data";
+    const store_snap_file *fb = find_file(b, nb, a[i].kind, a[i].path);
+    if (!fb) {
+      say(df, "%-8s %s: removed (was %s)", label, a[i].path,
+          hash_text(df, &a[i]));
+      continue;
+    }
+    if (hash_eq(&a[i].hash, &fb->hash) && a[i].is_dir == fb->is_dir)
+      continue;
+    size_t la = 0, lb = 0;
+    char *ta = NULL, *tb = NULL;
+    if (a[i].kind == STORE_FILE_CODE) {
+      ta = object_bytes(objs, &a[i].hash, SNAP_DIFF_MAX_BYTES, &la);
+      tb = ta ? object_bytes(objs, &fb->hash, SNAP_DIFF_MAX_BYTES, &lb)
+              : NULL;
+    }
+    bool binary = ta && tb && (!textdiff_is_text(ta, la) ||
+                               !textdiff_is_text(tb, lb));
+    say(df, "%-8s %s: %s%s -> %s", label, a[i].path, binary ? "binary, " : "",
+        hash_text(df, &a[i]), hash_text(df, fb));
+    if (ta && tb && !binary)
+      diff_text(df, a[i].path, ta, la, tb, lb);
+    else if (a[i].kind == STORE_FILE_CODE && (!ta || !tb))
+      fprintf(df->out, "(the bytes of one version are not in the object "
+                       "store, or it is larger than %d MB: not shown)\n",
+              SNAP_DIFF_MAX_BYTES >> 20);
+    free(ta);
+    free(tb);
+  }
+  for (uint32_t i = 0; i < nb; i++)
+    if (!find_file(a, na, b[i].kind, b[i].path))
+      say(df, "%-8s %s: added (%s)",
+          b[i].kind == STORE_FILE_CODE ? "code" : "data", b[i].path,
+          hash_text(df, &b[i]));
+}
+
+int snap_diff(ws *w, store *st, int64_t id_a, int64_t id_b,
+              const pipec_pipeline *a, const pipec_pipeline *b, FILE *out,
+              char *err, size_t errlen) {
+  differ df = {out, 0, arena_new(), id_a, id_b};
   diff_params(&df, "param    ", a->params, a->n_params, b->params,
               b->n_params);
   for (uint32_t i = 0; i < a->n_nodes; i++)
@@ -324,11 +469,14 @@ int snap_diff(const pipec_pipeline *a, const pipec_pipeline *b, FILE *out) {
     for (uint32_t k = 0; k < b->n_sources; k++)
       if (strcmp(a->sources[i].path, b->sources[k].path) == 0)
         sb = &b->sources[k];
-    if (!sb)
+    if (!sb) {
       say(&df, "file     %s: no longer imported", a->sources[i].path);
-    else if (sb->len != a->sources[i].len ||
-             memcmp(sb->text, a->sources[i].text, sb->len) != 0)
+    } else if (sb->len != a->sources[i].len ||
+               memcmp(sb->text, a->sources[i].text, sb->len) != 0) {
       say(&df, "file     %s: changed", a->sources[i].path);
+      diff_text(&df, a->sources[i].path, a->sources[i].text,
+                a->sources[i].len, sb->text, sb->len);
+    }
   }
   for (uint32_t k = 0; k < b->n_sources; k++) {
     bool found = false;
@@ -337,116 +485,508 @@ int snap_diff(const pipec_pipeline *a, const pipec_pipeline *b, FILE *out) {
     if (!found)
       say(&df, "file     %s: newly imported", b->sources[k].path);
   }
+  store_override *oa = NULL, *ob = NULL;
+  uint32_t noa = 0, nob = 0, nfa = 0, nfb = 0;
+  store_snap_file *fa = NULL, *fb = NULL;
+  obj_store *objs = NULL;
+  int rc = 0;
+  if (store_snapshot_overrides(st, id_a, &oa, &noa) != 0 ||
+      store_snapshot_overrides(st, id_b, &ob, &nob) != 0 ||
+      store_snapshot_files(st, id_a, &fa, &nfa) != 0 ||
+      store_snapshot_files(st, id_b, &fb, &nfb) != 0) {
+    snprintf(err, errlen, "%s", store_errmsg(st));
+    rc = -1;
+  } else {
+    diff_overrides(&df, oa, noa, ob, nob);
+    char oerr[256];
+    if (obj_open(ws_objects_dir(w), NULL, &objs, oerr, sizeof oerr) != 0)
+      objs = NULL; /* hashes only */
+    diff_files(&df, objs, fa, nfa, fb, nfb);
+  }
+  obj_close(objs);
+  store_overrides_free(oa, noa);
+  store_overrides_free(ob, nob);
+  store_snap_files_free(fa, nfa);
+  store_snap_files_free(fb, nfb);
   arena_free(df.a);
-  return df.n;
+  return rc < 0 ? rc : df.n;
+}
+
+/* ---- what a run records: code and data files ----------------------------- */
+
+typedef struct file_list {
+  store_snap_file *v;
+  uint32_t n, cap;
+} file_list;
+
+/* Append (kind, path, ...) unless that file is there already; takes path. */
+static void list_add(file_list *l, store_snap_file f) {
+  for (uint32_t i = 0; i < l->n; i++)
+    if (l->v[i].kind == f.kind && strcmp(l->v[i].path, f.path) == 0) {
+      free(f.path);
+      return;
+    }
+  if (l->n == l->cap) {
+    l->cap = l->cap ? l->cap * 2 : 16;
+    l->v = realloc(l->v, l->cap * sizeof *l->v);
+    if (!l->v)
+      abort(); /* out of memory */
+  }
+  l->v[l->n++] = f;
+}
+
+/* abs as the workspace records a file: relative to its root when inside
+ * it, else absolute (real paths, as run.c records the draft). */
+static char *recorded_path(ws *w, const char *abs) {
+  char real[PATH_MAX];
+  if (!realpath(abs, real))
+    return NULL;
+  const char *root = ws_root(w);
+  size_t n = strlen(root);
+  return strdup(strncmp(real, root, n) == 0 && real[n] == '/' ? real + n + 1
+                                                              : real);
+}
+
+typedef struct collector {
+  ws *w;
+  obj_store *objs;
+  hash_memo *memo;
+  const char *dir;             /* the pipeline's directory, absolute */
+  file_list files;
+  char *err;
+  size_t errlen;
+} collector;
+
+/* A code file (or every file under a code directory), rel to the
+ * pipeline's directory: its bytes into the object store, a row. A file
+ * that is missing or unreadable is left out: its node fails on it. */
+static int add_code(collector *c, const char *rel, int depth) {
+  char *abs = NULL;
+  if (rel[0] == '/' ? !(abs = strdup(rel))
+                    : asprintf(&abs, "%s/%s", c->dir, rel) < 0)
+    abort(); /* out of memory */
+  struct stat sb;
+  int rc = 0;
+  if (stat(abs, &sb) != 0) {
+    free(abs);
+    return 0;
+  }
+  if (S_ISDIR(sb.st_mode) && depth < 64) {
+    DIR *d = opendir(abs);
+    struct dirent *e;
+    while (d && rc == 0 && (e = readdir(d))) {
+      if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+        continue;
+      char *sub = NULL;
+      if (asprintf(&sub, "%s/%s", rel, e->d_name) < 0)
+        abort();
+      rc = add_code(c, sub, depth + 1);
+      free(sub);
+    }
+    if (d)
+      closedir(d);
+  } else if (S_ISREG(sb.st_mode)) {
+    hash128 h;
+    uint64_t size = (uint64_t)sb.st_size;
+    char msg[256];
+    bool is_dir = false;
+    /* the hash the cache key uses (the memo and the file index: cheap);
+     * the bytes are copied only if the store lacks them */
+    if (hash_memo_path(c->memo, rel, &h, &is_dir, msg, sizeof msg) == 0) {
+      if (!obj_exists(c->objs, &h, size) &&
+          obj_put_file(c->objs, abs, &h, &size, msg, sizeof msg) < 0) {
+        snprintf(c->err, c->errlen, "code file %s: %s", rel, msg);
+        rc = -1;
+      }
+      char *path = rc == 0 ? recorded_path(c->w, abs) : NULL;
+      if (path)
+        list_add(&c->files, (store_snap_file){STORE_FILE_CODE, path, h, size,
+                                              (uint32_t)sb.st_mode & 07777,
+                                              false});
+    }
+  }
+  free(abs);
+  return rc;
+}
+
+/* A data file (a `path` param): its content hash, or a directory's tree
+ * hash, as the cache key sees it. Missing: not read, not recorded. */
+static void add_data(collector *c, const char *rel) {
+  hash128 h;
+  bool is_dir = false;
+  char msg[256];
+  if (hash_memo_path(c->memo, rel, &h, &is_dir, msg, sizeof msg) != 0)
+    return;
+  char *abs = NULL;
+  if (rel[0] == '/' ? !(abs = strdup(rel))
+                    : asprintf(&abs, "%s/%s", c->dir, rel) < 0)
+    abort();
+  struct stat sb;
+  char *path = stat(abs, &sb) == 0 ? recorded_path(c->w, abs) : NULL;
+  if (path)
+    list_add(&c->files,
+             (store_snap_file){STORE_FILE_DATA, path, h,
+                               is_dir ? 0 : (uint64_t)sb.st_size, 0, is_dir});
+  free(abs);
+}
+
+static void add_value_paths(collector *c, const pipec_value *v) {
+  if (v->type == PIPEC_T_PATH && v->u.s && *v->u.s)
+    add_data(c, v->u.s);
+  else if (v->type == PIPEC_T_LIST)
+    for (uint32_t i = 0; i < v->u.list.n; i++)
+      add_value_paths(c, &v->u.list.items[i]);
+}
+
+int snap_collect_files(ws *w, obj_store *objs, hash_memo *memo,
+                       const pipec_pipeline *p, const char *dir,
+                       store_snap_file **out, uint32_t *n, char *err,
+                       size_t errlen) {
+  collector c = {w, objs, memo, dir, {0}, err, errlen};
+  int rc = 0;
+  for (uint32_t i = 0; rc == 0 && i < p->n_components; i++)
+    for (uint32_t k = 0; rc == 0 && k < p->components[i].n_code; k++)
+      rc = add_code(&c, p->components[i].code[k], 0);
+  for (uint32_t i = 0; rc == 0 && i < p->n_nodes; i++)
+    for (uint32_t k = 0; k < p->nodes[i].n_params; k++)
+      add_value_paths(&c, &p->nodes[i].params[k].value);
+  if (rc != 0) {
+    store_snap_files_free(c.files.v, c.files.n);
+    *out = NULL;
+    *n = 0;
+    return -1;
+  }
+  *out = c.files.v;
+  *n = c.files.n;
+  return 0;
 }
 
 /* ---- restoring ---------------------------------------------------------------- */
 
-static char *abs_path(ws *w, const char *path) {
-  char *s = NULL;
-  if (path[0] == '/')
-    return strdup(path);
-  if (asprintf(&s, "%s/%s", ws_root(w), path) < 0)
-    return NULL;
-  return s;
+/* path lies in dir or below it (both absolute, without a trailing '/'). */
+static bool is_within(const char *path, const char *dir) {
+  size_t n = strlen(dir);
+  if (n == 1 && dir[0] == '/')
+    return path[0] == '/';
+  return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == 0);
 }
 
-/* The file's bytes now (malloc'd), or NULL if it cannot be read. */
-static char *read_now(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return NULL;
-  size_t cap = 4096, n = 0;
-  char *buf = malloc(cap);
-  size_t got;
-  while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-    n += got;
-    if (n == cap) {
-      char *nb = realloc(buf, cap *= 2);
-      if (!nb) {
-        free(buf);
-        buf = NULL;
-      }
-      buf = nb;
+/* Where a recorded file is written back, or -1 with err if writing it
+ * would leave the project. The directories of the path that exist are
+ * resolved (symbolic links followed) and must stay inside the project
+ * root (root_real: a real path); a recorded absolute path (a file outside
+ * the workspace when it was recorded) must resolve to itself, so a link
+ * planted since cannot redirect it. A destination that is itself a link
+ * is followed only to a file inside the same bounds. */
+static int destination_in_project(const char *root_real, const char *rec,
+                                  char **out, char *err, size_t errlen) {
+  char *abs = NULL;
+  bool absolute = rec[0] == '/';
+  if (absolute ? !(abs = strdup(rec))
+               : asprintf(&abs, "%s/%s", root_real, rec) < 0)
+    abort(); /* out of memory */
+  int rc = -1;
+  char *slash = strrchr(abs, '/');
+  const char *base = slash + 1;
+  if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0 ||
+      strstr(rec, "/../") || strncmp(rec, "../", 3) == 0) {
+    snprintf(err, errlen, "%s: not a file path inside the project", rec);
+    goto out;
+  }
+  /* the deepest directory of the path that exists, resolved; the rest
+   * does not exist yet and will be created as plain directories */
+  char dir[PATH_MAX], real[PATH_MAX];
+  snprintf(dir, sizeof dir, "%.*s", (int)(slash - abs), abs);
+  if (!*dir)
+    snprintf(dir, sizeof dir, "/");
+  size_t keep = strlen(dir);
+  for (;;) {
+    if (realpath(dir, real))
+      break;
+    struct stat lsb;
+    if (errno == ENOENT && lstat(dir, &lsb) == 0) { /* a dangling link */
+      snprintf(err, errlen, "%s: its directory %s is a symbolic link to a "
+                            "missing directory; not written (remove the "
+                            "link, then roll back again)",
+               rec, dir);
+      goto out;
     }
+    char *up = strrchr(dir, '/');
+    if (errno != ENOENT || !up || up == dir) {
+      snprintf(err, errlen, "%s: cannot resolve its directory: %s", rec,
+               strerror(errno));
+      goto out;
+    }
+    *up = 0;
   }
-  fclose(f);
-  *len = n;
-  return buf;
+  /* a recorded absolute path is its own bound: it must resolve to itself */
+  if (absolute ? strcmp(real, dir) != 0 : !is_within(real, root_real)) {
+    snprintf(err, errlen, "%s: its directory %s leads to %s, outside the "
+                          "project, through a symbolic link; not written "
+                          "(remove the link, then roll back again)",
+             rec, dir, real);
+    goto out;
+  }
+  /* the resolved directory, the part not created yet, the name */
+  size_t have = strlen(dir);
+  char *dest = NULL;
+  if (asprintf(&dest, "%s%.*s/%s", strcmp(real, "/") == 0 ? "" : real,
+               (int)(keep - have), abs + have, base) < 0)
+    abort();
+  struct stat sb;
+  if (lstat(dest, &sb) == 0 && S_ISLNK(sb.st_mode)) {
+    char target[PATH_MAX];
+    bool resolved = realpath(dest, target) != NULL;
+    if (!resolved || absolute || !is_within(target, root_real)) {
+      snprintf(err, errlen, "%s is a symbolic link to %s%s; not written "
+                            "(remove the link, then roll back again)",
+               rec, resolved ? target : "a missing file",
+               resolved && !absolute ? ", outside the project" : "");
+      free(dest);
+      goto out;
+    }
+    free(dest);
+    dest = strdup(target);
+    if (!dest)
+      abort();
+  } else if (lstat(dest, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    snprintf(err, errlen, "%s is a directory now; not written", rec);
+    free(dest);
+    goto out;
+  }
+  *out = dest;
+  rc = 0;
+out:
+  free(abs);
+  return rc;
 }
 
-/* Write bytes to path atomically: a temporary file, fsync, rename. */
-static int write_atomic(const char *path, const char *bytes, size_t len,
-                        char *err, size_t errlen) {
-  char tmp[PATH_MAX];
-  snprintf(tmp, sizeof tmp, "%s.pipec-rollback.%d", path, (int)getpid());
-  if (fs_mkdirs_for(path) != 0) {
-    snprintf(err, errlen, "cannot create the directory of %s: %s", path,
-             strerror(errno));
-    return -1;
+/* One file a rollback restores. */
+typedef struct restore {
+  const char *rec;               /* the path as recorded */
+  char *dest;                    /* where it is written (resolved) */
+  const char *bytes;             /* a .pipe file: the draft's bytes (never
+                                    NULL)... */
+  size_t len;
+  const store_snap_file *code;   /* ...or a code file: an object */
+  char *now;                     /* a .pipe file's bytes now, if it exists */
+  size_t now_len;
+  bool exists, same;
+  mode_t mode;                   /* the file's mode now */
+  char *tmp;                     /* the temporary file, once recorded */
+} restore;
+
+/* Write a temporary file with O_NOFOLLOW (a link planted under its name
+ * is not followed), fsync'd. The bytes come from mem, or from the object
+ * h, re-hashed while copied: a damaged object is never restored. */
+static int write_temp(const char *tmp, mode_t mode, const char *mem,
+                      size_t len, obj_store *objs, const hash128 *h,
+                      const char *rec, char *err, size_t errlen) {
+  char *copy = NULL;
+  size_t clen = 0;
+  if (!mem) {
+    char obj[PATH_MAX];
+    obj_path(objs, h, obj, sizeof obj);
+    copy = read_all(obj, &clen);
+    if (!copy) {
+      snprintf(err, errlen, "%s: its bytes are no longer in the object "
+                            "store (%s); it cannot be restored",
+               rec, strerror(errno));
+      return -1;
+    }
+    hash128 got = hash_buf(copy, clen);
+    if (!hash_eq(&got, h)) {
+      snprintf(err, errlen, "%s: its stored bytes are damaged (pipec cache "
+                            "verify removes them); it cannot be restored",
+               rec);
+      free(copy);
+      return -1;
+    }
+    mem = copy;
+    len = clen;
   }
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                mode);
+  int rc = 0;
   if (fd < 0) {
     snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+    free(copy);
     return -1;
   }
   size_t off = 0;
-  while (off < len) {
-    ssize_t w = write(fd, bytes + off, len - off);
-    if (w < 0 && errno == EINTR)
+  while (rc == 0 && off < len) {
+    ssize_t wr = write(fd, mem + off, len - off);
+    if (wr < 0 && errno == EINTR)
       continue;
-    if (w <= 0) {
-      snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-      close(fd);
-      unlink(tmp);
-      return -1;
+    if (wr <= 0) {
+      snprintf(err, errlen, "cannot write %s: %s", tmp,
+               strerror(wr < 0 ? errno : EIO));
+      rc = -1;
+    } else {
+      off += (size_t)wr;
     }
-    off += (size_t)w;
   }
-  if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-    snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-    unlink(tmp);
-    return -1;
+  if (rc == 0 && (fchmod(fd, mode) != 0 || fsync(fd) != 0)) {
+    snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+    rc = -1;
   }
-  return 0;
+  if (close(fd) != 0 && rc == 0) {
+    snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+    rc = -1;
+  }
+  free(copy);
+  return rc;
+}
+
+/* Make fsync'd renames durable: fsync the directory of path. */
+static void sync_dir_of(const char *path) {
+  char dir[PATH_MAX];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (!slash)
+    return;
+  *slash = slash == dir ? '/' : 0;
+  if (slash == dir)
+    dir[1] = 0;
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    fsync(fd);
+    close(fd);
+  }
+}
+
+/* Record the files as they are now (those the rollback replaces) as a
+ * before-rollback snapshot: the .pipe files as a draft, the code files'
+ * bytes as objects. */
+static int record_current(store *st, obj_store *objs, const store_snapshot *s,
+                          restore *r, uint32_t n, int64_t *saved, char *err,
+                          size_t errlen) {
+  store_file *now = calloc(n + 1, sizeof *now);
+  store_snap_file *code = calloc(n + 1, sizeof *code);
+  uint32_t n_now = 0, n_code = 0;
+  int rc = now && code ? 0 : -1;
+  if (rc != 0)
+    snprintf(err, errlen, "out of memory");
+  for (uint32_t i = 0; rc == 0 && i < n; i++) {
+    if (!r[i].exists)
+      continue;
+    if (r[i].bytes) {
+      now[n_now++] = (store_file){r[i].rec, r[i].now, r[i].now_len};
+      continue;
+    }
+    hash128 h;
+    uint64_t size;
+    char msg[512];
+    if (obj_put_file(objs, r[i].dest, &h, &size, msg, sizeof msg) < 0) {
+      snprintf(err, errlen, "cannot record the current %s: %s", r[i].rec,
+               msg);
+      rc = -1;
+    } else {
+      code[n_code++] = (store_snap_file){STORE_FILE_CODE, (char *)r[i].rec, h,
+                                         size, (uint32_t)r[i].mode & 07777,
+                                         false};
+    }
+  }
+  int64_t draft = 0;
+  if (rc == 0) {
+    if (store_begin(st) != 0 ||
+        store_draft_record(st, s->pipeline_id, now, n_now, &draft) != 0 ||
+        store_snapshot_add(st, s->pipeline_id, draft, "{}", "{}",
+                           "before-rollback", "{}", saved) != 0 ||
+        store_snapshot_files_add(st, *saved, code, n_code) != 0 ||
+        store_commit(st) != 0) {
+      snprintf(err, errlen, "cannot record the current files: %s",
+               store_errmsg(st));
+      store_rollback(st);
+      rc = -1;
+    }
+  }
+  free(now);
+  free(code);
+  return rc;
+}
+
+/* Forget (and remove, unless renamed) the temporary files of r. */
+static void drop_temps(store *st, restore *r, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++)
+    if (r[i].tmp) {
+      unlink(r[i].tmp); /* ENOENT once renamed */
+      store_temp_forget(st, r[i].tmp);
+    }
 }
 
 int snap_rollback(ws *w, store *st, int64_t id, bool dry_run, FILE *out,
                   int64_t *saved, char *err, size_t errlen) {
   store_snapshot s;
   if (store_snapshot_get(st, id, &s) != 1) {
-    snprintf(err, errlen, "no snapshot %lld (pipec snapshots lists them)",
-             (long long)id);
+    if (store_errmsg(st)[0] && store_damaged(st))
+      snprintf(err, errlen, "%s", store_errmsg(st));
+    else
+      snprintf(err, errlen, "no snapshot %lld (pipec snapshots lists them)",
+               (long long)id);
     return -1;
   }
-  store_file *files = NULL, *now = NULL;
-  uint32_t n = 0, n_now = 0;
+  store_file *files = NULL;
+  store_snap_file *sf = NULL;
+  uint32_t n = 0, n_sf = 0, n_r = 0;
+  restore *r = NULL;
+  obj_store *objs = NULL;
   int written = -1;
-  if (store_draft_files(st, s.draft_id, &files, &n) != 0) {
+  char root[PATH_MAX];
+  if (!realpath(ws_root(w), root)) {
+    snprintf(err, errlen, "cannot resolve %s: %s", ws_root(w),
+             strerror(errno));
+    goto out;
+  }
+  if (store_draft_files(st, s.draft_id, &files, &n) != 0 ||
+      store_snapshot_files(st, id, &sf, &n_sf) != 0) {
     snprintf(err, errlen, "%s", store_errmsg(st));
     goto out;
   }
-  /* the files as they are now, for the snapshot that makes this undoable */
-  now = calloc(n + 1, sizeof *now);
-  if (!now)
+  if (obj_open(ws_objects_dir(w), NULL, &objs, err, errlen) != 0)
     goto out;
+  r = calloc(n + n_sf + 1, sizeof *r);
+  if (!r)
+    abort();
+  for (uint32_t i = 0; i < n; i++)
+    r[n_r++] = (restore){.rec = files[i].path,
+                         .bytes = files[i].text ? files[i].text : "",
+                         .len = files[i].len};
+  for (uint32_t i = 0; i < n_sf; i++) {
+    bool dup = false; /* a code file that is also a .pipe source */
+    for (uint32_t k = 0; k < n && !dup; k++)
+      dup = strcmp(files[k].path, sf[i].path) == 0;
+    if (sf[i].kind == STORE_FILE_CODE && !dup)
+      r[n_r++] = (restore){.rec = sf[i].path, .code = &sf[i]};
+  }
+  /* where each goes, and whether it differs; refuse before writing any */
   int changed = 0;
-  for (uint32_t i = 0; i < n; i++) {
-    char *path = abs_path(w, files[i].path);
-    size_t len = 0;
-    char *bytes = path ? read_now(path, &len) : NULL;
-    bool same = bytes && len == files[i].len &&
-                memcmp(bytes, files[i].text, len) == 0;
-    if (!same)
-      changed++;
+  for (uint32_t i = 0; i < n_r; i++) {
+    if (destination_in_project(root, r[i].rec, &r[i].dest, err, errlen) != 0)
+      goto out;
+    struct stat sb;
+    r[i].exists = stat(r[i].dest, &sb) == 0 && S_ISREG(sb.st_mode);
+    r[i].mode = r[i].exists ? sb.st_mode & 07777 : 0644;
+    if (r[i].bytes) {
+      r[i].now = r[i].exists ? read_all(r[i].dest, &r[i].now_len) : NULL;
+      r[i].exists = r[i].now != NULL;
+      r[i].same = r[i].now && r[i].now_len == r[i].len &&
+                  memcmp(r[i].now, r[i].bytes, r[i].len) == 0;
+    } else {
+      hash128 h;
+      uint64_t size = 0;
+      char msg[256];
+      r[i].same = r[i].exists &&
+                  hash_file(r[i].dest, &h, &size, msg, sizeof msg) == 0 &&
+                  hash_eq(&h, &r[i].code->hash) && size == r[i].code->size;
+      if (!r[i].exists && r[i].code->mode)
+        r[i].mode = r[i].code->mode;
+    }
+    changed += !r[i].same;
     if (dry_run)
       fprintf(out, "%s %s\n",
-              same ? "unchanged" : bytes ? "restore  " : "create   ",
-              files[i].path);
-    if (bytes)
-      now[n_now++] = (store_file){strdup(files[i].path), bytes, len};
-    free(path);
+              r[i].same ? "unchanged" : r[i].exists ? "restore  " : "create   ",
+              r[i].rec);
   }
   if (dry_run || changed == 0) {
     if (!dry_run)
@@ -454,51 +994,94 @@ int snap_rollback(ws *w, store *st, int64_t id, bool dry_run, FILE *out,
     written = dry_run ? changed : 0;
     goto out;
   }
-  int64_t draft;
-  if (store_draft_record(st, s.pipeline_id, now, n_now, &draft) != 0 ||
-      store_snapshot_add(st, s.pipeline_id, draft, "{}", "{}",
-                         "before-rollback", "{}", saved) != 0) {
-    snprintf(err, errlen, "cannot record the current files: %s",
-             store_errmsg(st));
+  if (record_current(st, objs, &s, r, n_r, saved, err, errlen) != 0)
+    goto out;
+  /* name the temporary files in the store before creating them, so a
+   * kill at any point leaves nothing the next command does not remove */
+  if (store_begin(st) != 0) {
+    snprintf(err, errlen, "%s", store_errmsg(st));
     goto out;
   }
-  written = 0;
-  for (uint32_t i = 0; i < n; i++) {
-    char *path = abs_path(w, files[i].path);
-    if (!path || write_atomic(path, files[i].text, files[i].len, err,
-                              errlen) != 0) {
-      free(path);
-      written = -1;
-      goto out;
+  int rc = 0;
+  for (uint32_t i = 0; rc == 0 && i < n_r; i++) {
+    if (r[i].same)
+      continue;
+    if (asprintf(&r[i].tmp, "%s" TEMP_MARK "%d", r[i].dest, (int)getpid()) < 0)
+      abort();
+    rc = store_temp_add(st, r[i].tmp, (int64_t)getpid());
+  }
+  if (rc != 0 || store_commit(st) != 0) {
+    snprintf(err, errlen, "%s", store_errmsg(st));
+    store_rollback(st);
+    for (uint32_t i = 0; i < n_r; i++) {
+      free(r[i].tmp);
+      r[i].tmp = NULL;
     }
-    free(path);
+    goto out;
+  }
+  for (uint32_t i = 0; i < n_r; i++) {
+    if (r[i].same)
+      continue;
+    int mk = fs_mkdirs_for(r[i].dest);
+    if (mk != 0) {
+      snprintf(err, errlen, "cannot create the directory of %s: %s",
+               r[i].rec, strerror(-mk));
+      goto fail;
+    }
+    if (write_temp(r[i].tmp, r[i].mode, r[i].bytes, r[i].len, objs,
+                   r[i].code ? &r[i].code->hash : NULL, r[i].rec, err,
+                   errlen) != 0)
+      goto fail;
+  }
+  written = 0;
+  for (uint32_t i = 0; i < n_r; i++) {
+    if (r[i].same)
+      continue;
+    if (rename(r[i].tmp, r[i].dest) != 0) {
+      snprintf(err, errlen, "cannot write %s: %s", r[i].rec, strerror(errno));
+      written = -1;
+      break;
+    }
+    sync_dir_of(r[i].dest);
     written++;
   }
-  fprintf(out, "restored %d file%s of snapshot %lld (the files before are "
-               "snapshot %lld)\n",
-          written, written == 1 ? "" : "s", (long long)id, (long long)*saved);
+  drop_temps(st, r, n_r);
+  if (written >= 0)
+    fprintf(out, "restored %d file%s of snapshot %lld (the files before are "
+                 "snapshot %lld)\n",
+            written, written == 1 ? "" : "s", (long long)id,
+            (long long)*saved);
+  goto out;
+fail:
+  drop_temps(st, r, n_r);
 out:
+  for (uint32_t i = 0; r && i < n_r; i++) {
+    free(r[i].dest);
+    free(r[i].now);
+    free(r[i].tmp);
+  }
+  free(r);
+  obj_close(objs);
   store_files_free(files, n);
-  store_files_free(now, n_now);
+  store_snap_files_free(sf, n_sf);
   store_snapshot_free(&s);
   return written;
 }
 
-char *snap_overrides_text(const char *params_json) {
-  uint32_t n;
-  char **ov = parse_overrides(params_json, &n);
-  size_t len = 1;
-  for (uint32_t i = 0; i < n; i++)
-    len += strlen(ov[i]) + 4;
-  char *s = calloc(len, 1);
-  for (uint32_t i = 0; s && i < n; i++) {
-    if (i)
-      strcat(s, " ");
-    strcat(s, "-p ");
-    strcat(s, ov[i]);
+void snap_clean_rollbacks(store *st) {
+  store_temp *t = NULL;
+  uint32_t n = 0;
+  if (store_temps(st, &t, &n) != 0)
+    return;
+  for (uint32_t i = 0; i < n; i++) {
+    if (store_pid_alive(t[i].pid))
+      continue; /* still writing (or this very process) */
+    const char *base = strrchr(t[i].path, '/');
+    struct stat sb;
+    if (base && strstr(base, TEMP_MARK) && lstat(t[i].path, &sb) == 0 &&
+        S_ISREG(sb.st_mode))
+      unlink(t[i].path);
+    store_temp_forget(st, t[i].path);
   }
-  for (uint32_t i = 0; ov && i < n; i++)
-    free(ov[i]);
-  free(ov);
-  return s;
+  store_temps_free(t, n);
 }

@@ -41,6 +41,7 @@ struct store {
   int busy_ms;                 /* how long to wait for another writer */
   int64_t busy_since;          /* when the current wait began (monotonic) */
   bool said_waiting;           /* the wait was announced once */
+  bool damaged;                /* the last error: corrupt, or not a database */
 };
 
 static const char *const migrations[] = {
@@ -105,6 +106,30 @@ static const char *const migrations[] = {
     "  SELECT key, parts FROM cache WHERE parts <> '';"
     "UPDATE cache SET parts = '';"
     "CREATE INDEX runs_snapshot ON runs(snapshot_id);",
+
+    /* 3: a snapshot is the whole configuration: the code and data files
+     * it read (code bytes are objects), its -p overrides as rows (taken
+     * from the params JSON of earlier snapshots); temporary files a
+     * rollback is writing into the project, so a killed one is cleaned. */
+    "CREATE TABLE snapshot_files("
+    "  snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),"
+    "  kind TEXT NOT NULL, path TEXT NOT NULL, hash TEXT NOT NULL,"
+    "  size INTEGER NOT NULL, mode INTEGER NOT NULL DEFAULT 0,"
+    "  is_dir INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY(snapshot_id, kind, path));"
+    "CREATE INDEX snapshot_files_hash ON snapshot_files(hash);"
+    "CREATE TABLE snapshot_overrides("
+    "  snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),"
+    "  seq INTEGER NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,"
+    "  PRIMARY KEY(snapshot_id, seq));"
+    "INSERT INTO snapshot_overrides(snapshot_id, seq, name, value)"
+    "  SELECT s.id, o.key, substr(o.value, 1, instr(o.value, '=') - 1),"
+    "         substr(o.value, instr(o.value, '=') + 1)"
+    "  FROM snapshots s, json_each(s.params, '$.overrides') o"
+    "  WHERE json_valid(s.params) AND o.type = 'text'"
+    "    AND instr(o.value, '=') > 1;"
+    "CREATE TABLE project_temps("
+    "  path TEXT PRIMARY KEY, pid INTEGER NOT NULL);",
 };
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -114,24 +139,35 @@ int64_t store_now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Record the connection's last error as "what: message"; always -1. */
+/* Record the connection's last error as "what: message"; always -1. A
+ * full disk says so, whichever SQLite code it came as (SQLITE_FULL, or an
+ * I/O error whose errno is ENOSPC or EDQUOT). */
 static int fail(store *st, const char *what) {
   int code = st->db ? sqlite3_extended_errcode(st->db) : SQLITE_NOMEM;
   int primary = code & 0xff;
+  int sys = st->db ? sqlite3_system_errno(st->db) : 0;
+  st->damaged = false;
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
     snprintf(st->err, sizeof st->err,
              "the workspace is busy (another pipec is writing to it); try "
              "again when it is done");
-  else if (primary == SQLITE_FULL)
-    snprintf(st->err, sizeof st->err, "%s: no space left on device", what);
+  else if (primary == SQLITE_FULL ||
+           (primary == SQLITE_IOERR && (sys == ENOSPC || sys == EDQUOT)))
+    snprintf(st->err, sizeof st->err, "%s: no space left on device (the "
+             "disk holding the workspace is full)", what);
   else if (primary == SQLITE_READONLY || primary == SQLITE_CANTOPEN ||
            primary == SQLITE_PERM)
     snprintf(st->err, sizeof st->err, "%s: %s (check the permissions of "
              "the .pipec directory)", what,
              st->db ? sqlite3_errmsg(st->db) : "cannot open");
-  else if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB)
+  else if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) {
+    st->damaged = true;
     snprintf(st->err, sizeof st->err, "%s: the workspace database is "
-             "damaged (%s)", what, sqlite3_errmsg(st->db));
+             "damaged (%s); restore it from a backup, or move it away to "
+             "start a new history", what, sqlite3_errmsg(st->db));
+  } else if (primary == SQLITE_IOERR && sys)
+    snprintf(st->err, sizeof st->err, "%s: %s (%s)", what,
+             st->db ? sqlite3_errmsg(st->db) : "I/O error", strerror(sys));
   else
     snprintf(st->err, sizeof st->err, "%s: %s", what,
              st->db ? sqlite3_errmsg(st->db) : "out of memory");
@@ -139,6 +175,8 @@ static int fail(store *st, const char *what) {
 }
 
 const char *store_errmsg(const store *st) { return st->err; }
+
+bool store_damaged(const store *st) { return st->damaged; }
 
 static void *xrealloc(void *p, size_t n) {
   void *q = realloc(p, n ? n : 1);
@@ -714,6 +752,199 @@ void store_snapshots_free(store_snapshot *s, uint32_t n) {
   free(s);
 }
 
+/* ---- what a snapshot holds besides its draft ------------------------------ */
+
+int store_snapshot_overrides_add(store *st, int64_t snapshot,
+                                 const store_override *ov, uint32_t n) {
+  static const char ins[] =
+      "INSERT INTO snapshot_overrides(snapshot_id, seq, name, value) "
+      "VALUES (?, ?, ?, ?)";
+  bool nested;
+  int rc = tx_enter(st, &nested);
+  for (uint32_t i = 0; rc == 0 && i < n; i++) {
+    sqlite3_stmt *s = prep(st, ins);
+    rc = !s || bind(st, s, "iitt", snapshot, (int64_t)i, ov[i].name,
+                    ov[i].value)
+             ? -1
+             : exec_stmt(st, s, "record the -p values");
+  }
+  return tx_leave(st, nested, rc);
+}
+
+int store_snapshot_overrides(store *st, int64_t snapshot,
+                             store_override **out, uint32_t *n) {
+  static const char q[] = "SELECT name, value FROM snapshot_overrides "
+                          "WHERE snapshot_id = ? ORDER BY seq";
+  sqlite3_stmt *s = prep(st, q);
+  *out = NULL;
+  *n = 0;
+  if (!s || bind(st, s, "i", snapshot))
+    return -1;
+  uint32_t cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    *out = grow(*out, *n, &cap, sizeof **out);
+    (*out)[(*n)++] = (store_override){col_text(s, 0), col_text(s, 1)};
+  }
+  int ret = rc == SQLITE_DONE ? 0 : fail(st, "read the -p values");
+  sqlite3_reset(s);
+  return ret;
+}
+
+void store_overrides_free(store_override *ov, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    free(ov[i].name);
+    free(ov[i].value);
+  }
+  free(ov);
+}
+
+int store_snapshot_selection(store *st, int64_t snapshot,
+                             store_selection *out) {
+  static const char q[] =
+      "SELECT json_extract(selection, '$.from'), "
+      "json_extract(selection, '$.to'), "
+      "coalesce(json_extract(selection, '$.force'), 0) "
+      "FROM snapshots WHERE id = ? AND json_valid(selection)";
+  static const char qn[] =
+      "SELECT j.value FROM snapshots s, json_each(s.selection, '$.nodes') j "
+      "WHERE s.id = ? AND json_valid(s.selection) ORDER BY j.key";
+  memset(out, 0, sizeof *out);
+  sqlite3_stmt *s = prep(st, q);
+  if (!s || bind(st, s, "i", snapshot))
+    return -1;
+  int found = step_row(st, s, "read the selection");
+  if (found != 1)
+    return found;
+  out->from = col_text(s, 0);
+  out->to = col_text(s, 1);
+  out->force = sqlite3_column_int(s, 2) != 0;
+  sqlite3_reset(s);
+  if (!(s = prep(st, qn)) || bind(st, s, "i", snapshot))
+    return -1;
+  uint32_t cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    out->nodes = grow(out->nodes, out->n_nodes, &cap, sizeof *out->nodes);
+    out->nodes[out->n_nodes++] = col_text(s, 0);
+  }
+  int ret = rc == SQLITE_DONE ? 1 : fail(st, "read the selection");
+  sqlite3_reset(s);
+  return ret;
+}
+
+void store_selection_free(store_selection *sel) {
+  for (uint32_t i = 0; i < sel->n_nodes; i++)
+    free(sel->nodes[i]);
+  free(sel->nodes);
+  free(sel->from);
+  free(sel->to);
+  memset(sel, 0, sizeof *sel);
+}
+
+static const char *file_kind_name(store_file_kind k) {
+  return k == STORE_FILE_CODE ? "code" : "data";
+}
+
+int store_snapshot_files_add(store *st, int64_t snapshot,
+                             const store_snap_file *f, uint32_t n) {
+  static const char ins[] =
+      "INSERT OR REPLACE INTO snapshot_files(snapshot_id, kind, path, hash, "
+      "size, mode, is_dir) VALUES (?, ?, ?, ?, ?, ?, ?)";
+  bool nested;
+  int rc = tx_enter(st, &nested);
+  for (uint32_t i = 0; rc == 0 && i < n; i++) {
+    sqlite3_stmt *s = prep(st, ins);
+    rc = !s || bind(st, s, "itthiii", snapshot, file_kind_name(f[i].kind),
+                    f[i].path, &f[i].hash, (int64_t)f[i].size,
+                    (int64_t)f[i].mode, (int64_t)f[i].is_dir)
+             ? -1
+             : exec_stmt(st, s, "record the snapshot's files");
+  }
+  return tx_leave(st, nested, rc);
+}
+
+int store_snapshot_files(store *st, int64_t snapshot, store_snap_file **out,
+                         uint32_t *n) {
+  static const char q[] =
+      "SELECT kind, path, hash, size, mode, is_dir FROM snapshot_files "
+      "WHERE snapshot_id = ? ORDER BY kind, path";
+  sqlite3_stmt *s = prep(st, q);
+  *out = NULL;
+  *n = 0;
+  if (!s || bind(st, s, "i", snapshot))
+    return -1;
+  uint32_t cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    store_snap_file f = {0};
+    const unsigned char *kind = sqlite3_column_text(s, 0);
+    f.kind = kind && strcmp((const char *)kind, "code") == 0
+                 ? STORE_FILE_CODE
+                 : STORE_FILE_DATA;
+    if (col_hash(s, 2, &f.hash) != 0)
+      continue; /* not a hash: not ours, skip rather than misreport */
+    f.path = col_text(s, 1);
+    f.size = (uint64_t)sqlite3_column_int64(s, 3);
+    f.mode = (uint32_t)sqlite3_column_int64(s, 4);
+    f.is_dir = sqlite3_column_int(s, 5) != 0;
+    *out = grow(*out, *n, &cap, sizeof **out);
+    (*out)[(*n)++] = f;
+  }
+  int ret = rc == SQLITE_DONE ? 0 : fail(st, "read the snapshot's files");
+  sqlite3_reset(s);
+  return ret;
+}
+
+void store_snap_files_free(store_snap_file *f, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++)
+    free(f[i].path);
+  free(f);
+}
+
+/* ---- temporary files in the project --------------------------------------- */
+
+int store_temp_add(store *st, const char *path, int64_t pid) {
+  static const char ins[] =
+      "INSERT OR REPLACE INTO project_temps(path, pid) VALUES (?, ?)";
+  sqlite3_stmt *s = prep(st, ins);
+  if (!s || bind(st, s, "ti", path, pid))
+    return -1;
+  return exec_stmt(st, s, "record a temporary file");
+}
+
+int store_temp_forget(store *st, const char *path) {
+  static const char del[] = "DELETE FROM project_temps WHERE path = ?";
+  sqlite3_stmt *s = prep(st, del);
+  if (!s || bind(st, s, "t", path))
+    return -1;
+  return exec_stmt(st, s, "forget a temporary file");
+}
+
+int store_temps(store *st, store_temp **out, uint32_t *n) {
+  static const char q[] = "SELECT path, pid FROM project_temps ORDER BY path";
+  sqlite3_stmt *s = prep(st, q);
+  *out = NULL;
+  *n = 0;
+  if (!s)
+    return -1;
+  uint32_t cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    *out = grow(*out, *n, &cap, sizeof **out);
+    (*out)[(*n)++] = (store_temp){col_text(s, 0), sqlite3_column_int64(s, 1)};
+  }
+  int ret = rc == SQLITE_DONE ? 0 : fail(st, "read temporary files");
+  sqlite3_reset(s);
+  return ret;
+}
+
+void store_temps_free(store_temp *t, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++)
+    free(t[i].path);
+  free(t);
+}
+
 /* ---- runs and node runs ----------------------------------------------------- */
 
 int store_run_add(store *st, int64_t snapshot, int64_t pipeline, int64_t pid,
@@ -830,7 +1061,7 @@ int64_t store_run_last(store *st) {
   static const char q[] = "SELECT coalesce(max(id), 0) FROM runs";
   sqlite3_stmt *s = prep(st, q);
   if (!s || step_row(st, s, "read runs") != 1)
-    return 0;
+    return -1;
   int64_t id = sqlite3_column_int64(s, 0);
   sqlite3_reset(s);
   return id;
@@ -963,12 +1194,12 @@ int store_node_run_finish(store *st, int64_t id, const char *status,
                           int attempts, int exit_code, const char *message) {
   static const char upd[] =
       "UPDATE node_runs SET status = ?, attempts = max(attempts, ?), "
-      "exit_code = CASE WHEN ? >= 0 THEN ? ELSE exit_code END, "
+      "exit_code = CASE WHEN ?3 >= 0 THEN ?3 WHEN ?3 = -2 THEN NULL "
+      "ELSE exit_code END, "
       "message = coalesce(?, message), ended_at = ? WHERE id = ?";
   sqlite3_stmt *s = prep(st, upd);
-  if (!s || bind(st, s, "tiiitii", status, (int64_t)attempts,
-                 (int64_t)exit_code, (int64_t)exit_code, message,
-                 store_now_ms(), id))
+  if (!s || bind(st, s, "tiitii", status, (int64_t)attempts,
+                 (int64_t)exit_code, message, store_now_ms(), id))
     return -1;
   return exec_stmt(st, s, "record node result");
 }
@@ -1319,7 +1550,8 @@ int store_live_objects(store *st, uint32_t keep_runs,
       "   GROUP BY r.pipeline_id, n.node)"
       "SELECT hash FROM artifacts WHERE node_run_id IN (SELECT id FROM nr) "
       "UNION SELECT o.hash FROM cache_outputs o WHERE o.key IN "
-      "  (SELECT cache_key FROM node_runs WHERE id IN (SELECT id FROM nr))";
+      "  (SELECT cache_key FROM node_runs WHERE id IN (SELECT id FROM nr)) "
+      "UNION SELECT hash FROM snapshot_files WHERE kind = 'code'";
   sqlite3_stmt *s = prep(st, q);
   if (!s || bind(st, s, "i", (int64_t)keep_runs))
     return -1;

@@ -8,6 +8,11 @@
  *                 new one whenever the bytes change, so no edit is lost
  *   snapshots     what a run ran: draft, compiled config (JSON), params,
  *                 mode, selection and an optional label
+ *   snapshot_files      the code files (bytes in the object store) and data
+ *                 files (content hash) a snapshot read
+ *   snapshot_overrides  its -p NAME=VALUE overrides, in order
+ *   project_temps temporary files a rollback is writing into the project,
+ *                 removed by the next command if the writer was killed
  *   runs          PipelineRuns; node_runs: one row per node per run
  *   cache         cache key -> outputs (port, object hash, size)
  *   key_parts     cache key -> the key's parts as text (ck_parts_format),
@@ -63,6 +68,10 @@ typedef struct store store;
 int store_open(const char *path, store **out, char *err, size_t errlen);
 void store_close(store *st);          /* NULL is fine */
 const char *store_errmsg(const store *st);
+/* The last error was a damaged database (corrupt pages, or a file that is
+ * not a SQLite database): the workspace cannot be used until it is
+ * repaired or removed. */
+bool store_damaged(const store *st);
 int64_t store_now_ms(void);
 /* The schema version (PRAGMA user_version), or -1. */
 int store_schema_version(store *st);
@@ -122,6 +131,65 @@ int store_snapshot_list(store *st, int64_t pipeline, uint32_t limit,
 void store_snapshot_free(store_snapshot *s);
 void store_snapshots_free(store_snapshot *s, uint32_t n);
 
+/* A snapshot's -p NAME=VALUE overrides, in the order given (the last of a
+ * name wins, as when compiling). */
+typedef struct store_override {
+  char *name, *value;
+} store_override;
+int store_snapshot_overrides_add(store *st, int64_t snapshot,
+                                 const store_override *ov, uint32_t n);
+int store_snapshot_overrides(store *st, int64_t snapshot,
+                             store_override **out, uint32_t *n);
+void store_overrides_free(store_override *ov, uint32_t n);
+
+/* A snapshot's node selection, read from its selection JSON. 1 found, 0
+ * no such snapshot (or no selection: a before-rollback snapshot's is
+ * empty, which is found with nothing in it). */
+typedef struct store_selection {
+  char **nodes;              /* --node / --nodes, in order */
+  uint32_t n_nodes;
+  char *from, *to;           /* NULL if not given */
+  bool force;
+} store_selection;
+int store_snapshot_selection(store *st, int64_t snapshot,
+                             store_selection *out);
+void store_selection_free(store_selection *sel);
+
+/* The files a snapshot read besides its .pipe sources. A code file's bytes
+ * are the object `hash` (so gc keeps it and rollback can restore it); a
+ * data file (a `path` param) is recorded by its content hash (a directory:
+ * its tree hash, is_dir). Paths are as the draft's: relative to the
+ * workspace root when inside it, else absolute. */
+typedef enum store_file_kind { STORE_FILE_CODE, STORE_FILE_DATA } store_file_kind;
+typedef struct store_snap_file {
+  store_file_kind kind;
+  char *path;
+  hash128 hash;
+  uint64_t size;
+  uint32_t mode;             /* permission bits when recorded (0: unknown) */
+  bool is_dir;
+} store_snap_file;
+int store_snapshot_files_add(store *st, int64_t snapshot,
+                             const store_snap_file *f, uint32_t n);
+/* Ordered by kind (code first), then path. */
+int store_snapshot_files(store *st, int64_t snapshot, store_snap_file **out,
+                         uint32_t *n);
+void store_snap_files_free(store_snap_file *f, uint32_t n);
+
+/* ---- temporary files written into the project ----------------------------- */
+
+/* A process records each temporary file (absolute path) before it
+ * creates it and forgets it once renamed or removed; whoever finds one
+ * whose pid is dead removes the file. */
+typedef struct store_temp {
+  char *path;
+  int64_t pid;
+} store_temp;
+int store_temp_add(store *st, const char *path, int64_t pid);
+int store_temp_forget(store *st, const char *path);
+int store_temps(store *st, store_temp **out, uint32_t *n);
+void store_temps_free(store_temp *t, uint32_t n);
+
 /* ---- runs and node runs ---------------------------------------------------- */
 
 int store_run_add(store *st, int64_t snapshot, int64_t pipeline, int64_t pid,
@@ -144,7 +212,7 @@ typedef struct store_run {
 } store_run;
 
 int store_run_get(store *st, int64_t id, store_run *out);   /* 1 found */
-/* The newest run id, 0 if none. */
+/* The newest run id, 0 if none, -1 on error. */
 int64_t store_run_last(store *st);
 /* The oldest run still marked running, 0 if none (reap first: then it is
  * alive), -1 on error. */
@@ -165,6 +233,11 @@ typedef struct store_node_run {
 int store_node_run_add(store *st, const store_node_run *nr, int64_t *id);
 int store_node_run_started(store *st, int64_t id, int attempt,
                            const char *job_id);
+/* exit_code >= 0 is recorded; STORE_EXIT_KEEP keeps the one recorded
+ * before (a later attempt's, or none); STORE_EXIT_NONE records none (the
+ * attempt did not exit by itself: timed out, killed by a signal,
+ * cancelled). */
+enum { STORE_EXIT_KEEP = -1, STORE_EXIT_NONE = -2 };
 int store_node_run_finish(store *st, int64_t id, const char *status,
                           int attempts, int exit_code, const char *message);
 /* The node runs of a run, in the order they were recorded. Strings are
@@ -256,7 +329,9 @@ void store_hash_index(store *st, hash_index *idx);
  *   3. every run still marked running (its outputs are being committed);
  *   4. the newest succeeded or cached node run of every (pipeline, node),
  *      so a partial run (--node, --from) still finds its upstream inputs
- *      however many runs ago they were made.
+ *      however many runs ago they were made;
+ * and every code file of every snapshot (a snapshot is the configuration:
+ * rollback restores those bytes).
  * Everything else may go; a cache entry naming a removed object must then
  * be dropped (store_cache_drop_object) and the node simply runs again. */
 int store_live_objects(store *st, uint32_t keep_runs,
