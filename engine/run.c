@@ -8,7 +8,8 @@
  *                 hit whose objects are intact (their stat as recorded, or
  *                 re-hashed) settles the node as cached; a miss builds the
  *                 job (command line, scratch directory, log file, the
- *                 inputs as links in scratch/.in/) for the node's target
+ *                 inputs as links in the scratch directory) for the
+ *                 node's target
  *                 and records why it ran
  *   started       record the attempt and its job id
  *   attempt_done  check that the attempt left its inputs as they were; a
@@ -18,8 +19,9 @@
  *                 entry never names an object that is not whole on disk)
  *   settled       record the final state and print it
  *
- * Inputs. A node gets each input as a hard link to its object in a
- * directory of its own (scratch/.in/PORT.ext), so an edit that replaces
+ * Inputs. A node gets each input as a hard link to its object in its own
+ * scratch directory (scratch/PORT.in.ext: no output is named so, outputs
+ * being PORT.ext), so an edit that replaces
  * the file (sed -i, any rename) replaces only the link. An edit in place
  * (possible as root, or after a chmod) changes the object itself: every
  * object the run uses has an entry in `objs` with its stat as last seen
@@ -61,7 +63,7 @@
 
 /* An input as the node's attempt gets it. */
 typedef struct run_input {
-  char *link;               /* scratch/.in/PORT.ext: what {port} names */
+  char *link;               /* scratch/PORT.in.ext: what {port} names */
   hash128 hash;             /* its object */
   uint32_t damage;          /* the object's damage count when linked */
   bool linked;              /* the link is there (made by us) */
@@ -500,14 +502,6 @@ static char *input_name(const runner *R, uint32_t node, uint32_t i) {
 static int inputs_link(runner *R, uint32_t node, char *err, size_t errlen) {
   const pipec_node *n = &R->p->nodes[node];
   run_node *rn = &R->nodes[node];
-  if (n->n_inputs == 0)
-    return 0;
-  char dir[PATH_MAX];
-  snprintf(dir, sizeof dir, "%s/.in", rn->scratch);
-  if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-    snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
-    return -1;
-  }
   for (uint32_t i = 0; i < n->n_inputs; i++) {
     run_input *in = &rn->inputs[i];
     const char *producer = R->p->nodes[n->inputs[i].producer].name;
@@ -527,7 +521,6 @@ static int inputs_link(runner *R, uint32_t node, char *err, size_t errlen) {
       free(what);
       return -1;
     }
-    unlink(in->link); /* left by an earlier attempt */
     if (obj_materialize(R->objs, &in->hash, in->link, 0, e, sizeof e) != 0) {
       char *what = input_name(R, node, i);
       snprintf(err, errlen, "cannot give the node its %s: %s", what, e);
@@ -607,12 +600,10 @@ static char *inputs_check(runner *R, uint32_t node) {
 static void inputs_release(runner *R, uint32_t node) {
   const pipec_node *n = &R->p->nodes[node];
   run_node *rn = &R->nodes[node];
-  bool any = false;
   for (uint32_t i = 0; rn->inputs && i < n->n_inputs; i++) {
     run_input *in = &rn->inputs[i];
     if (!in->linked)
       continue;
-    any = true;
     run_obj *o = objs_find(R, &in->hash);
     struct stat sb;
     bool ours = o && o->known && lstat(in->link, &sb) == 0 &&
@@ -624,11 +615,6 @@ static void inputs_release(runner *R, uint32_t node) {
     if (o && o->users)
       o->users--;
     in->linked = false;
-  }
-  if (any) {
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s/.in", rn->scratch);
-    fs_rm_rf(dir);
   }
 }
 
@@ -702,7 +688,8 @@ static sched_status build_job(runner *R, uint32_t node, tgt_job **job,
   hash128 *hs = input_hashes(R, node);
   for (uint32_t i = 0; i < n->n_inputs; i++) {
     const pipec_input *in = &n->inputs[i];
-    /* PORT.ext; a port wired more than once (a list) numbers its items */
+    /* PORT.in.ext (a mkdir per node would cost more than the links); a
+     * port wired more than once (a list) numbers its items: PORT.in.K.ext */
     bool many = (i > 0 && strcmp(n->inputs[i - 1].port, in->port) == 0) ||
                 (i + 1 < n->n_inputs &&
                  strcmp(n->inputs[i + 1].port, in->port) == 0);
@@ -713,7 +700,7 @@ static sched_status build_job(runner *R, uint32_t node, tgt_job **job,
     if (many)
       snprintf(num, sizeof num, ".%u", k);
     rn->inputs[i] = (run_input){
-        .link = xprintf("%s/.in/%s%s%s", rn->scratch, in->port, num,
+        .link = xprintf("%s/%s.in%s%s", rn->scratch, in->port, num,
                         port_ext(in->type)),
         .hash = hs[i]};
     rn->in_paths[i] = xstrdup(rn->inputs[i].link);

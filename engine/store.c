@@ -114,12 +114,11 @@ static const char *const migrations[] = {
     "CREATE TABLE objects("
     "  hash TEXT PRIMARY KEY, size INTEGER NOT NULL, dev INTEGER NOT NULL,"
     "  ino INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
-    "  ctime_ns INTEGER NOT NULL);"
+    "  ctime_ns INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE cache_inputs("
     "  key TEXT NOT NULL REFERENCES cache(key) ON DELETE CASCADE,"
-    "  hash TEXT NOT NULL, PRIMARY KEY(key, hash));"
-    "CREATE INDEX cache_inputs_hash ON cache_inputs(hash);"
-    "CREATE INDEX node_runs_key ON node_runs(cache_key);",
+    "  hash TEXT NOT NULL, PRIMARY KEY(key, hash)) WITHOUT ROWID;"
+    "CREATE INDEX cache_inputs_hash ON cache_inputs(hash);",
 };
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -420,7 +419,8 @@ static int open_retrying(store *st) {
   for (;;) {
     int rc = sqlite3_exec(st->db,
                           "PRAGMA journal_mode = WAL; PRAGMA synchronous = "
-                          "NORMAL; PRAGMA foreign_keys = ON;",
+                          "NORMAL; PRAGMA foreign_keys = ON; "
+                          "PRAGMA temp_store = MEMORY;",
                           NULL, NULL, NULL) != SQLITE_OK
                  ? fail(st, "open")
                  : migrate(st);
@@ -448,7 +448,10 @@ int store_open(const char *path, store **out, char *err, size_t errlen) {
     sqlite3_extended_result_codes(st->db, 1);
     /* synchronous = NORMAL in WAL mode: a power loss may forget the last
      * commits but never leaves the database inconsistent; objects are
-     * fsync'd by objstore before the transaction that names them. */
+     * fsync'd by objstore before the transaction that names them.
+     * temp_store = MEMORY: the savepoint journal of a write inside a batch
+     * (store_cache_put) would otherwise be a temp file created and
+     * removed per node. */
     rc = open_retrying(st);
   } else {
     fail(st, "open");
@@ -1003,9 +1006,14 @@ void store_node_runs_free(store_node_run *nr, uint32_t n) {
 /* Record (or refresh) an object's stat row. */
 static int object_put(store *st, const hash128 *h, uint64_t size,
                       const hash_stat *sb) {
-  static const char ins[] = "INSERT OR REPLACE INTO objects(hash, size, dev, "
-                            "ino, mtime_ns, ctime_ns) VALUES (?, ?, ?, ?, ?, "
-                            "?)";
+  /* an upsert, not OR REPLACE: a REPLACE may delete, which makes SQLite
+   * open a statement journal (a temp file) inside a transaction */
+  static const char ins[] = "INSERT INTO objects(hash, size, dev, ino, "
+                            "mtime_ns, ctime_ns) VALUES (?, ?, ?, ?, ?, ?) "
+                            "ON CONFLICT(hash) DO UPDATE SET size = "
+                            "excluded.size, dev = excluded.dev, ino = "
+                            "excluded.ino, mtime_ns = excluded.mtime_ns, "
+                            "ctime_ns = excluded.ctime_ns";
   sqlite3_stmt *s = prep(st, ins);
   /* dev and ino are uint64 stored through int64: the casts round-trip */
   if (!s || bind(st, s, "hiiiii", h, (int64_t)size, (int64_t)sb->dev,
@@ -1023,8 +1031,8 @@ int store_cache_put(store *st, const hash128 *key, const char *parts,
                             "created_at) VALUES (?, '', ?, ?)";
   static const char ins_out[] = "INSERT INTO cache_outputs(key, port, hash, "
                                 "size) VALUES (?, ?, ?, ?)";
-  static const char ins_in[] = "INSERT OR IGNORE INTO cache_inputs(key, "
-                               "hash) VALUES (?, ?)";
+  static const char ins_in[] = "INSERT INTO cache_inputs(key, hash) "
+                               "VALUES (?, ?) ON CONFLICT DO NOTHING";
   static const char ins_parts[] = "INSERT OR REPLACE INTO key_parts(key, "
                                   "parts) VALUES (?, ?)";
   bool nested;

@@ -53,7 +53,7 @@ pipeline names {
 PIPE
 printf 'x\n1\n' > t.csv
 expect_exit 0 "$PIPEC" run names.pipe -q && expect_exit 0 "$PIPEC" cat n
-case $OUT in */.pipec/runs/*/n/.in/tab.csv) pass "a table input is given as .in/PORT.csv in the node's scratch directory" ;;
+case $OUT in */.pipec/runs/*/n/tab.in.csv) pass "a table input is given as PORT.in.csv in the node's scratch directory" ;;
   *) fail "input path: $OUT" ;; esac
 
 # ---- 1. an edit in place fails the node and reaches no one ----------------
