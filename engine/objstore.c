@@ -421,6 +421,22 @@ int obj_stat(const obj_store *s, const hash128 *h, hash_stat *out) {
   return 0;
 }
 
+int obj_seal(obj_store *s, const hash128 *h, hash_stat *out) {
+  char obj[PATH_MAX];
+  struct stat st;
+  obj_path(s, h, obj, sizeof obj);
+  if (lstat(obj, &st) != 0)
+    return -errno;
+  if (!S_ISREG(st.st_mode))
+    return -EINVAL;
+  if ((st.st_mode & 07777) != 0444 &&
+      (chmod(obj, 0444) != 0 || lstat(obj, &st) != 0))
+    return -errno;
+  if (out)
+    *out = hash_stat_of(&st);
+  return 0;
+}
+
 static const char *odd_kind(mode_t m) {
   return S_ISLNK(m) ? "a symbolic link" : S_ISDIR(m) ? "a directory"
                                                      : "not a regular file";

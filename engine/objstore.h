@@ -118,6 +118,10 @@ enum { OBJ_DAMAGED = 1, OBJ_NOT_FILE = 2 };
 int obj_check(const obj_store *s, const hash128 *h, const hash_stat *recorded,
               hash_stat *now, bool *rehashed, char *err, size_t errlen);
 
+/* Make the object read-only again if someone made it writable; *st (may
+ * be NULL) is its stat afterwards. 0 or a negative errno. */
+int obj_seal(obj_store *s, const hash128 *h, hash_stat *st);
+
 /* obj_check() with nothing recorded: always re-hashes. */
 int obj_verify(const obj_store *s, const hash128 *h, char *err,
                size_t errlen);

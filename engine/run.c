@@ -567,9 +567,12 @@ static char *inputs_check(runner *R, uint32_t node) {
                          e, sizeof e);
     o = objs_find(R, &in->hash);
     if (rc == 0) {
+      /* intact; a chmod (an owner may make it writable) is undone */
+      if (obj_seal(R->objs, &in->hash, &now) != 0)
+        now = (hash_stat){0};
       o->st = now;
-      o->known = true;
-      o->dirty = false;
+      o->known = now.ino != 0;
+      o->dirty = true;
       continue;
     }
     char *what = input_name(R, node, i);
@@ -985,8 +988,10 @@ static sched_status hook_attempt_done(void *ctx, uint32_t node, tgt_job *job,
                         msg);
   if (attempt <= n->retries) {
     char e[512], mark[512];
-    if (!rn->input_msg)
-      inputs_link(R, node, e, sizeof e); /* a failure shows in the retry */
+    /* fresh links for the retry; if an input cannot be given any more
+     * (another node changed it), that is why the node fails */
+    if (!rn->input_msg && inputs_link(R, node, e, sizeof e) != 0)
+      rn->input_msg = xstrdup(e);
     if (rn->log_path) {
       snprintf(mark, sizeof mark, "==> pipec: attempt %d of %d (node %s) "
                                   "<==\n", attempt + 1, n->retries + 1,

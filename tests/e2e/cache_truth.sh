@@ -44,6 +44,18 @@ expect_exit 0 "$PIPEC" cat b
 expect_exit 0 "$PIPEC" cat a
 [ "$OUT" = "$(seq 1 5)" ] && pass "the input object itself is unchanged" || fail "a: $OUT"
 
+# a node that makes its input writable (as an owner may) leaves it intact
+# and read-only again
+cat > chmod.pipe <<'PIPE'
+pipeline chmod {
+  node a = shell(command = "seq 1 9 > {out}")
+  node b = shell(command = "chmod u+w {x}; wc -l < {x} > {out}", x = a.out)
+}
+PIPE
+expect_exit 0 "$PIPEC" run chmod.pipe -q
+[ "$(statuses)" = "a=succeeded b=succeeded" ] && [ "$(stat -c %a "$(object_of a)")" = 444 ] &&
+  pass "an input made writable is intact and read-only again" || fail "chmod: $(statuses) $(stat -c %a "$(object_of a)")"
+
 # inputs are links named after the port, with the type's extension
 cat > names.pipe <<'PIPE'
 pipeline names {
