@@ -818,20 +818,23 @@ static void hook_started(void *ctx, uint32_t node, tgt_job *job, int attempt) {
 }
 
 /* An object with the bytes being stored is already there: keep it if it
- * is as this run (or the store's record) last saw it intact; if it moved,
- * the bytes decide; otherwise the fresh copy replaces it. */
+ * is as this run last saw it intact (or, for one the run has not used, as
+ * the store's record says); if the run used it and it moved, the bytes
+ * decide (nodes of this run may hold links to it: if it changed, they
+ * must fail); otherwise the fresh copy replaces it. */
 static bool keep_existing(void *ctx, const hash128 *h,
                           const hash_stat *existing) {
   runner *R = ctx;
   run_obj *o = objs_find(R, h);
   hash_stat rec;
-  if (o && o->known) {
-    if (hash_stat_eq(existing, &o->st))
+  if (o) {
+    if (o->known && hash_stat_eq(existing, &o->st))
       return true;
     char e[512];
     hash_stat now;
     if (obj_check(R->objs, h, NULL, &now, NULL, e, sizeof e) == 0) {
       o->st = now;
+      o->known = true;
       o->dirty = true;
       return true;
     }
