@@ -1,13 +1,15 @@
 /*
  * logcap.c — bounded logs (logcap.h).
  *
- * The head is [0, H) and the tail [size - T, size) with H = T = limit / 2;
+ * The head is [0, H) and the tail [size - T, size) with H = limit / 2 and
+ * T = limit - H - the left-out line's length;
  * the head is cut after its last newline within the last LINE_SLACK bytes
  * of it, the tail starts after its first newline within its first
  * LINE_SLACK bytes, so the left-out line sits between whole lines. A trim
- * punches [H rounded up, size - T rounded down) to whole blocks; the
- * finish only ever reads inside the head and the tail, so it never sees
- * the zeros of a hole.
+ * punches [H rounded up, size - limit / 2 - LINE_SLACK rounded down) to
+ * whole blocks; the finish only ever reads inside the head and the tail
+ * (which starts at most LINE_SLACK before the last half), so it never
+ * sees the zeros of a hole.
  */
 #define _GNU_SOURCE /* fallocate */
 #include "logcap.h"
@@ -48,8 +50,13 @@ void logcap_trim(int fd, uint64_t limit) {
   if (!limit || fstat(fd, &sb) != 0 || (uint64_t)sb.st_size <= limit)
     return;
   uint64_t half = limit / 2;
+  /* the finish's tail may reach back a line slack before the last half
+   * (when the head ends early at a newline): keep that too */
+  uint64_t keep = half + LINE_SLACK;
+  if ((uint64_t)sb.st_size <= keep)
+    return;
   uint64_t from = (half + BLOCK - 1) / BLOCK * BLOCK;
-  uint64_t to = ((uint64_t)sb.st_size - half) / BLOCK * BLOCK;
+  uint64_t to = ((uint64_t)sb.st_size - keep) / BLOCK * BLOCK;
   if (to > from)
     (void)fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
                     (off_t)from, (off_t)(to - from));
@@ -123,8 +130,20 @@ int logcap_finish(const char *path, uint64_t limit) {
   if (in < 0)
     return -errno;
   uint64_t size = (uint64_t)sb.st_size, half = limit / 2;
-  uint64_t h = head_end(in, half), t = tail_start(in, size - half, size);
+  uint64_t h = head_end(in, half);
   char tmp[PATH_MAX], lim[32], line[256];
+  size_text(limit, lim, sizeof lim);
+  const char *fmt = "%s==> pipec: %llu bytes of output left out here (a log "
+                    "keeps its first and last %llu bytes: PIPEC_LOG_LIMIT=%s) "
+                    "<==\n";
+  const char *nl = h > 0 && h == half ? "\n" : "";
+  /* the line counts against the limit (at its longest), so the result is
+   * within it and finishing it again changes nothing */
+  uint64_t room = (uint64_t)snprintf(line, sizeof line, fmt, nl, ~0ull,
+                                     (unsigned long long)half, lim);
+  uint64_t t = tail_start(in, size - (limit - h - room), size);
+  int n = snprintf(line, sizeof line, fmt, nl, (unsigned long long)(t - h),
+                   (unsigned long long)half, lim);
   snprintf(tmp, sizeof tmp, "%s.pipec-XXXXXX", path);
   int out = mkostemp(tmp, O_CLOEXEC);
   if (out < 0) {
@@ -132,14 +151,6 @@ int logcap_finish(const char *path, uint64_t limit) {
     close(in);
     return e;
   }
-  size_text(limit, lim, sizeof lim);
-  int n = snprintf(line, sizeof line,
-                   "%s==> pipec: %llu bytes of output left out here (a log "
-                   "keeps its first and last %llu bytes: PIPEC_LOG_LIMIT=%s) "
-                   "<==\n",
-                   h > 0 && h == half ? "\n" : "",
-                   (unsigned long long)(t - h), (unsigned long long)half,
-                   lim);
   int rc = copy_range(in, out, 0, h);
   if (rc == 0 && write(out, line, (size_t)n) != n)
     rc = -EIO;
