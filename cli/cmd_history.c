@@ -3,14 +3,18 @@
  * `pipec logs` and `pipec cat`.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "integrity.h"
 #include "objstore.h"
 #include "pipec/json.h"
 #include "snapshot.h"
@@ -504,6 +508,53 @@ static const store_output *find_port(const char *node, const char *port,
   return NULL;
 }
 
+/* Print a stored output, once it is known intact (integrity.h: its stat
+ * as recorded, or re-hashed; a damaged object is removed with the cache
+ * entries naming it, and not printed). */
+static int serve_object(store *st, obj_store *objs, const char *node,
+                        const store_output *o) {
+  char why[512], path[PATH_MAX];
+  hash_stat now;
+  int v = integ_check(st, objs, &o->hash, o->has_st ? &o->st : NULL, false,
+                      &now, NULL, why, sizeof why);
+  if (v == -ENOENT) {
+    fprintf(stderr, "pipec cat: %s.%s is no longer in the store; run the "
+                    "pipeline again\n", node, o->port);
+    return CLI_FAILED;
+  }
+  if (v > 0) {
+    fprintf(stderr, "pipec cat: %s.%s is damaged in the store (%s); it was "
+                    "removed, and the node that made it runs again on the "
+                    "next run\n", node, o->port, why);
+    return CLI_FAILED;
+  }
+  if (v < 0) {
+    fprintf(stderr, "pipec cat: %s.%s: %s\n", node, o->port, why);
+    return CLI_FAILED;
+  }
+  obj_path(objs, &o->hash, path, sizeof path);
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  struct stat sb;
+  hash_stat got = {0};
+  if (fd >= 0 && fstat(fd, &sb) == 0)
+    got = hash_stat_of(&sb);
+  if (fd < 0 || !hash_stat_eq(&got, &now)) {
+    fprintf(stderr, "pipec cat: %s.%s changed while it was being read; try "
+                    "again\n", node, o->port);
+    if (fd >= 0)
+      close(fd);
+    return CLI_FAILED;
+  }
+  FILE *f = fdopen(fd, "rb");
+  if (!f) {
+    close(fd);
+    return CLI_FAILED;
+  }
+  int rc = copy_file(f, stdout) == 0 ? CLI_OK : CLI_FAILED;
+  fclose(f);
+  return rc;
+}
+
 int cmd_cat(int argc, char **argv) {
   if (cli_wants_help("cat", argc, argv))
     return CLI_OK;
@@ -557,25 +608,14 @@ int cmd_cat(int argc, char **argv) {
   const store_output *o = find_port(node, port, outs, n_outs);
   if (!o)
     goto out;
-  char path[PATH_MAX];
   obj_store *objs = NULL;
   char err[512];
   if (obj_open(ws_objects_dir(w), NULL, &objs, err, sizeof err) != 0) {
     fprintf(stderr, "pipec cat: %s\n", err);
     goto out;
   }
-  obj_path(objs, &o->hash, path, sizeof path);
+  rc = serve_object(st, objs, node, o);
   obj_close(objs);
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    fprintf(stderr, "pipec cat: %s.%s is no longer in the store (%s); run "
-                    "the pipeline again\n",
-            node, o->port, strerror(errno));
-    rc = CLI_FAILED;
-    goto out;
-  }
-  rc = copy_file(f, stdout) == 0 ? CLI_OK : CLI_FAILED;
-  fclose(f);
 out:
   store_outputs_free(outs, n_outs);
   store_node_runs_free(nrs, n);

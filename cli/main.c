@@ -135,14 +135,18 @@ const cli_command cli_commands[] = {
      "usage: pipec cache verify\n"
      "       pipec cache gc [--keep N]\n"
      "\n"
-     "verify re-hashes every stored output; a damaged one is reported and\n"
-     "removed, so the node that made it runs again (exit 1 if any was).\n"
+     "verify re-hashes every stored output; a damaged one, or a symlink or\n"
+     "directory under an object's name, is reported and removed with every\n"
+     "cache entry that names it or was computed from it, so those nodes run\n"
+     "again; objects the cache names but the store lacks are reported too\n"
+     "(exit 1 if anything was wrong).\n"
      "gc keeps the outputs of the newest N runs (default 10), of the newest\n"
-     "run of every snapshot, of runs still going, and the newest successful\n"
-     "outputs of every node (so partial runs find their inputs), and the\n"
-     "code files of every snapshot (rollback restores them); it removes\n"
-     "every other object and clears scratch files of runs that are over.\n"
-     "N is a whole number from 0.\n",
+     "run of every pipeline and of every labeled snapshot, of runs still\n"
+     "going, the newest successful outputs of every node of each\n"
+     "pipeline's newest configuration (so partial runs find their inputs),\n"
+     "and the code files of every snapshot (rollback restores them); it\n"
+     "removes every other object, the logs of the runs it collects, and\n"
+     "scratch files of runs that are over. N is a whole number from 0.\n",
      cmd_cache},
     {"targets", "list a pipeline's compute targets and their quotas",
      "usage: pipec targets FILE [--json]\n"

@@ -176,7 +176,7 @@ int hash_file(const char *path, hash128 *out, uint64_t *size, char *err,
 
 /* ---- the index ---------------------------------------------------------- */
 
-static hash_stat stat_of(const struct stat *st) {
+hash_stat hash_stat_of(const struct stat *st) {
   hash_stat s;
   s.dev = (uint64_t)st->st_dev;
   s.ino = (uint64_t)st->st_ino;
@@ -186,7 +186,7 @@ static hash_stat stat_of(const struct stat *st) {
   return s;
 }
 
-static bool stat_eq(const hash_stat *a, const hash_stat *b) {
+bool hash_stat_eq(const hash_stat *a, const hash_stat *b) {
   return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
          a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
 }
@@ -224,10 +224,10 @@ int hash_file_cached(const char *path, const hash_index *idx, hash128 *out,
     }
     if (!S_ISREG(st.st_mode))
       return not_regular(path, &st, err, errlen);
-    hash_stat now = stat_of(&st), old;
+    hash_stat now = hash_stat_of(&st), old;
     hash128 h;
     if (!is_racy(idx, &now) && idx->get(idx->ctx, path, &old, &h) == 1 &&
-        stat_eq(&now, &old)) {
+        hash_stat_eq(&now, &old)) {
       *out = h;
       return 0;
     }
@@ -247,7 +247,7 @@ int hash_file_cached(const char *path, const hash_index *idx, hash128 *out,
   }
   /* The stat taken before reading: if the file changes while we read, its
    * timestamps move past it and the entry will not match again. */
-  hash_stat hs = stat_of(&st);
+  hash_stat hs = hash_stat_of(&st);
   rc = hash_fd(fd, path, out, NULL, err, errlen);
   if (rc == 0 && idx && idx->put && !is_racy(idx, &hs))
     (void)idx->put(idx->ctx, path, &hs, out);

@@ -64,6 +64,12 @@ typedef struct hash_stat {
   int64_t mtime_ns, ctime_ns;
 } hash_stat;
 
+struct stat;
+/* The identity fields of a stat(2) result. */
+hash_stat hash_stat_of(const struct stat *st);
+/* All five fields equal. */
+bool hash_stat_eq(const hash_stat *a, const hash_stat *b);
+
 /* The index, as callbacks; the runner wires them to the store. */
 typedef struct hash_index {
   void *ctx;

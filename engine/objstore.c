@@ -6,14 +6,19 @@
  *
  *   mkostemp(tmp/<pid>.XXXXXX) -- copy + hash -- fchmod 0444 -- fsync
  *     -- mkdir fan-out (fsync objects/ if new)
- *     -- present with the right size? --yes--> unlink temp (dedupe)
- *                                      `-no--> rename in, fsync fan-out
+ *     -- present, same size, and the caller's keep() trusts it?
+ *          --yes--> unlink temp (dedupe)
+ *          `-no--> rename in (replacing it), fstat, fsync fan-out
  *
- * obj_put_move() skips the copy: it hashes the file where it is and renames
- * it in. The store keeps no cache of its own; the filesystem is the truth.
+ * obj_put() with move skips the copy: it hashes the file where it is and
+ * renames it in. Nothing here follows a symlink under an object's name or
+ * a moved output. The store keeps no cache of its own; the filesystem is
+ * the truth, and the caller keeps each object's stat to check it against.
  */
 #define _GNU_SOURCE                /* mkostemp, copy_file_range, syncfs */
 #include "objstore.h"
+
+#include "fsutil.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -38,6 +43,8 @@ struct obj_store {
   int dirfd;                   /* objects/, for fsync and syncfs */
   dev_t dev;                   /* its filesystem: moves from elsewhere copy */
   obj_opts opts;
+  int fine_ts;                 /* obj_fine_timestamps: 0 not probed yet,
+                                  1 fine-grained, -1 coarse */
 };
 
 const char *obj_dir(const obj_store *s) { return s->dir; }
@@ -170,36 +177,46 @@ static int fanout_dir(obj_store *s, const char *obj, char *err,
 
 static bool present(const char *obj, uint64_t size) {
   struct stat st;
-  return stat(obj, &st) == 0 && S_ISREG(st.st_mode) &&
+  return lstat(obj, &st) == 0 && S_ISREG(st.st_mode) &&
          (size == OBJ_ANY_SIZE || (uint64_t)st.st_size == size);
 }
 
-/* Move the finished file at from (read-only, synced) to the object's name,
- * unless a whole copy is there already. from is gone afterwards. */
-static int install(obj_store *s, const char *from, const hash128 *h,
-                   uint64_t size, char *err, size_t errlen) {
+/* Move the finished file at from (read-only, synced, open as fd) to the
+ * object's name, unless a whole copy is there that opts->keep trusts (then
+ * from is unlinked); out->st is the stat of what is under the name
+ * afterwards. On failure from is left where it is. */
+static int install(obj_store *s, int fd, const char *from,
+                   const obj_put_opts *opts, obj_info *out, char *err,
+                   size_t errlen) {
   char obj[PATH_MAX];
+  struct stat st;
   int rc;
-  obj_path(s, h, obj, sizeof obj);
+  obj_path(s, &out->hash, obj, sizeof obj);
   if ((rc = fanout_dir(s, obj, err, errlen)) < 0)
-    goto fail;
-  if (present(obj, size)) {
-    unlink(from);
-    return 0;
+    return rc;
+  if (lstat(obj, &st) == 0) {
+    hash_stat existing = hash_stat_of(&st);
+    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size == out->size &&
+        opts->keep && opts->keep(opts->keep_ctx, &out->hash, &existing)) {
+      unlink(from);
+      out->st = existing;
+      return 0;
+    }
+    if (S_ISDIR(st.st_mode))
+      fs_rm_rf(obj);             /* not ours: rename cannot replace it */
   }
-  if (rename(from, obj) != 0) {
-    rc = io_fail(errno, "store", obj, err, errlen);
-    goto fail;
-  }
+  if (rename(from, obj) != 0)
+    return io_fail(errno, "store", obj, err, errlen);
+  /* after the rename, which moves the inode's ctime */
+  if (fstat(fd, &st) != 0)
+    return io_fail(errno, "stat", obj, err, errlen);
+  out->st = hash_stat_of(&st);
   if (!s->opts.no_sync) {
     obj[strlen(s->dir) + 3] = '\0';
     if ((rc = fsync_dir(obj)) < 0)
       return io_fail(-rc, "sync", obj, err, errlen);
   }
   return 0;
-fail:
-  unlink(from);
-  return rc;
 }
 
 /* Read-only, then on disk (unless no_sync). */
@@ -218,28 +235,32 @@ static size_t buf_size(uint64_t file_size) {
   return file_size + 1 < COPY_BUF_MIN ? COPY_BUF_MIN : (size_t)file_size + 1;
 }
 
-int obj_put_file(obj_store *s, const char *src, hash128 *h, uint64_t *size,
-                 char *err, size_t errlen) {
+static int not_regular(const char *src, const struct stat *st, char *err,
+                       size_t errlen) {
+  if (S_ISLNK(st->st_mode)) {
+    snprintf(err, errlen, "cannot store %s: it is a symbolic link", src);
+    return -ELOOP;
+  }
+  snprintf(err, errlen, "cannot store %s: %s", src,
+           S_ISDIR(st->st_mode) ? "is a directory" : "not a regular file");
+  return S_ISDIR(st->st_mode) ? -EISDIR : -EINVAL;
+}
+
+/* Store a copy of what fd (open on src, a regular file) holds. */
+static int put_copy(obj_store *s, int in, const char *src,
+                    const obj_put_opts *opts, obj_info *out, char *err,
+                    size_t errlen) {
   char tmp[PATH_MAX];
-  int in = -1, out = -1, rc;
+  int fd = -1, rc;
   char *buf = NULL;
   hash_stream *hs = NULL;
   uint64_t total = 0;
   struct stat st;
 
-  in = open(src, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (in < 0)
-    return io_fail(errno, "open", src, err, errlen);
-  if (fstat(in, &st) != 0) {
-    rc = io_fail(errno, "stat", src, err, errlen);
-    goto done;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    snprintf(err, errlen, "cannot store %s: %s", src,
-             S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
-    rc = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-    goto done;
-  }
+  if (fstat(in, &st) != 0)
+    return io_fail(errno, "stat", src, err, errlen);
+  if (!S_ISREG(st.st_mode))
+    return not_regular(src, &st, err, errlen);
   (void)posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
   size_t cap = buf_size((uint64_t)st.st_size);
   if (!(buf = malloc(cap)) || !(hs = hash_stream_new())) {
@@ -248,8 +269,8 @@ int obj_put_file(obj_store *s, const char *src, hash128 *h, uint64_t *size,
     goto done;
   }
   snprintf(tmp, sizeof tmp, "%s/%ld.XXXXXX", s->tmp, (long)getpid());
-  out = mkostemp(tmp, O_CLOEXEC);
-  if (out < 0) {
+  fd = mkostemp(tmp, O_CLOEXEC);
+  if (fd < 0) {
     rc = io_fail(errno, "create a temporary file in", s->tmp, err, errlen);
     goto done;
   }
@@ -264,78 +285,113 @@ int obj_put_file(obj_store *s, const char *src, hash128 *h, uint64_t *size,
     if (n == 0)
       break;
     hash_stream_update(hs, buf, (size_t)n);
-    if ((rc = write_all(s, out, buf, (size_t)n)) < 0) {
+    if ((rc = write_all(s, fd, buf, (size_t)n)) < 0) {
       rc = io_fail(-rc, "store", src, err, errlen);
       goto done;
     }
     total += (uint64_t)n;
   }
-  if ((rc = seal(s, out, src, err, errlen)) < 0)
+  if ((rc = seal(s, fd, src, err, errlen)) < 0)
     goto done;
-  close(out);
-  out = -1;
-  *h = hash_stream_digest(hs);
-  if (size)
-    *size = total;
-  rc = install(s, tmp, h, total, err, errlen);   /* consumes tmp */
+  out->hash = hash_stream_digest(hs);
+  out->size = total;
+  rc = install(s, fd, tmp, opts, out, err, errlen);
+  if (rc == 0) {                 /* tmp is the object now, or gone */
+    close(fd);
+    fd = -1;
+  }
 done:
-  if (out >= 0) {
-    close(out);
+  if (fd >= 0) {
+    close(fd);
     unlink(tmp);
   }
-  close(in);
   hash_stream_free(hs);
   free(buf);
   return rc;
 }
 
-int obj_put_move(obj_store *s, const char *src, hash128 *h, uint64_t *size,
-                 char *err, size_t errlen) {
-  struct stat st;
+/* Move src in: hash it where it is, seal it, rename it. */
+static int put_move(obj_store *s, const char *src, const obj_put_opts *opts,
+                    obj_info *out, char *err, size_t errlen) {
+  struct stat st, fst;
   int rc;
   if (lstat(src, &st) != 0)
     return io_fail(errno, "open", src, err, errlen);
-  /* A symlink or a file with other names may belong to someone else:
-   * chmod-ing it or owning its inode is not ours to do. Copy instead. */
-  if (!S_ISREG(st.st_mode) || st.st_nlink > 1 || st.st_dev != s->dev)
-    goto copy;
-  int fd = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (!S_ISREG(st.st_mode))
+    return not_regular(src, &st, err, errlen);
+  /* O_NOFOLLOW: src cannot have become a symlink since the lstat */
+  int fd = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0 && errno == ELOOP) {
+    snprintf(err, errlen, "cannot store %s: it is a symbolic link", src);
+    return -ELOOP;
+  }
   if (fd < 0)
     return io_fail(errno, "open", src, err, errlen);
+  if (fstat(fd, &fst) != 0) {
+    rc = io_fail(errno, "stat", src, err, errlen);
+    goto done;
+  }
+  /* A file with other names may belong to someone else: chmod-ing it or
+   * owning its inode is not ours to do. Copy instead. */
+  if (!S_ISREG(fst.st_mode) || fst.st_nlink > 1 || fst.st_dev != s->dev) {
+    if ((rc = put_copy(s, fd, src, opts, out, err, errlen)) == 0)
+      unlink(src);
+    goto done;
+  }
   (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  uint64_t n = 0;
-  rc = hash_fd(fd, src, h, &n, err, errlen);
+  rc = hash_fd(fd, src, &out->hash, &out->size, err, errlen);
   if (rc == 0)
     rc = seal(s, fd, src, err, errlen);
+  if (rc == 0)
+    rc = install(s, fd, src, opts, out, err, errlen);
+  if (rc == -EXDEV) {
+    /* not the store's filesystem after all (a bind mount): copy */
+    if (lseek(fd, 0, SEEK_SET) == 0 &&
+        (rc = put_copy(s, fd, src, opts, out, err, errlen)) == 0)
+      unlink(src);
+  }
+done:
   close(fd);
-  if (rc < 0)
-    return rc;
-  if (size)
-    *size = n;
-  char obj[PATH_MAX];
-  obj_path(s, h, obj, sizeof obj);
-  if ((rc = fanout_dir(s, obj, err, errlen)) < 0)
-    return rc;
-  if (present(obj, n)) {
-    unlink(src);
-    return 0;
+  return rc;
+}
+
+int obj_put(obj_store *s, const char *src, const obj_put_opts *opts,
+            obj_info *out, char *err, size_t errlen) {
+  static const obj_put_opts copy = {0};
+  if (!opts)
+    opts = &copy;
+  memset(out, 0, sizeof *out);
+  if (opts->move)
+    return put_move(s, src, opts, out, err, errlen);
+  int in = open(src, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (in < 0)
+    return io_fail(errno, "open", src, err, errlen);
+  int rc = put_copy(s, in, src, opts, out, err, errlen);
+  close(in);
+  return rc;
+}
+
+static int put_simple(obj_store *s, const char *src, bool move, hash128 *h,
+                      uint64_t *size, char *err, size_t errlen) {
+  obj_put_opts o = {.move = move};
+  obj_info info;
+  int rc = obj_put(s, src, &o, &info, err, errlen);
+  if (rc == 0) {
+    *h = info.hash;
+    if (size)
+      *size = info.size;
   }
-  if (rename(src, obj) != 0) {
-    if (errno == EXDEV)
-      goto copy;
-    return io_fail(errno, "store", src, err, errlen);
-  }
-  if (!s->opts.no_sync) {
-    obj[strlen(s->dir) + 3] = '\0';
-    if ((rc = fsync_dir(obj)) < 0)
-      return io_fail(-rc, "sync", obj, err, errlen);
-  }
-  return 0;
-copy:
-  if ((rc = obj_put_file(s, src, h, size, err, errlen)) < 0)
-    return rc;
-  unlink(src);
-  return 0;
+  return rc;
+}
+
+int obj_put_file(obj_store *s, const char *src, hash128 *h, uint64_t *size,
+                 char *err, size_t errlen) {
+  return put_simple(s, src, false, h, size, err, errlen);
+}
+
+int obj_put_move(obj_store *s, const char *src, hash128 *h, uint64_t *size,
+                 char *err, size_t errlen) {
+  return put_simple(s, src, true, h, size, err, errlen);
 }
 
 int obj_sync(obj_store *s, char *err, size_t errlen) {
@@ -352,28 +408,119 @@ bool obj_exists(const obj_store *s, const hash128 *h, uint64_t size) {
   return present(obj, size);
 }
 
-int obj_verify(const obj_store *s, const hash128 *h, char *err,
-               size_t errlen) {
+int obj_stat(const obj_store *s, const hash128 *h, hash_stat *out) {
+  char obj[PATH_MAX];
+  struct stat st;
+  obj_path(s, h, obj, sizeof obj);
+  if (lstat(obj, &st) != 0)
+    return -errno;
+  if (!S_ISREG(st.st_mode))
+    return S_ISLNK(st.st_mode) ? -ELOOP : S_ISDIR(st.st_mode) ? -EISDIR
+                                                               : -EINVAL;
+  *out = hash_stat_of(&st);
+  return 0;
+}
+
+int obj_seal(obj_store *s, const hash128 *h, hash_stat *out) {
+  char obj[PATH_MAX];
+  struct stat st;
+  obj_path(s, h, obj, sizeof obj);
+  if (lstat(obj, &st) != 0)
+    return -errno;
+  if (!S_ISREG(st.st_mode))
+    return -EINVAL;
+  if ((st.st_mode & 07777) != 0444 &&
+      (chmod(obj, 0444) != 0 || lstat(obj, &st) != 0))
+    return -errno;
+  if (out)
+    *out = hash_stat_of(&st);
+  return 0;
+}
+
+static const char *odd_kind(mode_t m) {
+  return S_ISLNK(m) ? "a symbolic link" : S_ISDIR(m) ? "a directory"
+                                                     : "not a regular file";
+}
+
+int obj_check(const obj_store *s, const hash128 *h, const hash_stat *recorded,
+              hash_stat *now, bool *rehashed, char *err, size_t errlen) {
   char obj[PATH_MAX], hex[HASH_HEX_LEN + 1], got[HASH_HEX_LEN + 1];
+  struct stat before, after;
   hash128 actual;
   obj_path(s, h, obj, sizeof obj);
   hash_hex(h, hex);
-  int rc = hash_file(obj, &actual, NULL, err, errlen);
-  if (rc == -ENOENT) {
-    snprintf(err, errlen, "object %s is missing", hex);
+  if (rehashed)
+    *rehashed = false;
+  if (errlen)
+    err[0] = '\0';
+  if (lstat(obj, &before) != 0) {
+    int e = errno;
+    if (e == ENOENT)
+      snprintf(err, errlen, "object %s is missing", hex);
+    else
+      snprintf(err, errlen, "cannot stat object %s: %s", hex, strerror(e));
+    return -e;
+  }
+  if (!S_ISREG(before.st_mode)) {
+    snprintf(err, errlen, "object %s is %s, not a stored file", hex,
+             odd_kind(before.st_mode));
+    return OBJ_NOT_FILE;
+  }
+  hash_stat cur = hash_stat_of(&before);
+  if (recorded && hash_stat_eq(&cur, recorded)) {
+    if (now)
+      *now = cur;
+    return 0;
+  }
+  if (rehashed)
+    *rehashed = true;
+  int fd = open(obj, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) {
+    int e = errno;
+    if (e == ENOENT) {
+      snprintf(err, errlen, "object %s is missing", hex);
+      return -e;
+    }
+    if (e == ELOOP) {
+      snprintf(err, errlen, "object %s is a symbolic link, not a stored "
+                            "file", hex);
+      return OBJ_NOT_FILE;
+    }
+    snprintf(err, errlen, "cannot open object %s: %s", hex, strerror(e));
+    return -e;
+  }
+  (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  int rc = fstat(fd, &before) == 0 ? 0 : -errno;
+  if (rc == 0)
+    rc = hash_fd(fd, obj, &actual, NULL, err, errlen);
+  if (rc == 0 && fstat(fd, &after) != 0)
+    rc = -errno;
+  close(fd);
+  if (rc < 0) {
+    if (!err[0])
+      snprintf(err, errlen, "cannot read object %s: %s", hex, strerror(-rc));
     return rc;
   }
-  if (rc < 0)
-    return rc;
+  cur = hash_stat_of(&before);
+  hash_stat end = hash_stat_of(&after);
+  if (!hash_stat_eq(&cur, &end)) {
+    snprintf(err, errlen, "object %s changed while it was being read", hex);
+    return OBJ_DAMAGED;
+  }
   if (!hash_eq(&actual, h)) {
     hash_hex(&actual, got);
     snprintf(err, errlen, "object %s is damaged: its content hashes to %s",
              hex, got);
-    return 1;
+    return OBJ_DAMAGED;
   }
-  if (errlen)
-    err[0] = '\0';
+  if (now)
+    *now = cur;
   return 0;
+}
+
+int obj_verify(const obj_store *s, const hash128 *h, char *err,
+               size_t errlen) {
+  return obj_check(s, h, NULL, NULL, NULL, err, errlen);
 }
 
 static bool all_hex(const char *s, size_t n) {
@@ -383,7 +530,11 @@ static bool all_hex(const char *s, size_t n) {
   return s[n] == '\0';
 }
 
-int obj_foreach(const obj_store *s, obj_foreach_cb cb, void *ctx, char *err,
+/* Call fn for every entry named like an object (regular or not), with its
+ * lstat; stop when fn returns non-zero (which walk returns). */
+typedef int (*walk_fn)(void *ctx, const hash128 *h, const struct stat *st);
+
+static int walk(const obj_store *s, walk_fn fn, void *ctx, char *err,
                 size_t errlen) {
   DIR *top = opendir(s->dir);
   if (!top)
@@ -394,7 +545,8 @@ int obj_foreach(const obj_store *s, obj_foreach_cb cb, void *ctx, char *err,
     if (!all_hex(de->d_name, 2))
       continue;                  /* tmp/, stray files */
     char fan[3] = {de->d_name[0], de->d_name[1], '\0'};
-    int fd = openat(dirfd(top), fan, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = openat(dirfd(top), fan, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+                                         O_NOFOLLOW);
     DIR *sub = fd < 0 ? NULL : fdopendir(fd);
     if (!sub) {
       if (fd >= 0)
@@ -411,15 +563,30 @@ int obj_foreach(const obj_store *s, obj_foreach_cb cb, void *ctx, char *err,
       memcpy(hex, fan, 2);
       memcpy(hex + 2, e->d_name, HASH_HEX_LEN - 2 + 1);
       if (hash_from_hex(hex, &h) < 0 ||
-          fstatat(dirfd(sub), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-          !S_ISREG(st.st_mode))
+          fstatat(dirfd(sub), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
         continue;
-      rc = cb(ctx, &h, (uint64_t)st.st_size);
+      rc = fn(ctx, &h, &st);
     }
     closedir(sub);
   }
   closedir(top);
   return rc;
+}
+
+typedef struct foreach_ctx {
+  obj_foreach_cb cb;
+  void *ctx;
+} foreach_ctx;
+
+static int foreach_one(void *ctx, const hash128 *h, const struct stat *st) {
+  foreach_ctx *f = ctx;
+  return S_ISREG(st->st_mode) ? f->cb(f->ctx, h, (uint64_t)st->st_size) : 0;
+}
+
+int obj_foreach(const obj_store *s, obj_foreach_cb cb, void *ctx, char *err,
+                size_t errlen) {
+  foreach_ctx f = {cb, ctx};
+  return walk(s, foreach_one, &f, err, errlen);
 }
 
 typedef struct verify_ctx {
@@ -429,20 +596,31 @@ typedef struct verify_ctx {
   int bad;
 } verify_ctx;
 
-static int verify_one(void *ctx, const hash128 *h, uint64_t size) {
+static int verify_one(void *ctx, const hash128 *h, const struct stat *st) {
   verify_ctx *v = ctx;
-  char msg[512];
-  int st = obj_verify(v->s, h, msg, sizeof msg);
-  if (st != 0)
+  char msg[512], hex[HASH_HEX_LEN + 1];
+  hash_stat now;
+  int rc;
+  if (S_ISREG(st->st_mode)) {
+    rc = obj_check(v->s, h, NULL, &now, NULL, msg, sizeof msg);
+  } else {
+    hash_hex(h, hex);
+    snprintf(msg, sizeof msg, "object %s is %s, not a stored file", hex,
+             odd_kind(st->st_mode));
+    rc = OBJ_NOT_FILE;
+  }
+  if (rc != 0)
     v->bad++;
-  return v->cb ? v->cb(v->ctx, h, st, st == 0 ? "" : msg) : 0;
+  return v->cb ? v->cb(v->ctx, h, rc, rc == 0 ? &now : NULL,
+                       rc == 0 ? "" : msg)
+               : 0;
 }
 
 int obj_verify_all(const obj_store *s, obj_verify_cb cb, void *ctx,
                    char *err, size_t errlen) {
   verify_ctx v = {s, cb, ctx, 0};
   err[0] = '\0';
-  int rc = obj_foreach(s, verify_one, &v, err, errlen);
+  int rc = walk(s, verify_one, &v, err, errlen);
   if (rc < 0 && err[0])
     return rc;                   /* the store itself is unreadable */
   return v.bad;
@@ -450,10 +628,39 @@ int obj_verify_all(const obj_store *s, obj_verify_cb cb, void *ctx,
 
 int obj_remove(obj_store *s, const hash128 *h, char *err, size_t errlen) {
   char obj[PATH_MAX];
+  struct stat st;
   obj_path(s, h, obj, sizeof obj);
+  if (lstat(obj, &st) == 0 && S_ISDIR(st.st_mode)) {
+    fs_rm_rf(obj);
+    return 0;
+  }
   if (unlink(obj) != 0)
     return io_fail(errno, "remove", obj, err, errlen);
   return 0;
+}
+
+bool obj_fine_timestamps(obj_store *s) {
+  if (s->fine_ts)
+    return s->fine_ts > 0;
+  char tmp[PATH_MAX];
+  snprintf(tmp, sizeof tmp, "%s/%ld.XXXXXX", s->tmp, (long)getpid());
+  int fd = mkostemp(tmp, O_CLOEXEC);
+  bool fine = fd >= 0;
+  /* write, look, write again at once: with coarse timestamps the two
+   * writes share a tick (three tries: one may straddle a tick) */
+  for (int i = 0; fine && i < 3; i++) {
+    struct stat a, b;
+    fine = write(fd, "x", 1) == 1 && fstat(fd, &a) == 0 &&
+           write(fd, "x", 1) == 1 && fstat(fd, &b) == 0 &&
+           (a.st_mtim.tv_sec != b.st_mtim.tv_sec ||
+            a.st_mtim.tv_nsec != b.st_mtim.tv_nsec);
+  }
+  if (fd >= 0) {
+    close(fd);
+    unlink(tmp);
+  }
+  s->fine_ts = fine ? 1 : -1;
+  return fine;
 }
 
 /* ---- materializing ------------------------------------------------------ */

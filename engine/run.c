@@ -5,15 +5,33 @@
  * what starting means. Its hooks, per node:
  *
  *   prepare       hash the inputs' objects into the node's cache key; a
- *                 hit whose objects are intact settles the node as cached;
- *                 a miss builds the job (command line, scratch directory,
- *                 log file) for the node's target and records why it ran
+ *                 hit whose objects are intact (their stat as recorded, or
+ *                 re-hashed) settles the node as cached; a miss builds the
+ *                 job (command line, scratch directory, log file, the
+ *                 inputs as links in the scratch directory) for the
+ *                 node's target
+ *                 and records why it ran
  *   started       record the attempt and its job id
- *   attempt_done  a zero exit with every output present moves the outputs
+ *   attempt_done  check that the attempt left its inputs as they were; a
+ *                 zero exit with every output present moves the outputs
  *                 into the object store, then commits the cache entry and
  *                 the artifacts in one transaction (objects first: a cache
  *                 entry never names an object that is not whole on disk)
  *   settled       record the final state and print it
+ *
+ * Inputs. A node gets each input as a hard link to its object in its own
+ * scratch directory (scratch/PORT.in.ext: no output is named so, outputs
+ * being PORT.ext), so an edit that replaces
+ * the file (sed -i, any rename) replaces only the link. An edit in place
+ * (possible as root, or after a chmod) changes the object itself: every
+ * object the run uses has an entry in `objs` with its stat as last seen
+ * intact, updated for pipec's own links and unlinks (which move its
+ * ctime), and after each attempt each input is compared with it (and
+ * re-hashed if it differs, or always where timestamps are coarse). A
+ * changed input fails the node, the object is removed and its cache
+ * entries dropped; a node that was reading it at the same time fails
+ * too, and a node that would read it later fails at once, never reading
+ * wrong bytes. The next run recomputes it.
  */
 #define _GNU_SOURCE /* vasprintf */
 #include "run.h"
@@ -34,6 +52,8 @@
 #include "editdist.h"
 #include "command.h"
 #include "hash.h"
+#include "integrity.h"
+#include "logcap.h"
 #include "objstore.h"
 #include "pipec/graph.h"
 #include "scheduler.h"
@@ -41,6 +61,14 @@
 #include "store.h"
 #include "target.h"
 #include "workspace.h"
+
+/* An input as the node's attempt gets it. */
+typedef struct run_input {
+  char *link;               /* scratch/PORT.in.ext: what {port} names */
+  hash128 hash;             /* its object */
+  uint32_t damage;          /* the object's damage count when linked */
+  bool linked;              /* the link is there (made by us) */
+} run_input;
 
 typedef struct run_node {
   bool known;               /* out_hash/out_size are set */
@@ -61,7 +89,28 @@ typedef struct run_node {
   double t_start;
   char *reason;             /* why it runs (a cache miss), or NULL */
   bool attempt_failed;      /* reason now says why its last attempt failed */
+  run_input *inputs;        /* n_inputs, while it has a job */
+  char *input_msg;          /* an attempt changed an input: why it fails */
 } run_node;
+
+/* What this run knows of one object it read or wrote. */
+typedef struct run_obj {
+  hash128 hash;
+  hash_stat st;             /* its stat as last seen intact, if known */
+  bool used;                /* the slot holds an object */
+  bool known;               /* st is valid; else re-hash before trusting */
+  bool dirty;               /* st is newer than the store's record */
+  uint32_t users;           /* attempts holding a link to it now */
+  uint32_t damage;          /* times it was found changed in this run */
+  char *why;                /* how, the last time ("was changed in place
+                               by node 'b'"), for its readers' messages */
+} run_obj;
+
+/* Open addressing on the first 8 bytes of the hash (uniform already). */
+typedef struct run_objs {
+  run_obj *v;
+  size_t cap, n;            /* cap: a power of two, or 0 */
+} run_objs;
 
 typedef struct runner {
   const pipec_pipeline *p;
@@ -80,6 +129,9 @@ typedef struct runner {
   char *abs_dir;            /* the pipeline's directory, absolute */
   char exe[PATH_MAX];       /* this pipec, for `pipec exec` */
   status_printer sp;
+  run_objs objs_seen;       /* every object the run uses (run_obj) */
+  bool fine_ts;             /* obj_fine_timestamps() of the store */
+  uint64_t log_limit;       /* logcap.h; 0: none */
   uv_prepare_t batch_commit; /* commits the batch before the loop waits */
   bool in_batch;
   bool record_failed;
@@ -140,14 +192,18 @@ static const pipec_component *comp_of(const runner *R, uint32_t node) {
   return &R->p->components[R->p->nodes[node].component];
 }
 
+/* An extension tools recognise for a port type. */
+static const char *port_ext(pipec_port_type type) {
+  return type == PIPEC_PORT_TABLE   ? ".csv"
+         : type == PIPEC_PORT_JSON  ? ".json"
+         : type == PIPEC_PORT_MODEL ? ".model"
+                                    : "";
+}
+
 /* File name of an output in the scratch directory: the port, with an
  * extension tools recognise for its type. */
 static char *output_file(const char *scratch, const pipec_port_decl *port) {
-  const char *ext = port->type == PIPEC_PORT_TABLE   ? ".csv"
-                    : port->type == PIPEC_PORT_JSON  ? ".json"
-                    : port->type == PIPEC_PORT_MODEL ? ".model"
-                                                     : "";
-  return xprintf("%s/%s%s", scratch, port->name, ext);
+  return xprintf("%s/%s%s", scratch, port->name, port_ext(port->type));
 }
 
 /* ---- the file-hash index, backed by the store ---------------------------- */
@@ -191,6 +247,137 @@ static void batch_close(runner *R) {
  * pipec on the workspace would wait behind it). */
 static void on_loop_prepare(uv_prepare_t *h) { batch_close(h->data); }
 
+/* ---- the objects the run uses ---------------------------------------------
+ * Entries are never removed during a run; pointers into the table stay
+ * valid only until the next objs_get() (which may grow it). */
+
+static size_t objs_slot(const run_objs *t, const hash128 *h) {
+  uint64_t k;
+  memcpy(&k, h->b, sizeof k);
+  return (size_t)k & (t->cap - 1);
+}
+
+static run_obj *objs_find(runner *R, const hash128 *h) {
+  run_objs *t = &R->objs_seen;
+  if (!t->cap)
+    return NULL;
+  for (size_t i = objs_slot(t, h);; i = (i + 1) & (t->cap - 1)) {
+    if (!t->v[i].used)
+      return NULL;
+    if (hash_eq(&t->v[i].hash, h))
+      return &t->v[i];
+  }
+}
+
+static run_obj *objs_get(runner *R, const hash128 *h) {
+  run_objs *t = &R->objs_seen;
+  run_obj *o = objs_find(R, h);
+  if (o)
+    return o;
+  if ((t->n + 1) * 2 > t->cap) {
+    run_objs bigger = {xcalloc(t->cap ? t->cap * 2 : 64, sizeof(run_obj)),
+                       t->cap ? t->cap * 2 : 64, t->n};
+    for (size_t i = 0; i < t->cap; i++) {
+      if (!t->v[i].used)
+        continue;
+      size_t j = objs_slot(&bigger, &t->v[i].hash);
+      while (bigger.v[j].used)
+        j = (j + 1) & (bigger.cap - 1);
+      bigger.v[j] = t->v[i];
+    }
+    free(t->v);
+    *t = bigger;
+  }
+  size_t i = objs_slot(t, h);
+  while (t->v[i].used)
+    i = (i + 1) & (t->cap - 1);
+  t->v[i] = (run_obj){.hash = *h, .used = true};
+  t->n++;
+  return &t->v[i];
+}
+
+/* The object changed under the run (its bytes no longer match its name):
+ * whoever links it from now on, or linked it before, must not use it. why
+ * (malloc'd; NULL keeps the last one) says how, for their messages. */
+static void obj_changed(run_obj *o, char *why) {
+  o->known = false;
+  o->damage++;
+  if (why) {
+    free(o->why);
+    o->why = why;
+  }
+}
+
+/* May object h be used? The run's own view of it first (it moves with
+ * pipec's links), else recorded (the store's row, NULL if none); a stat
+ * that differs is re-hashed (integrity.h: a damaged object is removed and
+ * the entries naming it dropped, with readers those computed from it too).
+ * Returns
+ * integ_check()'s verdict, why filled when it is not 0. */
+static int obj_trust(runner *R, const hash128 *h, const hash_stat *recorded,
+                     bool readers, char *why, size_t whylen) {
+  run_obj *o = objs_get(R, h);
+  hash_stat rec, now;
+  bool had = o->known, rehashed = false;
+  if (had)
+    rec = o->st;
+  else if (recorded)
+    rec = *recorded;
+  int rc = integ_check(R->st, R->objs, h, had || recorded ? &rec : NULL,
+                       readers, &now, &rehashed, why, whylen);
+  if (rc != 0) {
+    obj_changed(o, NULL);
+    return rc;
+  }
+  o->st = now;
+  o->known = true;
+  if (rehashed || !had)   /* the store's record is this stat now */
+    o->dirty = false;
+  return 0;
+}
+
+/* pipec itself just linked or unlinked object h, which moves its ctime
+ * and nothing else: take the new stat as the one to expect, unless
+ * something else moved as well (then the next use re-hashes). */
+static void obj_own_change(runner *R, const hash128 *h) {
+  run_obj *o = objs_find(R, h);
+  hash_stat now;
+  if (!o || !o->known)
+    return;
+  if (obj_stat(R->objs, h, &now) == 0 && now.dev == o->st.dev &&
+      now.ino == o->st.ino && now.size == o->st.size &&
+      now.mtime_ns == o->st.mtime_ns) {
+    o->dirty = o->dirty || now.ctime_ns != o->st.ctime_ns;
+    o->st = now;
+  } else {
+    o->known = false;
+  }
+}
+
+/* Write the stats the run saw to the store, for the next run's checks. */
+static void objs_flush(runner *R) {
+  run_objs *t = &R->objs_seen;
+  bool open = false;
+  for (size_t i = 0; i < t->cap; i++) {
+    run_obj *o = &t->v[i];
+    if (!o->used || !o->known || !o->dirty)
+      continue;
+    if (!open && !(open = store_begin(R->st) == 0))
+      return;
+    store_object_put(R->st, &o->hash, o->st.size, &o->st);
+    o->dirty = false;
+  }
+  if (open)
+    store_commit(R->st);
+}
+
+static void objs_free(run_objs *t) {
+  for (size_t i = 0; i < t->cap; i++)
+    free(t->v[i].why);
+  free(t->v);
+  memset(t, 0, sizeof *t);
+}
+
 /* ---- cache lookups ------------------------------------------------------- */
 
 /* The hashes of the files wired to node's inputs; all producers known. */
@@ -225,7 +412,8 @@ static int compute_key(runner *R, uint32_t node, bool with_parts, char *err,
 }
 
 /* Look the node's key up in the cache: 1 and its outputs known if every
- * object is there whole-sized, 0 on a miss (a damaged entry is dropped). */
+ * object is there and intact (obj_trust), 0 on a miss (the entry is gone
+ * then, and rn->reason says why when an object was the cause). */
 static int cache_lookup(runner *R, uint32_t node) {
   run_node *rn = &R->nodes[node];
   const pipec_component *c = comp_of(R, node);
@@ -233,23 +421,36 @@ static int cache_lookup(runner *R, uint32_t node) {
   uint32_t n = 0;
   if (store_cache_get(R->st, &rn->key, &outs, &n) != 1)
     return 0;
-  int hit = 1;
-  for (uint32_t i = 0; i < c->n_outputs && hit; i++) {
+  char *why = NULL;
+  for (uint32_t i = 0; i < c->n_outputs && !why; i++) {
     uint32_t k = 0;
     while (k < n && strcmp(outs[k].port, c->outputs[i].name) != 0)
       k++;
-    if (k == n || !obj_exists(R->objs, &outs[k].hash, outs[k].size)) {
-      hit = 0;
+    if (k == n) {
+      why = xstrdup("its cache entry lacks an output");
       break;
     }
+    char e[512];
+    /* readers stay: a node that read the object before it changed read
+     * it intact (its attempt was checked), and one after would have seen
+     * the change (only damage that leaves the stat alone, which only
+     * `cache verify` finds, could have been read unseen) */
+    int rc = obj_trust(R, &outs[k].hash, outs[k].has_st ? &outs[k].st : NULL,
+                       false, e, sizeof e);
+    if (rc == -ENOENT)
+      why = xstrdup("a cached output is missing from the object store");
+    else if (rc > 0)
+      why = xprintf("a cached output was damaged (re-hashed: %s)", e);
+    else if (rc < 0)
+      why = xprintf("a cached output cannot be read (%s)", e);
     rn->out_hash[i] = outs[k].hash;
     rn->out_size[i] = outs[k].size;
   }
   store_outputs_free(outs, n);
-  if (!hit) { /* an object went missing: forget the entry, run again */
+  if (why) { /* forget the entry (a damaged object took it already) */
     store_cache_delete(R->st, &rn->key);
     free(rn->reason);
-    rn->reason = xstrdup("a cached output is missing from the object store");
+    rn->reason = why;
     return 0;
   }
   rn->known = true;
@@ -302,6 +503,147 @@ static char *miss_reason(runner *R, uint32_t node) {
   return why;
 }
 
+/* ---- inputs: given as links, checked after each attempt ------------------ */
+
+/* "input 'x' (from a.out)" */
+static char *input_name(const runner *R, uint32_t node, uint32_t i) {
+  const pipec_input *in = &R->p->nodes[node].inputs[i];
+  return xprintf("input '%s' (from %s.%s)", in->port,
+                 R->p->nodes[in->producer].name, in->producer_port);
+}
+
+/* Make the attempt's input links, each after checking its object. 0, or
+ * -1 with err: an input that is damaged, or that an earlier node of the
+ * run changed (then it is not in the store any more). */
+static int inputs_link(runner *R, uint32_t node, char *err, size_t errlen) {
+  const pipec_node *n = &R->p->nodes[node];
+  run_node *rn = &R->nodes[node];
+  for (uint32_t i = 0; i < n->n_inputs; i++) {
+    run_input *in = &rn->inputs[i];
+    const char *producer = R->p->nodes[n->inputs[i].producer].name;
+    char e[512];
+    int rc = obj_trust(R, &in->hash, NULL, false, e, sizeof e);
+    if (rc != 0) {
+      run_obj *o = objs_find(R, &in->hash);
+      char *what = input_name(R, node, i);
+      if (o && o->why)
+        snprintf(err, errlen, "its %s %s during this run, so it is not in "
+                              "the store any more; the next run recomputes "
+                              "'%s'", what, o->why, producer);
+      else
+        snprintf(err, errlen, "its %s is damaged in the store (%s) and was "
+                              "removed; the next run recomputes '%s'",
+                 what, e, producer);
+      free(what);
+      return -1;
+    }
+    if (obj_materialize(R->objs, &in->hash, in->link, 0, e, sizeof e) != 0) {
+      char *what = input_name(R, node, i);
+      snprintf(err, errlen, "cannot give the node its %s: %s", what, e);
+      free(what);
+      return -1;
+    }
+    run_obj *o = objs_find(R, &in->hash);
+    o->users++;
+    in->damage = o->damage;
+    in->linked = true;
+    obj_own_change(R, &in->hash);
+  }
+  return 0;
+}
+
+/* After an attempt: did it leave every input as it was? NULL, or why the
+ * node fails (malloc'd). A changed object is removed and its cache
+ * entries dropped; the nodes that read it at the same time fail too. */
+static char *inputs_check(runner *R, uint32_t node) {
+  const pipec_node *n = &R->p->nodes[node];
+  run_node *rn = &R->nodes[node];
+  for (uint32_t i = 0; rn->inputs && i < n->n_inputs; i++) {
+    run_input *in = &rn->inputs[i];
+    run_obj *o = in->linked ? objs_find(R, &in->hash) : NULL;
+    if (!o)
+      continue;
+    if (o->damage != in->damage) { /* found changed while we read it */
+      char *what = input_name(R, node, i);
+      char *msg = xprintf("%s %s while node '%s' read it, so its result is "
+                          "not used; the next run recomputes it",
+                          what, o->why ? o->why : "was changed in place",
+                          n->name);
+      free(what);
+      return msg;
+    }
+    hash_stat now;
+    if (o->known && R->fine_ts && obj_stat(R->objs, &in->hash, &now) == 0 &&
+        hash_stat_eq(&now, &o->st))
+      continue;
+    /* it moved (its link was replaced, another pipec linked it...), or
+     * timestamps are too coarse to tell: the bytes decide */
+    char e[512];
+    int rc = integ_check(R->st, R->objs, &in->hash, NULL, false, &now, NULL,
+                         e, sizeof e);
+    o = objs_find(R, &in->hash);
+    if (rc == 0) {
+      /* intact; a chmod (an owner may make it writable) is undone */
+      if (obj_seal(R->objs, &in->hash, &now) != 0)
+        now = (hash_stat){0};
+      o->st = now;
+      o->known = now.ino != 0;
+      o->dirty = true;
+      continue;
+    }
+    char *what = input_name(R, node, i);
+    char *msg;
+    if (o->users <= 1) {
+      obj_changed(o, xprintf("was changed in place by node '%s'", n->name));
+      msg = xprintf("node '%s' changed its %s in place: inputs are "
+                    "read-only; write to an output instead",
+                    n->name, what);
+    } else {
+      obj_changed(o, xprintf("was changed in place by one of the %u nodes "
+                             "reading it at the same time (node '%s' is one)",
+                             o->users, n->name));
+      msg = xprintf("%s was changed in place while node '%s' and %u other "
+                    "node%s reading it ran: inputs are read-only; write to "
+                    "an output instead",
+                    what, n->name, o->users - 1, o->users == 2 ? "" : "s");
+    }
+    in->damage = o->damage;
+    free(what);
+    return msg;
+  }
+  return NULL;
+}
+
+/* Remove the attempt's input links (pipec's own unlinks: the objects'
+ * expected stats follow). */
+static void inputs_release(runner *R, uint32_t node) {
+  const pipec_node *n = &R->p->nodes[node];
+  run_node *rn = &R->nodes[node];
+  for (uint32_t i = 0; rn->inputs && i < n->n_inputs; i++) {
+    run_input *in = &rn->inputs[i];
+    if (!in->linked)
+      continue;
+    run_obj *o = objs_find(R, &in->hash);
+    struct stat sb;
+    bool ours = o && o->known && lstat(in->link, &sb) == 0 &&
+                (uint64_t)sb.st_ino == o->st.ino &&
+                (uint64_t)sb.st_dev == o->st.dev;
+    unlink(in->link);
+    if (ours)
+      obj_own_change(R, &in->hash);
+    if (o && o->users)
+      o->users--;
+    in->linked = false;
+  }
+}
+
+static void inputs_free(run_node *rn, uint32_t n_in) {
+  for (uint32_t i = 0; rn->inputs && i < n_in; i++)
+    free(rn->inputs[i].link);
+  free(rn->inputs);
+  rn->inputs = NULL;
+}
+
 /* ---- building a job ------------------------------------------------------ */
 
 static void free_strv(char **v) {
@@ -324,6 +666,7 @@ static void node_release(run_node *rn, uint32_t n_in, uint32_t n_out) {
   free_strv(rn->argv);
   free_strv(rn->env);
   free_strv(rn->files);
+  inputs_free(rn, n_in);
   rn->in_paths = rn->out_paths = NULL;
   rn->ins = rn->outs = NULL;
   rn->argv = rn->env = rn->files = NULL;
@@ -360,14 +703,31 @@ static sched_status build_job(runner *R, uint32_t node, tgt_job **job,
                          (long long)R->run_id, n->name);
   rn->in_paths = xcalloc(n->n_inputs + 1, sizeof *rn->in_paths);
   rn->ins = xcalloc(n->n_inputs + 1, sizeof *rn->ins);
+  rn->inputs = xcalloc(n->n_inputs + 1, sizeof *rn->inputs);
   hash128 *hs = input_hashes(R, node);
   for (uint32_t i = 0; i < n->n_inputs; i++) {
-    char path[PATH_MAX];
-    obj_path(R->objs, &hs[i], path, sizeof path);
-    rn->in_paths[i] = xstrdup(path);
-    rn->ins[i] = (pipec_named_path){n->inputs[i].port, rn->in_paths[i]};
+    const pipec_input *in = &n->inputs[i];
+    /* PORT.in.ext (a mkdir per node would cost more than the links); a
+     * port wired more than once (a list) numbers its items: PORT.in.K.ext */
+    bool many = (i > 0 && strcmp(n->inputs[i - 1].port, in->port) == 0) ||
+                (i + 1 < n->n_inputs &&
+                 strcmp(n->inputs[i + 1].port, in->port) == 0);
+    uint32_t k = 0;
+    while (many && k < i && strcmp(n->inputs[i - k - 1].port, in->port) == 0)
+      k++;
+    char num[16] = "";
+    if (many)
+      snprintf(num, sizeof num, ".%u", k);
+    rn->inputs[i] = (run_input){
+        .link = xprintf("%s/%s.in%s%s", rn->scratch, in->port, num,
+                        port_ext(in->type)),
+        .hash = hs[i]};
+    rn->in_paths[i] = xstrdup(rn->inputs[i].link);
+    rn->ins[i] = (pipec_named_path){in->port, rn->in_paths[i]};
   }
   free(hs);
+  if (inputs_link(R, node, err, errlen) != 0)
+    return SCHED_FAILED;
   rn->out_paths = xcalloc(c->n_outputs + 1, sizeof *rn->out_paths);
   rn->outs = xcalloc(c->n_outputs + 1, sizeof *rn->outs);
   for (uint32_t i = 0; i < c->n_outputs; i++) {
@@ -473,6 +833,36 @@ static void hook_started(void *ctx, uint32_t node, tgt_job *job, int attempt) {
                  attempt);
 }
 
+/* An object with the bytes being stored is already there: keep it if it
+ * is as this run last saw it intact (or, for one the run has not used, as
+ * the store's record says); if the run used it and it moved, the bytes
+ * decide (nodes of this run may hold links to it: if it changed, they
+ * must fail); otherwise the fresh copy replaces it. */
+static bool keep_existing(void *ctx, const hash128 *h,
+                          const hash_stat *existing) {
+  runner *R = ctx;
+  run_obj *o = objs_find(R, h);
+  hash_stat rec;
+  if (o) {
+    if (o->known && hash_stat_eq(existing, &o->st))
+      return true;
+    char e[512];
+    hash_stat now;
+    if (obj_check(R->objs, h, NULL, &now, NULL, e, sizeof e) == 0) {
+      o->st = now;
+      o->known = true;
+      o->dirty = true;
+      return true;
+    }
+    /* changed while stored: its readers of this run must not be trusted */
+    obj_changed(o, xstrdup("was changed in place while it was stored"));
+    store_object_damaged(R->st, h, true);
+    return false;
+  }
+  return store_object_get(R->st, h, NULL, &rec) == 1 &&
+         hash_stat_eq(existing, &rec);
+}
+
 /* Move every output into the object store. 0, or -1 with err set. */
 static int collect_outputs(runner *R, uint32_t node, char *err,
                            size_t errlen) {
@@ -481,10 +871,23 @@ static int collect_outputs(runner *R, uint32_t node, char *err,
   for (uint32_t i = 0; i < c->n_outputs; i++) {
     struct stat sb;
     const char *name = c->outputs[i].name;
-    if (stat(rn->out_paths[i], &sb) != 0) {
+    /* lstat: a symlink is never followed out of the scratch directory (a
+     * remote command could point one at any local file) */
+    if (lstat(rn->out_paths[i], &sb) != 0) {
       snprintf(err, errlen,
                "the command exited 0 but did not write output '%s' (%s)",
                name, rn->out_paths[i]);
+      return -1;
+    }
+    if (S_ISLNK(sb.st_mode)) {
+      char to[256];
+      ssize_t n = readlink(rn->out_paths[i], to, sizeof to - 1);
+      to[n > 0 ? n : 0] = 0;
+      snprintf(err, errlen,
+               "output '%s' is a symbolic link (to %s), not a file: write "
+               "the file itself to {%s} (cp, not ln -s); pipec never "
+               "follows a link out of the scratch directory",
+               name, n > 0 ? to : "?", name);
       return -1;
     }
     if (S_ISDIR(sb.st_mode)) {
@@ -500,36 +903,52 @@ static int collect_outputs(runner *R, uint32_t node, char *err,
       return -1;
     }
   }
+  obj_put_opts po = {.move = true, .keep = keep_existing, .keep_ctx = R};
   for (uint32_t i = 0; i < c->n_outputs; i++) {
     char e[512];
-    if (obj_put_move(R->objs, rn->out_paths[i], &rn->out_hash[i],
-                     &rn->out_size[i], e, sizeof e) != 0) {
+    obj_info info;
+    if (obj_put(R->objs, rn->out_paths[i], &po, &info, e, sizeof e) != 0) {
       snprintf(err, errlen, "cannot store output '%s': %s",
                c->outputs[i].name, e);
       return -1;
     }
+    rn->out_hash[i] = info.hash;
+    rn->out_size[i] = info.size;
+    run_obj *o = objs_get(R, &info.hash);
+    o->st = info.st;
+    o->known = true;
+    o->dirty = false; /* the cache entry records it */
   }
   return 0;
 }
 
-/* Commit the node's success: cache entry, artifacts, node run. */
+/* Commit the node's success: cache entry (with its outputs' stats and the
+ * objects it read), artifacts, node run. */
 static int commit_success(runner *R, uint32_t node, const tgt_result *r,
                           int attempt, char *err, size_t errlen) {
   const pipec_component *c = comp_of(R, node);
   run_node *rn = &R->nodes[node];
   store_output *outs = xcalloc(c->n_outputs, sizeof *outs);
-  for (uint32_t i = 0; i < c->n_outputs; i++)
-    outs[i] = (store_output){(char *)c->outputs[i].name, rn->out_hash[i],
-                             rn->out_size[i]};
+  for (uint32_t i = 0; i < c->n_outputs; i++) {
+    const run_obj *o = objs_find(R, &rn->out_hash[i]);
+    outs[i] = (store_output){.port = (char *)c->outputs[i].name,
+                             .hash = rn->out_hash[i],
+                             .size = rn->out_size[i],
+                             .st = o ? o->st : (hash_stat){0},
+                             .has_st = o && o->known};
+  }
+  hash128 *ins = input_hashes(R, node);
   batch_open(R);
   int rc = store_cache_put(R->st, &rn->key, rn->parts_text, outs,
-                           c->n_outputs, rn->node_run);
+                           c->n_outputs, ins, R->p->nodes[node].n_inputs,
+                           rn->node_run);
   for (uint32_t i = 0; rc == 0 && i < c->n_outputs; i++)
     rc = store_artifact_add(R->st, rn->node_run, &outs[i]);
   if (rc == 0)
     rc = store_node_run_finish(R->st, rn->node_run, "succeeded", attempt,
                                r->exit_code, NULL);
   free(outs);
+  free(ins);
   if (rc != 0)
     snprintf(err, errlen, "cannot record the outputs: %s",
              store_errmsg(R->st));
@@ -556,9 +975,21 @@ static sched_status hook_attempt_done(void *ctx, uint32_t node, tgt_job *job,
     snprintf(msg, sizeof msg, "killed by signal %d", r->term_signal);
   else if (r->exit_code != 0)
     snprintf(msg, sizeof msg, "exit code %d", r->exit_code);
+  if (rn->log_path)
+    logcap_finish(rn->log_path, R->log_limit);
+  /* an attempt that changed an input fails, whatever it exited with (and
+   * so do its retries: the input is gone) */
+  char *changed = inputs_check(R, node);
+  if (changed && !rn->input_msg)
+    rn->input_msg = changed;
+  else
+    free(changed);
+  if (rn->input_msg)
+    snprintf(msg, sizeof msg, "%s", rn->input_msg);
   if (!msg[0] && collect_outputs(R, node, msg, sizeof msg) == 0 &&
       commit_success(R, node, r, attempt, msg, sizeof msg) == 0) {
     rn->known = true;
+    inputs_release(R, node);
     fs_rm_rf(rn->scratch);
     return SCHED_SUCCEEDED;
   }
@@ -567,7 +998,9 @@ static sched_status hook_attempt_done(void *ctx, uint32_t node, tgt_job *job,
              "%sthe disk holding the workspace is full (no space left)",
              msg[0] ? "; " : "");
   /* a failed attempt's outputs are never used: free their space now (and
-   * leave an empty scratch directory for a retry) */
+   * leave an empty scratch directory, with fresh input links, for a
+   * retry) */
+  inputs_release(R, node);
   fs_rm_rf(rn->scratch);
   mkdir(rn->scratch, 0755);
   /* an attempt that was stopped (timeout, signal, cancel) has no exit
@@ -575,8 +1008,20 @@ static sched_status hook_attempt_done(void *ctx, uint32_t node, tgt_job *job,
   bool exited = !timed_out && !r->cancelled && !r->term_signal;
   store_node_run_finish(R->st, rn->node_run, "failed", attempt,
                         exited ? r->exit_code : STORE_EXIT_NONE, msg);
-  if (attempt <= n->retries)
+  if (attempt <= n->retries) {
+    char e[512], mark[512];
+    /* fresh links for the retry; if an input cannot be given any more
+     * (another node changed it), that is why the node fails */
+    if (!rn->input_msg && inputs_link(R, node, e, sizeof e) != 0)
+      rn->input_msg = xstrdup(e);
+    if (rn->log_path) {
+      snprintf(mark, sizeof mark, "==> pipec: attempt %d of %d (node %s) "
+                                  "<==\n", attempt + 1, n->retries + 1,
+               n->name);
+      logcap_append(rn->log_path, mark);
+    }
     status_retrying(&R->sp, n->name, attempt, msg);
+  }
   /* the scheduler reports the final message through settled() */
   free(rn->reason);
   rn->reason = xstrdup(msg);
@@ -624,6 +1069,7 @@ static void hook_settled(void *ctx, uint32_t node, sched_status st,
   status_settled(&R->sp, n->name, sched_status_name(st), detail, secs);
   if (st == SCHED_FAILED && rn->log_path)
     status_log_tail(&R->sp, rn->log_path, 10);
+  inputs_release(R, node); /* links of a retry that never came */
   if (st == SCHED_SUCCEEDED)
     R->res->ran++;
   else if (st == SCHED_CACHED)
@@ -800,11 +1246,19 @@ static int resolve_upstream(runner *R, char *err, size_t errlen) {
       return -1;
     }
     if (!cache_lookup(R, i)) {
-      snprintf(err, errlen,
-               "node '%s' is needed by the selection but has no stored "
-               "outputs for its current inputs; run it first (e.g. pipec "
-               "run FILE --to %s)",
-               name, name);
+      const char *why = R->nodes[i].reason;
+      if (why)
+        snprintf(err, errlen,
+                 "node '%s' is needed by the selection but %s%s; run it "
+                 "first (e.g. pipec run FILE --to %s)",
+                 name, why, strstr(why, "damaged") ? ", and was removed" : "",
+                 name);
+      else
+        snprintf(err, errlen,
+                 "node '%s' is needed by the selection but has no stored "
+                 "outputs for its current inputs; run it first (e.g. pipec "
+                 "run FILE --to %s)",
+                 name, name);
       return -1;
     }
   }
@@ -862,8 +1316,10 @@ static void runner_free(runner *R) {
     free(rn->scratch);
     free(rn->log_path);
     free(rn->reason);
+    free(rn->input_msg);
   }
   free(R->nodes);
+  objs_free(&R->objs_seen);
   if (R->targets) {
     for (uint32_t t = 0; t < R->p->n_targets; t++)
       if (R->targets[t])
@@ -899,6 +1355,9 @@ static int run_setup(runner *R, char *err, size_t errlen) {
     return RUN_WORKSPACE;
   if (obj_open(ws_objects_dir(R->w), NULL, &R->objs, err, errlen) != 0)
     return RUN_WORKSPACE;
+  R->fine_ts = obj_fine_timestamps(R->objs);
+  if (logcap_limit(&R->log_limit, err, errlen) != 0)
+    return -1;
   R->idx = (hash_index){.ctx = R->st, .get = idx_get, .put = idx_put};
   R->memo = hash_memo_new(R->abs_dir, &R->idx);
   if (!R->memo) {
@@ -995,6 +1454,7 @@ static int run_schedule(runner *R, char *err, size_t errlen) {
   uv_unref((uv_handle_t *)&R->batch_commit); /* never keeps the loop alive */
   int rc = sched_run(&R->loop, R->p, R->in_plan, &so, &hooks, NULL, &sum);
   batch_close(R);
+  objs_flush(R);
   uv_close((uv_handle_t *)&R->batch_commit, NULL);
   /* close the targets on the loop, then the loop */
   for (uint32_t t = 0; t < R->p->n_targets; t++)

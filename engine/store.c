@@ -130,6 +130,20 @@ static const char *const migrations[] = {
     "    AND instr(o.value, '=') > 1;"
     "CREATE TABLE project_temps("
     "  path TEXT PRIMARY KEY, pid INTEGER NOT NULL);",
+
+    /* 4: each object's stat identity as recorded when it was stored or
+     * last re-hashed intact (checked on every cache hit: a mismatch
+     * re-hashes), and the input objects each cache entry was computed
+     * from (an entry that read a damaged object is dropped with it).
+     * Objects stored before have no row: their first check re-hashes. */
+    "CREATE TABLE objects("
+    "  hash TEXT PRIMARY KEY, size INTEGER NOT NULL, dev INTEGER NOT NULL,"
+    "  ino INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
+    "  ctime_ns INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE cache_inputs("
+    "  key TEXT NOT NULL REFERENCES cache(key) ON DELETE CASCADE,"
+    "  hash TEXT NOT NULL, PRIMARY KEY(key, hash)) WITHOUT ROWID;"
+    "CREATE INDEX cache_inputs_hash ON cache_inputs(hash);",
 };
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -443,7 +457,8 @@ static int open_retrying(store *st) {
   for (;;) {
     int rc = sqlite3_exec(st->db,
                           "PRAGMA journal_mode = WAL; PRAGMA synchronous = "
-                          "NORMAL; PRAGMA foreign_keys = ON;",
+                          "NORMAL; PRAGMA foreign_keys = ON; "
+                          "PRAGMA temp_store = MEMORY;",
                           NULL, NULL, NULL) != SQLITE_OK
                  ? fail(st, "open")
                  : migrate(st);
@@ -471,7 +486,10 @@ int store_open(const char *path, store **out, char *err, size_t errlen) {
     sqlite3_extended_result_codes(st->db, 1);
     /* synchronous = NORMAL in WAL mode: a power loss may forget the last
      * commits but never leaves the database inconsistent; objects are
-     * fsync'd by objstore before the transaction that names them. */
+     * fsync'd by objstore before the transaction that names them.
+     * temp_store = MEMORY: the savepoint journal of a write inside a batch
+     * (store_cache_put) would otherwise be a temp file created and
+     * removed per node. */
     rc = open_retrying(st);
   } else {
     fail(st, "open");
@@ -1260,13 +1278,36 @@ void store_node_runs_free(store_node_run *nr, uint32_t n) {
 
 /* ---- cache, artifacts ---------------------------------------------------------- */
 
+/* Record (or refresh) an object's stat row. */
+static int object_put(store *st, const hash128 *h, uint64_t size,
+                      const hash_stat *sb) {
+  /* an upsert, not OR REPLACE: a REPLACE may delete, which makes SQLite
+   * open a statement journal (a temp file) inside a transaction */
+  static const char ins[] = "INSERT INTO objects(hash, size, dev, ino, "
+                            "mtime_ns, ctime_ns) VALUES (?, ?, ?, ?, ?, ?) "
+                            "ON CONFLICT(hash) DO UPDATE SET size = "
+                            "excluded.size, dev = excluded.dev, ino = "
+                            "excluded.ino, mtime_ns = excluded.mtime_ns, "
+                            "ctime_ns = excluded.ctime_ns";
+  sqlite3_stmt *s = prep(st, ins);
+  /* dev and ino are uint64 stored through int64: the casts round-trip */
+  if (!s || bind(st, s, "hiiiii", h, (int64_t)size, (int64_t)sb->dev,
+                 (int64_t)sb->ino, sb->mtime_ns, sb->ctime_ns))
+    return -1;
+  return exec_stmt(st, s, "record object");
+}
+
 int store_cache_put(store *st, const hash128 *key, const char *parts,
-                    const store_output *outs, uint32_t n, int64_t node_run) {
+                    const store_output *outs, uint32_t n,
+                    const hash128 *inputs, uint32_t n_inputs,
+                    int64_t node_run) {
   static const char del[] = "DELETE FROM cache WHERE key = ?";
   static const char ins[] = "INSERT INTO cache(key, parts, node_run_id, "
                             "created_at) VALUES (?, '', ?, ?)";
   static const char ins_out[] = "INSERT INTO cache_outputs(key, port, hash, "
                                 "size) VALUES (?, ?, ?, ?)";
+  static const char ins_in[] = "INSERT INTO cache_inputs(key, hash) "
+                               "VALUES (?, ?) ON CONFLICT DO NOTHING";
   static const char ins_parts[] = "INSERT OR REPLACE INTO key_parts(key, "
                                   "parts) VALUES (?, ?)";
   bool nested;
@@ -1288,6 +1329,15 @@ int store_cache_put(store *st, const hash128 *key, const char *parts,
                    (int64_t)outs[i].size) ||
         exec_stmt(st, s, "cache output"))
       goto out;
+    if (outs[i].has_st &&
+        object_put(st, &outs[i].hash, outs[i].size, &outs[i].st) != 0)
+      goto out;
+  }
+  for (uint32_t i = 0; i < n_inputs; i++) {
+    s = prep(st, ins_in);
+    if (!s || bind(st, s, "hh", key, &inputs[i]) ||
+        exec_stmt(st, s, "cache input"))
+      goto out;
   }
   if (parts && *parts) {
     s = prep(st, ins_parts);
@@ -1300,11 +1350,13 @@ out:
   return tx_leave(st, nested, rc);
 }
 
-/* Append the (port, hash, size) rows of s to an output array. NULL rows
- * (an entry without outputs, from a LEFT JOIN) and damaged hashes are no
- * outputs. *rows counts every row seen. */
-static int read_outputs(store *st, sqlite3_stmt *s, store_output **outs,
-                        uint32_t *n, uint32_t *rows) {
+/* Append the (port, hash, size[, object stat]) rows of s to an output
+ * array: columns 0-2, and 3-6 (dev, ino, mtime_ns, ctime_ns; NULL when the
+ * object has no row) when with_st. NULL rows (an entry without outputs,
+ * from a LEFT JOIN) and damaged hashes are no outputs. *rows counts every
+ * row seen. */
+static int read_outputs(store *st, sqlite3_stmt *s, bool with_st,
+                        store_output **outs, uint32_t *n, uint32_t *rows) {
   uint32_t cap = 0;
   int rc;
   *outs = NULL;
@@ -1318,8 +1370,16 @@ static int read_outputs(store *st, sqlite3_stmt *s, store_output **outs,
     if (sqlite3_column_type(s, 0) == SQLITE_NULL || col_hash(s, 1, &h) != 0)
       continue;
     *outs = grow(*outs, *n, &cap, sizeof **outs);
-    (*outs)[(*n)++] = (store_output){col_text(s, 0), h,
-                                     (uint64_t)sqlite3_column_int64(s, 2)};
+    store_output *o = &(*outs)[(*n)++];
+    *o = (store_output){.port = col_text(s, 0), .hash = h,
+                        .size = (uint64_t)sqlite3_column_int64(s, 2)};
+    if (with_st && sqlite3_column_type(s, 3) != SQLITE_NULL) {
+      o->has_st = true;
+      o->st = (hash_stat){(uint64_t)sqlite3_column_int64(s, 3),
+                          (uint64_t)sqlite3_column_int64(s, 4), o->size,
+                          sqlite3_column_int64(s, 5),
+                          sqlite3_column_int64(s, 6)};
+    }
   }
   int ret = rc == SQLITE_DONE ? 0 : fail(st, "read outputs");
   sqlite3_reset(s);
@@ -1333,8 +1393,13 @@ static int read_outputs(store *st, sqlite3_stmt *s, store_output **outs,
 
 int store_cache_get(store *st, const hash128 *key, store_output **outs,
                     uint32_t *n) {
-  static const char q[] = "SELECT o.port, o.hash, o.size FROM cache c "
+  /* the object's stat row comes with the output: a hit costs one query.
+   * A row whose size differs from the output's is no record of it. */
+  static const char q[] = "SELECT o.port, o.hash, o.size, b.dev, b.ino, "
+                          "b.mtime_ns, b.ctime_ns FROM cache c "
                           "LEFT JOIN cache_outputs o ON o.key = c.key "
+                          "LEFT JOIN objects b ON b.hash = o.hash AND "
+                          "b.size = o.size "
                           "WHERE c.key = ? ORDER BY o.port";
   sqlite3_stmt *s = prep(st, q);
   *outs = NULL;
@@ -1344,7 +1409,7 @@ int store_cache_get(store *st, const hash128 *key, store_output **outs,
   /* the entry exists iff there is a row (a node without outputs has one
    * row of NULLs) */
   uint32_t rows;
-  if (read_outputs(st, s, outs, n, &rows) != 0)
+  if (read_outputs(st, s, true, outs, n, &rows) != 0)
     return -1;
   return rows > 0;
 }
@@ -1411,17 +1476,19 @@ int store_artifact_add(store *st, int64_t node_run, const store_output *o) {
 int store_node_run_outputs(store *st, int64_t node_run, store_output **outs,
                            uint32_t *n) {
   static const char q[] =
-      "SELECT port, hash, size FROM artifacts WHERE node_run_id = ?1 "
+      "SELECT u.port, u.hash, u.size, b.dev, b.ino, b.mtime_ns, b.ctime_ns "
+      "FROM (SELECT port, hash, size FROM artifacts WHERE node_run_id = ?1 "
       "UNION SELECT o.port, o.hash, o.size FROM node_runs n JOIN "
       "cache_outputs o ON o.key = n.cache_key WHERE n.id = ?1 AND "
-      "NOT EXISTS (SELECT 1 FROM artifacts a WHERE a.node_run_id = ?1) "
+      "NOT EXISTS (SELECT 1 FROM artifacts a WHERE a.node_run_id = ?1)) u "
+      "LEFT JOIN objects b ON b.hash = u.hash AND b.size = u.size "
       "ORDER BY 1";
   *outs = NULL;
   *n = 0;
   sqlite3_stmt *s = prep(st, q);
   if (!s || bind(st, s, "i", node_run))
     return -1;
-  return read_outputs(st, s, outs, n, NULL);
+  return read_outputs(st, s, true, outs, n, NULL);
 }
 
 int store_object_producer(store *st, const hash128 *h, int64_t *node_run) {
@@ -1529,28 +1596,125 @@ void store_hash_index(store *st, hash_index *idx) {
                       .put = store_index_put, .now_ns = 0};
 }
 
+/* ---- objects ------------------------------------------------------------------- */
+
+int store_object_put(store *st, const hash128 *h, uint64_t size,
+                     const hash_stat *sb) {
+  return object_put(st, h, size, sb);
+}
+
+int store_object_get(store *st, const hash128 *h, uint64_t *size,
+                     hash_stat *sb) {
+  static const char q[] = "SELECT size, dev, ino, mtime_ns, ctime_ns FROM "
+                          "objects WHERE hash = ?";
+  sqlite3_stmt *s = prep(st, q);
+  if (!s || bind(st, s, "h", h))
+    return -1;
+  int found = step_row(st, s, "read the object record");
+  if (found != 1)
+    return found;
+  uint64_t sz = (uint64_t)sqlite3_column_int64(s, 0);
+  if (size)
+    *size = sz;
+  *sb = (hash_stat){(uint64_t)sqlite3_column_int64(s, 1),
+                    (uint64_t)sqlite3_column_int64(s, 2), sz,
+                    sqlite3_column_int64(s, 3), sqlite3_column_int64(s, 4)};
+  sqlite3_reset(s);
+  return 1;
+}
+
+int store_object_damaged(store *st, const hash128 *h, bool readers) {
+  static const char del_out[] = "DELETE FROM cache WHERE key IN (SELECT key "
+                                "FROM cache_outputs WHERE hash = ?)";
+  static const char del_in[] = "DELETE FROM cache WHERE key IN (SELECT key "
+                               "FROM cache_inputs WHERE hash = ?)";
+  static const char del_obj[] = "DELETE FROM objects WHERE hash = ?";
+  bool nested;
+  if (tx_enter(st, &nested) != 0)
+    return -1;
+  int rc = -1, dropped = 0;
+  sqlite3_stmt *s = prep(st, del_out);
+  if (!s || bind(st, s, "h", h) || exec_stmt(st, s, "drop cache entries"))
+    goto out;
+  dropped += sqlite3_changes(st->db);
+  if (readers) {
+    s = prep(st, del_in);
+    if (!s || bind(st, s, "h", h) || exec_stmt(st, s, "drop cache entries"))
+      goto out;
+    dropped += sqlite3_changes(st->db);
+  }
+  s = prep(st, del_obj);
+  if (!s || bind(st, s, "h", h) || exec_stmt(st, s, "forget object"))
+    goto out;
+  rc = 0;
+out:
+  rc = tx_leave(st, nested, rc);
+  return rc == 0 ? dropped : -1;
+}
+
+int store_cached_objects(store *st,
+                         void (*fn)(void *ctx, const hash128 *h,
+                                    uint64_t size, const char *node),
+                         void *ctx) {
+  /* each object once, with the name of a node whose entry names it */
+  static const char q[] =
+      "SELECT g.hash, g.size, (SELECT n.node FROM cache c JOIN node_runs n "
+      "ON n.id = c.node_run_id WHERE c.key = g.key) FROM (SELECT hash, "
+      "max(size) AS size, min(key) AS key FROM cache_outputs GROUP BY hash) g";
+  sqlite3_stmt *s = prep(st, q);
+  if (!s)
+    return -1;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    hash128 h;
+    if (col_hash(s, 0, &h) == 0)
+      fn(ctx, &h, (uint64_t)sqlite3_column_int64(s, 1),
+         (const char *)sqlite3_column_text(s, 2));
+  }
+  int ret = rc == SQLITE_DONE ? 0 : fail(st, "list cached objects");
+  sqlite3_reset(s);
+  return ret;
+}
+
 /* ---- garbage collection ------------------------------------------------------- */
 
-/* The policy is in store.h (store_live_objects): kept node runs are those
- * of the kept runs plus the newest success of every (pipeline, node); an
- * object is live if a kept node run produced it (artifacts) or its cache
- * key names it (cache hits have no artifacts of their own). */
+/* The node runs gc keeps (the policy is in store.h, store_live_objects):
+ * kept_runs are rules 1-4, cfg_nodes the nodes of each pipeline's newest
+ * configuration (the compiled config of its newest run's snapshot), and
+ * kept adds rule 5 to the node runs of the kept runs. ?1 is keep_runs. */
+#define KEPT_NODE_RUNS                                                       \
+  "WITH kept_runs(id) AS ("                                                  \
+  "  SELECT id FROM (SELECT id FROM runs ORDER BY id DESC LIMIT ?1)"         \
+  "  UNION SELECT max(id) FROM runs GROUP BY pipeline_id"                    \
+  "  UNION SELECT max(r.id) FROM runs r JOIN snapshots s"                    \
+  "    ON s.id = r.snapshot_id WHERE s.label IS NOT NULL"                    \
+  "    GROUP BY r.snapshot_id"                                               \
+  "  UNION SELECT id FROM runs WHERE status = 'running'),"                   \
+  " newest(pipeline_id, config) AS ("                                        \
+  "  SELECT r.pipeline_id, s.config FROM runs r JOIN snapshots s"            \
+  "    ON s.id = r.snapshot_id"                                              \
+  "  WHERE r.id IN (SELECT max(id) FROM runs GROUP BY pipeline_id)"          \
+  "    AND json_valid(s.config)),"                                           \
+  " cfg_nodes(pipeline_id, node) AS ("                                       \
+  "  SELECT c.pipeline_id, json_extract(j.value, '$.name')"                  \
+  "  FROM newest c, json_each(c.config, '$.nodes') j),"                      \
+  " kept(id) AS ("                                                           \
+  "  SELECT id FROM node_runs WHERE run_id IN (SELECT id FROM kept_runs)"    \
+  "  UNION SELECT max(n.id) FROM node_runs n"                                \
+  "   JOIN runs r ON r.id = n.run_id"                                        \
+  "   JOIN cfg_nodes c ON c.pipeline_id = r.pipeline_id AND c.node = n.node" \
+  "   WHERE n.status IN ('succeeded', 'cached')"                             \
+  "   GROUP BY r.pipeline_id, n.node) "
+
+/* An object is live if a kept node run produced it (artifacts) or its
+ * cache key names it (cache hits have no artifacts of their own). */
 int store_live_objects(store *st, uint32_t keep_runs,
                        void (*fn)(void *ctx, const hash128 *h), void *ctx) {
   static const char q[] =
-      "WITH kept(id) AS ("
-      "  SELECT id FROM (SELECT id FROM runs ORDER BY id DESC LIMIT ?)"
-      "  UNION SELECT max(id) FROM runs GROUP BY snapshot_id"
-      "  UNION SELECT id FROM runs WHERE status = 'running'),"
-      " nr(id) AS ("
-      "  SELECT id FROM node_runs WHERE run_id IN (SELECT id FROM kept)"
-      "  UNION SELECT max(n.id) FROM node_runs n"
-      "   JOIN runs r ON r.id = n.run_id"
-      "   WHERE n.status IN ('succeeded', 'cached')"
-      "   GROUP BY r.pipeline_id, n.node)"
-      "SELECT hash FROM artifacts WHERE node_run_id IN (SELECT id FROM nr) "
+      KEPT_NODE_RUNS
+      "SELECT hash FROM artifacts WHERE node_run_id IN (SELECT id FROM kept) "
       "UNION SELECT o.hash FROM cache_outputs o WHERE o.key IN "
-      "  (SELECT cache_key FROM node_runs WHERE id IN (SELECT id FROM nr)) "
+      "  (SELECT cache_key FROM node_runs WHERE id IN (SELECT id FROM kept)) "
       "UNION SELECT hash FROM snapshot_files WHERE kind = 'code'";
   sqlite3_stmt *s = prep(st, q);
   if (!s || bind(st, s, "i", (int64_t)keep_runs))
@@ -1566,11 +1730,25 @@ int store_live_objects(store *st, uint32_t keep_runs,
   return ret;
 }
 
-int store_cache_drop_object(store *st, const hash128 *h) {
-  static const char del[] = "DELETE FROM cache WHERE key IN (SELECT key FROM "
-                            "cache_outputs WHERE hash = ?)";
-  sqlite3_stmt *s = prep(st, del);
-  if (!s || bind(st, s, "h", h))
+int store_dead_logs(store *st, uint32_t keep_runs,
+                    void (*fn)(void *ctx, int64_t run, const char *log_path),
+                    void *ctx) {
+  static const char q[] =
+      KEPT_NODE_RUNS
+      "SELECT run_id, log_path FROM node_runs WHERE log_path IS NOT NULL "
+      "AND log_path <> '' AND id NOT IN (SELECT id FROM kept) ORDER BY id";
+  sqlite3_stmt *s = prep(st, q);
+  if (!s || bind(st, s, "i", (int64_t)keep_runs))
     return -1;
-  return exec_stmt(st, s, "drop cache entries");
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+    fn(ctx, sqlite3_column_int64(s, 0),
+       (const char *)sqlite3_column_text(s, 1));
+  int ret = rc == SQLITE_DONE ? 0 : fail(st, "gc logs");
+  sqlite3_reset(s);
+  return ret;
+}
+
+int store_cache_drop_object(store *st, const hash128 *h) {
+  return store_object_damaged(st, h, false) < 0 ? -1 : 0;
 }

@@ -18,6 +18,10 @@
  *   key_parts     cache key -> the key's parts as text (ck_parts_format),
  *                 kept after the cache entry goes, for `pipec why`
  *   artifacts     outputs a node run produced (lineage)
+ *   objects       each stored object's stat as last known intact (hash.h's
+ *                 hash_stat), checked before an object is trusted
+ *   cache_inputs  cache key -> the input objects the entry was computed
+ *                 from (an entry that read a damaged object goes with it)
  *   files         the file-hash index (path, stat) -> hash, as git's index
  *
  * Conventions
@@ -268,11 +272,18 @@ typedef struct store_output {
   char *port;
   hash128 hash;
   uint64_t size;
+  hash_stat st;              /* the object's recorded stat, if has_st */
+  bool has_st;
 } store_output;
 
+/* Record a cache entry: its outputs (with has_st, each object's stat row
+ * is written too, in the same transaction) and the objects it read. */
 int store_cache_put(store *st, const hash128 *key, const char *parts,
-                    const store_output *outs, uint32_t n, int64_t node_run);
-/* 1 and the outputs (free with store_outputs_free), or 0 if absent. */
+                    const store_output *outs, uint32_t n,
+                    const hash128 *inputs, uint32_t n_inputs,
+                    int64_t node_run);
+/* 1 and the outputs (free with store_outputs_free), or 0 if absent. Each
+ * output comes with its object's stat row when there is one (has_st). */
 int store_cache_get(store *st, const hash128 *key, store_output **outs,
                     uint32_t *n);
 int store_cache_delete(store *st, const hash128 *key);
@@ -289,7 +300,8 @@ int store_last_parts(store *st, int64_t pipeline, const char *node,
                      char **parts);
 
 int store_artifact_add(store *st, int64_t node_run, const store_output *o);
-/* Outputs of a node run (through its cache key, or its artifacts). */
+/* Outputs of a node run (through its cache key, or its artifacts), with
+ * their objects' stat rows (has_st) as store_cache_get gives them. */
 int store_node_run_outputs(store *st, int64_t node_run, store_output **outs,
                            uint32_t *n);
 /* The node run that produced object h first: 1 found. */
@@ -319,16 +331,40 @@ int store_index_put(void *ctx, const char *path, const hash_stat *sb,
 /* Fill idx with the two callbacks above on st (now_ns 0: the real clock). */
 void store_hash_index(store *st, hash_index *idx);
 
+/* ---- objects ------------------------------------------------------------------ */
+
+/* Record (or refresh) an object's stat: it was stored, or re-hashed and
+ * found intact. */
+int store_object_put(store *st, const hash128 *h, uint64_t size,
+                     const hash_stat *sb);
+/* 1 and the recorded size and stat, 0 if the object has no row. */
+int store_object_get(store *st, const hash128 *h, uint64_t *size,
+                     hash_stat *sb);
+/* The object is damaged or gone: drop every cache entry naming it as an
+ * output and, with readers, every entry computed from it (cache_inputs);
+ * forget its stat row. Returns how many entries were dropped, or -1. */
+int store_object_damaged(store *st, const hash128 *h, bool readers);
+/* Call fn once for every object a cache entry names, with its size and
+ * the name of a node whose entry it is (for messages; may be NULL). */
+int store_cached_objects(store *st,
+                         void (*fn)(void *ctx, const hash128 *h,
+                                    uint64_t size, const char *node),
+                         void *ctx);
+
 /* ---- garbage collection ------------------------------------------------------- */
 
 /* Call fn for every object hash that gc keeps (a hash may come more than
- * once). The policy — an object is live if it is an output (artifact, or
- * cache entry named by the node run's key) of a node run in:
+ * once). The policy: an object is live if it is an output (artifact, or
+ * cache entry named by the node run's key) of a node run in
  *   1. the newest keep_runs runs;
- *   2. the newest run of every snapshot (history can be re-run cached);
- *   3. every run still marked running (its outputs are being committed);
- *   4. the newest succeeded or cached node run of every (pipeline, node),
- *      so a partial run (--node, --from) still finds its upstream inputs
+ *   2. the newest run of every pipeline (its results stay readable with
+ *      `pipec cat`, and re-running it is cached);
+ *   3. the newest run of every labeled snapshot;
+ *   4. every run still marked running (its outputs are being committed);
+ * or it is the output of
+ *   5. the newest succeeded or cached node run of every node of each
+ *      pipeline's newest configuration (the config of its newest run), so
+ *      a partial run (--node, --from) still finds its upstream inputs
  *      however many runs ago they were made;
  * and every code file of every snapshot (a snapshot is the configuration:
  * rollback restores those bytes).
@@ -336,7 +372,13 @@ void store_hash_index(store *st, hash_index *idx);
  * be dropped (store_cache_drop_object) and the node simply runs again. */
 int store_live_objects(store *st, uint32_t keep_runs,
                        void (*fn)(void *ctx, const hash128 *h), void *ctx);
-/* Drop cache entries that name an object not in the store any more. */
+/* Call fn for the log of every node run the policy above does not keep
+ * (with keep_runs as there): a collected run's logs go with its outputs. */
+int store_dead_logs(store *st, uint32_t keep_runs,
+                    void (*fn)(void *ctx, int64_t run, const char *log_path),
+                    void *ctx);
+/* Drop cache entries naming h as an output, and its stat row (it is not
+ * in the store any more). */
 int store_cache_drop_object(store *st, const hash128 *h);
 
 #endif

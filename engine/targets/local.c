@@ -5,6 +5,10 @@
  * start with posix_spawn and their exit is seen through a pidfd polled by
  * the libuv loop.
  *
+ * The log is kept bounded while the job writes it: every second its
+ * middle is freed once it passes the log limit (logcap.h); the runner
+ * compacts it after the attempt.
+ *
  * Cancel sends SIGTERM to the group and SIGKILL 5 s later if it is still
  * there; a forced cancel sends SIGKILL at once. When the main process
  * exits, whatever it left running in its group is killed: a node's work
@@ -22,17 +26,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "logcap.h"
 #include "target.h"
 
 extern char **environ;
 
 #define KILL_GRACE_MS 5000
+#define LOG_TRIM_MS 1000
 
 typedef struct local_job {
   pid_t pid;
   int pidfd;             /* readable once the process has exited */
   uv_poll_t poll;
   uv_timer_t timer;      /* SIGKILL after the grace period */
+  uv_timer_t trim;       /* keeps the log within the limit */
+  int logfd;             /* the log, for the trim */
+  uint64_t log_limit;
   tgt_job *job;
   tgt_result r;
   int open_handles;
@@ -46,6 +55,7 @@ static void job_closed(uv_handle_t *h) {
   tgt_job *job = lj->job;
   tgt_result r = lj->r;
   close(lj->pidfd);
+  close(lj->logfd);
   free(lj);
   if (job) {
     job->tdata = NULL; /* a late cancel() is then a no-op */
@@ -81,7 +91,9 @@ static void on_exit_cb(uv_poll_t *poll, int status, int events) {
   }
   uv_poll_stop(poll);
   uv_timer_stop(&lj->timer);
+  uv_timer_stop(&lj->trim);
   uv_close((uv_handle_t *)&lj->timer, job_closed);
+  uv_close((uv_handle_t *)&lj->trim, job_closed);
   uv_close((uv_handle_t *)poll, job_closed);
 }
 
@@ -120,6 +132,7 @@ static char **merge_env(char **extra, char *one_more) {
  * PATH entry in the child, for every job. */
 typedef struct local_target {
   tgt base;
+  uint64_t log_limit;      /* logcap.h; 0: none */
   struct { char *name, *path; } *found;
   size_t n_found, cap_found;
 } local_target;
@@ -187,6 +200,8 @@ static int spawn(const char *file, char **argv, char **env, const char *cwd,
   return rc;
 }
 
+static void trim_log(uv_timer_t *timer);
+
 static int local_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
   int logfd = open(job->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
                    0644);
@@ -208,9 +223,9 @@ static int local_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
   }
   const char *file = resolve((local_target *)t, job->argv[0]);
   int rc = spawn(file, job->argv, env, job->cwd, logfd, &lj->pid);
-  close(logfd);
   free(env);
   if (rc != 0) {
+    close(logfd);
     /* posix_spawn reports a failed chdir like a failed exec: say which */
     if (job->cwd && access(job->cwd, X_OK) != 0)
       snprintf(err, errlen, "cannot run '%s' in %s: %s", job->argv[0],
@@ -229,19 +244,31 @@ static int local_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
     snprintf(err, errlen, "cannot watch process %d: %s (Linux 5.3 or later "
                           "is needed)",
              (int)lj->pid, strerror(e));
+    close(logfd);
     free(lj);
     return -e;
   }
   lj->job = job;
+  lj->logfd = logfd;
+  lj->log_limit = ((local_target *)t)->log_limit;
   lj->poll.data = lj;
   lj->timer.data = lj;
+  lj->trim.data = lj;
   uv_timer_init(t->loop, &lj->timer);
+  uv_timer_init(t->loop, &lj->trim);
   uv_poll_init(t->loop, &lj->poll, lj->pidfd);
-  lj->open_handles = 2;
+  lj->open_handles = 3;
   uv_poll_start(&lj->poll, UV_READABLE, on_exit_cb);
+  if (lj->log_limit)
+    uv_timer_start(&lj->trim, trim_log, LOG_TRIM_MS, LOG_TRIM_MS);
   job->tdata = lj;
   snprintf(job->job_id, sizeof job->job_id, "%d", (int)lj->pid);
   return 0;
+}
+
+static void trim_log(uv_timer_t *timer) {
+  local_job *lj = timer->data;
+  logcap_trim(lj->logfd, lj->log_limit);
 }
 
 static void kill_later(uv_timer_t *timer) {
@@ -289,6 +316,9 @@ static int local_open(const tgt_kind *kind, uv_loop_t *loop,
     snprintf(err, errlen, "out of memory");
     return -ENOMEM;
   }
+  char e[256];
+  if (logcap_limit(&lt->log_limit, e, sizeof e) != 0)
+    lt->log_limit = LOGCAP_DEFAULT; /* the runner reported the bad value */
   tgt *t = &lt->base;
   t->ops = &local_ops;
   t->kind = kind;

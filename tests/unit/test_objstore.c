@@ -61,6 +61,13 @@ static obj_store *open_store(const obj_opts *o) {
   return s;
 }
 
+static int keep_calls;
+static bool keep_yes(void *ctx, const hash128 *h, const hash_stat *st) {
+  (void)ctx, (void)h, (void)st;
+  keep_calls++;
+  return true;
+}
+
 static void test_put_and_dedupe(void) {
   obj_store *s = open_store(NULL);
   char src[512], obj[512], err[256];
@@ -94,13 +101,29 @@ static void test_put_and_dedupe(void) {
   hash128 other = hash_buf("nothing", 7);
   CHECK(!obj_exists(s, &other, OBJ_ANY_SIZE));
 
-  /* The same bytes again: the object is not rewritten. */
+  /* The same bytes again, with no one vouching for the object there:
+   * the fresh copy replaces it (the old one may have been damaged)... */
   write_file("again.csv", "a,b\n1,2\n", 8);
   path_of(src, "again.csv");
   CHECK_EQ(obj_put_file(s, src, &h2, NULL, err, sizeof err), 0);
   CHECK(hash_eq(&h, &h2));
   CHECK_EQ(stat(obj, &st2), 0);
+  CHECK(st.st_ino != st2.st_ino);
+  /* ...and with a keep() that trusts it, it is kept (dedupe), and the
+   * info is the existing object's stat */
+  keep_calls = 0;
+  obj_put_opts po = {.keep = keep_yes};
+  obj_info info;
+  CHECK_EQ(obj_put(s, src, &po, &info, err, sizeof err), 0);
+  CHECK_EQ(keep_calls, 1);
+  CHECK(hash_eq(&info.hash, &h));
+  CHECK_EQ(info.size, 8);
+  CHECK_EQ(stat(obj, &st), 0);
   CHECK_EQ(st.st_ino, st2.st_ino);
+  CHECK_EQ(info.st.ino, (uint64_t)st.st_ino);
+  hash_stat now;
+  CHECK_EQ(obj_stat(s, &h, &now), 0);
+  CHECK(hash_stat_eq(&now, &info.st));
 
   char tmp[512];
   snprintf(tmp, sizeof tmp, "%s/tmp", objdir);
@@ -170,7 +193,7 @@ static void test_put_move(void) {
   obj_opts o = {.no_sync = true};
   obj_store *s = open_store(&o);
   char src[512], obj[512], err[256], other[512];
-  hash128 h, h2;
+  hash128 h;
   uint64_t size;
   struct stat before, after;
 
@@ -185,14 +208,20 @@ static void test_put_move(void) {
   CHECK_EQ(before.st_ino, after.st_ino);    /* renamed, not copied */
   CHECK_EQ(after.st_mode & 0777, 0444);
 
-  /* Same bytes again: deduped, src removed, object untouched. */
+  /* Same bytes again, the object trusted: deduped, src removed, object
+   * untouched; the info is what was stored, after the rename. */
   write_file("moved2", "move me", 7);
   path_of(src, "moved2");
-  CHECK_EQ(obj_put_move(s, src, &h2, NULL, err, sizeof err), 0);
-  CHECK(hash_eq(&h, &h2));
+  obj_put_opts po = {.move = true, .keep = keep_yes};
+  obj_info info;
+  CHECK_EQ(obj_put(s, src, &po, &info, err, sizeof err), 0);
+  CHECK(hash_eq(&h, &info.hash));
   CHECK(access(src, F_OK) != 0);
   CHECK_EQ(stat(obj, &before), 0);
   CHECK_EQ(before.st_ino, after.st_ino);
+  CHECK_EQ(info.st.ino, (uint64_t)before.st_ino);
+  CHECK_EQ(info.st.ctime_ns, (int64_t)before.st_ctim.tv_sec * 1000000000LL +
+                                 before.st_ctim.tv_nsec);
 
   /* A file with another name elsewhere (say, the user's): copied; the
    * other name keeps its inode to itself and its mode. */
@@ -208,15 +237,18 @@ static void test_put_move(void) {
   CHECK_EQ(stat(obj, &after), 0);
   CHECK(before.st_ino != after.st_ino);
 
-  /* A symlink output: the target's bytes are stored, the target stays. */
+  /* A symlink output is refused: moving it in would store whatever it
+   * points at (a remote command could point it at any local file). */
   write_file("target.txt", "pointed at", 10);
   path_of(other, "target.txt");
   path_of(src, "symlink-out");
   CHECK_EQ(symlink(other, src), 0);
-  CHECK_EQ(obj_put_move(s, src, &h, NULL, err, sizeof err), 0);
+  CHECK_EQ(obj_put_move(s, src, &h, NULL, err, sizeof err), -ELOOP);
+  CHECK(strstr(err, "symbolic link") != NULL);
   hash128 want = hash_buf("pointed at", 10);
-  CHECK(hash_eq(&h, &want));
+  CHECK(!obj_exists(s, &want, OBJ_ANY_SIZE));
   CHECK(access(other, F_OK) == 0);
+  unlink(src);
   /* From another filesystem (tmpfs, when there is one): copied in. */
   struct stat shm, here;
   if (stat("/dev/shm", &shm) == 0 && stat(root, &here) == 0 &&
@@ -246,9 +278,10 @@ typedef struct seen {
 } seen;
 
 static int on_verify(void *ctx, const hash128 *h, int status,
-                     const char *msg) {
+                     const hash_stat *st, const char *msg) {
   seen *v = ctx;
   v->n++;
+  CHECK((status == 0) == (st != NULL));
   if (status != 0) {
     v->bad++;
     v->bad_hash = *h;
@@ -302,6 +335,81 @@ static void test_verify(void) {
   CHECK_EQ(obj_verify(s, &h, err, sizeof err), -ENOENT);
   CHECK(strstr(err, "missing") != NULL);
   CHECK_EQ(obj_remove(s, &h, err, sizeof err), -ENOENT);
+  obj_close(s);
+}
+
+/* obj_check: an object whose stat is as recorded is trusted unread; one
+ * whose stat moved is re-hashed; a write that puts the old mtime back is
+ * still seen (ctime); odd entries under an object's name are named. */
+static void test_check(void) {
+  obj_store *s = open_store(NULL);
+  char src[512], obj[512], err[512];
+  obj_info info;
+  hash_stat now;
+  bool rehashed;
+  write_file("c.txt", "check me", 8);
+  path_of(src, "c.txt");
+  CHECK_EQ(obj_put(s, src, NULL, &info, err, sizeof err), 0);
+  obj_path(s, &info.hash, obj, sizeof obj);
+
+  CHECK_EQ(obj_check(s, &info.hash, &info.st, &now, &rehashed, err,
+                     sizeof err), 0);
+  CHECK(!rehashed);
+  CHECK(hash_stat_eq(&now, &info.st));
+  CHECK_EQ(obj_check(s, &info.hash, NULL, &now, &rehashed, err, sizeof err),
+           0);
+  CHECK(rehashed);                          /* nothing recorded: read it */
+
+  /* A same-size flip whose mtime is put back (touch -r): the stat still
+   * differs (ctime), the re-hash finds it. */
+  struct stat before;
+  CHECK_EQ(stat(obj, &before), 0);
+  CHECK_EQ(chmod(obj, 0644), 0);
+  int fd = open(obj, O_WRONLY);
+  CHECK(fd >= 0);
+  CHECK_EQ(pwrite(fd, "C", 1, 0), 1);
+  struct timespec times[2] = {before.st_atim, before.st_mtim};
+  CHECK_EQ(futimens(fd, times), 0);
+  close(fd);
+  CHECK_EQ(chmod(obj, 0444), 0);
+  CHECK_EQ(obj_check(s, &info.hash, &info.st, &now, &rehashed, err,
+                     sizeof err), OBJ_DAMAGED);
+  CHECK(rehashed);
+  CHECK(strstr(err, "damaged") != NULL);
+
+  /* A symlink under its name is never followed, and named as such. */
+  CHECK_EQ(obj_remove(s, &info.hash, err, sizeof err), 0);
+  CHECK_EQ(symlink(src, obj), 0);
+  CHECK_EQ(obj_check(s, &info.hash, NULL, NULL, NULL, err, sizeof err),
+           OBJ_NOT_FILE);
+  CHECK(strstr(err, "symbolic link") != NULL);
+  CHECK_EQ(obj_stat(s, &info.hash, &now), -ELOOP);
+  CHECK(!obj_exists(s, &info.hash, OBJ_ANY_SIZE));
+  seen v = {0};
+  CHECK_EQ(obj_verify_all(s, on_verify, &v, err, sizeof err), 1);
+  CHECK(hash_eq(&v.bad_hash, &info.hash));
+  CHECK(strstr(v.msg, "symbolic link") != NULL);
+  /* storing the bytes again replaces the link with the file */
+  CHECK_EQ(obj_put(s, src, NULL, &info, err, sizeof err), 0);
+  CHECK_EQ(obj_stat(s, &info.hash, &now), 0);
+  CHECK(hash_stat_eq(&now, &info.st));
+  /* a directory under its name: reported, and removable */
+  CHECK_EQ(obj_remove(s, &info.hash, err, sizeof err), 0);
+  CHECK_EQ(mkdir(obj, 0755), 0);
+  CHECK_EQ(obj_check(s, &info.hash, NULL, NULL, NULL, err, sizeof err),
+           OBJ_NOT_FILE);
+  CHECK(strstr(err, "directory") != NULL);
+  CHECK_EQ(obj_remove(s, &info.hash, err, sizeof err), 0);
+  CHECK_EQ(obj_stat(s, &info.hash, &now), -ENOENT);
+  CHECK_EQ(obj_check(s, &info.hash, NULL, NULL, NULL, err, sizeof err),
+           -ENOENT);
+
+  /* the probe answers, and answers the same twice */
+  bool fine = obj_fine_timestamps(s);
+  CHECK_EQ(obj_fine_timestamps(s), fine);
+  char tmp[512];
+  snprintf(tmp, sizeof tmp, "%s/tmp", objdir);
+  CHECK_EQ(count_entries(tmp), 0);
   obj_close(s);
 }
 
@@ -407,6 +515,7 @@ int main(void) {
   RUN(test_disk_full);
   RUN(test_put_move);
   RUN(test_verify);
+  RUN(test_check);
   RUN(test_materialize);
   RUN(test_clean_tmp);
   nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);

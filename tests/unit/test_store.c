@@ -487,6 +487,15 @@ static void test_runs(void) {
 
 /* ---- cache, lineage, why ------------------------------------------------------ */
 
+static void count_named(void *ctx, const hash128 *h, uint64_t size,
+                        const char *node) {
+  hash128 want = hash_of("o3");
+  CHECK(hash_eq(h, &want));
+  CHECK_EQ(size, 1);
+  CHECK_STREQ(node, "a");
+  (*(int *)ctx)++;
+}
+
 static void test_cache(void) {
   setup();
   store *st = open_db();
@@ -498,8 +507,13 @@ static void test_cache(void) {
   hash_hex(&key, khex);
   int64_t a = add_node(st, r1, "a", "running", khex);
 
-  store_output outs[] = {{"out", hash_of("o1"), 10}, {"model", hash_of("m"), 7}};
-  CHECK_EQ(store_cache_put(st, &key, "param n = 1\n", outs, 2, a), 0);
+  store_output outs[] = {
+      {.port = "out", .hash = hash_of("o1"), .size = 10,
+       .st = {.dev = 1, .ino = 2, .size = 10, .mtime_ns = 3, .ctime_ns = 4},
+       .has_st = true},
+      {.port = "model", .hash = hash_of("m"), .size = 7}};
+  hash128 ins[] = {hash_of("in-1"), hash_of("in-2")};
+  CHECK_EQ(store_cache_put(st, &key, "param n = 1\n", outs, 2, ins, 2, a), 0);
   for (int i = 0; i < 2; i++)
     CHECK_EQ(store_artifact_add(st, a, &outs[i]), 0);
   CHECK_EQ(store_node_run_finish(st, a, "succeeded", 1, 0, NULL), 0);
@@ -516,11 +530,34 @@ static void test_cache(void) {
   CHECK_STREQ(got[1].port, "out");
   CHECK(hash_eq(&got[1].hash, &outs[0].hash));
   CHECK_EQ(got[1].size, 10);
+  /* the object's recorded stat comes with the hit (one query) */
+  CHECK(got[1].has_st);
+  CHECK_EQ(got[1].st.dev, 1);
+  CHECK_EQ(got[1].st.ino, 2);
+  CHECK_EQ(got[1].st.size, 10);
+  CHECK_EQ(got[1].st.mtime_ns, 3);
+  CHECK_EQ(got[1].st.ctime_ns, 4);
+  CHECK(!got[0].has_st);
+  store_outputs_free(got, n);
+  hash_stat sb;
+  uint64_t sz;
+  CHECK_EQ(store_object_get(st, &outs[0].hash, &sz, &sb), 1);
+  CHECK_EQ(sz, 10);
+  CHECK_EQ(sb.ino, 2);
+  CHECK_EQ(store_object_get(st, &outs[1].hash, &sz, &sb), 0);
+  /* a refresh replaces the row */
+  sb.ctime_ns = 99;
+  CHECK_EQ(store_object_put(st, &outs[0].hash, 10, &sb), 0);
+  CHECK_EQ(store_object_get(st, &outs[0].hash, &sz, &sb), 1);
+  CHECK_EQ(sb.ctime_ns, 99);
+  CHECK_EQ(store_node_run_outputs(st, a, &got, &n), 0);
+  CHECK_EQ(n, 2);
+  CHECK(got[1].has_st && got[1].st.ctime_ns == 99);
   store_outputs_free(got, n);
 
   /* put replaces: no stale port survives */
-  store_output one[] = {{"out", hash_of("o2"), 11}};
-  CHECK_EQ(store_cache_put(st, &key, "param n = 1\n", one, 1, a), 0);
+  store_output one[] = {{.port = "out", .hash = hash_of("o2"), .size = 11}};
+  CHECK_EQ(store_cache_put(st, &key, "param n = 1\n", one, 1, NULL, 0, a), 0);
   CHECK_EQ(store_cache_get(st, &key, &got, &n), 1);
   CHECK_EQ(n, 1);
   CHECK(hash_eq(&got[0].hash, &one[0].hash));
@@ -528,7 +565,7 @@ static void test_cache(void) {
 
   /* an entry with no outputs exists */
   hash128 k0 = hash_of("no outputs");
-  CHECK_EQ(store_cache_put(st, &k0, "x", NULL, 0, 0), 0);
+  CHECK_EQ(store_cache_put(st, &k0, "x", NULL, 0, NULL, 0, 0), 0);
   CHECK_EQ(store_cache_get(st, &k0, &got, &n), 1);
   CHECK_EQ(n, 0);
   store_outputs_free(got, n);
@@ -579,13 +616,36 @@ static void test_cache(void) {
   free(parts);
 
   /* dropping by object */
-  CHECK_EQ(store_cache_put(st, &key, "p", one, 1, a), 0);
+  CHECK_EQ(store_cache_put(st, &key, "p", one, 1, NULL, 0, a), 0);
   CHECK_EQ(store_cache_drop_object(st, &one[0].hash), 0);
   CHECK_EQ(store_cache_get(st, &key, &got, &n), 0);
 
+  /* a damaged object takes the entries naming it; with readers, also the
+   * entries computed from it, and nothing else */
+  hash128 kr = hash_of("reader"), ko = hash_of("other");
+  store_output made[] = {{.port = "out", .hash = hash_of("made"), .size = 1}};
+  store_output other[] = {{.port = "out", .hash = hash_of("o3"), .size = 1}};
+  CHECK_EQ(store_cache_put(st, &key, "p", one, 1, NULL, 0, a), 0);
+  CHECK_EQ(store_cache_put(st, &kr, "p", made, 1, &one[0].hash, 1, a), 0);
+  CHECK_EQ(store_cache_put(st, &ko, "p", other, 1, &ins[0], 1, a), 0);
+  CHECK_EQ(store_object_damaged(st, &one[0].hash, false), 1);
+  CHECK_EQ(store_cache_get(st, &key, &got, &n), 0);
+  CHECK_EQ(store_cache_get(st, &kr, &got, &n), 1);
+  store_outputs_free(got, n);
+  CHECK_EQ(store_cache_put(st, &key, "p", one, 1, NULL, 0, a), 0);
+  CHECK_EQ(store_object_damaged(st, &one[0].hash, true), 2);
+  CHECK_EQ(store_cache_get(st, &key, &got, &n), 0);
+  CHECK_EQ(store_cache_get(st, &kr, &got, &n), 0);
+  CHECK_EQ(store_cache_get(st, &ko, &got, &n), 1);
+  store_outputs_free(got, n);
+  /* the objects the cache names, each once with a node */
+  int seen = 0;
+  CHECK_EQ(store_cached_objects(st, count_named, &seen), 0);
+  CHECK_EQ(seen, 1); /* o3, of node a */
+
   /* a failed transaction leaves no half entry */
   CHECK_EQ(store_begin(st), 0);
-  CHECK_EQ(store_cache_put(st, &key, "p", outs, 2, a), 0);
+  CHECK_EQ(store_cache_put(st, &key, "p", outs, 2, NULL, 0, a), 0);
   store_rollback(st);
   CHECK_EQ(store_cache_get(st, &key, &got, &n), 0);
   store_close(st);
@@ -696,64 +756,104 @@ static int64_t produce(store *st, int64_t run, const char *node,
   char hex[HASH_HEX_LEN + 1];
   hash_hex(&key, hex);
   int64_t id = add_node(st, run, node, "running", hex);
-  store_output o = {"out", hash_of(obj), 1};
-  CHECK_EQ(store_cache_put(st, &key, "parts", &o, 1, id), 0);
+  store_output o = {.port = "out", .hash = hash_of(obj), .size = 1};
+  CHECK_EQ(store_cache_put(st, &key, "parts", &o, 1, NULL, 0, id), 0);
   CHECK_EQ(store_artifact_add(st, id, &o), 0);
   CHECK_EQ(store_node_run_finish(st, id, "succeeded", 1, 0, NULL), 0);
   return id;
 }
 
+/* A snapshot of pipeline p whose compiled config lists nodes (a JSON
+ * array of names, as pipec_graph_write writes them), with a label or not. */
+static int64_t snap(store *st, int64_t p, const char *nodes,
+                    const char *label) {
+  int64_t d, s;
+  store_file f = {"p.pipe", "x", 1};
+  char config[256];
+  snprintf(config, sizeof config, "{\"pipeline\":\"p\",\"nodes\":[%s]}",
+           nodes);
+  CHECK_EQ(store_draft_record(st, p, &f, 1, &d), 0);
+  CHECK_EQ(store_snapshot_add(st, p, d, config, "{}", "full", "{}", &s), 0);
+  if (label)
+    CHECK_EQ(store_snapshot_set_label(st, s, label), 1);
+  return s;
+}
+
+static void count_log(void *ctx, int64_t run, const char *path) {
+  (void)run;
+  CHECK_STREQ(path, "logs/1/a.log");
+  (*(int *)ctx)++;
+}
+
 static void test_gc(void) {
   setup();
   store *st = open_db();
-  int64_t p;
+  int64_t p, q;
   CHECK_EQ(store_pipeline_get_or_create(st, "p", "p.pipe", &p), 0);
-  int64_t d, s1, s2, s3;
-  store_file f = {"p.pipe", "x", 1};
-  CHECK_EQ(store_draft_record(st, p, &f, 1, &d), 0);
-  CHECK_EQ(store_snapshot_add(st, p, d, "{}", "{}", "full", "[]", &s1), 0);
-  CHECK_EQ(store_snapshot_add(st, p, d, "{}", "{}", "full", "[]", &s2), 0);
-  CHECK_EQ(store_snapshot_add(st, p, d, "{}", "{}", "node", "[]", &s3), 0);
+  CHECK_EQ(store_pipeline_get_or_create(st, "q", "q.pipe", &q), 0);
+  /* every run has a snapshot of its own, as pipec records them */
+  int64_t s1 = snap(st, p, "{\"name\":\"a\"},{\"name\":\"t\"}", NULL);
+  int64_t s2 = snap(st, p, "{\"name\":\"a\"},{\"name\":\"t\"}", NULL);
+  int64_t s3 = snap(st, p, "{\"name\":\"a\"},{\"name\":\"b\"},{\"name\":\"t\"}",
+                    "baseline");
+  int64_t sq = snap(st, q, "{\"name\":\"x\"}", NULL);
+  int64_t s4 = snap(st, p, "{\"name\":\"a\"},{\"name\":\"b\"}", NULL);
 
-  /* snapshot 1: runs 1 and 2 (a made old-a, then a made new-a) */
-  int64_t r1, r2, r3, r4;
+  int64_t r1, r2, r3, rq, r4;
   CHECK_EQ(store_run_add(st, s1, p, 1, &r1), 0);
   produce(st, r1, "a", "ka-old", "obj-a-old");
-  produce(st, r1, "t", "kt-old", "obj-t-old"); /* superseded below */
+  produce(st, r1, "t", "kt-old", "obj-t-old");
   CHECK_EQ(store_run_finish(st, r1, "succeeded", 2, 0, 0), 0);
-  CHECK_EQ(store_run_add(st, s1, p, 1, &r2), 0);
+  CHECK_EQ(store_run_add(st, s2, p, 1, &r2), 0);
   produce(st, r2, "a", "ka", "obj-a");
   produce(st, r2, "t", "kt-mid", "obj-t-mid");
-  CHECK_EQ(store_run_finish(st, r2, "succeeded", 1, 0, 0), 0);
-  /* snapshot 2: run 3 made b, and t again */
-  CHECK_EQ(store_run_add(st, s2, p, 1, &r3), 0);
+  CHECK_EQ(store_run_finish(st, r2, "succeeded", 2, 0, 0), 0);
+  CHECK_EQ(store_run_add(st, s3, p, 1, &r3), 0);   /* labeled */
   produce(st, r3, "b", "kb", "obj-b");
   produce(st, r3, "t", "kt", "obj-t");
-  CHECK_EQ(store_run_finish(st, r3, "succeeded", 1, 0, 0), 0);
-  /* snapshot 3: run 4 only hit the cache for b (no artifacts) */
-  CHECK_EQ(store_run_add(st, s3, p, 1, &r4), 0);
+  CHECK_EQ(store_run_finish(st, r3, "succeeded", 2, 0, 0), 0);
+  CHECK_EQ(store_run_add(st, sq, q, 1, &rq), 0);   /* another pipeline */
+  produce(st, rq, "x", "kx", "obj-x");
+  CHECK_EQ(store_run_finish(st, rq, "succeeded", 1, 0, 0), 0);
+  /* run 5 (--node b) only hit the cache for b: no artifacts */
+  CHECK_EQ(store_run_add(st, s4, p, 1, &r4), 0);
   char hex[HASH_HEX_LEN + 1];
   hash128 kb = hash_of("kb");
   hash_hex(&kb, hex);
   add_node(st, r4, "b", "cached", hex);
   CHECK_EQ(store_run_finish(st, r4, "succeeded", 0, 1, 0), 0);
 
-  /* keep 1: run 4 (b through its key), the newest run of each snapshot
-   * (2 and 3), the newest success of every node (a: run 2, t: run 3).
-   * Run 1's objects go. */
+  /* keep 1: run r4 (b through its key); the newest run of each pipeline
+   * (r4, rq); the labeled snapshot's newest run (r3: obj-b, obj-t); the
+   * newest success of each node of p's newest configuration (a, b: a's
+   * is r2). t's older outputs and a's oldest go: t is no longer in p. */
   hset live = {0};
   CHECK_EQ(store_live_objects(st, 1, collect, &live), 0);
   CHECK(has(&live, "obj-b"));
-  CHECK(has(&live, "obj-a"));
+  CHECK(has(&live, "obj-x"));
   CHECK(has(&live, "obj-t"));
-  CHECK(has(&live, "obj-t-mid")); /* run 2 is snapshot 1's newest */
+  CHECK(has(&live, "obj-a"));
+  CHECK(!has(&live, "obj-t-mid"));
   CHECK(!has(&live, "obj-a-old"));
   CHECK(!has(&live, "obj-t-old"));
   CHECK_EQ(live.n, 4);
+  /* the logs of the node runs not kept: r1's two, r2's t */
+  int logs = 0;
+  CHECK_EQ(store_dead_logs(st, 1, count_log, &logs), 0);
+  CHECK_EQ(logs, 3);
+
+  /* without the label, r3 is just an old run: only b's newest success
+   * (through r4's key) keeps obj-b */
+  CHECK_EQ(store_snapshot_set_label(st, s3, NULL), 1);
+  hset nolabel = {0};
+  CHECK_EQ(store_live_objects(st, 1, collect, &nolabel), 0);
+  CHECK(has(&nolabel, "obj-b"));
+  CHECK(!has(&nolabel, "obj-t"));
+  CHECK_EQ(nolabel.n, 3);
 
   /* a running run is always kept, whatever keep_runs says */
   int64_t r5;
-  CHECK_EQ(store_run_add(st, s3, p, 1, &r5), 0);
+  CHECK_EQ(store_run_add(st, s4, p, 1, &r5), 0);
   produce(st, r5, "c", "kc", "obj-c");
   hset live0 = {0};
   CHECK_EQ(store_live_objects(st, 0, collect, &live0), 0);
@@ -764,7 +864,7 @@ static void test_gc(void) {
   hset all = {0};
   CHECK_EQ(store_live_objects(st, 100, collect, &all), 0);
   CHECK(has(&all, "obj-a-old"));
-  CHECK_EQ(all.n, 7);
+  CHECK_EQ(all.n, 8);
   store_close(st);
   teardown();
 }
