@@ -101,7 +101,8 @@ static int list_dir(const char *path, char ***out, size_t *n, char *err,
     snprintf(err, errlen, "cannot read directory %s: out of memory", path);
     return rc;
   }
-  qsort(names, len, sizeof *names, name_cmp);
+  if (len > 1)
+    qsort(names, len, sizeof *names, name_cmp);
   *out = names;
   *n = len;
   return 0;
