@@ -1,6 +1,6 @@
 /*
  * cmd_run.c — `pipec run FILE [selection] [options]`: compile, then run in
- * the workspace (engine/run.h).
+ * the workspace through libpipec (pipec/engine.h); `pipec why FILE NODE`.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "run.h"
-#include "workspace.h"
+#include "pipec/engine.h"
+#include "status.h"
 
 typedef struct run_args {
   const char *file;
@@ -17,7 +17,8 @@ typedef struct run_args {
   cli_strv nodes;
   char **lists;                /* copies of --nodes values, split in place */
   size_t n_lists;
-  run_opts o;
+  pipec_run_opts o;
+  status_mode mode;
 } run_args;
 
 enum {
@@ -74,8 +75,7 @@ static int add_override(const char *cmd, cli_strv *v, const char *text) {
 }
 
 static int parse_run_args(int argc, char **argv, run_args *a) {
-  a->o.out = stdout;
-  a->o.mode = STATUS_LIVE;
+  a->mode = STATUS_LIVE;
   bool single = false;
   cli_args it;
   cli_args_init(&it, "run", argc, argv, run_opts_table);
@@ -109,10 +109,10 @@ static int parse_run_args(int argc, char **argv, run_args *a) {
       }
       break;
     case OPT_FROM:
-      a->o.sel.from = v;
+      a->o.from = v;
       break;
     case OPT_TO:
-      a->o.sel.to = v;
+      a->o.to = v;
       break;
     case OPT_JOBS:
       if (cli_number("run", it.opt, v, 1, 4096, &j) != 0)
@@ -129,23 +129,23 @@ static int parse_run_args(int argc, char **argv, run_args *a) {
       a->o.force = true;
       break;
     case OPT_JSON:
-      a->o.mode = STATUS_JSON;
+      a->mode = STATUS_JSON;
       break;
     case OPT_QUIET:
-      a->o.mode = STATUS_QUIET;
+      a->mode = STATUS_QUIET;
       break;
     }
   }
   if (!a->file)
     return cli_usage_error("run", "missing FILE");
-  if (a->nodes.n && (a->o.sel.from || a->o.sel.to))
+  if (a->nodes.n && (a->o.from || a->o.to))
     return cli_usage_error("run", "--node/--nodes and --from/--to do not "
                                   "combine");
   if (single && a->nodes.n > 1)
     return cli_usage_error("run", "--node takes one node; use --nodes A,B");
-  a->o.sel.nodes = a->nodes.v;
-  a->o.sel.n_nodes = (uint32_t)a->nodes.n;
-  a->o.overrides = a->overrides.v;
+  a->o.nodes = (const char *const *)a->nodes.v;
+  a->o.n_nodes = (uint32_t)a->nodes.n;
+  a->o.overrides = (const char *const *)a->overrides.v;
   a->o.n_overrides = (uint32_t)a->overrides.n;
   return 0;
 }
@@ -162,27 +162,49 @@ int cmd_run(int argc, char **argv) {
                                   (unsigned)a.overrides.n, NULL);
   if (!p)
     goto out;
-  char err[1024] = "";
-  ws *w = NULL;
-  bool created = false;
-  if (ws_find(a.file, true, &w, &created, err, sizeof err) != 0) {
+  pipec_error err;
+  pipec_ws *w = NULL;
+  pipec_ws_opts wo = {.file = a.file, .create = true};
+  if (pipec_ws_open(&wo, &w, &err) != 0) {
     /* creating .pipec failed: not a usage problem */
-    fprintf(stderr, "pipec run: %s\n", err);
+    fprintf(stderr, "pipec run: %s\n", err.msg);
     pipec_pipeline_free(p);
     rc = CLI_WORKSPACE;
     goto out;
   }
-  if (created)
-    fprintf(stderr, "pipec: created workspace %s\n", ws_dir(w));
-  run_result res;
-  rc = run_pipeline(w, p, &a.o, &res, err, sizeof err);
-  if ((rc == RUN_USAGE || rc == RUN_WORKSPACE) && err[0])
-    fprintf(stderr, "pipec run: %s\n", err);
-  ws_close(w);
+  if (pipec_ws_created(w))
+    fprintf(stderr, "pipec: created workspace %s\n", pipec_ws_dir(w));
+  status_printer sp;
+  status_init(&sp, stdout, a.mode, 0);
+  a.o.on_event = status_event;
+  a.o.event_ctx = &sp;
+  pipec_run_summary res;
+  rc = pipec_run(w, p, &a.o, &res, &err);
+  if (err.code)
+    fprintf(stderr, "pipec run: %s\n", err.msg);
+  pipec_ws_close(w);
   pipec_pipeline_free(p);
 out:
   run_args_free(&a);
   return rc;
+}
+
+static void print_why(const pipec_why *y) {
+  switch (y->verdict) {
+  case PIPEC_WHY_CACHED:
+    printf("%s is cached: it would not run (key %s)\n", y->node, y->key);
+    break;
+  case PIPEC_WHY_RUNS:
+    printf("%s would run: %s\n", y->node, y->reason);
+    break;
+  case PIPEC_WHY_UPSTREAM:
+    printf("%s would run: upstream node '%s' would run first (%s), so its "
+           "input may change\n", y->node, y->upstream, y->reason);
+    break;
+  case PIPEC_WHY_UNKEYABLE:
+    printf("%s cannot be keyed: %s\n", y->upstream, y->reason);
+    break;
+  }
 }
 
 int cmd_why(int argc, char **argv) {
@@ -217,14 +239,20 @@ int cmd_why(int argc, char **argv) {
                                   NULL);
   if (!p)
     goto out;
-  char err[1024] = "";
-  ws *w = NULL;
-  if (ws_find(file, false, &w, NULL, err, sizeof err) == 0) {
-    rc = run_why(w, p, node, stdout, err, sizeof err);
-    ws_close(w);
+  pipec_error err;
+  pipec_ws *w = NULL;
+  pipec_ws_opts wo = {.file = file};
+  pipec_why y = {0};
+  if (pipec_ws_open(&wo, &w, &err) == 0 &&
+      pipec_why_node(w, p, node, &y, &err) == 0) {
+    print_why(&y);
+    rc = CLI_OK;
+  } else {
+    fprintf(stderr, "pipec why: %s\n", err.msg);
+    rc = err.code == PIPEC_E_WORKSPACE && w ? CLI_WORKSPACE : CLI_USAGE;
   }
-  if (err[0])
-    fprintf(stderr, "pipec why: %s\n", err);
+  pipec_why_free(&y);
+  pipec_ws_close(w);
   pipec_pipeline_free(p);
 out:
   cli_strv_free(&overrides);

@@ -25,9 +25,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "pipec/engine.h"
 #include "pipec/ir.h"
 #include "plan.h"
-#include "status.h"
 #include "target.h"
 #include "workspace.h"
 
@@ -39,8 +39,9 @@ typedef struct run_opts {
   bool keep_going;
   bool dry_run;                  /* say what would run and why; run nothing */
   bool force;                    /* ignore the cache for the plan's nodes */
-  FILE *out;                     /* progress and summary */
-  status_mode mode;
+  bool no_signals;               /* leave SIGINT/SIGTERM to the caller */
+  pipec_event_fn on_event;       /* progress (pipec/engine.h); may be NULL */
+  void *event_ctx;
   const tgt_kinds *kinds;        /* target kinds; NULL: the built-in ones
                                     (p must be compiled against the same) */
 } run_opts;
@@ -69,11 +70,12 @@ enum {
 int run_pipeline(ws *w, const pipec_pipeline *p, const run_opts *o,
                  run_result *res, char *err, size_t errlen);
 
-/* `pipec why`: print whether node_name would run and why (the part of its
- * cache key that changed since its last success, or the upstream node that
- * would run first). Runs nothing, records nothing. Returns RUN_OK,
- * RUN_USAGE or RUN_WORKSPACE, with err set for the last two. */
-int run_why(ws *w, const pipec_pipeline *p, const char *node_name, FILE *out,
-            char *err, size_t errlen);
+/* `pipec why`: whether node_name would run and why (the part of its cache
+ * key that changed since its last success, or the upstream node that would
+ * run first), into *out (pipec_why_free). Runs nothing, records nothing.
+ * Returns RUN_OK, RUN_USAGE or RUN_WORKSPACE, with err set for the last
+ * two. */
+int run_why(ws *w, const pipec_pipeline *p, const char *node_name,
+            pipec_why *out, char *err, size_t errlen);
 
 #endif

@@ -9,13 +9,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "pipec/json.h"
 
-double status_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+double status_now(void) { return clock_mono_s(); }
 
 void status_init(status_printer *s, FILE *out, status_mode mode,
                  uint32_t total) {
@@ -267,4 +264,67 @@ void status_summary(status_printer *s, uint32_t ran, uint32_t cached,
     fprintf(s->out, ", %u cancelled", cancelled);
   fprintf(s->out, " in %.2fs\n", wall_s);
   fflush(s->out);
+}
+
+/* After a run: where the final outputs are (the first 12). */
+static void status_result(status_printer *s, const pipec_event *ev) {
+  if (s->mode != STATUS_LINES && s->mode != STATUS_LIVE)
+    return;
+  if (s->results++ == 12) {
+    fprintf(s->out, "  ... (pipec show %lld lists every node)\n",
+            (long long)ev->run);
+    return;
+  }
+  if (s->results > 12)
+    return;
+  if (s->results == 1)
+    fprintf(s->out, "results (pipec cat NODE.PORT prints one):\n");
+  char name[512];
+  snprintf(name, sizeof name, "%s.%s", ev->node, ev->port);
+  fprintf(s->out, "  %-24s %-6s %llu bytes\n", name, ev->port_type,
+          (unsigned long long)ev->size);
+}
+
+void status_event(void *ctx, const pipec_event *ev) {
+  status_printer *s = ctx;
+  switch (ev->kind) {
+  case PIPEC_EV_RUN_START:
+    s->total = ev->total;
+    break;
+  case PIPEC_EV_NODE_START:
+    status_started(s, ev->node, ev->target, ev->job, ev->attempt);
+    break;
+  case PIPEC_EV_NODE_RETRY:
+    status_retrying(s, ev->node, ev->attempt, ev->detail);
+    break;
+  case PIPEC_EV_NODE_DONE:
+    status_settled(s, ev->node, ev->status, ev->detail, ev->seconds);
+    if (strcmp(ev->status, "failed") == 0 && ev->log)
+      status_log_tail(s, ev->log, 10);
+    break;
+  case PIPEC_EV_PLAN:
+    if (ev->detail)
+      fprintf(s->out, "%-10s %-16s %s%s%s\n", ev->status, ev->node,
+              strcmp(ev->status, "would fail") == 0 ? "" : "(", ev->detail,
+              strcmp(ev->status, "would fail") == 0 ? "" : ")");
+    else
+      fprintf(s->out, "%-10s %s\n", ev->status, ev->node);
+    break;
+  case PIPEC_EV_RESULT:
+    status_result(s, ev);
+    break;
+  case PIPEC_EV_NOTICE:
+    status_clear(s);
+    fflush(s->out);
+    fprintf(stderr, "pipec: %s\n", ev->detail);
+    break;
+  case PIPEC_EV_RUN_END:
+    if (ev->dry_run)
+      fprintf(s->out, "%u would run, %u cached (dry run: nothing was run)\n",
+              ev->ran, ev->cached);
+    else
+      status_summary(s, ev->ran, ev->cached, ev->failed, ev->skipped,
+                     ev->cancelled, ev->seconds, ev->run);
+    break;
+  }
 }

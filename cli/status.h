@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "pipec/engine.h"
+
 typedef enum status_mode {
   STATUS_LINES,  /* one plain line per event */
   STATUS_LIVE,   /* one live line on a terminal */
@@ -36,6 +38,7 @@ typedef struct status_printer {
   double last_start;  /* its start time (seconds, monotonic) */
   bool line_dirty;    /* the live line holds text */
   int width;          /* terminal width */
+  uint32_t results;   /* final outputs listed so far */
 } status_printer;
 
 /* mode: pick STATUS_LIVE when out is a terminal unless json/quiet. */
@@ -60,5 +63,10 @@ void status_summary(status_printer *s, uint32_t ran, uint32_t cached,
 
 /* Monotonic seconds. */
 double status_now(void);
+
+/* Show one event of a run (pipec/engine.h): the pipec_event_fn for
+ * pipec_run, ctx a status_printer set up with status_init (its total is
+ * taken from the run's start). */
+void status_event(void *ctx, const pipec_event *ev);
 
 #endif

@@ -1,0 +1,527 @@
+/*
+ * api.c — libpipec's public API (include/pipec/engine.h) over the engine's
+ * modules: a pipec_ws is a workspace (workspace.h) with its store opened
+ * on first use; everything else translates to and from store.h, run.h,
+ * gc.h, integrity.h and quota.h.
+ */
+#include "pipec/engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "gc.h"
+#include "integrity.h"
+#include "objstore.h"
+#include "pipec/stdlib.h"
+#include "plugin.h"
+#include "projpath.h"
+#include "quota.h"
+#include "run.h"
+#include "snapshot.h"
+#include "store.h"
+#include "target.h"
+#include "workspace.h"
+
+struct pipec_ws {
+  ws *w;
+  store *st;                 /* opened on first use */
+  bool created;
+};
+
+static int fail(pipec_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(pipec_error *err, int code, const char *fmt, ...) {
+  if (err) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    err->code = code;
+  }
+  return code;
+}
+
+static void ok(pipec_error *err) {
+  if (err) {
+    err->code = 0;
+    err->msg[0] = '\0';
+  }
+}
+
+void pipec_set_oom_handler(void (*fn)(size_t n)) { base_set_oom_handler(fn); }
+
+const char *pipec_version(void) { return PIPEC_VERSION; }
+
+/* ---- workspaces ---------------------------------------------------------- */
+
+int pipec_ws_open(const pipec_ws_opts *o, pipec_ws **out, pipec_error *err) {
+  pipec_ws_opts none = {0};
+  if (!o)
+    o = &none;
+  *out = NULL;
+  pipec_ws *w = xcalloc(1, sizeof *w);
+  char e[1024];
+  if (ws_find(o->file, o->create, &w->w, &w->created, e, sizeof e) != 0) {
+    free(w);
+    return fail(err, PIPEC_E_WORKSPACE, "%s", e);
+  }
+  *out = w;
+  ok(err);
+  return 0;
+}
+
+void pipec_ws_close(pipec_ws *w) {
+  if (!w)
+    return;
+  store_close(w->st);
+  ws_close(w->w);
+  free(w);
+}
+
+const char *pipec_ws_root(const pipec_ws *w) { return ws_root(w->w); }
+const char *pipec_ws_dir(const pipec_ws *w) { return ws_dir(w->w); }
+bool pipec_ws_created(const pipec_ws *w) { return w->created; }
+
+/* The store, opened (and runs killed before they could say so reaped, the
+ * leftovers of a killed rollback removed) on first use. */
+static store *ws_store(pipec_ws *w, pipec_error *err) {
+  if (w->st)
+    return w->st;
+  char e[1024];
+  if (store_open(ws_db_path(w->w), &w->st, e, sizeof e) != 0) {
+    fail(err, PIPEC_E_WORKSPACE, "%s", e);
+    return NULL;
+  }
+  if (store_runs_reap(w->st, store_pid_alive) < 0 && store_damaged(w->st)) {
+    fail(err, PIPEC_E_WORKSPACE, "%s", store_errmsg(w->st));
+    store_close(w->st);
+    w->st = NULL;
+    return NULL;
+  }
+  snap_clean_rollbacks(w->st);
+  return w->st;
+}
+
+static int store_fail(pipec_ws *w, pipec_error *err) {
+  return fail(err, PIPEC_E_WORKSPACE, "%s", store_errmsg(w->st));
+}
+
+/* ---- compiling ------------------------------------------------------------ */
+
+pipec_pipeline *pipec_load(const char *path, const pipec_load_opts *o,
+                           pipec_diags *d) {
+  pipec_load_opts none = {0};
+  if (!o)
+    o = &none;
+  uint32_t n = 0;
+  const pipec_component_desc *const *items = pipec_stdlib_components(&n);
+  pipec_registry reg = {.items = items, .n = n};
+  pipec_target_kinds kinds = tgt_kinds_schema(tgt_builtin_kinds());
+  /* the project check is on unless the user allows files outside */
+  char root[PATH_MAX];
+  const char *allow = getenv("PIPEC_ALLOW_OUTSIDE");
+  bool outside = allow && *allow && strcmp(allow, "0") != 0;
+  pipec_compile_opts opts = {
+      .registry = &reg,
+      .target_kinds = &kinds,
+      .overrides = o->overrides,
+      .n_overrides = o->n_overrides,
+      .load_plugin = plugin_load,
+      .project_root = !outside && projpath_root(path, root, sizeof root) == 0
+                          ? root
+                          : NULL};
+  return pipec_compile(path, &opts, d);
+}
+
+/* ---- running ---------------------------------------------------------------- */
+
+static int exit_code(int rc) {
+  switch (rc) {
+  case RUN_OK: return PIPEC_EXIT_OK;
+  case RUN_NODE_FAILED: return PIPEC_EXIT_FAILED;
+  case RUN_WORKSPACE: return PIPEC_EXIT_WORKSPACE;
+  case RUN_INTERRUPTED: return PIPEC_EXIT_INTERRUPTED;
+  default: return PIPEC_EXIT_USAGE;
+  }
+}
+
+int pipec_run(pipec_ws *w, const pipec_pipeline *p, const pipec_run_opts *o,
+              pipec_run_summary *res, pipec_error *err) {
+  pipec_run_opts none = {0};
+  if (!o)
+    o = &none;
+  run_opts ro = {.overrides = o->overrides,
+                 .n_overrides = o->n_overrides,
+                 .sel = {.nodes = o->nodes,
+                         .n_nodes = o->n_nodes,
+                         .from = o->from,
+                         .to = o->to},
+                 .jobs = o->jobs,
+                 .keep_going = o->keep_going,
+                 .dry_run = o->dry_run,
+                 .force = o->force,
+                 .no_signals = o->no_signals,
+                 .on_event = o->on_event,
+                 .event_ctx = o->event_ctx};
+  run_result rr;
+  char e[1024] = "";
+  int rc = run_pipeline(w->w, p, &ro, &rr, e, sizeof e);
+  if (res)
+    *res = (pipec_run_summary){.run = rr.run_id,
+                               .snapshot = rr.snapshot_id,
+                               .ran = rr.ran,
+                               .cached = rr.cached,
+                               .failed = rr.failed,
+                               .skipped = rr.skipped,
+                               .cancelled = rr.cancelled,
+                               .interrupted = rr.interrupted};
+  int code = exit_code(rc);
+  if (e[0] && (code == PIPEC_EXIT_USAGE || code == PIPEC_EXIT_WORKSPACE))
+    fail(err, code == PIPEC_EXIT_USAGE ? PIPEC_E_USAGE : PIPEC_E_WORKSPACE,
+         "%s", e);
+  else
+    ok(err);
+  return code;
+}
+
+int pipec_why_node(pipec_ws *w, const pipec_pipeline *p, const char *node,
+                   pipec_why *out, pipec_error *err) {
+  char e[1024] = "";
+  int rc = run_why(w->w, p, node, out, e, sizeof e);
+  if (rc == RUN_OK) {
+    ok(err);
+    return 0;
+  }
+  return fail(err, rc == RUN_WORKSPACE ? PIPEC_E_WORKSPACE : PIPEC_E_USAGE,
+              "%s", e);
+}
+
+void pipec_why_free(pipec_why *y) {
+  if (!y)
+    return;
+  free(y->node);
+  free(y->upstream);
+  free(y->reason);
+  memset(y, 0, sizeof *y);
+}
+
+/* ---- history ------------------------------------------------------------------ */
+
+static pipec_run_info run_info(store_run *r) {
+  pipec_run_info i = {.id = r->id,
+                      .snapshot = r->snapshot_id,
+                      .started_ms = r->started_ms,
+                      .ended_ms = r->ended_ms,
+                      .pipeline = r->pipeline,
+                      .status = r->status,
+                      .ran = r->ran,
+                      .cached = r->cached,
+                      .failed = r->failed,
+                      .nodes = r->nodes};
+  r->pipeline = r->status = NULL; /* moved */
+  return i;
+}
+
+int pipec_runs(pipec_ws *w, uint32_t limit, pipec_run_info **out, uint32_t *n,
+               pipec_error *err) {
+  *out = NULL;
+  *n = 0;
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  store_run *runs = NULL;
+  uint32_t k = 0;
+  if (store_run_list(st, limit ? limit : UINT32_MAX, &runs, &k) != 0)
+    return store_fail(w, err);
+  *out = xcalloc(k, sizeof **out);
+  for (uint32_t i = 0; i < k; i++)
+    (*out)[i] = run_info(&runs[i]);
+  *n = k;
+  store_runs_free(runs, k);
+  ok(err);
+  return 0;
+}
+
+int pipec_run_get(pipec_ws *w, int64_t id, pipec_run_info *out,
+                  pipec_error *err) {
+  memset(out, 0, sizeof *out);
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  store_run r;
+  int found = store_run_get(st, id, &r);
+  if (found < 0)
+    return store_fail(w, err);
+  if (found == 1) {
+    *out = run_info(&r);
+    store_run_free(&r);
+  }
+  ok(err);
+  return found;
+}
+
+void pipec_run_infos_free(pipec_run_info *r, uint32_t n) {
+  for (uint32_t i = 0; r && i < n; i++) {
+    free(r[i].pipeline);
+    free(r[i].status);
+  }
+  free(r);
+}
+
+static char *dup_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
+
+int pipec_run_nodes(pipec_ws *w, int64_t run, pipec_node_info **out,
+                    uint32_t *n, pipec_error *err) {
+  *out = NULL;
+  *n = 0;
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  store_node_run *nrs = NULL;
+  uint32_t k = 0;
+  if (store_node_run_list(st, run, &nrs, &k) != 0)
+    return store_fail(w, err);
+  *out = xcalloc(k, sizeof **out);
+  for (uint32_t i = 0; i < k; i++) {
+    const store_node_run *r = &nrs[i];
+    (*out)[i] = (pipec_node_info){.id = r->id,
+                                  .name = dup_or_null(r->node),
+                                  .component = dup_or_null(r->component),
+                                  .status = dup_or_null(r->status),
+                                  .target = dup_or_null(r->target),
+                                  .job = dup_or_null(r->job_id),
+                                  .cache_key = dup_or_null(r->cache_key),
+                                  .reason = dup_or_null(r->miss_reason),
+                                  .message = dup_or_null(r->message),
+                                  .log = dup_or_null(r->log_path),
+                                  .cache_hit = r->cache_hit,
+                                  .attempts = r->attempts,
+                                  .exit_code = r->exit_code,
+                                  .started_ms = r->started_ms,
+                                  .ended_ms = r->ended_ms};
+  }
+  *n = k;
+  store_node_runs_free(nrs, k);
+  ok(err);
+  return 0;
+}
+
+void pipec_node_infos_free(pipec_node_info *v, uint32_t n) {
+  for (uint32_t i = 0; v && i < n; i++) {
+    free(v[i].name);
+    free(v[i].component);
+    free(v[i].status);
+    free(v[i].target);
+    free(v[i].job);
+    free(v[i].cache_key);
+    free(v[i].reason);
+    free(v[i].message);
+    free(v[i].log);
+  }
+  free(v);
+}
+
+int pipec_node_outputs(pipec_ws *w, int64_t node_run, pipec_output_info **out,
+                       uint32_t *n, pipec_error *err) {
+  *out = NULL;
+  *n = 0;
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  store_output *outs = NULL;
+  uint32_t k = 0;
+  if (store_node_run_outputs(st, node_run, &outs, &k) != 0)
+    return store_fail(w, err);
+  *out = xcalloc(k, sizeof **out);
+  for (uint32_t i = 0; i < k; i++) {
+    (*out)[i].port = xstrdup(outs[i].port);
+    hash_hex(&outs[i].hash, (*out)[i].hash);
+    (*out)[i].size = outs[i].size;
+  }
+  *n = k;
+  store_outputs_free(outs, k);
+  ok(err);
+  return 0;
+}
+
+void pipec_output_infos_free(pipec_output_info *v, uint32_t n) {
+  for (uint32_t i = 0; v && i < n; i++)
+    free(v[i].port);
+  free(v);
+}
+
+int pipec_output_open(pipec_ws *w, const char *hex, int *fd,
+                      pipec_error *err) {
+  *fd = -1;
+  hash128 h;
+  if (!hex || strlen(hex) != HASH_HEX_LEN || hash_from_hex(hex, &h) != 0)
+    return fail(err, PIPEC_E_USAGE, "'%s' is not an object hash",
+                hex ? hex : "");
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  obj_store *objs;
+  char e[512];
+  if (obj_open(ws_objects_dir(w->w), NULL, &objs, e, sizeof e) != 0)
+    return fail(err, PIPEC_E_WORKSPACE, "%s", e);
+  hash_stat rec, now;
+  bool have = store_object_get(st, &h, NULL, &rec) == 1;
+  int v = integ_check(st, objs, &h, have ? &rec : NULL, false, &now, NULL, e,
+                      sizeof e);
+  int rc = 0;
+  if (v == -ENOENT) {
+    rc = fail(err, PIPEC_E_FAILED, "object %s is no longer in the store",
+              hex);
+  } else if (v > 0) {
+    rc = fail(err, PIPEC_E_FAILED, "object %s is damaged (%s); it was "
+                                   "removed, and the node that made it runs "
+                                   "again on the next run", hex, e);
+  } else if (v < 0) {
+    rc = fail(err, PIPEC_E_IO, "object %s: %s", hex, e);
+  } else {
+    char path[PATH_MAX];
+    obj_path(objs, &h, path, sizeof path);
+    int f = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat sb;
+    hash_stat got = {0};
+    if (f >= 0 && fstat(f, &sb) == 0)
+      got = hash_stat_of(&sb);
+    if (f < 0 || !hash_stat_eq(&got, &now)) {
+      if (f >= 0)
+        close(f);
+      rc = fail(err, PIPEC_E_IO, "object %s changed while it was opened; "
+                                 "try again", hex);
+    } else {
+      *fd = f;
+      ok(err);
+    }
+  }
+  obj_close(objs);
+  return rc;
+}
+
+/* ---- the cache -------------------------------------------------------------- */
+
+typedef struct verify_cb {
+  pipec_problem_fn fn;
+  void *ctx;
+} verify_cb;
+
+static void on_problem(void *ctx, const char *kind, const hash128 *h,
+                       const char *msg) {
+  verify_cb *v = ctx;
+  char hex[HASH_HEX_LEN + 1];
+  hash_hex(h, hex);
+  if (v->fn)
+    v->fn(v->ctx, kind, hex, msg);
+}
+
+int pipec_cache_verify(pipec_ws *w, pipec_problem_fn fn, void *ctx,
+                       pipec_verify_result *res, pipec_error *err) {
+  memset(res, 0, sizeof *res);
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  obj_store *objs;
+  char e[512];
+  if (obj_open(ws_objects_dir(w->w), NULL, &objs, e, sizeof e) != 0)
+    return fail(err, PIPEC_E_WORKSPACE, "%s", e);
+  verify_cb v = {fn, ctx};
+  integ_report r;
+  int rc = integ_verify(st, objs, on_problem, &v, &r, e, sizeof e);
+  obj_close(objs);
+  if (rc < 0)
+    return fail(err, PIPEC_E_IO, "%s", e);
+  *res = (pipec_verify_result){.checked = r.checked,
+                               .damaged = r.damaged,
+                               .odd = r.odd,
+                               .missing = r.missing,
+                               .unreadable = r.unreadable,
+                               .dropped = r.dropped};
+  ok(err);
+  return 0;
+}
+
+int pipec_cache_gc(pipec_ws *w, uint32_t keep, pipec_gc_result *res,
+                   pipec_error *err) {
+  memset(res, 0, sizeof *res);
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  gc_report r;
+  char e[512];
+  int rc = gc_collect(w->w, st, keep, &r, e, sizeof e);
+  *res = (pipec_gc_result){.objects_removed = r.removed,
+                           .objects_kept = r.kept,
+                           .logs_removed = r.logs_removed,
+                           .bytes_freed = r.freed_bytes,
+                           .bytes_kept = r.kept_bytes,
+                           .log_bytes_freed = r.log_bytes,
+                           .running = rc == -EBUSY ? r.running : 0};
+  if (rc == -EBUSY)
+    return fail(err, PIPEC_E_BUSY, "%s", e);
+  if (rc != 0)
+    return fail(err, PIPEC_E_IO, "%s", e);
+  ok(err);
+  return 0;
+}
+
+/* ---- targets -------------------------------------------------------------------- */
+
+int pipec_targets_use(pipec_ws *w, const pipec_pipeline *p,
+                      pipec_target_use *use, pipec_error *err) {
+  quota *q = xcalloc(p->n_targets, sizeof *q);
+  const tgt_kinds *kinds = tgt_builtin_kinds();
+  for (uint32_t t = 0; t < p->n_targets; t++) {
+    use[t] = (pipec_target_use){0};
+    quota_init(&q[t], tgt_kinds_find(kinds, p->targets[t].kind), &p->targets[t]);
+  }
+  store *st = w ? ws_store(w, err) : NULL;
+  store_run *runs = NULL;
+  uint32_t n_runs = 0;
+  if (st && store_run_list(st, 100, &runs, &n_runs) == 0)
+    for (uint32_t r = 0; r < n_runs; r++) {
+      if (strcmp(runs[r].status, "running") != 0 ||
+          strcmp(runs[r].pipeline, p->name) != 0)
+        continue;
+      store_node_run *nr = NULL;
+      uint32_t n = 0;
+      if (store_node_run_list(st, runs[r].id, &nr, &n) != 0)
+        continue;
+      for (uint32_t i = 0; i < n; i++) {
+        uint32_t node = pipec_pipeline_node(p, nr[i].node);
+        if (strcmp(nr[i].status, "running") != 0 || node == PIPEC_NONE)
+          continue;
+        uint32_t t = p->nodes[node].target;
+        char gpus[128];
+        quota_take(&q[t], &p->nodes[node].resources, gpus, sizeof gpus);
+        use[t].nodes++;
+      }
+      store_node_runs_free(nr, n);
+    }
+  store_runs_free(runs, n_runs);
+  for (uint32_t t = 0; t < p->n_targets; t++) {
+    uint32_t busy = 0;
+    for (uint32_t g = 0; g < q[t].n_gpus; g++)
+      busy += q[t].gpu_busy[g];
+    use[t].cpus = q[t].used_cpus;
+    use[t].memory = q[t].used_memory;
+    use[t].gpus = busy;
+    use[t].slots = q[t].used_slots;
+    use[t].max_cpus = q[t].cpus;
+    use[t].max_memory = q[t].memory;
+    use[t].max_gpus = q[t].gpus_limited ? q[t].n_gpus : 0;
+    use[t].max_slots = q[t].slots;
+  }
+  free(q);
+  ok(err);
+  return 0;
+}

@@ -1,0 +1,177 @@
+/*
+ * run_int.h — what the parts of a run share (run.c is the lifecycle).
+ *
+ *   run.c         set up, schedule, finish, events; batched writes
+ *   run_objs.c    the objects the run reads and writes, and the node's
+ *                 inputs given as links and checked after each attempt
+ *   run_cache.c   cache keys, lookups, why a node misses, upstream nodes
+ *   run_job.c     a node's job and the scheduler's hooks: prepare, start,
+ *                 collect and commit outputs, settle
+ *   run_record.c  what the run is: draft, snapshot, run record
+ *   explain.c     --dry-run and `pipec why`
+ *
+ * Inputs. A node gets each input as a hard link to its object in its own
+ * scratch directory (scratch/PORT.in.ext: no output is named so, outputs
+ * being PORT.ext), so an edit that replaces the file (sed -i, any rename)
+ * replaces only the link. An edit in place (possible as root, or after a
+ * chmod) changes the object itself: every object the run uses has an
+ * entry in `objs_seen` with its stat as last seen intact, updated for
+ * pipec's own links and unlinks (which move its ctime), and after each
+ * attempt each input is compared with it (and re-hashed if it differs, or
+ * always where timestamps are coarse). A changed input fails the node,
+ * the object is removed and its cache entries dropped; a node that was
+ * reading it at the same time fails too, and a node that would read it
+ * later fails at once, never reading wrong bytes. The next run recomputes
+ * it.
+ */
+#ifndef PIPEC_RUN_INT_H
+#define PIPEC_RUN_INT_H
+
+#include <limits.h>
+#include <uv.h>
+
+#include "alloc.h"
+#include "cachekey.h"
+#include "hash.h"
+#include "objstore.h"
+#include "run.h"
+#include "scheduler.h"
+#include "store.h"
+#include "target.h"
+#include "workspace.h"
+
+/* An input as the node's attempt gets it. */
+typedef struct run_input {
+  char *link;               /* scratch/PORT.in.ext: what {port} names */
+  hash128 hash;             /* its object */
+  uint32_t damage;          /* the object's damage count when linked */
+  bool linked;              /* the link is there (made by us) */
+} run_input;
+
+typedef struct run_node {
+  bool known;               /* out_hash/out_size are set */
+  hash128 *out_hash;        /* per component output */
+  uint64_t *out_size;
+  hash128 key;
+  bool have_key;
+  ck_parts parts;
+  char *parts_text;
+  int64_t node_run;         /* store id, 0 until recorded */
+  char *scratch;
+  char *log_path;
+  char **in_paths, **out_paths;
+  pipec_named_path *ins, *outs;
+  char **argv, **env;
+  char **files;             /* code files and plugin, absolute (staging) */
+  tgt_job job;
+  double t_start;
+  char *reason;             /* why it runs (a cache miss), or NULL */
+  bool attempt_failed;      /* reason now says why its last attempt failed */
+  run_input *inputs;        /* n_inputs, while it has a job */
+  char *input_msg;          /* an attempt changed an input: why it fails */
+} run_node;
+
+/* What this run knows of one object it read or wrote. */
+typedef struct run_obj {
+  hash128 hash;
+  hash_stat st;             /* its stat as last seen intact, if known */
+  bool used;                /* the slot holds an object */
+  bool known;               /* st is valid; else re-hash before trusting */
+  bool dirty;               /* st is newer than the store's record */
+  uint32_t users;           /* attempts holding a link to it now */
+  uint32_t damage;          /* times it was found changed in this run */
+  char *why;                /* how, the last time ("was changed in place
+                               by node 'b'"), for its readers' messages */
+} run_obj;
+
+/* Open addressing on the first 8 bytes of the hash (uniform already). */
+typedef struct run_objs {
+  run_obj *v;
+  size_t cap, n;            /* cap: a power of two, or 0 */
+} run_objs;
+
+typedef struct runner {
+  const pipec_pipeline *p;
+  const run_opts *o;
+  run_result *res;
+  ws *w;
+  store *st;
+  obj_store *objs;
+  hash_index idx;
+  hash_memo *memo;
+  uv_loop_t loop;
+  tgt **targets;            /* per pipeline target, opened on first use */
+  run_node *nodes;
+  bool *in_plan, *upstream;
+  int64_t pipeline_id, run_id, snapshot_id;
+  char *abs_dir;            /* the pipeline's directory, absolute */
+  char exe[PATH_MAX];       /* this pipec, for `pipec exec` */
+  pipec_event_fn on_event;  /* run_opts' event callback, or NULL */
+  void *event_ctx;
+  uint32_t total;           /* nodes in the plan */
+  run_objs objs_seen;       /* every object the run uses (run_obj) */
+  bool fine_ts;             /* obj_fine_timestamps() of the store */
+  uint64_t log_limit;       /* logcap.h; 0: none */
+  uv_prepare_t batch_commit; /* commits the batch before the loop waits */
+  bool in_batch;
+  bool record_failed;
+} runner;
+
+/* run.c */
+const pipec_component *run_comp(const runner *R, uint32_t node);
+int run_output_index(const pipec_component *c, const char *port);
+/* An extension tools recognise for a port type (".csv"), or "". */
+const char *run_port_ext(pipec_port_type type);
+/* The hooks' writes go into one transaction per loop iteration. */
+void run_batch_open(runner *R);
+void run_batch_close(runner *R);
+/* Send ev (its run and snapshot filled in) to the caller. */
+void run_emit(runner *R, pipec_event *ev);
+/* A source path as the workspace records it (malloc'd). */
+char *run_workspace_path(const runner *R, const char *path);
+/* Open the store and objects, build the plan: 0, RUN_WORKSPACE, or -1
+ * (err says what). run_free() undoes it, also after a failure. */
+int run_setup(runner *R, char *err, size_t errlen);
+void run_free(runner *R);
+
+/* run_objs.c */
+run_obj *run_objs_find(runner *R, const hash128 *h);
+run_obj *run_objs_get(runner *R, const hash128 *h);
+void run_obj_changed(run_obj *o, char *why);
+int run_obj_trust(runner *R, const hash128 *h, const hash_stat *recorded,
+                  bool readers, char *why, size_t whylen);
+void run_obj_own_change(runner *R, const hash128 *h);
+void run_objs_flush(runner *R);
+void run_objs_free(run_objs *t);
+int run_inputs_link(runner *R, uint32_t node, char *err, size_t errlen);
+char *run_inputs_check(runner *R, uint32_t node);
+void run_inputs_release(runner *R, uint32_t node);
+void run_inputs_free(run_node *rn, uint32_t n_in);
+
+/* run_cache.c */
+hash128 *run_input_hashes(runner *R, uint32_t node);
+int run_compute_key(runner *R, uint32_t node, bool with_parts, char *err,
+                    size_t errlen);
+int run_cache_lookup(runner *R, uint32_t node);
+char *run_miss_reason(runner *R, uint32_t node);
+int run_resolve_upstream(runner *R, char *err, size_t errlen);
+
+/* run_job.c */
+void run_node_release(run_node *rn, uint32_t n_in, uint32_t n_out);
+sched_status run_hook_prepare(void *ctx, uint32_t node, tgt_job **job,
+                              tgt **target, char *err, size_t errlen);
+void run_hook_started(void *ctx, uint32_t node, tgt_job *job, int attempt);
+sched_status run_hook_attempt_done(void *ctx, uint32_t node, tgt_job *job,
+                                   const tgt_result *r, int attempt,
+                                   bool timed_out);
+void run_hook_settled(void *ctx, uint32_t node, sched_status st,
+                      int attempts, const char *message);
+void run_hook_notice(void *ctx, const char *message);
+
+/* run_record.c */
+int run_record_snapshot(runner *R, char *err, size_t errlen);
+
+/* explain.c */
+void run_dry_run(runner *R);
+
+#endif

@@ -1,0 +1,507 @@
+/*
+ * run_job.c — a node's job and the scheduler's hooks (run_int.h):
+ *
+ *   prepare       hash the inputs' objects into the node's cache key; a
+ *                 hit whose objects are intact (their stat as recorded, or
+ *                 re-hashed) settles the node as cached; a miss builds the
+ *                 job (command line, scratch directory, log file, the
+ *                 inputs as links in the scratch directory) for the node's
+ *                 target and records why it ran
+ *   started       record the attempt and its job id
+ *   attempt_done  check that the attempt left its inputs as they were; a
+ *                 zero exit with every output present moves the outputs
+ *                 into the object store, then commits the cache entry and
+ *                 the artifacts in one transaction (objects first: a cache
+ *                 entry never names an object that is not whole on disk)
+ *   settled       record the final state and report it
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "command.h"
+#include "fsutil.h"
+#include "logcap.h"
+#include "run_int.h"
+
+/* Is the filesystem holding path (or its parent) out of space? */
+static bool disk_full(const char *path) {
+  struct statvfs sv;
+  char dir[PATH_MAX];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (slash)
+    *slash = 0;
+  return statvfs(dir, &sv) == 0 && sv.f_bavail * sv.f_frsize < 64 * 1024;
+}
+
+/* File name of an output in the scratch directory: the port, with an
+ * extension tools recognise for its type. */
+static char *output_file(const char *scratch, const pipec_port_decl *port) {
+  return xprintf("%s/%s%s", scratch, port->name, run_port_ext(port->type));
+}
+
+
+/* ---- building a job ------------------------------------------------------ */
+
+static void free_strv(char **v) {
+  if (!v)
+    return;
+  for (char **q = v; *q; q++)
+    free(*q);
+  free(v);
+}
+
+void run_node_release(run_node *rn, uint32_t n_in, uint32_t n_out) {
+  for (uint32_t i = 0; rn->in_paths && i < n_in; i++)
+    free(rn->in_paths[i]);
+  for (uint32_t i = 0; rn->out_paths && i < n_out; i++)
+    free(rn->out_paths[i]);
+  free(rn->in_paths);
+  free(rn->out_paths);
+  free(rn->ins);
+  free(rn->outs);
+  free_strv(rn->argv);
+  free_strv(rn->env);
+  free_strv(rn->files);
+  run_inputs_free(rn, n_in);
+  rn->in_paths = rn->out_paths = NULL;
+  rn->ins = rn->outs = NULL;
+  rn->argv = rn->env = rn->files = NULL;
+}
+
+static int open_target(runner *R, uint32_t t, tgt **out, char *err,
+                       size_t errlen) {
+  if (!R->targets[t]) {
+    int rc = tgt_open(&R->loop, R->o->kinds, &R->p->targets[t],
+                      &R->targets[t], err, errlen);
+    if (rc != 0)
+      return rc;
+  }
+  *out = R->targets[t];
+  return 0;
+}
+
+static sched_status build_job(runner *R, uint32_t node, tgt_job **job,
+                              tgt **target, char *err, size_t errlen) {
+  const pipec_node *n = &R->p->nodes[node];
+  const pipec_component *c = run_comp(R, node);
+  run_node *rn = &R->nodes[node];
+  rn->scratch = xprintf("%s/%lld/%s", ws_runs_dir(R->w),
+                        (long long)R->run_id, n->name);
+  fs_rm_rf(rn->scratch); /* left by a crashed attempt: never trusted */
+  /* the run's directories exist (run_schedule); a node name is one level */
+  int rc = mkdir(rn->scratch, 0755) == 0 ? 0 : fs_mkdir_p(rn->scratch);
+  if (rc != 0) {
+    snprintf(err, errlen, "cannot create the scratch directory %s: %s",
+             rn->scratch, strerror(-rc));
+    return SCHED_FAILED;
+  }
+  rn->log_path = xprintf("%s/%lld/%s.log", ws_logs_dir(R->w),
+                         (long long)R->run_id, n->name);
+  rn->in_paths = xcalloc(n->n_inputs + 1, sizeof *rn->in_paths);
+  rn->ins = xcalloc(n->n_inputs + 1, sizeof *rn->ins);
+  rn->inputs = xcalloc(n->n_inputs + 1, sizeof *rn->inputs);
+  hash128 *hs = run_input_hashes(R, node);
+  for (uint32_t i = 0; i < n->n_inputs; i++) {
+    const pipec_input *in = &n->inputs[i];
+    /* PORT.in.ext (a mkdir per node would cost more than the links); a
+     * port wired more than once (a list) numbers its items: PORT.in.K.ext */
+    bool many = (i > 0 && strcmp(n->inputs[i - 1].port, in->port) == 0) ||
+                (i + 1 < n->n_inputs &&
+                 strcmp(n->inputs[i + 1].port, in->port) == 0);
+    uint32_t k = 0;
+    while (many && k < i && strcmp(n->inputs[i - k - 1].port, in->port) == 0)
+      k++;
+    char num[16] = "";
+    if (many)
+      snprintf(num, sizeof num, ".%u", k);
+    rn->inputs[i] = (run_input){
+        .link = xprintf("%s/%s.in%s%s", rn->scratch, in->port, num,
+                        run_port_ext(in->type)),
+        .hash = hs[i]};
+    rn->in_paths[i] = xstrdup(rn->inputs[i].link);
+    rn->ins[i] = (pipec_named_path){in->port, rn->in_paths[i]};
+  }
+  free(hs);
+  if (run_inputs_link(R, node, err, errlen) != 0)
+    return SCHED_FAILED;
+  rn->out_paths = xcalloc(c->n_outputs + 1, sizeof *rn->out_paths);
+  rn->outs = xcalloc(c->n_outputs + 1, sizeof *rn->outs);
+  for (uint32_t i = 0; i < c->n_outputs; i++) {
+    rn->out_paths[i] = output_file(rn->scratch, &c->outputs[i]);
+    rn->outs[i] = (pipec_named_path){c->outputs[i].name, rn->out_paths[i]};
+  }
+  if (cmd_build(R->p, node, rn->ins, n->n_inputs, rn->outs, c->n_outputs,
+                R->exe, &rn->argv, &rn->env, err, errlen) != 0)
+    return SCHED_FAILED;
+  if (open_target(R, n->target, target, err, errlen) != 0)
+    return SCHED_FAILED;
+  /* exec's limits are this machine's; remote targets have their own */
+  if ((*target)->kind->execs_here &&
+      cmd_fits(rn->argv, rn->env, n->name, err, errlen) != 0)
+    return SCHED_FAILED;
+  /* what a remote target must copy besides the inputs */
+  rn->files = xcalloc(c->n_code + 2, sizeof *rn->files);
+  uint32_t n_files = 0;
+  for (uint32_t i = 0; i < c->n_code; i++)
+    rn->files[n_files++] = xprintf("%s/%s", R->abs_dir, c->code[i]);
+  if (c->plugin)
+    rn->files[n_files++] = xprintf("%s/%s", R->abs_dir, c->plugin);
+  rn->job = (tgt_job){.node_name = n->name,
+                      .argv = rn->argv,
+                      .env = rn->env,
+                      .cwd = R->abs_dir,
+                      .log_path = rn->log_path,
+                      .scratch = rn->scratch,
+                      .in_paths = (const char **)rn->in_paths,
+                      .n_in = n->n_inputs,
+                      .out_paths = (const char **)rn->out_paths,
+                      .n_out = c->n_outputs,
+                      .files = (const char **)rn->files,
+                      .n_files = n_files,
+                      .builtin = c->kind != PIPEC_COMP_COMMAND &&
+                                 !(c->desc && (c->desc->flags &
+                                               PIPEC_COMP_COMMAND_TEMPLATE)),
+                      .res = n->resources,
+                      .node = node,
+                      .data = R};
+  *job = &rn->job;
+  return SCHED_RUNNING;
+}
+
+/* ---- scheduler hooks ------------------------------------------------------ */
+
+static void record_node(runner *R, uint32_t node, const char *status) {
+  run_node *rn = &R->nodes[node];
+  const pipec_node *n = &R->p->nodes[node];
+  store_node_run nr = {.run_id = R->run_id,
+                       .node = n->name,
+                       .component = run_comp(R, node)->name,
+                       .status = status,
+                       .target = R->p->targets[n->target].name,
+                       .cache_hit = strcmp(status, "cached") == 0,
+                       .miss_reason = rn->reason,
+                       .log_path = rn->log_path};
+  char hex[HASH_HEX_LEN + 1] = "";
+  if (rn->have_key) {
+    hash_hex(&rn->key, hex);
+    nr.cache_key = hex;
+  }
+  if (store_node_run_add(R->st, &nr, &rn->node_run) != 0)
+  {
+    char msg[1024];
+    snprintf(msg, sizeof msg, "cannot record node '%s': %s", n->name,
+             store_errmsg(R->st));
+    pipec_event ev = {.kind = PIPEC_EV_NOTICE, .detail = msg};
+    run_emit(R, &ev);
+  }
+}
+
+sched_status run_hook_prepare(void *ctx, uint32_t node, tgt_job **job,
+                                 tgt **target, char *err, size_t errlen) {
+  runner *R = ctx;
+  const pipec_node *n = &R->p->nodes[node];
+  run_node *rn = &R->nodes[node];
+  run_batch_open(R);
+  if (run_compute_key(R, node, false, err, errlen) != 0)
+    return SCHED_FAILED;
+  bool use_cache = n->cache && !R->o->force;
+  if (use_cache && run_cache_lookup(R, node)) {
+    record_node(R, node, "cached");
+    return SCHED_CACHED;
+  }
+  if (run_compute_key(R, node, true, err, errlen) != 0) /* with its parts */
+    return SCHED_FAILED;
+  char *why = run_miss_reason(R, node);
+  free(rn->reason);
+  rn->reason = why;
+  sched_status st = build_job(R, node, job, target, err, errlen);
+  record_node(R, node, st == SCHED_RUNNING ? "running" : "failed");
+  /* commit what finished before this node starts: a node that fills the
+   * disk must not take the records of earlier ones down with it */
+  if (st == SCHED_RUNNING)
+    run_batch_close(R);
+  return st;
+}
+
+void run_hook_started(void *ctx, uint32_t node, tgt_job *job, int attempt) {
+  runner *R = ctx;
+  run_node *rn = &R->nodes[node];
+  const pipec_node *n = &R->p->nodes[node];
+  rn->t_start = clock_mono_s();
+  run_batch_open(R);
+  store_node_run_started(R->st, rn->node_run, attempt, job->job_id);
+  pipec_event ev = {.kind = PIPEC_EV_NODE_START,
+                    .node = n->name,
+                    .target = R->p->targets[n->target].name,
+                    .job = job->job_id,
+                    .attempt = attempt};
+  run_emit(R, &ev);
+}
+
+/* An object with the bytes being stored is already there: keep it if it
+ * is as this run last saw it intact (or, for one the run has not used, as
+ * the store's record says); if the run used it and it moved, the bytes
+ * decide (nodes of this run may hold links to it: if it changed, they
+ * must fail); otherwise the fresh copy replaces it. */
+static bool keep_existing(void *ctx, const hash128 *h,
+                          const hash_stat *existing) {
+  runner *R = ctx;
+  run_obj *o = run_objs_find(R, h);
+  hash_stat rec;
+  if (o) {
+    if (o->known && hash_stat_eq(existing, &o->st))
+      return true;
+    char e[512];
+    hash_stat now;
+    if (obj_check(R->objs, h, NULL, &now, NULL, e, sizeof e) == 0) {
+      o->st = now;
+      o->known = true;
+      o->dirty = true;
+      return true;
+    }
+    /* changed while stored: its readers of this run must not be trusted */
+    run_obj_changed(o, xstrdup("was changed in place while it was stored"));
+    store_object_damaged(R->st, h, true);
+    return false;
+  }
+  return store_object_get(R->st, h, NULL, &rec) == 1 &&
+         hash_stat_eq(existing, &rec);
+}
+
+/* Move every output into the object store. 0, or -1 with err set. */
+static int collect_outputs(runner *R, uint32_t node, char *err,
+                           size_t errlen) {
+  const pipec_component *c = run_comp(R, node);
+  run_node *rn = &R->nodes[node];
+  for (uint32_t i = 0; i < c->n_outputs; i++) {
+    struct stat sb;
+    const char *name = c->outputs[i].name;
+    /* lstat: a symlink is never followed out of the scratch directory (a
+     * remote command could point one at any local file) */
+    if (lstat(rn->out_paths[i], &sb) != 0) {
+      snprintf(err, errlen,
+               "the command exited 0 but did not write output '%s' (%s)",
+               name, rn->out_paths[i]);
+      return -1;
+    }
+    if (S_ISLNK(sb.st_mode)) {
+      char to[256];
+      ssize_t n = readlink(rn->out_paths[i], to, sizeof to - 1);
+      to[n > 0 ? n : 0] = 0;
+      snprintf(err, errlen,
+               "output '%s' is a symbolic link (to %s), not a file: write "
+               "the file itself to {%s} (cp, not ln -s); pipec never "
+               "follows a link out of the scratch directory",
+               name, n > 0 ? to : "?", name);
+      return -1;
+    }
+    if (S_ISDIR(sb.st_mode)) {
+      snprintf(err, errlen,
+               "output '%s' is a directory, but a port holds one file: "
+               "write an archive of it instead (tar -cf {%s} -C DIR .)",
+               name, name);
+      return -1;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+      snprintf(err, errlen, "output '%s' is not a regular file (%s)", name,
+               rn->out_paths[i]);
+      return -1;
+    }
+  }
+  obj_put_opts po = {.move = true, .keep = keep_existing, .keep_ctx = R};
+  for (uint32_t i = 0; i < c->n_outputs; i++) {
+    char e[512];
+    obj_info info;
+    if (obj_put(R->objs, rn->out_paths[i], &po, &info, e, sizeof e) != 0) {
+      snprintf(err, errlen, "cannot store output '%s': %s",
+               c->outputs[i].name, e);
+      return -1;
+    }
+    rn->out_hash[i] = info.hash;
+    rn->out_size[i] = info.size;
+    run_obj *o = run_objs_get(R, &info.hash);
+    o->st = info.st;
+    o->known = true;
+    o->dirty = false; /* the cache entry records it */
+  }
+  return 0;
+}
+
+/* Commit the node's success: cache entry (with its outputs' stats and the
+ * objects it read), artifacts, node run. */
+static int commit_success(runner *R, uint32_t node, const tgt_result *r,
+                          int attempt, char *err, size_t errlen) {
+  const pipec_component *c = run_comp(R, node);
+  run_node *rn = &R->nodes[node];
+  store_output *outs = xcalloc(c->n_outputs, sizeof *outs);
+  for (uint32_t i = 0; i < c->n_outputs; i++) {
+    const run_obj *o = run_objs_find(R, &rn->out_hash[i]);
+    outs[i] = (store_output){.port = (char *)c->outputs[i].name,
+                             .hash = rn->out_hash[i],
+                             .size = rn->out_size[i],
+                             .st = o ? o->st : (hash_stat){0},
+                             .has_st = o && o->known};
+  }
+  hash128 *ins = run_input_hashes(R, node);
+  run_batch_open(R);
+  int rc = store_cache_put(R->st, &rn->key, rn->parts_text, outs,
+                           c->n_outputs, ins, R->p->nodes[node].n_inputs,
+                           rn->node_run);
+  for (uint32_t i = 0; rc == 0 && i < c->n_outputs; i++)
+    rc = store_artifact_add(R->st, rn->node_run, &outs[i]);
+  if (rc == 0)
+    rc = store_node_run_finish(R->st, rn->node_run, "succeeded", attempt,
+                               r->exit_code, NULL);
+  free(outs);
+  free(ins);
+  if (rc != 0)
+    snprintf(err, errlen, "cannot record the outputs: %s",
+             store_errmsg(R->st));
+  return rc;
+}
+
+sched_status run_hook_attempt_done(void *ctx, uint32_t node, tgt_job *job,
+                                      const tgt_result *r, int attempt,
+                                      bool timed_out) {
+  runner *R = ctx;
+  run_node *rn = &R->nodes[node];
+  const pipec_node *n = &R->p->nodes[node];
+  char msg[1024] = "";
+  (void)job;
+  run_batch_open(R);
+  if (timed_out)
+    snprintf(msg, sizeof msg, "timed out after %llds",
+             (long long)n->timeout_s);
+  else if (r->cancelled)
+    snprintf(msg, sizeof msg, "cancelled");
+  else if (r->message[0])
+    snprintf(msg, sizeof msg, "%s", r->message);
+  else if (r->term_signal)
+    snprintf(msg, sizeof msg, "killed by signal %d", r->term_signal);
+  else if (r->exit_code != 0)
+    snprintf(msg, sizeof msg, "exit code %d", r->exit_code);
+  if (rn->log_path)
+    logcap_finish(rn->log_path, R->log_limit);
+  /* an attempt that changed an input fails, whatever it exited with (and
+   * so do its retries: the input is gone) */
+  char *changed = run_inputs_check(R, node);
+  if (changed && !rn->input_msg)
+    rn->input_msg = changed;
+  else
+    free(changed);
+  if (rn->input_msg)
+    snprintf(msg, sizeof msg, "%s", rn->input_msg);
+  if (!msg[0] && collect_outputs(R, node, msg, sizeof msg) == 0 &&
+      commit_success(R, node, r, attempt, msg, sizeof msg) == 0) {
+    rn->known = true;
+    run_inputs_release(R, node);
+    fs_rm_rf(rn->scratch);
+    return SCHED_SUCCEEDED;
+  }
+  if (disk_full(rn->scratch))
+    snprintf(msg + strlen(msg), sizeof msg - strlen(msg),
+             "%sthe disk holding the workspace is full (no space left)",
+             msg[0] ? "; " : "");
+  /* a failed attempt's outputs are never used: free their space now (and
+   * leave an empty scratch directory, with fresh input links, for a
+   * retry) */
+  run_inputs_release(R, node);
+  fs_rm_rf(rn->scratch);
+  mkdir(rn->scratch, 0755);
+  /* an attempt that was stopped (timeout, signal, cancel) has no exit
+   * code of its own: record none, not the 0 the target left in r */
+  bool exited = !timed_out && !r->cancelled && !r->term_signal;
+  store_node_run_finish(R->st, rn->node_run, "failed", attempt,
+                        exited ? r->exit_code : STORE_EXIT_NONE, msg);
+  if (attempt <= n->retries) {
+    char e[512], mark[512];
+    /* fresh links for the retry; if an input cannot be given any more
+     * (another node changed it), that is why the node fails */
+    if (!rn->input_msg && run_inputs_link(R, node, e, sizeof e) != 0)
+      rn->input_msg = xstrdup(e);
+    if (rn->log_path) {
+      snprintf(mark, sizeof mark, "==> pipec: attempt %d of %d (node %s) "
+                                  "<==\n", attempt + 1, n->retries + 1,
+               n->name);
+      logcap_append(rn->log_path, mark);
+    }
+    pipec_event ev = {.kind = PIPEC_EV_NODE_RETRY,
+                      .node = n->name,
+                      .attempt = attempt,
+                      .detail = msg};
+    run_emit(R, &ev);
+  }
+  /* the scheduler reports the final message through settled() */
+  free(rn->reason);
+  rn->reason = xstrdup(msg);
+  rn->attempt_failed = true;
+  return SCHED_FAILED;
+}
+
+void run_hook_notice(void *ctx, const char *message) {
+  pipec_event ev = {.kind = PIPEC_EV_NOTICE, .detail = message};
+  run_emit(ctx, &ev);
+}
+
+static const char *store_status(sched_status st) {
+  switch (st) {
+  case SCHED_SUCCEEDED: return "succeeded";
+  case SCHED_CACHED: return "cached";
+  case SCHED_FAILED: return "failed";
+  case SCHED_SKIPPED: return "skipped";
+  case SCHED_CANCELLED: return "cancelled";
+  default: return "pending";
+  }
+}
+
+void run_hook_settled(void *ctx, uint32_t node, sched_status st,
+                         int attempts, const char *message) {
+  runner *R = ctx;
+  run_node *rn = &R->nodes[node];
+  const pipec_node *n = &R->p->nodes[node];
+  const pipec_component *c = run_comp(R, node);
+  run_batch_open(R);
+  bool recorded = rn->node_run != 0;
+  if (!recorded)
+    record_node(R, node, store_status(st));
+  /* a failed attempt's own account (hook_attempt_done: "timed out after
+   * 1s", a full disk) says more than the scheduler's summary of it */
+  const char *why = st == SCHED_FAILED && rn->attempt_failed ? rn->reason
+                    : message && *message                  ? message
+                                                           : rn->reason;
+  if (recorded && st != SCHED_SUCCEEDED && st != SCHED_CACHED)
+    store_node_run_finish(R->st, rn->node_run, store_status(st), attempts,
+                          STORE_EXIT_KEEP, why);
+  pipec_event ev = {.kind = PIPEC_EV_NODE_DONE,
+                    .node = n->name,
+                    .status = sched_status_name(st),
+                    .target = R->p->targets[n->target].name,
+                    .detail = st == SCHED_SUCCEEDED || st == SCHED_CACHED
+                                  ? NULL
+                                  : why,
+                    .log = rn->log_path,
+                    .attempt = attempts,
+                    .seconds = rn->t_start > 0 ? clock_mono_s() - rn->t_start
+                                               : -1};
+  run_emit(R, &ev);
+  run_inputs_release(R, node); /* links of a retry that never came */
+  if (st == SCHED_SUCCEEDED)
+    R->res->ran++;
+  else if (st == SCHED_CACHED)
+    R->res->cached++;
+  else if (st == SCHED_FAILED)
+    R->res->failed++;
+  else if (st == SCHED_SKIPPED)
+    R->res->skipped++;
+  else if (st == SCHED_CANCELLED)
+    R->res->cancelled++;
+  run_node_release(rn, n->n_inputs, c->n_outputs);
+}
+

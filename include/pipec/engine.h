@@ -1,0 +1,309 @@
+/*
+ * engine.h — libpipec: the engine as a library.
+ *
+ * What the `pipec` command does goes through these functions: open a
+ * workspace, compile a pipeline with the built-in components, run it with
+ * an event callback for progress, ask why a node would run, read the
+ * history, verify and collect the cache, see what live runs hold on each
+ * target, run one built-in component by itself. `pipec ui` and any other
+ * program use the same calls:
+ *
+ *     cc prog.c $(pkg-config --cflags --libs pipec)
+ *
+ *     pipec_diags d; pipec_diags_init(&d);
+ *     pipec_pipeline *p = pipec_load("etl.pipe", NULL, &d);
+ *     pipec_ws *w; pipec_error e;
+ *     pipec_ws_opts wo = {.file = "etl.pipe", .create = true};
+ *     pipec_ws_open(&wo, &w, &e);
+ *     pipec_run_opts ro = {.jobs = 4};
+ *     pipec_run_summary s;
+ *     int code = pipec_run(w, p, &ro, &s, &e);     (PIPEC_EXIT_*)
+ *
+ * Conventions
+ *   - Functions return 0 on success (lookups: 1 found, 0 not found) or a
+ *     negative PIPEC_E* code, with a one-line message in *err (err may be
+ *     NULL). Runs return an exit code (PIPEC_EXIT_*).
+ *   - Strings passed in are borrowed. Structs handed out own their strings
+ *     and arrays: free them with the matching *_free function. Out-structs
+ *     are zeroed first, so freeing after a failure is safe.
+ *   - A pipec_ws is one connection to one workspace, for one thread at a
+ *     time. Many processes may use one workspace at once.
+ */
+#ifndef PIPEC_ENGINE_H
+#define PIPEC_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compiler.h"
+#include "export.h"
+#include "ir.h"
+
+/* ---- errors and exit codes -------------------------------------------- */
+
+enum {
+  PIPEC_E_USAGE = -2,      /* a bad argument: no such run, node, option */
+  PIPEC_E_WORKSPACE = -3,  /* the workspace cannot be used (no workspace,
+                              a damaged database, a full disk) */
+  PIPEC_E_IO = -4,         /* a file could not be read or written */
+  PIPEC_E_BUSY = -5,       /* another pipec holds what this needs */
+  PIPEC_E_FAILED = -6,     /* the operation ran and found a problem (verify
+                              found damage, gc refused) */
+};
+
+/* Exit codes of the pipec command (DESIGN §5, docs/cli.md). */
+enum {
+  PIPEC_EXIT_OK = 0,
+  PIPEC_EXIT_FAILED = 1,       /* a node failed */
+  PIPEC_EXIT_USAGE = 2,        /* bad usage or a compile error */
+  PIPEC_EXIT_WORKSPACE = 3,    /* the workspace cannot be used */
+  PIPEC_EXIT_INTERRUPTED = 130,
+};
+
+typedef struct pipec_error {
+  int code;                    /* the negative code returned, or 0 */
+  char msg[1024];
+} pipec_error;
+
+/* Install what libpipec does when memory runs out (it must not return);
+ * the default prints a message and aborts. */
+PIPEC_API void pipec_set_oom_handler(void (*fn)(size_t n));
+
+PIPEC_API const char *pipec_version(void);
+
+/* ---- workspaces ---------------------------------------------------------- */
+
+typedef struct pipec_ws pipec_ws;
+
+typedef struct pipec_ws_opts {
+  /* The pipeline file the command is about, or NULL: the workspace is
+   * looked for from the file's directory upwards first, then from the
+   * current directory; $PIPEC_HOME, when set, wins. */
+  const char *file;
+  bool create;                 /* create one (in the file's project, or the
+                                  current directory) if none is found */
+} pipec_ws_opts;
+
+PIPEC_API int pipec_ws_open(const pipec_ws_opts *o, pipec_ws **out,
+                            pipec_error *err);
+PIPEC_API void pipec_ws_close(pipec_ws *w);
+/* The project directory (.pipec's parent), absolute. */
+PIPEC_API const char *pipec_ws_root(const pipec_ws *w);
+/* The .pipec directory. */
+PIPEC_API const char *pipec_ws_dir(const pipec_ws *w);
+/* True if pipec_ws_open created the workspace. */
+PIPEC_API bool pipec_ws_created(const pipec_ws *w);
+
+/* ---- compiling ------------------------------------------------------------ */
+
+typedef struct pipec_load_opts {
+  const char *const *overrides;  /* "NAME=VALUE" for pipeline params */
+  uint32_t n_overrides;
+} pipec_load_opts;
+
+/* Compile path with this pipec's built-in components, plugin loader and
+ * target kinds, with imports and files checked to be inside the project;
+ * diagnostics go to d. NULL if any error was reported. o may be NULL. */
+PIPEC_API pipec_pipeline *pipec_load(const char *path,
+                                     const pipec_load_opts *o,
+                                     pipec_diags *d);
+
+/* ---- running ---------------------------------------------------------------- */
+
+typedef enum pipec_event_kind {
+  PIPEC_EV_RUN_START,   /* run, snapshot, total: the run is recorded */
+  PIPEC_EV_NODE_START,  /* node, target, job, attempt: an attempt began */
+  PIPEC_EV_NODE_RETRY,  /* node, attempt (the one that failed), detail */
+  PIPEC_EV_NODE_DONE,   /* node, status, detail (why it failed), seconds
+                           (-1 if it did not run), log */
+  PIPEC_EV_PLAN,        /* dry run: node, status ("cached", "would run",
+                           "would fail"), detail (why) */
+  PIPEC_EV_RESULT,      /* after the run, each final output: node, port,
+                           port_type, size */
+  PIPEC_EV_NOTICE,      /* detail: something the user should know
+                           (-j lowered, a record that failed) */
+  PIPEC_EV_RUN_END,     /* run, the counts, seconds */
+} pipec_event_kind;
+
+typedef struct pipec_event {
+  pipec_event_kind kind;
+  int64_t run;                 /* 0 for a dry run */
+  int64_t snapshot;
+  const char *node;
+  const char *status;          /* succeeded cached failed skipped
+                                  cancelled (NODE_DONE) */
+  const char *target;
+  const char *job;
+  const char *detail;
+  const char *log;             /* the node's log file, or NULL */
+  const char *port;
+  const char *port_type;
+  uint64_t size;
+  int attempt;
+  double seconds;
+  uint32_t total;              /* nodes in the plan */
+  uint32_t ran, cached, failed, skipped, cancelled;
+  bool dry_run;
+} pipec_event;
+
+typedef void (*pipec_event_fn)(void *ctx, const pipec_event *ev);
+
+typedef struct pipec_run_opts {
+  const char *const *overrides;  /* the -p values the pipeline was compiled
+                                    with, recorded in the snapshot */
+  uint32_t n_overrides;
+  const char *const *nodes;      /* --node / --nodes (a family name selects
+                                    its members) */
+  uint32_t n_nodes;
+  const char *from, *to;         /* --from / --to, or NULL */
+  int jobs;                      /* -j; <= 0: the number of cores */
+  bool keep_going;
+  bool dry_run;                  /* plan only: PIPEC_EV_PLAN events */
+  bool force;                    /* ignore the cache for the plan's nodes */
+  bool no_signals;               /* leave SIGINT/SIGTERM alone (default:
+                                    the first cancels, the second kills) */
+  pipec_event_fn on_event;       /* NULL: no events */
+  void *event_ctx;
+} pipec_run_opts;
+
+typedef struct pipec_run_summary {
+  int64_t run, snapshot;         /* run 0 for a dry run */
+  uint32_t ran, cached, failed, skipped, cancelled;
+  bool interrupted;
+} pipec_run_summary;
+
+/* Run p (compiled by pipec_load) in w. Returns a PIPEC_EXIT_* code; with
+ * USAGE or WORKSPACE, err says what stopped the run before it started. */
+PIPEC_API int pipec_run(pipec_ws *w, const pipec_pipeline *p,
+                        const pipec_run_opts *o, pipec_run_summary *res,
+                        pipec_error *err);
+
+typedef enum pipec_why_verdict {
+  PIPEC_WHY_CACHED,       /* node would not run; key says which entry */
+  PIPEC_WHY_RUNS,         /* node would run: reason */
+  PIPEC_WHY_UPSTREAM,     /* upstream would run first: upstream, reason */
+  PIPEC_WHY_UNKEYABLE,    /* a node's key cannot be computed: upstream
+                             (the node), reason */
+} pipec_why_verdict;
+
+typedef struct pipec_why {
+  pipec_why_verdict verdict;
+  char *node, *upstream, *reason;
+  char key[33];
+} pipec_why;
+
+/* Would node run, and why (the part of its cache key that changed since
+ * its last success)? Runs and records nothing. 0, or PIPEC_E_USAGE for an
+ * unknown node (with the nearest name), PIPEC_E_WORKSPACE. */
+PIPEC_API int pipec_why_node(pipec_ws *w, const pipec_pipeline *p,
+                             const char *node, pipec_why *out,
+                             pipec_error *err);
+PIPEC_API void pipec_why_free(pipec_why *y);
+
+/* ---- history ------------------------------------------------------------------ */
+
+typedef struct pipec_run_info {
+  int64_t id, snapshot, started_ms, ended_ms;  /* ended 0: not yet */
+  char *pipeline, *status;     /* running succeeded failed cancelled
+                                  interrupted */
+  uint32_t ran, cached, failed, nodes;
+} pipec_run_info;
+
+/* The newest runs first (limit 0: all). */
+PIPEC_API int pipec_runs(pipec_ws *w, uint32_t limit, pipec_run_info **out,
+                         uint32_t *n, pipec_error *err);
+/* 1 found, 0 no such run. */
+PIPEC_API int pipec_run_get(pipec_ws *w, int64_t id, pipec_run_info *out,
+                            pipec_error *err);
+PIPEC_API void pipec_run_infos_free(pipec_run_info *r, uint32_t n);
+
+typedef struct pipec_node_info {
+  int64_t id;                  /* the node run */
+  char *name, *component, *status, *target, *job, *cache_key;
+  char *reason;                /* why it ran (a cache miss) */
+  char *message;               /* why it failed */
+  char *log;                   /* its log file, or NULL */
+  bool cache_hit;
+  int attempts;
+  int exit_code;               /* -1: none */
+  int64_t started_ms, ended_ms;
+} pipec_node_info;
+
+/* The node runs of a run, in the order they were recorded. */
+PIPEC_API int pipec_run_nodes(pipec_ws *w, int64_t run, pipec_node_info **out,
+                              uint32_t *n, pipec_error *err);
+PIPEC_API void pipec_node_infos_free(pipec_node_info *v, uint32_t n);
+
+typedef struct pipec_output_info {
+  char *port;
+  char hash[33];
+  uint64_t size;
+} pipec_output_info;
+
+/* The outputs a node run produced or reused. */
+PIPEC_API int pipec_node_outputs(pipec_ws *w, int64_t node_run,
+                                 pipec_output_info **out, uint32_t *n,
+                                 pipec_error *err);
+PIPEC_API void pipec_output_infos_free(pipec_output_info *v, uint32_t n);
+
+/* Open a stored output for reading, once it is known intact (its stat as
+ * recorded, or re-hashed: a damaged object is removed with the cache
+ * entries naming it and PIPEC_E_FAILED returned). *fd is the caller's. */
+PIPEC_API int pipec_output_open(pipec_ws *w, const char *hash, int *fd,
+                                pipec_error *err);
+
+/* ---- the cache -------------------------------------------------------------- */
+
+typedef struct pipec_verify_result {
+  uint32_t checked;            /* objects re-hashed */
+  uint32_t damaged, odd, missing, unreadable;
+  uint32_t dropped;            /* cache entries dropped */
+} pipec_verify_result;
+
+/* kind: "damaged" (its bytes do not match its name), "not a file" (a
+ * link or directory under an object's name), "missing" (named by the
+ * cache, absent), "unreadable"; hash: 32 hex digits. */
+typedef void (*pipec_problem_fn)(void *ctx, const char *kind,
+                                 const char *hash, const char *msg);
+
+/* Re-hash every object; each problem goes to fn (may be NULL) and is
+ * repaired: a damaged or odd object is removed with the cache entries
+ * naming it or computed from it, so those nodes run again. 0 (look at
+ * res for problems), or a negative code if the store cannot be read. */
+PIPEC_API int pipec_cache_verify(pipec_ws *w, pipec_problem_fn fn, void *ctx,
+                                 pipec_verify_result *res, pipec_error *err);
+
+typedef struct pipec_gc_result {
+  uint32_t objects_removed, objects_kept, logs_removed;
+  uint64_t bytes_freed, bytes_kept, log_bytes_freed;
+  int64_t running;             /* the run that is going, if gc refused */
+} pipec_gc_result;
+
+/* Remove what no kept run needs (docs/cli.md: the newest keep runs, the
+ * newest run of every pipeline ...). PIPEC_E_BUSY while a run is going. */
+PIPEC_API int pipec_cache_gc(pipec_ws *w, uint32_t keep, pipec_gc_result *res,
+                             pipec_error *err);
+
+/* ---- targets -------------------------------------------------------------------- */
+
+typedef struct pipec_target_use {
+  uint32_t nodes;              /* nodes of live runs running there now */
+  int64_t cpus, memory, gpus, slots;           /* in use */
+  int64_t max_cpus, max_memory, max_gpus, max_slots;  /* 0: no limit */
+} pipec_target_use;
+
+/* What live runs of p in w hold on each of p's targets now; use has
+ * p->n_targets entries. w may be NULL (nothing is in use). */
+PIPEC_API int pipec_targets_use(pipec_ws *w, const pipec_pipeline *p,
+                                pipec_target_use *use, pipec_error *err);
+
+/* ---- one built-in by itself ------------------------------------------------------- */
+
+/* `pipec exec COMPONENT [--plugin LIB] --in P=PATH --out P=PATH --param
+ * N=V --workdir DIR`: the receiving half of the engine's protocol for
+ * running built-ins on any target (argv[0] is "exec"). Returns an exit
+ * code; usage errors and the component's failure are printed to stderr. */
+PIPEC_API int pipec_exec_main(int argc, char **argv);
+
+#endif
