@@ -300,10 +300,24 @@ PIPEC_API int pipec_targets_use(pipec_ws *w, const pipec_pipeline *p,
 
 /* ---- one built-in by itself ------------------------------------------------------- */
 
-/* `pipec exec COMPONENT [--plugin LIB] --in P=PATH --out P=PATH --param
- * N=V --workdir DIR`: the receiving half of the engine's protocol for
- * running built-ins on any target (argv[0] is "exec"). Returns an exit
- * code; usage errors and the component's failure are printed to stderr. */
-PIPEC_API int pipec_exec_main(int argc, char **argv);
+typedef struct pipec_exec_request {
+  const char *component;         /* "table.filter" */
+  const char *plugin;            /* the plugin it comes from, or NULL */
+  const char *workdir;           /* NULL: "." */
+  const char *const *inputs;     /* "PORT=PATH" each */
+  uint32_t n_inputs;
+  const char *const *outputs;    /* "PORT=PATH" each */
+  uint32_t n_outputs;
+  const char *const *params;     /* "NAME=VALUE", command-line literal
+                                    form; missing ones take defaults */
+  uint32_t n_params;
+} pipec_exec_request;
+
+/* Run one built-in component by itself: the receiving half of the
+ * engine's protocol for running built-ins on any target (`pipec exec`).
+ * SIGINT/SIGTERM ask the component to stop. Returns PIPEC_EXIT_OK, USAGE
+ * (err says what is wrong with the request), FAILED (err: "NAME: why") or
+ * INTERRUPTED. */
+PIPEC_API int pipec_exec(const pipec_exec_request *rq, pipec_error *err);
 
 #endif
