@@ -15,6 +15,36 @@
 typedef int (*pipec_reader_fn)(void *ctx, const char *path, char **text,
                                size_t *len);
 
+/* The file-system questions of language v2, asked when a pipeline
+ * compiles: does a source file (`file("p")`, `dir("p")`, a path param
+ * wired to a port) exist, and where does it really live (the project
+ * check follows symlinks); which files does a glob match; where would a
+ * publish write. The compiler never asks the OS itself: the default
+ * (pipec_fs_disk) answers from the disk; a caller compiling stored files
+ * (a snapshot) may substitute its own. Paths are as the compiler builds
+ * them: relative to the current directory, or absolute. */
+typedef enum pipec_fs_kind {
+  PIPEC_FS_FILE,                    /* a regular file */
+  PIPEC_FS_DIR,                     /* a directory */
+  PIPEC_FS_OTHER,                   /* a device, a FIFO, a socket ... */
+} pipec_fs_kind;
+
+typedef struct pipec_fs {
+  /* What path is, following symlinks: 0 and *kind, or an errno value
+   * (ENOENT: nothing there). With real non-NULL, also its real path
+   * (absolute, every symlink resolved; malloc'd) in *real. */
+  int (*stat_path)(void *ctx, const char *path, pipec_fs_kind *kind,
+                   char **real);
+  /* The entry names of directory path, without "." and "..", in any
+   * order: 0 and a malloc'd array of malloc'd names in *names (free each
+   * and the array), or an errno value. */
+  int (*list_dir)(void *ctx, const char *path, char ***names, uint32_t *n);
+  void *ctx;
+} pipec_fs;
+
+/* The disk: stat(2), realpath(3), opendir(3). */
+const pipec_fs *pipec_fs_disk(void);
+
 /* The built-in components the compiler knows. origins[i] is the plugin
  * file items[i] came from (NULL: built into pipec); origins may be NULL. */
 typedef struct pipec_registry {
@@ -42,6 +72,10 @@ typedef struct pipec_compile_opts {
   /* Absolute path of the project: an import or a `code` file outside it
    * is an error. NULL: no such check. */
   const char *project_root;
+  /* File-system questions (source files, globs, publish paths). NULL: the
+   * disk. Source files and publish paths outside project_root (compared
+   * by real path) are errors. */
+  const pipec_fs *fs;
 } pipec_compile_opts;
 
 /* Compile the pipeline in `path`. Diagnostics (errors and warnings) are
