@@ -805,9 +805,10 @@ bool sema_resolve_output(sema *S, const ast_value *v, const char *what,
     const char **names = sema_node_names(S, &nn);
     pipec_diag *g = sema_error(S, "unknown-name", v->u.ref.name_loc,
                                "unknown node '%s'", v->u.ref.name);
-    sema_suggest(g, v->u.ref.name, names, nn);
     uint32_t sk = name_map_get(&S->skipped, v->u.ref.name);
-    if (!g->hint && sk != PIPEC_NONE)
+    if (sk == PIPEC_NONE)
+      sema_suggest(g, v->u.ref.name, names, nn);
+    else
       pipec_diag_hint(g, "'%s' is declared in an 'if' branch that this "
                          "configuration does not take (line %u)",
                       v->u.ref.name,

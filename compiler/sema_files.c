@@ -78,9 +78,8 @@ const char *sema_source(sema *S, const char *path, bool dir, ast_loc at,
   if (err == ENOENT || err == ENOTDIR) {
     g = sema_error(S, "missing-source", at, "%s: %s '%s' does not exist",
                    what, dir ? "directory" : "source file", path);
-    pipec_diag_hint(g, "paths are relative to the pipeline file's directory "
-                       "(%s)",
-                    S->main_dir);
+    pipec_diag_hint(g, "paths are relative to the directory of '%s'",
+                    S->u->main->path);
     bad = "";
   } else if (err) {
     sema_error(S, "missing-source", at, "%s: cannot read '%s': %s", what,
@@ -108,15 +107,15 @@ const char *sema_source(sema *S, const char *path, bool dir, ast_loc at,
     const char *lexical = path[0] == '/' || !top ? path_normalize(S->a, path)
                                                  : path_join(S->a, top, path);
     g = sema_error(S, "outside-project", at,
-                   "%s: '%s' is outside the project (%s)", what, path,
-                   S->opts->project_root);
+                   "%s: '%s' is outside the project", what, path);
     if (strcmp(lexical, real) != 0)
       pipec_diag_hint(g, "it is a link to %s; set PIPEC_ALLOW_OUTSIDE=1 to "
                          "allow files outside the project",
                       real);
     else
-      pipec_diag_hint(g, "set PIPEC_ALLOW_OUTSIDE=1 to allow files outside "
-                         "the project");
+      pipec_diag_hint(g, "the project is %s; set PIPEC_ALLOW_OUTSIDE=1 to "
+                         "allow files outside it",
+                      S->opts->project_root);
     bad = "";
   }
   free(real);
@@ -369,11 +368,11 @@ const char *sema_publish_path(sema *S, const char *path, ast_loc at) {
     free(real);
     if (where && !inside_root(root, where)) {
       pipec_diag *g = sema_error(S, "outside-project", at,
-                                 "publish path '%s' is outside the project "
-                                 "(%s)",
-                                 path, root);
-      pipec_diag_hint(g, "publish below the project's directory, e.g. "
-                         "\"results/...\"");
+                                 "publish path '%s' is outside the project",
+                                 path);
+      pipec_diag_hint(g, "publish below the project's directory (the "
+                         "nearest one above the pipeline file that holds "
+                         ".git or .pipec), e.g. \"results/...\"");
       return NULL;
     }
   }

@@ -175,6 +175,30 @@ static bool wire_call(sema *S, sema_port *w, const ast_value *v,
     return false;
   }
   const ast_value *arg = v->u.call.args[0];
+  /* a run-time item cannot name a source file: those are hashed and
+   * stored when the pipeline compiles */
+  for (const char *q = strstr(arg->u.s.text, "${"); q;
+       q = strstr(q + 2, "${")) {
+    const char *end = strchr(q, '}');
+    if (!end || (q > arg->u.s.text && q[-1] == '$'))
+      continue;
+    const senv *e = sema_env_find(
+        S->env, arena_intern(S->a, q + 2, (size_t)(end - q - 2)));
+    if (e && e->bind->fanout != PIPEC_NONE) {
+      pipec_diag *g = sema_error(S, "runtime-item", arg->loc,
+                                 "%s: %s() names a source file, known when "
+                                 "the pipeline compiles; '%s' is known only "
+                                 "at run time",
+                                 what, fn, e->bind->var);
+      if (S->fanouts.items[e->bind->fanout].kind == PIPEC_FANOUT_DIR)
+        pipec_diag_hint(g, "the entry is a file itself: %s = %s", w->name,
+                        e->bind->var);
+      else
+        pipec_diag_hint(g, "loop over the files with glob(\"...\") "
+                           "instead");
+      return false;
+    }
+  }
   bool was = S->defer_ok;
   S->defer_ok = false; /* a source file is known when the pipeline compiles */
   const char *path = sema_string(S, arg, false);
@@ -268,14 +292,14 @@ static bool wire_ref(sema *S, sema_port *w, const ast_value *v,
       const sfanout *fo = &S->fanouts.items[e->bind->fanout];
       if (fo->kind != PIPEC_FANOUT_DIR) {
         pipec_diag *g = sema_error(S, "type-mismatch", v->loc,
-                                   "%s takes a file, but '%s' is %s (a %s of "
+                                   "%s takes a file, but '%s' is %s (%s of "
                                    "the loop's SOURCE)",
                                    what, name,
                                    fo->kind == PIPEC_FANOUT_JSON
                                        ? "a json value"
                                        : "a string",
-                                   fo->kind == PIPEC_FANOUT_JSON ? "item"
-                                                                 : "line");
+                                   fo->kind == PIPEC_FANOUT_JSON ? "an item"
+                                                                 : "a line");
         pipec_diag_hint(g, "give it to a param instead: sample = %s", name);
         return false;
       }

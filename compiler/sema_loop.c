@@ -549,6 +549,35 @@ static void note_skipped(sema *S, const ast_stmts *body) {
 
 /* ---- for ------------------------------------------------------------ */
 
+/* The families a loop body declares, made empty when the loop has no
+ * items: a gather of them is then an empty list, not an unknown name. */
+static void declare_empty(sema *S, const ast_stmts *body, bool runtime) {
+  for (uint32_t i = 0; i < body->n; i++) {
+    const ast_stmt *st = body->items[i];
+    if (st->kind == AST_S_FOR) {
+      declare_empty(S, &st->u.loop.body, runtime);
+    } else if (st->kind == AST_S_IF) {
+      declare_empty(S, &st->u.cond.then, runtime);
+      declare_empty(S, &st->u.cond.els, runtime);
+    } else if (st->kind == AST_S_NODE && st->u.node.has_index &&
+               sema_fam_index(S, st->u.node.name) == PIPEC_NONE &&
+               sema_node_index(S, st->u.node.name) == PIPEC_NONE &&
+               sema_param_index(S, st->u.node.name) == PIPEC_NONE) {
+      const ast_node *an = &st->u.node;
+      sfam fam = {.name = an->name, .decl = an, .n_vars = an->n_index,
+                  .runtime = runtime, .index = PIPEC_NONE};
+      const char **vars = arena_alloc(S->a, (an->n_index + 1) *
+                                                sizeof *vars);
+      for (uint32_t k = 0; k < an->n_index; k++)
+        vars[k] = an->index[k]->u.ref.name;
+      fam.vars = vars;
+      name_map_put(S->a, &S->fam_map, an->name, S->fams.n);
+      VEC_PUSH(S->a, S->fams, fam);
+      S->names_cache = NULL;
+    }
+  }
+}
+
 static void expand_for(sema *S, const ast_stmt *st, uint32_t k,
                        const senv *env, uint32_t fanout) {
   if (S->too_many)
@@ -607,6 +636,8 @@ static void expand_for(sema *S, const ast_stmt *st, uint32_t k,
     S->fanouts.items[f].n = S->decl.n - S->fanouts.items[f].first;
     return;
   }
+  if (n == 0)
+    declare_empty(S, &st->u.loop.body, fanout != PIPEC_NONE);
   for (uint32_t i = 0; i < n && !S->too_many; i++) {
     senv *frame = arena_alloc(S->a, sizeof *frame);
     *frame = (senv){.up = env, .bind = sb, .value = items[i],
@@ -820,6 +851,19 @@ static bool members_of(sema *S, const ast_value *v, const char *what,
     bool star = false;
     for (uint32_t i = 0; !bare && i < v->u.fam.n_index; i++)
       star |= v->u.fam.index[i]->kind == AST_STAR;
+    if (!bare && (sema_param_index(S, name) != PIPEC_NONE ||
+                  sema_env_find(S->env, name))) {
+      pipec_diag *g = sema_error(S, "not-a-family", v->loc,
+                                 "'%s' is a %s, not a family: NAME[k] picks "
+                                 "a member of a family",
+                                 name, sema_env_find(S->env, name)
+                                           ? "loop variable"
+                                           : "param");
+      pipec_diag_hint(g, "a list is not indexed; loop over it: for x in %s "
+                         "{ ... }",
+                      name);
+      return false;
+    }
     if (sema_node_index(S, name) != PIPEC_NONE) {
       pipec_diag *g = sema_error(S, "not-a-family", v->loc,
                                  star ? "'%s' is a node, not a family: [*] "
@@ -1291,8 +1335,13 @@ void sema_publishes(sema *S) {
                                    checked,
                                    S->decl.items[fp->p.node].name, fp->p.port,
                                    pn->name, sc->ir.outputs[port].name);
-        (void)g;
-        sema_note(S, fp->loc, "the first one is here");
+        if (fp->loc.off == pv->loc.off && fp->loc.file == pv->loc.file &&
+            S->env)
+          pipec_diag_hint(g, "this publish is inside a loop: put the loop's "
+                             "variables in the path (%s)",
+                          env_vars(S, S->env));
+        else
+          sema_note(S, fp->loc, "the first one is here");
         continue;
       }
       name_map_put(S->a, &seen, checked, S->pub_ir.n);

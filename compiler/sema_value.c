@@ -104,14 +104,14 @@ static bool runtime_value(sema *S, const senv *e, const ast_value *at,
                (want == PIPEC_T_INT || want == PIPEC_T_FLOAT ||
                 want == PIPEC_T_BOOL));
   if (!fits) {
-    const char *have = f->kind == PIPEC_FANOUT_JSON ? "a json item"
-                       : f->kind == PIPEC_FANOUT_DIR ? "a file (its name as "
-                                                       "a string)"
+    const char *have = f->kind == PIPEC_FANOUT_JSON ? "a json value"
+                       : f->kind == PIPEC_FANOUT_DIR ? "a file; as a value, "
+                                                       "its name: a string"
                                                      : "a string";
     pipec_diag *g = sema_error(S, "type-mismatch", at->loc,
                                "%s is %s, but '%s' is %s (%s)", what,
-                               a_type(want), e->bind->var, have,
-                               runtime_what(S, e));
+                               a_type(want), e->bind->var, runtime_what(S, e),
+                               have);
     if (want == PIPEC_T_PATH)
       pipec_diag_hint(g, "source files are known when the pipeline "
                          "compiles; a run-time item can be a string param "
