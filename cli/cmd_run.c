@@ -20,11 +20,26 @@ typedef struct run_args {
   run_opts o;
 } run_args;
 
-/* "a,b,c" appended to a->nodes. */
+/* "a,b,c" appended to a->nodes; a comma inside brackets belongs to a
+ * family member's key ("model[1,0.1],report"). */
 static void add_nodes(run_args *a, char *list) {
-  for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ","))
+  int depth = 0;
+  char *tok = list;
+  for (char *q = list;; q++) {
+    if (*q == '[')
+      depth++;
+    else if (*q == ']' && depth > 0)
+      depth--;
+    if (*q && (*q != ',' || depth > 0))
+      continue;
+    bool end = !*q;
+    *q = 0;
     if (*tok)
       a->nodes[a->n_nodes++] = tok;
+    if (end)
+      break;
+    tok = q + 1;
+  }
 }
 
 /* The value of option argv[*i] ("--to X" or "--to=X"), or NULL. */
@@ -43,7 +58,11 @@ static const char *opt_value(const char *name, int argc, char **argv, int *i) {
 
 static int parse_run_args(int argc, char **argv, run_args *a) {
   a->overrides = calloc((size_t)argc + 1, sizeof *a->overrides);
-  a->nodes = calloc((size_t)argc * 8 + 1, sizeof *a->nodes);
+  size_t names = (size_t)argc + 1; /* one per argument, one per comma */
+  for (int i = 0; i < argc; i++)
+    for (const char *q = argv[i]; *q; q++)
+      names += *q == ',';
+  a->nodes = calloc(names, sizeof *a->nodes);
   if (!a->overrides || !a->nodes)
     return CLI_USAGE;
   a->o.out = stdout;

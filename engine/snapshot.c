@@ -42,6 +42,46 @@ static int read_stored(void *ctx, const char *path, char **text,
   return ENOENT;
 }
 
+/* The compiler's file-system questions (globs, source files) for a
+ * snapshot's pipeline: its stored paths are relative to the workspace
+ * root, so relative paths are answered there, from the disk (a snapshot
+ * records the .pipe files, not the list of the project's data files). */
+typedef struct root_fs {
+  pipec_fs fs;
+  const char *root;
+} root_fs;
+
+static char *at_root(const root_fs *r, const char *path) {
+  char *full = NULL;
+  if (path[0] == '/' || !r->root)
+    return strdup(path);
+  if (asprintf(&full, "%s/%s", r->root, path) < 0)
+    return NULL;
+  return full;
+}
+
+static int root_stat(void *ctx, const char *path, pipec_fs_kind *kind,
+                     char **real) {
+  const root_fs *r = ctx;
+  char *full = at_root(r, path);
+  if (!full)
+    return ENOMEM;
+  int rc = pipec_fs_disk()->stat_path(NULL, full, kind, real);
+  free(full);
+  return rc;
+}
+
+static int root_list(void *ctx, const char *path, char ***names,
+                     uint32_t *n) {
+  const root_fs *r = ctx;
+  char *full = at_root(r, path);
+  if (!full)
+    return ENOMEM;
+  int rc = pipec_fs_disk()->list_dir(NULL, full, names, n);
+  free(full);
+  return rc;
+}
+
 /* The strings of the "overrides" array in a snapshot's params JSON (as
  * run.c writes it), malloc'd. */
 static char **parse_overrides(const char *json, uint32_t *n) {
@@ -90,7 +130,7 @@ static char **parse_overrides(const char *json, uint32_t *n) {
   return out;
 }
 
-pipec_pipeline *snap_compile(store *st, int64_t id,
+pipec_pipeline *snap_compile(store *st, int64_t id, const char *root,
                              const pipec_registry *registry, pipec_diags *d,
                              char *err, size_t errlen) {
   store_snapshot s;
@@ -106,12 +146,15 @@ pipec_pipeline *snap_compile(store *st, int64_t id,
   } else {
     uint32_t n_ov;
     char **ov = parse_overrides(s.params, &n_ov);
+    root_fs rfs = {{root_stat, root_list, NULL}, root};
+    rfs.fs.ctx = &rfs;
     pipec_compile_opts o = {.registry = registry,
                             .overrides = (const char *const *)ov,
                             .n_overrides = n_ov,
                             .reader = read_stored,
                             .reader_ctx = &fr,
-                            .load_plugin = plugin_load};
+                            .load_plugin = plugin_load,
+                            .fs = &rfs.fs};
     p = pipec_compile(s.main_path, &o, d);
     if (!p)
       snprintf(err, errlen, "snapshot %lld no longer compiles",
@@ -175,6 +218,13 @@ static void diff_params(differ *df, const char *what, const pipec_param *a,
 
 static const char *input_text(differ *df, const pipec_pipeline *p,
                               const pipec_input *in) {
+  if (in->kind == PIPEC_IN_SOURCE)
+    return arena_printf(df->a, "file(\"%s\")", in->source);
+  if (in->kind == PIPEC_IN_ITEM)
+    return "(the loop's item)";
+  if (in->kind != PIPEC_IN_NODE) /* run-time: a template's output */
+    return arena_printf(df->a, "%s.%s", p->templates[in->ref].name,
+                        in->producer_port);
   return arena_printf(df->a, "%s.%s", p->nodes[in->producer].name,
                       in->producer_port);
 }
