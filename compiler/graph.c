@@ -469,8 +469,9 @@ static void dot_inputs(const pipec_pipeline *p, edge_set *seen,
                NULL, out);
       break;
     case PIPEC_IN_SOURCE:
-      dot_edge(p, seen, BOX_SOURCE, 0, in->source, NULL, tk, ti, in->port,
-               NULL, out);
+      if (tk != BOX_FAMILY) /* a family's are drawn grouped (dot_sources) */
+        dot_edge(p, seen, BOX_SOURCE, 0, in->source, NULL, tk, ti, in->port,
+                 NULL, out);
       break;
     case PIPEC_IN_ITEM: {
       uint32_t f = PIPEC_NONE;
@@ -495,6 +496,57 @@ static void dot_inputs(const pipec_pipeline *p, edge_set *seen,
                  ti, in->port, "[*]", out);
       break;
     }
+    }
+  }
+}
+
+/* The source files a family's members read on one port: one box ("the
+ * file", or "first ... last (N files)") and one edge into the family. */
+static void dot_sources(const pipec_pipeline *p, FILE *out) {
+  for (uint32_t f = 0; f < p->n_families; f++) {
+    const pipec_family *fam = &p->families[f];
+    if (!fam->n_members)
+      continue;
+    const pipec_node *first = &p->nodes[fam->members[0]];
+    for (uint32_t k = 0; k < first->n_inputs; k++) {
+      const pipec_input *in = &first->inputs[k];
+      if (in->kind != PIPEC_IN_SOURCE || in->index != 0)
+        continue;
+      const char *a = in->source, *b = a;
+      uint32_t count = 0;
+      bool same = true;
+      for (uint32_t m = 0; m < fam->n_members; m++) {
+        const pipec_node *n = &p->nodes[fam->members[m]];
+        for (uint32_t q = 0; q < n->n_inputs; q++)
+          if (n->inputs[q].kind == PIPEC_IN_SOURCE &&
+              strcmp(n->inputs[q].port, in->port) == 0) {
+            same = same && strcmp(n->inputs[q].source, a) == 0;
+            b = n->inputs[q].source;
+            count++;
+          }
+      }
+      fputs("  \"files:", out);
+      dot_escape(fam->name, out);
+      fputc('.', out);
+      dot_escape(in->port, out);
+      fputs("\" [label=\"", out);
+      dot_escape(a, out);
+      if (!same) {
+        fputs(" ...\\n", out);
+        dot_escape(b, out);
+        fprintf(out, "\\n(%u files)", count);
+      }
+      fprintf(out, "\", shape=%s, style=\"\"];\n",
+              in->type == PIPEC_PORT_DIR ? "folder" : "note");
+      fputs("  \"files:", out);
+      dot_escape(fam->name, out);
+      fputc('.', out);
+      dot_escape(in->port, out);
+      fputs("\" -> ", out);
+      dot_box_id(p, BOX_FAMILY, f, NULL, out);
+      fputs(" [label=\"", out);
+      dot_escape(in->port, out);
+      fputs("\"];\n", out);
     }
   }
 }
@@ -558,14 +610,28 @@ static void write_dot(const pipec_pipeline *p, FILE *out) {
     fprintf(out, "\", fillcolor=\"%s\"];\n",
             colors[tgt % (sizeof colors / sizeof colors[0])]);
   }
-  for (uint32_t i = 0; i < p->n_datafiles; i++) {
-    fputs("  ", out);
-    dot_box_id(p, BOX_SOURCE, 0, p->datafiles[i].path, out);
-    fputs(" [label=\"", out);
-    dot_escape(p->datafiles[i].path, out);
-    fprintf(out, "\", shape=%s, style=\"\"];\n",
-            p->datafiles[i].dir ? "folder" : "note");
+  /* source files read by nodes outside families, one box each */
+  edge_set drawn = {0};
+  for (uint32_t i = 0; i < p->n_nodes + p->n_templates; i++) {
+    const pipec_node *n = i < p->n_nodes ? &p->nodes[i]
+                                         : &p->templates[i - p->n_nodes];
+    if (n->family != PIPEC_NONE)
+      continue;
+    for (uint32_t k = 0; k < n->n_inputs; k++) {
+      const pipec_input *in = &n->inputs[k];
+      if (in->kind != PIPEC_IN_SOURCE ||
+          !edge_new(&drawn, ptr_key(in->source), 0))
+        continue;
+      fputs("  ", out);
+      dot_box_id(p, BOX_SOURCE, 0, in->source, out);
+      fputs(" [label=\"", out);
+      dot_escape(in->source, out);
+      fprintf(out, "\", shape=%s, style=\"\"];\n",
+              in->type == PIPEC_PORT_DIR ? "folder" : "note");
+    }
   }
+  free(drawn.keys);
+  dot_sources(p, out);
   edge_set seen = {0};
   for (uint32_t i = 0; i < p->n_nodes; i++) {
     box_kind tk;

@@ -25,6 +25,8 @@ def main():
     # SNP positions away from the ends, so reads cover them well
     shared, some = 500, 900
     own = {s: 1200 + 150 * i for i, s in enumerate(SAMPLES)}
+    alt = {pos: rng.choice([b for b in "ACGT" if b != genome[pos]])
+           for pos in [shared, some] + list(own.values())}
     data = os.path.join(out, "data")
     os.makedirs(os.path.join(data, "reads"), exist_ok=True)
     with open(os.path.join(data, "genome.fa"), "w") as f:
@@ -35,7 +37,7 @@ def main():
         seq = list(genome)
         snps = [shared, own[s]] + ([some] if k < 3 else [])
         for pos in snps:
-            seq[pos] = rng.choice([b for b in "ACGT" if b != genome[pos]])
+            seq[pos] = alt[pos]
         seq = "".join(seq)
         with open(os.path.join(data, "reads", s + ".fastq"), "w") as f:
             for r in range(READS):
