@@ -1636,6 +1636,7 @@ pipec_pipeline *sema_lower(arena *a, pipec_diags *d, const sema_unit *unit,
   free(S.tmp_defer_names.items);
   free(S.defer_keys.items);
   free(S.pub_ir.items);
+  free(S.name_buf);
   free(S.seen_msg.keys);
   free(S.seen_msg.counts);
   free(S.seen_at.keys);

@@ -198,6 +198,8 @@ typedef struct sema {
   uint32_t n_expanded;       /* nodes declared so far (the limit) */
   bool too_many;
   const char *abs_main_dir;  /* the pipeline directory, real path (lazily) */
+  char *name_buf;            /* member_name's buffer (malloc'd) */
+  size_t name_cap;
   VEC(pipec_datafile) datafiles;
   name_map datafile_map;
 } sema;

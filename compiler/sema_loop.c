@@ -26,6 +26,36 @@ const senv *sema_env_find(const senv *env, const char *name) {
   return NULL;
 }
 
+/* The interned name NAME[p0,p1,...] of a family member, built in a
+ * reused buffer: a million lookups leave nothing in the arena. */
+static const char *member_name(sema *S, const char *fam,
+                               const char *const *parts, uint32_t n) {
+  size_t len = strlen(fam) + 3;
+  for (uint32_t i = 0; i < n; i++)
+    len += strlen(parts[i]) + 1;
+  if (len > S->name_cap) {
+    char *b = realloc(S->name_buf, len * 2);
+    if (!b)
+      arena_oom(len * 2);
+    S->name_buf = b;
+    S->name_cap = len * 2;
+  }
+  char *w = S->name_buf;
+  size_t fl = strlen(fam);
+  memcpy(w, fam, fl);
+  w += fl;
+  *w++ = '[';
+  for (uint32_t i = 0; i < n; i++) {
+    if (i)
+      *w++ = ',';
+    size_t pl = strlen(parts[i]);
+    memcpy(w, parts[i], pl);
+    w += pl;
+  }
+  *w++ = ']';
+  return arena_intern(S->a, S->name_buf, (size_t)(w - S->name_buf));
+}
+
 /* The variables bound in env, outermost first, joined by ", ". */
 static const char *env_vars(sema *S, const senv *env) {
   const char *out = "";
@@ -357,9 +387,9 @@ static void declare_node(sema *S, const ast_node *an, const senv *env,
     VEC_PUSH(S->a, fam->parts, part);
   }
   key[w] = 0;
-  const char *name = arena_intern_cstr(S->a,
-                                       arena_printf(S->a, "%s[%s]", an->name,
-                                                    key));
+  const char *name = member_name(
+      S, an->name, &fam->parts.items[fam->parts.n - an->n_index],
+      an->n_index);
   if (sema_node_index(S, name) != PIPEC_NONE) {
     fam->parts.n -= an->n_index;
     if (!fam->dup_reported) {
@@ -933,13 +963,12 @@ static bool members_of(sema *S, const ast_value *v, const char *what,
       return false;
     }
     if (!*gather) {
-      const char *key = parts[0];
-      for (uint32_t i = 1; i < nv; i++)
-        key = arena_printf(S->a, "%s,%s", key, parts[i]);
-      const char *full = arena_intern_cstr(
-          S->a, arena_printf(S->a, "%s[%s]", name, key));
+      const char *full = member_name(S, name, parts, nv);
       uint32_t m = sema_node_index(S, full);
       if (m == PIPEC_NONE || S->decl.items[m].family != f) {
+        const char *key = parts[0];
+        for (uint32_t i = 1; i < nv; i++)
+          key = arena_printf(S->a, "%s,%s", key, parts[i]);
         pipec_diag *g = sema_error(S, "unknown-member", v->u.fam.index_loc,
                                    "family '%s' has no member '%s'", name,
                                    key);

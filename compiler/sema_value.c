@@ -186,8 +186,8 @@ const char *sema_string(sema *S, const ast_value *v, bool tmpl) {
   const char *t = v->u.s.text;
   if (!strstr(t, "${"))
     return t;
-  sbuf b = {0};
-  sb_add(S, &b, "", 0);
+  /* room for the text and a few short values: one block, usually */
+  sbuf b = {arena_alloc(S->a, v->u.s.len + 33), 0, v->u.s.len + 33};
   bool ok = true, deferred = false;
   for (uint32_t i = 0; i < v->u.s.len;) {
     if (t[i] == '$' && t[i + 1] == '$' && t[i + 2] == '{') {

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Every ```pipe block of docs/*.md and README.md compiles with `pipec check`.
+# The source files the examples read (file("data/genome.fa"), globs) are in
+# tests/e2e/docs_files, beside the blocks.
 . "$(dirname "$0")/lib.bash"
+
+cp -r "$SRC/tests/e2e/docs_files/." "$T/"
 
 n=0
 for doc in "$SRC"/docs/*.md "$SRC"/README.md; do
@@ -11,7 +15,7 @@ for doc in "$SRC"/docs/*.md "$SRC"/README.md; do
   for f in "$T"/blk-*.pipe; do
     [ -e "$f" ] || continue
     n=$((n + 1))
-    # a block may name data files; they need not exist to compile
+    # a data file a param names need not exist to compile; a source file does
     if ! OUT=$("$PIPEC" check "$f" 2>&1); then
       fail "$(basename "$doc") block $(basename "$f"):"; printf '%s\n' "$OUT" >&2
       sed 's/^/    /' "$f" >&2
