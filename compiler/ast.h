@@ -23,6 +23,17 @@ typedef struct ast_loc {
 typedef struct ast_value ast_value;
 typedef struct ast_kv ast_kv;
 
+/* NAME[i, j] or NAME[i, j].member (AST_MEMBER). */
+typedef struct ast_member {
+  const char *name;             /* the family, interned */
+  ast_loc name_loc;
+  ast_value **index;            /* values or AST_STAR, as written */
+  uint32_t n_index;
+  ast_loc index_loc;            /* the brackets */
+  const char *member;           /* interned port after '.', or NULL */
+  ast_loc member_loc;
+} ast_member;
+
 typedef enum ast_value_kind {
   AST_INT,
   AST_FLOAT,
@@ -67,15 +78,7 @@ struct ast_value {
       ast_kv *items;
       uint32_t n;
     } map;
-    struct {
-      const char *name;         /* the family, interned */
-      ast_loc name_loc;
-      ast_value **index;        /* values or AST_STAR, as written */
-      uint32_t n_index;
-      ast_loc index_loc;        /* the brackets */
-      const char *member;       /* interned port after '.', or NULL */
-      ast_loc member_loc;
-    } fam;
+    struct ast_member *fam;     /* (its own block: the union stays small) */
     struct {
       const char *fn;           /* interned */
       ast_loc fn_loc;

@@ -555,21 +555,23 @@ value
     }
   | IDENT '[' index_items ']' {
       $$ = new_value(pc, AST_MEMBER, @$);
-      $$->u.fam.name = $1;
-      $$->u.fam.name_loc = L(@1);
-      $$->u.fam.index = $3.items;
-      $$->u.fam.n_index = $3.n;
-      $$->u.fam.index_loc = parse_loc(pc, (ploc){@2.off, @4.end});
+      $$->u.fam = arena_alloc(pc->a, sizeof *$$->u.fam);
+      $$->u.fam->name = $1;
+      $$->u.fam->name_loc = L(@1);
+      $$->u.fam->index = $3.items;
+      $$->u.fam->n_index = $3.n;
+      $$->u.fam->index_loc = parse_loc(pc, (ploc){@2.off, @4.end});
     }
   | IDENT '[' index_items ']' '.' name {
       $$ = new_value(pc, AST_MEMBER, @$);
-      $$->u.fam.name = $1;
-      $$->u.fam.name_loc = L(@1);
-      $$->u.fam.index = $3.items;
-      $$->u.fam.n_index = $3.n;
-      $$->u.fam.index_loc = parse_loc(pc, (ploc){@2.off, @4.end});
-      $$->u.fam.member = $6;
-      $$->u.fam.member_loc = L(@6);
+      $$->u.fam = arena_alloc(pc->a, sizeof *$$->u.fam);
+      $$->u.fam->name = $1;
+      $$->u.fam->name_loc = L(@1);
+      $$->u.fam->index = $3.items;
+      $$->u.fam->n_index = $3.n;
+      $$->u.fam->index_loc = parse_loc(pc, (ploc){@2.off, @4.end});
+      $$->u.fam->member = $6;
+      $$->u.fam->member_loc = L(@6);
     }
   | IDENT '(' list_items ')' {
       $$ = new_value(pc, AST_CALL, @$);

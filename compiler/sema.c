@@ -1233,8 +1233,28 @@ static uint32_t heap_pop(heap *h) {
  * producer and every node the loop's templates read. Templates are not
  * ordered here (order_templates). */
 typedef struct deps {
-  uint32_t *start, *v;
+  uint32_t *start, *v;       /* NULL without run-time loops: then a node
+                                waits for its inputs' producers only, read
+                                from the IR (no copy for a million nodes) */
 } deps;
+
+/* for each node d that node i waits for: BODY */
+#define FOR_DEP(S, dp, i, d, BODY)                                        \
+  do {                                                                    \
+    if ((dp)->start) {                                                    \
+      for (uint32_t k_ = (dp)->start[i]; k_ < (dp)->start[(i) + 1]; k_++) { \
+        uint32_t d = (dp)->v[k_];                                         \
+        BODY                                                              \
+      }                                                                   \
+    } else {                                                              \
+      const pipec_node *ir_ = (S)->nodes[i].ir;                           \
+      for (uint32_t k_ = 0; k_ < ir_->n_inputs; k_++)                     \
+        if (ir_->inputs[k_].kind == PIPEC_IN_NODE) {                      \
+          uint32_t d = ir_->inputs[k_].producer;                          \
+          BODY                                                            \
+        }                                                                 \
+    }                                                                     \
+  } while (0)
 
 static void fanout_deps(sema *S, uint32_t f, sema_u32s *out) {
   const sfanout *fo = &S->fanouts.items[f];
@@ -1251,6 +1271,8 @@ static void fanout_deps(sema *S, uint32_t f, sema_u32s *out) {
 
 static deps build_deps(sema *S) {
   uint32_t n = S->n_nodes;
+  if (!S->fanouts.n)
+    return (deps){NULL, NULL};
   deps d = {arena_alloc(S->a, ((size_t)n + 2) * sizeof *d.start), NULL};
   sema_u32s tmp = {0}, all = {0};
   /* the nodes each run-time loop makes its gatherers wait for */
@@ -1302,10 +1324,10 @@ static void report_cycle(sema *S, const deps *dp, const uint32_t *indeg) {
     pos[x] = len;
     walk[len++] = x;
     uint32_t next = PIPEC_NONE;
-    for (uint32_t k = dp->start[x]; k < dp->start[x + 1] && next == PIPEC_NONE;
-         k++)
-      if (indeg[dp->v[k]])
-        next = dp->v[k];
+    FOR_DEP(S, dp, x, d, {
+      if (next == PIPEC_NONE && indeg[d])
+        next = d;
+    });
     if (next == PIPEC_NONE)
       return; /* cannot happen: a node left over has a left-over producer */
     x = next;
@@ -1335,19 +1357,16 @@ static bool order_nodes(sema *S, uint32_t *order, uint32_t *n_out) {
   uint32_t *indeg = arena_alloc(S->a, (n + 1) * sizeof *indeg);
   uint32_t *cstart = arena_alloc(S->a, (n + 2) * sizeof *cstart);
   for (uint32_t i = 0; i < n; i++)
-    for (uint32_t k = dp.start[i]; k < dp.start[i + 1]; k++) {
+    FOR_DEP(S, &dp, i, d, {
       indeg[i]++;
-      cstart[dp.v[k] + 1]++;
-    }
+      cstart[d + 1]++;
+    });
   for (uint32_t i = 0; i < n; i++)
     cstart[i + 1] += cstart[i];
   uint32_t *cons = arena_alloc(S->a, (cstart[n] + 1) * sizeof *cons);
   uint32_t *fill = arena_alloc(S->a, (n + 1) * sizeof *fill);
   for (uint32_t i = 0; i < n; i++)
-    for (uint32_t k = dp.start[i]; k < dp.start[i + 1]; k++) {
-      uint32_t p = dp.v[k];
-      cons[cstart[p] + fill[p]++] = i;
-    }
+    FOR_DEP(S, &dp, i, d, { cons[cstart[d] + fill[d]++] = i; });
   heap h = {arena_alloc(S->a, (n + 1) * sizeof *h.v), 0};
   uint32_t plain = 0;
   for (uint32_t i = 0; i < n; i++)
@@ -1375,7 +1394,8 @@ static bool order_nodes(sema *S, uint32_t *order, uint32_t *n_out) {
   arena_release(S->a, cstart, (n + 2) * w);
   arena_release(S->a, fill, (n + 1) * w);
   arena_release(S->a, h.v, (n + 1) * w);
-  arena_release(S->a, dp.start, ((size_t)n + 2) * w);
+  if (dp.start)
+    arena_release(S->a, dp.start, ((size_t)n + 2) * w);
   free(dp.v);
   return ok;
 }
@@ -1618,6 +1638,12 @@ static pipec_pipeline *lower(sema *S) {
   if (!in_order)
     arena_release(a, S->irs, ((size_t)S->n_nodes + 1) * sizeof *S->irs);
   sema_lower_loops(S, p, newidx, tidx);
+  /* sema's own arrays are done with: give them back before the index
+   * (a million nodes: this is the peak) */
+  arena_release(a, order, ((size_t)S->n_nodes + 1) * sizeof *order);
+  arena_release(a, S->decl.items, (size_t)S->decl.cap * sizeof *S->decl.items);
+  S->decl.items = NULL;
+  S->decl.n = S->decl.cap = 0;
   ir_index_build(a, p);
   return p;
 }

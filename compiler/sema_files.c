@@ -301,7 +301,8 @@ bool sema_glob(sema *S, ast_loc at, const char *pattern, const char *var,
                pattern, gb.err_dir, strerror(gb.err));
     return false;
   }
-  qsort(gb.out.items, gb.out.n, sizeof *gb.out.items, gmatch_cmp);
+  if (gb.out.n)
+    qsort(gb.out.items, gb.out.n, sizeof *gb.out.items, gmatch_cmp);
   *items = arena_alloc(S->a, ((size_t)gb.out.n + 1) * sizeof **items);
   *n = gb.out.n;
   for (uint32_t i = 0; i < gb.out.n; i++)

@@ -222,7 +222,7 @@ static bool wire_member(sema *S, sema_port *w, const ast_value *v,
                                what, port_text(w), ms.n, ms.n == 1 ? "" : "s");
     pipec_diag_hint(g, "declare the input as a list ([%s]), or name one "
                        "member: %s[KEY]",
-                    pipec_port_type_name(w->type), v->u.fam.name);
+                    pipec_port_type_name(w->type), v->u.fam->name);
     ok = false;
   }
   if (ok && !gather && w->list && !in_list) {
@@ -232,7 +232,7 @@ static bool wire_member(sema *S, sema_port *w, const ast_value *v,
                                what, port_text(w));
     pipec_diag_hint(g, "gather with [*] (%s[*]), or write [...] for a list "
                        "of one",
-                    v->u.fam.name);
+                    v->u.fam->name);
     ok = false;
   }
   if (!ok) {
@@ -242,7 +242,7 @@ static bool wire_member(sema *S, sema_port *w, const ast_value *v,
   if (!w->declared && gather)
     w->list = true;
   /* every member uses the family's component: its port, once */
-  uint32_t f = sema_fam_index(S, v->u.fam.name);
+  uint32_t f = sema_fam_index(S, v->u.fam->name);
   const sfam *fam = &S->fams.items[f];
   uint32_t comp = sema_comp_index(S, fam->decl->component);
   if (comp == PIPEC_NONE) {
@@ -251,8 +251,8 @@ static bool wire_member(sema *S, sema_port *w, const ast_value *v,
   }
   char who[256];
   snprintf(who, sizeof who, "family '%s'", fam->name);
-  int port = out_port(S, comp, v->u.fam.member, who,
-                      v->u.fam.member ? v->u.fam.member_loc : v->loc);
+  int port = out_port(S, comp, v->u.fam->member, who,
+                      v->u.fam->member ? v->u.fam->member_loc : v->loc);
   if (port < 0) {
     free(ms.items);
     return false;

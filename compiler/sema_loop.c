@@ -706,6 +706,12 @@ static void expand_stmts(sema *S, const ast_stmts *body, const senv *env,
 }
 
 void sema_expand(sema *S) {
+  /* one node per declaration, unless loops make more */
+  uint32_t n = S->ap->n_node_decls;
+  if (n) {
+    S->decl.items = arena_alloc(S->a, (size_t)n * sizeof *S->decl.items);
+    S->decl.cap = n;
+  }
   expand_stmts(S, &S->ap->body, NULL, PIPEC_NONE);
   S->env = NULL;
   S->dedupe_on = false;
@@ -874,13 +880,13 @@ static bool members_of(sema *S, const ast_value *v, const char *what,
   *runtime = false;
   *stars = 0;
   bool bare = v->kind == AST_REF;
-  const char *name = bare ? v->u.ref.name : v->u.fam.name;
-  ast_loc name_loc = bare ? v->u.ref.name_loc : v->u.fam.name_loc;
+  const char *name = bare ? v->u.ref.name : v->u.fam->name;
+  ast_loc name_loc = bare ? v->u.ref.name_loc : v->u.fam->name_loc;
   uint32_t f = sema_fam_index(S, name);
   if (f == PIPEC_NONE) {
     bool star = false;
-    for (uint32_t i = 0; !bare && i < v->u.fam.n_index; i++)
-      star |= v->u.fam.index[i]->kind == AST_STAR;
+    for (uint32_t i = 0; !bare && i < v->u.fam->n_index; i++)
+      star |= v->u.fam->index[i]->kind == AST_STAR;
     if (!bare && (sema_param_index(S, name) != PIPEC_NONE ||
                   sema_env_find(S->env, name))) {
       pipec_diag *g = sema_error(S, "not-a-family", v->loc,
@@ -915,8 +921,8 @@ static bool members_of(sema *S, const ast_value *v, const char *what,
   *fam_out = f;
   *runtime = fam->runtime;
   uint32_t nv = fam->n_vars;
-  uint32_t ni = bare ? 0 : v->u.fam.n_index;
-  bool all = bare || (ni == 1 && v->u.fam.index[0]->kind == AST_STAR);
+  uint32_t ni = bare ? 0 : v->u.fam->n_index;
+  bool all = bare || (ni == 1 && v->u.fam->index[0]->kind == AST_STAR);
   const char **parts = arena_alloc(S->a, (nv + 1) * sizeof *parts);
   int *kinds = arena_alloc(S->a, (nv + 1) * sizeof *kinds);
   uint32_t item_fanout = PIPEC_NONE;
@@ -929,7 +935,7 @@ static bool members_of(sema *S, const ast_value *v, const char *what,
     for (uint32_t i = 0; i < nv && w < sizeof vars; i++)
       w += (size_t)snprintf(vars + w, sizeof vars - w, "%s%s", i ? ", " : "",
                             fam->vars[i]);
-    pipec_diag *g = sema_error(S, "bad-index", v->u.fam.index_loc,
+    pipec_diag *g = sema_error(S, "bad-index", v->u.fam->index_loc,
                                "family '%s' has %u index variable%s (%s), "
                                "but %u %s given",
                                name, nv, nv == 1 ? "" : "s", vars, ni,
@@ -940,7 +946,7 @@ static bool members_of(sema *S, const ast_value *v, const char *what,
     bool ok = true;
     for (uint32_t i = 0; i < nv; i++) {
       uint32_t fo;
-      ok &= index_part(S, v->u.fam.index[i], &parts[i], &kinds[i], &fo);
+      ok &= index_part(S, v->u.fam->index[i], &parts[i], &kinds[i], &fo);
       if (kinds[i] == PART_ITEM)
         item_fanout = fo;
     }
@@ -969,7 +975,7 @@ static bool members_of(sema *S, const ast_value *v, const char *what,
         const char *key = parts[0];
         for (uint32_t i = 1; i < nv; i++)
           key = arena_printf(S->a, "%s,%s", key, parts[i]);
-        pipec_diag *g = sema_error(S, "unknown-member", v->u.fam.index_loc,
+        pipec_diag *g = sema_error(S, "unknown-member", v->u.fam->index_loc,
                                    "family '%s' has no member '%s'", name,
                                    key);
         const senv *near = NULL;
@@ -1086,7 +1092,7 @@ bool sema_keys_value(sema *S, const ast_value *v, const char *what,
   const ast_value *arg = v->u.call.n == 1 ? v->u.call.args[0] : NULL;
   if (!arg || !(arg->kind == AST_MEMBER ||
                 (arg->kind == AST_REF && !arg->u.ref.member)) ||
-      (arg->kind == AST_MEMBER && arg->u.fam.member)) {
+      (arg->kind == AST_MEMBER && arg->u.fam->member)) {
     pipec_diag *g = sema_error(S, "bad-call", v->loc,
                                "keys() takes a family: keys(NAME) or "
                                "keys(NAME[k, *])");
@@ -1106,8 +1112,8 @@ bool sema_keys_value(sema *S, const ast_value *v, const char *what,
     pipec_diag *g = sema_error(S, "bad-call", v->loc,
                                "keys() of one member; it takes a family or "
                                "a gather");
-    pipec_diag_hint(g, "keys(%s) or keys(%s[k, *])", arg->u.fam.name,
-                    arg->u.fam.name);
+    pipec_diag_hint(g, "keys(%s) or keys(%s[k, *])", arg->u.fam->name,
+                    arg->u.fam->name);
     return false;
   }
   if (runtime) {
@@ -1174,15 +1180,15 @@ void sema_fanouts(sema *S) {
       free(ms.items);
       if (prod != PIPEC_NONE && S->decl.items[prod].comp != PIPEC_NONE) {
         scomp *sc = &S->comps.items[S->decl.items[prod].comp];
-        if (v->u.fam.member)
-          port = sema_comp_find(S, sc, FIND_OUTPUT, v->u.fam.member);
+        if (v->u.fam->member)
+          port = sema_comp_find(S, sc, FIND_OUTPUT, v->u.fam->member);
         else if (sc->ir.n_outputs == 1)
           port = 0;
         if (port < 0)
           sema_error(S, "unknown-port", v->loc, "%s has no output %s%s",
                      S->decl.items[prod].name,
-                     v->u.fam.member ? v->u.fam.member : "to loop over",
-                     v->u.fam.member ? "" : " (say which)");
+                     v->u.fam->member ? v->u.fam->member : "to loop over",
+                     v->u.fam->member ? "" : " (say which)");
       }
     } else if (v->kind == AST_REF) {
       if (sema_fam_index(S, v->u.ref.name) != PIPEC_NONE &&
@@ -1264,14 +1270,14 @@ void sema_publishes(sema *S) {
                                      "path, but this gathers a list");
           pipec_diag_hint(g, "publish inside the loop, once per member: "
                              "publish %s[v].PORT = \"...${v}...\"",
-                          w->u.fam.name);
+                          w->u.fam->name);
         } else {
           node = ms.items[0];
         }
       }
       free(ms.items);
-      member = w->u.fam.member;
-      mloc = w->u.fam.member ? w->u.fam.member_loc : w->loc;
+      member = w->u.fam->member;
+      mloc = w->u.fam->member ? w->u.fam->member_loc : w->loc;
     } else if (w->kind == AST_REF) {
       if (sema_env_find(S->env, w->u.ref.name) ||
           sema_param_index(S, w->u.ref.name) != PIPEC_NONE ||

@@ -558,7 +558,7 @@ static bool not_a_value(sema *S, const ast_value *v, pipec_type want,
   pipec_diag *g = sema_error(
       S, "output-as-param", v->loc,
       "%s takes a value, not the output of family '%s'", what,
-      v->u.fam.name);
+      v->u.fam->name);
   pipec_diag_hint(g, "node outputs connect to input ports; params take "
                      "literals or pipeline params");
   return false;
