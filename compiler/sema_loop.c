@@ -67,6 +67,11 @@ static const char *env_vars(sema *S, const senv *env) {
 
 /* ---- loop sources ------------------------------------------------------ */
 
+static uint32_t max_nodes(const sema *S) {
+  return S->opts->max_nodes ? S->opts->max_nodes : SEMA_MAX_NODES;
+}
+
+
 /* The items of a compile-time SOURCE, or *runtime for a node's output. */
 static bool source_items(sema *S, const ast_binding *b, pipec_value **items,
                          uint32_t *n, bool *runtime) {
@@ -152,11 +157,11 @@ static bool source_items(sema *S, const ast_binding *b, pipec_value **items,
       if (!ok)
         return false;
       int64_t lo = na == 2 ? bound[0] : 0, hi = na == 2 ? bound[1] : bound[0];
-      if (hi > lo && (uint64_t)(hi - lo) > SEMA_MAX_NODES) {
+      if (hi > lo && (uint64_t)(hi - lo) > (uint64_t)max_nodes(S)) {
         sema_error(S, "too-many", v->loc,
                    "range() gives %lld items; a pipeline holds at most %u "
                    "nodes",
-                   (long long)(hi - lo), SEMA_MAX_NODES);
+                   (long long)(hi - lo), max_nodes(S));
         return false;
       }
       *n = hi > lo ? (uint32_t)(hi - lo) : 0;
@@ -228,10 +233,10 @@ static void expand_stmts(sema *S, const ast_stmts *body, const senv *env,
 static bool count_node(sema *S, ast_loc at) {
   if (S->too_many)
     return false;
-  if (++S->n_expanded > SEMA_MAX_NODES) {
+  if (++S->n_expanded > max_nodes(S)) {
     S->too_many = true;
     sema_error(S, "too-many", at,
-               "the pipeline expands to more than %u nodes", SEMA_MAX_NODES);
+               "the pipeline expands to more than %u nodes", max_nodes(S));
     return false;
   }
   return true;
@@ -360,8 +365,10 @@ static void declare_node(sema *S, const ast_node *an, const senv *env,
     VEC_PUSH(S->a, S->fams, fam);
     S->names_cache = NULL;
   } else if (S->fams.items[f].decl != an) {
-    sema_error(S, "duplicate-name", an->loc,
-               "family '%s' is declared twice", an->name);
+    pipec_diag *g = sema_error(S, "duplicate-name", an->loc,
+                               "family '%s' is declared twice", an->name);
+    pipec_diag_hint(g, "a family comes from one node line (one component); "
+                       "name the other one otherwise");
     sema_note(S, S->fams.items[f].decl->loc, "'%s' was first declared here",
               an->name);
     return;

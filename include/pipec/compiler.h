@@ -76,6 +76,9 @@ typedef struct pipec_compile_opts {
    * disk. Source files and publish paths outside project_root (compared
    * by real path) are errors. */
   const pipec_fs *fs;
+  /* At most this many nodes after loops are expanded; more is an error.
+   * 0: 20,000,000. */
+  uint32_t max_nodes;
 } pipec_compile_opts;
 
 /* Compile the pipeline in `path`. Diagnostics (errors and warnings) are
