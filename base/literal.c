@@ -157,7 +157,8 @@ static int parse_list(arena *a, const char *text, bool quoted_strings,
     if (*p)
       return -1;
   }
-  *out = (pipec_value){.type = PIPEC_T_LIST, .u.list = {items, (uint32_t)n}};
+  *out = (pipec_value){.type = PIPEC_T_LIST,
+                       .u.list = {items, (uint32_t)n, PIPEC_T_STRING}};
   return 0;
 }
 
@@ -197,6 +198,37 @@ int literal_parse(arena *a, const char *text, pipec_type type,
              type == PIPEC_T_INT ? "an" : "a", t, text);
     return -1;
   }
+  return 0;
+}
+
+int literal_parse_list(arena *a, const char *text, pipec_type elem,
+                       bool quoted_strings, pipec_value *out, char *err,
+                       size_t errlen) {
+  if (literal_parse(a, text, PIPEC_T_LIST, quoted_strings, out, err,
+                    errlen) != 0)
+    return -1;
+  pipec_value *items = (pipec_value *)out->u.list.items;
+  for (uint32_t i = 0; i < out->u.list.n; i++) {
+    pipec_value *it = &items[i];
+    if (it->type == elem)
+      continue;
+    if (it->type == PIPEC_T_INT && elem == PIPEC_T_FLOAT) {
+      *it = (pipec_value){.type = PIPEC_T_FLOAT, .u.f = (double)it->u.i};
+      continue;
+    }
+    if (it->type == PIPEC_T_STRING && elem == PIPEC_T_PATH) {
+      it->type = PIPEC_T_PATH;
+      continue;
+    }
+    /* "1,2,3" from the command line: each item is read as the type */
+    if (it->type == PIPEC_T_STRING && !quoted_strings &&
+        literal_parse(a, it->u.s, elem, false, it, err, errlen) == 0)
+      continue;
+    snprintf(err, errlen, "expected %s, found '%s' (item %u)",
+             pipec_type_text(PIPEC_T_LIST, elem), text, i + 1);
+    return -1;
+  }
+  out->u.list.elem = elem;
   return 0;
 }
 

@@ -23,6 +23,13 @@ int literal_parse(arena *a, const char *text, pipec_type type,
                   bool quoted_strings, pipec_value *out, char *err,
                   size_t errlen);
 
+/* The same for a list of elem items: each item must be an elem (an int
+ * is taken for a float, a string for a path); a bare comma-separated item
+ * from the command line is read as an elem ("1,2,3" for [int]). */
+int literal_parse_list(arena *a, const char *text, pipec_type elem,
+                       bool quoted_strings, pipec_value *out, char *err,
+                       size_t errlen);
+
 /* Canonical text: ints in decimal, floats in the shortest form that reads
  * back exactly, bools true/false, strings as they are, lists as items
  * joined by ','. Allocated in a. */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/compile.sh [PIPEC] — compile time and peak memory of `pipec check`
 # on layered pipelines of 1k, 10k and 100k nodes (each node with two
-# inputs), next to `ninja -n` on the equivalent build.ninja.
+# inputs), next to `ninja -n` on the equivalent build.ninja; then a
+# family of N items (two nodes each) next to the same nodes written out.
 #
 # Prints one row per size: wall time of the fastest of 3 runs, and its peak
 # RSS from /usr/bin/time. Needs: python3, ninja, /usr/bin/time.
@@ -35,3 +36,33 @@ for n in 1000 10000 100000; do
       (nt > 0 ? pt/nt : 0), (nm > 0 ? pm/nm : 0) }'
 done
 echo "(time_x, mem_x: pipec / ninja; goal at 10k: time_x <= 1, mem_x < 2)"
+
+# A family: one `for i in range(N)` with two nodes per item, next to the
+# same 2N nodes written out one by one. Expansion must stay linear: time
+# and memory per node no worse than the plain nodes'.
+printf '\n%-8s %10s %12s %12s %12s %12s\n' items nodes family_s family_MB plain_s plain_MB
+for n in 10000 100000 1000000; do
+  d="$work/fam$n"
+  mkdir -p "$d"
+  cat > "$d/family.pipe" <<PIPE
+pipeline family {
+  for i in range($n) {
+    node a[i] = shell(command = "echo \${i} > {out}")
+    node b[i] = shell(command = "cat {x} > {out}", x = a[i].out)
+  }
+}
+PIPE
+  awk -v n="$n" 'BEGIN {
+    print "pipeline plain {"
+    for (i = 0; i < n; i++) {
+      printf "  node a%d = shell(command = \"echo %d > {out}\")\n", i, i
+      printf "  node b%d = shell(command = \"cat {x} > {out}\", x = a%d.out)\n", i, i
+    }
+    print "}" }' > "$d/plain.pipe"
+  read -r ft fm <<<"$(cd "$d" && best_of "$pipec" check family.pipe)"
+  read -r pt pm <<<"$(cd "$d" && best_of "$pipec" check plain.pipe)"
+  awk -v n="$n" -v ft="$ft" -v fm="$fm" -v pt="$pt" -v pm="$pm" 'BEGIN {
+    printf "%-8d %10d %12.3f %12.1f %12.3f %12.1f\n", n, 2 * n, ft, fm/1024, pt, pm/1024 }'
+  rm -rf "$d"
+done
+echo "(a family's member costs no more than a plain node: family_s <= plain_s, family_MB <= plain_MB)"

@@ -41,7 +41,9 @@ static const cli_opt run_opts_table[] = {
     {0},
 };
 
-/* The names of "a,b,c" appended to a->nodes (empty names are skipped). */
+/* The names of "a,b,c" appended to a->nodes (empty names are skipped); a
+ * comma inside brackets belongs to a family member's key
+ * ("model[1,0.1],report"). */
 static int add_nodes(run_args *a, const char *list) {
   char **nl = realloc(a->lists, (a->n_lists + 1) * sizeof *nl);
   if (!nl)
@@ -51,11 +53,23 @@ static int add_nodes(run_args *a, const char *list) {
   if (!copy)
     return -1;
   a->lists[a->n_lists++] = copy;
-  char *save = NULL;
-  for (char *tok = strtok_r(copy, ",", &save); tok;
-       tok = strtok_r(NULL, ",", &save))
+  int depth = 0;
+  char *tok = copy;
+  for (char *q = copy;; q++) {
+    if (*q == '[')
+      depth++;
+    else if (*q == ']' && depth > 0)
+      depth--;
+    if (*q && (*q != ',' || depth > 0))
+      continue;
+    bool end = !*q;
+    *q = 0;
     if (*tok && cli_strv_add(&a->nodes, tok) != 0)
       return -1;
+    if (end)
+      break;
+    tok = q + 1;
+  }
   return 0;
 }
 

@@ -249,8 +249,10 @@ int cmd_diff(int argc, char **argv) {
   pipec_diags_init(&d);
   char err[512] = "";
   rc = CLI_USAGE;
-  pipec_pipeline *pa = snap_compile(st, a, &reg, &d, err, sizeof err);
-  pipec_pipeline *pb = pa ? snap_compile(st, b, &reg, &d, err, sizeof err)
+  pipec_pipeline *pa = snap_compile(st, a, ws_root(w), &reg, &d, err,
+                                    sizeof err);
+  pipec_pipeline *pb = pa ? snap_compile(st, b, ws_root(w), &reg, &d, err,
+                                         sizeof err)
                           : NULL;
   if (!pa || !pb) {
     pipec_diags_print(&d, stderr, false);

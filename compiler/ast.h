@@ -23,6 +23,17 @@ typedef struct ast_loc {
 typedef struct ast_value ast_value;
 typedef struct ast_kv ast_kv;
 
+/* NAME[i, j] or NAME[i, j].member (AST_MEMBER). */
+typedef struct ast_member {
+  const char *name;             /* the family, interned */
+  ast_loc name_loc;
+  ast_value **index;            /* values or AST_STAR, as written */
+  uint32_t n_index;
+  ast_loc index_loc;            /* the brackets */
+  const char *member;           /* interned port after '.', or NULL */
+  ast_loc member_loc;
+} ast_member;
+
 typedef enum ast_value_kind {
   AST_INT,
   AST_FLOAT,
@@ -31,7 +42,17 @@ typedef enum ast_value_kind {
   AST_REF,     /* name or name.member */
   AST_LIST,    /* [a, b, c] */
   AST_MAP,     /* { KEY = value, ... } */
+  AST_MEMBER,  /* NAME[i, j] or NAME[i, j].member: family members */
+  AST_STAR,    /* `*` in an index: every member along that position */
+  AST_CALL,    /* fn(args): file, dir, glob, range, lines, keys */
+  AST_OP,      /* a condition: a == b, a < b, !a, a && b, (a) */
 } ast_value_kind;
+
+/* Operators of conditions (AST_OP). */
+typedef enum ast_op {
+  AST_OP_EQ, AST_OP_NE, AST_OP_LT, AST_OP_LE, AST_OP_GT, AST_OP_GE,
+  AST_OP_AND, AST_OP_OR, AST_OP_NOT,
+} ast_op;
 
 struct ast_value {
   ast_value_kind kind;
@@ -57,6 +78,17 @@ struct ast_value {
       ast_kv *items;
       uint32_t n;
     } map;
+    struct ast_member *fam;     /* (its own block: the union stays small) */
+    struct {
+      const char *fn;           /* interned */
+      ast_loc fn_loc;
+      ast_value **args;
+      uint32_t n;
+    } call;
+    struct {
+      ast_op op;
+      ast_value *l, *r;         /* r is NULL for AST_OP_NOT */
+    } op;
   } u;
 };
 
@@ -75,16 +107,21 @@ typedef struct ast_kvs {
 typedef struct ast_param {
   const char *name;             /* interned */
   ast_loc loc;                  /* the name */
-  const char *type;             /* interned type name as written */
+  const char *type;             /* interned type name as written (the item
+                                   type of a list type) */
   ast_loc type_loc;
   ast_value *def;               /* default, or NULL */
+  bool list;                    /* written [TYPE] */
 } ast_param;
 
 typedef struct ast_port {
   const char *name;
   ast_loc loc;
-  const char *type;
+  const char *type;             /* the item type of a list type */
   ast_loc type_loc;
+  bool list;                    /* written [TYPE] */
+  const char *filename;         /* `bam: file "aligned.bam"`, or NULL */
+  ast_loc filename_loc;
 } ast_port;
 
 typedef struct ast_component {
@@ -106,19 +143,70 @@ typedef struct ast_target {
 } ast_target;
 
 typedef struct ast_node {
+  /* fields ordered to pack: a pipeline may declare a million nodes */
   const char *name;
   ast_loc loc;                  /* the name */
+  uint32_t n_index;
+  ast_value **index;            /* NAME[v1, v2]: AST_REF loop variables */
   const char *component;        /* interned, dotted: "table.read_csv" */
   ast_loc component_loc;
-  ast_kvs args;                 /* (name = value, ...) */
   ast_loc args_loc;             /* the parenthesised argument list */
+  ast_kvs args;                 /* (name = value, ...) */
   const char *target;           /* `on NAME`, or NULL */
   ast_loc target_loc;
-  ast_kvs resources;            /* resources { ... } */
-  bool has_resources;
   ast_loc resources_loc;
+  ast_kvs resources;            /* resources { ... } */
   ast_kvs settings;             /* retries, timeout, cache, ... */
+  bool has_resources;
+  bool has_index;               /* written with brackets */
 } ast_node;
+
+/* Statements: what a pipeline block, a `for` body or an `if` branch
+ * declares. */
+typedef struct ast_stmt ast_stmt;
+typedef struct ast_stmts {
+  ast_stmt **items;
+  uint32_t n, cap;
+} ast_stmts;
+
+typedef enum ast_stmt_kind {
+  AST_S_NODE,
+  AST_S_FOR,
+  AST_S_IF,
+  AST_S_PUBLISH,
+} ast_stmt_kind;
+
+/* `VAR in SOURCE`, one of the bindings of a `for`. */
+typedef struct ast_binding {
+  const char *var;              /* interned */
+  ast_loc var_loc;
+  ast_value *source;
+} ast_binding;
+
+struct ast_stmt {
+  ast_stmt_kind kind;
+  ast_loc loc;                  /* the keyword (for, if, publish) or, for a
+                                   node, its name */
+  ast_stmt *next;               /* parser only: a statement that came with
+                                   this one (a node, then a `for` block) */
+  union {
+    ast_node node;
+    struct {
+      ast_binding *vars;        /* for a in A, b in B: the cross product */
+      uint32_t n_vars;
+      ast_stmts body;
+      bool one_line;            /* node N[v] = ... for v in S */
+    } loop;
+    struct {
+      ast_value *cond;
+      ast_stmts then, els;
+    } cond;
+    struct {
+      ast_value *what;          /* AST_REF node.port or AST_MEMBER */
+      ast_value *path;          /* the path string */
+    } pub;
+  } u;
+};
 
 typedef struct ast_pipeline {
   const char *name;
@@ -126,7 +214,8 @@ typedef struct ast_pipeline {
   VEC(ast_param) params;
   VEC(ast_target) targets;
   VEC(ast_component *) components;
-  VEC(ast_node) nodes;
+  ast_stmts body;               /* nodes, fors, ifs, publishes in order */
+  uint32_t n_node_decls;        /* node statements anywhere in body */
 } ast_pipeline;
 
 typedef struct ast_import {

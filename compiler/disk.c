@@ -135,3 +135,8 @@ int pipec_list_disk(void *ctx, const char *dir, char ***names,
   }
   return err;
 }
+
+const pipec_fs *pipec_fs_disk(void) {
+  static const pipec_fs disk = {pipec_stat_disk, pipec_list_disk, NULL};
+  return &disk;
+}

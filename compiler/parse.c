@@ -80,10 +80,20 @@ bool parse_open(parse_ctx *pc, uint32_t off) {
     pc->too_deep = true;
     return false;
   }
-  if (pc->n_open < 64)
+  if (pc->n_open < 64) {
     pc->open_off[pc->n_open] = off;
+    pc->open_what[pc->n_open] = NULL;
+  }
   pc->n_open++;
   return true;
+}
+
+void parse_label_open(parse_ctx *pc, uint32_t off, const char *what) {
+  for (uint32_t i = pc->n_open < 64 ? pc->n_open : 64; i-- > 0;)
+    if (pc->open_off[i] == off) {
+      pc->open_what[i] = what;
+      return;
+    }
 }
 
 void parse_close(parse_ctx *pc) {

@@ -39,6 +39,8 @@ typedef struct parse_ctx {
   ast_component *comp;       /* component being parsed, or NULL */
   /* open brackets, innermost last, to say which one EOF left open */
   uint32_t open_off[64];
+  const char *open_what[64]; /* what the bracket opens ("'for' body"), if
+                                the grammar said (parse_label_open) */
   uint32_t n_open;           /* may exceed 64; only the first 64 are kept */
   bool too_deep;             /* PARSE_MAX_NESTING was passed: the scanner
                                 says end of file, the parser stays quiet */
@@ -49,6 +51,8 @@ typedef struct parse_ctx {
  * false: the scanner ends the input there. */
 bool parse_open(parse_ctx *pc, uint32_t off);
 void parse_close(parse_ctx *pc);
+/* The bracket open at offset off opens `what` (a static string). */
+void parse_label_open(parse_ctx *pc, uint32_t off, const char *what);
 
 /* Report an error at loc. */
 void parse_error(parse_ctx *pc, ploc loc, const char *code, const char *fmt,

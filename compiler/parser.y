@@ -6,6 +6,11 @@
  * (import, component, pipeline member, node argument, setting) is skipped up
  * to the next token that can start the next one, so one parse reports every
  * syntax error it can. Messages say what was expected and what was found.
+ *
+ * Statements (node, for, if, publish) are built bottom up: each rule gives
+ * the statements it declares (a node followed by a `for` block gives two),
+ * and a block collects its own. Keep %expect 0: resolve a conflict with
+ * precedence or by restructuring, never by raising the count.
  */
 %code requires {
 #include "parse_ctx.h"
@@ -26,6 +31,18 @@ typedef struct node_body {
   bool has_resources;
   ploc resources_loc;
 } node_body;
+
+typedef struct ast_bindings {
+  ast_binding *items;
+  uint32_t n, cap;
+} ast_bindings;
+
+/* A type as written: NAME or [NAME]. */
+typedef struct type_ref {
+  const char *name;
+  ploc loc;
+  bool list;
+} type_ref;
 }
 
 %code provides {
@@ -55,6 +72,13 @@ static ast_value *new_value(parse_ctx *pc, ast_value_kind kind, ploc loc);
 static void push_kv(parse_ctx *pc, ast_kvs *kvs, const char *key, ploc kloc,
                     ast_value *v);
 static void add_param(parse_ctx *pc, ast_param p);
+static ast_stmts append_stmt(parse_ctx *pc, ast_stmts to, ast_stmt *st);
+static ast_stmt *new_stmt(parse_ctx *pc, ast_stmt_kind kind, ploc loc);
+static ast_stmt *for_stmt(parse_ctx *pc, ploc kw, ast_bindings b,
+                          ast_stmts body, bool one_line);
+static ast_value *new_op(parse_ctx *pc, ast_op op, ast_value *l,
+                         ast_value *r, ploc loc);
+static const char *kw_name(parse_ctx *pc, const char *kw);
 }
 
 %define api.pure full
@@ -77,24 +101,47 @@ static void add_param(parse_ctx *pc, ast_param p);
   ast_ports ports;
   ast_component *comp;
   node_body body;
+  ast_stmt *stmt;
+  ast_stmts stmts;
+  ast_bindings bindings;
+  ast_binding binding;
+  type_ref type;
 }
 
 %token END 0 "end of file"
 %token IMPORT "'import'" PLUGIN "'plugin'" PIPELINE "'pipeline'" PARAM "'param'"
 %token TARGET "'target'" COMPONENT "'component'" NODE "'node'" ON "'on'"
 %token RESOURCES "'resources'" TRUE "'true'" FALSE "'false'" ARROW "'->'"
+%token FOR "'for'" IN "'in'" IF "'if'" ELSE "'else'" PUBLISH "'publish'"
+%token EQ "'=='" NE "'!='" LE "'<='" GE "'>='" AND "'&&'" OR "'||'"
 %token <i> INT "integer"
 %token <f> FLOAT "number"
 %token <s> STRING "string"
 %token <id> IDENT "identifier"
 
-%type <val> value opt_default
-%type <vals> values list_items
+%type <val> value opt_default index_item cond operand
+%type <vals> values list_items index_items opt_index idx_vars
 %type <kvs> settings args opt_args target_body
 %type <ports> ports opt_ports opt_outputs
 %type <comp> component
 %type <id> dotted key opt_on name
 %type <body> node_body nitems
+%type <stmt> node stmt if_stmt
+%type <stmts> stmts for_body if_body else_body opt_else
+%type <bindings> bindings
+%type <binding> binding
+%type <type> type
+
+/* A node followed by 'for' always takes it (the one-line form, or a
+ * `for` block after the node: decided after the bindings), as an `else`
+ * binds to the nearest `if`: the rule `stmt: node` yields to the token. */
+%precedence NODE_ALONE
+%precedence FOR
+
+/* conditions of `if`: the usual precedence */
+%left OR
+%left AND
+%precedence '!'
 
 %%
 
@@ -139,16 +186,22 @@ pitem
       $1->in_pipeline = true;
       VEC_PUSH(pc->a, pc->pipe->components, $1);
     }
-  | node
+  | stmt { pc->pipe->body = append_stmt(pc, pc->pipe->body, $1); }
   | error { pc->comp = NULL; }
   ;
 
 param
-  : PARAM name ':' IDENT opt_default {
-      ast_param p = {.name = $2, .loc = L(@2), .type = $4, .type_loc = L(@4),
-                     .def = $5};
+  : PARAM name ':' type opt_default {
+      ast_param p = {.name = $2, .loc = L(@2), .type = $4.name,
+                     .type_loc = L($4.loc), .def = $5, .list = $4.list};
       add_param(pc, p);
     }
+  ;
+
+/* NAME, or [NAME] for a list of NAME */
+type
+  : IDENT { $$ = (type_ref){$1, @1, false}; }
+  | '[' IDENT ']' { $$ = (type_ref){$2, @2, true}; }
   ;
 
 opt_default
@@ -198,14 +251,30 @@ opt_ports
   ;
 
 ports
-  : IDENT ':' IDENT {
+  : name ':' type {
       $$ = (ast_ports){0};
-      ast_port p = {.name = $1, .loc = L(@1), .type = $3, .type_loc = L(@3)};
+      ast_port p = {.name = $1, .loc = L(@1), .type = $3.name,
+                    .type_loc = L($3.loc), .list = $3.list};
       VEC_PUSH(pc->a, $$, p);
     }
-  | ports ',' IDENT ':' IDENT {
+  | name ':' type STRING {
+      $$ = (ast_ports){0};
+      ast_port p = {.name = $1, .loc = L(@1), .type = $3.name,
+                    .type_loc = L($3.loc), .list = $3.list,
+                    .filename = $4.text, .filename_loc = L(@4)};
+      VEC_PUSH(pc->a, $$, p);
+    }
+  | ports ',' name ':' type {
       $$ = $1;
-      ast_port p = {.name = $3, .loc = L(@3), .type = $5, .type_loc = L(@5)};
+      ast_port p = {.name = $3, .loc = L(@3), .type = $5.name,
+                    .type_loc = L($5.loc), .list = $5.list};
+      VEC_PUSH(pc->a, $$, p);
+    }
+  | ports ',' name ':' type STRING {
+      $$ = $1;
+      ast_port p = {.name = $3, .loc = L(@3), .type = $5.name,
+                    .type_loc = L($5.loc), .list = $5.list,
+                    .filename = $6.text, .filename_loc = L(@6)};
       VEC_PUSH(pc->a, $$, p);
     }
   ;
@@ -224,20 +293,156 @@ citem
   | error
   ;
 
+/* What a pipeline block, a `for` body or an `if` branch declares. A node
+ * may be followed by `for VAR in SOURCE` (the one-line form of a family);
+ * a `{` after that makes it a `for` block after the node instead. */
+stmt
+  : node %prec NODE_ALONE { $$ = $1; }
+  | node FOR bindings {
+      ast_stmts body = append_stmt(pc, (ast_stmts){0}, $1);
+      $$ = for_stmt(pc, @2, $3, body, true);
+    }
+  | node FOR bindings for_body {
+      $$ = $1;
+      $$->next = for_stmt(pc, @2, $3, $4, false);
+    }
+  | FOR bindings for_body { $$ = for_stmt(pc, @1, $2, $3, false); }
+  | FOR error for_body {
+      $$ = NULL; /* reported: the loop's header is broken */
+      pipec_diag_hint(&pc->d->items[pc->d->n - 1],
+                      "a loop is written: for VAR in SOURCE { ... }");
+    }
+  | if_stmt { $$ = $1; }
+  | PUBLISH value '=' value {
+      $$ = new_stmt(pc, AST_S_PUBLISH, @1);
+      $$->u.pub.what = $2;
+      $$->u.pub.path = $4;
+    }
+  ;
+
+stmts
+  : %empty { $$ = (ast_stmts){0}; }
+  | stmts stmt { $$ = append_stmt(pc, $1, $2); }
+  | stmts error { $$ = $1; }
+  ;
+
+bindings
+  : binding { $$ = (ast_bindings){0}; VEC_PUSH(pc->a, $$, $1); }
+  | bindings ',' binding { $$ = $1; VEC_PUSH(pc->a, $$, $3); }
+  ;
+
+binding
+  : IDENT IN value { $$ = (ast_binding){$1, L(@1), $3}; }
+  ;
+
+/* The braces of each kind of block are labelled as soon as they open, so
+ * an end of file inside one says whose body is not closed. */
+for_body
+  : '{' { parse_label_open(pc, @1.off, "'for' body"); } stmts '}' { $$ = $3; }
+  ;
+
+if_stmt
+  : IF cond if_body opt_else {
+      $$ = new_stmt(pc, AST_S_IF, @1);
+      $$->u.cond.cond = $2;
+      $$->u.cond.then = $3;
+      $$->u.cond.els = $4;
+    }
+  | IF error if_body opt_else {
+      $$ = NULL;
+      pipec_diag_hint(&pc->d->items[pc->d->n - 1],
+                      "a condition is a bool param or a comparison: if fast "
+                      "{ ... }, if mode == \"full\" { ... }");
+    }
+  ;
+
+if_body
+  : '{' { parse_label_open(pc, @1.off, "'if' block"); } stmts '}' { $$ = $3; }
+  ;
+
+opt_else
+  : %empty { $$ = (ast_stmts){0}; }
+  | ELSE else_body { $$ = $2; }
+  | ELSE if_stmt { $$ = append_stmt(pc, (ast_stmts){0}, $2); }
+  ;
+
+else_body
+  : '{' { parse_label_open(pc, @1.off, "'else' block"); } stmts '}' { $$ = $3; }
+  ;
+
+cond
+  : operand { $$ = $1; }
+  | operand EQ operand { $$ = new_op(pc, AST_OP_EQ, $1, $3, @$); }
+  | operand NE operand { $$ = new_op(pc, AST_OP_NE, $1, $3, @$); }
+  | operand '<' operand { $$ = new_op(pc, AST_OP_LT, $1, $3, @$); }
+  | operand LE operand { $$ = new_op(pc, AST_OP_LE, $1, $3, @$); }
+  | operand '>' operand { $$ = new_op(pc, AST_OP_GT, $1, $3, @$); }
+  | operand GE operand { $$ = new_op(pc, AST_OP_GE, $1, $3, @$); }
+  | '!' cond { $$ = new_op(pc, AST_OP_NOT, $2, NULL, @$); }
+  | cond AND cond { $$ = new_op(pc, AST_OP_AND, $1, $3, @$); }
+  | cond OR cond { $$ = new_op(pc, AST_OP_OR, $1, $3, @$); }
+  | '(' cond ')' { $$ = $2; }
+  ;
+
+operand
+  : INT { $$ = new_value(pc, AST_INT, @1); $$->u.i = $1; }
+  | FLOAT { $$ = new_value(pc, AST_FLOAT, @1); $$->u.f = $1; }
+  | STRING {
+      $$ = new_value(pc, AST_STRING, @1);
+      $$->u.s.text = $1.text;
+      $$->u.s.len = $1.len;
+    }
+  | TRUE { $$ = new_value(pc, AST_BOOL, @1); $$->u.b = true; }
+  | FALSE { $$ = new_value(pc, AST_BOOL, @1); $$->u.b = false; }
+  | IDENT {
+      $$ = new_value(pc, AST_REF, @1);
+      $$->u.ref.name = $1;
+      $$->u.ref.name_loc = L(@1);
+    }
+  ;
+
 node
-  : NODE IDENT '=' dotted '(' opt_args ')' opt_on node_body {
-      ast_node n = {.name = $2, .loc = L(@2), .component = $4,
-                    .component_loc = L(@4), .args = $6, .args_loc = L(@6),
-                    .target = $8, .target_loc = L(@8),
-                    .resources = $9.resources,
-                    .has_resources = $9.has_resources,
-                    .resources_loc = L($9.resources_loc),
-                    .settings = $9.settings};
-      n.args_loc = parse_loc(pc, (ploc){@5.off, @7.end});
-      if ($8) /* just the name after 'on' */
-        n.target_loc = parse_loc(pc, (ploc){@8.end - (uint32_t)strlen($8),
-                                            @8.end});
-      VEC_PUSH(pc->a, pc->pipe->nodes, n);
+  : NODE IDENT opt_index '=' dotted '(' opt_args ')' opt_on node_body {
+      ast_stmt *st = new_stmt(pc, AST_S_NODE, @2);
+      ast_node n = {.name = $2, .loc = L(@2), .component = $5,
+                    .component_loc = L(@5), .args = $7, .args_loc = L(@7),
+                    .target = $9, .target_loc = L(@9),
+                    .resources = $10.resources,
+                    .has_resources = $10.has_resources,
+                    .resources_loc = L($10.resources_loc),
+                    .settings = $10.settings,
+                    .index = $3.items, .n_index = $3.n,
+                    .has_index = @3.end > @3.off};
+      n.args_loc = parse_loc(pc, (ploc){@6.off, @8.end});
+      if ($9) /* just the name after 'on' */
+        n.target_loc = parse_loc(pc, (ploc){@9.end - (uint32_t)strlen($9),
+                                            @9.end});
+      st->u.node = n;
+      pc->pipe->n_node_decls++;
+      $$ = st;
+    }
+  ;
+
+/* node NAME[v1, v2]: the loop variables that key its members */
+opt_index
+  : %empty { $$ = (ast_vals){0}; }
+  | '[' idx_vars ']' { $$ = $2; }
+  ;
+
+idx_vars
+  : IDENT {
+      $$ = (ast_vals){0};
+      ast_value *v = new_value(pc, AST_REF, @1);
+      v->u.ref.name = $1;
+      v->u.ref.name_loc = L(@1);
+      VEC_PUSH(pc->a, $$, v);
+    }
+  | idx_vars ',' IDENT {
+      $$ = $1;
+      ast_value *v = new_value(pc, AST_REF, @3);
+      v->u.ref.name = $3;
+      v->u.ref.name_loc = L(@3);
+      VEC_PUSH(pc->a, $$, v);
     }
   ;
 
@@ -258,17 +463,23 @@ args
   | args ',' name '=' value { $$ = $1; push_kv(pc, &$$, $3, @3, $5); }
   ;
 
-/* Argument and param names: an identifier, or a keyword that cannot be
- * confused there (table.join takes `on = [...]`). */
+/* Argument, param and port names (and ports after '.'): an identifier,
+ * or a keyword that cannot be confused there (table.join takes
+ * `on = [...]`; a port may be called `in`). */
 name
   : IDENT { $$ = $1; }
-  | ON { $$ = arena_intern_cstr(pc->a, "on"); }
-  | RESOURCES { $$ = arena_intern_cstr(pc->a, "resources"); }
-  | TARGET { $$ = arena_intern_cstr(pc->a, "target"); }
-  | NODE { $$ = arena_intern_cstr(pc->a, "node"); }
-  | PIPELINE { $$ = arena_intern_cstr(pc->a, "pipeline"); }
-  | IMPORT { $$ = arena_intern_cstr(pc->a, "import"); }
-  | PLUGIN { $$ = arena_intern_cstr(pc->a, "plugin"); }
+  | ON { $$ = kw_name(pc, "on"); }
+  | RESOURCES { $$ = kw_name(pc, "resources"); }
+  | TARGET { $$ = kw_name(pc, "target"); }
+  | NODE { $$ = kw_name(pc, "node"); }
+  | PIPELINE { $$ = kw_name(pc, "pipeline"); }
+  | IMPORT { $$ = kw_name(pc, "import"); }
+  | PLUGIN { $$ = kw_name(pc, "plugin"); }
+  | FOR { $$ = kw_name(pc, "for"); }
+  | IN { $$ = kw_name(pc, "in"); }
+  | IF { $$ = kw_name(pc, "if"); }
+  | ELSE { $$ = kw_name(pc, "else"); }
+  | PUBLISH { $$ = kw_name(pc, "publish"); }
   ;
 
 opt_on
@@ -307,7 +518,12 @@ settings
 key
   : IDENT { $$ = $1; }
   | STRING { $$ = arena_intern(pc->a, $1.text, $1.len); }
-  | ON { $$ = arena_intern_cstr(pc->a, "on"); }
+  | ON { $$ = kw_name(pc, "on"); }
+  | FOR { $$ = kw_name(pc, "for"); }
+  | IN { $$ = kw_name(pc, "in"); }
+  | IF { $$ = kw_name(pc, "if"); }
+  | ELSE { $$ = kw_name(pc, "else"); }
+  | PUBLISH { $$ = kw_name(pc, "publish"); }
   ;
 
 opt_comma
@@ -330,12 +546,39 @@ value
       $$->u.ref.name = $1;
       $$->u.ref.name_loc = L(@1);
     }
-  | IDENT '.' IDENT {
+  | IDENT '.' name {
       $$ = new_value(pc, AST_REF, @$);
       $$->u.ref.name = $1;
       $$->u.ref.name_loc = L(@1);
       $$->u.ref.member = $3;
       $$->u.ref.member_loc = L(@3);
+    }
+  | IDENT '[' index_items ']' {
+      $$ = new_value(pc, AST_MEMBER, @$);
+      $$->u.fam = arena_alloc(pc->a, sizeof *$$->u.fam);
+      $$->u.fam->name = $1;
+      $$->u.fam->name_loc = L(@1);
+      $$->u.fam->index = $3.items;
+      $$->u.fam->n_index = $3.n;
+      $$->u.fam->index_loc = parse_loc(pc, (ploc){@2.off, @4.end});
+    }
+  | IDENT '[' index_items ']' '.' name {
+      $$ = new_value(pc, AST_MEMBER, @$);
+      $$->u.fam = arena_alloc(pc->a, sizeof *$$->u.fam);
+      $$->u.fam->name = $1;
+      $$->u.fam->name_loc = L(@1);
+      $$->u.fam->index = $3.items;
+      $$->u.fam->n_index = $3.n;
+      $$->u.fam->index_loc = parse_loc(pc, (ploc){@2.off, @4.end});
+      $$->u.fam->member = $6;
+      $$->u.fam->member_loc = L(@6);
+    }
+  | IDENT '(' list_items ')' {
+      $$ = new_value(pc, AST_CALL, @$);
+      $$->u.call.fn = $1;
+      $$->u.call.fn_loc = L(@1);
+      $$->u.call.args = $3.items;
+      $$->u.call.n = $3.n;
     }
   | '[' list_items ']' {
       $$ = new_value(pc, AST_LIST, @$);
@@ -359,6 +602,17 @@ values
   | values ',' value { $$ = $1; VEC_PUSH(pc->a, $$, $3); }
   ;
 
+/* NAME[k], NAME[k, *], NAME[*] */
+index_items
+  : index_item { $$ = (ast_vals){0}; VEC_PUSH(pc->a, $$, $1); }
+  | index_items ',' index_item { $$ = $1; VEC_PUSH(pc->a, $$, $3); }
+  ;
+
+index_item
+  : value { $$ = $1; }
+  | '*' { $$ = new_value(pc, AST_STAR, @1); }
+  ;
+
 %%
 
 static ast_value *new_value(parse_ctx *pc, ast_value_kind kind, ploc loc) {
@@ -372,6 +626,43 @@ static void push_kv(parse_ctx *pc, ast_kvs *kvs, const char *key, ploc kloc,
                     ast_value *v) {
   ast_kv kv = {.key = key, .key_loc = parse_loc(pc, kloc), .value = v};
   VEC_PUSH(pc->a, *kvs, kv);
+}
+
+static const char *kw_name(parse_ctx *pc, const char *kw) {
+  return arena_intern_cstr(pc->a, kw);
+}
+
+static ast_stmt *new_stmt(parse_ctx *pc, ast_stmt_kind kind, ploc loc) {
+  ast_stmt *st = arena_alloc(pc->a, sizeof *st);
+  st->kind = kind;
+  st->loc = parse_loc(pc, loc);
+  return st;
+}
+
+/* Append st and the statements chained to it (NULL: none). */
+static ast_stmts append_stmt(parse_ctx *pc, ast_stmts to, ast_stmt *st) {
+  for (; st; st = st->next)
+    VEC_PUSH(pc->a, to, st);
+  return to;
+}
+
+static ast_stmt *for_stmt(parse_ctx *pc, ploc kw, ast_bindings b,
+                          ast_stmts body, bool one_line) {
+  ast_stmt *st = new_stmt(pc, AST_S_FOR, kw);
+  st->u.loop.vars = b.items;
+  st->u.loop.n_vars = b.n;
+  st->u.loop.body = body;
+  st->u.loop.one_line = one_line;
+  return st;
+}
+
+static ast_value *new_op(parse_ctx *pc, ast_op op, ast_value *l,
+                         ast_value *r, ploc loc) {
+  ast_value *v = new_value(pc, AST_OP, loc);
+  v->u.op.op = op;
+  v->u.op.l = l;
+  v->u.op.r = r;
+  return v;
 }
 
 static void add_param(parse_ctx *pc, ast_param p) {
@@ -424,9 +715,20 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner,
   (void)scanner;
   if (pc->too_deep)
     return 0; /* the input was cut short there; that is the error */
-  enum { MAX_EXPECTED = 8 };
-  yysymbol_kind_t expected[MAX_EXPECTED];
-  int n = yypcontext_expected_tokens(ctx, expected, MAX_EXPECTED);
+  enum { MAX_EXPECTED = 12 };
+  yysymbol_kind_t all[MAX_EXPECTED], expected[MAX_EXPECTED];
+  int n_all = yypcontext_expected_tokens(ctx, all, MAX_EXPECTED), n = 0;
+  /* 'for', 'if' and 'publish' start statements where 'node' does: list
+   * 'node' for them all, so the list stays short */
+  bool node = false;
+  for (int i = 0; i < n_all; i++)
+    node |= all[i] == YYSYMBOL_NODE;
+  for (int i = 0; i < n_all; i++)
+    if (!node || (all[i] != YYSYMBOL_FOR && all[i] != YYSYMBOL_IF &&
+                  all[i] != YYSYMBOL_PUBLISH))
+      expected[n++] = all[i];
+  if (n > 8)
+    n = 0; /* too many to be of help */
   yysymbol_kind_t tok = yypcontext_token(ctx);
   ploc loc = *yypcontext_location(ctx);
   char found[80], want[256] = "";
@@ -454,8 +756,13 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner,
     pipec_diag_hint(g, "names are written without quotes");
   if (tok == YYSYMBOL_YYEOF && pc->n_open > 0 && pc->n_open <= 64) {
     uint32_t at = pc->open_off[pc->n_open - 1];
-    pipec_diag_add(pc->d, PIPEC_SEV_NOTE, "note", pc->src, at, 1,
-                   "this '%c' is not closed", pc->text[at]);
+    const char *what = pc->open_what[pc->n_open - 1];
+    if (what)
+      pipec_diag_add(pc->d, PIPEC_SEV_NOTE, "note", pc->src, at, 1,
+                     "this %s is not closed", what);
+    else
+      pipec_diag_add(pc->d, PIPEC_SEV_NOTE, "note", pc->src, at, 1,
+                     "this '%c' is not closed", pc->text[at]);
   }
   return 0;
 }

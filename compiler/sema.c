@@ -14,15 +14,82 @@
 
 #include "editdist.h"
 #include "literal.h"
+#include "ir_index.h"
 #include "path.h"
+#include "pipec/template.h"
 #include "sema_int.h"
 
 /* ---- diagnostics ---------------------------------------------------- */
+
+static uint64_t mix(uint64_t h, uint64_t x) {
+  h ^= x + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+  return h * 0xff51afd7ed558ccdull;
+}
+
+/* Count key in set; returns the count before. */
+static uint32_t dedupe_bump(sdedupe *t, uint64_t key) {
+  key |= 1; /* never 0: that marks an empty slot */
+  if ((t->n + 1) * 2 > t->cap) {
+    sdedupe big = {0};
+    big.cap = t->cap ? t->cap * 2 : 64;
+    big.keys = calloc(big.cap, sizeof *big.keys);
+    big.counts = calloc(big.cap, sizeof *big.counts);
+    if (!big.keys || !big.counts)
+      arena_oom(big.cap * sizeof *big.keys);
+    for (uint32_t i = 0; i < t->cap; i++)
+      if (t->keys[i]) {
+        uint32_t k = (uint32_t)(t->keys[i] >> 17) & (big.cap - 1);
+        while (big.keys[k])
+          k = (k + 1) & (big.cap - 1);
+        big.keys[k] = t->keys[i];
+        big.counts[k] = t->counts[i];
+      }
+    big.n = t->n;
+    free(t->keys);
+    free(t->counts);
+    *t = big;
+  }
+  uint32_t k = (uint32_t)(key >> 17) & (t->cap - 1);
+  while (t->keys[k] && t->keys[k] != key)
+    k = (k + 1) & (t->cap - 1);
+  if (!t->keys[k]) {
+    t->keys[k] = key;
+    t->n++;
+  }
+  return t->counts[k]++;
+}
+
+/* Distinct messages given at one place of a loop body before the rest
+ * are left out. */
+#define DEDUPE_PER_PLACE 5
 
 static pipec_diag *vdiag(sema *S, pipec_severity sev, const char *code,
                          ast_loc loc, const char *fmt, va_list ap) {
   char msg[1024];
   vsnprintf(msg, sizeof msg, fmt, ap);
+  if (S->dedupe_on) {
+    /* a loop body is checked once per item: say each thing once */
+    uint64_t at = mix(mix(mix((uintptr_t)code, (uint64_t)loc.file + 1),
+                          loc.off),
+                      loc.len);
+    uint64_t h = at;
+    for (const char *c = msg; *c; c++)
+      h = mix(h, (unsigned char)*c);
+    bool drop = dedupe_bump(&S->seen_msg, h) > 0;
+    if (!drop) {
+      uint32_t given = dedupe_bump(&S->seen_at, at);
+      drop = given >= DEDUPE_PER_PLACE;
+      if (given == DEDUPE_PER_PLACE && sev == PIPEC_SEV_ERROR)
+        pipec_diag_add(S->d, PIPEC_SEV_NOTE, "note", loc.file, loc.off,
+                       loc.len, "more errors like these, for other items of "
+                                "the loop, are not shown");
+    }
+    if (drop) { /* the first of its kind was counted: the compile fails */
+      free(S->sink.hint);
+      S->sink = (pipec_diag){.severity = sev, .code = code, .file = -1};
+      return &S->sink;
+    }
+  }
   return pipec_diag_add(S->d, sev, code, loc.file, loc.off, loc.len, "%s",
                         msg);
 }
@@ -78,15 +145,7 @@ const char *sema_what(sema *S, const char *fmt, ...) {
   return n >= 0 ? S->what : "?";
 }
 
-/* Push onto a malloc'd VEC (sema's tmp_inputs, tmp_params). */
-#define TMP_PUSH(v, x)                                                    \
-  do {                                                                    \
-    if ((v).n == (v).cap)                                                 \
-      tmp_grow((void **)&(v).items, &(v).cap, sizeof *(v).items);         \
-    (v).items[(v).n++] = (x);                                             \
-  } while (0)
-
-static void tmp_grow(void **items, uint32_t *cap, size_t size) {
+void sema_tmp_grow(void **items, uint32_t *cap, size_t size) {
   uint32_t ncap = *cap ? *cap * 2 : 16;
   void *b = ncap > *cap ? realloc(*items, (size_t)ncap * size) : NULL;
   if (!b)
@@ -162,6 +221,10 @@ uint32_t sema_node_index(const sema *S, const char *name) {
   return name_map_get(&S->node_map, name);
 }
 
+uint32_t sema_fam_index(const sema *S, const char *name) {
+  return name_map_get(&S->fam_map, name);
+}
+
 pipec_srcloc sema_srcloc(sema *S, ast_loc loc) {
   uint32_t line, col;
   pipec_diags_linecol(S->d, loc.file, loc.off, &line, &col);
@@ -175,7 +238,7 @@ pipec_srcloc sema_srcloc(sema *S, ast_loc loc) {
 
 /* ---- components ----------------------------------------------------- */
 
-static uint32_t comp_index(const sema *S, const char *name) {
+uint32_t sema_comp_index(const sema *S, const char *name) {
   for (uint32_t i = 0; i < S->comps.n; i++)
     if (S->comps.items[i].name == name)
       return i;
@@ -191,7 +254,7 @@ static const char **comp_names(sema *S) {
 
 static void add_user_component(sema *S, const ast_component *c,
                                const ast_file *f) {
-  uint32_t prev = comp_index(S, c->name);
+  uint32_t prev = sema_comp_index(S, c->name);
   if (prev != PIPEC_NONE) {
     const scomp *p = &S->comps.items[prev];
     if (!p->ast) {
@@ -214,7 +277,7 @@ static void gather_components(sema *S) {
   for (uint32_t i = 0; r && i < r->n; i++) {
     const char *name = arena_intern_cstr(S->a, r->items[i]->name);
     const char *origin = r->origins ? r->origins[i] : NULL;
-    if (comp_index(S, name) != PIPEC_NONE) {
+    if (sema_comp_index(S, name) != PIPEC_NONE) {
       pipec_diag_add(S->d, PIPEC_SEV_ERROR, "duplicate-name", -1, 0, 0,
                      "plugin '%s' defines component '%s', which already "
                      "exists",
@@ -246,16 +309,19 @@ static void lower_builtin(sema *S, scomp *c) {
   ir->version = d->version;
   ir->desc = d;
   ir->plugin = c->plugin;
+  ir->moduledir = ".";
   ir->n_inputs = d->n_inputs;
   ir->inputs = arena_alloc(S->a, (d->n_inputs + 1) * sizeof *ir->inputs);
   for (uint32_t i = 0; i < d->n_inputs; i++)
-    ir->inputs[i] = (pipec_port_decl){arena_intern_cstr(S->a, d->inputs[i].name),
-                                      d->inputs[i].type};
+    ir->inputs[i] = (pipec_port_decl){
+        .name = arena_intern_cstr(S->a, d->inputs[i].name),
+        .type = d->inputs[i].type};
   ir->n_outputs = d->n_outputs;
   ir->outputs = arena_alloc(S->a, (d->n_outputs + 1) * sizeof *ir->outputs);
   for (uint32_t i = 0; i < d->n_outputs; i++)
     ir->outputs[i] = (pipec_port_decl){
-        arena_intern_cstr(S->a, d->outputs[i].name), d->outputs[i].type};
+        .name = arena_intern_cstr(S->a, d->outputs[i].name),
+        .type = d->outputs[i].type};
   ir->n_params = d->n_params;
   ir->params = arena_alloc(S->a, (d->n_params + 1) * sizeof *ir->params);
   c->ok = true;
@@ -263,6 +329,8 @@ static void lower_builtin(sema *S, scomp *c) {
     pipec_param_decl *p = &ir->params[i];
     p->name = arena_intern_cstr(S->a, d->params[i].name);
     p->type = d->params[i].type;
+    p->elem = SEMA_ELEM_ANY; /* the built-ins' lists hold names (v1: any
+                                scalar); PIPEC_T_STRING in the IR */
     p->has_default = d->params[i].default_literal != NULL;
     char err[256];
     if (p->has_default &&
@@ -277,21 +345,57 @@ static void lower_builtin(sema *S, scomp *c) {
 }
 
 static const char *const port_type_names[] = {"table", "file", "model",
-                                              "json"};
+                                              "json", "dir"};
+
+/* A named output file: one plain file name. */
+static bool plain_filename(const char *f) {
+  return *f && !strchr(f, '/') && strcmp(f, ".") != 0 &&
+         strcmp(f, "..") != 0 && strlen(f) < 256;
+}
 
 static bool lower_ports(sema *S, const ast_port *ports, uint32_t n,
-                        pipec_port_decl **out) {
+                        bool outputs, pipec_port_decl **out) {
   bool ok = true;
   *out = arena_alloc(S->a, (n + 1) * sizeof **out);
   for (uint32_t i = 0; i < n; i++) {
-    (*out)[i].name = ports[i].name;
-    if (pipec_port_type_parse(ports[i].type, &(*out)[i].type) != 0) {
+    pipec_port_decl *d = &(*out)[i];
+    d->name = ports[i].name;
+    d->list = ports[i].list;
+    if (pipec_port_type_parse(ports[i].type, &d->type) != 0) {
       pipec_diag *g = sema_error(S, "unknown-type", ports[i].type_loc,
                                  "unknown port type '%s'", ports[i].type);
-      sema_suggest(g, ports[i].type, port_type_names, 4);
+      sema_suggest(g, ports[i].type, port_type_names, 5);
       if (!g->hint)
-        pipec_diag_hint(g, "port types are table, file, model and json");
+        pipec_diag_hint(g, "port types are table, file, model, json and dir");
       ok = false;
+    }
+    if (outputs && d->list) {
+      pipec_diag *g = sema_error(S, "list-output", ports[i].type_loc,
+                                 "output '%s' is a list; a command writes "
+                                 "each output to one path",
+                                 d->name);
+      pipec_diag_hint(g, "write the files into a dir output: %s: dir",
+                      d->name);
+      ok = false;
+    }
+    if (!ports[i].filename)
+      continue;
+    if (!outputs) {
+      pipec_diag *g = sema_error(S, "bad-filename", ports[i].filename_loc,
+                                 "input '%s' names a file; only outputs do",
+                                 d->name);
+      pipec_diag_hint(g, "an input's path is the file it is wired to");
+      ok = false;
+    } else if (!plain_filename(ports[i].filename)) {
+      pipec_diag *g = sema_error(S, "bad-filename", ports[i].filename_loc,
+                                 "output '%s' is named \"%s\", which is not "
+                                 "a plain file name",
+                                 d->name, ports[i].filename);
+      pipec_diag_hint(g, "name the file only, without a directory: "
+                         "\"aligned.bam\"");
+      ok = false;
+    } else {
+      d->filename = ports[i].filename;
     }
   }
   return ok;
@@ -401,9 +505,13 @@ static void lower_user(sema *S, scomp *c) {
   ir->name = c->name;
   ir->kind = PIPEC_COMP_COMMAND;
   ir->loc = sema_srcloc(S, ac->loc);
-  c->ok &= lower_ports(S, ac->inputs.items, ac->inputs.n, &ir->inputs);
+  ir->moduledir = path_relative(S->a, S->main_dir,
+                                path_dir(S->a, c->file->path));
+  c->ok &= lower_ports(S, ac->inputs.items, ac->inputs.n, false,
+                       &ir->inputs);
   ir->n_inputs = ac->inputs.n;
-  c->ok &= lower_ports(S, ac->outputs.items, ac->outputs.n, &ir->outputs);
+  c->ok &= lower_ports(S, ac->outputs.items, ac->outputs.n, true,
+                       &ir->outputs);
   ir->n_outputs = ac->outputs.n;
   /* one namespace for ports and params: placeholders name them all */
   uint32_t total = ac->inputs.n + ac->outputs.n + ac->params.n;
@@ -438,6 +546,14 @@ static void lower_user(sema *S, scomp *c) {
       sema_note(S, seen_at[first], "'%s' was first declared here", name);
       c->ok = false;
     }
+    if (strcmp(name, "moduledir") == 0) {
+      pipec_diag *g = sema_error(S, "duplicate-name", loc,
+                                 "'moduledir' is a built-in placeholder; "
+                                 "choose another name");
+      pipec_diag_hint(g, "{moduledir} is the directory of the file that "
+                         "declares the component");
+      c->ok = false;
+    }
     seen[ns] = name;
     seen_at[ns++] = loc;
   }
@@ -447,12 +563,7 @@ static void lower_user(sema *S, scomp *c) {
     const ast_param *p = &ac->params.items[i];
     pipec_param_decl *d = &ir->params[i];
     d->name = p->name;
-    if (pipec_type_parse(p->type, &d->type) != 0) {
-      static const char *const tn[] = {"int",    "float", "bool",
-                                       "string", "path",  "list"};
-      pipec_diag *g = sema_error(S, "unknown-type", p->type_loc,
-                                 "unknown type '%s'", p->type);
-      sema_suggest(g, p->type, tn, 6);
+    if (!sema_param_type(S, p, &d->type, &d->elem)) {
       c->ok = false;
       continue;
     }
@@ -460,7 +571,8 @@ static void lower_user(sema *S, scomp *c) {
       d->has_default = true;
       const char *what = arena_printf(S->a, "param '%s' of component '%s'",
                                       p->name, c->name);
-      c->ok &= sema_value(S, p->def, d->type, false, what, &d->def);
+      c->ok &= sema_value_list(S, p->def, d->type, d->elem, false, what,
+                               &d->def);
     }
   }
   lower_settings(S, c);
@@ -479,39 +591,62 @@ static void lower_components(sema *S) {
 
 /* ---- nodes ---------------------------------------------------------- */
 
-static const char **node_names(sema *S) {
-  const char **names = arena_alloc(S->a, (S->n_nodes + 1) * sizeof *names);
-  for (uint32_t i = 0; i < S->n_nodes; i++)
-    names[i] = S->nodes[i].ast->name;
-  return names;
+/* Names for "did you mean": the nodes outside families and the families
+ * (not their members: a typo is nearer a family than one of its 10^5
+ * members). Made once: every unknown name of every member asks. */
+const char **sema_node_names(sema *S, uint32_t *n) {
+  if (!S->names_cache) {
+    uint32_t k = 0;
+    S->names_cache = arena_alloc(S->a, ((size_t)S->decl.n + S->fams.n + 1) *
+                                           sizeof *S->names_cache);
+    for (uint32_t i = 0; i < S->decl.n; i++)
+      if (S->decl.items[i].family == PIPEC_NONE)
+        S->names_cache[k++] = S->decl.items[i].name;
+    for (uint32_t i = 0; i < S->fams.n; i++)
+      S->names_cache[k++] = S->fams.items[i].name;
+    S->n_names_cache = k;
+  }
+  *n = S->n_names_cache;
+  return S->names_cache;
 }
 
-static void declare_nodes(sema *S) {
-  const ast_pipeline *ap = S->ap;
-  S->n_nodes = 0;
-  S->nodes = arena_alloc(S->a, (ap->nodes.n + 1) * sizeof *S->nodes);
-  S->irs = arena_alloc(S->a, (ap->nodes.n + 1) * sizeof *S->irs);
-  for (uint32_t i = 0; i < ap->nodes.n; i++) {
-    const ast_node *an = &ap->nodes.items[i];
-    uint32_t dup = sema_node_index(S, an->name);
-    uint32_t dup_param = sema_param_index(S, an->name);
-    if (dup != PIPEC_NONE || dup_param != PIPEC_NONE) {
-      sema_error(S, "duplicate-name", an->loc,
-                 "'%s' is already the name of a %s", an->name,
-                 dup != PIPEC_NONE ? "node" : "param");
-      sema_note(S,
-                dup != PIPEC_NONE ? S->nodes[dup].ast->loc
-                                  : S->params[dup_param].decl->loc,
-                "'%s' was first declared here", an->name);
-      continue;
-    }
-    name_map_put(S->a, &S->node_map, an->name, S->n_nodes);
-    snode *n = &S->nodes[S->n_nodes];
-    n->ir = &S->irs[S->n_nodes++];
-    n->ast = an;
-    n->ir->name = an->name;
-    n->ir->loc = sema_srcloc(S, an->loc);
-    n->comp = comp_index(S, an->component);
+/* The nodes sema_expand declared get their IR: name, component, target,
+ * settings (each member with its own loop variables bound). */
+static void setup_nodes(sema *S) {
+  S->n_nodes = S->decl.n;
+  S->nodes = S->decl.items;
+  S->irs = arena_alloc(S->a, ((size_t)S->n_nodes + 1) * sizeof *S->irs);
+  /* components first (a family's members share their declaration: look
+   * it up once), so every node's out_used is a slice of one array */
+  const ast_node *last_ast = NULL;
+  uint32_t last_comp = PIPEC_NONE;
+  size_t n_used = 0;
+  for (uint32_t i = 0; i < S->n_nodes; i++) {
+    snode *n = &S->nodes[i];
+    n->comp = n->ast == last_ast ? last_comp
+                                 : sema_comp_index(S, n->ast->component);
+    last_ast = n->ast;
+    last_comp = n->comp;
+    if (n->comp != PIPEC_NONE)
+      n_used += S->comps.items[n->comp].ir.n_outputs;
+  }
+  bool *used = arena_alloc(S->a, n_used + 1);
+  pipec_srcloc loc = {0};
+  last_ast = NULL;
+  for (uint32_t i = 0; i < S->n_nodes; i++) {
+    snode *n = &S->nodes[i];
+    const ast_node *an = n->ast;
+    n->ir = &S->irs[i];
+    n->ir->name = n->name;
+    n->ir->key = n->key;
+    n->ir->family = n->family;
+    if (an != last_ast)
+      loc = sema_srcloc(S, an->loc);
+    last_ast = an;
+    n->ir->loc = loc;
+    S->env = n->env;
+    S->cur_fanout = n->fanout;
+    S->dedupe_on = n->env != NULL;
     if (n->comp == PIPEC_NONE) {
       pipec_diag *g = sema_error(S, "unknown-component", an->component_loc,
                                  "unknown component '%s'", an->component);
@@ -523,8 +658,8 @@ static void declare_nodes(sema *S) {
                            "{ command = \"...\" }'",
                         an->component);
     } else {
-      const pipec_component *c = &S->comps.items[n->comp].ir;
-      n->out_used = arena_alloc(S->a, (c->n_outputs + 1) * sizeof(bool));
+      n->out_used = used;
+      used += S->comps.items[n->comp].ir.n_outputs;
     }
     n->ir->target = 0;
     if (an->target) {
@@ -547,14 +682,15 @@ static void declare_nodes(sema *S) {
     }
     sema_node_settings(S, n);
   }
+  S->env = NULL;
+  S->cur_fanout = PIPEC_NONE;
+  S->dedupe_on = false;
 }
-
-enum { FIND_INPUT, FIND_OUTPUT, FIND_PARAM };
 
 /* Index of input, output or param `name` of component sc, or -1. A few are
  * searched in turn; for many (a component may declare 10k ports) a map is
  * built on first use, so wiring stays linear. */
-static int comp_find(sema *S, scomp *sc, int what, const char *name) {
+int sema_comp_find(sema *S, scomp *sc, int what, const char *name) {
   const pipec_component *c = &sc->ir;
   uint32_t n = what == FIND_INPUT    ? c->n_inputs
                : what == FIND_OUTPUT ? c->n_outputs
@@ -585,8 +721,8 @@ static int comp_find(sema *S, scomp *sc, int what, const char *name) {
 
 /* Resolve `node.port` (or `node` with one output) to an edge. Returns false
  * after reporting. */
-static bool resolve_output(sema *S, const ast_value *v, const char *what,
-                           uint32_t *producer, int *port) {
+bool sema_resolve_output(sema *S, const ast_value *v, const char *what,
+                    uint32_t *producer, int *port) {
   if (v->kind != AST_REF) {
     pipec_diag *g = sema_error(S, "type-mismatch", v->loc,
                                "%s takes a node output, not a literal", what);
@@ -605,9 +741,18 @@ static bool resolve_output(sema *S, const ast_value *v, const char *what,
                       v->u.ref.name);
       return false;
     }
+    uint32_t nn;
+    const char **names = sema_node_names(S, &nn);
     pipec_diag *g = sema_error(S, "unknown-name", v->u.ref.name_loc,
                                "unknown node '%s'", v->u.ref.name);
-    sema_suggest(g, v->u.ref.name, node_names(S), S->n_nodes);
+    uint32_t sk = name_map_get(&S->skipped, v->u.ref.name);
+    if (sk == PIPEC_NONE)
+      sema_suggest(g, v->u.ref.name, names, nn);
+    else
+      pipec_diag_hint(g, "'%s' is declared in an 'if' branch that this "
+                         "configuration does not take (line %u)",
+                      v->u.ref.name,
+                      sema_srcloc(S, S->skipped_at.items[sk]).line);
     return false;
   }
   const snode *pn = &S->nodes[p];
@@ -629,7 +774,7 @@ static bool resolve_output(sema *S, const ast_value *v, const char *what,
     *port = 0;
     return true;
   }
-  int k = comp_find(S, psc, FIND_OUTPUT, v->u.ref.member);
+  int k = sema_comp_find(S, psc, FIND_OUTPUT, v->u.ref.member);
   if (k < 0) {
     const char **names = arena_alloc(S->a, (pc->n_outputs + 1) *
                                                sizeof *names);
@@ -658,11 +803,86 @@ static bool resolve_output(sema *S, const ast_value *v, const char *what,
 }
 
 static int input_cmp(const void *a, const void *b) {
-  return strcmp(((const pipec_input *)a)->port, ((const pipec_input *)b)->port);
+  const pipec_input *x = a, *y = b;
+  int c = strcmp(x->port, y->port);
+  return c ? c : x->index < y->index ? -1 : x->index > y->index;
 }
 
 static int param_cmp(const void *a, const void *b) {
   return strcmp(((const pipec_param *)a)->name, ((const pipec_param *)b)->name);
+}
+
+/* Is `want` a placeholder of a command template? */
+typedef struct ph_find {
+  const char *want;
+  size_t len;
+} ph_find;
+
+static int ph_is(void *ctx, const char *name, size_t len, size_t off) {
+  (void)off;
+  const ph_find *f = ctx;
+  return len == f->len && memcmp(name, f->want, len) == 0;
+}
+
+/* A string argument naming a project file, used as a {placeholder}: its
+ * content is not in the cache key; say how to make it so. Costs nothing
+ * for a node without a string argument that could be a path. */
+static void warn_file_args(sema *S, snode *n, scomp *sc,
+                           const ast_value *command) {
+  const pipec_component *c = &sc->ir;
+  const char *tpl = c->kind == PIPEC_COMP_COMMAND ? c->command
+                    : command && command->kind == AST_STRING
+                        ? command->u.s.text
+                        : NULL;
+  if (!tpl || !S->opts->project_root)
+    return;
+  const ast_node *an = n->ast;
+  for (uint32_t k = 0; k < n->ir->n_params; k++) {
+    const pipec_param *p = &n->ir->params[k];
+    if (p->value.type != PIPEC_T_STRING || !p->value.u.s ||
+        !strpbrk(p->value.u.s, "./") || strcmp(p->name, "command") == 0)
+      continue;
+    ph_find f = {p->name, strlen(p->name)};
+    if (!pipec_template_refs(tpl, ph_is, &f))
+      continue;
+    for (uint32_t i = 0; i < an->args.n; i++) /* given, not a default */
+      if (an->args.items[i].key == p->name)
+        sema_warn_file_arg(S, p->name, p->value.u.s,
+                           an->args.items[i].value->loc,
+                           c->kind != PIPEC_COMP_COMMAND);
+  }
+}
+
+/* A param value of node n: typed, and in a template possibly deferred
+ * (recorded by name in S->tmp_defer, indexed once the params are sorted). */
+static bool param_value(sema *S, snode *n, const ast_value *v, pipec_type t,
+                        pipec_type elem, bool tmpl, const char *what,
+                        pipec_value *out, const char *name) {
+  S->defer_ok = n->fanout != PIPEC_NONE;
+  S->deferred = false;
+  S->defer_keys.n = 0;
+  bool ok = sema_value_list(S, v, t, elem, tmpl, what, out);
+  S->defer_ok = false;
+  if (ok && S->deferred) {
+    pipec_deferred d = {.param = PIPEC_NONE, .kind = PIPEC_DEFER_ITEM,
+                        .text = S->defer_text, .ref = PIPEC_NONE};
+    TMP_PUSH(S->tmp_defer, d); /* .param is set once the params are sorted */
+    TMP_PUSH(S->tmp_defer_names, name);
+  }
+  for (uint32_t i = 0; ok && i < S->defer_keys.n; i++) {
+    pipec_deferred d = {.param = PIPEC_NONE, .kind = PIPEC_DEFER_KEYS,
+                        .ref = S->defer_keys.items[i]};
+    TMP_PUSH(S->tmp_defer, d);
+    TMP_PUSH(S->tmp_defer_names, name);
+  }
+  S->deferred = false;
+  S->defer_keys.n = 0;
+  return ok;
+}
+
+static int var_port_cmp(const void *a, const void *b) {
+  return strcmp(((const pipec_port_decl *)a)->name,
+                ((const pipec_port_decl *)b)->name);
 }
 
 static void wire_node(sema *S, snode *n) {
@@ -672,6 +892,9 @@ static void wire_node(sema *S, snode *n) {
   const pipec_component *c = &sc->ir;
   const ast_node *an = n->ast;
   bool variadic = c->desc && (c->desc->flags & PIPEC_COMP_VARIADIC_INPUTS);
+  S->env = n->env;
+  S->cur_fanout = n->fanout;
+  S->dedupe_on = n->env != NULL;
   /* which inputs and params are given: scratch memory, reused per node
    * (and, once these are checked, for the template's names below) */
   bool *given_in = scratch(S, (size_t)c->n_inputs + c->n_params + 2);
@@ -679,6 +902,7 @@ static void wire_node(sema *S, snode *n) {
   const ast_value *command = NULL;
   name_map seen = {0}; /* argument names, when there are many */
   S->tmp_inputs.n = S->tmp_params.n = S->tmp_broken.n = 0;
+  S->tmp_var.n = S->tmp_defer.n = S->tmp_defer_names.n = 0;
   for (uint32_t i = 0; i < an->args.n; i++) {
     const ast_kv *kv = &an->args.items[i];
     bool dup = false;
@@ -695,32 +919,14 @@ static void wire_node(sema *S, snode *n) {
                  "argument '%s' is given twice", kv->key);
       continue;
     }
-    int in = comp_find(S, sc, FIND_INPUT, kv->key);
-    int pa = comp_find(S, sc, FIND_PARAM, kv->key);
+    int in = sema_comp_find(S, sc, FIND_INPUT, kv->key);
+    int pa = sema_comp_find(S, sc, FIND_PARAM, kv->key);
     if (in >= 0) {
-      const char *what = sema_what(S, "input '%s' of node '%s'", kv->key,
-                                   an->name);
-      uint32_t prod;
-      int port;
       given_in[in] = true;
-      if (!resolve_output(S, kv->value, what, &prod, &port))
-        continue;
-      const pipec_component *pc = &S->comps.items[S->nodes[prod].comp].ir;
-      pipec_port_type have = pc->outputs[port].type, want = c->inputs[in].type;
-      S->nodes[prod].out_used[port] = true;
-      /* a component with a bad port type has been reported already */
-      bool types_known = sc->ok && S->comps.items[S->nodes[prod].comp].ok;
-      if (have != want && types_known) {
-        pipec_diag *g = sema_error(
-            S, "type-mismatch", kv->value->loc,
-            "input '%s' of '%s' is a %s, but %s.%s is a %s", kv->key,
-            c->name, pipec_port_type_name(want), S->nodes[prod].ast->name,
-            pc->outputs[port].name, pipec_port_type_name(have));
-        (void)g;
-        continue;
-      }
-      pipec_input e = {kv->key, want, prod, pc->outputs[port].name};
-      TMP_PUSH(S->tmp_inputs, e);
+      sema_port w = {.name = kv->key, .declared = true,
+                     .type = c->inputs[in].type, .list = c->inputs[in].list,
+                     .types_ok = sc->ok, .comp = c->name};
+      sema_wire_input(S, n, &w, kv);
     } else if (pa >= 0) {
       const pipec_param_decl *d = &c->params[pa];
       const char *what = sema_what(S, "param '%s' of '%s'", kv->key, c->name);
@@ -728,11 +934,16 @@ static void wire_node(sema *S, snode *n) {
                   strcmp(d->name, "command") == 0;
       given_p[pa] = true;
       pipec_value v;
-      if (!sema_value(S, kv->value, d->type, tmpl, what, &v))
+      char wbuf[512]; /* sema_what's buffer is reused by what it calls */
+      snprintf(wbuf, sizeof wbuf, "%s", what);
+      if (!param_value(S, n, kv->value, d->type, d->elem, tmpl, wbuf, &v,
+                       d->name))
         continue;
       if (tmpl)
         command = kv->value;
-      if (c->desc && c->desc->check) {
+      if (c->desc && c->desc->check &&
+          !(S->tmp_defer_names.n &&
+            S->tmp_defer_names.items[S->tmp_defer_names.n - 1] == d->name)) {
         char err[256] = "";
         long off = -1;
         if (c->desc->check(d->name, &v, err, sizeof err, &off) != 0) {
@@ -742,36 +953,30 @@ static void wire_node(sema *S, snode *n) {
                                                (uint32_t)off);
             at = (ast_loc){at.file, o, 1};
           }
-          sema_error(S, "bad-param", at, "%s: %s", what, err);
+          sema_error(S, "bad-param", at, "%s: %s", wbuf, err);
           continue;
         }
       }
       sema_check_path(S, kv->value, &v, what);
       pipec_param p = {d->name, v};
       TMP_PUSH(S->tmp_params, p);
-    } else if (variadic && kv->value->kind == AST_REF &&
-               (kv->value->u.ref.member ||
-                sema_node_index(S, kv->value->u.ref.name) != PIPEC_NONE)) {
+    } else if (variadic && sema_is_input_value(S, kv->value)) {
       /* shell(x = other.out): an extra input named by the argument */
-      const char *what = sema_what(S, "input '%s' of node '%s'", kv->key,
-                                   an->name);
-      uint32_t prod;
-      int port;
-      if (!resolve_output(S, kv->value, what, &prod, &port)) {
-        TMP_PUSH(S->tmp_broken, kv->key);
-        continue;
-      }
-      const pipec_component *pc = &S->comps.items[S->nodes[prod].comp].ir;
-      S->nodes[prod].out_used[port] = true;
-      if (comp_find(S, sc, FIND_OUTPUT, kv->key) >= 0) {
+      if (sema_comp_find(S, sc, FIND_OUTPUT, kv->key) >= 0) {
         sema_error(S, "duplicate-name", kv->key_loc,
                    "'%s' is an output of '%s'; name the input otherwise",
                    kv->key, c->name);
         continue;
       }
-      pipec_input e = {kv->key, pc->outputs[port].type, prod,
-                       pc->outputs[port].name};
-      TMP_PUSH(S->tmp_inputs, e);
+      sema_port w = {.name = kv->key, .declared = false,
+                     .type = PIPEC_PORT_FILE, .types_ok = true,
+                     .comp = c->name};
+      if (!sema_wire_input(S, n, &w, kv)) {
+        TMP_PUSH(S->tmp_broken, kv->key);
+        continue;
+      }
+      pipec_port_decl vd = {.name = kv->key, .type = w.type, .list = w.list};
+      TMP_PUSH(S->tmp_var, vd);
     } else if (variadic) {
       /* shell(x = "a b", n = top): an extra param, typed by its value,
        * that the command can use as {x} (quoted for the shell) */
@@ -780,11 +985,27 @@ static void wire_node(sema *S, snode *n) {
                      : v->kind == AST_FLOAT ? PIPEC_T_FLOAT
                      : v->kind == AST_BOOL  ? PIPEC_T_BOOL
                      : v->kind == AST_LIST  ? PIPEC_T_LIST
+                     : v->kind == AST_CALL  ? PIPEC_T_LIST
                                             : PIPEC_T_STRING;
-      if (v->kind == AST_REF && !v->u.ref.member &&
-          sema_param_index(S, v->u.ref.name) != PIPEC_NONE)
-        t = S->params[sema_param_index(S, v->u.ref.name)].type;
-      if (comp_find(S, sc, FIND_OUTPUT, kv->key) >= 0) {
+      pipec_type elem = PIPEC_T_STRING;
+      const senv *e = v->kind == AST_REF && !v->u.ref.member
+                          ? sema_env_find(S->env, v->u.ref.name)
+                          : NULL;
+      if (e && e->bind->fanout == PIPEC_NONE)
+        t = e->value.type;
+      else if (!e && v->kind == AST_REF && !v->u.ref.member &&
+               sema_param_index(S, v->u.ref.name) != PIPEC_NONE) {
+        const sparam *sp = &S->params[sema_param_index(S, v->u.ref.name)];
+        t = sp->type;
+        elem = sp->elem;
+      } else if (v->kind == AST_LIST && v->u.list.n > 0) {
+        /* a list takes its first item's type */
+        const ast_value *it = v->u.list.items[0];
+        elem = it->kind == AST_INT     ? PIPEC_T_INT
+               : it->kind == AST_FLOAT ? PIPEC_T_FLOAT
+                                       : PIPEC_T_STRING;
+      }
+      if (sema_comp_find(S, sc, FIND_OUTPUT, kv->key) >= 0) {
         sema_error(S, "duplicate-name", kv->key_loc,
                    "'%s' is an output of '%s'; name the argument otherwise",
                    kv->key, c->name);
@@ -793,7 +1014,9 @@ static void wire_node(sema *S, snode *n) {
       const char *what = sema_what(S, "argument '%s' of node '%s'", kv->key,
                                    an->name);
       pipec_value val;
-      if (!sema_value(S, v, t, false, what, &val)) {
+      char wbuf[512];
+      snprintf(wbuf, sizeof wbuf, "%s", what);
+      if (!param_value(S, n, v, t, elem, false, wbuf, &val, kv->key)) {
         TMP_PUSH(S->tmp_broken, kv->key);
         continue;
       }
@@ -807,7 +1030,7 @@ static void wire_node(sema *S, snode *n) {
         names[k++] = c->inputs[j].name;
       for (uint32_t j = 0; j < c->n_params; j++)
         names[k++] = c->params[j].name;
-      bool out_name = comp_find(S, sc, FIND_OUTPUT, kv->key) >= 0;
+      bool out_name = sema_comp_find(S, sc, FIND_OUTPUT, kv->key) >= 0;
       pipec_diag *g = sema_error(
           S, "unknown-param", kv->key_loc,
           out_name ? "'%s' is an output of component '%s'; outputs are not "
@@ -818,8 +1041,8 @@ static void wire_node(sema *S, snode *n) {
         sema_suggest(g, kv->key, names, k);
       /* the suggested name is then not reported missing too */
       const char *best = out_name ? NULL : editdist_suggest(kv->key, names, k);
-      int bi = best ? comp_find(S, sc, FIND_INPUT, best) : -1;
-      int bp = best ? comp_find(S, sc, FIND_PARAM, best) : -1;
+      int bi = best ? sema_comp_find(S, sc, FIND_INPUT, best) : -1;
+      int bp = best ? sema_comp_find(S, sc, FIND_PARAM, best) : -1;
       if (bi >= 0)
         given_in[bi] = true;
       if (bp >= 0)
@@ -868,13 +1091,24 @@ static void wire_node(sema *S, snode *n) {
   ir->params = arena_copy(S->a, S->tmp_params.items, S->tmp_params.n,
                           sizeof *ir->params);
   ir->n_params = S->tmp_params.n;
+  if (S->tmp_var.n) {
+    ir->var_inputs = arena_copy(S->a, S->tmp_var.items, S->tmp_var.n,
+                                sizeof *ir->var_inputs);
+    ir->n_var_inputs = S->tmp_var.n;
+    qsort(ir->var_inputs, ir->n_var_inputs, sizeof *ir->var_inputs,
+          var_port_cmp);
+  }
   if (command) { /* shell's command: its placeholders name its ports */
-    uint32_t nn = ir->n_inputs + c->n_outputs + ir->n_params +
-                  S->tmp_broken.n;
+    uint32_t nn = ir->n_inputs + ir->n_var_inputs + c->n_outputs +
+                  ir->n_params + S->tmp_broken.n;
     const char **names = scratch(S, ((size_t)nn + 1) * sizeof *names);
     uint32_t k = 0;
     for (uint32_t j = 0; j < ir->n_inputs; j++)
-      names[k++] = ir->inputs[j].port;
+      if (j == 0 || ir->inputs[j].port != ir->inputs[j - 1].port)
+        names[k++] = ir->inputs[j].port;
+    for (uint32_t j = 0; j < ir->n_var_inputs; j++)
+      if (ir->var_inputs[j].list) /* an empty list has no input */
+        names[k++] = ir->var_inputs[j].name;
     for (uint32_t j = 0; j < c->n_outputs; j++)
       names[k++] = c->outputs[j].name;
     for (uint32_t j = 0; j < ir->n_params; j++)
@@ -885,10 +1119,20 @@ static void wire_node(sema *S, snode *n) {
     sema_check_template(S, command, names, k,
                         sema_what(S, "node '%s'", an->name));
   }
+  warn_file_args(S, n, sc, command);
   if (ir->n_inputs > 1)
     qsort(ir->inputs, ir->n_inputs, sizeof *ir->inputs, input_cmp);
   if (ir->n_params > 1)
     qsort(ir->params, ir->n_params, sizeof *ir->params, param_cmp);
+  if (S->tmp_defer.n) {
+    for (uint32_t j = 0; j < S->tmp_defer.n; j++)
+      for (uint32_t k = 0; k < ir->n_params; k++)
+        if (ir->params[k].name == S->tmp_defer_names.items[j])
+          S->tmp_defer.items[j].param = k;
+    ir->deferred = arena_copy(S->a, S->tmp_defer.items, S->tmp_defer.n,
+                              sizeof *ir->deferred);
+    ir->n_deferred = S->tmp_defer.n;
+  }
 }
 
 /* ---- order ---------------------------------------------------------- */
@@ -926,7 +1170,88 @@ static uint32_t heap_pop(heap *h) {
   return top;
 }
 
-static void report_cycle(sema *S, const uint32_t *indeg) {
+/* What each node waits for, as CSR (dstart[i] .. dstart[i + 1] in deps):
+ * its producers, and for a gather of a run-time family the loop's
+ * producer and every node the loop's templates read. Templates are not
+ * ordered here (order_templates). */
+typedef struct deps {
+  uint32_t *start, *v;       /* NULL without run-time loops: then a node
+                                waits for its inputs' producers only, read
+                                from the IR (no copy for a million nodes) */
+} deps;
+
+/* for each node d that node i waits for: BODY */
+#define FOR_DEP(S, dp, i, d, BODY)                                        \
+  do {                                                                    \
+    if ((dp)->start) {                                                    \
+      for (uint32_t k_ = (dp)->start[i]; k_ < (dp)->start[(i) + 1]; k_++) { \
+        uint32_t d = (dp)->v[k_];                                         \
+        BODY                                                              \
+      }                                                                   \
+    } else {                                                              \
+      const pipec_node *ir_ = (S)->nodes[i].ir;                           \
+      for (uint32_t k_ = 0; k_ < ir_->n_inputs; k_++)                     \
+        if (ir_->inputs[k_].kind == PIPEC_IN_NODE) {                      \
+          uint32_t d = ir_->inputs[k_].producer;                          \
+          BODY                                                            \
+        }                                                                 \
+    }                                                                     \
+  } while (0)
+
+static void fanout_deps(sema *S, uint32_t f, sema_u32s *out) {
+  const sfanout *fo = &S->fanouts.items[f];
+  out->n = 0;
+  if (fo->producer != PIPEC_NONE)
+    TMP_PUSH(*out, fo->producer);
+  for (uint32_t t = fo->first; t < fo->first + fo->n; t++) {
+    const pipec_node *ir = S->nodes[t].ir;
+    for (uint32_t k = 0; k < ir->n_inputs; k++)
+      if (ir->inputs[k].kind == PIPEC_IN_NODE)
+        TMP_PUSH(*out, ir->inputs[k].producer);
+  }
+}
+
+static deps build_deps(sema *S) {
+  uint32_t n = S->n_nodes;
+  if (!S->fanouts.n)
+    return (deps){NULL, NULL};
+  deps d = {arena_alloc(S->a, ((size_t)n + 2) * sizeof *d.start), NULL};
+  sema_u32s tmp = {0}, all = {0};
+  /* the nodes each run-time loop makes its gatherers wait for */
+  uint32_t *fstart = arena_alloc(S->a, ((size_t)S->fanouts.n + 2) *
+                                           sizeof *fstart);
+  for (uint32_t f = 0; f < S->fanouts.n; f++) {
+    fanout_deps(S, f, &tmp);
+    fstart[f] = all.n;
+    for (uint32_t k = 0; k < tmp.n; k++)
+      TMP_PUSH(all, tmp.items[k]);
+  }
+  fstart[S->fanouts.n] = all.n;
+  sema_u32s v = {0}; /* malloc'd: given back after ordering */
+  for (uint32_t i = 0; i < n; i++) {
+    d.start[i] = v.n;
+    const pipec_node *ir = S->nodes[i].ir;
+    if (S->nodes[i].fanout != PIPEC_NONE)
+      continue;
+    for (uint32_t k = 0; k < ir->n_inputs; k++) {
+      const pipec_input *in = &ir->inputs[k];
+      if (in->kind == PIPEC_IN_NODE) {
+        TMP_PUSH(v, in->producer);
+      } else if (in->kind == PIPEC_IN_GATHER) {
+        uint32_t f = S->nodes[in->ref].fanout;
+        for (uint32_t q = fstart[f]; q < fstart[f + 1]; q++)
+          TMP_PUSH(v, all.items[q]);
+      }
+    }
+  }
+  d.start[n] = v.n;
+  d.v = v.items;
+  free(tmp.items);
+  free(all.items);
+  return d;
+}
+
+static void report_cycle(sema *S, const deps *dp, const uint32_t *indeg) {
   uint32_t start = PIPEC_NONE;
   for (uint32_t i = 0; i < S->n_nodes && start == PIPEC_NONE; i++)
     if (indeg[i])
@@ -941,10 +1266,10 @@ static void report_cycle(sema *S, const uint32_t *indeg) {
     pos[x] = len;
     walk[len++] = x;
     uint32_t next = PIPEC_NONE;
-    const pipec_node *ir = S->nodes[x].ir;
-    for (uint32_t k = 0; k < ir->n_inputs && next == PIPEC_NONE; k++)
-      if (indeg[ir->inputs[k].producer])
-        next = ir->inputs[k].producer;
+    FOR_DEP(S, dp, x, d, {
+      if (next == PIPEC_NONE && indeg[d])
+        next = d;
+    });
     if (next == PIPEC_NONE)
       return; /* cannot happen: a node left over has a left-over producer */
     x = next;
@@ -960,35 +1285,38 @@ static void report_cycle(sema *S, const uint32_t *indeg) {
   for (uint32_t k = 0; k <= n && w < sizeof msg; k++) {
     uint32_t idx = walk[first + (best + n - k % n) % n];
     w += (size_t)snprintf(msg + w, sizeof msg - w, "%s%s", k ? " -> " : "",
-                          S->nodes[idx].ast->name);
+                          S->nodes[idx].name);
   }
   sema_error(S, "cycle", S->nodes[walk[first + best]].ast->loc,
              "cycle in pipeline: %s", msg);
 }
 
-/* Topological order into order[]; false (reported) on a cycle. */
-static bool order_nodes(sema *S, uint32_t *order) {
+/* Topological order of the nodes outside templates into order[] (their
+ * count in *n_out); false (reported) on a cycle. */
+static bool order_nodes(sema *S, uint32_t *order, uint32_t *n_out) {
   uint32_t n = S->n_nodes;
+  deps dp = build_deps(S);
   uint32_t *indeg = arena_alloc(S->a, (n + 1) * sizeof *indeg);
   uint32_t *cstart = arena_alloc(S->a, (n + 2) * sizeof *cstart);
   for (uint32_t i = 0; i < n; i++)
-    for (uint32_t k = 0; k < S->nodes[i].ir->n_inputs; k++) {
+    FOR_DEP(S, &dp, i, d, {
       indeg[i]++;
-      cstart[S->nodes[i].ir->inputs[k].producer + 1]++;
-    }
+      cstart[d + 1]++;
+    });
   for (uint32_t i = 0; i < n; i++)
     cstart[i + 1] += cstart[i];
   uint32_t *cons = arena_alloc(S->a, (cstart[n] + 1) * sizeof *cons);
   uint32_t *fill = arena_alloc(S->a, (n + 1) * sizeof *fill);
   for (uint32_t i = 0; i < n; i++)
-    for (uint32_t k = 0; k < S->nodes[i].ir->n_inputs; k++) {
-      uint32_t p = S->nodes[i].ir->inputs[k].producer;
-      cons[cstart[p] + fill[p]++] = i;
-    }
+    FOR_DEP(S, &dp, i, d, { cons[cstart[d] + fill[d]++] = i; });
   heap h = {arena_alloc(S->a, (n + 1) * sizeof *h.v), 0};
+  uint32_t plain = 0;
   for (uint32_t i = 0; i < n; i++)
-    if (!indeg[i])
-      heap_push(&h, i);
+    if (S->nodes[i].fanout == PIPEC_NONE) {
+      plain++;
+      if (!indeg[i])
+        heap_push(&h, i);
+    }
   uint32_t done = 0;
   while (h.n) {
     uint32_t x = heap_pop(&h);
@@ -997,10 +1325,63 @@ static bool order_nodes(sema *S, uint32_t *order) {
       if (--indeg[cons[k]] == 0)
         heap_push(&h, cons[k]);
   }
-  if (done == n)
-    return true;
-  report_cycle(S, indeg);
-  return false;
+  *n_out = done;
+  bool ok = done == plain;
+  if (!ok)
+    report_cycle(S, &dp, indeg);
+  /* a million nodes: give the scratch back before the IR is built */
+  size_t w = sizeof(uint32_t);
+  arena_release(S->a, indeg, (n + 1) * w);
+  arena_release(S->a, cons, (cstart[n] + 1) * w);
+  arena_release(S->a, cstart, (n + 2) * w);
+  arena_release(S->a, fill, (n + 1) * w);
+  arena_release(S->a, h.v, (n + 1) * w);
+  if (dp.start)
+    arena_release(S->a, dp.start, ((size_t)n + 2) * w);
+  free(dp.v);
+  return ok;
+}
+
+/* The templates of each run-time loop in an order where each reads only
+ * earlier ones, into torder[] (the loops one after the other). */
+static bool order_templates(sema *S, uint32_t *torder, uint32_t *n_out) {
+  uint32_t done = 0;
+  for (uint32_t f = 0; f < S->fanouts.n; f++) {
+    const sfanout *fo = &S->fanouts.items[f];
+    uint32_t base = done;
+    bool *placed = arena_alloc(S->a, (size_t)fo->n + 1);
+    /* a loop body is small: repeated passes are fine */
+    for (bool progress = true; progress && done - base < fo->n;) {
+      progress = false;
+      for (uint32_t t = 0; t < fo->n; t++) {
+        if (placed[t])
+          continue;
+        const pipec_node *ir = S->nodes[fo->first + t].ir;
+        bool ready = true;
+        for (uint32_t k = 0; k < ir->n_inputs && ready; k++)
+          if (ir->inputs[k].kind == PIPEC_IN_TEMPLATE)
+            ready = placed[ir->inputs[k].ref - fo->first];
+        if (ready) {
+          placed[t] = true;
+          torder[done++] = fo->first + t;
+          progress = true;
+        }
+      }
+    }
+    if (done - base < fo->n) {
+      for (uint32_t t = 0; t < fo->n; t++)
+        if (!placed[t]) {
+          sema_error(S, "cycle", S->nodes[fo->first + t].ast->loc,
+                     "cycle in the body of the loop over '%s': '%s' reads "
+                     "itself",
+                     fo->bind->var, S->nodes[fo->first + t].name);
+          break;
+        }
+      return false;
+    }
+  }
+  *n_out = done;
+  return true;
 }
 
 /* ---- warnings ------------------------------------------------------- */
@@ -1008,7 +1389,7 @@ static bool order_nodes(sema *S, uint32_t *order) {
 static void warn_unused(sema *S) {
   for (uint32_t i = 0; i < S->n_nodes; i++) {
     const snode *n = &S->nodes[i];
-    if (n->comp == PIPEC_NONE)
+    if (n->comp == PIPEC_NONE || n->family != PIPEC_NONE)
       continue;
     const pipec_component *c = &S->comps.items[n->comp].ir;
     bool any = false;
@@ -1021,6 +1402,25 @@ static void warn_unused(sema *S) {
         sema_warning(S, "unused-output", n->ast->loc,
                      "output '%s' of node '%s' is never used",
                      c->outputs[k].name, n->ast->name);
+  }
+  /* a family's outputs count for all its members together */
+  for (uint32_t f = 0; f < S->fams.n; f++) {
+    const sfam *fam = &S->fams.items[f];
+    if (!fam->members.n || S->nodes[fam->members.items[0]].comp == PIPEC_NONE)
+      continue;
+    const pipec_component *c =
+        &S->comps.items[S->nodes[fam->members.items[0]].comp].ir;
+    bool *used = scratch(S, (size_t)c->n_outputs + 1);
+    bool any = false;
+    for (uint32_t m = 0; m < fam->members.n; m++)
+      for (uint32_t k = 0; k < c->n_outputs; k++)
+        if (S->nodes[fam->members.items[m]].out_used[k])
+          used[k] = any = true;
+    for (uint32_t k = 0; any && k < c->n_outputs; k++)
+      if (!used[k])
+        sema_warning(S, "unused-output", fam->decl->loc,
+                     "output '%s' of family '%s' is never used",
+                     c->outputs[k].name, fam->name);
   }
   for (uint32_t i = 0; i < S->n_params; i++)
     if (!S->params[i].used && S->params[i].ok)
@@ -1058,6 +1458,35 @@ static const ast_pipeline *find_pipeline(sema *S) {
   return m->pipelines.items[0];
 }
 
+/* The IR index of component c, added to p's components on first use. */
+static uint32_t use_comp(sema *S, pipec_pipeline *p, uint32_t comp) {
+  scomp *c = &S->comps.items[comp];
+  if (c->index == PIPEC_NONE) {
+    c->index = p->n_components;
+    for (uint32_t i = 0; i < c->ir.n_params; i++)
+      if (c->ir.params[i].elem == SEMA_ELEM_ANY)
+        c->ir.params[i].elem = PIPEC_T_STRING;
+    p->components[p->n_components++] = c->ir;
+  }
+  return c->index;
+}
+
+static void remap_inputs(pipec_node *out, const uint32_t *newidx,
+                         const uint32_t *tidx) {
+  for (uint32_t e = 0; e < out->n_inputs; e++) {
+    pipec_input *in = &out->inputs[e];
+    if (in->kind == PIPEC_IN_NODE && newidx)
+      in->producer = newidx[in->producer];
+    else if (in->kind != PIPEC_IN_NODE)
+      in->producer = PIPEC_NONE;
+    if (in->kind == PIPEC_IN_TEMPLATE || in->kind == PIPEC_IN_GATHER)
+      in->ref = tidx[in->ref];
+  }
+  for (uint32_t e = 0; e < out->n_deferred; e++)
+    if (out->deferred[e].kind == PIPEC_DEFER_KEYS)
+      out->deferred[e].ref = tidx[out->deferred[e].ref];
+}
+
 static pipec_pipeline *lower(sema *S) {
   arena *a = S->a;
   pipec_diags *d = S->d;
@@ -1067,16 +1496,30 @@ static pipec_pipeline *lower(sema *S) {
   if (!S->ap)
     return NULL;
   S->main_dir = path_dir(a, unit->main->path);
+  /* source files are always checked: on the disk unless the caller answers */
+  S->fs = S->opts->fs && S->opts->fs->stat ? S->opts->fs : pipec_fs_disk();
+  S->cur_fanout = PIPEC_NONE;
   sema_params(S);
   sema_param_paths(S);
   gather_components(S);
   lower_components(S);
   sema_targets(S);
-  declare_nodes(S);
+  sema_expand(S);
+  setup_nodes(S);
+  sema_fanouts(S);
   for (uint32_t i = 0; i < S->n_nodes; i++)
     wire_node(S, &S->nodes[i]);
+  S->env = NULL;
+  S->cur_fanout = PIPEC_NONE;
+  S->dedupe_on = false;
+  sema_publishes(S);
   uint32_t *order = arena_alloc(a, (S->n_nodes + 1) * sizeof *order);
-  bool ordered = order_nodes(S, order);
+  uint32_t *torder = S->fanouts.n ? arena_alloc(a, (S->n_nodes + 1) *
+                                                         sizeof *torder)
+                                  : NULL;
+  uint32_t n_plain = 0, n_tmpl = 0;
+  bool ordered = d->n_errors == errors && order_nodes(S, order, &n_plain) &&
+                 order_templates(S, torder, &n_tmpl);
   if (d->n_errors != errors || !ordered)
     return NULL;
   warn_unused(S);
@@ -1092,36 +1535,60 @@ static pipec_pipeline *lower(sema *S) {
   p->n_targets = S->targets.n;
   /* nodes declared in data-flow order (the usual case) keep their IR
    * array; otherwise it is copied in order and given back */
-  bool in_order = true;
-  for (uint32_t k = 0; k < S->n_nodes && in_order; k++)
+  bool in_order = n_plain == S->n_nodes;
+  for (uint32_t k = 0; k < n_plain && in_order; k++)
     in_order = order[k] == k;
-  uint32_t *newidx = NULL;
+  uint32_t *newidx = NULL, *tidx = NULL;
   if (in_order) {
     p->nodes = S->irs;
   } else {
     newidx = arena_alloc(a, (S->n_nodes + 1) * sizeof *newidx);
     for (uint32_t k = 0; k < S->n_nodes; k++)
+      newidx[k] = PIPEC_NONE;
+    for (uint32_t k = 0; k < n_plain; k++)
       newidx[order[k]] = k;
-    p->nodes = arena_alloc(a, (S->n_nodes + 1) * sizeof *p->nodes);
+    p->nodes = arena_alloc(a, (n_plain + 1) * sizeof *p->nodes);
   }
-  p->n_nodes = S->n_nodes;
+  if (n_tmpl) {
+    tidx = arena_alloc(a, (S->n_nodes + 1) * sizeof *tidx);
+    for (uint32_t k = 0; k < n_tmpl; k++)
+      tidx[torder[k]] = k;
+    p->templates = arena_alloc(a, (n_tmpl + 1) * sizeof *p->templates);
+    p->n_templates = n_tmpl;
+  }
+  p->n_nodes = n_plain;
   p->components = arena_alloc(a, (S->comps.n + 1) * sizeof *p->components);
-  for (uint32_t k = 0; k < S->n_nodes; k++) {
+  for (uint32_t k = 0; k < n_plain; k++) {
     snode *n = &S->nodes[order[k]];
-    scomp *c = &S->comps.items[n->comp];
-    if (c->index == PIPEC_NONE) {
-      c->index = p->n_components;
-      p->components[p->n_components++] = c->ir;
-    }
     pipec_node *out = &p->nodes[k];
     if (!in_order)
       *out = *n->ir;
-    out->component = c->index;
-    for (uint32_t e = 0; newidx && e < out->n_inputs; e++)
-      out->inputs[e].producer = newidx[out->inputs[e].producer];
+    out->component = use_comp(S, p, n->comp);
+    if (newidx || tidx)
+      remap_inputs(out, newidx, tidx);
+  }
+  for (uint32_t k = 0; k < n_tmpl; k++) {
+    snode *n = &S->nodes[torder[k]];
+    pipec_node *out = &p->templates[k];
+    *out = *n->ir;
+    out->component = use_comp(S, p, n->comp);
+    remap_inputs(out, newidx, tidx);
+  }
+  for (uint32_t f = 0; f < S->fams.n; f++) {
+    uint32_t comp = sema_comp_index(S, S->fams.items[f].decl->component);
+    if (comp != PIPEC_NONE)
+      use_comp(S, p, comp);
   }
   if (!in_order)
-    arena_release(a, S->irs, (S->ap->nodes.n + 1) * sizeof *S->irs);
+    arena_release(a, S->irs, ((size_t)S->n_nodes + 1) * sizeof *S->irs);
+  sema_lower_loops(S, p, newidx, tidx);
+  /* sema's own arrays are done with: give them back before the index
+   * (a million nodes: this is the peak) */
+  arena_release(a, order, ((size_t)S->n_nodes + 1) * sizeof *order);
+  arena_release(a, S->decl.items, (size_t)S->decl.cap * sizeof *S->decl.items);
+  S->decl.items = NULL;
+  S->decl.n = S->decl.cap = 0;
+  ir_index_build(a, p);
   return p;
 }
 
@@ -1134,5 +1601,16 @@ pipec_pipeline *sema_lower(arena *a, pipec_diags *d, const sema_unit *unit,
   free(S.tmp_inputs.items);
   free(S.tmp_params.items);
   free(S.tmp_broken.items);
+  free(S.tmp_var.items);
+  free(S.tmp_defer.items);
+  free(S.tmp_defer_names.items);
+  free(S.defer_keys.items);
+  free(S.pub_ir.items);
+  free(S.name_buf);
+  free(S.seen_msg.keys);
+  free(S.seen_msg.counts);
+  free(S.seen_at.keys);
+  free(S.seen_at.counts);
+  free(S.sink.hint);
   return p;
 }

@@ -3,6 +3,11 @@
  * type, references to pipeline params, ${} interpolation, durations and
  * sizes, command-template placeholders, and the pipeline params themselves
  * (defaults, -p overrides, resolution order).
+ *
+ * Inside a loop a name is first a loop variable (S->env), then a param.
+ * A run-time loop's variable has no value yet: where S->defer_ok allows
+ * it, a value using one is marked deferred (S->deferred, with its text in
+ * S->defer_text) and the engine fills it in per item.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -24,6 +29,10 @@ static const char *kind_name(const ast_value *v) {
   case AST_REF: return "a reference";
   case AST_LIST: return "a list";
   case AST_MAP: return "a map";
+  case AST_MEMBER: return "a family member";
+  case AST_STAR: return "'*'";
+  case AST_CALL: return "a call";
+  case AST_OP: return "a condition";
   }
   return "a value";
 }
@@ -42,6 +51,76 @@ static const char **param_names(sema *S) {
 }
 
 static bool resolve_param(sema *S, uint32_t i);
+
+/* Params and the loop variables bound around the node being checked. */
+static const char **param_and_var_names(sema *S, uint32_t *n) {
+  uint32_t nv = 0;
+  for (const senv *e = S->env; e; e = e->up)
+    nv++;
+  const char **names = arena_alloc(S->a, (S->n_params + nv + 1) *
+                                             sizeof *names);
+  uint32_t k = 0;
+  for (const senv *e = S->env; e; e = e->up)
+    names[k++] = e->bind->var;
+  for (uint32_t i = 0; i < S->n_params; i++)
+    names[k++] = S->params[i].decl->name;
+  *n = k;
+  return names;
+}
+
+/* The run-time loop of binding e, for messages: "an entry of
+ * split.chunks". */
+static const char *runtime_what(sema *S, const senv *e) {
+  const sfanout *f = &S->fanouts.items[e->bind->fanout];
+  const char *src = f->producer != PIPEC_NONE
+                        ? arena_printf(S->a, "%s.%s",
+                                       S->decl.items[f->producer].name,
+                                       f->port ? f->port : "?")
+                        : "a node's output";
+  return arena_printf(S->a, "%s %s",
+                      f->kind == PIPEC_FANOUT_DIR    ? "an entry of"
+                      : f->kind == PIPEC_FANOUT_JSON ? "an item of"
+                                                     : "a line of",
+                      src);
+}
+
+/* A run-time item used as a value: allowed where S->defer_ok, for the
+ * types the item can have (checked again by the engine for a json item).
+ * Marks S->deferred. */
+static bool runtime_value(sema *S, const senv *e, const ast_value *at,
+                          pipec_type want, const char *what) {
+  const sfanout *f = &S->fanouts.items[e->bind->fanout];
+  if (!S->defer_ok) {
+    pipec_diag *g = sema_error(S, "runtime-item", at->loc,
+                               "'%s' is known only at run time (%s); %s "
+                               "needs it when the pipeline compiles",
+                               e->bind->var, runtime_what(S, e), what);
+    pipec_diag_hint(g, "use it as an input, a param or in a ${} of a node "
+                       "inside the loop");
+    return false;
+  }
+  bool fits = want == PIPEC_T_STRING ||
+              (f->kind == PIPEC_FANOUT_JSON &&
+               (want == PIPEC_T_INT || want == PIPEC_T_FLOAT ||
+                want == PIPEC_T_BOOL));
+  if (!fits) {
+    const char *have = f->kind == PIPEC_FANOUT_JSON ? "a json value"
+                       : f->kind == PIPEC_FANOUT_DIR ? "a file; as a value, "
+                                                       "its name: a string"
+                                                     : "a string";
+    pipec_diag *g = sema_error(S, "type-mismatch", at->loc,
+                               "%s is %s, but '%s' is %s (%s)", what,
+                               a_type(want), e->bind->var, runtime_what(S, e),
+                               have);
+    if (want == PIPEC_T_PATH)
+      pipec_diag_hint(g, "source files are known when the pipeline "
+                         "compiles; a run-time item can be a string param "
+                         "or, for a dir entry, an input");
+    return false;
+  }
+  S->deferred = true;
+  return true;
+}
 
 /* Byte offset in the source of index `idx` of string literal v's text. */
 static uint32_t str_off(sema *S, const ast_value *v, uint32_t idx) {
@@ -81,13 +160,35 @@ static bool plain_word(const char *s) {
   return true;
 }
 
+/* Run-time items in a deferred string are \x01VAR\x02 while it is built;
+ * then they become ${VAR}, and every other ${ is written $${. */
+static const char *finish_deferred(sema *S, const char *built) {
+  sbuf b = {0};
+  sb_add(S, &b, "", 0);
+  for (const char *q = built; *q; q++) {
+    if (*q == '\x01') {
+      const char *end = strchr(q, '\x02');
+      sb_add(S, &b, "${", 2);
+      sb_add(S, &b, q + 1, (size_t)(end - q - 1));
+      sb_add(S, &b, "}", 1);
+      q = end;
+    } else if (q[0] == '$' && q[1] == '{') {
+      sb_add(S, &b, "$${", 3);
+      q++;
+    } else {
+      sb_add(S, &b, q, 1);
+    }
+  }
+  return b.p;
+}
+
 const char *sema_string(sema *S, const ast_value *v, bool tmpl) {
   const char *t = v->u.s.text;
   if (!strstr(t, "${"))
     return t;
-  sbuf b = {0};
-  sb_add(S, &b, "", 0);
-  bool ok = true;
+  /* room for the text and a few short values: one block, usually */
+  sbuf b = {arena_alloc(S->a, v->u.s.len + 33), 0, v->u.s.len + 33};
+  bool ok = true, deferred = false;
   for (uint32_t i = 0; i < v->u.s.len;) {
     if (t[i] == '$' && t[i + 1] == '$' && t[i + 2] == '{') {
       /* $${ is a literal ${ (in a template, ${{ keeps the brace literal) */
@@ -112,16 +213,44 @@ const char *sema_string(sema *S, const ast_value *v, bool tmpl) {
       return NULL;
     }
     const char *name = arena_intern(S->a, t + nstart, nlen);
-    uint32_t p = sema_param_index(S, name);
-    if (p == PIPEC_NONE) {
-      pipec_diag *g = sema_error(S, "unknown-name",
-                                 str_span(S, v, nstart, nlen),
-                                 "unknown param '%s' in '${}'", name);
-      sema_suggest(g, name, param_names(S), S->n_params);
+    const senv *e = sema_env_find(S->env, name);
+    uint32_t p = e ? PIPEC_NONE : sema_param_index(S, name);
+    if (e && e->bind->fanout != PIPEC_NONE) {
+      ast_value at = {.kind = AST_STRING,
+                      .loc = str_span(S, v, i, nlen + 3)};
+      if (memchr(t, '\x01', v->u.s.len) || memchr(t, '\x02', v->u.s.len)) {
+        sema_error(S, "bad-interpolation", v->loc,
+                   "a string using a run-time item cannot hold the bytes "
+                   "\\x01 or \\x02");
+        ok = false;
+      } else if (runtime_value(S, e, &at, PIPEC_T_STRING,
+                               sema_what(S, "'${%s}'", name))) {
+        sb_add(S, &b, "\x01", 1);
+        sb_add(S, &b, name, nlen);
+        sb_add(S, &b, "\x02", 1);
+        deferred = true;
+      } else {
+        ok = false;
+      }
+    } else if (!e && p == PIPEC_NONE) {
+      pipec_diag *g;
+      if (S->env) {
+        uint32_t nn;
+        const char **names = param_and_var_names(S, &nn);
+        g = sema_error(S, "unknown-name", str_span(S, v, nstart, nlen),
+                       "unknown param or loop variable '%s' in '${}'",
+                       name);
+        sema_suggest(g, name, names, nn);
+      } else {
+        g = sema_error(S, "unknown-name", str_span(S, v, nstart, nlen),
+                       "unknown param '%s' in '${}'", name);
+        sema_suggest(g, name, param_names(S), S->n_params);
+      }
       ok = false;
-    } else if (resolve_param(S, p)) {
-      S->params[p].used = true;
-      const char *val = literal_text(S->a, &S->params[p].value);
+    } else if (e || resolve_param(S, p)) {
+      if (p != PIPEC_NONE)
+        S->params[p].used = true;
+      const char *val = e ? e->text : literal_text(S->a, &S->params[p].value);
       if (tmpl && !plain_word(val)) {
         /* pasted into a command as is, it could be shell syntax */
         pipec_diag *g = sema_error(
@@ -147,13 +276,67 @@ const char *sema_string(sema *S, const ast_value *v, bool tmpl) {
     }
     i = nstart + nlen + 1;
   }
-  return ok ? b.p : NULL;
+  if (!ok)
+    return NULL;
+  if (!deferred)
+    return b.p;
+  S->deferred = true;
+  S->defer_text = finish_deferred(S, b.p);
+  return S->defer_text;
 }
 
 /* A reference used as a value: a pipeline param (never a node output). */
+/* The fit rules of a value of type `have` given where `want` is asked. */
+static bool type_fits(pipec_type have, pipec_type want) {
+  return have == want || (have == PIPEC_T_INT && want == PIPEC_T_FLOAT) ||
+         (have == PIPEC_T_STRING && want == PIPEC_T_PATH) ||
+         (have == PIPEC_T_PATH && want == PIPEC_T_STRING);
+}
+
+static pipec_value convert(pipec_value pv, pipec_type want) {
+  if (pv.type == PIPEC_T_INT && want == PIPEC_T_FLOAT)
+    pv = (pipec_value){.type = PIPEC_T_FLOAT, .u.f = (double)pv.u.i};
+  pv.type = want;
+  return pv;
+}
+
+/* A loop variable used as a value. */
+static bool var_value(sema *S, const senv *e, const ast_value *v,
+                      pipec_type want, const char *what, pipec_value *out) {
+  if (v->u.ref.member) {
+    pipec_diag *g = sema_error(S, "type-mismatch", v->loc,
+                               "'%s' is a loop variable; it has no '.%s'",
+                               e->bind->var, v->u.ref.member);
+    pipec_diag_hint(g, "a loop variable is one item of its SOURCE");
+    return false;
+  }
+  if (e->bind->fanout != PIPEC_NONE) {
+    if (!runtime_value(S, e, v, want, what))
+      return false;
+    *out = (pipec_value){.type = want};
+    S->defer_text = arena_printf(S->a, "${%s}", e->bind->var);
+    return true;
+  }
+  pipec_value pv = e->value;
+  if (want == PIPEC_T_LIST || !type_fits(pv.type, want)) {
+    pipec_diag *g = sema_error(S, "type-mismatch", v->loc,
+                               "%s is %s, but loop variable '%s' is %s", what,
+                               a_type(want), e->bind->var, a_type(pv.type));
+    if (want == PIPEC_T_LIST)
+      pipec_diag_hint(g, "a loop variable is one item; a list param or "
+                         "[a, b] gives a list");
+    return false;
+  }
+  *out = convert(pv, want);
+  return true;
+}
+
 static bool ref_value(sema *S, const ast_value *v, pipec_type want,
                       const char *what, pipec_value *out) {
   const char *name = v->u.ref.name;
+  const senv *e = sema_env_find(S->env, name);
+  if (e)
+    return var_value(S, e, v, want, what, out);
   uint32_t p = sema_param_index(S, name);
   if (p == PIPEC_NONE || v->u.ref.member) {
     if (sema_node_index(S, name) != PIPEC_NONE) {
@@ -164,9 +347,27 @@ static bool ref_value(sema *S, const ast_value *v, pipec_type want,
                          "literals or pipeline params");
       return false;
     }
-    pipec_diag *g = sema_error(S, "unknown-name", v->u.ref.name_loc,
-                               "unknown param '%s'", name);
-    sema_suggest(g, name, param_names(S), S->n_params);
+    if (name_map_get(&S->fam_map, name) != PIPEC_NONE) {
+      pipec_diag *g = sema_error(
+          S, "output-as-param", v->loc,
+          "%s takes a value, not the outputs of family '%s'", what, name);
+      pipec_diag_hint(g, "node outputs connect to input ports; keys(%s) "
+                         "gives its keys",
+                      name);
+      return false;
+    }
+    pipec_diag *g;
+    if (S->env) {
+      uint32_t nn;
+      const char **names = param_and_var_names(S, &nn);
+      g = sema_error(S, "unknown-name", v->u.ref.name_loc,
+                     "unknown param or loop variable '%s'", name);
+      sema_suggest(g, name, names, nn);
+    } else {
+      g = sema_error(S, "unknown-name", v->u.ref.name_loc,
+                     "unknown param '%s'", name);
+      sema_suggest(g, name, param_names(S), S->n_params);
+    }
     if (!g->hint && want != PIPEC_T_INT && want != PIPEC_T_FLOAT &&
         want != PIPEC_T_BOOL)
       pipec_diag_hint(g, "write \"%s\" for a string", name);
@@ -177,20 +378,40 @@ static bool ref_value(sema *S, const ast_value *v, pipec_type want,
   S->params[p].used = true;
   pipec_value pv = S->params[p].value;
   pipec_type have = pv.type;
-  bool fits = have == want ||
-              (have == PIPEC_T_INT && want == PIPEC_T_FLOAT) ||
-              (have == PIPEC_T_STRING && want == PIPEC_T_PATH) ||
-              (have == PIPEC_T_PATH && want == PIPEC_T_STRING);
-  if (!fits) {
+  if (!type_fits(have, want)) {
     sema_error(S, "type-mismatch", v->loc,
                "%s is %s, but param '%s' is %s", what, a_type(want), name,
                a_type(have));
     return false;
   }
-  if (have == PIPEC_T_INT && want == PIPEC_T_FLOAT)
-    pv = (pipec_value){.type = PIPEC_T_FLOAT, .u.f = (double)pv.u.i};
-  pv.type = want;
-  *out = pv;
+  *out = convert(pv, want);
+  return true;
+}
+
+/* A list param given where a list of elem is asked: its items fit. */
+static bool list_ref_value(sema *S, const ast_value *v, pipec_type elem,
+                           const char *what, pipec_value *out) {
+  if (!ref_value(S, v, PIPEC_T_LIST, what, out))
+    return false;
+  if (elem == SEMA_ELEM_ANY)
+    return true;
+  pipec_type have = out->u.list.elem;
+  if (have == elem || out->u.list.n == 0) {
+    out->u.list.elem = elem;
+    return true;
+  }
+  if (!type_fits(have, elem)) {
+    sema_error(S, "type-mismatch", v->loc, "%s is %s, but param '%s' is %s",
+               what, pipec_type_text(PIPEC_T_LIST, elem), v->u.ref.name,
+               pipec_type_text(PIPEC_T_LIST, have));
+    return false;
+  }
+  pipec_value *items = arena_alloc(S->a, (out->u.list.n + 1) *
+                                             sizeof *items);
+  for (uint32_t i = 0; i < out->u.list.n; i++)
+    items[i] = convert(out->u.list.items[i], elem);
+  out->u.list.items = items;
+  out->u.list.elem = elem;
   return true;
 }
 
@@ -217,9 +438,12 @@ static bool list_value(sema *S, const ast_value *v, const char *what,
       break;
     }
     case AST_REF: {
-      /* a scalar param: the item takes its type */
+      /* a scalar param or loop variable: the item takes its type */
+      const senv *e = sema_env_find(S->env, it->u.ref.name);
       uint32_t p = sema_param_index(S, it->u.ref.name);
-      pipec_type t = p != PIPEC_NONE ? S->params[p].type : PIPEC_T_STRING;
+      pipec_type t = e && e->bind->fanout == PIPEC_NONE ? e->value.type
+                     : p != PIPEC_NONE                 ? S->params[p].type
+                                                       : PIPEC_T_STRING;
       if (t == PIPEC_T_LIST) {
         sema_error(S, "type-mismatch", it->loc,
                    "a list cannot hold the list param '%s'",
@@ -237,8 +461,107 @@ static bool list_value(sema *S, const ast_value *v, const char *what,
       ok = false;
     }
   }
-  *out = (pipec_value){.type = PIPEC_T_LIST, .u.list = {items, v->u.list.n}};
+  *out = (pipec_value){.type = PIPEC_T_LIST,
+                       .u.list = {items, v->u.list.n, PIPEC_T_STRING}};
   return ok;
+}
+
+/* [a, b, c] where a list of elem is asked: every item an elem. */
+static bool typed_list_value(sema *S, const ast_value *v, pipec_type elem,
+                             const char *what, pipec_value *out) {
+  pipec_value *items = arena_alloc(S->a, (v->u.list.n + 1) * sizeof *items);
+  bool ok = true;
+  for (uint32_t i = 0; i < v->u.list.n; i++) {
+    const ast_value *it = v->u.list.items[i];
+    if (it->kind == AST_LIST || it->kind == AST_MAP ||
+        it->kind == AST_MEMBER || it->kind == AST_CALL) {
+      sema_error(S, "type-mismatch", it->loc,
+                 "items of a list are ints, floats, bools or strings, not "
+                 "%s", kind_name(it));
+      ok = false;
+      continue;
+    }
+    char w[512]; /* not sema_what: what it calls reuses that buffer */
+    snprintf(w, sizeof w, "item %u of %s", i + 1, what);
+    bool was = S->deferred;
+    S->deferred = false;
+    ok &= sema_value(S, it, elem, false, w, &items[i]);
+    if (S->deferred) {
+      sema_error(S, "runtime-item", it->loc,
+                 "%s uses a run-time item; a list is known when the "
+                 "pipeline compiles",
+                 w);
+      ok = false;
+    }
+    S->deferred = was;
+  }
+  *out = (pipec_value){.type = PIPEC_T_LIST,
+                       .u.list = {items, v->u.list.n, elem}};
+  return ok;
+}
+
+bool sema_value_list(sema *S, const ast_value *v, pipec_type want,
+                     pipec_type elem, bool tmpl, const char *what,
+                     pipec_value *out) {
+  if (want != PIPEC_T_LIST)
+    return sema_value(S, v, want, tmpl, what, out);
+  out->type = want;
+  if (elem == SEMA_ELEM_ANY && v->kind != AST_CALL)
+    return sema_value(S, v, want, tmpl, what, out); /* v1: any scalars */
+  if (v->kind == AST_REF)
+    return list_ref_value(S, v, elem, what, out);
+  if (v->kind == AST_LIST)
+    return typed_list_value(S, v, elem, what, out);
+  if (v->kind == AST_CALL && strcmp(v->u.call.fn, "keys") == 0) {
+    if (!sema_keys_value(S, v, what, out))
+      return false;
+    if (elem != PIPEC_T_STRING && elem != SEMA_ELEM_ANY) {
+      sema_error(S, "type-mismatch", v->loc, "%s is %s, but keys() gives "
+                 "[string]", what, pipec_type_text(PIPEC_T_LIST, elem));
+      return false;
+    }
+    return true;
+  }
+  return sema_value(S, v, want, tmpl, what, out);
+}
+
+/* A family member, a gather or a call given where a value is asked. */
+static bool not_a_value(sema *S, const ast_value *v, pipec_type want,
+                        const char *what, pipec_value *out) {
+  if (v->kind == AST_CALL && strcmp(v->u.call.fn, "keys") == 0) {
+    if (!sema_keys_value(S, v, what, out))
+      return false;
+    if (want == PIPEC_T_LIST)
+      return true;
+    pipec_diag *g = sema_error(S, "type-mismatch", v->loc,
+                               "%s is %s, but keys() gives a list", what,
+                               a_type(want));
+    pipec_diag_hint(g, "a list param takes it: param NAME : [string]");
+    return false;
+  }
+  if (v->kind == AST_CALL && (strcmp(v->u.call.fn, "file") == 0 ||
+                              strcmp(v->u.call.fn, "dir") == 0)) {
+    pipec_diag *g = sema_error(S, "type-mismatch", v->loc,
+                               "%s takes a value, but %s(...) is a source "
+                               "for an input port",
+                               what, v->u.call.fn);
+    pipec_diag_hint(g, "a path param takes the path as a string: \"...\"");
+    return false;
+  }
+  if (v->kind == AST_CALL) {
+    pipec_diag *g = sema_error(S, "type-mismatch", v->loc,
+                               "%s takes a value, not %s(...)", what,
+                               v->u.call.fn);
+    pipec_diag_hint(g, "keys(NAME) is the only call that gives a value");
+    return false;
+  }
+  pipec_diag *g = sema_error(
+      S, "output-as-param", v->loc,
+      "%s takes a value, not the output of family '%s'", what,
+      v->u.fam->name);
+  pipec_diag_hint(g, "node outputs connect to input ports; params take "
+                     "literals or pipeline params");
+  return false;
 }
 
 bool sema_value(sema *S, const ast_value *v, pipec_type want, bool tmpl,
@@ -246,6 +569,8 @@ bool sema_value(sema *S, const ast_value *v, pipec_type want, bool tmpl,
   out->type = want;
   if (v->kind == AST_REF)
     return ref_value(S, v, want, what, out);
+  if (v->kind == AST_MEMBER || v->kind == AST_CALL)
+    return not_a_value(S, v, want, what, out);
   switch (want) {
   case PIPEC_T_INT:
     if (v->kind == AST_INT) {
@@ -346,6 +671,8 @@ typedef struct tcheck {
 
 static int check_ref(void *ctx, const char *name, size_t len, size_t off) {
   tcheck *c = ctx;
+  if (len == 9 && memcmp(name, "moduledir", 9) == 0)
+    return 0; /* built in: the declaring file's directory */
   if (c->map) {
     if (name_map_get(c->map, arena_intern(c->S->a, name, len)) != PIPEC_NONE)
       return 0;
@@ -379,11 +706,16 @@ void sema_check_template(sema *S, const ast_value *v, const char *const *names,
   if (v->kind != AST_STRING)
     return;
   /* mask ${...} (interpolation, checked elsewhere) so offsets stay those of
-   * the literal's text */
-  char *t = arena_strndup(S->a, v->u.s.text, v->u.s.len);
-  for (char *p = t; *p; p++)
-    if (p[0] == '$' && p[1] == '{')
-      p[1] = '#';
+   * the literal's text; without one the text is checked as it is (a
+   * million shell nodes need no copy of their commands) */
+  const char *t = v->u.s.text;
+  if (strstr(t, "${")) {
+    char *m = arena_strndup(S->a, v->u.s.text, v->u.s.len);
+    for (char *p = m; *p; p++)
+      if (p[0] == '$' && p[1] == '{')
+        p[1] = '#';
+    t = m;
+  }
   tcheck c = {S, v, names, n, owner, NULL};
   name_map map = {0};
   if (n > 16) { /* 10k ports, 10k placeholders: stay linear */
@@ -413,14 +745,18 @@ static bool resolve_param(sema *S, uint32_t i) {
   if (!p->type_ok) {
   } else if (p->override) {
     char err[256];
-    if (literal_parse(S->a, p->override, p->type, false, &p->value, err,
-                      sizeof err) == 0)
+    if ((p->type == PIPEC_T_LIST && p->elem != SEMA_ELEM_ANY
+             ? literal_parse_list(S->a, p->override, p->elem, false,
+                                  &p->value, err, sizeof err)
+             : literal_parse(S->a, p->override, p->type, false, &p->value,
+                             err, sizeof err)) == 0)
       p->ok = true;
     else
       pipec_diag_add(S->d, PIPEC_SEV_ERROR, "bad-override", -1, 0, 0,
                      "-p %s=%s: %s", p->decl->name, p->override, err);
   } else if (p->decl->def) {
-    p->ok = sema_value(S, p->decl->def, p->type, false, what, &p->value);
+    p->ok = sema_value_list(S, p->decl->def, p->type, p->elem, false, what,
+                            &p->value);
   } else {
     pipec_diag *g = sema_error(S, "missing-param", p->decl->loc,
                                "param '%s' has no default and no value was "
@@ -434,6 +770,38 @@ static bool resolve_param(sema *S, uint32_t i) {
 
 static const char *const type_names[] = {"int",    "float", "bool",
                                          "string", "path",  "list"};
+
+bool sema_param_type(sema *S, const ast_param *d, pipec_type *type,
+                     pipec_type *elem) {
+  *elem = PIPEC_T_STRING;
+  if (!d->list) {
+    if (pipec_type_parse(d->type, type) != 0) {
+      pipec_diag *g = sema_error(S, "unknown-type", d->type_loc,
+                                 "unknown type '%s'", d->type);
+      sema_suggest(g, d->type, type_names, 6);
+      if (!g->hint)
+        pipec_diag_hint(g, "param types are int, float, bool, string, path "
+                           "and list");
+      return false;
+    }
+    if (*type == PIPEC_T_LIST)
+      *elem = SEMA_ELEM_ANY; /* `list`: [string], with v1's any scalar */
+    return true;
+  }
+  *type = PIPEC_T_LIST;
+  static const char *const items[] = {"int", "float", "string", "path"};
+  for (uint32_t i = 0; i < 4; i++)
+    if (strcmp(d->type, items[i]) == 0) {
+      pipec_type_parse(items[i], elem);
+      return true;
+    }
+  pipec_diag *g = sema_error(S, "unknown-type", d->type_loc,
+                             "unknown list type '[%s]'", d->type);
+  sema_suggest(g, d->type, items, 4);
+  if (!g->hint)
+    pipec_diag_hint(g, "list types are [int], [float], [string] and [path]");
+  return false;
+}
 
 void sema_params(sema *S) {
   const ast_pipeline *ap = S->ap;
@@ -452,15 +820,7 @@ void sema_params(sema *S) {
     } else {
       name_map_put(S->a, &S->param_map, d->name, i);
     }
-    p->type_ok = pipec_type_parse(d->type, &p->type) == 0;
-    if (!p->type_ok) {
-      pipec_diag *g = sema_error(S, "unknown-type", d->type_loc,
-                                 "unknown type '%s'", d->type);
-      sema_suggest(g, d->type, type_names, 6);
-      if (!g->hint)
-        pipec_diag_hint(g, "param types are int, float, bool, string, path "
-                           "and list");
-    }
+    p->type_ok = sema_param_type(S, d, &p->type, &p->elem);
   }
   /* -p NAME=VALUE */
   const pipec_compile_opts *o = S->opts;

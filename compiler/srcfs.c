@@ -24,7 +24,8 @@ struct srcfs {
   pipec_reader_fn read;
   pipec_stat_fn stat;
   pipec_list_fn list;
-  void *ctx;
+  void *rctx;              /* the reader's */
+  void *ctx;               /* stat's and list's */
   const char *root;        /* the project, or NULL */
   entry *entries;          /* open addressing on the path pointer */
   uint32_t n_entries, cap_entries;
@@ -35,16 +36,18 @@ struct srcfs {
 srcfs *srcfs_new(arena *a, const pipec_compile_opts *o) {
   srcfs *fs = arena_alloc(a, sizeof *fs);
   fs->a = a;
-  fs->ctx = o->reader_ctx;
   fs->root = o->project_root;
   fs->read = o->reader ? o->reader : pipec_read_disk;
-  fs->stat = o->stat ? o->stat : o->reader ? NULL : pipec_stat_disk;
-  fs->list = o->list ? o->list : o->reader ? NULL : pipec_list_disk;
+  fs->rctx = o->reader_ctx;
+  const pipec_fs *q = o->fs ? o->fs : o->reader ? NULL : pipec_fs_disk();
+  fs->stat = q ? q->stat : NULL;
+  fs->list = q ? q->list : NULL;
+  fs->ctx = q ? q->ctx : NULL;
   return fs;
 }
 
 int srcfs_read(srcfs *fs, const char *path, char **text, size_t *len) {
-  return fs->read(fs->ctx, path, text, len);
+  return fs->read(fs->rctx, path, text, len);
 }
 
 bool srcfs_can_stat(const srcfs *fs) { return fs->stat != NULL; }

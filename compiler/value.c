@@ -17,6 +17,19 @@ static const char *const port_type_names[] = {
     [PIPEC_PORT_FILE] = "file",
     [PIPEC_PORT_MODEL] = "model",
     [PIPEC_PORT_JSON] = "json",
+    [PIPEC_PORT_DIR] = "dir",
+};
+
+static const char *const list_type_names[] = {
+    [PIPEC_T_INT] = "[int]",       [PIPEC_T_FLOAT] = "[float]",
+    [PIPEC_T_BOOL] = "[bool]",     [PIPEC_T_STRING] = "[string]",
+    [PIPEC_T_PATH] = "[path]",     [PIPEC_T_LIST] = "[list]",
+};
+
+static const char *const list_port_type_names[] = {
+    [PIPEC_PORT_TABLE] = "[table]", [PIPEC_PORT_FILE] = "[file]",
+    [PIPEC_PORT_MODEL] = "[model]", [PIPEC_PORT_JSON] = "[json]",
+    [PIPEC_PORT_DIR] = "[dir]",
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -30,6 +43,22 @@ const char *pipec_type_name(pipec_type t) {
 const char *pipec_port_type_name(pipec_port_type t) {
   if ((unsigned)t < COUNT(port_type_names) && port_type_names[t])
     return port_type_names[t];
+  return "?";
+}
+
+const char *pipec_type_text(pipec_type t, pipec_type elem) {
+  if (t != PIPEC_T_LIST)
+    return pipec_type_name(t);
+  if ((unsigned)elem < COUNT(list_type_names) && list_type_names[elem])
+    return list_type_names[elem];
+  return "list";
+}
+
+const char *pipec_port_type_text(pipec_port_type t, bool list) {
+  if (!list)
+    return pipec_port_type_name(t);
+  if ((unsigned)t < COUNT(list_port_type_names) && list_port_type_names[t])
+    return list_port_type_names[t];
   return "?";
 }
 

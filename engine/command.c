@@ -17,6 +17,7 @@ typedef struct lookup_ctx {
   const pipec_named_path *in, *out;
   uint32_t n_in, n_out;
   arena *a;
+  const char *moduledir;     /* {moduledir}: the component's directory */
 } lookup_ctx;
 
 static const char *find_path(const pipec_named_path *v, uint32_t n,
@@ -39,6 +40,8 @@ static const char *lookup(void *ctx, const char *name, size_t len) {
     if (strlen(pa->name) == len && memcmp(pa->name, name, len) == 0)
       return literal_text(c->a, &pa->value);
   }
+  if (len == 9 && memcmp(name, "moduledir", 9) == 0)
+    return c->moduledir ? c->moduledir : ".";
   return NULL;
 }
 
@@ -179,7 +182,7 @@ int cmd_build(const pipec_pipeline *p, uint32_t node,
     tpl = cp ? cp->value.u.s : "";
   }
   if (tpl) {
-    lookup_ctx lc = {n, inputs, outputs, n_in, n_out, a};
+    lookup_ctx lc = {n, inputs, outputs, n_in, n_out, a, c->moduledir};
     char bad[128] = "";
     if (pipec_template_needs_shell(tpl)) {
       char *line = pipec_template_expand(tpl, lookup, &lc, bad, sizeof bad);

@@ -6,6 +6,11 @@
  *   --from N    N and downstream     --to N        N and upstream
  *   --from A --to B   the nodes between A and B (both included)
  *
+ * A name is a node ('aligned[S1]' is one member of a family) or a set of
+ * a family's members: 'aligned[*]' all of them, 'model[1,*]' those with
+ * 1 as their first key part; a family selects all the members it names,
+ * for --node, --nodes, --from and --to alike.
+ *
  * Nodes outside the plan that the plan reads from ("upstream") take their
  * outputs from the store.
  */
@@ -38,5 +43,12 @@ int plan_select(const pipec_pipeline *p, const plan_sel *sel, bool *in_plan,
  * plan depends on, directly or not. */
 void plan_upstream(const pipec_pipeline *p, const bool *in_plan,
                    bool *upstream);
+
+/* Until the engine half of language v2 is merged: 0 if this engine can
+ * run p (v1 pipelines, and families whose members are plain nodes); else
+ * -1 with a message naming the first thing it cannot run (run-time
+ * fan-out, source files, list and dir ports, named outputs, publish,
+ * run-time values). The lead replaces it with the engine support. */
+int plan_runnable(const pipec_pipeline *p, char *err, size_t errlen);
 
 #endif

@@ -148,7 +148,8 @@ int run_setup(runner *R, char *err, size_t errlen) {
   R->targets = xcalloc(p->n_targets, sizeof *R->targets);
   R->in_plan = xcalloc(p->n_nodes, sizeof(bool));
   R->upstream = xcalloc(p->n_nodes, sizeof(bool));
-  if (plan_select(p, &R->o->sel, R->in_plan, err, errlen) != 0)
+  if (plan_runnable(p, err, errlen) != 0 ||
+      plan_select(p, &R->o->sel, R->in_plan, err, errlen) != 0)
     return -1;
   plan_upstream(p, R->in_plan, R->upstream);
   for (uint32_t i = 0; i < p->n_nodes; i++)

@@ -94,43 +94,47 @@ static int read_stored(void *ctx, const char *path, char **text,
   return ENOENT;
 }
 
-/* The entries of directory dir among the stored files: a file directly in
- * it, or a directory holding some. For `code` globs, which so match the
- * files the snapshot holds. */
-static int list_stored(void *ctx, const char *dir, char ***names,
-                       pipec_file_kind **kinds, uint32_t *n) {
-  files_reader *fr = ctx;
-  size_t dl = strcmp(dir, ".") == 0 ? 0 : strlen(dir);
-  *names = calloc(fr->n + 1, sizeof **names);
-  *kinds = calloc(fr->n + 1, sizeof **kinds);
-  *n = 0;
-  if (!*names || !*kinds) {
-    free(*names);
-    free(*kinds);
-    return ENOMEM;
-  }
-  for (uint32_t i = 0; i < fr->n; i++) {
-    const char *p = fr->files[i].path;
-    if (dl && (strncmp(p, dir, dl) != 0 || p[dl] != '/'))
-      continue;
-    const char *rest = p + (dl ? dl + 1 : 0);
-    const char *slash = strchr(rest, '/');
-    size_t len = slash ? (size_t)(slash - rest) : strlen(rest);
-    bool dup = false;
-    for (uint32_t k = 0; k < *n && !dup; k++)
-      dup = strlen((*names)[k]) == len && memcmp((*names)[k], rest, len) == 0;
-    if (dup || !len)
-      continue;
-    char *name = strndup(rest, len);
-    if (!name)
-      break;
-    (*kinds)[*n] = slash ? PIPEC_FILE_DIR : PIPEC_FILE_REGULAR;
-    (*names)[(*n)++] = name;
-  }
-  return 0;
+/* The compiler's file-system questions (globs, source files) for a
+ * snapshot's pipeline (imports and code files, globs, source files): its
+ * stored paths are relative to the workspace root, so relative paths are
+ * answered there, from the disk. */
+typedef struct root_fs {
+  pipec_fs fs;
+  const char *root;
+} root_fs;
+
+static char *at_root(const root_fs *r, const char *path) {
+  char *full = NULL;
+  if (path[0] == '/' || !r->root)
+    return strdup(path);
+  if (asprintf(&full, "%s/%s", r->root, path) < 0)
+    return NULL;
+  return full;
 }
 
-pipec_pipeline *snap_compile(store *st, int64_t id,
+static int root_stat(void *ctx, const char *path, pipec_file_kind *kind,
+                     char **real) {
+  const root_fs *r = ctx;
+  char *full = at_root(r, path);
+  if (!full)
+    return ENOMEM;
+  int rc = pipec_fs_disk()->stat(NULL, full, kind, real);
+  free(full);
+  return rc;
+}
+
+static int root_list(void *ctx, const char *path, char ***names,
+                     pipec_file_kind **kinds, uint32_t *n) {
+  const root_fs *r = ctx;
+  char *full = at_root(r, path);
+  if (!full)
+    return ENOMEM;
+  int rc = pipec_fs_disk()->list(NULL, full, names, kinds, n);
+  free(full);
+  return rc;
+}
+
+pipec_pipeline *snap_compile(store *st, int64_t id, const char *root,
                              const pipec_registry *registry, pipec_diags *d,
                              char *err, size_t errlen) {
   store_snapshot s;
@@ -155,15 +159,17 @@ pipec_pipeline *snap_compile(store *st, int64_t id,
       for (uint32_t i = 0; i < n_ov; i++)
         if (asprintf(&texts[i], "%s=%s", ov[i].name, ov[i].value) < 0)
           abort(); /* out of memory */
+      root_fs rfs = {{root_stat, root_list, NULL}, root};
+      rfs.fs.ctx = &rfs;
       pipec_target_kinds kinds = tgt_kinds_schema(tgt_builtin_kinds());
       pipec_compile_opts o = {.registry = registry,
                               .target_kinds = &kinds,
                               .overrides = (const char *const *)texts,
                               .n_overrides = n_ov,
                               .reader = read_stored,
-                              .list = list_stored,
                               .reader_ctx = &fr,
-                              .load_plugin = plugin_load};
+                              .load_plugin = plugin_load,
+                              .fs = &rfs.fs};
       p = pipec_compile(s.main_path, &o, d);
       if (!p)
         snprintf(err, errlen, "snapshot %lld no longer compiles",
@@ -235,6 +241,13 @@ static void diff_params(differ *df, const char *what, const pipec_param *a,
 
 static const char *input_text(differ *df, const pipec_pipeline *p,
                               const pipec_input *in) {
+  if (in->kind == PIPEC_IN_SOURCE)
+    return arena_printf(df->a, "file(\"%s\")", in->source);
+  if (in->kind == PIPEC_IN_ITEM)
+    return "(the loop's item)";
+  if (in->kind != PIPEC_IN_NODE) /* run-time: a template's output */
+    return arena_printf(df->a, "%s.%s", p->templates[in->ref].name,
+                        in->producer_port);
   return arena_printf(df->a, "%s.%s", p->nodes[in->producer].name,
                       in->producer_port);
 }

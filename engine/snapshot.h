@@ -30,8 +30,10 @@ int snap_collect_files(ws *w, obj_store *objs, hash_memo *memo,
                        size_t errlen);
 
 /* Compile snapshot id from its stored files and recorded -p overrides,
- * exactly as it ran. NULL with err filled (or diagnostics in d). */
-pipec_pipeline *snap_compile(store *st, int64_t id,
+ * exactly as it ran. Its paths are relative to root, the workspace root
+ * (NULL: the current directory), where globs and source files are looked
+ * up on disk. NULL with err filled (or diagnostics in d). */
+pipec_pipeline *snap_compile(store *st, int64_t id, const char *root,
                              const pipec_registry *registry, pipec_diags *d,
                              char *err, size_t errlen);
 

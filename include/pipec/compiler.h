@@ -8,6 +8,7 @@
 #define PIPEC_COMPILER_H
 
 #include "diag.h"
+#include "export.h"
 #include "ir.h"
 #include "target_kind.h"
 
@@ -46,6 +47,22 @@ int pipec_stat_disk(void *ctx, const char *path, pipec_file_kind *kind,
                     char **real);
 int pipec_list_disk(void *ctx, const char *dir, char ***names,
                     pipec_file_kind **kinds, uint32_t *n);
+/* Every file-system question the compiler asks, as one set of callbacks:
+ * is an import, a `code` file, a `path` value or a source file there, of
+ * which kind, and where does it really live (the project check follows
+ * symlinks); which files does a glob match; where would a publish write.
+ * The compiler never asks the OS itself: pipec_fs_disk() answers from the
+ * disk; a caller compiling stored files (a snapshot) substitutes its own.
+ * Paths are as the compiler builds them: relative to the current
+ * directory, or absolute. */
+typedef struct pipec_fs {
+  pipec_stat_fn stat;
+  pipec_list_fn list;
+  void *ctx;
+} pipec_fs;
+
+/* The disk: stat(2), realpath(3), opendir(3). */
+PIPEC_API const pipec_fs *pipec_fs_disk(void);
 
 /* The built-in components the compiler knows. origins[i] is the plugin
  * file items[i] came from (NULL: built into pipec); origins may be NULL. */
@@ -68,15 +85,7 @@ typedef struct pipec_compile_opts {
   const char *const *overrides;     /* "NAME=VALUE" for pipeline params */
   uint32_t n_overrides;
   pipec_reader_fn reader;           /* NULL: read from disk */
-  void *reader_ctx;                 /* for reader, stat and list */
-  /* Looking files up and listing directories. NULL with reader NULL: the
-   * disk. stat NULL with a reader of the caller's: not possible here, so
-   * the compiler checks no file's existence, kind or real path (a snapshot
-   * compiled from its stored files was checked when it ran), and a glob in
-   * `code` expands to what list shows (without list: to nothing), never
-   * to an error. */
-  pipec_stat_fn stat;
-  pipec_list_fn list;
+  void *reader_ctx;
   pipec_plugin_fn load_plugin;      /* NULL: a `plugin` line is an error */
   void *plugin_ctx;
   /* Real path of the project (absolute, no symbolic links): an import, a
@@ -87,6 +96,15 @@ typedef struct pipec_compile_opts {
    * options each takes (the engine's table: tgt_kinds_schema()). NULL: no
    * kinds, and only the implicit `local` target exists. */
   const pipec_target_kinds *target_kinds;
+  /* File-system questions (pipec_fs). NULL with reader NULL: the disk.
+   * NULL with a reader of the caller's: imports, `code` files and `path`
+   * values are not checked on disk (a snapshot compiled from its stored
+   * files was checked when it ran), source files still are. Files whose
+   * real path is outside project_root are errors. */
+  const pipec_fs *fs;
+  /* At most this many nodes after loops are expanded; more is an error.
+   * 0: 20,000,000. */
+  uint32_t max_nodes;
 } pipec_compile_opts;
 
 /* Compile the pipeline in `path`. Diagnostics (errors and warnings) are

@@ -10,6 +10,15 @@
  * Ownership: everything reachable from a pipec_pipeline lives in the
  * pipeline's own arena and is freed by pipec_pipeline_free(). Indices
  * (uint32_t) refer into the arrays of the same pipeline.
+ *
+ * Language v2 (fan-out, lists, source files, publish; docs/language.md):
+ * a `for` is expanded here, so every member of a family is an ordinary
+ * node named NAME[KEY] (`aligned[A]`, `model[1,0.1]`), and the family
+ * (pipec_family) lists its members so they can be handled as a group. A
+ * `for` over a run-time SOURCE (a node's output: pipec_fanout) cannot be
+ * expanded yet: its body stays as template nodes (pipeline->templates)
+ * that the engine instantiates once per item when the producer's output
+ * exists. `if` leaves no trace but the nodes it chose.
  */
 #ifndef PIPEC_IR_H
 #define PIPEC_IR_H
@@ -52,11 +61,22 @@ typedef struct pipec_param_decl {
   pipec_type type;
   bool has_default;
   pipec_value def;
+  pipec_type elem;             /* PIPEC_T_LIST: the item type (`[int]` ->
+                                  PIPEC_T_INT; `list` and the built-ins'
+                                  list params -> PIPEC_T_STRING) */
 } pipec_param_decl;
 
 typedef struct pipec_port_decl {
   const char *name;
   pipec_port_type type;
+  bool list;                   /* `[file]`, `[table]` ...: the port takes
+                                  (an input) a list of artifacts, each
+                                  one pipec_input with its `index`; an
+                                  empty list has no pipec_input at all */
+  const char *filename;        /* outputs: the file name the command
+                                  writes (`bam: file "aligned.bam"` ->
+                                  "aligned.bam", so {bam} ends in it), or
+                                  NULL (the engine picks one) */
 } pipec_port_decl;
 
 typedef struct pipec_component {
@@ -76,6 +96,11 @@ typedef struct pipec_component {
   pipec_keyval *env;           /* sorted by key */
   uint32_t n_env;
   pipec_srcloc loc;
+  const char *moduledir;       /* the declaring file's directory, relative
+                                  to the pipeline directory ("." for the
+                                  main file and built-ins): the value of
+                                  the built-in placeholder {moduledir},
+                                  shell-quoted like every placeholder */
 } pipec_component;
 
 typedef struct pipec_opt {
@@ -103,27 +128,167 @@ typedef struct pipec_resources {
   int64_t time_s;              /* wall time limit requested from a scheduler */
 } pipec_resources;
 
+/* What an input is wired to. */
+typedef enum pipec_input_kind {
+  PIPEC_IN_NODE,               /* output producer_port of node `producer` */
+  PIPEC_IN_SOURCE,             /* a source file or directory of the
+                                  project (`file("p")`, `dir("p")`, a path
+                                  param): `source` */
+  PIPEC_IN_ITEM,               /* templates only: the item of the
+                                  template's run-time loop (an entry of a
+                                  dir port: a file) */
+  PIPEC_IN_TEMPLATE,           /* templates only: output producer_port of
+                                  template `ref`, instantiated for the
+                                  same item */
+  PIPEC_IN_GATHER,             /* output producer_port of every member
+                                  template `ref` expands to, in item
+                                  order: a list, its members known at run
+                                  time only. One entry holds the place
+                                  (`index`) of all of them in a list port */
+} pipec_input_kind;
+
 typedef struct pipec_input {
   const char *port;            /* the consuming port */
   pipec_port_type type;
-  uint32_t producer;           /* node index */
-  const char *producer_port;
+  uint32_t producer;           /* PIPEC_IN_NODE: node index; otherwise
+                                  PIPEC_NONE */
+  const char *producer_port;   /* NODE, TEMPLATE, GATHER: the port read */
+  uint32_t index;              /* position in a list port, 0, 1, ... in
+                                  the order written (a gather adds its
+                                  members in SOURCE order); 0 for a plain
+                                  port. Inputs are sorted by (port, index) */
+  pipec_input_kind kind;
+  union {                      /* by kind (one word: a million nodes) */
+    const char *source;        /* PIPEC_IN_SOURCE: the path, relative to
+                                  the pipeline directory, normalized,
+                                  checked at compile time to exist (a
+                                  regular file for a file-like port, a
+                                  directory for a dir port) inside the
+                                  project by real path */
+    uint32_t ref;              /* PIPEC_IN_TEMPLATE, PIPEC_IN_GATHER: a
+                                  template index */
+  };
 } pipec_input;
+
+/* A param value known only at run time: in a template, it uses the
+ * run-time item; anywhere, it may list the keys of a run-time family. */
+typedef enum pipec_deferred_kind {
+  PIPEC_DEFER_ITEM,            /* `text` with the loop variable's ${VAR}
+                                  replaced by the item's text (a dir
+                                  entry's name, a line, a json item) and
+                                  $${ by ${, then read as the param's type
+                                  (in a command template the item must be
+                                  a plain word, as for ${} at compile
+                                  time) */
+  PIPEC_DEFER_KEYS,            /* the keys of the members template `ref`
+                                  expands to; several entries for one
+                                  param are concatenated in order */
+} pipec_deferred_kind;
+
+typedef struct pipec_deferred {
+  uint32_t param;              /* index into the node's params (whose
+                                  value holds the type, not the content) */
+  pipec_deferred_kind kind;
+  const char *text;            /* PIPEC_DEFER_ITEM */
+  uint32_t ref;                /* PIPEC_DEFER_KEYS: a template index */
+} pipec_deferred;
 
 typedef struct pipec_node {
   const char *name;
   uint32_t component;          /* index into pipeline->components */
+  uint32_t family;             /* index into families, or PIPEC_NONE */
   pipec_param *params;         /* every declared param, sorted by name */
   uint32_t n_params;
-  pipec_input *inputs;         /* sorted by port name */
+  uint32_t n_var_inputs;       /* (var_inputs, below) */
+  pipec_input *inputs;         /* sorted by (port, index) */
   uint32_t n_inputs;
   uint32_t target;             /* index into pipeline->targets */
   pipec_resources resources;
   int32_t retries;             /* extra attempts after a failure; default 0 */
+  uint32_t n_deferred;         /* (deferred, below) */
   int64_t timeout_s;           /* 0 = none */
   bool cache;                  /* default true */
   pipec_srcloc loc;
+  const char *key;             /* a family member's key: its items' text
+                                  joined by ',' ("A", "1,0.1"; the name is
+                                  NAME[KEY]); templates have '*' where the
+                                  run-time item goes ("*", "A,*"). NULL
+                                  for a node outside any family */
+  pipec_port_decl *var_inputs; /* variadic components (shell): the input
+                                  ports this node's arguments declare,
+                                  with their type and list flag, sorted
+                                  by name (so an empty list is known) */
+  pipec_deferred *deferred;    /* params known only at run time */
 } pipec_node;
+
+/* The nodes one `node NAME[V1, V2] = ...` line declares inside `for`s. */
+typedef struct pipec_family {
+  const char *name;            /* "aligned" */
+  const char *const *vars;     /* the index variables, as written in
+                                  NAME[V1, V2] */
+  uint32_t n_vars;
+  uint32_t *members;           /* node indices, in SOURCE order (a list's
+                                  own order; glob matches sorted by path;
+                                  nested and cross loops: outer first) */
+  const char *const *keys;     /* parallel to members: "A", "1,0.1" */
+  const char *const *parts;    /* n_members * n_vars, row-major: each
+                                  member's item text per variable */
+  uint32_t n_members;
+  uint32_t component;          /* index into components */
+  bool runtime;                /* declared inside a `for` over a run-time
+                                  SOURCE: no members yet, see templates */
+  uint32_t *templates;         /* runtime: the template indices, one per
+                                  combination of the compile-time loops
+                                  around it, in SOURCE order */
+  uint32_t n_templates;
+  pipec_srcloc loc;
+} pipec_family;
+
+/* A `for VAR in SOURCE` whose SOURCE is known only at run time. */
+typedef enum pipec_fanout_kind {
+  PIPEC_FANOUT_DIR,            /* a dir port: one `file` item per entry,
+                                  keyed by its name, sorted by name */
+  PIPEC_FANOUT_JSON,           /* a json port holding a list: one item per
+                                  element (a string, an int or a float),
+                                  keyed by its text */
+  PIPEC_FANOUT_LINES,          /* lines(NODE.PORT): one string item per
+                                  line, keyed by the line */
+} pipec_fanout_kind;
+
+typedef struct pipec_fanout {
+  pipec_fanout_kind kind;
+  uint32_t producer;           /* node index of the output iterated over */
+  const char *port;            /* its output port */
+  const char *var;             /* the loop variable */
+  uint32_t first_template;     /* templates[first_template ..
+                                  first_template + n_templates) are
+                                  instantiated once per item, in this
+                                  order (a template reads only earlier
+                                  ones) */
+  uint32_t n_templates;
+  pipec_srcloc loc;
+} pipec_fanout;
+
+/* `publish NODE.PORT = "path"`: after a run the output is at path. */
+typedef struct pipec_publish {
+  uint32_t node;               /* node index; a template index when
+                                  fanout is set */
+  const char *port;            /* an output port of its component */
+  const char *path;            /* relative to the pipeline directory,
+                                  normalized, inside the project (real
+                                  path checked at compile time), unique
+                                  among the publishes; a template's may
+                                  hold ${VAR} of its loop variable */
+  uint32_t fanout;             /* PIPEC_NONE, or the run-time loop whose
+                                  items instantiate this publish */
+  pipec_srcloc loc;
+} pipec_publish;
+
+/* A source file or directory some input reads (PIPEC_IN_SOURCE), once. */
+typedef struct pipec_datafile {
+  const char *path;            /* as in pipec_input.source */
+  bool dir;                    /* a directory tree (dir("p")) */
+} pipec_datafile;
 
 typedef struct pipec_pipeline {
   const char *name;
@@ -136,14 +301,33 @@ typedef struct pipec_pipeline {
   uint32_t n_sources;
   pipec_component *components; uint32_t n_components;
   pipec_target *targets;       uint32_t n_targets;   /* targets[0] is `local` */
-  pipec_node *nodes;           uint32_t n_nodes;     /* topological order */
+  pipec_node *nodes;           uint32_t n_nodes;     /* topological order; a
+                                  node gathering a run-time family comes
+                                  after the family's producers and after
+                                  every node its templates read */
+  pipec_family *families;      uint32_t n_families;  /* declaration order */
+  pipec_publish *publishes;    uint32_t n_publishes; /* declaration order */
+  pipec_fanout *fanouts;       uint32_t n_fanouts;
+  pipec_node *templates;       uint32_t n_templates; /* run-time loop
+                                  bodies: nodes whose inputs may be
+                                  PIPEC_IN_ITEM / _TEMPLATE and whose
+                                  params may be deferred; named NAME[KEY]
+                                  with '*' for the item */
+  pipec_datafile *datafiles;   uint32_t n_datafiles; /* sorted by path */
   void *arena;                 /* private */
+  const uint32_t *name_index;  /* private: node name hash table (cap
+                                  slots, node index + 1, 0 empty) */
+  uint32_t name_index_cap;
 } pipec_pipeline;
 
 void pipec_pipeline_free(pipec_pipeline *p);
 
-/* Lookups by name; PIPEC_NONE if absent. Linear in the number of items. */
+/* Lookups by name; PIPEC_NONE if absent. pipec_pipeline_node is O(1) in a
+ * compiled pipeline (a hash index built once), linear in one built by
+ * hand; the others are linear in the number of items. A family member is
+ * found by its full name: "aligned[A]". */
 uint32_t pipec_pipeline_node(const pipec_pipeline *p, const char *name);
+uint32_t pipec_pipeline_family(const pipec_pipeline *p, const char *name);
 const pipec_param *pipec_node_param(const pipec_node *n, const char *name);
 const pipec_opt *pipec_target_opt(const pipec_target *t, const char *key);
 

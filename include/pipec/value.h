@@ -20,7 +20,9 @@ typedef enum pipec_type {
   PIPEC_T_STRING,
   PIPEC_T_PATH,    /* a file path, relative to the pipeline's directory; its
                       file content is part of the cache key */
-  PIPEC_T_LIST,    /* list of scalar values (e.g. column names) */
+  PIPEC_T_LIST,    /* list of scalar values, all of one type: `[int]`,
+                      `[float]`, `[string]` (also written `list`), `[path]`;
+                      the item type is the list's `elem` */
 } pipec_type;
 
 /* Types a port can have. Wiring ports of different types is an error. */
@@ -29,6 +31,7 @@ typedef enum pipec_port_type {
   PIPEC_PORT_FILE,   /* any bytes */
   PIPEC_PORT_MODEL,
   PIPEC_PORT_JSON,
+  PIPEC_PORT_DIR,    /* a directory tree (regular files and directories) */
 } pipec_port_type;
 
 typedef struct pipec_value pipec_value;
@@ -42,6 +45,12 @@ struct pipec_value {
     struct {
       const pipec_value *items;
       uint32_t n;
+      pipec_type elem;         /* the items' type (every item has it):
+                                  PIPEC_T_STRING for `[string]` and `list`,
+                                  PIPEC_T_PATH for `[path]` (each item's
+                                  file content is part of the cache key,
+                                  as a path param's). Fits in the union's
+                                  padding: the struct's size is unchanged */
     } list;                    /* PIPEC_T_LIST */
   } u;
 };
@@ -49,6 +58,11 @@ struct pipec_value {
 /* "int", "float", ... ; "table", "file", ... Never NULL. */
 const char *pipec_type_name(pipec_type t);
 const char *pipec_port_type_name(pipec_port_type t);
+/* A type as the language writes it: "int", ... for scalars, "[int]",
+ * "[string]" ... for a list of elem (elem is ignored for scalars); "[file]"
+ * for a list port. Static strings; never NULL. */
+const char *pipec_type_text(pipec_type t, pipec_type elem);
+const char *pipec_port_type_text(pipec_port_type t, bool list);
 
 /* Parse a type name; return 0 and set *out, or -1 if unknown. */
 int pipec_type_parse(const char *name, pipec_type *out);

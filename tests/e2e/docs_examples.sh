@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Every ```pipe block of docs/*.md and README.md compiles with `pipec check`.
+# The source files the examples read (file("data/genome.fa"), globs) are in
+# tests/e2e/docs_files, beside the blocks.
 . "$(dirname "$0")/lib.bash"
+
+cp -r "$SRC/tests/e2e/docs_files/." "$T/"
 
 n=0
 for doc in "$SRC"/docs/*.md "$SRC"/README.md; do

@@ -35,6 +35,22 @@ static int read_mem(void *ctx, const char *path, char **text, size_t *len) {
   return 0;
 }
 
+/* No files but the input: globs match nothing, source files are missing
+ * (the compiler asks only through this). */
+static int no_stat(void *ctx, const char *path, pipec_file_kind *kind,
+                   char **real) {
+  (void)ctx, (void)path, (void)kind, (void)real;
+  return ENOENT;
+}
+
+static int no_list(void *ctx, const char *path, char ***names,
+                   pipec_file_kind **kinds, uint32_t *n) {
+  (void)ctx, (void)path, (void)names, (void)kinds, (void)n;
+  return ENOENT;
+}
+
+static const pipec_fs no_fs = {no_stat, no_list, NULL};
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   g_data = data;
   g_size = size;
@@ -43,8 +59,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const pipec_component_desc *const *items = pipec_stdlib_components(&n);
   pipec_registry reg = {.items = items, .n = n};
   pipec_target_kinds kinds = tgt_kinds_schema(tgt_builtin_kinds());
+  /* range(10000000) is a short input: keep expansions small */
   pipec_compile_opts o = {.registry = &reg, .reader = read_mem,
-                          .target_kinds = &kinds};
+                          .target_kinds = &kinds, .fs = &no_fs,
+                          .max_nodes = 100000};
   pipec_diags d;
   pipec_diags_init(&d);
   pipec_pipeline *p = pipec_compile("fuzz.pipe", &o, &d);

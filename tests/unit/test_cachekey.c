@@ -55,13 +55,13 @@ static void make(fixture *f) {
   f->targets[0] = (pipec_target){.name = "local", .kind = "local"};
   f->targets[1] = (pipec_target){.name = "box", .kind = "ssh"};
 
-  f->read_out[0] = (pipec_port_decl){"out", PIPEC_PORT_TABLE};
+  f->read_out[0] = (pipec_port_decl){.name = "out", .type = PIPEC_PORT_TABLE};
   f->comps[0] = (pipec_component){.name = "table.read_csv",
                                   .kind = PIPEC_COMP_BUILTIN,
                                   .version = "1",
                                   .outputs = f->read_out,
                                   .n_outputs = 1};
-  f->outs[0] = (pipec_port_decl){"features", PIPEC_PORT_TABLE};
+  f->outs[0] = (pipec_port_decl){.name = "features", .type = PIPEC_PORT_TABLE};
   f->code[0] = "scripts/f.py";
   f->env[0] = (pipec_keyval){"PYTHONHASHSEED", "0"};
   f->comps[1] = (pipec_component){
@@ -84,7 +84,7 @@ static void make(fixture *f) {
                              .cache = true};
   f->feats_params[0] = (pipec_param){"min_count", {.type = PIPEC_T_INT,
                                                    .u.i = 3}};
-  f->feats_inputs[0] = (pipec_input){"raw", PIPEC_PORT_TABLE, 0, "out"};
+  f->feats_inputs[0] = (pipec_input){.port = "raw", .type = PIPEC_PORT_TABLE, .producer = 0, .producer_port = "out"};
   f->nodes[1] = (pipec_node){.name = "feats", .component = 1,
                              .params = f->feats_params, .n_params = 1,
                              .inputs = f->feats_inputs, .n_inputs = 1,
@@ -193,8 +193,8 @@ static void test_every_part_counts(void) {
   KEY_CHANGE(1, true, (f->code[1] = "scripts/g.py", f->comps[1].n_code = 2));
   KEY_CHANGE(1, true, f->comps[1].command = "python3 scripts/f.py {raw}");
   KEY_CHANGE(1, true, f->comps[1].version = "2");
-  KEY_CHANGE(1, true, (f->outs[1] = (pipec_port_decl){"extra",
-                                                      PIPEC_PORT_FILE},
+  KEY_CHANGE(1, true, (f->outs[1] = (pipec_port_decl){.name = "extra",
+                                                      .type = PIPEC_PORT_FILE},
                        f->comps[1].n_outputs = 2));
   KEY_CHANGE(1, true, f->outs[0].type = PIPEC_PORT_JSON);
   KEY_CHANGE(1, true, f->env[0].value = "1");

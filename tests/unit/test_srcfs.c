@@ -100,12 +100,13 @@ static pipec_pipeline *compile(const vfile *fs, bool can_stat,
   const pipec_component_desc *const *items = pipec_stdlib_components(&n);
   static pipec_registry reg;
   reg = (pipec_registry){.items = items, .n = n};
+  static pipec_fs mfs;
+  mfs = (pipec_fs){.stat = can_stat ? stat_mem : NULL, .list = list_mem};
   pipec_compile_opts o = {.registry = &reg,
                           .overrides = ov,
                           .n_overrides = n_ov,
                           .reader = read_mem,
-                          .stat = can_stat ? stat_mem : NULL,
-                          .list = list_mem,
+                          .fs = &mfs,
                           .project_root = can_stat ? "/proj" : NULL};
   pipec_diags_init(d);
   return pipec_compile(fs[0].path, &o, d);
