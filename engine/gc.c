@@ -1,10 +1,11 @@
 /*
  * gc.c — `pipec cache gc` (gc.h).
  *
- * Order: under the write lock, forget the cache entries of the objects to
- * remove, remove the objects and logs, then commit. A crash in between
- * leaves entries naming missing objects, which a cache hit checks for (the
- * node simply runs again).
+ * Order: with the workspace lock held exclusive (no run is going or can
+ * start: ws_lock) and the database's write lock, forget the cache entries
+ * of the objects to remove and remove the logs, commit, and only then
+ * remove the objects. A crash in between leaves objects no entry names,
+ * which the next gc removes; never an entry naming a missing object.
  */
 #include "gc.h"
 
@@ -122,12 +123,31 @@ int gc_collect(ws *w, store *st, uint32_t keep_runs, gc_report *rep,
     return rc;
   gc_ctx g = {.rep = rep};
   /* A running run may have put objects that it has not recorded yet, so
-   * gc waits for none; and it holds the write lock from here to the end,
-   * so no run starts meanwhile (one that tries waits for the lock). */
+   * gc waits for none; and it holds the workspace lock to the end, so no
+   * run starts meanwhile (one that tries waits for it). */
   store_runs_reap(st, store_pid_alive);
+  int lock = -1;
+  rc = ws_lock(w, true, false, NULL, &lock, err, errlen);
+  if (rc == -EWOULDBLOCK) {
+    int64_t going = store_run_running(st);
+    rep->running = going > 0 ? going : 0;
+    if (going > 0)
+      snprintf(err, errlen, "run %lld is still going; run gc when it has "
+                            "finished", (long long)going);
+    else
+      snprintf(err, errlen, "a run is starting or another gc is going; run "
+                            "gc when it has finished");
+    obj_close(objs);
+    return -EBUSY;
+  }
+  if (rc != 0) {
+    obj_close(objs);
+    return rc;
+  }
   if (store_begin(st) != 0) {
     snprintf(err, errlen, "%s", store_errmsg(st));
     obj_close(objs);
+    close(lock);
     return -EIO;
   }
   rc = -EIO;
@@ -160,19 +180,21 @@ int gc_collect(ws *w, store *st, uint32_t keep_runs, gc_report *rep,
     snprintf(err, errlen, "%s", store_errmsg(st));
     goto out;
   }
-  char e[256];
-  for (size_t i = 0; i < g.dead.n; i++)
-    obj_remove(objs, &g.dead.v[i], e, sizeof e);
-  obj_clean_tmp(objs, 3600, e, sizeof e);
   clean_scratch(w, st);
   if (store_commit(st) != 0) {
     snprintf(err, errlen, "%s", store_errmsg(st));
     goto out;
   }
+  /* no entry names them now: a crash from here leaves only garbage */
+  char e[256];
+  for (size_t i = 0; i < g.dead.n; i++)
+    obj_remove(objs, &g.dead.v[i], e, sizeof e);
+  obj_clean_tmp(objs, 3600, e, sizeof e);
   rc = 0;
 out:
   if (rc != 0)
     store_rollback(st);
+  close(lock);
   free(g.live.v);
   free(g.dead.v);
   obj_close(objs);

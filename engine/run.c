@@ -108,7 +108,13 @@ void run_free(runner *R) {
     obj_close(R->objs);
   if (R->st)
     store_close(R->st);
+  if (R->locked)
+    close(R->lock_fd);
   free(R->abs_dir);
+}
+
+static void announce_gc_wait(void) {
+  fprintf(stderr, "pipec: waiting for `pipec cache gc` to finish\n");
 }
 
 /* Open the store and objects, build the plan: 0, RUN_WORKSPACE if the
@@ -126,6 +132,11 @@ int run_setup(runner *R, char *err, size_t errlen) {
     return -1;
   }
   R->abs_dir = xstrdup(abs);
+  /* shared with other runs; gc waits for every run to end (gc.c) */
+  if (ws_lock(R->w, false, true, announce_gc_wait, &R->lock_fd, err,
+              errlen) != 0)
+    return RUN_WORKSPACE;
+  R->locked = true;
   if (store_open(ws_db_path(R->w), &R->st, err, errlen) != 0)
     return RUN_WORKSPACE;
   if (obj_open(ws_objects_dir(R->w), NULL, &R->objs, err, errlen) != 0)

@@ -115,6 +115,8 @@ typedef struct runner {
   uv_prepare_t batch_commit; /* commits the batch before the loop waits */
   bool in_batch;
   bool record_failed;
+  int lock_fd;              /* ws_lock, shared, held by the run; -1: none */
+  bool locked;
 } runner;
 
 /* run.c */

@@ -10,10 +10,12 @@
 #include "workspace.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -211,3 +213,34 @@ const char *ws_db_path(const ws *w) { return w->db; }
 const char *ws_objects_dir(const ws *w) { return w->objects; }
 const char *ws_runs_dir(const ws *w) { return w->runs; }
 const char *ws_logs_dir(const ws *w) { return w->logs; }
+
+int ws_lock(const ws *w, bool exclusive, bool wait, void (*announce)(void),
+            int *fd, char *err, size_t errlen) {
+  char path[PATH_MAX + 32];
+  snprintf(path, sizeof path, "%s/lock", w->dir);
+  int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (f < 0) {
+    int e = errno;
+    snprintf(err, errlen, "cannot open %s: %s", path, strerror(e));
+    return -e;
+  }
+  int op = exclusive ? LOCK_EX : LOCK_SH;
+  if (flock(f, op | LOCK_NB) != 0) {
+    int e = errno;
+    if (e == EWOULDBLOCK && wait) {
+      if (announce)
+        announce();
+      while (flock(f, op) != 0 && errno == EINTR)
+        ;
+      *fd = f;
+      return 0;
+    }
+    close(f);
+    if (e == EWOULDBLOCK)
+      return -EWOULDBLOCK;
+    snprintf(err, errlen, "cannot lock %s: %s", path, strerror(e));
+    return -e;
+  }
+  *fd = f;
+  return 0;
+}

@@ -46,4 +46,14 @@ const char *ws_objects_dir(const ws *w);
 const char *ws_runs_dir(const ws *w);
 const char *ws_logs_dir(const ws *w);
 
+/* The workspace lock (.pipec/lock, flock): every run holds it shared for
+ * its whole life; `cache gc` takes it exclusive, so it never removes an
+ * object while a run may be about to use it, and no run starts while gc
+ * removes objects. With wait, a shared lock waits for gc (announce, if
+ * not NULL, is called once when the wait is long); without, -EWOULDBLOCK
+ * when another holds it. 0 and *fd (close it to release), or a negative
+ * errno with err. */
+int ws_lock(const ws *w, bool exclusive, bool wait, void (*announce)(void),
+            int *fd, char *err, size_t errlen);
+
 #endif
