@@ -398,6 +398,12 @@ static size_t sh_put(sh_state *st, char **buf, size_t *cap, size_t len,
 
 char *pipec_template_expand(const char *tpl, pipec_tpl_lookup_fn lookup,
                             void *ctx, char *bad, size_t badlen) {
+  return pipec_template_expand_lists(tpl, lookup, NULL, ctx, bad, badlen);
+}
+
+char *pipec_template_expand_lists(const char *tpl, pipec_tpl_lookup_fn lookup,
+                                  pipec_tpl_list_fn list, void *ctx,
+                                  char *bad, size_t badlen) {
   char *buf = NULL;
   size_t cap = 0, len = 0, k, n;
   const char *name;
@@ -411,6 +417,40 @@ char *pipec_template_expand(const char *tpl, pipec_tpl_lookup_fn lookup,
     if (!name) {
       len = append(&buf, &cap, len, &lit, 1);
       sh_feed(st, lit);
+      continue;
+    }
+    const char *const *vs = NULL;
+    uint32_t nv = 0;
+    if (list && list(ctx, name, n, &vs, &nv)) {
+      /* bare: one quoted word per item; inside quotes or a comment: the
+       * items joined by blanks where the placeholder stands */
+      bool bare = !st->in_body && !st->comment && sh_top(st)->q == Q_NONE;
+      if (bare) {
+        for (uint32_t j = 0; j < nv && len < (size_t)-2; j++) {
+          if (j) {
+            len = append(&buf, &cap, len, " ", 1);
+            sh_feed(st, ' ');
+          }
+          len = sh_put(st, &buf, &cap, len, vs[j]);
+        }
+      } else {
+        char *joined = NULL;
+        size_t jcap = 0, jlen = append(&joined, &jcap, 0, "", 0);
+        for (uint32_t j = 0; j < nv; j++) {
+          if (j)
+            jlen = append(&joined, &jcap, jlen, " ", 1);
+          jlen = append(&joined, &jcap, jlen, vs[j], strlen(vs[j]));
+        }
+        len = jlen == (size_t)-1 ? (size_t)-1
+                                 : sh_put(st, &buf, &cap, len, joined);
+        free(joined);
+      }
+      if (len == (size_t)-2) {
+        set_bad(bad, badlen, name, n);
+        free(buf);
+        free(st);
+        return NULL;
+      }
       continue;
     }
     const char *v = lookup(ctx, name, n);
@@ -477,11 +517,33 @@ bool pipec_template_needs_shell(const char *tpl) {
 
 char **pipec_template_argv(const char *tpl, pipec_tpl_lookup_fn lookup,
                            void *ctx, char *bad, size_t badlen) {
+  return pipec_template_argv_lists(tpl, lookup, NULL, ctx, bad, badlen);
+}
+
+/* argv[*nargs] = word (NULL: ""), growing argv. */
+static int push_word(char ***argv, size_t *nargs, size_t *capargs,
+                     char *word) {
+  if (*nargs + 2 > *capargs) {
+    char **na = realloc(*argv, (*capargs *= 2) * sizeof **argv);
+    if (!na) {
+      free(word);
+      return -1;
+    }
+    *argv = na;
+  }
+  (*argv)[(*nargs)++] = word ? word : strdup("");
+  (*argv)[*nargs] = NULL;
+  return 0;
+}
+
+char **pipec_template_argv_lists(const char *tpl, pipec_tpl_lookup_fn lookup,
+                                 pipec_tpl_list_fn list, void *ctx,
+                                 char *bad, size_t badlen) {
   size_t nargs = 0, capargs = 8;
   char **argv = calloc(capargs, sizeof *argv);
   char *word = NULL;
   size_t wcap = 0, wlen = 0, k, n;
-  bool in_word = false;
+  bool in_word = false, empty_list = false;
   const char *name;
   char lit;
   if (!argv)
@@ -490,23 +552,42 @@ char **pipec_template_argv(const char *tpl, pipec_tpl_lookup_fn lookup,
     k = step(tpl, i, &name, &n, &lit);
     bool end = k == 0, blank = !end && !name && (lit == ' ' || lit == '\t');
     if ((end || blank) && in_word) {
-      if (nargs + 2 > capargs) {
-        char **na = realloc(argv, (capargs *= 2) * sizeof *argv);
-        if (!na)
+      /* a word that was only an empty list is no word at all */
+      if (!(empty_list && !word)) {
+        if (push_word(&argv, &nargs, &capargs, word) != 0)
           goto fail;
-        argv = na;
+      } else {
+        free(word);
       }
-      argv[nargs++] = word ? word : strdup("");
-      argv[nargs] = NULL;
       word = NULL;
       wcap = wlen = 0;
-      in_word = false;
+      in_word = empty_list = false;
     }
     if (end)
       break;
     if (blank)
       continue;
     in_word = true;
+    const char *const *vs = NULL;
+    uint32_t nv = 0;
+    if (name && list && list(ctx, name, n, &vs, &nv)) {
+      /* one word per item: the text before the placeholder goes with the
+       * first item, the text after it with the last */
+      if (!nv && !word)
+        empty_list = true;
+      for (uint32_t j = 0; j < nv; j++) {
+        if (j) {
+          if (push_word(&argv, &nargs, &capargs, word) != 0)
+            goto fail;
+          word = NULL;
+          wcap = wlen = 0;
+        }
+        wlen = append(&word, &wcap, wlen, vs[j], strlen(vs[j]));
+        if (wlen == (size_t)-1)
+          goto fail;
+      }
+      continue;
+    }
     if (name) {
       const char *v = lookup(ctx, name, n);
       if (!v) {
@@ -517,6 +598,7 @@ char **pipec_template_argv(const char *tpl, pipec_tpl_lookup_fn lookup,
     } else {
       wlen = append(&word, &wcap, wlen, &lit, 1);
     }
+    empty_list = false;
     if (wlen == (size_t)-1)
       goto fail;
   }

@@ -318,7 +318,39 @@ void status_event(void *ctx, const pipec_event *ev) {
     fflush(s->out);
     fprintf(stderr, "pipec: %s\n", ev->detail);
     break;
+  case PIPEC_EV_PUBLISHED:
+    if (strcmp(ev->status, "failed") == 0)
+      break; /* a notice said why */
+    if (s->mode == STATUS_JSON) {
+      pipec_json j;
+      pipec_json_init(&j, s->out, false);
+      pipec_json_obj(&j);
+      pipec_json_key(&j, "event");
+      pipec_json_str(&j, "published");
+      pipec_json_key(&j, "node");
+      pipec_json_str(&j, ev->node);
+      pipec_json_key(&j, "port");
+      pipec_json_str(&j, ev->port);
+      pipec_json_key(&j, "path");
+      pipec_json_str(&j, ev->detail);
+      pipec_json_key(&j, "written");
+      pipec_json_bool(&j, strcmp(ev->status, "written") == 0);
+      pipec_json_end(&j);
+      pipec_json_done(&j);
+    } else if (strcmp(ev->status, "written") != 0) {
+      s->published_same++;
+    } else if (s->mode != STATUS_QUIET && s->published++ < 12) {
+      status_clear(s);
+      char from[512];
+      snprintf(from, sizeof from, "%s.%s", ev->node, ev->port);
+      fprintf(s->out, "published %-24s %s\n", ev->detail, from);
+    }
+    break;
   case PIPEC_EV_RUN_END:
+    if (s->mode != STATUS_JSON && s->mode != STATUS_QUIET &&
+        (s->published > 12 || s->published_same))
+      fprintf(s->out, "published %u file%s, %u already up to date\n",
+              s->published, s->published == 1 ? "" : "s", s->published_same);
     if (ev->dry_run)
       fprintf(s->out, "%u would run, %u cached (dry run: nothing was run)\n",
               ev->ran, ev->cached);

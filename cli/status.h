@@ -39,6 +39,8 @@ typedef struct status_printer {
   bool line_dirty;    /* the live line holds text */
   int width;          /* terminal width */
   uint32_t results;   /* final outputs listed so far */
+  uint32_t published; /* files written by publish */
+  uint32_t published_same;  /* published outputs already in place */
 } status_printer;
 
 /* mode: pick STATUS_LIVE when out is a terminal unless json/quiet. */

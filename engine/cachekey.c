@@ -301,6 +301,18 @@ static int cmp_code(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Is in an item of a list port (declared `[file]` ...)? */
+static bool input_is_list(const pipec_pipeline *p, const pipec_node *n,
+                          const pipec_input *in) {
+  const pipec_component *c = &p->components[n->component];
+  const pipec_port_decl *d = c->n_inputs ? c->inputs : n->var_inputs;
+  uint32_t nd = c->n_inputs ? c->n_inputs : n->n_var_inputs;
+  for (uint32_t i = 0; i < nd; i++)
+    if (strcmp(d[i].name, in->port) == 0)
+      return d[i].list;
+  return false;
+}
+
 int ck_compute(const pipec_pipeline *p, uint32_t node,
                const hash128 *input_hashes, ck_file_hash_fn file_hash,
                void *ctx, hash128 *key, ck_parts *parts, char *err,
@@ -443,11 +455,20 @@ int ck_compute(const pipec_pipeline *p, uint32_t node,
     enc_hash(&k.enc, &input_hashes[i]);
     if (parts) {
       hash_hex(&input_hashes[i], hex);
-      snprintf(what, sizeof what, "%s.%s",
-               in->producer < p->n_nodes ? p->nodes[in->producer].name : "?",
-               in->producer_port ? in->producer_port : "?");
+      if (in->kind == PIPEC_IN_SOURCE)
+        snprintf(what, sizeof what, "%s %s",
+                 in->type == PIPEC_PORT_DIR ? "dir" : "file", in->source);
+      else
+        snprintf(what, sizeof what, "%s.%s",
+                 in->producer < p->n_nodes ? p->nodes[in->producer].name
+                                           : "?",
+                 in->producer_port ? in->producer_port : "?");
       k.txt.n = 0;
-      sb_printf(&k.txt, "input:%s", in->port);
+      /* a list port's items are told apart by their place */
+      if (input_is_list(p, n, in))
+        sb_printf(&k.txt, "input:%s[%u]", in->port, in->index);
+      else
+        sb_printf(&k.txt, "input:%s", in->port);
       PART(sb_str(&k.txt), hex, what);
     }
   }
@@ -699,7 +720,11 @@ static void explain_changed(sbuf *b, const ck_part *o, const ck_part *c) {
       show(b, c->value);
     }
   } else if (strncmp(name, "input:", 6) == 0) {
-    if (strcmp(o->note, c->note) == 0 && c->note[0]) {
+    if (strcmp(o->note, c->note) == 0 && (strncmp(c->note, "file ", 5) == 0 ||
+                                          strncmp(c->note, "dir ", 4) == 0)) {
+      sb_printf(b, "input '%s' changed (source %s changed)", name + 6,
+                c->note);
+    } else if (strcmp(o->note, c->note) == 0 && c->note[0]) {
       sb_printf(b, "input '%s' changed (produced by node '", name + 6);
       show_node(b, c->note);
       sb_puts(b, "': its output changed)");

@@ -14,6 +14,7 @@
 
 typedef struct lookup_ctx {
   const pipec_node *node;
+  const pipec_component *comp;
   const pipec_named_path *in, *out;
   uint32_t n_in, n_out;
   arena *a;
@@ -43,6 +44,37 @@ static const char *lookup(void *ctx, const char *name, size_t len) {
   if (len == 9 && memcmp(name, "moduledir", 9) == 0)
     return c->moduledir ? c->moduledir : ".";
   return NULL;
+}
+
+/* Is input port `name` of the node a list (declared `[file]` ...)? */
+static bool list_port(const lookup_ctx *c, const char *name, size_t len) {
+  const pipec_port_decl *d = c->comp->inputs;
+  uint32_t n = c->comp->n_inputs;
+  if (!n) { /* variadic (shell): the ports this node's arguments made */
+    d = c->node->var_inputs;
+    n = c->node->n_var_inputs;
+  }
+  for (uint32_t i = 0; i < n; i++)
+    if (strlen(d[i].name) == len && memcmp(d[i].name, name, len) == 0)
+      return d[i].list;
+  return false;
+}
+
+/* {name} of a list port: the paths wired to it, in order (the inputs are
+ * sorted by port, then index, so they are side by side). */
+static int lookup_list(void *ctx, const char *name, size_t len,
+                       const char *const **values, uint32_t *n) {
+  lookup_ctx *c = ctx;
+  if (!list_port(c, name, len))
+    return 0;
+  const char **v = arena_alloc(c->a, (c->n_in + 1) * sizeof *v);
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < c->n_in; i++)
+    if (strlen(c->in[i].name) == len && memcmp(c->in[i].name, name, len) == 0)
+      v[k++] = c->in[i].path;
+  *values = v;
+  *n = k;
+  return 1;
 }
 
 static char **strv_new(size_t n) {
@@ -182,10 +214,11 @@ int cmd_build(const pipec_pipeline *p, uint32_t node,
     tpl = cp ? cp->value.u.s : "";
   }
   if (tpl) {
-    lookup_ctx lc = {n, inputs, outputs, n_in, n_out, a, c->moduledir};
+    lookup_ctx lc = {n, c, inputs, outputs, n_in, n_out, a, c->moduledir};
     char bad[128] = "";
     if (pipec_template_needs_shell(tpl)) {
-      char *line = pipec_template_expand(tpl, lookup, &lc, bad, sizeof bad);
+      char *line = pipec_template_expand_lists(tpl, lookup, lookup_list, &lc,
+                                               bad, sizeof bad);
       if (line) {
         *argv = strv_new(3);
         (*argv)[0] = xstrdup("/bin/sh");
@@ -193,7 +226,8 @@ int cmd_build(const pipec_pipeline *p, uint32_t node,
         (*argv)[2] = line;
       }
     } else {
-      *argv = pipec_template_argv(tpl, lookup, &lc, bad, sizeof bad);
+      *argv = pipec_template_argv_lists(tpl, lookup, lookup_list, &lc, bad,
+                                        sizeof bad);
       if (*argv && !(*argv)[0]) {
         snprintf(err, errlen, "the command of node '%s' is empty", n->name);
         cmd_free(*argv);
@@ -203,7 +237,10 @@ int cmd_build(const pipec_pipeline *p, uint32_t node,
       }
     }
     if (!*argv) {
-      if (lookup(&lc, bad, strlen(bad)))
+      const char *const *vs;
+      uint32_t nv;
+      if (lookup(&lc, bad, strlen(bad)) ||
+          lookup_list(&lc, bad, strlen(bad), &vs, &nv))
         snprintf(err, errlen, "node '%s': the value of '{%s}' cannot be "
                               "placed where it is in the command (right "
                               "after '\\' or '$', or a line break in a "

@@ -89,6 +89,8 @@ int run_why(ws *w, const pipec_pipeline *p, const char *node_name,
     goto out;
   }
   code = RUN_USAGE;
+  if (run_sources(&R, false, err, errlen) != 0)
+    goto out;
   char *main_rel = run_workspace_path(&R, p->file);
   int rc = store_pipeline_get_or_create(R.st, p->name, main_rel,
                                         &R.pipeline_id);

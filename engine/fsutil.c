@@ -38,6 +38,21 @@ static int rm_entry(const char *path, const struct stat *sb, int flag,
   return remove(path);
 }
 
+/* Directories first made writable: a materialized tree is read-only, and
+ * without write permission its entries cannot be removed (unless root). */
+static int open_dir(const char *path, const struct stat *sb, int flag,
+                    struct FTW *ftw) {
+  (void)ftw;
+  if (flag == FTW_D && (sb->st_mode & 0700) != 0700)
+    chmod(path, (sb->st_mode & 07777) | 0700);
+  return 0;
+}
+
 void fs_rm_rf(const char *path) {
+  struct stat sb;
+  if (lstat(path, &sb) != 0)
+    return;
+  if (S_ISDIR(sb.st_mode))
+    nftw(path, open_dir, 16, FTW_PHYS);
   nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

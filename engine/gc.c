@@ -20,6 +20,7 @@
 
 #include "fsutil.h"
 #include "objstore.h"
+#include "tree.h"
 
 /* A set of hashes (sorted array, binary search). */
 typedef struct hash_set {
@@ -40,6 +41,12 @@ static void set_add(void *ctx, const hash128 *h) {
 
 static int hash_cmp(const void *a, const void *b) {
   return memcmp(a, b, sizeof(hash128));
+}
+
+static int add_entry(void *ctx, const hash128 *h, char kind) {
+  (void)kind;
+  set_add(ctx, h);
+  return 0;
 }
 
 typedef struct gc_ctx {
@@ -166,6 +173,13 @@ int gc_collect(ws *w, store *st, uint32_t keep_runs, gc_report *rep,
   if (store_live_objects(st, keep_runs, set_add, &g.live) != 0) {
     snprintf(err, errlen, "%s", store_errmsg(st));
     goto out;
+  }
+  /* a live tree keeps every object it names (walked once each) */
+  for (size_t i = 0, n = g.live.n; i < n; i++) {
+    hash128 t = g.live.v[i]; /* the walk grows the set */
+    char e[256];
+    if (store_is_tree(st, &t) == 1) /* a broken tree keeps what it can */
+      tree_walk(objs, &t, add_entry, &g.live, e, sizeof e);
   }
   qsort(g.live.v, g.live.n, sizeof *g.live.v, hash_cmp);
   if ((rc = obj_foreach(objs, on_object, &g, err, errlen)) < 0)

@@ -257,18 +257,7 @@ void plan_upstream(const pipec_pipeline *p, const bool *in_plan,
 
 /* ---- what this engine can run ------------------------------------------- */
 
-static int unsupported(const pipec_pipeline *p, const pipec_srcloc *loc,
-                       const char *what, char *err, size_t errlen) {
-  snprintf(err, errlen,
-           "pipeline '%s' uses %s (%s:%u), which this pipec compiles (pipec "
-           "check, pipec graph) but cannot run yet: the engine half of "
-           "language v2 (issue #13) is not there",
-           p->name, what, loc->file ? loc->file : p->file, loc->line);
-  return -1;
-}
-
 int plan_runnable(const pipec_pipeline *p, char *err, size_t errlen) {
-  char what[512];
   if (p->n_fanouts) {
     const pipec_fanout *fo = &p->fanouts[0];
     snprintf(err, errlen,
@@ -281,56 +270,16 @@ int plan_runnable(const pipec_pipeline *p, char *err, size_t errlen) {
              fo->loc.line);
     return -1;
   }
-  if (p->n_publishes) {
-    const pipec_publish *pb = &p->publishes[0];
-    snprintf(what, sizeof what, "publish: %s.%s -> %s",
-             p->nodes[pb->node].name, pb->port, pb->path);
-    return unsupported(p, &pb->loc, what, err, errlen);
-  }
-  for (uint32_t c = 0; c < p->n_components; c++) {
-    const pipec_component *cp = &p->components[c];
-    for (uint32_t k = 0; k < cp->n_inputs + cp->n_outputs; k++) {
-      const pipec_port_decl *d = k < cp->n_inputs
-                                     ? &cp->inputs[k]
-                                     : &cp->outputs[k - cp->n_inputs];
-      const char *kind = d->list             ? "a list port"
-                         : d->type == PIPEC_PORT_DIR ? "a dir port"
-                         : d->filename       ? "a named output file"
-                                             : NULL;
-      if (kind) {
-        snprintf(what, sizeof what, "%s: '%s' of component '%s'", kind,
-                 d->name, cp->name);
-        return unsupported(p, &cp->loc, what, err, errlen);
-      }
-    }
-  }
   for (uint32_t i = 0; i < p->n_nodes; i++) {
     const pipec_node *n = &p->nodes[i];
-    for (uint32_t k = 0; k < n->n_var_inputs; k++)
-      if (n->var_inputs[k].list || n->var_inputs[k].type == PIPEC_PORT_DIR) {
-        snprintf(what, sizeof what, "%s: '%s' of node '%s'",
-                 n->var_inputs[k].list ? "a list input" : "a dir input",
-                 n->var_inputs[k].name, n->name);
-        return unsupported(p, &n->loc, what, err, errlen);
-      }
-    for (uint32_t k = 0; k < n->n_inputs; k++)
-      if (n->inputs[k].kind != PIPEC_IN_NODE) {
-        snprintf(what, sizeof what, "a source file: %s, input '%s' of node "
-                 "'%s'",
-                 n->inputs[k].kind == PIPEC_IN_SOURCE ? n->inputs[k].source
-                                                      : "?",
-                 n->inputs[k].port, n->name);
-        return unsupported(p, &n->loc, what, err, errlen);
-      }
-    if (n->n_deferred) {
-      snprintf(what, sizeof what, "a value known at run time: node '%s'",
-               n->name);
-      return unsupported(p, &n->loc, what, err, errlen);
-    }
+    /* a node's name names its scratch directory and log file */
     if (strchr(n->name, '/')) {
-      snprintf(what, sizeof what, "a family key with a '/': node '%s'",
-               n->name);
-      return unsupported(p, &n->loc, what, err, errlen);
+      snprintf(err, errlen,
+               "node '%s' (%s:%u): a family key cannot hold '/' (its node's "
+               "scratch directory and log are named after it); loop over "
+               "names without slashes, e.g. the file names of a glob",
+               n->name, n->loc.file ? n->loc.file : p->file, n->loc.line);
+      return -1;
     }
   }
   return 0;

@@ -44,11 +44,9 @@ int plan_select(const pipec_pipeline *p, const plan_sel *sel, bool *in_plan,
 void plan_upstream(const pipec_pipeline *p, const bool *in_plan,
                    bool *upstream);
 
-/* Until the engine half of language v2 is merged: 0 if this engine can
- * run p (v1 pipelines, and families whose members are plain nodes); else
- * -1 with a message naming the first thing it cannot run (run-time
- * fan-out, source files, list and dir ports, named outputs, publish,
- * run-time values). The lead replaces it with the engine support. */
+/* 0 if this engine can run p; else -1 with a message naming what it
+ * cannot: a run-time fan-out (until the engine expands them), a family
+ * key holding '/' (a node's name names its files). */
 int plan_runnable(const pipec_pipeline *p, char *err, size_t errlen);
 
 #endif

@@ -111,6 +111,7 @@ void run_free(runner *R) {
   if (R->locked)
     close(R->lock_fd);
   free(R->abs_dir);
+  free(R->src_hash);
 }
 
 static void announce_gc_wait(void) {
@@ -260,6 +261,8 @@ static int run_schedule(runner *R, char *err, size_t errlen) {
   store_run_finish(R->st, R->run_id, status, R->res->ran, R->res->cached,
                    R->res->failed);
   emit_results(R);
+  if (!sum.interrupted)
+    R->publish_failed = run_publish(R);
   pipec_event end = {.kind = PIPEC_EV_RUN_END,
                      .ran = R->res->ran,
                      .cached = R->res->cached,
@@ -289,7 +292,8 @@ int run_pipeline(ws *w, const pipec_pipeline *p, const run_opts *o,
   code = RUN_USAGE;
   res->snapshot_id = R.snapshot_id;
   res->run_id = R.run_id;
-  if (run_resolve_upstream(&R, err, errlen) != 0) {
+  if (run_sources(&R, !o->dry_run, err, errlen) != 0 ||
+      run_resolve_upstream(&R, err, errlen) != 0) {
     if (R.run_id)
       store_run_finish(R.st, R.run_id, "failed", 0, 0, 0);
     goto out;
@@ -302,8 +306,8 @@ int run_pipeline(ws *w, const pipec_pipeline *p, const run_opts *o,
   if (run_schedule(&R, err, errlen) != 0)
     goto out;
   code = res->interrupted ? RUN_INTERRUPTED
-         : res->failed || res->cancelled ? RUN_NODE_FAILED
-                                         : RUN_OK;
+         : res->failed || res->cancelled || R.publish_failed ? RUN_NODE_FAILED
+                                                             : RUN_OK;
 out:
   run_free(&R);
   return code;

@@ -11,12 +11,17 @@
 
 /* ---- cache lookups ------------------------------------------------------- */
 
-/* The hashes of the files wired to node's inputs; all producers known. */
+/* The hashes of what is wired to node's inputs: producers' outputs (all
+ * known by now) and source files (hashed at the start, run_sources.c). */
 hash128 *run_input_hashes(runner *R, uint32_t node) {
   const pipec_node *n = &R->p->nodes[node];
   hash128 *hs = xcalloc(n->n_inputs, sizeof *hs);
   for (uint32_t i = 0; i < n->n_inputs; i++) {
     const pipec_input *in = &n->inputs[i];
+    if (in->kind == PIPEC_IN_SOURCE) {
+      hs[i] = R->src_hash[run_source_index(R, in->source)];
+      continue;
+    }
     int k = run_output_index(run_comp(R, in->producer), in->producer_port);
     hs[i] = R->nodes[in->producer].out_hash[k];
   }

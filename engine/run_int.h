@@ -41,11 +41,21 @@
 #include "workspace.h"
 
 /* An input as the node's attempt gets it. */
-typedef struct run_input {
-  char *link;               /* scratch/PORT.in.ext: what {port} names */
-  hash128 hash;             /* its object */
+/* One object an input gives the node: the input's own (a file), or
+ * one file of its tree (a directory). */
+typedef struct run_link {
+  hash128 hash;
   uint32_t damage;          /* the object's damage count when linked */
-  bool linked;              /* the link is there (made by us) */
+} run_link;
+
+typedef struct run_input {
+  char *link;               /* scratch/PORT.in.ext, or PORT.in/ for a
+                               directory: what {port} names */
+  hash128 hash;             /* its object (a tree object for a directory) */
+  bool dir;                 /* a tree, materialized as links */
+  run_link *objs;           /* what the node holds links to */
+  uint32_t n_objs;
+  bool linked;              /* the link(s) are there (made by us) */
 } run_input;
 
 typedef struct run_node {
@@ -115,6 +125,8 @@ typedef struct runner {
   uv_prepare_t batch_commit; /* commits the batch before the loop waits */
   bool in_batch;
   bool record_failed;
+  hash128 *src_hash;        /* per pipeline datafile (run_sources.c) */
+  int publish_failed;       /* publishes that could not be written */
   int lock_fd;              /* ws_lock, shared, held by the run; -1: none */
   bool locked;
 } runner;
@@ -158,6 +170,13 @@ int run_cache_lookup(runner *R, uint32_t node);
 char *run_miss_reason(runner *R, uint32_t node);
 int run_resolve_upstream(runner *R, char *err, size_t errlen);
 
+/* run_sources.c */
+/* Hash every source file or directory a node of the run reads (with
+ * store, also put it into the object store). 0, or -1 with err. */
+int run_sources(runner *R, bool put, char *err, size_t errlen);
+/* The index of the datafile at path, or PIPEC_NONE. */
+uint32_t run_source_index(const runner *R, const char *path);
+
 /* run_job.c */
 void run_node_release(run_node *rn, uint32_t n_in, uint32_t n_out);
 sched_status run_hook_prepare(void *ctx, uint32_t node, tgt_job **job,
@@ -169,6 +188,11 @@ sched_status run_hook_attempt_done(void *ctx, uint32_t node, tgt_job *job,
 void run_hook_settled(void *ctx, uint32_t node, sched_status st,
                       int attempts, const char *message);
 void run_hook_notice(void *ctx, const char *message);
+
+/* run_publish.c */
+/* Put every published output of a node that succeeded or was cached at
+ * its path (PIPEC_EV_PUBLISHED each). Returns how many failed. */
+int run_publish(runner *R);
 
 /* run_record.c */
 int run_record_snapshot(runner *R, char *err, size_t errlen);

@@ -27,6 +27,7 @@
 #include "command.h"
 #include "fsutil.h"
 #include "logcap.h"
+#include "tree.h"
 #include "run_int.h"
 
 /* Is the filesystem holding path (or its parent) out of space? */
@@ -42,8 +43,30 @@ static bool disk_full(const char *path) {
 
 /* File name of an output in the scratch directory: the port, with an
  * extension tools recognise for its type. */
+/* File name of an output in the scratch directory: the port, with an
+ * extension tools recognise for its type; a named output
+ * (`bam: file "aligned.bam"`) is that name in a directory of the port's
+ * name; a dir output is a directory of the port's name. */
 static char *output_file(const char *scratch, const pipec_port_decl *port) {
+  if (port->type == PIPEC_PORT_DIR)
+    return xprintf("%s/%s", scratch, port->name);
+  if (port->filename)
+    return xprintf("%s/%s/%s", scratch, port->name, port->filename);
   return xprintf("%s/%s%s", scratch, port->name, run_port_ext(port->type));
+}
+
+/* Make what the command writes into exist where it must: the empty
+ * directory of a dir output, the directory of a named output file. */
+static int output_place(const char *scratch, const pipec_port_decl *port,
+                        char *err, size_t errlen) {
+  if (port->type != PIPEC_PORT_DIR && !port->filename)
+    return 0;
+  char *dir = xprintf("%s/%s", scratch, port->name);
+  int rc = mkdir(dir, 0755) == 0 || errno == EEXIST ? 0 : -errno;
+  if (rc != 0)
+    snprintf(err, errlen, "cannot create %s: %s", dir, strerror(-rc));
+  free(dir);
+  return rc;
 }
 
 
@@ -121,10 +144,12 @@ static sched_status build_job(runner *R, uint32_t node, tgt_job **job,
     char num[16] = "";
     if (many)
       snprintf(num, sizeof num, ".%u", k);
+    bool dir = in->type == PIPEC_PORT_DIR;
     rn->inputs[i] = (run_input){
         .link = xprintf("%s/%s.in%s%s", rn->scratch, in->port, num,
-                        run_port_ext(in->type)),
-        .hash = hs[i]};
+                        dir ? "" : run_port_ext(in->type)),
+        .hash = hs[i],
+        .dir = dir};
     rn->in_paths[i] = xstrdup(rn->inputs[i].link);
     rn->ins[i] = (pipec_named_path){in->port, rn->in_paths[i]};
   }
@@ -136,6 +161,8 @@ static sched_status build_job(runner *R, uint32_t node, tgt_job **job,
   for (uint32_t i = 0; i < c->n_outputs; i++) {
     rn->out_paths[i] = output_file(rn->scratch, &c->outputs[i]);
     rn->outs[i] = (pipec_named_path){c->outputs[i].name, rn->out_paths[i]};
+    if (output_place(rn->scratch, &c->outputs[i], err, errlen) != 0)
+      return SCHED_FAILED;
   }
   if (cmd_build(R->p, node, rn->ins, n->n_inputs, rn->outs, c->n_outputs,
                 R->exe, &rn->argv, &rn->env, err, errlen) != 0)
@@ -275,6 +302,33 @@ static bool keep_existing(void *ctx, const hash128 *h,
          hash_stat_eq(existing, &rec);
 }
 
+/* Remember an object the run just stored (its stat is recorded with the
+ * run's other objects). */
+static int seen_stored(void *ctx, const hash128 *h, char kind) {
+  runner *R = ctx;
+  (void)kind;
+  hash_stat now;
+  if (obj_stat(R->objs, h, &now) == 0) {
+    run_obj *o = run_objs_get(R, h);
+    o->st = now;
+    o->known = true;
+    o->dirty = true;
+  }
+  return 0;
+}
+
+/* Move a dir output into the store as a tree (tree.h). */
+static int collect_tree(runner *R, const char *path, hash128 *h,
+                        uint64_t *size, char *err, size_t errlen) {
+  tree_stats ts;
+  if (tree_put(R->objs, path, TREE_MOVE, h, &ts, err, errlen) != 0)
+    return -1;
+  *size = ts.bytes;
+  run_batch_open(R);
+  store_tree_add(R->st, h);
+  return tree_walk(R->objs, h, seen_stored, R, err, errlen) == 0 ? 0 : -1;
+}
+
 /* Move every output into the object store. 0, or -1 with err set. */
 static int collect_outputs(runner *R, uint32_t node, char *err,
                            size_t errlen) {
@@ -302,11 +356,21 @@ static int collect_outputs(runner *R, uint32_t node, char *err,
                name, n > 0 ? to : "?", name);
       return -1;
     }
+    bool want_dir = c->outputs[i].type == PIPEC_PORT_DIR;
+    if (want_dir && !S_ISDIR(sb.st_mode)) {
+      snprintf(err, errlen, "output '%s' is a dir port, but the command left "
+                            "a file at {%s}: write into the directory it "
+                            "names", name, name);
+      return -1;
+    }
+    if (want_dir)
+      continue;
     if (S_ISDIR(sb.st_mode)) {
       snprintf(err, errlen,
                "output '%s' is a directory, but a port holds one file: "
-               "write an archive of it instead (tar -cf {%s} -C DIR .)",
-               name, name);
+               "declare it `%s: dir`, or write an archive of it (tar -cf "
+               "{%s} -C DIR .)",
+               name, name, name);
       return -1;
     }
     if (!S_ISREG(sb.st_mode)) {
@@ -318,6 +382,15 @@ static int collect_outputs(runner *R, uint32_t node, char *err,
   obj_put_opts po = {.move = true, .keep = keep_existing, .keep_ctx = R};
   for (uint32_t i = 0; i < c->n_outputs; i++) {
     char e[512];
+    if (c->outputs[i].type == PIPEC_PORT_DIR) {
+      if (collect_tree(R, rn->out_paths[i], &rn->out_hash[i],
+                       &rn->out_size[i], e, sizeof e) != 0) {
+        snprintf(err, errlen, "cannot store output '%s': %s",
+                 c->outputs[i].name, e);
+        return -1;
+      }
+      continue;
+    }
     obj_info info;
     if (obj_put(R->objs, rn->out_paths[i], &po, &info, e, sizeof e) != 0) {
       snprintf(err, errlen, "cannot store output '%s': %s",

@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "integrity.h"
+#include "tree.h"
 #include "run_int.h"
 
 /* ---- the objects the run uses ---------------------------------------------
@@ -146,14 +148,66 @@ void run_objs_free(run_objs *t) {
 
 /* ---- inputs: given as links, checked after each attempt ------------------ */
 
-/* "input 'x' (from a.out)" */
+/* "input 'x' (from a.out)", "input 'ref' (source data/ref.fa)" */
 static char *input_name(const runner *R, uint32_t node, uint32_t i) {
   const pipec_input *in = &R->p->nodes[node].inputs[i];
+  if (in->kind == PIPEC_IN_SOURCE)
+    return xprintf("input '%s' (source %s)", in->port, in->source);
   return xprintf("input '%s' (from %s.%s)", in->port,
                  R->p->nodes[in->producer].name, in->producer_port);
 }
 
-/* Make the attempt's input links, each after checking its object. 0, or
+/* Who makes the input again: "the next run recomputes 'a'" or, for a
+ * source, "the next run stores it again from the project". */
+static char *remedy(const runner *R, uint32_t node, uint32_t i) {
+  const pipec_input *in = &R->p->nodes[node].inputs[i];
+  if (in->kind == PIPEC_IN_SOURCE)
+    return xstrdup("the next run stores it again from the project");
+  return xprintf("the next run recomputes '%s'",
+                 R->p->nodes[in->producer].name);
+}
+
+typedef struct link_set {
+  run_link *v;
+  uint32_t n, cap;
+} link_set;
+
+static int add_file(void *ctx, const hash128 *h, char kind) {
+  link_set *ls = ctx;
+  if (kind != 'f') /* subtrees are walked; executables are copies */
+    return 0;
+  if (ls->n == ls->cap) {
+    ls->cap = ls->cap ? ls->cap * 2 : 16;
+    ls->v = xrealloc(ls->v, ls->cap * sizeof *ls->v);
+  }
+  ls->v[ls->n++] = (run_link){.hash = *h};
+  return 0;
+}
+
+/* Check object h before a node links it: 0, or -1 with err. */
+static int trust_linked(runner *R, uint32_t node, uint32_t i,
+                        const hash128 *h, char *err, size_t errlen) {
+  char e[512];
+  run_obj *seen = run_objs_find(R, h);
+  hash_stat rec;
+  bool have = (!seen || !seen->known) &&
+              store_object_get(R->st, h, NULL, &rec) == 1;
+  if (run_obj_trust(R, h, have ? &rec : NULL, false, e, sizeof e) == 0)
+    return 0;
+  run_obj *o = run_objs_find(R, h);
+  char *what = input_name(R, node, i), *fix = remedy(R, node, i);
+  if (o && o->why)
+    snprintf(err, errlen, "its %s %s during this run, so it is not in the "
+                          "store any more; %s", what, o->why, fix);
+  else
+    snprintf(err, errlen, "its %s is damaged in the store (%s) and was "
+                          "removed; %s", what, e, fix);
+  free(what);
+  free(fix);
+  return -1;
+}
+
+/* Make the attempt's input links, each after checking its objects. 0, or
  * -1 with err: an input that is damaged, or that an earlier node of the
  * run changed (then it is not in the store any more). */
 int run_inputs_link(runner *R, uint32_t node, char *err, size_t errlen) {
@@ -161,36 +215,106 @@ int run_inputs_link(runner *R, uint32_t node, char *err, size_t errlen) {
   run_node *rn = &R->nodes[node];
   for (uint32_t i = 0; i < n->n_inputs; i++) {
     run_input *in = &rn->inputs[i];
-    const char *producer = R->p->nodes[n->inputs[i].producer].name;
     char e[512];
-    int rc = run_obj_trust(R, &in->hash, NULL, false, e, sizeof e);
-    if (rc != 0) {
-      run_obj *o = run_objs_find(R, &in->hash);
-      char *what = input_name(R, node, i);
-      if (o && o->why)
-        snprintf(err, errlen, "its %s %s during this run, so it is not in "
-                              "the store any more; the next run recomputes "
-                              "'%s'", what, o->why, producer);
-      else
-        snprintf(err, errlen, "its %s is damaged in the store (%s) and was "
-                              "removed; the next run recomputes '%s'",
-                 what, e, producer);
-      free(what);
+    if (trust_linked(R, node, i, &in->hash, err, errlen) != 0)
       return -1;
+    if (!in->objs) { /* what it links: the file, or the files of the tree */
+      link_set ls = {0};
+      if (!in->dir)
+        add_file(&ls, &in->hash, 'f');
+      else if (tree_walk(R->objs, &in->hash, add_file, &ls, e, sizeof e)) {
+        char *what = input_name(R, node, i);
+        snprintf(err, errlen, "cannot read the tree of its %s: %s", what, e);
+        free(what);
+        free(ls.v);
+        return -1;
+      }
+      in->objs = ls.v;
+      in->n_objs = ls.n;
     }
-    if (obj_materialize(R->objs, &in->hash, in->link, 0, e, sizeof e) != 0) {
+    for (uint32_t k = in->dir ? 0 : in->n_objs; k < in->n_objs; k++)
+      if (trust_linked(R, node, i, &in->objs[k].hash, err, errlen) != 0)
+        return -1;
+    int rc = in->dir ? tree_materialize(R->objs, &in->hash, in->link, e,
+                                        sizeof e)
+                     : obj_materialize(R->objs, &in->hash, in->link, 0, e,
+                                       sizeof e);
+    if (rc != 0) {
       char *what = input_name(R, node, i);
       snprintf(err, errlen, "cannot give the node its %s: %s", what, e);
       free(what);
+      if (in->dir)
+        fs_rm_rf(in->link);
       return -1;
     }
-    run_obj *o = run_objs_find(R, &in->hash);
-    o->users++;
-    in->damage = o->damage;
     in->linked = true;
-    run_obj_own_change(R, &in->hash);
+    for (uint32_t k = 0; k < in->n_objs; k++) {
+      run_obj *o = run_objs_find(R, &in->objs[k].hash);
+      if (!o)
+        o = run_objs_get(R, &in->objs[k].hash);
+      o->users++;
+      in->objs[k].damage = o->damage;
+      run_obj_own_change(R, &in->objs[k].hash);
+    }
   }
   return 0;
+}
+
+/* After an attempt: did it leave object l of input i as it was? NULL, or
+ * why the node fails (malloc'd). */
+static char *check_one(runner *R, uint32_t node, uint32_t i, run_link *l) {
+  const pipec_node *n = &R->p->nodes[node];
+  run_obj *o = run_objs_find(R, &l->hash);
+  if (!o)
+    return NULL;
+  if (o->damage != l->damage) { /* found changed while we read it */
+    char *what = input_name(R, node, i);
+    char *msg = xprintf("%s %s while node '%s' read it, so its result is "
+                        "not used; the next run recomputes it",
+                        what, o->why ? o->why : "was changed in place",
+                        n->name);
+    free(what);
+    return msg;
+  }
+  hash_stat now;
+  if (o->known && R->fine_ts && obj_stat(R->objs, &l->hash, &now) == 0 &&
+      hash_stat_eq(&now, &o->st))
+    return NULL;
+  /* it moved (its link was replaced, another pipec linked it...), or
+   * timestamps are too coarse to tell: the bytes decide */
+  char e[512];
+  int rc = integ_check(R->st, R->objs, &l->hash, NULL, false, &now, NULL, e,
+                       sizeof e);
+  o = run_objs_find(R, &l->hash);
+  if (rc == 0) {
+    /* intact; a chmod (an owner may make it writable) is undone */
+    if (obj_seal(R->objs, &l->hash, &now) != 0)
+      now = (hash_stat){0};
+    o->st = now;
+    o->known = now.ino != 0;
+    o->dirty = true;
+    return NULL;
+  }
+  char *what = input_name(R, node, i);
+  char *msg;
+  if (o->users <= 1) {
+    run_obj_changed(o, xprintf("was changed in place by node '%s'", n->name));
+    msg = xprintf("node '%s' changed its %s in place: inputs are read-only; "
+                  "write to an output instead",
+                  n->name, what);
+  } else {
+    run_obj_changed(o, xprintf("was changed in place by one of the %u nodes "
+                               "reading it at the same time (node '%s' is "
+                               "one)",
+                               o->users, n->name));
+    msg = xprintf("%s was changed in place while node '%s' and %u other "
+                  "node%s reading it ran: inputs are read-only; write to an "
+                  "output instead",
+                  what, n->name, o->users - 1, o->users == 2 ? "" : "s");
+  }
+  l->damage = o->damage;
+  free(what);
+  return msg;
 }
 
 /* After an attempt: did it leave every input as it was? NULL, or why the
@@ -201,56 +325,13 @@ char *run_inputs_check(runner *R, uint32_t node) {
   run_node *rn = &R->nodes[node];
   for (uint32_t i = 0; rn->inputs && i < n->n_inputs; i++) {
     run_input *in = &rn->inputs[i];
-    run_obj *o = in->linked ? run_objs_find(R, &in->hash) : NULL;
-    if (!o)
+    if (!in->linked)
       continue;
-    if (o->damage != in->damage) { /* found changed while we read it */
-      char *what = input_name(R, node, i);
-      char *msg = xprintf("%s %s while node '%s' read it, so its result is "
-                          "not used; the next run recomputes it",
-                          what, o->why ? o->why : "was changed in place",
-                          n->name);
-      free(what);
-      return msg;
+    for (uint32_t k = 0; k < in->n_objs; k++) {
+      char *msg = check_one(R, node, i, &in->objs[k]);
+      if (msg)
+        return msg;
     }
-    hash_stat now;
-    if (o->known && R->fine_ts && obj_stat(R->objs, &in->hash, &now) == 0 &&
-        hash_stat_eq(&now, &o->st))
-      continue;
-    /* it moved (its link was replaced, another pipec linked it...), or
-     * timestamps are too coarse to tell: the bytes decide */
-    char e[512];
-    int rc = integ_check(R->st, R->objs, &in->hash, NULL, false, &now, NULL,
-                         e, sizeof e);
-    o = run_objs_find(R, &in->hash);
-    if (rc == 0) {
-      /* intact; a chmod (an owner may make it writable) is undone */
-      if (obj_seal(R->objs, &in->hash, &now) != 0)
-        now = (hash_stat){0};
-      o->st = now;
-      o->known = now.ino != 0;
-      o->dirty = true;
-      continue;
-    }
-    char *what = input_name(R, node, i);
-    char *msg;
-    if (o->users <= 1) {
-      run_obj_changed(o, xprintf("was changed in place by node '%s'", n->name));
-      msg = xprintf("node '%s' changed its %s in place: inputs are "
-                    "read-only; write to an output instead",
-                    n->name, what);
-    } else {
-      run_obj_changed(o, xprintf("was changed in place by one of the %u nodes "
-                             "reading it at the same time (node '%s' is one)",
-                             o->users, n->name));
-      msg = xprintf("%s was changed in place while node '%s' and %u other "
-                    "node%s reading it ran: inputs are read-only; write to "
-                    "an output instead",
-                    what, n->name, o->users - 1, o->users == 2 ? "" : "s");
-    }
-    in->damage = o->damage;
-    free(what);
-    return msg;
   }
   return NULL;
 }
@@ -264,24 +345,34 @@ void run_inputs_release(runner *R, uint32_t node) {
     run_input *in = &rn->inputs[i];
     if (!in->linked)
       continue;
-    run_obj *o = run_objs_find(R, &in->hash);
-    struct stat sb;
-    bool ours = o && o->known && lstat(in->link, &sb) == 0 &&
-                (uint64_t)sb.st_ino == o->st.ino &&
-                (uint64_t)sb.st_dev == o->st.dev;
-    unlink(in->link);
-    if (ours)
-      run_obj_own_change(R, &in->hash);
-    if (o && o->users)
-      o->users--;
+    if (in->dir) {
+      fs_rm_rf(in->link);
+      for (uint32_t k = 0; k < in->n_objs; k++)
+        run_obj_own_change(R, &in->objs[k].hash);
+    } else {
+      run_obj *o = run_objs_find(R, &in->hash);
+      struct stat sb;
+      bool ours = o && o->known && lstat(in->link, &sb) == 0 &&
+                  (uint64_t)sb.st_ino == o->st.ino &&
+                  (uint64_t)sb.st_dev == o->st.dev;
+      unlink(in->link);
+      if (ours)
+        run_obj_own_change(R, &in->hash);
+    }
+    for (uint32_t k = 0; k < in->n_objs; k++) {
+      run_obj *o = run_objs_find(R, &in->objs[k].hash);
+      if (o && o->users)
+        o->users--;
+    }
     in->linked = false;
   }
 }
 
 void run_inputs_free(run_node *rn, uint32_t n_in) {
-  for (uint32_t i = 0; rn->inputs && i < n_in; i++)
+  for (uint32_t i = 0; rn->inputs && i < n_in; i++) {
     free(rn->inputs[i].link);
+    free(rn->inputs[i].objs);
+  }
   free(rn->inputs);
   rn->inputs = NULL;
 }
-

@@ -598,10 +598,12 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
   }
 
   /* consumers in CSR form; a node reading two ports of one producer counts
-   * it twice in both `left` and `cons`, which balances out */
+   * it twice in both `left` and `cons`, which balances out (inputs that
+   * are no node's output, source files, wait for nothing) */
   for (uint32_t i = 0; i < n; i++)
     for (uint32_t k = 0; k < p->nodes[i].n_inputs; k++)
-      s.cons_off[p->nodes[i].inputs[k].producer + 1]++;
+      if (p->nodes[i].inputs[k].producer != PIPEC_NONE)
+        s.cons_off[p->nodes[i].inputs[k].producer + 1]++;
   for (uint32_t i = 0; i < n; i++)
     s.cons_off[i + 1] += s.cons_off[i];
   uint32_t *fill = calloc(n1, sizeof *fill);
@@ -610,7 +612,8 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
   for (uint32_t i = 0; i < n; i++)
     for (uint32_t k = 0; k < p->nodes[i].n_inputs; k++) {
       uint32_t prod = p->nodes[i].inputs[k].producer;
-      s.cons[s.cons_off[prod] + fill[prod]++] = i;
+      if (prod != PIPEC_NONE)
+        s.cons[s.cons_off[prod] + fill[prod]++] = i;
     }
   free(fill);
   compute_prio(&s);
@@ -618,9 +621,11 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
   for (uint32_t i = 0; i < n; i++) {
     if (!in_plan[i])
       continue;
-    for (uint32_t k = 0; k < p->nodes[i].n_inputs; k++)
-      if (in_plan[p->nodes[i].inputs[k].producer])
+    for (uint32_t k = 0; k < p->nodes[i].n_inputs; k++) {
+      uint32_t prod = p->nodes[i].inputs[k].producer;
+      if (prod != PIPEC_NONE && in_plan[prod])
         s.left[i]++;
+    }
     if (s.left[i] == 0)
       heap_push(&s, i);
   }

@@ -1091,9 +1091,12 @@ void snap_clean_rollbacks(store *st) {
       continue; /* still writing (or this very process) */
     const char *base = strrchr(t[i].path, '/');
     struct stat sb;
-    if (base && strstr(base, TEMP_MARK) && lstat(t[i].path, &sb) == 0 &&
-        S_ISREG(sb.st_mode))
+    bool ours = base && (strstr(base, TEMP_MARK) ||
+                         strstr(base, ".pipec-publish."));
+    if (ours && lstat(t[i].path, &sb) == 0 && S_ISREG(sb.st_mode))
       unlink(t[i].path);
+    else if (ours && lstat(t[i].path, &sb) == 0 && S_ISDIR(sb.st_mode))
+      fs_rm_rf(t[i].path); /* a published directory, half copied */
     store_temp_forget(st, t[i].path);
   }
   store_temps_free(t, n);

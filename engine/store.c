@@ -144,6 +144,16 @@ static const char *const migrations[] = {
     "  key TEXT NOT NULL REFERENCES cache(key) ON DELETE CASCADE,"
     "  hash TEXT NOT NULL, PRIMARY KEY(key, hash)) WITHOUT ROWID;"
     "CREATE INDEX cache_inputs_hash ON cache_inputs(hash);",
+
+    /* 5: what each run published (publish NODE.PORT = "path"). */
+    "CREATE TABLE published("
+    "  run_id INTEGER NOT NULL REFERENCES runs(id),"
+    "  path TEXT NOT NULL, node TEXT NOT NULL, port TEXT NOT NULL,"
+    "  hash TEXT NOT NULL, written INTEGER NOT NULL,"
+    "  PRIMARY KEY(run_id, path));"
+    /* and which objects are tree objects (tree.h): gc keeps what a live
+     * tree names */
+    "CREATE TABLE trees(hash TEXT PRIMARY KEY) WITHOUT ROWID;",
 };
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -918,6 +928,39 @@ void store_snap_files_free(store_snap_file *f, uint32_t n) {
   for (uint32_t i = 0; i < n; i++)
     free(f[i].path);
   free(f);
+}
+
+/* ---- published outputs ------------------------------------------------------ */
+
+int store_published_add(store *st, int64_t run, const char *path,
+                        const char *node, const char *port, const hash128 *h,
+                        bool written) {
+  static const char ins[] =
+      "INSERT OR REPLACE INTO published(run_id, path, node, port, hash, "
+      "written) VALUES (?, ?, ?, ?, ?, ?)";
+  sqlite3_stmt *s = prep(st, ins);
+  if (!s || bind(st, s, "ittthi", run, path, node, port, h,
+                 (int64_t)written))
+    return -1;
+  return exec_stmt(st, s, "record a published output");
+}
+
+int store_tree_add(store *st, const hash128 *h) {
+  static const char ins[] = "INSERT OR IGNORE INTO trees(hash) VALUES (?)";
+  sqlite3_stmt *s = prep(st, ins);
+  if (!s || bind(st, s, "h", h))
+    return -1;
+  return exec_stmt(st, s, "record a tree");
+}
+
+int store_is_tree(store *st, const hash128 *h) {
+  static const char q[] = "SELECT 1 FROM trees WHERE hash = ?";
+  sqlite3_stmt *s = prep(st, q);
+  if (!s || bind(st, s, "h", h))
+    return -1;
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* ---- temporary files in the project --------------------------------------- */

@@ -185,6 +185,18 @@ void store_snap_files_free(store_snap_file *f, uint32_t n);
 /* A process records each temporary file (absolute path) before it
  * creates it and forgets it once renamed or removed; whoever finds one
  * whose pid is dead removes the file. */
+/* Run `run` published object h (output node.port) at path (relative to
+ * the pipeline directory); written: it had to be written (else it was
+ * already there). */
+int store_published_add(store *st, int64_t run, const char *path,
+                        const char *node, const char *port, const hash128 *h,
+                        bool written);
+
+/* Object h is a tree object (tree.h): gc keeps the objects a live tree
+ * names. store_is_tree: 1 yes, 0 no, -1 error. */
+int store_tree_add(store *st, const hash128 *h);
+int store_is_tree(store *st, const hash128 *h);
+
 typedef struct store_temp {
   char *path;
   int64_t pid;

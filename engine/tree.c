@@ -399,7 +399,8 @@ int tree_read(const obj_store *s, const hash128 *h, tree_entry **out,
 /* ---- materializing and walking ------------------------------------------- */
 
 static int mat_dir(const obj_store *s, const hash128 *h, char *path,
-                   size_t len, int depth, char *err, size_t errlen) {
+                   size_t len, int depth, bool own, char *err,
+                   size_t errlen) {
   if (depth >= TREE_MAX_DEPTH) {
     snprintf(err, errlen, "%s: more than %d directory levels", path,
              TREE_MAX_DEPTH);
@@ -423,11 +424,14 @@ static int mat_dir(const obj_store *s, const hash128 *h, char *path,
     path[len] = '/';
     memcpy(path + len + 1, e[i].name, nl + 1);
     if (e[i].kind == 'd') {
-      rc = mat_dir(s, &e[i].hash, path, len + 1 + nl, depth + 1, err, errlen);
+      rc = mat_dir(s, &e[i].hash, path, len + 1 + nl, depth + 1, own, err,
+                   errlen);
     } else {
-      rc = obj_materialize(s, &e[i].hash, path,
-                           e[i].kind == 'x' ? OBJ_MAT_COPY : 0, err, errlen);
-      if (rc == 0 && e[i].kind == 'x' && chmod(path, 0555) != 0) {
+      bool copy = own || e[i].kind == 'x';
+      rc = obj_materialize(s, &e[i].hash, path, copy ? OBJ_MAT_COPY : 0, err,
+                           errlen);
+      mode_t mode = e[i].kind == 'x' ? (own ? 0755 : 0555) : 0644;
+      if (rc == 0 && copy && chmod(path, mode) != 0) {
         rc = -errno;
         snprintf(err, errlen, "cannot chmod %s: %s", path, strerror(errno));
       }
@@ -435,15 +439,15 @@ static int mat_dir(const obj_store *s, const hash128 *h, char *path,
   }
   path[len] = '\0';
   tree_entries_free(e, n);
-  if (rc == 0 && chmod(path, 0555) != 0) {
+  if (rc == 0 && !own && chmod(path, 0555) != 0) {
     rc = -errno;
     snprintf(err, errlen, "cannot chmod %s: %s", path, strerror(errno));
   }
   return rc;
 }
 
-int tree_materialize(const obj_store *s, const hash128 *h, const char *dest,
-                     char *err, size_t errlen) {
+static int materialize(const obj_store *s, const hash128 *h,
+                       const char *dest, bool own, char *err, size_t errlen) {
   size_t len = strlen(dest);
   if (len >= PATH_MAX) {
     snprintf(err, errlen, "%s: path too long", dest);
@@ -455,9 +459,19 @@ int tree_materialize(const obj_store *s, const hash128 *h, const char *dest,
     return -ENOMEM;
   }
   memcpy(buf, dest, len + 1);
-  int rc = mat_dir(s, h, buf, len, 0, err, errlen);
+  int rc = mat_dir(s, h, buf, len, 0, own, err, errlen);
   free(buf);
   return rc;
+}
+
+int tree_materialize(const obj_store *s, const hash128 *h, const char *dest,
+                     char *err, size_t errlen) {
+  return materialize(s, h, dest, false, err, errlen);
+}
+
+int tree_copy_out(const obj_store *s, const hash128 *h, const char *dest,
+                  char *err, size_t errlen) {
+  return materialize(s, h, dest, true, err, errlen);
 }
 
 static int walk_tree(const obj_store *s, const hash128 *h, tree_walk_fn fn,

@@ -79,6 +79,11 @@ bool tree_is_tree(const obj_store *s, const hash128 *h);
  * filled (dest may then be partly made: the caller removes it). */
 int tree_materialize(const obj_store *s, const hash128 *h, const char *dest,
                      char *err, size_t errlen);
+/* The same as the user's own files: every file a copy (never a link into
+ * the store), files 0644 (0755 executable), directories 0755. For
+ * `publish`. */
+int tree_copy_out(const obj_store *s, const hash128 *h, const char *dest,
+                  char *err, size_t errlen);
 
 /* Call fn for every object tree h names, recursively, and for h itself
  * (kind 'd'); a non-zero return stops the walk and is returned. Missing

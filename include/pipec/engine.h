@@ -124,6 +124,9 @@ typedef enum pipec_event_kind {
   PIPEC_EV_NOTICE,      /* detail: something the user should know
                            (-j lowered, a record that failed) */
   PIPEC_EV_RUN_END,     /* run, the counts, seconds */
+  PIPEC_EV_PUBLISHED,   /* publish: node, port, detail (the path, relative
+                           to the pipeline's directory), status ("written",
+                           "up to date" or "failed"), size */
 } pipec_event_kind;
 
 typedef struct pipec_event {

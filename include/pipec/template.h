@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Called for each placeholder: its name (not NUL-terminated) and the byte
  * offset of the name inside the template. Return non-zero to stop. */
@@ -39,6 +40,19 @@ typedef const char *(*pipec_tpl_lookup_fn)(void *ctx, const char *name,
 char *pipec_template_expand(const char *tpl, pipec_tpl_lookup_fn lookup,
                             void *ctx, char *bad, size_t badlen);
 
+/* A placeholder that stands for a list (the paths of a list port, in
+ * order): return non-zero and its items in *values (*n of them, borrowed),
+ * or 0 if name is no list (the scalar lookup answers then). */
+typedef int (*pipec_tpl_list_fn)(void *ctx, const char *name, size_t len,
+                                 const char *const **values, uint32_t *n);
+
+/* pipec_template_expand with lists: a list placeholder standing bare
+ * becomes one quoted word per item (none for an empty list); inside
+ * quotes, a comment or a here-document, its items joined by blanks. */
+char *pipec_template_expand_lists(const char *tpl, pipec_tpl_lookup_fn lookup,
+                                  pipec_tpl_list_fn list, void *ctx,
+                                  char *bad, size_t badlen);
+
 /* True if the template's literal text uses shell syntax (pipes, redirects,
  * quotes, variables, globs, ...); false if it is plain words, so that
  * pipec_template_argv can exec it without a shell. */
@@ -50,6 +64,12 @@ bool pipec_template_needs_shell(const char *tpl);
  * NULL as pipec_template_expand does. */
 char **pipec_template_argv(const char *tpl, pipec_tpl_lookup_fn lookup,
                            void *ctx, char *bad, size_t badlen);
+/* pipec_template_argv with lists: one word per item, the text around the
+ * placeholder going with the first and last item; a word that is only an
+ * empty list is left out. */
+char **pipec_template_argv_lists(const char *tpl, pipec_tpl_lookup_fn lookup,
+                                 pipec_tpl_list_fn list, void *ctx,
+                                 char *bad, size_t badlen);
 void pipec_template_argv_free(char **argv);
 
 /* Append s to a malloc'd buffer, quoted for the POSIX shell ('...' with

@@ -69,7 +69,7 @@ pipeline dirout {
 }
 PIPE
 expect_exit 1 "$PIPEC" run --keep-going dirout.pipe &&
-  expect_in "output 'out' is a directory, but a port holds one file: write an archive of it instead (tar -cf {out} -C DIR .)" &&
+  expect_in "output 'out' is a directory, but a port holds one file: declare it \`out: dir\`, or write an archive of it (tar -cf {out} -C DIR .)" &&
   expect_in "output 'out' is not a regular file" && pass "a directory or a FIFO as output is a clear error" ||
   fail "a directory or a FIFO as output is a clear error"
 
