@@ -112,6 +112,7 @@ void run_free(runner *R) {
     close(R->lock_fd);
   free(R->abs_dir);
   free(R->src_hash);
+  free(R->inflight);
 }
 
 static void announce_gc_wait(void) {
@@ -222,7 +223,8 @@ static int run_schedule(runner *R, char *err, size_t errlen) {
                        .started = run_hook_started,
                        .attempt_done = run_hook_attempt_done,
                        .settled = run_hook_settled,
-                       .notice = run_hook_notice};
+                       .notice = run_hook_notice,
+                       .wait_for = run_hook_wait_for};
   char *dirs[2] = {
       xprintf("%s/%lld", ws_runs_dir(R->w), (long long)R->run_id),
       xprintf("%s/%lld", ws_logs_dir(R->w), (long long)R->run_id)};

@@ -127,6 +127,9 @@ typedef struct runner {
   bool record_failed;
   hash128 *src_hash;        /* per pipeline datafile (run_sources.c) */
   int publish_failed;       /* publishes that could not be written */
+  uint32_t *inflight;       /* open addressing: node + 1 of each running
+                               node by its cache key, 0 empty (run_job.c) */
+  uint32_t inflight_cap;
   int lock_fd;              /* ws_lock, shared, held by the run; -1: none */
   bool locked;
 } runner;
@@ -188,6 +191,7 @@ sched_status run_hook_attempt_done(void *ctx, uint32_t node, tgt_job *job,
 void run_hook_settled(void *ctx, uint32_t node, sched_status st,
                       int attempts, const char *message);
 void run_hook_notice(void *ctx, const char *message);
+bool run_hook_wait_for(void *ctx, uint32_t node, uint32_t *other);
 
 /* run_publish.c */
 /* Put every published output of a node that succeeded or was cached at

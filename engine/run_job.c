@@ -202,6 +202,68 @@ static sched_status build_job(runner *R, uint32_t node, tgt_job **job,
   return SCHED_RUNNING;
 }
 
+/* ---- the same work once ---------------------------------------------------
+ * Nodes of one run whose keys are equal compute the same outputs: while
+ * one of them runs, the others wait for it (run_hook_wait_for) and then
+ * find its outputs in the cache. */
+
+static size_t inflight_slot(const runner *R, const hash128 *key) {
+  uint64_t k;
+  memcpy(&k, key->b, sizeof k);
+  return (size_t)k & (R->inflight_cap - 1);
+}
+
+/* The running node with this key, or PIPEC_NONE. */
+static uint32_t inflight_find(const runner *R, const hash128 *key) {
+  if (!R->inflight_cap)
+    return PIPEC_NONE;
+  for (size_t i = inflight_slot(R, key);; i = (i + 1) & (R->inflight_cap - 1)) {
+    uint32_t v = R->inflight[i];
+    if (!v)
+      return PIPEC_NONE;
+    if (v != UINT32_MAX && hash_eq(&R->nodes[v - 1].key, key))
+      return v - 1;
+  }
+}
+
+static void inflight_add(runner *R, uint32_t node) {
+  if (!R->inflight_cap) {
+    R->inflight_cap = 1;
+    while (R->inflight_cap < 2 * (size_t)R->p->n_nodes + 2)
+      R->inflight_cap *= 2;
+    R->inflight = xcalloc(R->inflight_cap, sizeof *R->inflight);
+  }
+  size_t i = inflight_slot(R, &R->nodes[node].key);
+  while (R->inflight[i] && R->inflight[i] != UINT32_MAX)
+    i = (i + 1) & (R->inflight_cap - 1);
+  R->inflight[i] = node + 1;
+}
+
+static void inflight_remove(runner *R, uint32_t node) {
+  if (!R->inflight_cap)
+    return;
+  for (size_t i = inflight_slot(R, &R->nodes[node].key); R->inflight[i];
+       i = (i + 1) & (R->inflight_cap - 1))
+    if (R->inflight[i] == node + 1) {
+      R->inflight[i] = UINT32_MAX; /* a tombstone keeps later probes going */
+      return;
+    }
+}
+
+bool run_hook_wait_for(void *ctx, uint32_t node, uint32_t *other) {
+  runner *R = ctx;
+  const pipec_node *n = &R->p->nodes[node];
+  char e[256];
+  if (!n->cache || R->o->force || !R->inflight_cap ||
+      run_compute_key(R, node, false, e, sizeof e) != 0)
+    return false;
+  uint32_t j = inflight_find(R, &R->nodes[node].key);
+  if (j == PIPEC_NONE || j == node)
+    return false;
+  *other = j;
+  return true;
+}
+
 /* ---- scheduler hooks ------------------------------------------------------ */
 
 static void record_node(runner *R, uint32_t node, const char *status) {
@@ -249,6 +311,8 @@ sched_status run_hook_prepare(void *ctx, uint32_t node, tgt_job **job,
   free(rn->reason);
   rn->reason = why;
   sched_status st = build_job(R, node, job, target, err, errlen);
+  if (st == SCHED_RUNNING && n->cache)
+    inflight_add(R, node);
   record_node(R, node, st == SCHED_RUNNING ? "running" : "failed");
   /* commit what finished before this node starts: a node that fills the
    * disk must not take the records of earlier ones down with it */
@@ -565,6 +629,8 @@ void run_hook_settled(void *ctx, uint32_t node, sched_status st,
                                                : -1};
   run_emit(R, &ev);
   run_inputs_release(R, node); /* links of a retry that never came */
+  if (rn->have_key)
+    inflight_remove(R, node);
   if (st == SCHED_SUCCEEDED)
     R->res->ran++;
   else if (st == SCHED_CACHED)

@@ -39,6 +39,9 @@ typedef struct slot {
 
 struct sched {
   uv_loop_t *loop;
+  uint32_t *waiter_head;    /* per node: first node waiting for it to
+                               settle (wait_for), PIPEC_NONE if none */
+  uint32_t *waiter_next;    /* per node: the next in that list */
   const pipec_pipeline *p;
   const bool *in_plan;
   sched_opts opts;
@@ -183,6 +186,13 @@ static void drop_retries(sched *s) {
 static void settle(sched *s, uint32_t node, sched_status st, const char *msg) {
   s->status[node] = st;
   s->sum->count[st]++;
+  /* nodes that waited for this one are ready again (prepare decides) */
+  for (uint32_t w = s->waiter_head[node]; w != PIPEC_NONE;) {
+    uint32_t next = s->waiter_next[w];
+    heap_push(s, w);
+    w = next;
+  }
+  s->waiter_head[node] = PIPEC_NONE;
   if (s->h->settled)
     s->h->settled(s->h->ctx, node, st, s->attempts[node], msg);
   if (st == SCHED_SUCCEEDED || st == SCHED_CACHED) {
@@ -456,7 +466,14 @@ static void pump(sched *s) {
         best = t;
     if (best == PIPEC_NONE)
       break;
-    prepare(s, heap_pop(s, best));
+    uint32_t node = heap_pop(s, best), other;
+    if (s->h->wait_for && s->h->wait_for(s->h->ctx, node, &other) &&
+        other < s->p->n_nodes && s->status[other] == SCHED_RUNNING) {
+      s->waiter_next[node] = s->waiter_head[other];
+      s->waiter_head[other] = node;
+      continue;
+    }
+    prepare(s, node);
   }
   uint32_t ready = 0;
   for (uint32_t t = 0; t < s->p->n_targets; t++)
@@ -575,6 +592,12 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
   s.cons_off = calloc(n1 + 1, sizeof *s.cons_off);
   s.cons = calloc((size_t)n_edges + 1, sizeof *s.cons);
   s.gpus = calloc(n1, sizeof *s.gpus);
+  s.waiter_head = malloc(n1 * sizeof *s.waiter_head);
+  s.waiter_next = malloc(n1 * sizeof *s.waiter_next);
+  if (!s.waiter_head || !s.waiter_next)
+    abort();
+  for (size_t i = 0; i < n1; i++)
+    s.waiter_head[i] = PIPEC_NONE;
   uint32_t nt = p->n_targets ? p->n_targets : 1;
   s.kind = calloc(nt, sizeof *s.kind);
   s.quotas = calloc(nt, sizeof *s.quotas);
@@ -661,6 +684,8 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
     memcpy(status, s.status, n * sizeof *status);
   free(s.status);
   free(s.left);
+  free(s.waiter_head);
+  free(s.waiter_next);
   free(s.prio);
   free(s.attempts);
   free(s.job);

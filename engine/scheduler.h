@@ -74,6 +74,11 @@ typedef struct sched_hooks {
   /* Something the user should know once ("-j 32 lowered to 9: ..."); may
    * be NULL. */
   void (*notice)(void *ctx, const char *message);
+  /* Before preparing a ready node: should it wait for another node of the
+   * run to settle first (the same work is under way: equal cache keys)?
+   * true and *other set: it is prepared again once other has settled.
+   * May be NULL. */
+  bool (*wait_for)(void *ctx, uint32_t node, uint32_t *other);
 } sched_hooks;
 
 typedef struct sched_opts {
