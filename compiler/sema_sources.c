@@ -339,10 +339,22 @@ const char *sema_publish_path(sema *S, const char *path, ast_loc at) {
       goto over_source;
   const char *root = S->opts->project_root;
   if (root) {
-    /* the deepest part that exists, by real path, and the rest */
-    const char *probe = full, *rest = "";
+    /* the deepest directory above it that exists, by real path, and the
+     * rest: the published name itself, if a link, is replaced when
+     * published, never followed, so where it points does not matter */
+    const char *slash0 = strrchr(full, '/');
+    const char *probe = slash0 ? (slash0 == full ? "/"
+                                                 : arena_strndup(S->a, full,
+                                                                 (size_t)(slash0 - full)))
+                               : ".";
+    const char *rest = slash0 ? slash0 + 1 : full;
     char *real = NULL;
     for (;;) {
+      if (strcmp(probe, ".") == 0 || strcmp(probe, "/") == 0) {
+        pipec_file_kind kind;
+        S->fs->stat(S->fs->ctx, probe, &kind, &real);
+        break;
+      }
       pipec_file_kind kind;
       if (S->fs->stat(S->fs->ctx, probe, &kind, &real) == 0)
         break;
