@@ -9,6 +9,8 @@
  */
 #include "hash.h"
 
+#include "tree.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -256,154 +258,7 @@ done:
   return rc;
 }
 
-/* ---- trees -------------------------------------------------------------- */
-
-typedef struct bytes {
-  uint8_t *p;
-  size_t n, cap;
-} bytes;
-
-static int bytes_put(bytes *b, const void *data, size_t n) {
-  if (b->n + n > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->n + n)
-      cap *= 2;
-    uint8_t *p = realloc(b->p, cap);
-    if (!p)
-      return -ENOMEM;
-    b->p = p;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->n, data, n);
-  b->n += n;
-  return 0;
-}
-
-static int cmp_names(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Read the names in dir (without . and ..), sorted bytewise. */
-static int list_dir(const char *path, char ***names_out, size_t *n_out,
-                    char *err, size_t errlen) {
-  DIR *d = opendir(path);
-  if (!d) {
-    int e = errno;
-    snprintf(err, errlen, "cannot open directory %s: %s", path, strerror(e));
-    return -e;
-  }
-  char **names = NULL;
-  size_t n = 0, cap = 0;
-  int rc = 0;
-  struct dirent *de;
-  errno = 0;
-  while ((de = readdir(d)) != NULL) {
-    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-      continue;
-    if (n == cap) {
-      cap = cap ? cap * 2 : 16;
-      char **nn = realloc(names, cap * sizeof *names);
-      if (!nn)
-        goto nomem;
-      names = nn;
-    }
-    if (!(names[n] = strdup(de->d_name)))
-      goto nomem;
-    n++;
-    errno = 0;
-  }
-  if (errno) {
-    rc = -errno;
-    snprintf(err, errlen, "cannot read directory %s: %s", path,
-             strerror(errno));
-    goto fail;
-  }
-  closedir(d);
-  if (n > 1)
-    qsort(names, n, sizeof *names, cmp_names);
-  *names_out = names;
-  *n_out = n;
-  return 0;
-nomem:
-  rc = -ENOMEM;
-  snprintf(err, errlen, "cannot read directory %s: out of memory", path);
-fail:
-  for (size_t i = 0; i < n; i++)
-    free(names[i]);
-  free(names);
-  closedir(d);
-  return rc;
-}
-
-/* path is a buffer of PATH_MAX bytes holding the directory's path (len
- * bytes); entries are appended to it in turn and it is restored on return. */
-static int hash_tree(char *path, size_t len, const hash_index *idx, int depth,
-                     hash128 *out, char *err, size_t errlen) {
-  if (depth > TREE_MAX_DEPTH) {
-    snprintf(err, errlen, "cannot hash %s: directories nested too deep "
-             "(a symlink loop?)", path);
-    return -ELOOP;
-  }
-  char **names = NULL;
-  size_t n = 0;
-  bytes enc = {0};
-  int rc = list_dir(path, &names, &n, err, errlen);
-  if (rc < 0)
-    return rc;
-  static const char magic[] = "pipec-tree-1";
-  if ((rc = bytes_put(&enc, magic, sizeof magic)) < 0)
-    goto nomem;
-  for (size_t i = 0; i < n; i++) {
-    size_t nl = strlen(names[i]);
-    if (len + 1 + nl + 1 > PATH_MAX) {
-      rc = -ENAMETOOLONG;
-      snprintf(err, errlen, "cannot hash %s/%s: path too long", path,
-               names[i]);
-      goto done;
-    }
-    path[len] = '/';
-    memcpy(path + len + 1, names[i], nl + 1);
-    struct stat st;
-    hash128 h;
-    uint8_t kind;
-    if (stat(path, &st) != 0) {
-      rc = -errno;
-      snprintf(err, errlen, "cannot stat %s: %s", path, strerror(errno));
-      goto done;
-    }
-    if (S_ISDIR(st.st_mode)) {
-      kind = 'd';
-      rc = hash_tree(path, len + 1 + nl, idx, depth + 1, &h, err, errlen);
-    } else if (S_ISREG(st.st_mode)) {
-      kind = 'f';
-      rc = hash_file_cached(path, idx, &h, err, errlen);
-    } else {
-      kind = 'o';                  /* fifo, socket, device: no content */
-      memset(&h, 0, sizeof h);
-    }
-    path[len] = '\0';
-    if (rc < 0)
-      goto done;
-    uint8_t nlen[4] = {(uint8_t)(nl >> 24), (uint8_t)(nl >> 16),
-                       (uint8_t)(nl >> 8), (uint8_t)nl};
-    if (bytes_put(&enc, &kind, 1) < 0 || bytes_put(&enc, nlen, 4) < 0 ||
-        bytes_put(&enc, names[i], nl) < 0 || bytes_put(&enc, h.b, 16) < 0)
-      goto nomem;
-  }
-  *out = hash_buf(enc.p, enc.n);
-  rc = 0;
-  goto done;
-nomem:
-  rc = -ENOMEM;
-  snprintf(err, errlen, "cannot hash %s: out of memory", path);
-done:
-  path[len] = '\0';
-  for (size_t i = 0; i < n; i++)
-    free(names[i]);
-  free(names);
-  free(enc.p);
-  return rc;
-}
+/* ---- files and trees ---------------------------------------------------- */
 
 int hash_path(const char *path, const hash_index *idx, hash128 *out,
               bool *is_dir, char *err, size_t errlen) {
@@ -417,22 +272,9 @@ int hash_path(const char *path, const hash_index *idx, hash128 *out,
     *is_dir = S_ISDIR(st.st_mode);
   if (!S_ISDIR(st.st_mode))
     return hash_file_cached(path, idx, out, err, errlen);
-  size_t len = strlen(path);
-  if (len >= PATH_MAX) {
-    snprintf(err, errlen, "cannot hash %s: path too long", path);
-    return -ENAMETOOLONG;
-  }
-  char *buf = malloc(PATH_MAX);
-  if (!buf) {
-    snprintf(err, errlen, "cannot hash %s: out of memory", path);
-    return -ENOMEM;
-  }
-  memcpy(buf, path, len + 1);
-  while (len > 1 && buf[len - 1] == '/')   /* "data/" hashes as "data" */
-    buf[--len] = '\0';
-  int rc = hash_tree(buf, len, idx, 0, out, err, errlen);
-  free(buf);
-  return rc;
+  /* a directory hashes as its tree object would (tree.h), so a path
+   * param naming it and dir("p") agree */
+  return tree_hash_dir(path, idx, out, err, errlen);
 }
 
 /* ---- per-run memo: open addressing, keyed by absolute path -------------- */

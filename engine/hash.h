@@ -90,9 +90,10 @@ typedef struct hash_index {
 int hash_file_cached(const char *path, const hash_index *idx, hash128 *out,
                      char *err, size_t errlen);
 
-/* Hash a file or, for a directory, its whole tree: every entry sorted by
- * name, each as (kind, name, content hash or subtree hash), symlinks
- * followed, at most 64 levels deep. Files go through hash_file_cached with
+/* Hash a file or, for a directory, its whole tree as its tree object
+ * would hash (tree.h: entries sorted by name, each with its executable bit
+ * and content or subtree hash; symlinks followed; only files and
+ * directories). Files go through hash_file_cached with
  * idx (may be NULL). *is_dir (may be NULL) tells which it was. */
 int hash_path(const char *path, const hash_index *idx, hash128 *out,
               bool *is_dir, char *err, size_t errlen);

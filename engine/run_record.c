@@ -113,8 +113,8 @@ int run_record_snapshot(runner *R, char *err, size_t errlen) {
   uint32_t n_sf = 0;
   bool said = false;
   if (rc == 0 && !R->o->dry_run && /* a dry run records the draft only */
-      snap_collect_files(R->w, R->objs, R->memo, p, R->abs_dir, &sf, &n_sf,
-                         err, errlen) != 0) {
+      snap_collect_files(R->w, R->st, R->objs, R->memo, p, R->abs_dir, &sf,
+                         &n_sf, err, errlen) != 0) {
     rc = -1;
     said = true;
   }

@@ -28,6 +28,7 @@
 #include "plugin.h"
 #include "target.h"
 #include "textdiff.h"
+#include "tree.h"
 
 #define TEMP_MARK ".pipec-rollback."
 
@@ -562,6 +563,7 @@ static char *recorded_path(ws *w, const char *abs) {
 
 typedef struct collector {
   ws *w;
+  store *st;
   obj_store *objs;
   hash_memo *memo;
   const char *dir;             /* the pipeline's directory, absolute */
@@ -622,8 +624,10 @@ static int add_code(collector *c, const char *rel, int depth) {
   return rc;
 }
 
-/* A data file (a `path` param): its content hash, or a directory's tree
- * hash, as the cache key sees it. Missing: not read, not recorded. */
+/* A data file (a `path` param, a source file or directory): its content
+ * hash, or a directory's tree hash, as the cache key sees it, and its
+ * bytes in the object store (so `run --snapshot` and `rollback --data`
+ * can give them back). Missing: not read, not recorded. */
 static void add_data(collector *c, const char *rel) {
   hash128 h;
   bool is_dir = false;
@@ -635,6 +639,19 @@ static void add_data(collector *c, const char *rel) {
                     : asprintf(&abs, "%s/%s", c->dir, rel) < 0)
     abort();
   struct stat sb;
+  hash_stat os;
+  if (is_dir ? !tree_is_tree(c->objs, &h) : obj_stat(c->objs, &h, &os) != 0) {
+    hash128 put = h;
+    int rc = is_dir ? tree_put(c->objs, abs, TREE_FOLLOW, &put, NULL, msg,
+                               sizeof msg)
+                    : obj_put_file(c->objs, abs, &put, NULL, msg, sizeof msg);
+    if (rc != 0 || !hash_eq(&put, &h)) { /* gone or changed meanwhile */
+      free(abs);
+      return;
+    }
+  }
+  if (is_dir)
+    store_tree_add(c->st, &h);
   char *path = stat(abs, &sb) == 0 ? recorded_path(c->w, abs) : NULL;
   if (path)
     list_add(&c->files,
@@ -651,11 +668,11 @@ static void add_value_paths(collector *c, const pipec_value *v) {
       add_value_paths(c, &v->u.list.items[i]);
 }
 
-int snap_collect_files(ws *w, obj_store *objs, hash_memo *memo,
+int snap_collect_files(ws *w, store *st, obj_store *objs, hash_memo *memo,
                        const pipec_pipeline *p, const char *dir,
                        store_snap_file **out, uint32_t *n, char *err,
                        size_t errlen) {
-  collector c = {w, objs, memo, dir, {0}, err, errlen};
+  collector c = {w, st, objs, memo, dir, {0}, err, errlen};
   int rc = 0;
   for (uint32_t i = 0; rc == 0 && i < p->n_components; i++)
     for (uint32_t k = 0; rc == 0 && k < p->components[i].n_code; k++)
@@ -663,6 +680,8 @@ int snap_collect_files(ws *w, obj_store *objs, hash_memo *memo,
   for (uint32_t i = 0; rc == 0 && i < p->n_nodes; i++)
     for (uint32_t k = 0; k < p->nodes[i].n_params; k++)
       add_value_paths(&c, &p->nodes[i].params[k].value);
+  for (uint32_t i = 0; rc == 0 && i < p->n_datafiles; i++)
+    add_data(&c, p->datafiles[i].path);
   if (rc != 0) {
     store_snap_files_free(c.files.v, c.files.n);
     *out = NULL;

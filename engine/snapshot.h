@@ -24,7 +24,7 @@
  * relative to. Missing files are left out (their nodes fail on them).
  * *out is malloc'd (store_snap_files_free). 0, or -1 with err (e.g. the
  * disk is full). */
-int snap_collect_files(ws *w, obj_store *objs, hash_memo *memo,
+int snap_collect_files(ws *w, store *st, obj_store *objs, hash_memo *memo,
                        const pipec_pipeline *p, const char *dir,
                        store_snap_file **out, uint32_t *n, char *err,
                        size_t errlen);

@@ -1758,7 +1758,10 @@ int store_live_objects(store *st, uint32_t keep_runs,
       "SELECT hash FROM artifacts WHERE node_run_id IN (SELECT id FROM kept) "
       "UNION SELECT o.hash FROM cache_outputs o WHERE o.key IN "
       "  (SELECT cache_key FROM node_runs WHERE id IN (SELECT id FROM kept)) "
-      "UNION SELECT hash FROM snapshot_files WHERE kind = 'code'";
+      "UNION SELECT hash FROM snapshot_files WHERE kind = 'code' "
+      "UNION SELECT hash FROM snapshot_files WHERE kind = 'data' AND "
+      "  snapshot_id IN (SELECT snapshot_id FROM runs WHERE id IN "
+      "  (SELECT id FROM kept_runs))";
   sqlite3_stmt *s = prep(st, q);
   if (!s || bind(st, s, "i", (int64_t)keep_runs))
     return -1;
