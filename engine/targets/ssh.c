@@ -225,6 +225,21 @@ static char *remote_script(const ssh_job *sj, bool unpack) {
     shbuf_add(&b, " ");
     shbuf_quote(&b, sj->prefix);
     shbuf_quote(&b, job->cwd);
+    /* what outputs are written into: a dir output's directory, a named
+     * output's directory (both made here before the job) */
+    for (uint32_t i = 0; i < job->n_out; i++) {
+      char dir[PATH_MAX];
+      struct stat sb;
+      snprintf(dir, sizeof dir, "%s", job->out_paths[i]);
+      if (lstat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        char *slash = strrchr(dir, '/');
+        if (slash)
+          *slash = '\0';
+      }
+      shbuf_add(&b, " ");
+      shbuf_quote(&b, sj->prefix);
+      shbuf_quote(&b, dir);
+    }
     shbuf_add(&b, " || exit 125; ");
   }
   shbuf_add(&b, "cd ");
@@ -252,10 +267,16 @@ static char *remote_script(const ssh_job *sj, bool unpack) {
   if (staged) {
     shbuf_add(&inner, "if [ $rc -eq 0 ]; then cd \"$o\" && tar -cf - "
                    "--ignore-failed-read --");
+    /* each output by its path below the scratch directory (a named
+     * output lies in a directory of its port's name) */
+    size_t sl = strlen(job->scratch);
     for (uint32_t i = 0; i < job->n_out; i++) {
-      const char *base = strrchr(job->out_paths[i], '/');
+      const char *o = job->out_paths[i];
+      const char *rel = strncmp(o, job->scratch, sl) == 0 && o[sl] == '/'
+                            ? o + sl + 1
+                            : strrchr(o, '/') ? strrchr(o, '/') + 1 : o;
       shbuf_add(&inner, " ");
-      shbuf_quote(&inner, base ? base + 1 : job->out_paths[i]);
+      shbuf_quote(&inner, rel);
     }
     shbuf_add(&inner, " 2>/dev/null; fi; ");
   }
