@@ -221,19 +221,19 @@ static bool host_ok(const ui_server *s, const char *host) {
 static bool action_ok(const ui_server *s, struct MHD_Connection *c,
                       const char **why) {
   if (!same_secret(header(c, "X-Pipec-CSRF"), s->csrf)) {
-    *why = "an action needs the page's CSRF token (X-Pipec-CSRF)";
+    *why = "403: an action needs the page's CSRF token (X-Pipec-CSRF)";
     return false;
   }
   const char *origin = header(c, "Origin");
   const char *host = header(c, "Host");
   if (origin && (!host || strncmp(origin, "http://", 7) != 0 ||
                  strcmp(origin + 7, host) != 0)) {
-    *why = "an action must come from this server's own pages";
+    *why = "403: an action must come from this server's own pages";
     return false;
   }
   const char *site = header(c, "Sec-Fetch-Site");
   if (site && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0) {
-    *why = "an action must come from this server's own pages";
+    *why = "403: an action must come from this server's own pages";
     return false;
   }
   return true;

@@ -230,9 +230,20 @@ def sc_text(r, path, *needles):
     print(json.dumps({"ok": True}))
 
 
+def sc_evil(r, evil_url):
+    """With the token's cookie in the browser, a page of another origin
+    posts a form to an action and fetches one; both must fail (the
+    form's answer is a 403 page)."""
+    r.d.get(evil_url)
+    wait(r.d, lambda d: "403:" in d.find_element(By.TAG_NAME, "body").text,
+         "the other origin's form to be answered")
+    r.shot("evil-origin")
+    print(json.dumps({"answer": r.d.find_element(By.TAG_NAME, "body").text}))
+
+
 SCENARIOS = {"dag": sc_dag, "run": sc_run, "live": sc_live,
              "rollback": sc_rollback, "diff": sc_diff, "metrics": sc_metrics,
-             "text": sc_text}
+             "text": sc_text, "evil": sc_evil}
 
 
 def report(path, art, nodes):
