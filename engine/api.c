@@ -575,7 +575,7 @@ int pipec_snapshots(pipec_ws *w, const char *file, uint32_t limit,
     return rc;
   store_snapshot *snaps = NULL;
   uint32_t k = 0;
-  if (store_snapshot_list(st, pipeline, limit, &snaps, &k) != 0)
+  if (store_snapshot_list_brief(st, pipeline, limit, &snaps, &k) != 0)
     return store_fail(w, err);
   pipec_snapshot_info *v = xcalloc(k + 1, sizeof *v);
   uint32_t got = 0;
@@ -801,7 +801,7 @@ int pipec_snapshot_get(pipec_ws *w, int64_t id, pipec_snapshot_info *out,
   if (!st)
     return PIPEC_E_WORKSPACE;
   store_snapshot s;
-  int found = store_snapshot_get(st, id, &s);
+  int found = store_snapshot_brief(st, id, &s);
   if (found <= 0) {
     store_snapshot_free(&s);
     if (found < 0)

@@ -1904,3 +1904,45 @@ int store_node_run_statuses(store *st, int64_t run,
   sqlite3_reset(s);
   return ret;
 }
+
+/* Snapshot rows without their compiled config (config is NULL): the
+ * config of a 10^5-node pipeline is megabytes, and a listing needs none. */
+#define SNAPSHOT_BRIEF_COLS                                                 \
+  "SELECT s.id, s.pipeline_id, s.draft_id, s.created_at, p.name, "          \
+  "p.main_path, NULL, s.params, s.mode, s.selection, s.label, "             \
+  "(SELECT max(r.id) FROM runs r WHERE r.snapshot_id = s.id) "              \
+  "FROM snapshots s JOIN pipelines p ON p.id = s.pipeline_id "
+
+int store_snapshot_brief(store *st, int64_t id, store_snapshot *out) {
+  static const char q[] = SNAPSHOT_BRIEF_COLS "WHERE s.id = ?";
+  sqlite3_stmt *s = prep(st, q);
+  memset(out, 0, sizeof *out);
+  if (!s || bind(st, s, "i", id))
+    return -1;
+  int found = step_row(st, s, "read snapshot");
+  if (found == 1) {
+    snapshot_row(s, out);
+    sqlite3_reset(s);
+  }
+  return found;
+}
+
+int store_snapshot_list_brief(store *st, int64_t pipeline, uint32_t limit,
+                              store_snapshot **out, uint32_t *n) {
+  static const char q[] = SNAPSHOT_BRIEF_COLS
+      "WHERE ?1 = 0 OR s.pipeline_id = ?1 ORDER BY s.id DESC LIMIT ?2";
+  sqlite3_stmt *s = prep(st, q);
+  *out = NULL;
+  *n = 0;
+  if (!s || bind(st, s, "ii", pipeline, limit ? (int64_t)limit : -1))
+    return -1;
+  uint32_t cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    *out = grow(*out, *n, &cap, sizeof **out);
+    snapshot_row(s, &(*out)[(*n)++]);
+  }
+  int ret = rc == SQLITE_DONE ? 0 : fail(st, "list snapshots");
+  sqlite3_reset(s);
+  return ret;
+}

@@ -419,5 +419,10 @@ int store_node_run_statuses(store *st, int64_t run,
                             void (*fn)(void *ctx, const char *node,
                                        const char *status),
                             void *ctx);
+/* store_snapshot_get and store_snapshot_list without the compiled config
+ * (config is NULL): what a listing needs, without megabytes per row. */
+int store_snapshot_brief(store *st, int64_t id, store_snapshot *out);
+int store_snapshot_list_brief(store *st, int64_t pipeline, uint32_t limit,
+                              store_snapshot **out, uint32_t *n);
 
 #endif

@@ -227,6 +227,11 @@ void ui_pipes_init(ui_pipes *ps) {
 static void pipe_free(ui_pipe *u) {
   if (!u)
     return;
+  if (u->st_cache) {
+    ui_states_free(u->st_cache);
+    free(u->st_cache);
+  }
+  pthread_mutex_destroy(&u->st_lock);
   free(u->name);
   free(u->file);
   free(u->path);
@@ -246,6 +251,7 @@ void ui_pipes_free(ui_pipes *ps) {
 
 static ui_pipe *pipe_compile(const char *root, const pipec_pipeline_info *info) {
   ui_pipe *u = xcalloc(1, sizeof *u);
+  pthread_mutex_init(&u->st_lock, NULL);
   u->id = info->id;
   u->name = xstrdup(info->name);
   u->file = xstrdup(info->file);
@@ -361,7 +367,20 @@ static void on_status(void *ctx, const char *node, const char *status) {
   s->family_total[f]++;
 }
 
-int ui_states_read(pipec_ws *w, const ui_pipe *u, int64_t run, ui_states *s,
+static void states_copy(const ui_pipe *u, const ui_states *from,
+                        ui_states *to) {
+  const pipec_pipeline *p = u->p;
+  *to = *from;
+  to->node = xcalloc(p->n_nodes, 1);
+  to->family = xcalloc(p->n_families, sizeof *to->family);
+  to->family_total = xcalloc(p->n_families, sizeof *to->family_total);
+  memcpy(to->node, from->node, p->n_nodes);
+  memcpy(to->family, from->family, p->n_families * sizeof *to->family);
+  memcpy(to->family_total, from->family_total,
+         p->n_families * sizeof *to->family_total);
+}
+
+int ui_states_read(pipec_ws *w, ui_pipe *u, int64_t run, ui_states *s,
                    pipec_error *err) {
   const pipec_pipeline *p = u->p;
   *s = (ui_states){0};
@@ -383,6 +402,23 @@ int ui_states_read(pipec_ws *w, const ui_pipe *u, int64_t run, ui_states *s,
     rc = pipec_runs_page(w, u->id, 0, UI_STATE_RUNS, &runs, &n, NULL, err);
     if (rc < 0)
       return rc;
+  }
+  /* a finished run's statuses were read before: give them again */
+  int64_t key = 0;
+  if (n && strcmp(runs[0].status, "running") != 0)
+    key = run ? run : -runs[0].id;
+  if (key) {
+    pthread_mutex_lock(&u->st_lock);
+    bool hit = u->st_cache && u->st_key == key;
+    if (hit) {
+      ui_states_free(s);
+      states_copy(u, u->st_cache, s);
+    }
+    pthread_mutex_unlock(&u->st_lock);
+    if (hit) {
+      pipec_run_infos_free(runs, n);
+      return 0;
+    }
   }
   uint32_t covered = 0;
   for (uint32_t r = 0; r < n; r++) {
@@ -410,6 +446,18 @@ int ui_states_read(pipec_ws *w, const ui_pipe *u, int64_t run, ui_states *s,
     s->family_total[f] = fam->n_members;
     for (uint32_t k = 0; k < fam->n_members; k++)
       s->family[f][s->node[fam->members[k]]]++;
+  }
+  if (key) {
+    ui_states *keep = xcalloc(1, sizeof *keep);
+    states_copy(u, s, keep);
+    pthread_mutex_lock(&u->st_lock);
+    if (u->st_cache) {
+      ui_states_free(u->st_cache);
+      free(u->st_cache);
+    }
+    u->st_cache = keep;
+    u->st_key = key;
+    pthread_mutex_unlock(&u->st_lock);
   }
   return 0;
 }

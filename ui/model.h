@@ -73,6 +73,12 @@ typedef struct ui_pipe {
   struct ui_layout *layout;    /* the folded DAG's layout (dag.h) */
   uint64_t stamp;              /* its files' stat, when compiled */
   int refs;
+  /* the statuses last read for a finished run (they no longer change):
+   * what a page polling a 10^5-node pipeline mostly asks again */
+  pthread_mutex_t st_lock;
+  int64_t st_key;              /* run id asked for, or -(newest run id)
+                                  for "the newest, merged"; 0: none */
+  struct ui_states *st_cache;
 } ui_pipe;
 
 /* The pipelines the view knows, compiled on first use and again when a
@@ -108,7 +114,7 @@ typedef struct ui_states {
 
 /* run 0: the pipeline's newest run, merged with older ones as said; else
  * exactly that run. */
-int ui_states_read(pipec_ws *w, const ui_pipe *u, int64_t run, ui_states *s,
+int ui_states_read(pipec_ws *w, ui_pipe *u, int64_t run, ui_states *s,
                    pipec_error *err);
 void ui_states_free(ui_states *s);
 /* A box's status: a node's own; a family's: failed if any member failed,

@@ -601,7 +601,7 @@ static void node_buttons(ui_req *r, const ui_pipe *u, const char *name) {
             "</div>");
 }
 
-static void family_panel(ui_req *r, const ui_pipe *u, uint32_t f) {
+static void family_panel(ui_req *r, ui_pipe *u, uint32_t f) {
   ubuf *b = &r->body;
   const pipec_family *fam = &u->p->families[f];
   pipec_error err;

@@ -171,6 +171,7 @@ static void write_report(pipec_ws *w, const pipec_run_info *ri, ubuf *b) {
   ub_raw(b, "</p>");
   /* the DAG, as the run's snapshot compiles */
   ui_pipe u = {.id = pipeline_id(w, ri->pipeline, si->file ? si->file : "")};
+  pthread_mutex_init(&u.st_lock, NULL);
   u.p = pipec_snapshot_load(w, ri->snapshot, NULL, &err);
   if (u.p) {
     ui_graph_build(u.p, NULL, 0, &u.g);
@@ -244,6 +245,11 @@ static void write_report(pipec_ws *w, const pipec_run_info *ri, ubuf *b) {
   ub_time(b, ri->started_ms);
   ub_raw(b, "</p></main></body></html>\n");
   ui_layout_free(u.layout);
+  if (u.st_cache) {
+    ui_states_free(u.st_cache);
+    free(u.st_cache);
+  }
+  pthread_mutex_destroy(&u.st_lock);
   ui_graph_free(&u.g);
   pipec_pipeline_free(u.p);
   pipec_snapshot_infos_free(si, 1);
