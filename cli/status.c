@@ -318,6 +318,16 @@ void status_event(void *ctx, const pipec_event *ev) {
     fflush(s->out);
     fprintf(stderr, "pipec: %s\n", ev->detail);
     break;
+  case PIPEC_EV_EXPANDED:
+    if (ev->dry_run) {
+      fprintf(s->out, "%-10s %s\n", "expanded", ev->detail);
+    } else if (s->mode == STATUS_LINES || s->mode == STATUS_LIVE) {
+      status_clear(s);
+      fprintf(s->out, "[%u/%u] expanded  %s\n", s->done, s->total,
+              ev->detail);
+      fflush(s->out);
+    }
+    break;
   case PIPEC_EV_PUBLISHED:
     if (strcmp(ev->status, "failed") == 0)
       break; /* a notice said why */

@@ -38,6 +38,10 @@ void ir_index_build(arena *a, pipec_pipeline *p) {
   p->name_index_cap = cap;
 }
 
+void pipec_pipeline_reindex(pipec_pipeline *p) {
+  ir_index_build(p->arena, p);
+}
+
 uint32_t pipec_pipeline_node(const pipec_pipeline *p, const char *name) {
   if (p->name_index) {
     uint32_t cap = p->name_index_cap;

@@ -250,6 +250,14 @@ static void inflight_remove(runner *R, uint32_t node) {
     }
 }
 
+void run_settle_skipped(runner *R, uint32_t node, const char *why) {
+  run_node *rn = &R->nodes[node];
+  free(rn->reason);
+  rn->reason = xstrdup(why);
+  rn->attempt_failed = true; /* settled() reports this reason */
+  run_hook_settled(R, node, SCHED_SKIPPED, 0, why);
+}
+
 bool run_hook_wait_for(void *ctx, uint32_t node, uint32_t *other) {
   runner *R = ctx;
   const pipec_node *n = &R->p->nodes[node];
@@ -605,6 +613,7 @@ void run_hook_settled(void *ctx, uint32_t node, sched_status st,
   const pipec_node *n = &R->p->nodes[node];
   const pipec_component *c = run_comp(R, node);
   run_batch_open(R);
+  rn->settled = true;
   bool recorded = rn->node_run != 0;
   if (!recorded)
     record_node(R, node, store_status(st));

@@ -153,7 +153,12 @@ static const char *const migrations[] = {
     "  PRIMARY KEY(run_id, path));"
     /* and which objects are tree objects (tree.h): gc keeps what a live
      * tree names */
-    "CREATE TABLE trees(hash TEXT PRIMARY KEY) WITHOUT ROWID;",
+    "CREATE TABLE trees(hash TEXT PRIMARY KEY) WITHOUT ROWID;"
+    /* and how each run expanded its run-time loops: the items' keys */
+    "CREATE TABLE expansions("
+    "  run_id INTEGER NOT NULL REFERENCES runs(id),"
+    "  fanout INTEGER NOT NULL, family TEXT NOT NULL, keys TEXT NOT NULL,"
+    "  PRIMARY KEY(run_id, fanout));",
 };
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -943,6 +948,17 @@ int store_published_add(store *st, int64_t run, const char *path,
                  (int64_t)written))
     return -1;
   return exec_stmt(st, s, "record a published output");
+}
+
+int store_expansion_add(store *st, int64_t run, uint32_t fanout,
+                        const char *family, const char *keys) {
+  static const char ins[] =
+      "INSERT OR REPLACE INTO expansions(run_id, fanout, family, keys) "
+      "VALUES (?, ?, ?, ?)";
+  sqlite3_stmt *s = prep(st, ins);
+  if (!s || bind(st, s, "iitt", run, (int64_t)fanout, family, keys))
+    return -1;
+  return exec_stmt(st, s, "record an expansion");
 }
 
 int store_tree_add(store *st, const hash128 *h) {

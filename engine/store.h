@@ -192,6 +192,12 @@ int store_published_add(store *st, int64_t run, const char *path,
                         const char *node, const char *port, const hash128 *h,
                         bool written);
 
+/* Run `run` expanded its run-time loop `fanout` (of its compiled
+ * pipeline), family `family`, into the members keyed by keys (one per
+ * line, in order). */
+int store_expansion_add(store *st, int64_t run, uint32_t fanout,
+                        const char *family, const char *keys);
+
 /* Object h is a tree object (tree.h): gc keeps the objects a live tree
  * names. store_is_tree: 1 yes, 0 no, -1 error. */
 int store_tree_add(store *st, const hash128 *h);

@@ -124,6 +124,8 @@ typedef enum pipec_event_kind {
   PIPEC_EV_NOTICE,      /* detail: something the user should know
                            (-j lowered, a record that failed) */
   PIPEC_EV_RUN_END,     /* run, the counts, seconds */
+  PIPEC_EV_EXPANDED,    /* a run-time loop expanded: node (the family),
+                           total (its members), detail (what it says) */
   PIPEC_EV_PUBLISHED,   /* publish: node, port, detail (the path, relative
                            to the pipeline's directory), status ("written",
                            "up to date" or "failed"), size */

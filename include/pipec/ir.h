@@ -322,6 +322,10 @@ typedef struct pipec_pipeline {
 
 void pipec_pipeline_free(pipec_pipeline *p);
 
+/* Build the name index of p's nodes again, in p's arena, after nodes were
+ * added (the engine's run-time fan-out makes an expanded pipeline). */
+void pipec_pipeline_reindex(pipec_pipeline *p);
+
 /* Lookups by name; PIPEC_NONE if absent. pipec_pipeline_node is O(1) in a
  * compiled pipeline (a hash index built once), linear in one built by
  * hand; the others are linear in the number of items. A family member is
