@@ -183,7 +183,7 @@ int pipec_exec(const pipec_exec_request *x, pipec_error *err) {
                        .params = params, .n_params = d->n_params,
                        .workdir = workdir, .log = exec_log,
                        .cancelled = &exec_cancelled};
-  char why[1024] = "";
+  char why[512] = ""; /* fits in err->msg after the name */
   int rc = d->run(&ctx, why, sizeof why);
   arena_free(a);
   if (rc != 0) {

@@ -37,9 +37,11 @@ done)
 [ -z "$bad" ] && pass "the CLI includes only include/pipec/, its own headers and its copy of editdist/clock (none of the $engine_private engine headers)" ||
   fail "the CLI includes private headers: $bad"
 
-# exit in the source of a library (a call, not a word in a comment)
+# exit in the source of a library (a call: not a word in a comment, not
+# lexer.l's macro that keeps flex's own exit out of the objects)
 bad=$(grep -nE '(^|[^_[:alnum:].>])(exit|_exit|_Exit|quick_exit)[[:space:]]*\(' \
-        $(find base compiler engine stdlib-components -name '*.[chly]') | grep -vE ':[[:space:]]*(\*|/\*|//)' )
+        $(find base compiler engine stdlib-components -name '*.[chly]') |
+        grep -vE '^[^:]+:[0-9]+:[[:space:]]*(\*|/\*|//|#[[:space:]]*define)')
 [ -z "$bad" ] && pass "no library source calls exit" || fail "exit called in a library: $bad"
 
 # exit as a symbol the built libraries import
