@@ -6,8 +6,8 @@
  * an event callback for progress, ask why a node would run, read the
  * history, compare and restore snapshots and drafts, verify and collect
  * the cache, see what live runs hold on each target, run one built-in
- * component by itself. `pipec ui` and any other
- * program use the same calls:
+ * component by itself. `pipec ui` and any other program use the same
+ * calls (docs/library.md):
  *
  *     cc prog.c $(pkg-config --cflags --libs pipec)
  *
