@@ -2,7 +2,7 @@
  * api.c — libpipec's public API (include/pipec/engine.h) over the engine's
  * modules: a pipec_ws is a workspace (workspace.h) with its store opened
  * on first use; everything else translates to and from store.h, run.h,
- * gc.h, integrity.h and quota.h.
+ * gc.h, integrity.h, quota.h, snapshot.h and draft.h.
  */
 #include "pipec/engine.h"
 
@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "draft.h"
 #include "gc.h"
 #include "integrity.h"
 #include "objstore.h"
@@ -112,6 +113,32 @@ static store *ws_store(pipec_ws *w, pipec_error *err) {
 
 static int store_fail(pipec_ws *w, pipec_error *err) {
   return fail(err, PIPEC_E_WORKSPACE, "%s", store_errmsg(w->st));
+}
+
+int pipec_ws_check(pipec_ws *w, pipec_error *err) {
+  if (!ws_store(w, err))
+    return PIPEC_E_WORKSPACE;
+  ok(err);
+  return 0;
+}
+
+/* The id of the pipeline whose main file is `file` (as given on the
+ * command line: recorded relative to the workspace root when inside it):
+ * 0, PIPEC_E_USAGE if it never ran here, PIPEC_E_WORKSPACE. */
+static int pipeline_of(pipec_ws *w, store *st, const char *file,
+                       int64_t *id, pipec_error *err) {
+  char abs[PATH_MAX];
+  const char *rel = file, *root = ws_root(w->w);
+  size_t n = strlen(root);
+  if (realpath(file, abs) && strncmp(abs, root, n) == 0 && abs[n] == '/')
+    rel = abs + n + 1;
+  int found = store_pipeline_find(st, rel, id);
+  if (found < 0)
+    return store_fail(w, err);
+  if (found == 0)
+    return fail(err, PIPEC_E_USAGE, "%s has never run in this workspace",
+                file);
+  return 0;
 }
 
 /* ---- compiling ------------------------------------------------------------ */
@@ -268,11 +295,17 @@ int pipec_run_get(pipec_ws *w, int64_t id, pipec_run_info *out,
   return found;
 }
 
+void pipec_run_info_free(pipec_run_info *r) {
+  if (!r)
+    return;
+  free(r->pipeline);
+  free(r->status);
+  memset(r, 0, sizeof *r);
+}
+
 void pipec_run_infos_free(pipec_run_info *r, uint32_t n) {
-  for (uint32_t i = 0; r && i < n; i++) {
-    free(r[i].pipeline);
-    free(r[i].status);
-  }
+  for (uint32_t i = 0; r && i < n; i++)
+    pipec_run_info_free(&r[i]);
   free(r);
 }
 
@@ -329,6 +362,45 @@ void pipec_node_infos_free(pipec_node_info *v, uint32_t n) {
   free(v);
 }
 
+int pipec_node_last_run(pipec_ws *w, const char *node, pipec_node_want want,
+                        int64_t *run, int64_t *node_run, pipec_error *err) {
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  store_nr_want sw = want == PIPEC_NODE_RAN ? STORE_NR_LOG
+                     : want == PIPEC_NODE_HAS_OUTPUTS ? STORE_NR_OUTPUTS
+                                                      : STORE_NR_ANY;
+  int64_t r = 0, nr = 0;
+  int found = store_node_last_run(st, node, sw, &r, &nr);
+  if (found < 0)
+    return store_fail(w, err);
+  if (run)
+    *run = found ? r : 0;
+  if (node_run)
+    *node_run = found ? nr : 0;
+  ok(err);
+  return found;
+}
+
+int pipec_node_names(pipec_ws *w, uint32_t limit, char ***names, uint32_t *n,
+                     pipec_error *err) {
+  *names = NULL;
+  *n = 0;
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  if (store_node_names(st, limit ? limit : UINT32_MAX, names, n) != 0)
+    return store_fail(w, err);
+  ok(err);
+  return 0;
+}
+
+void pipec_strings_free(char **v, uint32_t n) {
+  for (uint32_t i = 0; v && i < n; i++)
+    free(v[i]);
+  free(v);
+}
+
 int pipec_node_outputs(pipec_ws *w, int64_t node_run, pipec_output_info **out,
                        uint32_t *n, pipec_error *err) {
   *out = NULL;
@@ -378,14 +450,11 @@ int pipec_output_open(pipec_ws *w, const char *hex, int *fd,
                       sizeof e);
   int rc = 0;
   if (v == -ENOENT) {
-    rc = fail(err, PIPEC_E_FAILED, "object %s is no longer in the store",
-              hex);
+    rc = fail(err, PIPEC_E_GONE, "object %s is no longer in the store", hex);
   } else if (v > 0) {
-    rc = fail(err, PIPEC_E_FAILED, "object %s is damaged (%s); it was "
-                                   "removed, and the node that made it runs "
-                                   "again on the next run", hex, e);
+    rc = fail(err, PIPEC_E_DAMAGED, "%s", e);
   } else if (v < 0) {
-    rc = fail(err, PIPEC_E_IO, "object %s: %s", hex, e);
+    rc = fail(err, PIPEC_E_IO, "%s", e);
   } else {
     char path[PATH_MAX];
     obj_path(objs, &h, path, sizeof path);
@@ -397,8 +466,8 @@ int pipec_output_open(pipec_ws *w, const char *hex, int *fd,
     if (f < 0 || !hash_stat_eq(&got, &now)) {
       if (f >= 0)
         close(f);
-      rc = fail(err, PIPEC_E_IO, "object %s changed while it was opened; "
-                                 "try again", hex);
+      rc = fail(err, PIPEC_E_AGAIN, "object %s changed while it was "
+                                    "opened; try again", hex);
     } else {
       *fd = f;
       ok(err);
@@ -474,6 +543,238 @@ int pipec_cache_gc(pipec_ws *w, uint32_t keep, pipec_gc_result *res,
   return 0;
 }
 
+/* ---- snapshots ------------------------------------------------------------------ */
+
+static char **steal_strings(char **v, uint32_t n) {
+  char **out = xcalloc(n + 1, sizeof *out);
+  for (uint32_t i = 0; i < n; i++) {
+    out[i] = v[i];
+    v[i] = NULL;
+  }
+  return out;
+}
+
+int pipec_snapshots(pipec_ws *w, const char *file, uint32_t limit,
+                    pipec_snapshot_info **out, uint32_t *n, pipec_error *err) {
+  *out = NULL;
+  *n = 0;
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  int64_t pipeline = 0;
+  int rc = file ? pipeline_of(w, st, file, &pipeline, err) : 0;
+  if (rc != 0)
+    return rc;
+  store_snapshot *snaps = NULL;
+  uint32_t k = 0;
+  if (store_snapshot_list(st, pipeline, limit, &snaps, &k) != 0)
+    return store_fail(w, err);
+  pipec_snapshot_info *v = xcalloc(k + 1, sizeof *v);
+  uint32_t got = 0;
+  for (; got < k; got++) {
+    store_snapshot *s = &snaps[got];
+    store_override *ov = NULL;
+    uint32_t n_ov = 0;
+    store_selection sel;
+    if (store_snapshot_overrides(st, s->id, &ov, &n_ov) != 0 ||
+        store_snapshot_selection(st, s->id, &sel) < 0) {
+      store_overrides_free(ov, n_ov);
+      rc = store_fail(w, err);
+      break;
+    }
+    pipec_snapshot_info *o = &v[got];
+    *o = (pipec_snapshot_info){.id = s->id,
+                               .created_ms = s->created_ms,
+                               .draft = s->draft_id,
+                               .run = s->last_run,
+                               .pipeline = s->pipeline,
+                               .file = s->main_path,
+                               .mode = s->mode,
+                               .label = s->label,
+                               .n_overrides = n_ov,
+                               .nodes = steal_strings(sel.nodes, sel.n_nodes),
+                               .n_nodes = sel.n_nodes,
+                               .from = sel.from,
+                               .to = sel.to,
+                               .force = sel.force};
+    s->pipeline = s->main_path = s->mode = s->label = NULL; /* moved */
+    sel.from = sel.to = NULL;
+    o->overrides = xcalloc(n_ov + 1, sizeof *o->overrides);
+    for (uint32_t i = 0; i < n_ov; i++) {
+      o->overrides[i] = (pipec_override){ov[i].name, ov[i].value};
+      ov[i].name = ov[i].value = NULL;
+    }
+    store_overrides_free(ov, n_ov);
+    store_selection_free(&sel);
+  }
+  store_snapshots_free(snaps, k);
+  if (rc != 0) {
+    pipec_snapshot_infos_free(v, got);
+    return rc;
+  }
+  *out = v;
+  *n = got;
+  ok(err);
+  return 0;
+}
+
+void pipec_snapshot_infos_free(pipec_snapshot_info *s, uint32_t n) {
+  for (uint32_t i = 0; s && i < n; i++) {
+    free(s[i].pipeline);
+    free(s[i].file);
+    free(s[i].mode);
+    free(s[i].label);
+    for (uint32_t k = 0; k < s[i].n_overrides; k++) {
+      free(s[i].overrides[k].name);
+      free(s[i].overrides[k].value);
+    }
+    free(s[i].overrides);
+    pipec_strings_free(s[i].nodes, s[i].n_nodes);
+    free(s[i].from);
+    free(s[i].to);
+  }
+  free(s);
+}
+
+int pipec_snapshot_diff(pipec_ws *w, int64_t a, int64_t b, FILE *out,
+                        pipec_diags *d, pipec_error *err) {
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  pipec_diags own;
+  if (!d) {
+    pipec_diags_init(&own);
+    d = &own;
+  }
+  uint32_t n;
+  const pipec_component_desc *const *items = pipec_stdlib_components(&n);
+  pipec_registry reg = {.items = items, .n = n};
+  char e[1024] = "";
+  const char *root = ws_root(w->w);
+  pipec_pipeline *pa = snap_compile(st, a, root, &reg, d, e, sizeof e);
+  pipec_pipeline *pb = pa ? snap_compile(st, b, root, &reg, d, e, sizeof e)
+                          : NULL;
+  int rc;
+  if (!pa || !pb) {
+    rc = fail(err, store_damaged(st) ? PIPEC_E_WORKSPACE : PIPEC_E_USAGE,
+              "%s", e);
+  } else {
+    bool renamed = strcmp(pa->name, pb->name) != 0;
+    if (renamed)
+      fprintf(out, "pipeline %s -> %s\n", pa->name, pb->name);
+    int k = snap_diff(w->w, st, a, b, pa, pb, out, e, sizeof e);
+    if (k < 0) {
+      rc = fail(err, PIPEC_E_WORKSPACE, "%s", e);
+    } else {
+      if (k == 0 && !renamed)
+        fprintf(out, "snapshots %lld and %lld are the same configuration\n",
+                (long long)a, (long long)b);
+      rc = k + renamed;
+      ok(err);
+    }
+  }
+  pipec_pipeline_free(pa);
+  pipec_pipeline_free(pb);
+  if (d == &own)
+    pipec_diags_free(&own);
+  return rc;
+}
+
+int pipec_rollback(pipec_ws *w, int64_t id, bool dry_run, FILE *out,
+                   int64_t *saved, pipec_error *err) {
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  char e[1024] = "";
+  int64_t before = 0;
+  int k = snap_rollback(w->w, st, id, dry_run, out, &before, e, sizeof e);
+  if (k < 0) {
+    store_snapshot s = {0};
+    int found = store_damaged(st) ? -1 : store_snapshot_get(st, id, &s);
+    store_snapshot_free(&s);
+    return fail(err, store_damaged(st) ? PIPEC_E_WORKSPACE
+                     : found == 0      ? PIPEC_E_USAGE
+                                       : PIPEC_E_FAILED,
+                "%s", e);
+  }
+  if (saved)
+    *saved = before;
+  ok(err);
+  return k;
+}
+
+/* ---- drafts ---------------------------------------------------------------------- */
+
+int pipec_drafts(pipec_ws *w, const char *file, uint32_t limit,
+                 pipec_draft_info **out, uint32_t *n, pipec_error *err) {
+  *out = NULL;
+  *n = 0;
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  int64_t pipeline = 0;
+  int rc = file ? pipeline_of(w, st, file, &pipeline, err) : 0;
+  if (rc != 0)
+    return rc;
+  char e[1024];
+  if (draft_list(st, pipeline, limit, out, n, e, sizeof e) != 0)
+    return fail(err, PIPEC_E_WORKSPACE, "%s", e);
+  ok(err);
+  return 0;
+}
+
+int pipec_draft_get(pipec_ws *w, int64_t id, pipec_draft_info *out,
+                    pipec_error *err) {
+  memset(out, 0, sizeof *out);
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  char e[1024];
+  int found = draft_get(st, id, out, e, sizeof e);
+  if (found < 0)
+    return fail(err, PIPEC_E_WORKSPACE, "%s", e);
+  ok(err);
+  return found;
+}
+
+void pipec_draft_info_free(pipec_draft_info *d) { draft_info_free(d); }
+
+void pipec_draft_infos_free(pipec_draft_info *d, uint32_t n) {
+  draft_infos_free(d, n);
+}
+
+int pipec_draft_diff(pipec_ws *w, int64_t id, FILE *out, pipec_error *err) {
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  char e[1024];
+  int k = draft_diff(st, id, out, e, sizeof e);
+  if (k < 0)
+    return fail(err, k == DRAFT_NONE ? PIPEC_E_USAGE : PIPEC_E_WORKSPACE,
+                "%s", e);
+  ok(err);
+  return k;
+}
+
+int pipec_draft_restore(pipec_ws *w, int64_t id, bool dry_run, FILE *out,
+                        int64_t *saved, pipec_error *err) {
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  char root[PATH_MAX], e[1024] = "";
+  if (!realpath(ws_root(w->w), root))
+    return fail(err, PIPEC_E_IO, "cannot resolve %s: %s", ws_root(w->w),
+                strerror(errno));
+  int k = draft_restore(st, root, id, dry_run, out, saved, e, sizeof e);
+  if (k < 0)
+    return fail(err, k == DRAFT_NONE        ? PIPEC_E_USAGE
+                     : store_damaged(st) ? PIPEC_E_WORKSPACE
+                                         : PIPEC_E_FAILED,
+                "%s", e);
+  ok(err);
+  return k;
+}
+
 /* ---- targets -------------------------------------------------------------------- */
 
 int pipec_targets_use(pipec_ws *w, const pipec_pipeline *p,
@@ -519,6 +820,7 @@ int pipec_targets_use(pipec_ws *w, const pipec_pipeline *p,
     use[t].max_cpus = q[t].cpus;
     use[t].max_memory = q[t].memory;
     use[t].max_gpus = q[t].gpus_limited ? q[t].n_gpus : 0;
+    use[t].limits_gpus = q[t].gpus_limited;
     use[t].max_slots = q[t].slots;
   }
   free(q);

@@ -34,6 +34,9 @@ void exp_init(exp_set *s, const pipec_pipeline *p) {
 void exp_free(exp_set *s) {
   if (s->a)
     arena_free(s->a);
+  for (uint32_t i = 0; i < s->n_indexes; i++)
+    free(s->indexes[i]);
+  free(s->indexes);
   free(s->all);
   memset(s, 0, sizeof *s);
 }
@@ -534,7 +537,6 @@ pipec_pipeline *exp_apply(exp_set *s, const pipec_pipeline *p, char *err,
   *q = *p;
   q->nodes = b.nodes.items;
   q->n_nodes = b.nodes.n;
-  q->arena = s->a;
   q->name_index = NULL;
   q->name_index_cap = 0;
   /* families: members of the expanded loops */
@@ -608,6 +610,11 @@ pipec_pipeline *exp_apply(exp_set *s, const pipec_pipeline *p, char *err,
   }
   q->publishes = pubs;
   q->n_publishes = np;
-  pipec_pipeline_reindex(q);
+  /* the index lives as long as the set: free()d by exp_free */
+  if (s->n_indexes == s->cap_indexes) {
+    s->cap_indexes = s->cap_indexes ? 2 * s->cap_indexes : 4;
+    s->indexes = xrealloc(s->indexes, s->cap_indexes * sizeof *s->indexes);
+  }
+  s->indexes[s->n_indexes++] = pipec_pipeline_index(q);
   return q;
 }

@@ -49,6 +49,8 @@ typedef struct exp_set {
   uint32_t *first, *count;     /* per fanout: its items in all[] */
   exp_item *all;
   uint32_t n_all, cap_all;
+  uint32_t **indexes;          /* name indexes of the pipelines made */
+  uint32_t n_indexes, cap_indexes;
 } exp_set;
 
 void exp_init(exp_set *s, const pipec_pipeline *p);

@@ -12,6 +12,7 @@
 #include "fsutil.h"
 #include "logcap.h"
 #include "run_int.h"
+#include "selfexe.h"
 
 int run_output_index(const pipec_component *c, const char *port) {
   for (uint32_t i = 0; i < c->n_outputs; i++)
@@ -134,11 +135,7 @@ static void announce_gc_wait(void) {
  * plan is run_plan's (run_expand.c). */
 int run_setup(runner *R, char *err, size_t errlen) {
   const pipec_pipeline *p = R->p;
-  ssize_t n = readlink("/proc/self/exe", R->exe, sizeof R->exe - 1);
-  if (n <= 0)
-    snprintf(R->exe, sizeof R->exe, "pipec");
-  else
-    R->exe[n] = 0;
+  self_pipec_exe(R->exe, sizeof R->exe); /* runs the built-ins */
   char abs[PATH_MAX];
   if (!realpath(p->dir, abs)) {
     snprintf(err, errlen, "cannot resolve %s: %s", p->dir, strerror(errno));

@@ -687,6 +687,77 @@ void store_files_free(store_file *files, uint32_t n) {
   free(files);
 }
 
+#define DRAFT_COLS                                                          \
+  "SELECT d.id, d.pipeline_id, d.created_at, p.name, p.main_path, "         \
+  "(SELECT max(e.id) FROM drafts e WHERE e.pipeline_id = d.pipeline_id "    \
+  " AND e.id < d.id), "                                                     \
+  "(SELECT max(s.id) FROM snapshots s WHERE s.draft_id = d.id), "           \
+  "(SELECT max(r.id) FROM runs r JOIN snapshots s ON s.id = r.snapshot_id " \
+  " WHERE s.draft_id = d.id) "                                              \
+  "FROM drafts d JOIN pipelines p ON p.id = d.pipeline_id "
+
+static void draft_row(sqlite3_stmt *s, store_draft *o) {
+  o->id = sqlite3_column_int64(s, 0);
+  o->pipeline_id = sqlite3_column_int64(s, 1);
+  o->created_ms = sqlite3_column_int64(s, 2);
+  o->pipeline = col_text(s, 3);
+  o->main_path = col_text(s, 4);
+  o->previous = sqlite3_column_int64(s, 5);
+  o->snapshot = sqlite3_column_int64(s, 6);
+  o->run = sqlite3_column_int64(s, 7);
+}
+
+int store_draft_get(store *st, int64_t id, store_draft *out) {
+  static const char q[] = DRAFT_COLS "WHERE d.id = ?";
+  sqlite3_stmt *s = prep(st, q);
+  memset(out, 0, sizeof *out);
+  if (!s || bind(st, s, "i", id))
+    return -1;
+  int found = step_row(st, s, "read draft");
+  if (found == 1) {
+    draft_row(s, out);
+    sqlite3_reset(s);
+  }
+  return found;
+}
+
+int store_draft_list(store *st, int64_t pipeline, uint32_t limit,
+                     store_draft **out, uint32_t *n) {
+  static const char q[] = DRAFT_COLS
+      "WHERE ?1 = 0 OR d.pipeline_id = ?1 ORDER BY d.id DESC LIMIT ?2";
+  sqlite3_stmt *s = prep(st, q);
+  *out = NULL;
+  *n = 0;
+  if (!s || bind(st, s, "ii", pipeline, limit ? (int64_t)limit : -1))
+    return -1;
+  uint32_t cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    *out = grow(*out, *n, &cap, sizeof **out);
+    draft_row(s, &(*out)[(*n)++]);
+  }
+  int ret = rc == SQLITE_DONE ? 0 : fail(st, "list drafts");
+  sqlite3_reset(s);
+  if (ret != 0) {
+    store_drafts_free(*out, *n);
+    *out = NULL;
+    *n = 0;
+  }
+  return ret;
+}
+
+void store_draft_free(store_draft *d) {
+  free(d->pipeline);
+  free(d->main_path);
+  memset(d, 0, sizeof *d);
+}
+
+void store_drafts_free(store_draft *d, uint32_t n) {
+  for (uint32_t i = 0; d && i < n; i++)
+    store_draft_free(&d[i]);
+  free(d);
+}
+
 int store_snapshot_add(store *st, int64_t pipeline, int64_t draft,
                        const char *config, const char *params,
                        const char *mode, const char *selection, int64_t *id) {
