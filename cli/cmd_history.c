@@ -218,25 +218,6 @@ static void node_json(pipec_json *j, const pipec_node_info *nr) {
   pipec_json_end(j);
 }
 
-/* [RUN] [--json]: the operands and flags of show. */
-static int parse_run_json(const char *cmd, int argc, char **argv,
-                          const char **run, bool *json) {
-  static const cli_opt opts[] = {{"json", 0, false, 1}, {0}};
-  cli_args it;
-  cli_args_init(&it, cmd, argc, argv, opts);
-  for (int k; (k = cli_args_next(&it)) != CLI_ARG_END;) {
-    if (k == CLI_ARG_ERROR)
-      return CLI_USAGE;
-    if (k == 1)
-      *json = true;
-    else if (!*run)
-      *run = it.value;
-    else
-      return cli_usage_error(cmd, "unexpected '%s'", it.value);
-  }
-  return 0;
-}
-
 /* The operands of a command without options, in order: at least min, at
  * most max of them. */
 static int parse_operands(const char *cmd, int argc, char **argv,
@@ -259,14 +240,110 @@ static int parse_operands(const char *cmd, int argc, char **argv,
   return 0;
 }
 
+/* ---- families in `pipec show` -------------------------------------------
+ * A family's members (nodes named NAME[KEY]) are one row once a run has
+ * more than SHOW_GROUP_AT of them, with their counts per status; the ones
+ * that failed or were cancelled still get rows of their own. --members
+ * lists every member. */
+
+#define SHOW_GROUP_AT 10
+
+/* The family part of a member's name ("aligned" of "aligned[A]"), as a
+ * length, or 0 for a plain node. */
+static size_t family_len(const char *name) {
+  const char *b = strchr(name, '[');
+  size_t n = strlen(name);
+  return b && n > 2 && name[n - 1] == ']' ? (size_t)(b - name) : 0;
+}
+
+typedef struct fam_row {
+  const char *name;            /* the first member's name (its prefix) */
+  size_t len;
+  uint32_t count, per[6];      /* succeeded cached failed skipped cancelled
+                                  other */
+  bool printed;
+} fam_row;
+
+static int status_slot(const char *st) {
+  static const char *const names[] = {"succeeded", "cached", "failed",
+                                      "skipped", "cancelled"};
+  for (int i = 0; i < 5; i++)
+    if (strcmp(st, names[i]) == 0)
+      return i;
+  return 5;
+}
+
+/* The families of the run's nodes (linear: a family's members are
+ * recorded side by side, or nearly: a small table of open rows). */
+static fam_row *family_rows(const pipec_node_info *nrs, uint32_t n,
+                            uint32_t *n_rows, uint32_t *row_of) {
+  fam_row *rows = NULL;
+  uint32_t nr = 0, cap = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    size_t len = family_len(nrs[i].name);
+    row_of[i] = UINT32_MAX;
+    if (!len)
+      continue;
+    uint32_t r = nr;
+    for (uint32_t k = nr; k-- > 0 && nr - k <= 64;)
+      if (rows[k].len == len && memcmp(rows[k].name, nrs[i].name, len) == 0) {
+        r = k;
+        break;
+      }
+    if (r == nr) {
+      if (nr == cap) {
+        cap = cap ? cap * 2 : 16;
+        rows = realloc(rows, cap * sizeof *rows);
+        if (!rows)
+          abort();
+      }
+      rows[nr++] = (fam_row){.name = nrs[i].name, .len = len};
+    }
+    rows[r].count++;
+    rows[r].per[status_slot(nrs[i].status)]++;
+    row_of[i] = r;
+  }
+  *n_rows = nr;
+  return rows;
+}
+
+static void print_family_row(const fam_row *f) {
+  static const char *const names[] = {"succeeded", "cached", "failed",
+                                      "skipped", "cancelled", "other"};
+  char name[64], what[256];
+  snprintf(name, sizeof name, "%.*s[*]", (int)f->len, f->name);
+  size_t w = (size_t)snprintf(what, sizeof what, "%u members:", f->count);
+  for (int i = 0; i < 6 && w < sizeof what; i++)
+    if (f->per[i])
+      w += (size_t)snprintf(what + w, sizeof what - w, " %u %s", f->per[i],
+                            names[i]);
+  printf("%-16s %-10s %-10s %-10s %3s %4s %8s  %s\n", name,
+         f->per[2] || f->per[4] ? "partial" : "done", "-", "-", "-", "-", "-",
+         what);
+}
+
 int cmd_show(int argc, char **argv) {
   if (cli_wants_help("show", argc, argv))
     return CLI_OK;
-  bool json = false;
+  bool json = false, members = false;
   const char *run_arg = NULL;
-  int rc = parse_run_json("show", argc, argv, &run_arg, &json);
-  if (rc != 0)
-    return rc;
+  static const cli_opt opts[] = {{"json", 0, false, 1},
+                                 {"members", 0, false, 2}, {0}};
+  cli_args it;
+  cli_args_init(&it, "show", argc, argv, opts);
+  for (int k; (k = cli_args_next(&it)) != CLI_ARG_END;) {
+    if (k == CLI_ARG_ERROR)
+      return CLI_USAGE;
+    if (k == 1)
+      json = true;
+    else if (k == 2)
+      members = true;
+    else if (!run_arg)
+      run_arg = it.value;
+    else
+      return cli_usage_error("show", "unexpected '%s'", it.value);
+  }
+  int rc;
   pipec_ws *w;
   if ((rc = cli_open_workspace("show", NULL, &w)) != 0)
     return rc;
@@ -308,8 +385,20 @@ int cmd_show(int argc, char **argv) {
            started, dur);
     printf("%-16s %-10s %-10s %-10s %3s %4s %8s  %s\n", "NODE", "STATUS",
            "TARGET", "JOB", "TRY", "EXIT", "TIME", "WHY");
+    uint32_t *row_of = calloc(n + 1, sizeof *row_of), n_rows = 0;
+    fam_row *rows = row_of && !members ? family_rows(nrs, n, &n_rows, row_of)
+                                       : NULL;
     for (uint32_t i = 0; i < n; i++) {
       const pipec_node_info *nr = &nrs[i];
+      fam_row *f = rows && row_of[i] != UINT32_MAX ? &rows[row_of[i]] : NULL;
+      if (f && f->count > SHOW_GROUP_AT) {
+        if (!f->printed)
+          print_family_row(f);
+        f->printed = true;
+        int slot = status_slot(nr->status);
+        if (slot != 2 && slot != 4) /* its failures still show */
+          continue;
+      }
       char ec[16] = "-";
       if (nr->exit_code >= 0)
         snprintf(ec, sizeof ec, "%d", nr->exit_code);
@@ -323,6 +412,8 @@ int cmd_show(int argc, char **argv) {
              nr->job ? nr->job : "-", nr->attempts, ec,
              nr->cache_hit ? "-" : dur, why);
     }
+    free(rows);
+    free(row_of);
   }
   pipec_node_infos_free(nrs, n);
   pipec_run_info_free(&r);

@@ -47,7 +47,10 @@ void status_tick(status_printer *s) {
                    s->done, s->total, s->running, s->cached);
   if (s->failed)
     n += snprintf(line + n, sizeof line - (size_t)n, ", %u failed", s->failed);
-  if (s->last && s->running)
+  if (s->family && s->family_total > 1)
+    n += snprintf(line + n, sizeof line - (size_t)n, " · %s[*] %u/%u",
+                  s->family, s->family_done, s->family_total);
+  else if (s->last && s->running)
     snprintf(line + n, sizeof line - (size_t)n, " · %s (%.1fs)", s->last,
              status_now() - s->last_start);
   if ((int)strlen(line) > s->width - 1)
@@ -292,12 +295,18 @@ void status_event(void *ctx, const pipec_event *ev) {
     s->total = ev->total;
     break;
   case PIPEC_EV_NODE_START:
+    s->family = ev->family;
+    s->family_done = ev->family_done;
+    s->family_total = ev->family_total;
     status_started(s, ev->node, ev->target, ev->job, ev->attempt);
     break;
   case PIPEC_EV_NODE_RETRY:
     status_retrying(s, ev->node, ev->attempt, ev->detail);
     break;
   case PIPEC_EV_NODE_DONE:
+    s->family = ev->family;
+    s->family_done = ev->family_done;
+    s->family_total = ev->family_total;
     status_settled(s, ev->node, ev->status, ev->detail, ev->seconds);
     if (strcmp(ev->status, "failed") == 0 && ev->log)
       status_log_tail(s, ev->log, 10);

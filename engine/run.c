@@ -113,6 +113,8 @@ void run_free(runner *R) {
   free(R->in_plan);
   free(R->upstream);
   free(R->held);
+  free(R->fam_done);
+  free(R->fam_total);
   exp_free(&R->exp); /* (and the expanded pipeline R->p may be) */
   hash_memo_free(R->memo);
   if (R->objs)

@@ -99,6 +99,18 @@ int run_plan(runner *R, bool first, char *err, size_t errlen) {
   }
   (void)first;
   free(sel);
+  /* per family: how many members this run has, how many settled */
+  free(R->fam_done);
+  free(R->fam_total);
+  R->fam_done = xcalloc(p->n_families + 1, sizeof *R->fam_done);
+  R->fam_total = xcalloc(p->n_families + 1, sizeof *R->fam_total);
+  for (uint32_t i = 0; i < p->n_nodes; i++) {
+    uint32_t f = p->nodes[i].family;
+    if (f == PIPEC_NONE)
+      continue;
+    R->fam_total[f] += R->in_plan[i] || R->nodes[i].settled || R->held[i];
+    R->fam_done[f] += R->nodes[i].settled;
+  }
   memset(R->upstream, 0, p->n_nodes * sizeof *R->upstream);
   plan_upstream(p, R->in_plan, R->upstream);
   for (uint32_t i = 0; i < p->n_nodes; i++)
@@ -304,4 +316,13 @@ void run_settle_held(runner *R) {
     run_settle_skipped(R, i, msg);
     free(msg);
   }
+}
+
+void run_family_event(const runner *R, uint32_t node, pipec_event *ev) {
+  uint32_t f = R->p->nodes[node].family;
+  if (f == PIPEC_NONE || !R->fam_total)
+    return;
+  ev->family = R->p->families[f].name;
+  ev->family_done = R->fam_done[f];
+  ev->family_total = R->fam_total[f];
 }

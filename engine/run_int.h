@@ -107,6 +107,8 @@ typedef struct runner {
   const pipec_pipeline *p0; /* the compiled pipeline */
   exp_set exp;              /* the run-time loops' items (expand.h) */
   bool *held;               /* per node of p: waits for a loop to expand */
+  uint32_t *fam_done, *fam_total;  /* per family of p: members settled, and
+                               in the run (for the status line) */
   const run_opts *o;
   run_result *res;
   ws *w;
@@ -194,6 +196,9 @@ int run_expand_cached(runner *R, char *err, size_t errlen);
 int run_expand_after(runner *R, bool *grew, char *err, size_t errlen);
 /* Record the nodes still held (their loop never expanded) skipped. */
 void run_settle_held(runner *R);
+
+/* Fill ev's family fields for node (NODE_START, NODE_DONE). */
+void run_family_event(const runner *R, uint32_t node, pipec_event *ev);
 
 /* run_sources.c */
 /* Hash every source file or directory of the pipeline (with put, also

@@ -161,6 +161,9 @@ typedef struct pipec_event {
   int attempt;
   double seconds;
   uint32_t total;              /* nodes in the plan */
+  const char *family;          /* NODE_START, NODE_DONE of a family's
+                                  member: the family ("aligned"), else NULL */
+  uint32_t family_done, family_total;  /* its members settled / in the run */
   uint32_t ran, cached, failed, skipped, cancelled;
   bool dry_run;
 } pipec_event;
