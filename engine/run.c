@@ -2,6 +2,7 @@
  * run.c — `pipec run` (run.h): set up, record, schedule, finish. The parts
  * of a run are listed in run_int.h.
  */
+#define _GNU_SOURCE /* qsort_r */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,43 @@ int run_output_index(const pipec_component *c, const char *port) {
   for (uint32_t i = 0; i < c->n_outputs; i++)
     if (strcmp(c->outputs[i].name, port) == 0)
       return (int)i;
+  return -1;
+}
+
+/* For run_port_index: output indices of a component sorted by name. */
+static int by_out_name(const void *a, const void *b, void *ctx) {
+  const pipec_component *c = ctx;
+  return strcmp(c->outputs[*(const uint32_t *)a].name,
+                c->outputs[*(const uint32_t *)b].name);
+}
+
+int run_port_index(runner *R, uint32_t node, const char *port) {
+  const pipec_component *c = run_comp(R, node);
+  if (c->n_outputs <= 16)
+    return run_output_index(c, port);
+  /* a component with many outputs: a sorted index, made once per run */
+  uint32_t ci = R->p->nodes[node].component;
+  if (!R->out_sorted)
+    R->out_sorted = xcalloc(R->p->n_components + 1, sizeof *R->out_sorted);
+  uint32_t *v = R->out_sorted[ci];
+  if (!v) {
+    v = xcalloc(c->n_outputs, sizeof *v);
+    for (uint32_t i = 0; i < c->n_outputs; i++)
+      v[i] = i;
+    qsort_r(v, c->n_outputs, sizeof *v, by_out_name, (void *)c);
+    R->out_sorted[ci] = v;
+  }
+  uint32_t lo = 0, hi = c->n_outputs;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    int cmp = strcmp(c->outputs[v[mid]].name, port);
+    if (cmp == 0)
+      return (int)v[mid];
+    if (cmp < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
   return -1;
 }
 
@@ -113,6 +151,9 @@ void run_free(runner *R) {
   free(R->in_plan);
   free(R->upstream);
   free(R->held);
+  for (uint32_t c = 0; R->out_sorted && c < R->p->n_components; c++)
+    free(R->out_sorted[c]);
+  free(R->out_sorted);
   free(R->fam_done);
   free(R->fam_total);
   exp_free(&R->exp); /* (and the expanded pipeline R->p may be) */

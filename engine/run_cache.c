@@ -26,7 +26,7 @@ hash128 *run_input_hashes(runner *R, uint32_t node) {
       hs[i] = R->exp.all[in->ref].hash;
       continue;
     }
-    int k = run_output_index(run_comp(R, in->producer), in->producer_port);
+    int k = run_port_index(R, in->producer, in->producer_port);
     hs[i] = R->nodes[in->producer].out_hash[k];
   }
   return hs;

@@ -107,6 +107,7 @@ typedef struct runner {
   const pipec_pipeline *p0; /* the compiled pipeline */
   exp_set exp;              /* the run-time loops' items (expand.h) */
   bool *held;               /* per node of p: waits for a loop to expand */
+  uint32_t **out_sorted;    /* per component: run_port_index's index */
   uint32_t *fam_done, *fam_total;  /* per family of p: members settled, and
                                in the run (for the status line) */
   const run_opts *o;
@@ -148,6 +149,9 @@ const pipec_component *run_comp_of(const pipec_pipeline *p, uint32_t node);
 /* Free what a node state owns (not the struct). */
 void run_node_free_fields(run_node *rn);
 int run_output_index(const pipec_component *c, const char *port);
+/* The output index of `port` of node's component, fast for components
+ * with many outputs; -1 if none. */
+int run_port_index(runner *R, uint32_t node, const char *port);
 /* An extension tools recognise for a port type (".csv"), or "". */
 const char *run_port_ext(pipec_port_type type);
 /* The hooks' writes go into one transaction per loop iteration. */
