@@ -32,7 +32,9 @@ int cli_open_workspace(const char *cmd, const char *file, pipec_ws **w) {
 
 int cli_api_error(const char *cmd, const pipec_error *err, int other) {
   fprintf(stderr, "pipec %s: %s\n", cmd, err->msg);
-  return err->code == PIPEC_E_WORKSPACE ? CLI_WORKSPACE : other;
+  return err->code == PIPEC_E_WORKSPACE ? CLI_WORKSPACE
+         : err->code == PIPEC_E_USAGE   ? CLI_USAGE
+                                        : other;
 }
 
 int64_t cli_run_id(const char *cmd, pipec_ws *w, const char *arg) {

@@ -33,6 +33,10 @@ static char *run_args_text(const pipec_snapshot_info *s) {
   if (!f)
     return NULL;
   const char *sep = "";
+  if (s->of_snapshot) { /* its -p values are that snapshot's */
+    fprintf(f, "--snapshot %lld", (long long)s->of_snapshot);
+    sep = " ";
+  }
   for (uint32_t i = 0; i < s->n_overrides; i++, sep = " ")
     fprintf(f, "%s-p %s=%s", sep, s->overrides[i].name,
             s->overrides[i].value);
@@ -100,6 +104,7 @@ static void snapshot_json(pipec_json *j, const pipec_snapshot_info *s) {
   pipec_json_key(j, "force");
   pipec_json_bool(j, s->force);
   pipec_json_end(j);
+  cli_json_int_or_null(j, "of_snapshot", s->of_snapshot, s->of_snapshot != 0);
   cli_json_int_or_null(j, "run", s->run, s->run != 0);
   pipec_json_end(j);
 }
@@ -225,8 +230,9 @@ int cmd_diff(int argc, char **argv) {
 int cmd_rollback(int argc, char **argv) {
   if (cli_wants_help("rollback", argc, argv))
     return CLI_OK;
-  static const cli_opt opts[] = {{"dry-run", 'n', false, 1}, {0}};
-  bool dry = false;
+  static const cli_opt opts[] = {{"dry-run", 'n', false, 1},
+                                 {"data", 0, false, 2}, {0}};
+  bool dry = false, data = false;
   const char *snap = NULL;
   cli_args it;
   cli_args_init(&it, "rollback", argc, argv, opts);
@@ -235,6 +241,8 @@ int cmd_rollback(int argc, char **argv) {
       return CLI_USAGE;
     if (k == 1)
       dry = true;
+    else if (k == 2)
+      data = true;
     else if (!snap)
       snap = it.value;
     else
@@ -250,7 +258,10 @@ int cmd_rollback(int argc, char **argv) {
   if (rc != 0)
     return rc;
   pipec_error err;
-  int k = pipec_rollback(w, id, dry, stdout, NULL, &err);
+  int k = pipec_rollback_ex(w, id,
+                            (dry ? PIPEC_ROLLBACK_DRY_RUN : 0) |
+                                (data ? PIPEC_ROLLBACK_DATA : 0),
+                            stdout, NULL, &err);
   if (k < 0)
     rc = cli_api_error("rollback", &err, CLI_FAILED);
   else if (dry)

@@ -121,9 +121,11 @@ const cli_command cli_commands[] = {
      "text) and data files (old -> new hash).\n",
      cmd_diff},
     {"rollback", "restore the pipeline's files as they were in a snapshot",
-     "usage: pipec rollback SNAP [--dry-run]\n"
+     "usage: pipec rollback SNAP [--dry-run] [--data]\n"
      "\n"
-     "Rewrite the .pipe and code files of snapshot SNAP byte for byte. The\n"
+     "Rewrite the .pipe and code files of snapshot SNAP byte for byte (with\n"
+     "--data also the data files it read: path params, source files and\n"
+     "directories, from the store). The\n"
      "files as they are now are recorded first as a new snapshot, so a\n"
      "rollback can be undone with another rollback. A run afterwards hits\n"
      "the cache. Nothing is written through a symbolic link that leads out\n"

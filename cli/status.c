@@ -3,6 +3,7 @@
  */
 #include "status.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -288,6 +289,21 @@ static void status_result(status_printer *s, const pipec_event *ev) {
           (unsigned long long)ev->size);
 }
 
+/* Where a published file is, as the user can open it: relative to the
+ * current directory when under it, else absolute (a snapshot's run
+ * publishes in its checkout, not where the .pipe file says). */
+static const char *shown_path(const pipec_event *ev) {
+  char cwd[PATH_MAX];
+  if (!ev->path || !ev->path[0] || !getcwd(cwd, sizeof cwd))
+    return ev->detail;
+  char real[PATH_MAX];
+  const char *base = realpath(cwd, real) ? real : cwd;
+  size_t n = strlen(base);
+  if (strncmp(ev->path, base, n) == 0 && ev->path[n] == '/')
+    return ev->path + n + 1;
+  return ev->path;
+}
+
 void status_event(void *ctx, const pipec_event *ev) {
   status_printer *s = ctx;
   switch (ev->kind) {
@@ -362,7 +378,7 @@ void status_event(void *ctx, const pipec_event *ev) {
       status_clear(s);
       char from[512];
       snprintf(from, sizeof from, "%s.%s", ev->node, ev->port);
-      fprintf(s->out, "published %-24s %s\n", ev->detail, from);
+      fprintf(s->out, "published %-24s %s\n", shown_path(ev), from);
     }
     break;
   case PIPEC_EV_RUN_END:

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "checkout.h"
 #include "draft.h"
 #include "gc.h"
 #include "integrity.h"
@@ -197,7 +198,9 @@ int pipec_run(pipec_ws *w, const pipec_pipeline *p, const pipec_run_opts *o,
                  .force = o->force,
                  .no_signals = o->no_signals,
                  .on_event = o->on_event,
-                 .event_ctx = o->event_ctx};
+                 .event_ctx = o->event_ctx,
+                 .root = o->root,
+                 .of_snapshot = o->of_snapshot};
   run_result rr;
   char e[1024] = "";
   int rc = run_pipeline(w->w, p, &ro, &rr, e, sizeof e);
@@ -596,7 +599,8 @@ int pipec_snapshots(pipec_ws *w, const char *file, uint32_t limit,
                                .n_nodes = sel.n_nodes,
                                .from = sel.from,
                                .to = sel.to,
-                               .force = sel.force};
+                               .force = sel.force,
+                               .of_snapshot = sel.of_snapshot};
     s->pipeline = s->main_path = s->mode = s->label = NULL; /* moved */
     sel.from = sel.to = NULL;
     o->overrides = xcalloc(n_ov + 1, sizeof *o->overrides);
@@ -682,12 +686,20 @@ int pipec_snapshot_diff(pipec_ws *w, int64_t a, int64_t b, FILE *out,
 
 int pipec_rollback(pipec_ws *w, int64_t id, bool dry_run, FILE *out,
                    int64_t *saved, pipec_error *err) {
+  return pipec_rollback_ex(w, id, dry_run ? PIPEC_ROLLBACK_DRY_RUN : 0, out,
+                           saved, err);
+}
+
+int pipec_rollback_ex(pipec_ws *w, int64_t id, unsigned flags, FILE *out,
+                      int64_t *saved, pipec_error *err) {
   store *st = ws_store(w, err);
   if (!st)
     return PIPEC_E_WORKSPACE;
   char e[1024] = "";
   int64_t before = 0;
-  int k = snap_rollback(w->w, st, id, dry_run, out, &before, e, sizeof e);
+  unsigned sf = (flags & PIPEC_ROLLBACK_DRY_RUN ? SNAP_DRY_RUN : 0) |
+                (flags & PIPEC_ROLLBACK_DATA ? SNAP_DATA : 0);
+  int k = snap_rollback(w->w, st, id, sf, out, &before, e, sizeof e);
   if (k < 0) {
     store_snapshot s = {0};
     int found = store_damaged(st) ? -1 : store_snapshot_get(st, id, &s);
@@ -826,4 +838,44 @@ int pipec_targets_use(pipec_ws *w, const pipec_pipeline *p,
   free(q);
   ok(err);
   return 0;
+}
+
+/* ---- running a snapshot --------------------------------------------------------- */
+
+int pipec_snapshot_checkout(pipec_ws *w, int64_t id, pipec_checkout *out,
+                            pipec_error *err) {
+  memset(out, 0, sizeof *out);
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  checkout c;
+  char e[1024];
+  if (checkout_make(w->w, st, id, &c, e, sizeof e) != 0) {
+    store_snapshot s = {0};
+    int found = store_snapshot_get(st, id, &s);
+    store_snapshot_free(&s);
+    return fail(err, found == 1 ? PIPEC_E_FAILED : PIPEC_E_USAGE, "%s", e);
+  }
+  out->dir = c.dir;
+  out->main = c.main;
+  out->main_rec = c.main_rec;
+  out->overrides = xcalloc(c.n_ov + 1, sizeof *out->overrides);
+  for (uint32_t i = 0; i < c.n_ov; i++)
+    out->overrides[i] = xprintf("%s=%s", c.ov[i].name, c.ov[i].value);
+  out->n_overrides = c.n_ov;
+  store_overrides_free(c.ov, c.n_ov);
+  ok(err);
+  return 0;
+}
+
+void pipec_checkout_free(pipec_checkout *c) {
+  if (!c)
+    return;
+  free(c->dir);
+  free(c->main);
+  free(c->main_rec);
+  for (uint32_t i = 0; i < c->n_overrides; i++)
+    free(c->overrides[i]);
+  free(c->overrides);
+  memset(c, 0, sizeof *c);
 }

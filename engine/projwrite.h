@@ -46,6 +46,8 @@ typedef struct pw_file {
                                   damaged bytes are never written */
   uint64_t size;               /* object: its size */
   uint32_t mode;               /* object: the mode recorded (0: unknown) */
+  bool data;                   /* a data file (rollback --data), not code:
+                                  recorded as such before it is replaced */
 
   char *dest;                  /* where it is written (links resolved) */
   bool exists;                 /* a regular file is there now */

@@ -165,6 +165,7 @@ void run_free(runner *R) {
   if (R->locked)
     close(R->lock_fd);
   free(R->abs_dir);
+  free(R->root);
   free(R->src_hash);
   free(R->inflight);
 }
@@ -185,6 +186,9 @@ int run_setup(runner *R, char *err, size_t errlen) {
     return -1;
   }
   R->abs_dir = xstrdup(abs);
+  char root[PATH_MAX];
+  const char *want = R->o->root ? R->o->root : ws_root(R->w);
+  R->root = xstrdup(realpath(want, root) ? root : want);
   /* shared with other runs; gc waits for every run to end (gc.c) */
   if (ws_lock(R->w, false, true, announce_gc_wait, &R->lock_fd, err,
               errlen) != 0)

@@ -123,6 +123,8 @@ typedef struct runner {
   bool *in_plan, *upstream;
   int64_t pipeline_id, run_id, snapshot_id;
   char *abs_dir;            /* the pipeline's directory, absolute */
+  char *root;               /* the project: recorded paths are relative to
+                               it (run_opts.root, else the workspace's) */
   char exe[PATH_MAX];       /* this pipec, for `pipec exec` */
   pipec_event_fn on_event;  /* run_opts' event callback, or NULL */
   void *event_ctx;

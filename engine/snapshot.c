@@ -508,18 +508,17 @@ static void list_add(file_list *l, store_snap_file f) {
 
 /* abs as the workspace records a file: relative to its root when inside
  * it, else absolute (real paths, as run.c records the draft). */
-static char *recorded_path(ws *w, const char *abs) {
+static char *recorded_path(const char *root, const char *abs) {
   char real[PATH_MAX];
   if (!realpath(abs, real))
     return NULL;
-  const char *root = ws_root(w);
   size_t n = strlen(root);
   return strdup(strncmp(real, root, n) == 0 && real[n] == '/' ? real + n + 1
                                                               : real);
 }
 
 typedef struct collector {
-  ws *w;
+  const char *root;            /* recorded paths are relative to it */
   store *st;
   obj_store *objs;
   hash_memo *memo;
@@ -570,7 +569,7 @@ static int add_code(collector *c, const char *rel, int depth) {
         snprintf(c->err, c->errlen, "code file %s: %s", rel, msg);
         rc = -1;
       }
-      char *path = rc == 0 ? recorded_path(c->w, abs) : NULL;
+      char *path = rc == 0 ? recorded_path(c->root, abs) : NULL;
       if (path)
         list_add(&c->files, (store_snap_file){STORE_FILE_CODE, path, h, size,
                                               (uint32_t)sb.st_mode & 07777,
@@ -609,7 +608,7 @@ static void add_data(collector *c, const char *rel) {
   }
   if (is_dir)
     store_tree_add(c->st, &h);
-  char *path = stat(abs, &sb) == 0 ? recorded_path(c->w, abs) : NULL;
+  char *path = stat(abs, &sb) == 0 ? recorded_path(c->root, abs) : NULL;
   if (path)
     list_add(&c->files,
              (store_snap_file){STORE_FILE_DATA, path, h,
@@ -625,11 +624,12 @@ static void add_value_paths(collector *c, const pipec_value *v) {
       add_value_paths(c, &v->u.list.items[i]);
 }
 
-int snap_collect_files(ws *w, store *st, obj_store *objs, hash_memo *memo,
+int snap_collect_files(const char *root, store *st, obj_store *objs,
+                       hash_memo *memo,
                        const pipec_pipeline *p, const char *dir,
                        store_snap_file **out, uint32_t *n, char *err,
                        size_t errlen) {
-  collector c = {w, st, objs, memo, dir, {0}, err, errlen};
+  collector c = {root, st, objs, memo, dir, {0}, err, errlen};
   int rc = 0;
   for (uint32_t i = 0; rc == 0 && i < p->n_components; i++)
     for (uint32_t k = 0; rc == 0 && k < p->components[i].n_code; k++)
@@ -679,8 +679,9 @@ static int record_current(store *st, obj_store *objs, const store_snapshot *s,
                msg);
       rc = -1;
     } else {
-      code[n_code++] = (store_snap_file){STORE_FILE_CODE, (char *)r[i].rec, h,
-                                         size,
+      code[n_code++] = (store_snap_file){r[i].data ? STORE_FILE_DATA
+                                                   : STORE_FILE_CODE,
+                                         (char *)r[i].rec, h, size,
                                          (uint32_t)r[i].mode_now & 07777,
                                          false};
     }
@@ -704,8 +705,90 @@ static int record_current(store *st, obj_store *objs, const store_snapshot *s,
   return rc;
 }
 
-int snap_rollback(ws *w, store *st, int64_t id, bool dry_run, FILE *out,
+/* Entries ordered by recorded path; entries named alike by kind (a .pipe
+ * file's bytes, then code, then data) then by their place in the list. */
+typedef struct rec_key {
+  const char *rec;
+  int kind;
+  uint32_t at;
+} rec_key;
+
+static int rec_key_cmp(const void *a, const void *b) {
+  const rec_key *x = a, *y = b;
+  int c = strcmp(x->rec, y->rec);
+  if (c)
+    return c;
+  if (x->kind != y->kind)
+    return (x->kind > y->kind) - (x->kind < y->kind);
+  return (x->at > y->at) - (x->at < y->at);
+}
+
+/* One file named twice (a path param inside a source directory, a .pipe
+ * file also in `code`) is written once, as its first kind says; the list
+ * keeps its order (the .pipe files first) and the new count is returned. */
+static uint32_t dedupe_files(pw_file *r, uint32_t n) {
+  rec_key *k = calloc(n + 1, sizeof *k);
+  bool *drop = calloc(n + 1, sizeof *drop);
+  if (!k || !drop)
+    abort();
+  for (uint32_t i = 0; i < n; i++)
+    k[i] = (rec_key){r[i].rec, r[i].bytes ? 0 : r[i].data ? 2 : 1, i};
+  qsort(k, n, sizeof *k, rec_key_cmp);
+  for (uint32_t i = 1; i < n; i++)
+    if (strcmp(k[i - 1].rec, k[i].rec) == 0)
+      drop[k[i].at] = true;
+  uint32_t m = 0;
+  for (uint32_t i = 0; i < n; i++)
+    if (!drop[i])
+      r[m++] = r[i];
+  free(k);
+  free(drop);
+  return m;
+}
+
+/* The files of data tree h recorded at rec, appended to *r (each file an
+ * object; directories come with their files). Paths are arena'd in a. */
+static int add_tree_files(arena *a, obj_store *objs, const char *rec,
+                          const hash128 *h, pw_file **r, uint32_t *n,
+                          uint32_t *cap, int depth, char *err,
+                          size_t errlen) {
+  tree_entry *e = NULL;
+  uint32_t ne = 0;
+  if (depth > TREE_MAX_DEPTH ||
+      tree_read(objs, h, &e, &ne, err, errlen) != 0) {
+    if (depth > TREE_MAX_DEPTH)
+      snprintf(err, errlen, "%s: nested too deep", rec);
+    return -1;
+  }
+  int rc = 0;
+  for (uint32_t i = 0; i < ne && rc == 0; i++) {
+    const char *path = arena_printf(a, "%s/%s", rec, e[i].name);
+    if (e[i].kind == 'd') {
+      rc = add_tree_files(a, objs, path, &e[i].hash, r, n, cap, depth + 1,
+                          err, errlen);
+      continue;
+    }
+    if (*n == *cap) {
+      *cap *= 2;
+      *r = realloc(*r, *cap * sizeof **r);
+      if (!*r)
+        abort();
+    }
+    hash128 *hh = arena_alloc(a, sizeof *hh);
+    *hh = e[i].hash;
+    hash_stat st;
+    uint64_t size = obj_stat(objs, hh, &st) == 0 ? st.size : 0;
+    (*r)[(*n)++] = (pw_file){.rec = path, .object = hh, .size = size,
+                             .mode = e[i].kind == 'x' ? 0755 : 0644,
+                             .data = true};
+  }
+  tree_entries_free(e, ne);
+  return rc;
+}
+
+int snap_rollback(ws *w, store *st, int64_t id, unsigned flags, FILE *out,
                   int64_t *saved, char *err, size_t errlen) {
+  bool dry_run = flags & SNAP_DRY_RUN;
   store_snapshot s;
   if (store_snapshot_get(st, id, &s) != 1) {
     if (store_errmsg(st)[0] && store_damaged(st))
@@ -721,6 +804,7 @@ int snap_rollback(ws *w, store *st, int64_t id, bool dry_run, FILE *out,
   pw_file *r = NULL;
   obj_store *objs = NULL;
   int written = -1;
+  arena *a = arena_new(); /* the paths of data trees' files */
   char root[PATH_MAX];
   if (!realpath(ws_root(w), root)) {
     snprintf(err, errlen, "cannot resolve %s: %s", ws_root(w),
@@ -734,7 +818,8 @@ int snap_rollback(ws *w, store *st, int64_t id, bool dry_run, FILE *out,
   }
   if (obj_open(ws_objects_dir(w), NULL, &objs, err, errlen) != 0)
     goto out;
-  r = calloc(n + n_sf + 1, sizeof *r);
+  uint32_t cap_r = n + n_sf + 1;
+  r = calloc(cap_r, sizeof *r);
   if (!r)
     abort();
   for (uint32_t i = 0; i < n; i++)
@@ -750,7 +835,19 @@ int snap_rollback(ws *w, store *st, int64_t id, bool dry_run, FILE *out,
                            .object = &sf[i].hash,
                            .size = sf[i].size,
                            .mode = sf[i].mode};
+    else if (sf[i].kind == STORE_FILE_DATA && !dup && (flags & SNAP_DATA) &&
+             !sf[i].is_dir)
+      r[n_r++] = (pw_file){.rec = sf[i].path,
+                           .object = &sf[i].hash,
+                           .size = sf[i].size,
+                           .mode = sf[i].mode,
+                           .data = true};
+    else if (sf[i].kind == STORE_FILE_DATA && (flags & SNAP_DATA) &&
+             add_tree_files(a, objs, sf[i].path, &sf[i].hash, &r, &n_r,
+                            &cap_r, 0, err, errlen) != 0)
+      goto out;
   }
+  n_r = dedupe_files(r, n_r);
   /* where each goes, and whether it differs; refuse before writing any */
   int changed = pw_plan(root, r, n_r, "roll back", err, errlen);
   if (changed < 0)
@@ -780,6 +877,7 @@ out:
   store_files_free(files, n);
   store_snap_files_free(sf, n_sf);
   store_snapshot_free(&s);
+  arena_free(a);
   return written;
 }
 

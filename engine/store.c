@@ -908,7 +908,8 @@ int store_snapshot_selection(store *st, int64_t snapshot,
   static const char q[] =
       "SELECT json_extract(selection, '$.from'), "
       "json_extract(selection, '$.to'), "
-      "coalesce(json_extract(selection, '$.force'), 0) "
+      "coalesce(json_extract(selection, '$.force'), 0), "
+      "coalesce(json_extract(selection, '$.snapshot'), 0) "
       "FROM snapshots WHERE id = ? AND json_valid(selection)";
   static const char qn[] =
       "SELECT j.value FROM snapshots s, json_each(s.selection, '$.nodes') j "
@@ -923,6 +924,7 @@ int store_snapshot_selection(store *st, int64_t snapshot,
   out->from = col_text(s, 0);
   out->to = col_text(s, 1);
   out->force = sqlite3_column_int(s, 2) != 0;
+  out->of_snapshot = sqlite3_column_int64(s, 3);
   sqlite3_reset(s);
   if (!(s = prep(st, qn)) || bind(st, s, "i", snapshot))
     return -1;

@@ -170,6 +170,7 @@ typedef struct store_selection {
   uint32_t n_nodes;
   char *from, *to;           /* NULL if not given */
   bool force;
+  int64_t of_snapshot;       /* run --snapshot N: N, else 0 */
 } store_selection;
 int store_snapshot_selection(store *st, int64_t snapshot,
                              store_selection *out);

@@ -166,6 +166,8 @@ typedef struct pipec_event {
   uint32_t family_done, family_total;  /* its members settled / in the run */
   uint32_t ran, cached, failed, skipped, cancelled;
   bool dry_run;
+  const char *path;            /* PUBLISHED: the file's absolute path (detail
+                                  is the path the .pipe file wrote) */
 } pipec_event;
 
 typedef void (*pipec_event_fn)(void *ctx, const pipec_event *ev);
@@ -186,6 +188,13 @@ typedef struct pipec_run_opts {
                                     the first cancels, the second kills) */
   pipec_event_fn on_event;       /* NULL: no events */
   void *event_ctx;
+  const char *root;              /* the project paths are recorded against
+                                    and published into; NULL: the
+                                    workspace's (a snapshot's checkout
+                                    gives its own) */
+  int64_t of_snapshot;           /* the snapshot a `run --snapshot N`
+                                    replays (recorded in its selection),
+                                    or 0 */
 } pipec_run_opts;
 
 typedef struct pipec_run_summary {
@@ -356,6 +365,7 @@ typedef struct pipec_snapshot_info {
   uint32_t n_nodes;
   char *from, *to;             /* ... --from / --to (NULL if not given) */
   bool force;
+  int64_t of_snapshot;         /* run --snapshot N: N, else 0 */
 } pipec_snapshot_info;
 
 /* Snapshots, newest first, at most limit (0: all); file (NULL: every
@@ -391,6 +401,33 @@ PIPEC_API int pipec_snapshot_diff(pipec_ws *w, int64_t a, int64_t b,
  * could not be written; err says which), PIPEC_E_WORKSPACE. */
 PIPEC_API int pipec_rollback(pipec_ws *w, int64_t id, bool dry_run,
                              FILE *out, int64_t *saved, pipec_error *err);
+
+enum {
+  PIPEC_ROLLBACK_DRY_RUN = 1u << 0,
+  PIPEC_ROLLBACK_DATA = 1u << 1,   /* also the data files the snapshot read
+                                      (path params, source files and
+                                      directories), from the store */
+};
+/* pipec_rollback with PIPEC_ROLLBACK_* flags. */
+PIPEC_API int pipec_rollback_ex(pipec_ws *w, int64_t id, unsigned flags,
+                                FILE *out, int64_t *saved, pipec_error *err);
+
+/* Snapshot id's files as a project of their own, for running exactly
+ * that configuration (`pipec run FILE --snapshot N`): its .pipe, code and
+ * data files copied from the store into .pipec/checkout/N/. Compile
+ * `main` with `overrides`, then run it with pipec_run_opts.root = dir:
+ * the working files are not touched (publishes land in the checkout). */
+typedef struct pipec_checkout {
+  char *dir;                   /* the checkout */
+  char *main;                  /* its main .pipe file */
+  char *main_rec;              /* the main file's path in the project */
+  char **overrides;            /* the snapshot's -p values, "NAME=VALUE" */
+  uint32_t n_overrides;
+} pipec_checkout;
+
+PIPEC_API int pipec_snapshot_checkout(pipec_ws *w, int64_t id,
+                                      pipec_checkout *out, pipec_error *err);
+PIPEC_API void pipec_checkout_free(pipec_checkout *c);
 
 /* ---- drafts ---------------------------------------------------------------------- */
 
