@@ -8,14 +8,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-void pipec_json_init(pipec_json *j, FILE *out, bool pretty) {
-  memset(j, 0, sizeof *j);
+/* What a pipec_json holds (json.h keeps it opaque). */
+typedef struct json_state {
+  FILE *out;
+  bool pretty;
+  int depth;
+  bool first[PIPEC_JSON_MAX_DEPTH]; /* no item yet at this depth */
+  char close[PIPEC_JSON_MAX_DEPTH]; /* '}' or ']' for each open level */
+  bool after_key;
+} json_state;
+
+_Static_assert(sizeof(json_state) <= sizeof(pipec_json),
+               "pipec_json is too small for the writer's state");
+_Static_assert(_Alignof(json_state) <= _Alignof(pipec_json),
+               "pipec_json is not aligned for the writer's state");
+
+static json_state *state(pipec_json *j) { return (json_state *)(void *)j; }
+
+void pipec_json_init(pipec_json *pj, FILE *out, bool pretty) {
+  memset(pj, 0, sizeof *pj);
+  json_state *j = state(pj);
   j->out = out;
   j->pretty = pretty;
   j->first[0] = true;
 }
 
-static void newline(pipec_json *j) {
+static void newline(json_state *j) {
   if (!j->pretty)
     return;
   fputc('\n', j->out);
@@ -24,7 +42,7 @@ static void newline(pipec_json *j) {
 }
 
 /* Before any value: a comma and a newline, unless it follows a key. */
-static void item(pipec_json *j) {
+static void item(json_state *j) {
   if (j->after_key) {
     j->after_key = false;
     return;
@@ -37,7 +55,7 @@ static void item(pipec_json *j) {
   j->first[j->depth] = false;
 }
 
-static void open_level(pipec_json *j, char open, char close) {
+static void open_level(json_state *j, char open, char close) {
   item(j);
   fputc(open, j->out);
   if (j->depth + 1 >= PIPEC_JSON_MAX_DEPTH)
@@ -47,10 +65,11 @@ static void open_level(pipec_json *j, char open, char close) {
   j->close[j->depth] = close;
 }
 
-void pipec_json_obj(pipec_json *j) { open_level(j, '{', '}'); }
-void pipec_json_arr(pipec_json *j) { open_level(j, '[', ']'); }
+void pipec_json_obj(pipec_json *j) { open_level(state(j), '{', '}'); }
+void pipec_json_arr(pipec_json *j) { open_level(state(j), '[', ']'); }
 
-void pipec_json_end(pipec_json *j) {
+void pipec_json_end(pipec_json *pj) {
+  json_state *j = state(pj);
   if (j->depth == 0)
     return;
   bool empty = j->first[j->depth];
@@ -125,14 +144,16 @@ static void write_string(FILE *out, const char *s, size_t n) {
   fputc('"', out);
 }
 
-void pipec_json_key(pipec_json *j, const char *key) {
+void pipec_json_key(pipec_json *pj, const char *key) {
+  json_state *j = state(pj);
   item(j);
   write_string(j->out, key, strlen(key));
   fputs(j->pretty ? ": " : ":", j->out);
   j->after_key = true;
 }
 
-void pipec_json_strn(pipec_json *j, const char *s, size_t n) {
+void pipec_json_strn(pipec_json *pj, const char *s, size_t n) {
+  json_state *j = state(pj);
   item(j);
   write_string(j->out, s, n);
 }
@@ -145,12 +166,14 @@ void pipec_json_str(pipec_json *j, const char *s) {
   pipec_json_strn(j, s, strlen(s));
 }
 
-void pipec_json_int(pipec_json *j, int64_t v) {
+void pipec_json_int(pipec_json *pj, int64_t v) {
+  json_state *j = state(pj);
   item(j);
   fprintf(j->out, "%" PRId64, v);
 }
 
-void pipec_json_num(pipec_json *j, double v) {
+void pipec_json_num(pipec_json *pj, double v) {
+  json_state *j = state(pj);
   item(j);
   if (!isfinite(v)) {
     fputs("null", j->out); /* JSON has no NaN or infinity */
@@ -165,17 +188,20 @@ void pipec_json_num(pipec_json *j, double v) {
   fputs(buf, j->out);
 }
 
-void pipec_json_bool(pipec_json *j, bool v) {
+void pipec_json_bool(pipec_json *pj, bool v) {
+  json_state *j = state(pj);
   item(j);
   fputs(v ? "true" : "false", j->out);
 }
 
-void pipec_json_null(pipec_json *j) {
+void pipec_json_null(pipec_json *pj) {
+  json_state *j = state(pj);
   item(j);
   fputs("null", j->out);
 }
 
-void pipec_json_done(pipec_json *j) {
+void pipec_json_done(pipec_json *pj) {
+  json_state *j = state(pj);
   fputc('\n', j->out);
   fflush(j->out);
 }

@@ -1,6 +1,8 @@
 /*
  * cli.h — what the `pipec` subcommands share. The CLI is thin: it parses
- * arguments, calls the compiler and engine libraries, and prints.
+ * arguments, calls libpipec (include/pipec/: the engine API of engine.h,
+ * the compiler's, the diagnostics printer) and prints. It includes no
+ * header of the engine's or the compiler's insides.
  *
  * Exit codes (DESIGN §5, docs/cli.md): 0 success, 1 a node failed, 2 bad
  * usage or a compile error, 3 the workspace cannot be used (its database
@@ -20,6 +22,7 @@
 #include <stdint.h>
 
 #include "pipec/compiler.h"
+#include "pipec/engine.h"
 #include "pipec/json.h"
 
 enum {
@@ -105,9 +108,10 @@ void cli_strv_free(cli_strv *v);
 /* True if argv[i] is -h or --help; then prints the command's help. */
 bool cli_wants_help(const char *cmd, int argc, char **argv);
 
-/* Compile FILE with the built-in registry and `-p` overrides; print
- * diagnostics to stderr (colored on a terminal). Returns the pipeline or
- * NULL. The caller frees it with pipec_pipeline_free. */
+/* Compile FILE with pipec_load (the built-in components, plugins, target
+ * kinds, the project check) and `-p` overrides; print diagnostics to
+ * stderr (colored on a terminal). Returns the pipeline or NULL. The caller
+ * frees it with pipec_pipeline_free. */
 pipec_pipeline *cli_compile(const char *path, const char *const *overrides,
                             unsigned n_overrides, unsigned *n_warnings);
 
@@ -119,23 +123,20 @@ const char *cli_nearest(const char *word, const char *const *words,
 /* Print cli_nearest as "  did you mean 'X'?" to stderr, if there is one. */
 void cli_suggest(const char *word, const char *const *words, unsigned n);
 
-/* The workspace and its store, for the history commands: 0, or the exit
- * code after printing why not (CLI_USAGE: no workspace; CLI_WORKSPACE: its
- * database cannot be used). Also removes what a killed rollback left. */
-typedef struct ws ws;
-typedef struct store store;
-int cli_open_workspace(const char *cmd, ws **w, store **st);
-/* The same for a command on pipeline file `file` (NULL: none): the
- * workspace is searched from the file's directory first (ws_find). */
-int cli_open_workspace_for(const char *cmd, const char *file, ws **w,
-                           store **st);
-void cli_close_workspace(ws *w, store *st);
-/* Print "pipec CMD: <the store's error>"; returns CLI_WORKSPACE (a query
- * on an open database failed: damaged, unreadable, full, busy). */
-int cli_store_error(const char *cmd, store *st);
+/* The workspace, with its database opened (pipec_ws_check), for a
+ * command on pipeline file `file` (NULL: none; then the workspace is
+ * searched from the current directory only): 0, or the exit code after
+ * printing "pipec CMD: why" (CLI_USAGE: no workspace; CLI_WORKSPACE: its
+ * database cannot be used). Opening it also removes what a killed
+ * rollback left. Close it with pipec_ws_close. */
+int cli_open_workspace(const char *cmd, const char *file, pipec_ws **w);
+/* Print "pipec CMD: <err's message>"; returns CLI_WORKSPACE for
+ * PIPEC_E_WORKSPACE (the workspace cannot be used), else `other`. */
+int cli_api_error(const char *cmd, const pipec_error *err, int other);
 /* A run id from "N" or "last"; 0 after printing that there is no such run
- * (exit CLI_USAGE), -1 after printing the store's error (CLI_WORKSPACE). */
-int64_t cli_run_id(const char *cmd, store *st, const char *arg);
+ * (exit CLI_USAGE), -1 after printing the workspace's error
+ * (CLI_WORKSPACE). */
+int64_t cli_run_id(const char *cmd, pipec_ws *w, const char *arg);
 /* `"key": v`, or `"key": null` when !present. */
 void cli_json_int_or_null(pipec_json *j, const char *key, int64_t v,
                           bool present);
@@ -158,6 +159,7 @@ int cmd_targets(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
+int cmd_drafts(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_ui(int argc, char **argv);
 int cmd_report(int argc, char **argv);

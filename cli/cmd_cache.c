@@ -1,40 +1,25 @@
 /*
  * cmd_cache.c — `pipec cache verify` and `pipec cache gc`: argument parsing
- * and printing; the work is integ_verify() (integrity.h) and gc_collect()
- * (gc.h).
+ * and printing; the work is pipec_cache_verify() and pipec_cache_gc()
+ * (pipec/engine.h).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "gc.h"
-#include "integrity.h"
-#include "objstore.h"
-#include "store.h"
-#include "workspace.h"
 
-static void on_problem(void *ctx, const char *kind, const hash128 *h,
+static void on_problem(void *ctx, const char *kind, const char *hash,
                        const char *msg) {
-  char hex[HASH_HEX_LEN + 1];
   (void)ctx;
-  hash_hex(h, hex);
-  printf("%-10s %s: %s\n", kind, hex, msg);
+  printf("%-10s %s: %s\n", kind, hash, msg);
 }
 
-static int cache_verify(ws *w, store *st) {
-  obj_store *objs;
-  char err[512];
-  if (obj_open(ws_objects_dir(w), NULL, &objs, err, sizeof err) != 0) {
-    fprintf(stderr, "pipec cache verify: %s\n", err);
-    return CLI_FAILED;
-  }
-  integ_report r;
-  int rc = integ_verify(st, objs, on_problem, NULL, &r, err, sizeof err);
-  obj_close(objs);
-  if (rc < 0) {
-    fprintf(stderr, "pipec cache verify: %s\n", err);
+static int cache_verify(pipec_ws *w) {
+  pipec_verify_result r;
+  pipec_error err;
+  if (pipec_cache_verify(w, on_problem, NULL, &r, &err) != 0) {
+    fprintf(stderr, "pipec cache verify: %s\n", err.msg);
     return CLI_FAILED;
   }
   uint32_t bad = r.damaged + r.odd + r.missing + r.unreadable;
@@ -50,20 +35,21 @@ static int cache_verify(ws *w, store *st) {
   return CLI_FAILED;
 }
 
-static int cache_gc(ws *w, store *st, uint32_t keep) {
-  gc_report r;
-  char err[512];
-  if (gc_collect(w, st, keep, &r, err, sizeof err) != 0) {
-    fprintf(stderr, "pipec cache gc: %s\n", err);
+static int cache_gc(pipec_ws *w, uint32_t keep) {
+  pipec_gc_result r;
+  pipec_error err;
+  if (pipec_cache_gc(w, keep, &r, &err) != 0) {
+    fprintf(stderr, "pipec cache gc: %s\n", err.msg);
     return CLI_FAILED;
   }
   printf("removed %u object%s (%.1f MB) and %u log%s (%.1f MB); kept %u "
          "object%s (%.1f MB) that the last %u runs, a pipeline's last run, a "
          "labeled snapshot's last run or a node's last success uses\n",
-         r.removed, r.removed == 1 ? "" : "s", (double)r.freed_bytes / 1e6,
-         r.logs_removed, r.logs_removed == 1 ? "" : "s",
-         (double)r.log_bytes / 1e6, r.kept, r.kept == 1 ? "" : "s",
-         (double)r.kept_bytes / 1e6, keep);
+         r.objects_removed, r.objects_removed == 1 ? "" : "s",
+         (double)r.bytes_freed / 1e6, r.logs_removed,
+         r.logs_removed == 1 ? "" : "s", (double)r.log_bytes_freed / 1e6,
+         r.objects_kept, r.objects_kept == 1 ? "" : "s",
+         (double)r.bytes_kept / 1e6, keep);
   return CLI_OK;
 }
 
@@ -97,12 +83,11 @@ int cmd_cache(int argc, char **argv) {
                            sub);
   if (!gc && keep_given)
     return cli_usage_error("cache", "--keep is an option of gc");
-  ws *w;
-  store *st;
-  int rc = cli_open_workspace("cache", &w, &st);
+  pipec_ws *w;
+  int rc = cli_open_workspace("cache", NULL, &w);
   if (rc != 0)
     return rc;
-  rc = gc ? cache_gc(w, st, (uint32_t)keep) : cache_verify(w, st);
-  cli_close_workspace(w, st);
+  rc = gc ? cache_gc(w, (uint32_t)keep) : cache_verify(w);
+  pipec_ws_close(w);
   return rc;
 }

@@ -9,24 +9,12 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "pipec/engine.h"
 #include "pipec/graph.h"
-#include "pipec/stdlib.h"
-#include "plugin.h"
-#include "projpath.h"
-#include "target.h"
 
 static bool use_color(void) {
   const char *nc = getenv("NO_COLOR");
   return isatty(STDERR_FILENO) && !(nc && *nc);
-}
-
-/* The project of a .pipe file (projpath.h), or NULL (no check) if
- * PIPEC_ALLOW_OUTSIDE is set or it cannot be resolved. */
-static const char *project_root(const char *file, char *buf, size_t len) {
-  const char *allow = getenv("PIPEC_ALLOW_OUTSIDE");
-  if (allow && *allow && strcmp(allow, "0") != 0)
-    return NULL;
-  return projpath_root(file, buf, len) == 0 ? buf : NULL;
 }
 
 /* How many errors a compile prints: PIPEC_ERROR_LIMIT, else 50 (0: all). */
@@ -41,21 +29,10 @@ static uint32_t error_limit(void) {
 
 pipec_pipeline *cli_compile(const char *path, const char *const *overrides,
                             unsigned n_overrides, unsigned *n_warnings) {
-  char root[PATH_MAX];
-  uint32_t n = 0;
-  const pipec_component_desc *const *items = pipec_stdlib_components(&n);
-  pipec_registry reg = {.items = items, .n = n};
-  pipec_target_kinds kinds = tgt_kinds_schema(tgt_builtin_kinds());
-  pipec_compile_opts opts = {.registry = &reg,
-                             .target_kinds = &kinds,
-                             .overrides = overrides,
-                             .n_overrides = n_overrides,
-                             .load_plugin = plugin_load,
-                             .project_root = project_root(path, root,
-                                                          sizeof root)};
+  pipec_load_opts opts = {.overrides = overrides, .n_overrides = n_overrides};
   pipec_diags d;
   pipec_diags_init(&d);
-  pipec_pipeline *p = pipec_compile(path, &opts, &d);
+  pipec_pipeline *p = pipec_load(path, &opts, &d);
   if (pipec_diags_print_first(&d, stderr, use_color(), error_limit()))
     fprintf(stderr, "(only the first %u errors are shown; "
                     "PIPEC_ERROR_LIMIT=0 shows them all)\n", error_limit());

@@ -3,72 +3,51 @@
  * `pipec logs` and `pipec cat`.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
-#include "integrity.h"
-#include "objstore.h"
 #include "pipec/json.h"
-#include "snapshot.h"
-#include "store.h"
-#include "workspace.h"
 
-int cli_open_workspace(const char *cmd, ws **w, store **st) {
-  return cli_open_workspace_for(cmd, NULL, w, st);
-}
-
-int cli_open_workspace_for(const char *cmd, const char *file, ws **w,
-                           store **st) {
-  char err[1024];
-  *w = NULL;
-  *st = NULL;
-  if (ws_find(file, false, w, NULL, err, sizeof err) != 0) {
-    fprintf(stderr, "pipec %s: %s\n", cmd, err);
+int cli_open_workspace(const char *cmd, const char *file, pipec_ws **w) {
+  pipec_error err;
+  pipec_ws_opts o = {.file = file};
+  if (pipec_ws_open(&o, w, &err) != 0) {
+    fprintf(stderr, "pipec %s: %s\n", cmd, err.msg);
     return CLI_USAGE;
   }
-  if (store_open(ws_db_path(*w), st, err, sizeof err) != 0) {
-    fprintf(stderr, "pipec %s: %s\n", cmd, err);
-    ws_close(*w);
+  /* a killed run is not "running"; a damaged database shows here first */
+  if (pipec_ws_check(*w, &err) != 0) {
+    fprintf(stderr, "pipec %s: %s\n", cmd, err.msg);
+    pipec_ws_close(*w);
     *w = NULL;
     return CLI_WORKSPACE;
   }
-  /* a killed run is not "running"; a damaged database shows here first */
-  if (store_runs_reap(*st, store_pid_alive) < 0 && store_damaged(*st)) {
-    int rc = cli_store_error(cmd, *st);
-    cli_close_workspace(*w, *st);
-    *w = NULL;
-    *st = NULL;
-    return rc;
-  }
-  snap_clean_rollbacks(*st);
   return 0;
 }
 
-void cli_close_workspace(ws *w, store *st) {
-  store_close(st);
-  ws_close(w);
+int cli_api_error(const char *cmd, const pipec_error *err, int other) {
+  fprintf(stderr, "pipec %s: %s\n", cmd, err->msg);
+  return err->code == PIPEC_E_WORKSPACE ? CLI_WORKSPACE
+         : err->code == PIPEC_E_USAGE   ? CLI_USAGE
+                                        : other;
 }
 
-int cli_store_error(const char *cmd, store *st) {
-  fprintf(stderr, "pipec %s: %s\n", cmd, store_errmsg(st));
-  return CLI_WORKSPACE;
-}
-
-int64_t cli_run_id(const char *cmd, store *st, const char *arg) {
+int64_t cli_run_id(const char *cmd, pipec_ws *w, const char *arg) {
   int64_t id;
+  pipec_error err;
   if (strcmp(arg, "last") == 0) {
-    id = store_run_last(st);
-    if (id < 0)
-      cli_store_error(cmd, st);
-    else if (!id)
+    pipec_run_info *r = NULL;
+    uint32_t n = 0;
+    if (pipec_runs(w, 1, &r, &n, &err) != 0)
+      return cli_api_error(cmd, &err, CLI_WORKSPACE), -1;
+    id = n ? r[0].id : 0;
+    pipec_run_infos_free(r, n);
+    if (!id)
       fprintf(stderr, "pipec %s: no run yet\n", cmd);
     return id;
   }
@@ -77,13 +56,12 @@ int64_t cli_run_id(const char *cmd, store *st, const char *arg) {
             cmd, arg);
     return 0;
   }
-  store_run r;
-  int found = store_run_get(st, id, &r);
-  if (found == 1)
-    store_run_free(&r);
-  else if (found < 0)
-    return cli_store_error(cmd, st), -1;
-  else
+  pipec_run_info r;
+  int found = pipec_run_get(w, id, &r, &err);
+  pipec_run_info_free(&r);
+  if (found < 0)
+    return cli_api_error(cmd, &err, CLI_WORKSPACE), -1;
+  if (found == 0)
     fprintf(stderr, "pipec %s: no run %lld (pipec runs lists them)\n", cmd,
             (long long)id);
   return found == 1 ? id : 0;
@@ -124,13 +102,13 @@ void cli_json_int_or_null(pipec_json *j, const char *key, int64_t v,
 }
 
 /* The fields `pipec runs --json` and `pipec show --json` share. */
-static void run_json_fields(pipec_json *j, const store_run *r) {
+static void run_json_fields(pipec_json *j, const pipec_run_info *r) {
   pipec_json_key(j, "run");
   pipec_json_int(j, r->id);
   pipec_json_key(j, "pipeline");
   pipec_json_str(j, r->pipeline);
   pipec_json_key(j, "snapshot");
-  pipec_json_int(j, r->snapshot_id);
+  pipec_json_int(j, r->snapshot);
   pipec_json_key(j, "status");
   pipec_json_str(j, r->status);
   pipec_json_key(j, "started");
@@ -159,16 +137,16 @@ int cmd_runs(int argc, char **argv) {
     } else
       return cli_usage_error("runs", "unexpected '%s'", it.value);
   }
-  ws *w;
-  store *st;
-  int rc = cli_open_workspace("runs", &w, &st);
+  pipec_ws *w;
+  int rc = cli_open_workspace("runs", NULL, &w);
   if (rc != 0)
     return rc;
-  store_run *runs;
+  pipec_run_info *runs;
   uint32_t n;
-  if (store_run_list(st, (uint32_t)limit, &runs, &n) != 0) {
-    rc = cli_store_error("runs", st);
-    cli_close_workspace(w, st);
+  pipec_error err;
+  if (pipec_runs(w, (uint32_t)limit, &runs, &n, &err) != 0) {
+    rc = cli_api_error("runs", &err, CLI_WORKSPACE);
+    pipec_ws_close(w);
     return rc;
   }
   pipec_json j;
@@ -180,14 +158,14 @@ int cmd_runs(int argc, char **argv) {
            "STATUS", "STARTED", "TIME", "RAN", "CACHED", "FAILED", "SNAP");
   }
   for (uint32_t i = 0; i < n; i++) {
-    store_run *r = &runs[i];
+    const pipec_run_info *r = &runs[i];
     char started[32], dur[32];
     cli_time(r->started_ms, started, sizeof started);
     duration(r->started_ms, r->ended_ms, dur, sizeof dur);
     if (!json) {
       printf("%-5lld %-16s %-10s %-19s %8s %5u %6u %6u %5lld\n",
              (long long)r->id, r->pipeline, r->status, started, dur, r->ran,
-             r->cached, r->failed, (long long)r->snapshot_id);
+             r->cached, r->failed, (long long)r->snapshot);
       continue;
     }
     pipec_json_obj(&j);
@@ -207,15 +185,15 @@ int cmd_runs(int argc, char **argv) {
   } else if (n == 0) {
     printf("(no runs yet)\n");
   }
-  store_runs_free(runs, n);
-  cli_close_workspace(w, st);
+  pipec_run_infos_free(runs, n);
+  pipec_ws_close(w);
   return CLI_OK;
 }
 
-static void node_json(pipec_json *j, const store_node_run *nr) {
+static void node_json(pipec_json *j, const pipec_node_info *nr) {
   pipec_json_obj(j);
   pipec_json_key(j, "name");
-  pipec_json_str(j, nr->node);
+  pipec_json_str(j, nr->name);
   pipec_json_key(j, "component");
   pipec_json_str(j, nr->component);
   pipec_json_key(j, "status");
@@ -225,11 +203,11 @@ static void node_json(pipec_json *j, const store_node_run *nr) {
   pipec_json_key(j, "cache_hit");
   pipec_json_bool(j, nr->cache_hit);
   pipec_json_key(j, "reason");
-  pipec_json_str(j, nr->miss_reason);
+  pipec_json_str(j, nr->reason);
   pipec_json_key(j, "target");
   pipec_json_str(j, nr->target);
   pipec_json_key(j, "job");
-  pipec_json_str(j, nr->job_id);
+  pipec_json_str(j, nr->job);
   pipec_json_key(j, "attempts");
   pipec_json_int(j, nr->attempts);
   cli_json_int_or_null(j, "exit_code", nr->exit_code, nr->exit_code >= 0);
@@ -238,27 +216,8 @@ static void node_json(pipec_json *j, const store_node_run *nr) {
   pipec_json_key(j, "message");
   pipec_json_str(j, nr->message);
   pipec_json_key(j, "log");
-  pipec_json_str(j, nr->log_path);
+  pipec_json_str(j, nr->log);
   pipec_json_end(j);
-}
-
-/* [RUN] [--json]: the operands and flags of show. */
-static int parse_run_json(const char *cmd, int argc, char **argv,
-                          const char **run, bool *json) {
-  static const cli_opt opts[] = {{"json", 0, false, 1}, {0}};
-  cli_args it;
-  cli_args_init(&it, cmd, argc, argv, opts);
-  for (int k; (k = cli_args_next(&it)) != CLI_ARG_END;) {
-    if (k == CLI_ARG_ERROR)
-      return CLI_USAGE;
-    if (k == 1)
-      *json = true;
-    else if (!*run)
-      *run = it.value;
-    else
-      return cli_usage_error(cmd, "unexpected '%s'", it.value);
-  }
-  return 0;
 }
 
 /* The operands of a command without options, in order: at least min, at
@@ -283,30 +242,127 @@ static int parse_operands(const char *cmd, int argc, char **argv,
   return 0;
 }
 
+/* ---- families in `pipec show` -------------------------------------------
+ * A family's members (nodes named NAME[KEY]) are one row once a run has
+ * more than SHOW_GROUP_AT of them, with their counts per status; the ones
+ * that failed or were cancelled still get rows of their own. --members
+ * lists every member. */
+
+#define SHOW_GROUP_AT 10
+
+/* The family part of a member's name ("aligned" of "aligned[A]"), as a
+ * length, or 0 for a plain node. */
+static size_t family_len(const char *name) {
+  const char *b = strchr(name, '[');
+  size_t n = strlen(name);
+  return b && n > 2 && name[n - 1] == ']' ? (size_t)(b - name) : 0;
+}
+
+typedef struct fam_row {
+  const char *name;            /* the first member's name (its prefix) */
+  size_t len;
+  uint32_t count, per[6];      /* succeeded cached failed skipped cancelled
+                                  other */
+  bool printed;
+} fam_row;
+
+static int status_slot(const char *st) {
+  static const char *const names[] = {"succeeded", "cached", "failed",
+                                      "skipped", "cancelled"};
+  for (int i = 0; i < 5; i++)
+    if (strcmp(st, names[i]) == 0)
+      return i;
+  return 5;
+}
+
+/* The families of the run's nodes (linear: a family's members are
+ * recorded side by side, or nearly: a small table of open rows). */
+static fam_row *family_rows(const pipec_node_info *nrs, uint32_t n,
+                            uint32_t *n_rows, uint32_t *row_of) {
+  fam_row *rows = NULL;
+  uint32_t nr = 0, cap = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    size_t len = family_len(nrs[i].name);
+    row_of[i] = UINT32_MAX;
+    if (!len)
+      continue;
+    uint32_t r = nr;
+    for (uint32_t k = nr; k-- > 0 && nr - k <= 64;)
+      if (rows[k].len == len && memcmp(rows[k].name, nrs[i].name, len) == 0) {
+        r = k;
+        break;
+      }
+    if (r == nr) {
+      if (nr == cap) {
+        cap = cap ? cap * 2 : 16;
+        rows = realloc(rows, cap * sizeof *rows);
+        if (!rows)
+          abort();
+      }
+      rows[nr++] = (fam_row){.name = nrs[i].name, .len = len};
+    }
+    rows[r].count++;
+    rows[r].per[status_slot(nrs[i].status)]++;
+    row_of[i] = r;
+  }
+  *n_rows = nr;
+  return rows;
+}
+
+static void print_family_row(const fam_row *f) {
+  static const char *const names[] = {"succeeded", "cached", "failed",
+                                      "skipped", "cancelled", "other"};
+  char name[64], what[256];
+  snprintf(name, sizeof name, "%.*s[*]", (int)f->len, f->name);
+  size_t w = (size_t)snprintf(what, sizeof what, "%u members:", f->count);
+  for (int i = 0; i < 6 && w < sizeof what; i++)
+    if (f->per[i])
+      w += (size_t)snprintf(what + w, sizeof what - w, " %u %s", f->per[i],
+                            names[i]);
+  printf("%-16s %-10s %-10s %-10s %3s %4s %8s  %s\n", name,
+         f->per[2] || f->per[4] ? "partial" : "done", "-", "-", "-", "-", "-",
+         what);
+}
+
 int cmd_show(int argc, char **argv) {
   if (cli_wants_help("show", argc, argv))
     return CLI_OK;
-  bool json = false;
+  bool json = false, members = false;
   const char *run_arg = NULL;
-  int rc = parse_run_json("show", argc, argv, &run_arg, &json);
-  if (rc != 0)
+  static const cli_opt opts[] = {{"json", 0, false, 1},
+                                 {"members", 0, false, 2}, {0}};
+  cli_args it;
+  cli_args_init(&it, "show", argc, argv, opts);
+  for (int k; (k = cli_args_next(&it)) != CLI_ARG_END;) {
+    if (k == CLI_ARG_ERROR)
+      return CLI_USAGE;
+    if (k == 1)
+      json = true;
+    else if (k == 2)
+      members = true;
+    else if (!run_arg)
+      run_arg = it.value;
+    else
+      return cli_usage_error("show", "unexpected '%s'", it.value);
+  }
+  int rc;
+  pipec_ws *w;
+  if ((rc = cli_open_workspace("show", NULL, &w)) != 0)
     return rc;
-  ws *w;
-  store *st;
-  if ((rc = cli_open_workspace("show", &w, &st)) != 0)
-    return rc;
-  int64_t id = cli_run_id("show", st, run_arg ? run_arg : "last");
-  store_run r;
-  store_node_run *nrs = NULL;
+  int64_t id = cli_run_id("show", w, run_arg ? run_arg : "last");
+  pipec_run_info r = {0};
+  pipec_node_info *nrs = NULL;
   uint32_t n = 0;
+  pipec_error err = {0};
   if (id <= 0) {
-    cli_close_workspace(w, st);
+    pipec_ws_close(w);
     return id < 0 ? CLI_WORKSPACE : CLI_USAGE;
   }
-  if (store_run_get(st, id, &r) != 1 ||
-      store_node_run_list(st, id, &nrs, &n) != 0) {
-    rc = cli_store_error("show", st);
-    cli_close_workspace(w, st);
+  if (pipec_run_get(w, id, &r, &err) != 1 ||
+      pipec_run_nodes(w, id, &nrs, &n, &err) != 0) {
+    rc = cli_api_error("show", &err, CLI_WORKSPACE);
+    pipec_run_info_free(&r);
+    pipec_ws_close(w);
     return rc;
   }
   if (json) {
@@ -327,12 +383,24 @@ int cmd_show(int argc, char **argv) {
     cli_time(r.started_ms, started, sizeof started);
     duration(r.started_ms, r.ended_ms, dur, sizeof dur);
     printf("run %lld of %s (snapshot %lld): %s, started %s, %s\n",
-           (long long)r.id, r.pipeline, (long long)r.snapshot_id, r.status,
+           (long long)r.id, r.pipeline, (long long)r.snapshot, r.status,
            started, dur);
     printf("%-16s %-10s %-10s %-10s %3s %4s %8s  %s\n", "NODE", "STATUS",
            "TARGET", "JOB", "TRY", "EXIT", "TIME", "WHY");
+    uint32_t *row_of = calloc(n + 1, sizeof *row_of), n_rows = 0;
+    fam_row *rows = row_of && !members ? family_rows(nrs, n, &n_rows, row_of)
+                                       : NULL;
     for (uint32_t i = 0; i < n; i++) {
-      const store_node_run *nr = &nrs[i];
+      const pipec_node_info *nr = &nrs[i];
+      fam_row *f = rows && row_of[i] != UINT32_MAX ? &rows[row_of[i]] : NULL;
+      if (f && f->count > SHOW_GROUP_AT) {
+        if (!f->printed)
+          print_family_row(f);
+        f->printed = true;
+        int slot = status_slot(nr->status);
+        if (slot != 2 && slot != 4) /* its failures still show */
+          continue;
+      }
       char ec[16] = "-";
       if (nr->exit_code >= 0)
         snprintf(ec, sizeof ec, "%d", nr->exit_code);
@@ -340,32 +408,34 @@ int cmd_show(int argc, char **argv) {
       const char *why = nr->message && strcmp(nr->status, "succeeded") != 0
                             ? nr->message
                             : nr->cache_hit ? "cache hit"
-                            : nr->miss_reason ? nr->miss_reason : "";
-      printf("%-16s %-10s %-10s %-10s %3d %4s %8s  %s\n", nr->node,
+                            : nr->reason ? nr->reason : "";
+      printf("%-16s %-10s %-10s %-10s %3d %4s %8s  %s\n", nr->name,
              nr->status, nr->target ? nr->target : "-",
-             nr->job_id ? nr->job_id : "-", nr->attempts, ec,
+             nr->job ? nr->job : "-", nr->attempts, ec,
              nr->cache_hit ? "-" : dur, why);
     }
+    free(rows);
+    free(row_of);
   }
-  store_node_runs_free(nrs, n);
-  store_run_free(&r);
-  cli_close_workspace(w, st);
+  pipec_node_infos_free(nrs, n);
+  pipec_run_info_free(&r);
+  pipec_ws_close(w);
   return CLI_OK;
 }
 
 /* The node run of `node` in run id, or NULL (message printed). */
-static const store_node_run *find_node_run(const char *cmd,
-                                           const store_node_run *nrs,
-                                           uint32_t n, const char *node,
-                                           int64_t run) {
+static const pipec_node_info *find_node_run(const char *cmd,
+                                            const pipec_node_info *nrs,
+                                            uint32_t n, const char *node,
+                                            int64_t run) {
   for (uint32_t i = 0; i < n; i++)
-    if (strcmp(nrs[i].node, node) == 0)
+    if (strcmp(nrs[i].name, node) == 0)
       return &nrs[i];
   fprintf(stderr, "pipec %s: run %lld has no node '%s'\n", cmd,
           (long long)run, node);
   const char **names = calloc(n + 1, sizeof *names);
   for (uint32_t i = 0; names && i < n; i++)
-    names[i] = nrs[i].node;
+    names[i] = nrs[i].name;
   if (names)
     cli_suggest(node, names, n);
   free(names);
@@ -377,18 +447,19 @@ static const store_node_run *find_node_run(const char *cmd,
  * may share a workspace: the newest run need not have the node). Says which
  * on stderr, so stdout stays the bytes. 0 after printing why there is
  * none. */
-static int64_t default_run(const char *cmd, store *st, const char *node,
-                           store_nr_want want) {
+static int64_t default_run(const char *cmd, pipec_ws *w, const char *node,
+                           pipec_node_want want) {
   int64_t id = 0;
-  int found = store_node_last_run(st, node, want, &id, NULL);
+  pipec_error err;
+  int found = pipec_node_last_run(w, node, want, &id, NULL, &err);
   if (found < 0) {
-    fprintf(stderr, "pipec %s: %s\n", cmd, store_errmsg(st));
+    fprintf(stderr, "pipec %s: %s\n", cmd, err.msg);
     return 0;
   }
   if (found == 0) {
     int64_t any = 0;
-    if (want != STORE_NR_ANY &&
-        store_node_last_run(st, node, STORE_NR_ANY, &any, NULL) == 1) {
+    if (want != PIPEC_NODE_ANY &&
+        pipec_node_last_run(w, node, PIPEC_NODE_ANY, &any, NULL, &err) == 1) {
       fprintf(stderr, "pipec %s: node '%s' has not run in any run (in run "
                       "%lld it was cached or skipped)\n",
               cmd, node, (long long)any);
@@ -397,19 +468,16 @@ static int64_t default_run(const char *cmd, store *st, const char *node,
     fprintf(stderr, "pipec %s: no run has a node '%s'\n", cmd, node);
     char **names = NULL;
     uint32_t n = 0;
-    if (store_node_names(st, 100000, &names, &n) == 0)
+    if (pipec_node_names(w, 100000, &names, &n, &err) == 0)
       cli_suggest(node, (const char *const *)names, n);
-    for (uint32_t i = 0; i < n; i++)
-      free(names[i]);
-    free(names);
+    pipec_strings_free(names, n);
     return 0;
   }
-  store_run r;
-  if (store_run_get(st, id, &r) == 1) {
+  pipec_run_info r;
+  if (pipec_run_get(w, id, &r, &err) == 1)
     fprintf(stderr, "pipec: node '%s' of run %lld (pipeline %s)\n", node,
             (long long)id, r.pipeline);
-    store_run_free(&r);
-  }
+  pipec_run_info_free(&r);
   return id;
 }
 
@@ -430,29 +498,28 @@ int cmd_logs(int argc, char **argv) {
   if (rc != 0)
     return rc;
   const char *node = ops[1] ? ops[1] : ops[0];
-  ws *w;
-  store *st;
-  if ((rc = cli_open_workspace("logs", &w, &st)) != 0)
+  pipec_ws *w;
+  if ((rc = cli_open_workspace("logs", NULL, &w)) != 0)
     return rc;
   rc = CLI_USAGE;
-  int64_t id = ops[1] ? cli_run_id("logs", st, ops[0])
-                      : default_run("logs", st, node, STORE_NR_LOG);
+  int64_t id = ops[1] ? cli_run_id("logs", w, ops[0])
+                      : default_run("logs", w, node, PIPEC_NODE_RAN);
   if (id < 0)
     rc = CLI_WORKSPACE;
-  store_node_run *nrs = NULL;
+  pipec_node_info *nrs = NULL;
   uint32_t n = 0;
-  if (id > 0 && store_node_run_list(st, id, &nrs, &n) != 0)
-    rc = cli_store_error("logs", st);
+  pipec_error err;
+  if (id > 0 && pipec_run_nodes(w, id, &nrs, &n, &err) != 0)
+    rc = cli_api_error("logs", &err, CLI_WORKSPACE);
   else if (id > 0) {
-    const store_node_run *nr = find_node_run("logs", nrs, n, node, id);
-    if (nr && (!nr->log_path || !*nr->log_path)) {
+    const pipec_node_info *nr = find_node_run("logs", nrs, n, node, id);
+    if (nr && (!nr->log || !*nr->log)) {
       fprintf(stderr, "pipec logs: node '%s' did not run in run %lld (%s)\n",
               node, (long long)id, nr->status);
     } else if (nr) {
-      FILE *f = fopen(nr->log_path, "rb");
+      FILE *f = fopen(nr->log, "rb");
       if (!f) {
-        fprintf(stderr, "pipec logs: %s: %s\n", nr->log_path,
-                strerror(errno));
+        fprintf(stderr, "pipec logs: %s: %s\n", nr->log, strerror(errno));
         rc = CLI_FAILED;
       } else {
         rc = copy_file(f, stdout) == 0 ? CLI_OK : CLI_FAILED;
@@ -460,8 +527,8 @@ int cmd_logs(int argc, char **argv) {
       }
     }
   }
-  store_node_runs_free(nrs, n);
-  cli_close_workspace(w, st);
+  pipec_node_infos_free(nrs, n);
+  pipec_ws_close(w);
   return rc;
 }
 
@@ -477,8 +544,9 @@ static char *split_port(char *spec) {
 
 /* The output `port` of a node's outputs, or NULL after saying which ports
  * there are (and the nearest one). */
-static const store_output *find_port(const char *node, const char *port,
-                                     const store_output *outs, uint32_t n) {
+static const pipec_output_info *find_port(const char *node, const char *port,
+                                          const pipec_output_info *outs,
+                                          uint32_t n) {
   if (!port && n == 1)
     return &outs[0];
   for (uint32_t i = 0; port && i < n; i++)
@@ -508,42 +576,34 @@ static const store_output *find_port(const char *node, const char *port,
   return NULL;
 }
 
-/* Print a stored output, once it is known intact (integrity.h: its stat
- * as recorded, or re-hashed; a damaged object is removed with the cache
- * entries naming it, and not printed). */
-static int serve_object(store *st, obj_store *objs, const char *node,
-                        const store_output *o) {
-  char why[512], path[PATH_MAX];
-  hash_stat now;
-  int v = integ_check(st, objs, &o->hash, o->has_st ? &o->st : NULL, false,
-                      &now, NULL, why, sizeof why);
-  if (v == -ENOENT) {
-    fprintf(stderr, "pipec cat: %s.%s is no longer in the store; run the "
-                    "pipeline again\n", node, o->port);
-    return CLI_FAILED;
-  }
-  if (v > 0) {
-    fprintf(stderr, "pipec cat: %s.%s is damaged in the store (%s); it was "
-                    "removed, and the node that made it runs again on the "
-                    "next run\n", node, o->port, why);
-    return CLI_FAILED;
-  }
-  if (v < 0) {
-    fprintf(stderr, "pipec cat: %s.%s: %s\n", node, o->port, why);
-    return CLI_FAILED;
-  }
-  obj_path(objs, &o->hash, path, sizeof path);
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  struct stat sb;
-  hash_stat got = {0};
-  if (fd >= 0 && fstat(fd, &sb) == 0)
-    got = hash_stat_of(&sb);
-  if (fd < 0 || !hash_stat_eq(&got, &now)) {
-    fprintf(stderr, "pipec cat: %s.%s changed while it was being read; try "
-                    "again\n", node, o->port);
-    if (fd >= 0)
-      close(fd);
-    return CLI_FAILED;
+/* Print a stored output, once it is known intact (pipec_output_open: its
+ * stat as recorded, or re-hashed; a damaged object is removed with the
+ * cache entries naming it, and not printed). */
+static int serve_object(pipec_ws *w, const char *node,
+                        const pipec_output_info *o) {
+  int fd;
+  pipec_error err;
+  if (pipec_output_open(w, o->hash, &fd, &err) != 0) {
+    switch (err.code) {
+    case PIPEC_E_GONE:
+      fprintf(stderr, "pipec cat: %s.%s is no longer in the store; run the "
+                      "pipeline again\n", node, o->port);
+      return CLI_FAILED;
+    case PIPEC_E_DAMAGED:
+      fprintf(stderr, "pipec cat: %s.%s is damaged in the store (%s); it "
+                      "was removed, and the node that made it runs again on "
+                      "the next run\n", node, o->port, err.msg);
+      return CLI_FAILED;
+    case PIPEC_E_AGAIN:
+      fprintf(stderr, "pipec cat: %s.%s changed while it was being read; "
+                      "try again\n", node, o->port);
+      return CLI_FAILED;
+    case PIPEC_E_WORKSPACE:
+      return cli_api_error("cat", &err, CLI_WORKSPACE);
+    default:
+      fprintf(stderr, "pipec cat: %s.%s: %s\n", node, o->port, err.msg);
+      return CLI_FAILED;
+    }
   }
   FILE *f = fdopen(fd, "rb");
   if (!f) {
@@ -566,60 +626,54 @@ int cmd_cat(int argc, char **argv) {
   if (!node)
     return CLI_FAILED;
   char *port = split_port(node);
-  ws *w;
-  store *st;
-  if ((rc = cli_open_workspace("cat", &w, &st)) != 0) {
+  pipec_ws *w;
+  if ((rc = cli_open_workspace("cat", NULL, &w)) != 0) {
     free(node);
     return rc;
   }
   rc = CLI_USAGE;
-  int64_t id = ops[1] ? cli_run_id("cat", st, ops[1])
-                      : default_run("cat", st, node, STORE_NR_ANY);
-  store_node_run *nrs = NULL;
+  int64_t id = ops[1] ? cli_run_id("cat", w, ops[1])
+                      : default_run("cat", w, node, PIPEC_NODE_ANY);
+  pipec_node_info *nrs = NULL;
   uint32_t n = 0;
-  store_output *outs = NULL;
+  pipec_output_info *outs = NULL;
   uint32_t n_outs = 0;
+  pipec_error err;
   if (id < 0)
     rc = CLI_WORKSPACE;
   if (id <= 0)
     goto out;
-  if (store_node_run_list(st, id, &nrs, &n) != 0) {
-    rc = cli_store_error("cat", st);
+  if (pipec_run_nodes(w, id, &nrs, &n, &err) != 0) {
+    rc = cli_api_error("cat", &err, CLI_WORKSPACE);
     goto out;
   }
-  const store_node_run *nr = find_node_run("cat", nrs, n, node, id);
+  const pipec_node_info *nr = find_node_run("cat", nrs, n, node, id);
   if (!nr)
     goto out;
-  if (store_node_run_outputs(st, nr->id, &outs, &n_outs) != 0) {
-    rc = cli_store_error("cat", st);
+  if (pipec_node_outputs(w, nr->id, &outs, &n_outs, &err) != 0) {
+    rc = cli_api_error("cat", &err, CLI_WORKSPACE);
     goto out;
   }
   if (!n_outs) {
     fprintf(stderr, "pipec cat: node '%s' has no outputs in run %lld (%s)\n",
             node, (long long)id, nr->status);
     int64_t had = 0;
-    if (store_node_last_run(st, node, STORE_NR_OUTPUTS, &had, NULL) == 1 &&
+    if (pipec_node_last_run(w, node, PIPEC_NODE_HAS_OUTPUTS, &had, NULL,
+                            &err) == 1 &&
         had != id)
       fprintf(stderr, "  its newest outputs are from run %lld: pipec cat %s "
                       "%lld\n",
               (long long)had, argv[1], (long long)had);
     goto out;
   }
-  const store_output *o = find_port(node, port, outs, n_outs);
+  const pipec_output_info *o = find_port(node, port, outs, n_outs);
   if (!o)
     goto out;
-  obj_store *objs = NULL;
-  char err[512];
-  if (obj_open(ws_objects_dir(w), NULL, &objs, err, sizeof err) != 0) {
-    fprintf(stderr, "pipec cat: %s\n", err);
-    goto out;
-  }
-  rc = serve_object(st, objs, node, o);
-  obj_close(objs);
+  rc = serve_object(w, node, o);
 out:
-  store_outputs_free(outs, n_outs);
-  store_node_runs_free(nrs, n);
-  cli_close_workspace(w, st);
+  pipec_output_infos_free(outs, n_outs);
+  pipec_node_infos_free(nrs, n);
+  pipec_ws_close(w);
   free(node);
   return rc;
 }

@@ -2,6 +2,7 @@
  * cmd_run.c — `pipec run FILE [selection] [options]`: compile, then run in
  * the workspace through libpipec (pipec/engine.h); `pipec why FILE NODE`.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,11 +20,12 @@ typedef struct run_args {
   size_t n_lists;
   pipec_run_opts o;
   status_mode mode;
+  int64_t snapshot;            /* --snapshot N, or 0 */
 } run_args;
 
 enum {
   OPT_PARAM = 1, OPT_NODE, OPT_NODES, OPT_FROM, OPT_TO, OPT_JOBS,
-  OPT_KEEP_GOING, OPT_DRY_RUN, OPT_FORCE, OPT_JSON, OPT_QUIET,
+  OPT_KEEP_GOING, OPT_DRY_RUN, OPT_FORCE, OPT_JSON, OPT_QUIET, OPT_SNAPSHOT,
 };
 
 static const cli_opt run_opts_table[] = {
@@ -38,6 +40,7 @@ static const cli_opt run_opts_table[] = {
     {"force", 0, false, OPT_FORCE},
     {"json", 0, false, OPT_JSON},
     {"quiet", 'q', false, OPT_QUIET},
+    {"snapshot", 0, true, OPT_SNAPSHOT},
     {0},
 };
 
@@ -145,6 +148,10 @@ static int parse_run_args(int argc, char **argv, run_args *a) {
     case OPT_JSON:
       a->mode = STATUS_JSON;
       break;
+    case OPT_SNAPSHOT:
+      if (cli_number("run", it.opt, v, 1, INT64_MAX, &a->snapshot) != 0)
+        return CLI_USAGE;
+      break;
     case OPT_QUIET:
       a->mode = STATUS_QUIET;
       break;
@@ -164,6 +171,73 @@ static int parse_run_args(int argc, char **argv, run_args *a) {
   return 0;
 }
 
+/* The run of one pipeline with the status printer; the exit code. */
+static int run_with_status(pipec_ws *w, const pipec_pipeline *p,
+                           run_args *a) {
+  status_printer sp;
+  status_init(&sp, stdout, a->mode, 0);
+  a->o.on_event = status_event;
+  a->o.event_ctx = &sp;
+  pipec_run_summary res;
+  pipec_error err;
+  int rc = pipec_run(w, p, &a->o, &res, &err);
+  if (err.code)
+    fprintf(stderr, "pipec run: %s\n", err.msg);
+  return rc;
+}
+
+/* `pipec run FILE --snapshot N`: snapshot N's configuration, from the
+ * store, in a checkout of its own (the working files stay as they are). */
+static int run_snapshot(run_args *a) {
+  if (a->overrides.n)
+    return cli_usage_error("run", "--snapshot runs the -p values the "
+                                  "snapshot recorded; give no -p");
+  pipec_error err;
+  pipec_ws *w = NULL;
+  pipec_ws_opts wo = {.file = a->file};
+  if (pipec_ws_open(&wo, &w, &err) != 0) {
+    fprintf(stderr, "pipec run: %s\n", err.msg);
+    return CLI_USAGE;
+  }
+  pipec_checkout co;
+  int rc = CLI_USAGE;
+  if (pipec_snapshot_checkout(w, a->snapshot, &co, &err) != 0) {
+    rc = cli_api_error("run", &err, CLI_FAILED);
+    pipec_ws_close(w);
+    return rc;
+  }
+  /* FILE names the pipeline: the snapshot must be one of its */
+  char real[PATH_MAX];
+  const char *root = pipec_ws_root(w);
+  size_t n = strlen(root);
+  const char *rel = realpath(a->file, real) && strncmp(real, root, n) == 0 &&
+                            real[n] == '/'
+                        ? real + n + 1
+                        : a->file;
+  if (strcmp(rel, co.main_rec) != 0) {
+    fprintf(stderr, "pipec run: snapshot %lld is of %s, not %s\n",
+            (long long)a->snapshot, co.main_rec, a->file);
+    rc = CLI_USAGE;
+  } else {
+    pipec_pipeline *p = cli_compile(co.main,
+                                    (const char *const *)co.overrides,
+                                    co.n_overrides, NULL);
+    if (p) {
+      fprintf(stderr, "pipec: running snapshot %lld in %s\n",
+              (long long)a->snapshot, co.dir);
+      a->o.root = co.dir;
+      a->o.of_snapshot = a->snapshot;
+      a->o.overrides = (const char *const *)co.overrides;
+      a->o.n_overrides = co.n_overrides;
+      rc = run_with_status(w, p, a);
+      pipec_pipeline_free(p);
+    }
+  }
+  pipec_checkout_free(&co);
+  pipec_ws_close(w);
+  return rc;
+}
+
 int cmd_run(int argc, char **argv) {
   if (cli_wants_help("run", argc, argv))
     return CLI_OK;
@@ -172,6 +246,10 @@ int cmd_run(int argc, char **argv) {
   if (rc != 0)
     goto out;
   rc = CLI_USAGE;
+  if (a.snapshot) {
+    rc = run_snapshot(&a);
+    goto out;
+  }
   pipec_pipeline *p = cli_compile(a.file, a.overrides.v,
                                   (unsigned)a.overrides.n, NULL);
   if (!p)
@@ -188,14 +266,7 @@ int cmd_run(int argc, char **argv) {
   }
   if (pipec_ws_created(w))
     fprintf(stderr, "pipec: created workspace %s\n", pipec_ws_dir(w));
-  status_printer sp;
-  status_init(&sp, stdout, a.mode, 0);
-  a.o.on_event = status_event;
-  a.o.event_ctx = &sp;
-  pipec_run_summary res;
-  rc = pipec_run(w, p, &a.o, &res, &err);
-  if (err.code)
-    fprintf(stderr, "pipec run: %s\n", err.msg);
+  rc = run_with_status(w, p, &a);
   pipec_ws_close(w);
   pipec_pipeline_free(p);
 out:

@@ -10,8 +10,6 @@
 
 #include "cli.h"
 #include "pipec/json.h"
-#include "pipec/stdlib.h"
-#include "snapshot.h"
 
 /* How many names of a --nodes selection the listing shows. */
 #define SHOWN_NODES 5
@@ -28,60 +26,63 @@ static int64_t parse_snap(const char *cmd, const char *arg) {
 
 /* "-p a=1 -p b=2 --nodes x,y --force": what the run was given, as it
  * would be typed (a long --nodes list is cut short). malloc'd. */
-static char *run_args_text(const store_snapshot *s, const store_override *ov,
-                           uint32_t n_ov, const store_selection *sel) {
+static char *run_args_text(const pipec_snapshot_info *s) {
   char *buf = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&buf, &len);
   if (!f)
     return NULL;
   const char *sep = "";
-  for (uint32_t i = 0; i < n_ov; i++, sep = " ")
-    fprintf(f, "%s-p %s=%s", sep, ov[i].name, ov[i].value);
-  if (sel->n_nodes == 1 && strcmp(s->mode, "node") == 0) {
-    fprintf(f, "%s--node %s", sep, sel->nodes[0]);
+  if (s->of_snapshot) { /* its -p values are that snapshot's */
+    fprintf(f, "--snapshot %lld", (long long)s->of_snapshot);
     sep = " ";
-  } else if (sel->n_nodes) {
+  }
+  for (uint32_t i = 0; i < s->n_overrides; i++, sep = " ")
+    fprintf(f, "%s-p %s=%s", sep, s->overrides[i].name,
+            s->overrides[i].value);
+  if (s->n_nodes == 1 && strcmp(s->mode, "node") == 0) {
+    fprintf(f, "%s--node %s", sep, s->nodes[0]);
+    sep = " ";
+  } else if (s->n_nodes) {
     fprintf(f, "%s--nodes ", sep);
-    for (uint32_t i = 0; i < sel->n_nodes && i < SHOWN_NODES; i++)
-      fprintf(f, "%s%s", i ? "," : "", sel->nodes[i]);
-    if (sel->n_nodes > SHOWN_NODES)
-      fprintf(f, ",... (%u nodes)", sel->n_nodes);
+    for (uint32_t i = 0; i < s->n_nodes && i < SHOWN_NODES; i++)
+      fprintf(f, "%s%s", i ? "," : "", s->nodes[i]);
+    if (s->n_nodes > SHOWN_NODES)
+      fprintf(f, ",... (%u nodes)", s->n_nodes);
     sep = " ";
   }
-  if (sel->from) {
-    fprintf(f, "%s--from %s", sep, sel->from);
+  if (s->from) {
+    fprintf(f, "%s--from %s", sep, s->from);
     sep = " ";
   }
-  if (sel->to) {
-    fprintf(f, "%s--to %s", sep, sel->to);
+  if (s->to) {
+    fprintf(f, "%s--to %s", sep, s->to);
     sep = " ";
   }
-  if (sel->force)
+  if (s->force)
     fprintf(f, "%s--force", sep);
   fclose(f);
   return buf;
 }
 
-static void snapshot_json(pipec_json *j, const store_snapshot *s,
-                          const store_override *ov, uint32_t n_ov,
-                          const store_selection *sel) {
+static void snapshot_json(pipec_json *j, const pipec_snapshot_info *s) {
   pipec_json_obj(j);
   pipec_json_key(j, "snapshot");
   pipec_json_int(j, s->id);
   pipec_json_key(j, "pipeline");
   pipec_json_str(j, s->pipeline);
   pipec_json_key(j, "file");
-  pipec_json_str(j, s->main_path);
+  pipec_json_str(j, s->file);
   pipec_json_key(j, "created");
   pipec_json_int(j, s->created_ms);
   pipec_json_key(j, "mode");
   pipec_json_str(j, s->mode);
   pipec_json_key(j, "overrides"); /* NAME -> VALUE as given; the last wins */
   pipec_json_obj(j);
-  for (uint32_t i = 0; i < n_ov; i++) {
+  const pipec_override *ov = s->overrides;
+  for (uint32_t i = 0; i < s->n_overrides; i++) {
     bool later = false;
-    for (uint32_t k = i + 1; k < n_ov && !later; k++)
+    for (uint32_t k = i + 1; k < s->n_overrides && !later; k++)
       later = strcmp(ov[k].name, ov[i].name) == 0;
     if (later)
       continue;
@@ -93,17 +94,18 @@ static void snapshot_json(pipec_json *j, const store_snapshot *s,
   pipec_json_obj(j);
   pipec_json_key(j, "nodes");
   pipec_json_arr(j);
-  for (uint32_t i = 0; i < sel->n_nodes; i++)
-    pipec_json_str(j, sel->nodes[i]);
+  for (uint32_t i = 0; i < s->n_nodes; i++)
+    pipec_json_str(j, s->nodes[i]);
   pipec_json_end(j);
   pipec_json_key(j, "from");
-  pipec_json_str(j, sel->from);
+  pipec_json_str(j, s->from);
   pipec_json_key(j, "to");
-  pipec_json_str(j, sel->to);
+  pipec_json_str(j, s->to);
   pipec_json_key(j, "force");
-  pipec_json_bool(j, sel->force);
+  pipec_json_bool(j, s->force);
   pipec_json_end(j);
-  cli_json_int_or_null(j, "run", s->last_run, s->last_run != 0);
+  cli_json_int_or_null(j, "of_snapshot", s->of_snapshot, s->of_snapshot != 0);
+  cli_json_int_or_null(j, "run", s->run, s->run != 0);
   pipec_json_end(j);
 }
 
@@ -125,35 +127,16 @@ int cmd_snapshots(int argc, char **argv) {
     else
       return cli_usage_error("snapshots", "unexpected '%s'", it.value);
   }
-  ws *w;
-  store *st;
-  int rc = cli_open_workspace_for("snapshots", file, &w, &st);
+  pipec_ws *w;
+  int rc = cli_open_workspace("snapshots", file, &w);
   if (rc != 0)
     return rc;
-  int64_t pipeline = 0;
-  if (file) {
-    char abs[PATH_MAX];
-    const char *rel = file;
-    size_t n = strlen(ws_root(w));
-    if (realpath(file, abs) && strncmp(abs, ws_root(w), n) == 0 &&
-        abs[n] == '/')
-      rel = abs + n + 1;
-    int found = store_pipeline_find(st, rel, &pipeline);
-    if (found != 1) {
-      if (found < 0)
-        rc = cli_store_error("snapshots", st);
-      else
-        fprintf(stderr, "pipec snapshots: %s has never run in this "
-                        "workspace\n", file);
-      cli_close_workspace(w, st);
-      return found < 0 ? rc : CLI_USAGE;
-    }
-  }
-  store_snapshot *snaps;
+  pipec_snapshot_info *snaps;
   uint32_t n;
-  if (store_snapshot_list(st, pipeline, 1000, &snaps, &n) != 0) {
-    rc = cli_store_error("snapshots", st);
-    cli_close_workspace(w, st);
+  pipec_error err;
+  if (pipec_snapshots(w, file, 1000, &snaps, &n, &err) != 0) {
+    rc = cli_api_error("snapshots", &err, CLI_USAGE);
+    pipec_ws_close(w);
     return rc;
   }
   pipec_json j;
@@ -164,39 +147,27 @@ int cmd_snapshots(int argc, char **argv) {
     printf("%-5s %-16s %-19s %-16s %-5s %s\n", "SNAP", "PIPELINE", "CREATED",
            "MODE", "RUN", "PARAMS / SELECTION");
   }
-  for (uint32_t i = 0; i < n && rc == 0; i++) {
-    store_snapshot *s = &snaps[i];
-    store_override *ov = NULL;
-    uint32_t n_ov = 0;
-    store_selection sel;
-    if (store_snapshot_overrides(st, s->id, &ov, &n_ov) != 0 ||
-        store_snapshot_selection(st, s->id, &sel) < 0) {
-      rc = cli_store_error("snapshots", st);
-      store_overrides_free(ov, n_ov);
-      break;
-    }
+  for (uint32_t i = 0; i < n; i++) {
+    const pipec_snapshot_info *s = &snaps[i];
     if (json) {
-      snapshot_json(&j, s, ov, n_ov, &sel);
-    } else {
-      char created[32], run[24] = "-";
-      cli_time(s->created_ms, created, sizeof created);
-      if (s->last_run)
-        snprintf(run, sizeof run, "%lld", (long long)s->last_run);
-      char *args = run_args_text(s, ov, n_ov, &sel);
-      char *line = NULL;
-      if (asprintf(&line, "%-5lld %-16s %-19s %-16s %-5s %s",
-                   (long long)s->id, s->pipeline, created, s->mode, run,
-                   args ? args : "") >= 0) {
-        size_t len = strlen(line);
-        while (len && line[len - 1] == ' ') /* a full run: no args */
-          line[--len] = 0;
-        puts(line);
-      }
-      free(line);
-      free(args);
+      snapshot_json(&j, s);
+      continue;
     }
-    store_selection_free(&sel);
-    store_overrides_free(ov, n_ov);
+    char created[32], run[24] = "-";
+    cli_time(s->created_ms, created, sizeof created);
+    if (s->run)
+      snprintf(run, sizeof run, "%lld", (long long)s->run);
+    char *args = run_args_text(s);
+    char *line = NULL;
+    if (asprintf(&line, "%-5lld %-16s %-19s %-16s %-5s %s", (long long)s->id,
+                 s->pipeline, created, s->mode, run, args ? args : "") >= 0) {
+      size_t len = strlen(line);
+      while (len && line[len - 1] == ' ') /* a full run: no args */
+        line[--len] = 0;
+      puts(line);
+    }
+    free(line);
+    free(args);
   }
   if (json) {
     pipec_json_end(&j);
@@ -204,9 +175,9 @@ int cmd_snapshots(int argc, char **argv) {
   } else if (!n) {
     printf("(no snapshots yet: every pipec run records one)\n");
   }
-  store_snapshots_free(snaps, n);
-  cli_close_workspace(w, st);
-  return rc;
+  pipec_snapshot_infos_free(snaps, n);
+  pipec_ws_close(w);
+  return CLI_OK;
 }
 
 /* Two operands (snapshot ids) and no options. */
@@ -238,53 +209,30 @@ int cmd_diff(int argc, char **argv) {
   int rc = parse_two_snaps(argc, argv, &a, &b);
   if (rc != 0)
     return rc;
-  ws *w;
-  store *st;
-  if ((rc = cli_open_workspace("diff", &w, &st)) != 0)
+  pipec_ws *w;
+  if ((rc = cli_open_workspace("diff", NULL, &w)) != 0)
     return rc;
-  uint32_t n;
-  const pipec_component_desc *const *items = pipec_stdlib_components(&n);
-  pipec_registry reg = {.items = items, .n = n};
   pipec_diags d;
   pipec_diags_init(&d);
-  char err[512] = "";
-  rc = CLI_USAGE;
-  pipec_pipeline *pa = snap_compile(st, a, ws_root(w), &reg, &d, err,
-                                    sizeof err);
-  pipec_pipeline *pb = pa ? snap_compile(st, b, ws_root(w), &reg, &d, err,
-                                         sizeof err)
-                          : NULL;
-  if (!pa || !pb) {
+  pipec_error err;
+  int k = pipec_snapshot_diff(w, a, b, stdout, &d, &err);
+  if (k < 0) {
     pipec_diags_print(&d, stderr, false);
-    fprintf(stderr, "pipec diff: %s\n", err);
-    if (store_damaged(st))
-      rc = CLI_WORKSPACE;
+    rc = cli_api_error("diff", &err, CLI_USAGE);
   } else {
-    if (strcmp(pa->name, pb->name) != 0)
-      printf("pipeline %s -> %s\n", pa->name, pb->name);
-    int k = snap_diff(w, st, a, b, pa, pb, stdout, err, sizeof err);
-    if (k < 0) {
-      fprintf(stderr, "pipec diff: %s\n", err);
-      rc = CLI_WORKSPACE;
-    } else {
-      if (k == 0 && strcmp(pa->name, pb->name) == 0)
-        printf("snapshots %lld and %lld are the same configuration\n",
-               (long long)a, (long long)b);
-      rc = CLI_OK;
-    }
+    rc = CLI_OK;
   }
-  pipec_pipeline_free(pa);
-  pipec_pipeline_free(pb);
   pipec_diags_free(&d);
-  cli_close_workspace(w, st);
+  pipec_ws_close(w);
   return rc;
 }
 
 int cmd_rollback(int argc, char **argv) {
   if (cli_wants_help("rollback", argc, argv))
     return CLI_OK;
-  static const cli_opt opts[] = {{"dry-run", 'n', false, 1}, {0}};
-  bool dry = false;
+  static const cli_opt opts[] = {{"dry-run", 'n', false, 1},
+                                 {"data", 0, false, 2}, {0}};
+  bool dry = false, data = false;
   const char *snap = NULL;
   cli_args it;
   cli_args_init(&it, "rollback", argc, argv, opts);
@@ -293,6 +241,8 @@ int cmd_rollback(int argc, char **argv) {
       return CLI_USAGE;
     if (k == 1)
       dry = true;
+    else if (k == 2)
+      data = true;
     else if (!snap)
       snap = it.value;
     else
@@ -303,20 +253,20 @@ int cmd_rollback(int argc, char **argv) {
   int64_t id = parse_snap("rollback", snap);
   if (!id)
     return CLI_USAGE;
-  ws *w;
-  store *st;
-  int rc = cli_open_workspace("rollback", &w, &st);
+  pipec_ws *w;
+  int rc = cli_open_workspace("rollback", NULL, &w);
   if (rc != 0)
     return rc;
-  char err[1024] = "";
-  int64_t saved = 0;
-  int k = snap_rollback(w, st, id, dry, stdout, &saved, err, sizeof err);
+  pipec_error err;
+  int k = pipec_rollback_ex(w, id,
+                            (dry ? PIPEC_ROLLBACK_DRY_RUN : 0) |
+                                (data ? PIPEC_ROLLBACK_DATA : 0),
+                            stdout, NULL, &err);
   if (k < 0)
-    fprintf(stderr, "pipec rollback: %s\n", err);
+    rc = cli_api_error("rollback", &err, CLI_FAILED);
   else if (dry)
     printf("%d file%s would change (dry run: nothing was written)\n", k,
            k == 1 ? "" : "s");
-  rc = k >= 0 ? CLI_OK : store_damaged(st) ? CLI_WORKSPACE : CLI_FAILED;
-  cli_close_workspace(w, st);
-  return rc;
+  pipec_ws_close(w);
+  return k >= 0 ? CLI_OK : rc;
 }

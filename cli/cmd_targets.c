@@ -10,95 +10,56 @@
 #include "cli.h"
 #include "pipec/graph.h"
 #include "pipec/json.h"
-#include "quota.h"
-#include "store.h"
-#include "workspace.h"
 
-/* Reserve, in q[target], the resources of every node of p that a live run
- * of p records as running; running[t] counts them. No workspace, no run:
- * nothing is in use. */
-static void in_use(const pipec_pipeline *p, quota *q, uint32_t *running) {
-  ws *w = NULL;
-  store *st = NULL;
-  char err[512];
-  if (ws_find(p->file, false, &w, NULL, err, sizeof err) != 0 ||
-      store_open(ws_db_path(w), &st, err, sizeof err) != 0) {
-    ws_close(w);
-    return;
-  }
-  store_runs_reap(st, store_pid_alive);
-  store_run *runs = NULL;
-  uint32_t n_runs = 0;
-  if (store_run_list(st, 100, &runs, &n_runs) == 0)
-    for (uint32_t r = 0; r < n_runs; r++) {
-      if (strcmp(runs[r].status, "running") != 0 ||
-          strcmp(runs[r].pipeline, p->name) != 0)
-        continue;
-      store_node_run *nr = NULL;
-      uint32_t n = 0;
-      if (store_node_run_list(st, runs[r].id, &nr, &n) != 0)
-        continue;
-      for (uint32_t i = 0; i < n; i++) {
-        uint32_t node = pipec_pipeline_node(p, nr[i].node);
-        if (strcmp(nr[i].status, "running") != 0 || node == PIPEC_NONE)
-          continue;
-        uint32_t t = p->nodes[node].target;
-        char gpus[128];
-        quota_take(&q[t], &p->nodes[node].resources, gpus, sizeof gpus);
-        running[t]++;
-      }
-      store_node_runs_free(nr, n);
-    }
-  store_runs_free(runs, n_runs);
-  store_close(st);
-  ws_close(w);
-}
-
-static uint32_t gpus_used(const quota *q) {
-  uint32_t n = 0;
-  for (uint32_t i = 0; i < q->n_gpus; i++)
-    n += q->gpu_busy[i];
-  return n;
+/* What live runs of p hold on each of its targets (pipec_targets_use); no
+ * workspace, no run: nothing is in use. */
+static void in_use(const pipec_pipeline *p, pipec_target_use *use) {
+  pipec_ws *w = NULL;
+  pipec_ws_opts o = {.file = p->file};
+  pipec_error err;
+  if (pipec_ws_open(&o, &w, &err) != 0)
+    w = NULL;
+  pipec_targets_use(w, p, use, &err);
+  pipec_ws_close(w);
 }
 
 /* "2 nodes, cpus 2/4, slots 2/8": what a target's running nodes hold,
  * against its quota; "-" when nothing runs there. */
-static void format_use(const quota *q, uint32_t running, char *buf,
-                       size_t len) {
-  if (!running) {
+static void format_use(const pipec_target_use *u, char *buf, size_t len) {
+  if (!u->nodes) {
     snprintf(buf, len, "-");
     return;
   }
-  size_t w = (size_t)snprintf(buf, len, "%u node%s", running,
-                              running == 1 ? "" : "s");
+  size_t w = (size_t)snprintf(buf, len, "%u node%s", u->nodes,
+                              u->nodes == 1 ? "" : "s");
 #define ADD(...)                                                             \
   if (w < len)                                                               \
   w += (size_t)snprintf(buf + w, len - w, __VA_ARGS__)
-  if (q->cpus)
-    ADD(", cpus %lld/%lld", (long long)q->used_cpus, (long long)q->cpus);
-  if (q->memory)
-    ADD(", memory %lld/%lld", (long long)q->used_memory,
-        (long long)q->memory);
-  if (q->gpus_limited)
-    ADD(", gpus %u/%u", gpus_used(q), q->n_gpus);
-  if (q->slots)
-    ADD(", slots %lld/%lld", (long long)q->used_slots, (long long)q->slots);
+  if (u->max_cpus)
+    ADD(", cpus %lld/%lld", (long long)u->cpus, (long long)u->max_cpus);
+  if (u->max_memory)
+    ADD(", memory %lld/%lld", (long long)u->memory,
+        (long long)u->max_memory);
+  if (u->limits_gpus)
+    ADD(", gpus %u/%u", (unsigned)u->gpus, (unsigned)u->max_gpus);
+  if (u->max_slots)
+    ADD(", slots %lld/%lld", (long long)u->slots, (long long)u->max_slots);
 #undef ADD
 }
 
-static void json_use(pipec_json *j, const quota *q, uint32_t running) {
+static void json_use(pipec_json *j, const pipec_target_use *u) {
   pipec_json_key(j, "running");
-  pipec_json_int(j, running);
+  pipec_json_int(j, u->nodes);
   pipec_json_key(j, "in_use");
   pipec_json_obj(j);
   pipec_json_key(j, "cpus");
-  pipec_json_int(j, q->used_cpus);
+  pipec_json_int(j, u->cpus);
   pipec_json_key(j, "memory");
-  pipec_json_int(j, q->used_memory);
+  pipec_json_int(j, u->memory);
   pipec_json_key(j, "gpus");
-  pipec_json_int(j, gpus_used(q));
+  pipec_json_int(j, u->gpus);
   pipec_json_key(j, "slots");
-  pipec_json_int(j, q->used_slots);
+  pipec_json_int(j, u->slots);
   pipec_json_end(j);
 }
 
@@ -125,14 +86,10 @@ int cmd_targets(int argc, char **argv) {
   pipec_pipeline *p = cli_compile(file, NULL, 0, NULL);
   if (!p)
     return CLI_USAGE;
-  quota *q = calloc(p->n_targets, sizeof *q);
-  uint32_t *running = calloc(p->n_targets, sizeof *running);
-  if (!q || !running)
+  pipec_target_use *use = calloc(p->n_targets, sizeof *use);
+  if (!use)
     abort();
-  for (uint32_t t = 0; t < p->n_targets; t++)
-    quota_init(&q[t], tgt_kinds_find(tgt_builtin_kinds(), p->targets[t].kind),
-               &p->targets[t]);
-  in_use(p, q, running);
+  in_use(p, use);
   pipec_json j;
   if (json) {
     pipec_json_init(&j, stdout, true);
@@ -161,14 +118,14 @@ int cmd_targets(int argc, char **argv) {
         pipec_value_json(&j, &tg->opts[k].value);
       }
       pipec_json_end(&j);
-      json_use(&j, &q[t], running[t]);
+      json_use(&j, &use[t]);
       pipec_json_end(&j);
       continue;
     }
     printf("%-12s %-6s %5u  ", tg->name, tg->kind, nodes);
-    char use[256];
-    format_use(&q[t], running[t], use, sizeof use);
-    printf("%-32s ", use);
+    char text[256];
+    format_use(&use[t], text, sizeof text);
+    printf("%-32s ", text);
     for (uint32_t k = 0; k < tg->n_opts; k++) {
       printf("%s%s=", k ? " " : "", tg->opts[k].key);
       pipec_value_print(&tg->opts[k].value, stdout);
@@ -180,8 +137,7 @@ int cmd_targets(int argc, char **argv) {
     pipec_json_done(&j);
     putchar('\n');
   }
-  free(q);
-  free(running);
+  free(use);
   pipec_pipeline_free(p);
   return CLI_OK;
 }

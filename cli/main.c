@@ -10,10 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "alloc.h"
 #include "cli.h"
 #include "editdist.h"
-#include "pipec/stdlib.h"
+#include "pipec/engine.h"
 
 static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
@@ -122,15 +121,38 @@ const cli_command cli_commands[] = {
      "text) and data files (old -> new hash).\n",
      cmd_diff},
     {"rollback", "restore the pipeline's files as they were in a snapshot",
-     "usage: pipec rollback SNAP [--dry-run]\n"
+     "usage: pipec rollback SNAP [--dry-run] [--data]\n"
      "\n"
-     "Rewrite the .pipe and code files of snapshot SNAP byte for byte. The\n"
+     "Rewrite the .pipe and code files of snapshot SNAP byte for byte (with\n"
+     "--data also the data files it read: path params, source files and\n"
+     "directories, from the store). The\n"
      "files as they are now are recorded first as a new snapshot, so a\n"
      "rollback can be undone with another rollback. A run afterwards hits\n"
      "the cache. Nothing is written through a symbolic link that leads out\n"
      "of the project (the rollback is refused). -n, --dry-run lists the\n"
      "files that would change.\n",
      cmd_rollback},
+    {"drafts", "list, compare and restore recorded edits of .pipe files",
+     "usage: pipec drafts [FILE] [--json]\n"
+     "       pipec drafts show N\n"
+     "       pipec drafts restore N [--dry-run]\n"
+     "\n"
+     "Every time pipec sees a pipeline's .pipe files changed (each run,\n"
+     "dry or not, and before a rollback or restore replaces them) it\n"
+     "records their bytes as a draft revision, so no edit is lost.\n"
+     "\n"
+     "drafts [FILE] lists the revisions, newest first (only FILE's pipeline\n"
+     "if given): id, pipeline, when, the snapshot and run that used it, and\n"
+     "the files it changed against the revision before it (+ added, -\n"
+     "removed). --json: one object per revision.\n"
+     "drafts show N prints what revision N changed, as unified diffs.\n"
+     "drafts restore N writes N's files back byte for byte, after recording\n"
+     "the files as they are now as a revision of their own, so a restore can\n"
+     "be undone with another one; nothing is written through a symbolic link\n"
+     "that leads out of the project. -n, --dry-run lists the files that\n"
+     "would change. (To list a file named 'show' or 'restore', write\n"
+     "./show.)\n",
+     cmd_drafts},
     {"cache", "verify or garbage-collect the object store",
      "usage: pipec cache verify\n"
      "       pipec cache gc [--keep N]\n"
@@ -345,7 +367,8 @@ void cli_suggest(const char *word, const char *const *words, unsigned n) {
     fprintf(stderr, "  did you mean '%s'?\n", best);
 }
 
-/* The pipec command's out-of-memory policy (alloc.h): say so, exit 2. */
+/* The pipec command's out-of-memory policy (pipec_set_oom_handler): say
+ * so, exit 2. */
 static void cli_oom(size_t n) {
   if (n)
     fprintf(stderr, "pipec: out of memory (%zu more bytes needed)\n", n);
@@ -356,7 +379,7 @@ static void cli_oom(size_t n) {
 }
 
 int main(int argc, char **argv) {
-  base_set_oom_handler(cli_oom);
+  pipec_set_oom_handler(cli_oom);
   if (argc < 2) {
     print_overview(stderr);
     return CLI_USAGE;

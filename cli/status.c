@@ -3,6 +3,7 @@
  */
 #include "status.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -47,7 +48,10 @@ void status_tick(status_printer *s) {
                    s->done, s->total, s->running, s->cached);
   if (s->failed)
     n += snprintf(line + n, sizeof line - (size_t)n, ", %u failed", s->failed);
-  if (s->last && s->running)
+  if (s->family && s->family_total > 1)
+    n += snprintf(line + n, sizeof line - (size_t)n, " · %s[*] %u/%u",
+                  s->family, s->family_done, s->family_total);
+  else if (s->last && s->running)
     snprintf(line + n, sizeof line - (size_t)n, " · %s (%.1fs)", s->last,
              status_now() - s->last_start);
   if ((int)strlen(line) > s->width - 1)
@@ -285,6 +289,21 @@ static void status_result(status_printer *s, const pipec_event *ev) {
           (unsigned long long)ev->size);
 }
 
+/* Where a published file is, as the user can open it: relative to the
+ * current directory when under it, else absolute (a snapshot's run
+ * publishes in its checkout, not where the .pipe file says). */
+static const char *shown_path(const pipec_event *ev) {
+  char cwd[PATH_MAX];
+  if (!ev->path || !ev->path[0] || !getcwd(cwd, sizeof cwd))
+    return ev->detail;
+  char real[PATH_MAX];
+  const char *base = realpath(cwd, real) ? real : cwd;
+  size_t n = strlen(base);
+  if (strncmp(ev->path, base, n) == 0 && ev->path[n] == '/')
+    return ev->path + n + 1;
+  return ev->path;
+}
+
 void status_event(void *ctx, const pipec_event *ev) {
   status_printer *s = ctx;
   switch (ev->kind) {
@@ -292,12 +311,18 @@ void status_event(void *ctx, const pipec_event *ev) {
     s->total = ev->total;
     break;
   case PIPEC_EV_NODE_START:
+    s->family = ev->family;
+    s->family_done = ev->family_done;
+    s->family_total = ev->family_total;
     status_started(s, ev->node, ev->target, ev->job, ev->attempt);
     break;
   case PIPEC_EV_NODE_RETRY:
     status_retrying(s, ev->node, ev->attempt, ev->detail);
     break;
   case PIPEC_EV_NODE_DONE:
+    s->family = ev->family;
+    s->family_done = ev->family_done;
+    s->family_total = ev->family_total;
     status_settled(s, ev->node, ev->status, ev->detail, ev->seconds);
     if (strcmp(ev->status, "failed") == 0 && ev->log)
       status_log_tail(s, ev->log, 10);
@@ -317,6 +342,16 @@ void status_event(void *ctx, const pipec_event *ev) {
     status_clear(s);
     fflush(s->out);
     fprintf(stderr, "pipec: %s\n", ev->detail);
+    break;
+  case PIPEC_EV_EXPANDED:
+    if (ev->dry_run) {
+      fprintf(s->out, "%-10s %s\n", "expanded", ev->detail);
+    } else if (s->mode == STATUS_LINES || s->mode == STATUS_LIVE) {
+      status_clear(s);
+      fprintf(s->out, "[%u/%u] expanded  %s\n", s->done, s->total,
+              ev->detail);
+      fflush(s->out);
+    }
     break;
   case PIPEC_EV_PUBLISHED:
     if (strcmp(ev->status, "failed") == 0)
@@ -343,7 +378,7 @@ void status_event(void *ctx, const pipec_event *ev) {
       status_clear(s);
       char from[512];
       snprintf(from, sizeof from, "%s.%s", ev->node, ev->port);
-      fprintf(s->out, "published %-24s %s\n", ev->detail, from);
+      fprintf(s->out, "published %-24s %s\n", shown_path(ev), from);
     }
     break;
   case PIPEC_EV_RUN_END:

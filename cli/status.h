@@ -40,6 +40,8 @@ typedef struct status_printer {
   int width;          /* terminal width */
   uint32_t results;   /* final outputs listed so far */
   uint32_t published; /* files written by publish */
+  const char *family; /* the family of the last node started or settled */
+  uint32_t family_done, family_total;
   uint32_t published_same;  /* published outputs already in place */
 } status_printer;
 

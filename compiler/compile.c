@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "ir_alloc.h"
 #include "parse.h"
 #include "path.h"
 #include "sema.h"
@@ -275,8 +276,20 @@ pipec_pipeline *pipec_compile(const char *path, const pipec_compile_opts *opts,
     p->sources[i].text = dv.files.items[i].text;
     p->sources[i].len = dv.files.items[i].len;
   }
-  p->arena = dv.a;
   return p;
+}
+
+/* A pipeline and its arena (ir_alloc.h): the public part first, so the
+ * pipeline's address is the block's. */
+typedef struct ir_owned {
+  pipec_pipeline p;
+  arena *a;
+} ir_owned;
+
+pipec_pipeline *ir_pipeline_new(arena *a) {
+  ir_owned *o = arena_alloc(a, sizeof *o);
+  o->a = a;
+  return &o->p;
 }
 
 void pipec_pipeline_free(pipec_pipeline *p) {
@@ -284,5 +297,5 @@ void pipec_pipeline_free(pipec_pipeline *p) {
     return;
   for (uint32_t i = 0; i < p->n_sources; i++)
     free((char *)p->sources[i].text);
-  arena_free(p->arena);
+  arena_free(((ir_owned *)(void *)p)->a);
 }

@@ -10,6 +10,7 @@
 #include "pipec/ir.h"
 #include "pipec/target_kind.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "ir_index.h"
@@ -23,11 +24,8 @@ uint32_t ir_name_hash(const char *s) {
   return (uint32_t)(h ^ (h >> 32));
 }
 
-void ir_index_build(arena *a, pipec_pipeline *p) {
-  uint32_t cap = 16;
-  while (cap < 2 * (uint64_t)p->n_nodes + 1 && cap < (1u << 31))
-    cap *= 2;
-  uint32_t *slots = arena_alloc(a, (size_t)cap * sizeof *slots);
+/* The table of p's names in slots (cap zeroed entries, a power of two). */
+static void index_fill(pipec_pipeline *p, uint32_t *slots, uint32_t cap) {
   for (uint32_t i = 0; i < p->n_nodes; i++) {
     uint32_t k = ir_name_hash(p->nodes[i].name) & (cap - 1);
     while (slots[k])
@@ -36,6 +34,28 @@ void ir_index_build(arena *a, pipec_pipeline *p) {
   }
   p->name_index = slots;
   p->name_index_cap = cap;
+}
+
+static uint32_t index_cap(const pipec_pipeline *p) {
+  uint32_t cap = 16;
+  while (cap < 2 * (uint64_t)p->n_nodes + 1 && cap < (1u << 31))
+    cap *= 2;
+  return cap;
+}
+
+void ir_index_build(arena *a, pipec_pipeline *p) {
+  uint32_t cap = index_cap(p);
+  index_fill(p, arena_alloc(a, (size_t)cap * sizeof(uint32_t)), cap);
+}
+
+uint32_t *pipec_pipeline_index(pipec_pipeline *p) {
+  uint32_t cap = index_cap(p);
+  uint32_t *slots = calloc(cap, sizeof *slots);
+  p->name_index = NULL;
+  p->name_index_cap = 0;
+  if (slots)
+    index_fill(p, slots, cap);
+  return slots;
 }
 
 uint32_t pipec_pipeline_node(const pipec_pipeline *p, const char *name) {

@@ -14,6 +14,7 @@
 
 #include "editdist.h"
 #include "literal.h"
+#include "ir_alloc.h"
 #include "ir_index.h"
 #include "path.h"
 #include "pipec/template.h"
@@ -1524,7 +1525,7 @@ static pipec_pipeline *lower(sema *S) {
     return NULL;
   warn_unused(S);
 
-  pipec_pipeline *p = arena_alloc(a, sizeof *p);
+  pipec_pipeline *p = ir_pipeline_new(a);
   p->name = S->ap->name;
   p->n_params = S->n_params;
   p->params = arena_alloc(a, (S->n_params + 1) * sizeof *p->params);

@@ -2,7 +2,7 @@
  * api.c — libpipec's public API (include/pipec/engine.h) over the engine's
  * modules: a pipec_ws is a workspace (workspace.h) with its store opened
  * on first use; everything else translates to and from store.h, run.h,
- * gc.h, integrity.h and quota.h.
+ * gc.h, integrity.h, quota.h, snapshot.h and draft.h.
  */
 #include "pipec/engine.h"
 
@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "checkout.h"
+#include "draft.h"
 #include "gc.h"
 #include "integrity.h"
 #include "objstore.h"
@@ -114,6 +116,32 @@ static int store_fail(pipec_ws *w, pipec_error *err) {
   return fail(err, PIPEC_E_WORKSPACE, "%s", store_errmsg(w->st));
 }
 
+int pipec_ws_check(pipec_ws *w, pipec_error *err) {
+  if (!ws_store(w, err))
+    return PIPEC_E_WORKSPACE;
+  ok(err);
+  return 0;
+}
+
+/* The id of the pipeline whose main file is `file` (as given on the
+ * command line: recorded relative to the workspace root when inside it):
+ * 0, PIPEC_E_USAGE if it never ran here, PIPEC_E_WORKSPACE. */
+static int pipeline_of(pipec_ws *w, store *st, const char *file,
+                       int64_t *id, pipec_error *err) {
+  char abs[PATH_MAX];
+  const char *rel = file, *root = ws_root(w->w);
+  size_t n = strlen(root);
+  if (realpath(file, abs) && strncmp(abs, root, n) == 0 && abs[n] == '/')
+    rel = abs + n + 1;
+  int found = store_pipeline_find(st, rel, id);
+  if (found < 0)
+    return store_fail(w, err);
+  if (found == 0)
+    return fail(err, PIPEC_E_USAGE, "%s has never run in this workspace",
+                file);
+  return 0;
+}
+
 /* ---- compiling ------------------------------------------------------------ */
 
 pipec_pipeline *pipec_load(const char *path, const pipec_load_opts *o,
@@ -170,7 +198,9 @@ int pipec_run(pipec_ws *w, const pipec_pipeline *p, const pipec_run_opts *o,
                  .force = o->force,
                  .no_signals = o->no_signals,
                  .on_event = o->on_event,
-                 .event_ctx = o->event_ctx};
+                 .event_ctx = o->event_ctx,
+                 .root = o->root,
+                 .of_snapshot = o->of_snapshot};
   run_result rr;
   char e[1024] = "";
   int rc = run_pipeline(w->w, p, &ro, &rr, e, sizeof e);
@@ -268,11 +298,17 @@ int pipec_run_get(pipec_ws *w, int64_t id, pipec_run_info *out,
   return found;
 }
 
+void pipec_run_info_free(pipec_run_info *r) {
+  if (!r)
+    return;
+  free(r->pipeline);
+  free(r->status);
+  memset(r, 0, sizeof *r);
+}
+
 void pipec_run_infos_free(pipec_run_info *r, uint32_t n) {
-  for (uint32_t i = 0; r && i < n; i++) {
-    free(r[i].pipeline);
-    free(r[i].status);
-  }
+  for (uint32_t i = 0; r && i < n; i++)
+    pipec_run_info_free(&r[i]);
   free(r);
 }
 
@@ -329,6 +365,45 @@ void pipec_node_infos_free(pipec_node_info *v, uint32_t n) {
   free(v);
 }
 
+int pipec_node_last_run(pipec_ws *w, const char *node, pipec_node_want want,
+                        int64_t *run, int64_t *node_run, pipec_error *err) {
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  store_nr_want sw = want == PIPEC_NODE_RAN ? STORE_NR_LOG
+                     : want == PIPEC_NODE_HAS_OUTPUTS ? STORE_NR_OUTPUTS
+                                                      : STORE_NR_ANY;
+  int64_t r = 0, nr = 0;
+  int found = store_node_last_run(st, node, sw, &r, &nr);
+  if (found < 0)
+    return store_fail(w, err);
+  if (run)
+    *run = found ? r : 0;
+  if (node_run)
+    *node_run = found ? nr : 0;
+  ok(err);
+  return found;
+}
+
+int pipec_node_names(pipec_ws *w, uint32_t limit, char ***names, uint32_t *n,
+                     pipec_error *err) {
+  *names = NULL;
+  *n = 0;
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  if (store_node_names(st, limit ? limit : UINT32_MAX, names, n) != 0)
+    return store_fail(w, err);
+  ok(err);
+  return 0;
+}
+
+void pipec_strings_free(char **v, uint32_t n) {
+  for (uint32_t i = 0; v && i < n; i++)
+    free(v[i]);
+  free(v);
+}
+
 int pipec_node_outputs(pipec_ws *w, int64_t node_run, pipec_output_info **out,
                        uint32_t *n, pipec_error *err) {
   *out = NULL;
@@ -378,14 +453,11 @@ int pipec_output_open(pipec_ws *w, const char *hex, int *fd,
                       sizeof e);
   int rc = 0;
   if (v == -ENOENT) {
-    rc = fail(err, PIPEC_E_FAILED, "object %s is no longer in the store",
-              hex);
+    rc = fail(err, PIPEC_E_GONE, "object %s is no longer in the store", hex);
   } else if (v > 0) {
-    rc = fail(err, PIPEC_E_FAILED, "object %s is damaged (%s); it was "
-                                   "removed, and the node that made it runs "
-                                   "again on the next run", hex, e);
+    rc = fail(err, PIPEC_E_DAMAGED, "%s", e);
   } else if (v < 0) {
-    rc = fail(err, PIPEC_E_IO, "object %s: %s", hex, e);
+    rc = fail(err, PIPEC_E_IO, "%s", e);
   } else {
     char path[PATH_MAX];
     obj_path(objs, &h, path, sizeof path);
@@ -397,8 +469,8 @@ int pipec_output_open(pipec_ws *w, const char *hex, int *fd,
     if (f < 0 || !hash_stat_eq(&got, &now)) {
       if (f >= 0)
         close(f);
-      rc = fail(err, PIPEC_E_IO, "object %s changed while it was opened; "
-                                 "try again", hex);
+      rc = fail(err, PIPEC_E_AGAIN, "object %s changed while it was "
+                                    "opened; try again", hex);
     } else {
       *fd = f;
       ok(err);
@@ -474,65 +546,7 @@ int pipec_cache_gc(pipec_ws *w, uint32_t keep, pipec_gc_result *res,
   return 0;
 }
 
-/* ---- targets -------------------------------------------------------------------- */
-
-int pipec_targets_use(pipec_ws *w, const pipec_pipeline *p,
-                      pipec_target_use *use, pipec_error *err) {
-  quota *q = xcalloc(p->n_targets, sizeof *q);
-  const tgt_kinds *kinds = tgt_builtin_kinds();
-  for (uint32_t t = 0; t < p->n_targets; t++) {
-    use[t] = (pipec_target_use){0};
-    quota_init(&q[t], tgt_kinds_find(kinds, p->targets[t].kind), &p->targets[t]);
-  }
-  store *st = w ? ws_store(w, err) : NULL;
-  store_run *runs = NULL;
-  uint32_t n_runs = 0;
-  if (st && store_run_list(st, 100, &runs, &n_runs) == 0)
-    for (uint32_t r = 0; r < n_runs; r++) {
-      if (strcmp(runs[r].status, "running") != 0 ||
-          strcmp(runs[r].pipeline, p->name) != 0)
-        continue;
-      store_node_run *nr = NULL;
-      uint32_t n = 0;
-      if (store_node_run_list(st, runs[r].id, &nr, &n) != 0)
-        continue;
-      for (uint32_t i = 0; i < n; i++) {
-        uint32_t node = pipec_pipeline_node(p, nr[i].node);
-        if (strcmp(nr[i].status, "running") != 0 || node == PIPEC_NONE)
-          continue;
-        uint32_t t = p->nodes[node].target;
-        char gpus[128];
-        quota_take(&q[t], &p->nodes[node].resources, gpus, sizeof gpus);
-        use[t].nodes++;
-      }
-      store_node_runs_free(nr, n);
-    }
-  store_runs_free(runs, n_runs);
-  for (uint32_t t = 0; t < p->n_targets; t++) {
-    uint32_t busy = 0;
-    for (uint32_t g = 0; g < q[t].n_gpus; g++)
-      busy += q[t].gpu_busy[g];
-    use[t].cpus = q[t].used_cpus;
-    use[t].memory = q[t].used_memory;
-    use[t].gpus = busy;
-    use[t].slots = q[t].used_slots;
-    use[t].max_cpus = q[t].cpus;
-    use[t].max_memory = q[t].memory;
-    use[t].max_gpus = q[t].gpus_limited ? q[t].n_gpus : 0;
-    use[t].max_slots = q[t].slots;
-  }
-  free(q);
-  ok(err);
-  return 0;
-}
-
 /* ---- snapshots ------------------------------------------------------------------ */
-
-void pipec_strings_free(char **v, uint32_t n) {
-  for (uint32_t i = 0; v && i < n; i++)
-    free(v[i]);
-  free(v);
-}
 
 static char **steal_strings(char **v, uint32_t n) {
   char **out = xcalloc(n + 1, sizeof *out);
@@ -541,25 +555,6 @@ static char **steal_strings(char **v, uint32_t n) {
     v[i] = NULL;
   }
   return out;
-}
-
-/* The pipeline whose main file is file (as a run records it: relative to
- * the workspace root when inside it). */
-static int pipeline_of(pipec_ws *w, store *st, const char *file,
-                       int64_t *id, pipec_error *err) {
-  char abs[PATH_MAX];
-  const char *rel = file;
-  const char *root = ws_root(w->w);
-  size_t n = strlen(root);
-  if (realpath(file, abs) && strncmp(abs, root, n) == 0 && abs[n] == '/')
-    rel = abs + n + 1;
-  int found = store_pipeline_find(st, rel, id);
-  if (found < 0)
-    return store_fail(w, err);
-  if (found == 0)
-    return fail(err, PIPEC_E_USAGE, "%s has never run in this workspace",
-                file);
-  return 0;
 }
 
 int pipec_snapshots(pipec_ws *w, const char *file, uint32_t limit,
@@ -604,7 +599,8 @@ int pipec_snapshots(pipec_ws *w, const char *file, uint32_t limit,
                                .n_nodes = sel.n_nodes,
                                .from = sel.from,
                                .to = sel.to,
-                               .force = sel.force};
+                               .force = sel.force,
+                               .of_snapshot = sel.of_snapshot};
     s->pipeline = s->main_path = s->mode = s->label = NULL; /* moved */
     sel.from = sel.to = NULL;
     o->overrides = xcalloc(n_ov + 1, sizeof *o->overrides);
@@ -686,6 +682,202 @@ int pipec_snapshot_diff(pipec_ws *w, int64_t a, int64_t b, FILE *out,
   if (d == &own)
     pipec_diags_free(&own);
   return rc;
+}
+
+int pipec_rollback(pipec_ws *w, int64_t id, bool dry_run, FILE *out,
+                   int64_t *saved, pipec_error *err) {
+  return pipec_rollback_ex(w, id, dry_run ? PIPEC_ROLLBACK_DRY_RUN : 0, out,
+                           saved, err);
+}
+
+int pipec_rollback_ex(pipec_ws *w, int64_t id, unsigned flags, FILE *out,
+                      int64_t *saved, pipec_error *err) {
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  char e[1024] = "";
+  int64_t before = 0;
+  unsigned sf = (flags & PIPEC_ROLLBACK_DRY_RUN ? SNAP_DRY_RUN : 0) |
+                (flags & PIPEC_ROLLBACK_DATA ? SNAP_DATA : 0);
+  int k = snap_rollback(w->w, st, id, sf, out, &before, e, sizeof e);
+  if (k < 0) {
+    store_snapshot s = {0};
+    int found = store_damaged(st) ? -1 : store_snapshot_get(st, id, &s);
+    store_snapshot_free(&s);
+    return fail(err, store_damaged(st) ? PIPEC_E_WORKSPACE
+                     : found == 0      ? PIPEC_E_USAGE
+                                       : PIPEC_E_FAILED,
+                "%s", e);
+  }
+  if (saved)
+    *saved = before;
+  ok(err);
+  return k;
+}
+
+/* ---- drafts ---------------------------------------------------------------------- */
+
+int pipec_drafts(pipec_ws *w, const char *file, uint32_t limit,
+                 pipec_draft_info **out, uint32_t *n, pipec_error *err) {
+  *out = NULL;
+  *n = 0;
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  int64_t pipeline = 0;
+  int rc = file ? pipeline_of(w, st, file, &pipeline, err) : 0;
+  if (rc != 0)
+    return rc;
+  char e[1024];
+  if (draft_list(st, pipeline, limit, out, n, e, sizeof e) != 0)
+    return fail(err, PIPEC_E_WORKSPACE, "%s", e);
+  ok(err);
+  return 0;
+}
+
+int pipec_draft_get(pipec_ws *w, int64_t id, pipec_draft_info *out,
+                    pipec_error *err) {
+  memset(out, 0, sizeof *out);
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  char e[1024];
+  int found = draft_get(st, id, out, e, sizeof e);
+  if (found < 0)
+    return fail(err, PIPEC_E_WORKSPACE, "%s", e);
+  ok(err);
+  return found;
+}
+
+void pipec_draft_info_free(pipec_draft_info *d) { draft_info_free(d); }
+
+void pipec_draft_infos_free(pipec_draft_info *d, uint32_t n) {
+  draft_infos_free(d, n);
+}
+
+int pipec_draft_diff(pipec_ws *w, int64_t id, FILE *out, pipec_error *err) {
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  char e[1024];
+  int k = draft_diff(st, id, out, e, sizeof e);
+  if (k < 0)
+    return fail(err, k == DRAFT_NONE ? PIPEC_E_USAGE : PIPEC_E_WORKSPACE,
+                "%s", e);
+  ok(err);
+  return k;
+}
+
+int pipec_draft_restore(pipec_ws *w, int64_t id, bool dry_run, FILE *out,
+                        int64_t *saved, pipec_error *err) {
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  char root[PATH_MAX], e[1024] = "";
+  if (!realpath(ws_root(w->w), root))
+    return fail(err, PIPEC_E_IO, "cannot resolve %s: %s", ws_root(w->w),
+                strerror(errno));
+  int k = draft_restore(st, root, id, dry_run, out, saved, e, sizeof e);
+  if (k < 0)
+    return fail(err, k == DRAFT_NONE        ? PIPEC_E_USAGE
+                     : store_damaged(st) ? PIPEC_E_WORKSPACE
+                                         : PIPEC_E_FAILED,
+                "%s", e);
+  ok(err);
+  return k;
+}
+
+/* ---- targets -------------------------------------------------------------------- */
+
+int pipec_targets_use(pipec_ws *w, const pipec_pipeline *p,
+                      pipec_target_use *use, pipec_error *err) {
+  quota *q = xcalloc(p->n_targets, sizeof *q);
+  const tgt_kinds *kinds = tgt_builtin_kinds();
+  for (uint32_t t = 0; t < p->n_targets; t++) {
+    use[t] = (pipec_target_use){0};
+    quota_init(&q[t], tgt_kinds_find(kinds, p->targets[t].kind), &p->targets[t]);
+  }
+  store *st = w ? ws_store(w, err) : NULL;
+  store_run *runs = NULL;
+  uint32_t n_runs = 0;
+  if (st && store_run_list(st, 100, &runs, &n_runs) == 0)
+    for (uint32_t r = 0; r < n_runs; r++) {
+      if (strcmp(runs[r].status, "running") != 0 ||
+          strcmp(runs[r].pipeline, p->name) != 0)
+        continue;
+      store_node_run *nr = NULL;
+      uint32_t n = 0;
+      if (store_node_run_list(st, runs[r].id, &nr, &n) != 0)
+        continue;
+      for (uint32_t i = 0; i < n; i++) {
+        uint32_t node = pipec_pipeline_node(p, nr[i].node);
+        if (strcmp(nr[i].status, "running") != 0 || node == PIPEC_NONE)
+          continue;
+        uint32_t t = p->nodes[node].target;
+        char gpus[128];
+        quota_take(&q[t], &p->nodes[node].resources, gpus, sizeof gpus);
+        use[t].nodes++;
+      }
+      store_node_runs_free(nr, n);
+    }
+  store_runs_free(runs, n_runs);
+  for (uint32_t t = 0; t < p->n_targets; t++) {
+    uint32_t busy = 0;
+    for (uint32_t g = 0; g < q[t].n_gpus; g++)
+      busy += q[t].gpu_busy[g];
+    use[t].cpus = q[t].used_cpus;
+    use[t].memory = q[t].used_memory;
+    use[t].gpus = busy;
+    use[t].slots = q[t].used_slots;
+    use[t].max_cpus = q[t].cpus;
+    use[t].max_memory = q[t].memory;
+    use[t].max_gpus = q[t].gpus_limited ? q[t].n_gpus : 0;
+    use[t].limits_gpus = q[t].gpus_limited;
+    use[t].max_slots = q[t].slots;
+  }
+  free(q);
+  ok(err);
+  return 0;
+}
+
+/* ---- running a snapshot --------------------------------------------------------- */
+
+int pipec_snapshot_checkout(pipec_ws *w, int64_t id, pipec_checkout *out,
+                            pipec_error *err) {
+  memset(out, 0, sizeof *out);
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  checkout c;
+  char e[1024];
+  if (checkout_make(w->w, st, id, &c, e, sizeof e) != 0) {
+    store_snapshot s = {0};
+    int found = store_snapshot_get(st, id, &s);
+    store_snapshot_free(&s);
+    return fail(err, found == 1 ? PIPEC_E_FAILED : PIPEC_E_USAGE, "%s", e);
+  }
+  out->dir = c.dir;
+  out->main = c.main;
+  out->main_rec = c.main_rec;
+  out->overrides = xcalloc(c.n_ov + 1, sizeof *out->overrides);
+  for (uint32_t i = 0; i < c.n_ov; i++)
+    out->overrides[i] = xprintf("%s=%s", c.ov[i].name, c.ov[i].value);
+  out->n_overrides = c.n_ov;
+  store_overrides_free(c.ov, c.n_ov);
+  ok(err);
+  return 0;
+}
+
+void pipec_checkout_free(pipec_checkout *c) {
+  if (!c)
+    return;
+  free(c->dir);
+  free(c->main);
+  free(c->main_rec);
+  for (uint32_t i = 0; i < c->n_overrides; i++)
+    free(c->overrides[i]);
+  free(c->overrides);
+  memset(c, 0, sizeof *c);
 }
 
 /* ---- views (pipec ui) ----------------------------------------------------------- */
@@ -844,4 +1036,22 @@ int pipec_snapshot_get(pipec_ws *w, int64_t id, pipec_snapshot_info *out,
   store_snapshot_free(&s);
   ok(err);
   return 1;
+}
+
+void pipec_snapshot_info_free(pipec_snapshot_info *s) {
+  if (!s)
+    return;
+  free(s->pipeline);
+  free(s->file);
+  free(s->mode);
+  free(s->label);
+  for (uint32_t k = 0; k < s->n_overrides; k++) {
+    free(s->overrides[k].name);
+    free(s->overrides[k].value);
+  }
+  free(s->overrides);
+  pipec_strings_free(s->nodes, s->n_nodes);
+  free(s->from);
+  free(s->to);
+  memset(s, 0, sizeof *s);
 }

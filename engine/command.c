@@ -12,30 +12,57 @@
 #include "literal.h"
 #include "pipec/template.h"
 
+/* Placeholders are looked up once each, but a node may have 10^4 ports:
+ * the names are sorted once and searched. */
+typedef struct named {
+  const char *name;
+  const char *path;            /* ports; NULL for a port declaration */
+  bool list;                   /* a list input port */
+  uint32_t seq;                /* its place: one port's items keep their
+                                  order */
+} named;
+
 typedef struct lookup_ctx {
   const pipec_node *node;
-  const pipec_component *comp;
-  const pipec_named_path *in, *out;
-  uint32_t n_in, n_out;
+  named *ports;                /* inputs (in order) and outputs, by name */
+  uint32_t n_ports;
+  named *decls;                /* the input ports' declarations, by name */
+  uint32_t n_decls;
   arena *a;
   const char *moduledir;     /* {moduledir}: the component's directory */
 } lookup_ctx;
 
-static const char *find_path(const pipec_named_path *v, uint32_t n,
-                             const char *name, size_t len) {
-  for (uint32_t i = 0; i < n; i++)
-    if (strlen(v[i].name) == len && memcmp(v[i].name, name, len) == 0)
-      return v[i].path;
-  return NULL;
+static int named_cmp(const void *x, const void *y) {
+  const named *a = x, *b = y;
+  int c = strcmp(a->name, b->name);
+  return c ? c : (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/* name[0..len) against s: <0, 0, >0 as strcmp. */
+static int cmp_n(const char *name, size_t len, const char *s) {
+  int c = strncmp(name, s, len);
+  return c ? c : s[len] ? -1 : 0;
+}
+
+/* The first entry named name[0..len) in v (sorted), or NULL. */
+static const named *find_first(const named *v, uint32_t n, const char *name,
+                               size_t len) {
+  uint32_t lo = 0, hi = n;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (cmp_n(name, len, v[mid].name) > 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < n && cmp_n(name, len, v[lo].name) == 0 ? &v[lo] : NULL;
 }
 
 static const char *lookup(void *ctx, const char *name, size_t len) {
   lookup_ctx *c = ctx;
-  const char *p = find_path(c->in, c->n_in, name, len);
-  if (!p)
-    p = find_path(c->out, c->n_out, name, len);
+  const named *p = find_first(c->ports, c->n_ports, name, len);
   if (p)
-    return p;
+    return p->path;
   for (uint32_t i = 0; i < c->node->n_params; i++) {
     const pipec_param *pa = &c->node->params[i];
     if (strlen(pa->name) == len && memcmp(pa->name, name, len) == 0)
@@ -46,35 +73,50 @@ static const char *lookup(void *ctx, const char *name, size_t len) {
   return NULL;
 }
 
-/* Is input port `name` of the node a list (declared `[file]` ...)? */
-static bool list_port(const lookup_ctx *c, const char *name, size_t len) {
-  const pipec_port_decl *d = c->comp->inputs;
-  uint32_t n = c->comp->n_inputs;
-  if (!n) { /* variadic (shell): the ports this node's arguments made */
-    d = c->node->var_inputs;
-    n = c->node->n_var_inputs;
-  }
-  for (uint32_t i = 0; i < n; i++)
-    if (strlen(d[i].name) == len && memcmp(d[i].name, name, len) == 0)
-      return d[i].list;
-  return false;
-}
-
-/* {name} of a list port: the paths wired to it, in order (the inputs are
- * sorted by port, then index, so they are side by side). */
+/* {name} of a list port: the paths wired to it, in order. */
 static int lookup_list(void *ctx, const char *name, size_t len,
                        const char *const **values, uint32_t *n) {
   lookup_ctx *c = ctx;
-  if (!list_port(c, name, len))
+  const named *d = find_first(c->decls, c->n_decls, name, len);
+  if (!d || !d->list)
     return 0;
-  const char **v = arena_alloc(c->a, (c->n_in + 1) * sizeof *v);
+  const named *p = find_first(c->ports, c->n_ports, name, len);
   uint32_t k = 0;
-  for (uint32_t i = 0; i < c->n_in; i++)
-    if (strlen(c->in[i].name) == len && memcmp(c->in[i].name, name, len) == 0)
-      v[k++] = c->in[i].path;
+  const char **v = NULL;
+  if (p) {
+    uint32_t first = (uint32_t)(p - c->ports), end = first;
+    while (end < c->n_ports && strcmp(c->ports[end].name, p->name) == 0)
+      end++;
+    v = arena_alloc(c->a, (end - first + 1) * sizeof *v);
+    for (uint32_t i = first; i < end; i++)
+      v[k++] = c->ports[i].path;
+  }
   *values = v;
   *n = k;
   return 1;
+}
+
+/* The sorted tables of a node's ports for lookup(). */
+static void lookup_init(lookup_ctx *lc, const pipec_node *n,
+                        const pipec_component *c,
+                        const pipec_named_path *in, uint32_t n_in,
+                        const pipec_named_path *out, uint32_t n_out,
+                        arena *a) {
+  *lc = (lookup_ctx){.node = n, .a = a, .moduledir = c->moduledir};
+  lc->ports = arena_alloc(a, ((size_t)n_in + n_out + 1) * sizeof *lc->ports);
+  for (uint32_t i = 0; i < n_in; i++, lc->n_ports++)
+    lc->ports[lc->n_ports] = (named){in[i].name, in[i].path, false,
+                                     lc->n_ports};
+  for (uint32_t i = 0; i < n_out; i++, lc->n_ports++)
+    lc->ports[lc->n_ports] = (named){out[i].name, out[i].path, false,
+                                     lc->n_ports};
+  qsort(lc->ports, lc->n_ports, sizeof *lc->ports, named_cmp);
+  const pipec_port_decl *d = c->n_inputs ? c->inputs : n->var_inputs;
+  uint32_t nd = c->n_inputs ? c->n_inputs : n->n_var_inputs;
+  lc->decls = arena_alloc(a, ((size_t)nd + 1) * sizeof *lc->decls);
+  for (uint32_t i = 0; i < nd; i++)
+    lc->decls[lc->n_decls++] = (named){d[i].name, NULL, d[i].list, i};
+  qsort(lc->decls, lc->n_decls, sizeof *lc->decls, named_cmp);
 }
 
 static char **strv_new(size_t n) {
@@ -214,7 +256,8 @@ int cmd_build(const pipec_pipeline *p, uint32_t node,
     tpl = cp ? cp->value.u.s : "";
   }
   if (tpl) {
-    lookup_ctx lc = {n, c, inputs, outputs, n_in, n_out, a, c->moduledir};
+    lookup_ctx lc;
+    lookup_init(&lc, n, c, inputs, n_in, outputs, n_out, a);
     char bad[128] = "";
     if (pipec_template_needs_shell(tpl)) {
       char *line = pipec_template_expand_lists(tpl, lookup, lookup_list, &lc,

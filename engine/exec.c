@@ -145,12 +145,12 @@ int pipec_exec(const pipec_exec_request *x, pipec_error *err) {
     given[k] = np.path;
   }
   for (uint32_t i = 0; i < d->n_inputs; i++)
-    if (!pipec_ctx_path_(ins, n_in, d->inputs[i].name)) {
+    if (!pipec_named_path_find(ins, n_in, d->inputs[i].name)) {
       usage(err, "missing --in %s=PATH", d->inputs[i].name);
       return exec_fail(a, PIPEC_EXIT_USAGE);
     }
   for (uint32_t i = 0; i < d->n_outputs; i++)
-    if (!pipec_ctx_path_(outs, n_out, d->outputs[i].name)) {
+    if (!pipec_named_path_find(outs, n_out, d->outputs[i].name)) {
       usage(err, "missing --out %s=PATH", d->outputs[i].name);
       return exec_fail(a, PIPEC_EXIT_USAGE);
     }
@@ -183,7 +183,7 @@ int pipec_exec(const pipec_exec_request *x, pipec_error *err) {
                        .params = params, .n_params = d->n_params,
                        .workdir = workdir, .log = exec_log,
                        .cancelled = &exec_cancelled};
-  char why[1024] = "";
+  char why[512] = ""; /* fits in err->msg after the name */
   int rc = d->run(&ctx, why, sizeof why);
   arena_free(a);
   if (rc != 0) {

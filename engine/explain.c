@@ -22,7 +22,26 @@ static void plan_event(runner *R, const char *node, const char *status,
 /* --dry-run: what would run and why, in order; runs nothing. A node whose
  * input would be recomputed runs too (its key depends on that content). */
 void run_dry_run(runner *R) {
+  for (uint32_t f = 0; f < R->p0->n_fanouts; f++) {
+    if (R->exp.known[f])
+      continue;
+    const pipec_fanout *fo = &R->p0->fanouts[f];
+    const pipec_family *fam =
+        &R->p0->families[R->p0->templates[fo->first_template].family];
+    char *name = xprintf("%s[*]", fam->name);
+    char *why = xprintf("its members are known once '%s' has run",
+                        R->p0->nodes[fo->producer].name);
+    plan_event(R, name, "expands", why);
+    free(name);
+    free(why);
+  }
   for (uint32_t i = 0; i < R->p->n_nodes; i++) {
+    if (R->held[i]) {
+      plan_event(R, R->p->nodes[i].name, "would run",
+                 "after a family it reads expands");
+      R->res->ran++;
+      continue;
+    }
     if (!R->in_plan[i])
       continue;
     const pipec_node *n = &R->p->nodes[i];
@@ -64,14 +83,25 @@ void run_dry_run(runner *R) {
 
 /* ---- pipec why ------------------------------------------------------------ */
 
-int run_why(ws *w, const pipec_pipeline *p, const char *node_name,
+int run_why(ws *w, const pipec_pipeline *p0, const char *node_name,
             pipec_why *out, char *err, size_t errlen) {
   run_opts o = {.dry_run = true};
   memset(out, 0, sizeof *out);
   run_result res;
-  runner R = {.p = p, .o = &o, .res = &res, .w = w};
+  runner R = {.p = p0, .o = &o, .res = &res, .w = w};
   memset(&res, 0, sizeof res);
   int code = RUN_USAGE;
+  if ((code = run_setup(&R, err, errlen)) != 0) {
+    code = code == RUN_WORKSPACE ? RUN_WORKSPACE : RUN_USAGE;
+    goto out;
+  }
+  code = RUN_USAGE;
+  /* the sources, then the loops that the cache can expand, so a member
+   * can be asked about */
+  if (run_sources(&R, false, err, errlen) != 0 ||
+      run_expand_cached(&R, err, errlen) != 0)
+    goto out;
+  const pipec_pipeline *p = R.p;
   uint32_t node = pipec_pipeline_node(p, node_name);
   if (node == PIPEC_NONE) {
     const char **names = xcalloc(p->n_nodes, sizeof *names);
@@ -82,15 +112,8 @@ int run_why(ws *w, const pipec_pipeline *p, const char *node_name,
              node_name, best ? "; did you mean '" : "", best ? best : "",
              best ? "'?" : "");
     free(names);
-    return RUN_USAGE;
-  }
-  if ((code = run_setup(&R, err, errlen)) != 0) {
-    code = code == RUN_WORKSPACE ? RUN_WORKSPACE : RUN_USAGE;
     goto out;
   }
-  code = RUN_USAGE;
-  if (run_sources(&R, false, err, errlen) != 0)
-    goto out;
   char *main_rel = run_workspace_path(&R, p->file);
   int rc = store_pipeline_get_or_create(R.st, p->name, main_rel,
                                         &R.pipeline_id);

@@ -1,14 +1,17 @@
 /*
- * fsutil.c — mkdir -p and rm -rf (fsutil.h).
+ * fsutil.c — mkdir -p, rm -rf and reading a whole file (fsutil.h).
  */
 #define _GNU_SOURCE /* nftw */
 #include "fsutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Make every directory named by a prefix of path ending at a '/'; with
  * whole, path itself too. */
@@ -55,4 +58,46 @@ void fs_rm_rf(const char *path) {
   if (S_ISDIR(sb.st_mode))
     nftw(path, open_dir, 16, FTW_PHYS);
   nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *fs_read_all(const char *path, size_t *len) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return NULL;
+  size_t cap = 4096, n = 0;
+  char *buf = malloc(cap + 1);
+  int saved = ENOMEM;
+  for (;;) {
+    if (!buf)
+      break;
+    if (n == cap) {
+      char *nb = realloc(buf, (cap *= 2) + 1);
+      if (!nb) {
+        free(buf);
+        buf = NULL;
+        break;
+      }
+      buf = nb;
+    }
+    ssize_t got = read(fd, buf + n, cap - n);
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got < 0) {
+      saved = errno;
+      free(buf);
+      buf = NULL;
+      break;
+    }
+    if (got == 0)
+      break;
+    n += (size_t)got;
+  }
+  close(fd);
+  if (!buf) {
+    errno = saved;
+    return NULL;
+  }
+  buf[n] = 0;
+  *len = n;
+  return buf;
 }

@@ -258,18 +258,6 @@ void plan_upstream(const pipec_pipeline *p, const bool *in_plan,
 /* ---- what this engine can run ------------------------------------------- */
 
 int plan_runnable(const pipec_pipeline *p, char *err, size_t errlen) {
-  if (p->n_fanouts) {
-    const pipec_fanout *fo = &p->fanouts[0];
-    snprintf(err, errlen,
-             "run-time fan-out (for %s in %s.%s, %s:%u) needs the engine "
-             "support of the run-time fan-out issue; pipec check and pipec "
-             "graph show the loop as one group until then",
-             fo->var,
-             fo->producer < p->n_nodes ? p->nodes[fo->producer].name : "?",
-             fo->port ? fo->port : "?", fo->loc.file ? fo->loc.file : p->file,
-             fo->loc.line);
-    return -1;
-  }
   for (uint32_t i = 0; i < p->n_nodes; i++) {
     const pipec_node *n = &p->nodes[i];
     /* a node's name names its scratch directory and log file */

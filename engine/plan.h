@@ -45,8 +45,7 @@ void plan_upstream(const pipec_pipeline *p, const bool *in_plan,
                    bool *upstream);
 
 /* 0 if this engine can run p; else -1 with a message naming what it
- * cannot: a run-time fan-out (until the engine expands them), a family
- * key holding '/' (a node's name names its files). */
+ * cannot: a family key holding '/' (a node's name names its files). */
 int plan_runnable(const pipec_pipeline *p, char *err, size_t errlen);
 
 #endif

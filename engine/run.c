@@ -2,6 +2,7 @@
  * run.c — `pipec run` (run.h): set up, record, schedule, finish. The parts
  * of a run are listed in run_int.h.
  */
+#define _GNU_SOURCE /* qsort_r */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "fsutil.h"
 #include "logcap.h"
 #include "run_int.h"
+#include "selfexe.h"
 
 int run_output_index(const pipec_component *c, const char *port) {
   for (uint32_t i = 0; i < c->n_outputs; i++)
@@ -20,8 +22,49 @@ int run_output_index(const pipec_component *c, const char *port) {
   return -1;
 }
 
+/* For run_port_index: output indices of a component sorted by name. */
+static int by_out_name(const void *a, const void *b, void *ctx) {
+  const pipec_component *c = ctx;
+  return strcmp(c->outputs[*(const uint32_t *)a].name,
+                c->outputs[*(const uint32_t *)b].name);
+}
+
+int run_port_index(runner *R, uint32_t node, const char *port) {
+  const pipec_component *c = run_comp(R, node);
+  if (c->n_outputs <= 16)
+    return run_output_index(c, port);
+  /* a component with many outputs: a sorted index, made once per run */
+  uint32_t ci = R->p->nodes[node].component;
+  if (!R->out_sorted)
+    R->out_sorted = xcalloc(R->p->n_components + 1, sizeof *R->out_sorted);
+  uint32_t *v = R->out_sorted[ci];
+  if (!v) {
+    v = xcalloc(c->n_outputs, sizeof *v);
+    for (uint32_t i = 0; i < c->n_outputs; i++)
+      v[i] = i;
+    qsort_r(v, c->n_outputs, sizeof *v, by_out_name, (void *)c);
+    R->out_sorted[ci] = v;
+  }
+  uint32_t lo = 0, hi = c->n_outputs;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    int cmp = strcmp(c->outputs[v[mid]].name, port);
+    if (cmp == 0)
+      return (int)v[mid];
+    if (cmp < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return -1;
+}
+
 const pipec_component *run_comp(const runner *R, uint32_t node) {
-  return &R->p->components[R->p->nodes[node].component];
+  return run_comp_of(R->p, node);
+}
+
+const pipec_component *run_comp_of(const pipec_pipeline *p, uint32_t node) {
+  return &p->components[p->nodes[node].component];
 }
 
 /* An extension tools recognise for a port type. */
@@ -80,18 +123,22 @@ static void on_loop_prepare(uv_prepare_t *h) { run_batch_close(h->data); }
 
 /* ---- the run ------------------------------------------------------------- */
 
+void run_node_free_fields(run_node *rn) {
+  free(rn->out_hash);
+  free(rn->out_size);
+  ck_parts_free(&rn->parts);
+  free(rn->parts_text);
+  free(rn->scratch);
+  free(rn->log_path);
+  free(rn->reason);
+  free(rn->input_msg);
+}
+
 void run_free(runner *R) {
   for (uint32_t i = 0; R->nodes && i < R->p->n_nodes; i++) {
     run_node *rn = &R->nodes[i];
     run_node_release(rn, R->p->nodes[i].n_inputs, run_comp(R, i)->n_outputs);
-    free(rn->out_hash);
-    free(rn->out_size);
-    ck_parts_free(&rn->parts);
-    free(rn->parts_text);
-    free(rn->scratch);
-    free(rn->log_path);
-    free(rn->reason);
-    free(rn->input_msg);
+    run_node_free_fields(rn);
   }
   free(R->nodes);
   run_objs_free(&R->objs_seen);
@@ -103,6 +150,13 @@ void run_free(runner *R) {
   }
   free(R->in_plan);
   free(R->upstream);
+  free(R->held);
+  for (uint32_t c = 0; R->out_sorted && c < R->p->n_components; c++)
+    free(R->out_sorted[c]);
+  free(R->out_sorted);
+  free(R->fam_done);
+  free(R->fam_total);
+  exp_free(&R->exp); /* (and the expanded pipeline R->p may be) */
   hash_memo_free(R->memo);
   if (R->objs)
     obj_close(R->objs);
@@ -111,6 +165,7 @@ void run_free(runner *R) {
   if (R->locked)
     close(R->lock_fd);
   free(R->abs_dir);
+  free(R->root);
   free(R->src_hash);
   free(R->inflight);
 }
@@ -119,21 +174,21 @@ static void announce_gc_wait(void) {
   fprintf(stderr, "pipec: waiting for `pipec cache gc` to finish\n");
 }
 
-/* Open the store and objects, build the plan: 0, RUN_WORKSPACE if the
- * workspace cannot be opened, -1 for anything else (err says what). */
+/* Open the store and objects, the per-node state: 0, RUN_WORKSPACE if the
+ * workspace cannot be opened, -1 for anything else (err says what). The
+ * plan is run_plan's (run_expand.c). */
 int run_setup(runner *R, char *err, size_t errlen) {
   const pipec_pipeline *p = R->p;
-  ssize_t n = readlink("/proc/self/exe", R->exe, sizeof R->exe - 1);
-  if (n <= 0)
-    snprintf(R->exe, sizeof R->exe, "pipec");
-  else
-    R->exe[n] = 0;
+  self_pipec_exe(R->exe, sizeof R->exe); /* runs the built-ins */
   char abs[PATH_MAX];
   if (!realpath(p->dir, abs)) {
     snprintf(err, errlen, "cannot resolve %s: %s", p->dir, strerror(errno));
     return -1;
   }
   R->abs_dir = xstrdup(abs);
+  char root[PATH_MAX];
+  const char *want = R->o->root ? R->o->root : ws_root(R->w);
+  R->root = xstrdup(realpath(want, root) ? root : want);
   /* shared with other runs; gc waits for every run to end (gc.c) */
   if (ws_lock(R->w, false, true, announce_gc_wait, &R->lock_fd, err,
               errlen) != 0)
@@ -152,23 +207,14 @@ int run_setup(runner *R, char *err, size_t errlen) {
     snprintf(err, errlen, "out of memory");
     return -1;
   }
-  R->nodes = xcalloc(p->n_nodes, sizeof *R->nodes);
-  for (uint32_t i = 0; i < p->n_nodes; i++) {
-    uint32_t outs = run_comp(R, i)->n_outputs;
-    R->nodes[i].out_hash = xcalloc(outs, sizeof(hash128));
-    R->nodes[i].out_size = xcalloc(outs, sizeof(uint64_t));
-  }
+  R->p0 = p;
+  exp_init(&R->exp, p);
   R->targets = xcalloc(p->n_targets, sizeof *R->targets);
-  R->in_plan = xcalloc(p->n_nodes, sizeof(bool));
-  R->upstream = xcalloc(p->n_nodes, sizeof(bool));
-  if (plan_runnable(p, err, errlen) != 0 ||
-      plan_select(p, &R->o->sel, R->in_plan, err, errlen) != 0)
-    return -1;
-  plan_upstream(p, R->in_plan, R->upstream);
-  for (uint32_t i = 0; i < p->n_nodes; i++)
-    R->total += R->in_plan[i];
   R->on_event = R->o->on_event;
   R->event_ctx = R->o->event_ctx;
+  if (plan_runnable(p, err, errlen) != 0)
+    return -1;
+  run_nodes_alloc(R);
   return 0;
 }
 
@@ -206,13 +252,10 @@ void run_emit(runner *R, pipec_event *ev) {
   R->on_event(R->event_ctx, ev);
 }
 
-static int run_schedule(runner *R, char *err, size_t errlen) {
-  pipec_event start = {.kind = PIPEC_EV_RUN_START};
-  run_emit(R, &start);
-  if (uv_loop_init(&R->loop) != 0) {
-    snprintf(err, errlen, "cannot start the event loop");
-    return -1;
-  }
+/* Run the plan of every phase on one loop: schedule, expand the loops
+ * whose producers now have outputs, plan what became runnable, again. */
+static int run_phases(runner *R, sched_summary *sum, char *err,
+                      size_t errlen) {
   sched_opts so = {.jobs = R->o->jobs,
                    .keep_going = R->o->keep_going,
                    .handle_signals = !R->o->no_signals,
@@ -225,6 +268,46 @@ static int run_schedule(runner *R, char *err, size_t errlen) {
                        .settled = run_hook_settled,
                        .notice = run_hook_notice,
                        .wait_for = run_hook_wait_for};
+  for (;;) {
+    pipec_event start = {.kind = PIPEC_EV_RUN_START};
+    run_emit(R, &start);
+    sched_summary phase = {0};
+    int rc = sched_run(&R->loop, R->p, R->in_plan, &so, &hooks, NULL, &phase);
+    sum->interrupted |= phase.interrupted;
+    for (int k = 0; k <= SCHED_CANCELLED; k++)
+      sum->count[k] += phase.count[k];
+    if (rc < 0) {
+      snprintf(err, errlen, "the event loop failed: %s", uv_strerror(rc));
+      return -1;
+    }
+    bool failed_stop = R->res->failed && !R->o->keep_going;
+    if (phase.interrupted || failed_stop)
+      break;
+    bool grew = false;
+    char e[1024];
+    if (run_expand_after(R, &grew, e, sizeof e) != 0) {
+      pipec_event note = {.kind = PIPEC_EV_NOTICE, .detail = e};
+      run_emit(R, &note);
+      R->expand_failed = true;
+      break;
+    }
+    if (!grew)
+      break;
+    if (run_plan(R, false, err, errlen) != 0 ||
+        run_resolve_upstream(R, err, errlen) != 0)
+      return -1;
+  }
+  run_batch_open(R);
+  run_settle_held(R);
+  run_batch_close(R);
+  return 0;
+}
+
+static int run_schedule(runner *R, char *err, size_t errlen) {
+  if (uv_loop_init(&R->loop) != 0) {
+    snprintf(err, errlen, "cannot start the event loop");
+    return -1;
+  }
   char *dirs[2] = {
       xprintf("%s/%lld", ws_runs_dir(R->w), (long long)R->run_id),
       xprintf("%s/%lld", ws_logs_dir(R->w), (long long)R->run_id)};
@@ -244,7 +327,7 @@ static int run_schedule(runner *R, char *err, size_t errlen) {
   R->batch_commit.data = R;
   uv_prepare_start(&R->batch_commit, on_loop_prepare);
   uv_unref((uv_handle_t *)&R->batch_commit); /* never keeps the loop alive */
-  int rc = sched_run(&R->loop, R->p, R->in_plan, &so, &hooks, NULL, &sum);
+  int rc = run_phases(R, &sum, err, errlen);
   run_batch_close(R);
   run_objs_flush(R);
   uv_close((uv_handle_t *)&R->batch_commit, NULL);
@@ -258,8 +341,8 @@ static int run_schedule(runner *R, char *err, size_t errlen) {
   uv_loop_close(&R->loop);
   R->res->interrupted = sum.interrupted;
   const char *status = sum.interrupted ? "cancelled"
-                       : R->res->failed ? "failed"
-                                        : "succeeded";
+                       : R->res->failed || R->expand_failed ? "failed"
+                                                            : "succeeded";
   store_run_finish(R->st, R->run_id, status, R->res->ran, R->res->cached,
                    R->res->failed);
   emit_results(R);
@@ -273,11 +356,7 @@ static int run_schedule(runner *R, char *err, size_t errlen) {
                      .cancelled = R->res->cancelled,
                      .seconds = clock_mono_s() - t0};
   run_emit(R, &end);
-  if (rc < 0) {
-    snprintf(err, errlen, "the event loop failed: %s", uv_strerror(rc));
-    return -1;
-  }
-  return 0;
+  return rc;
 }
 
 int run_pipeline(ws *w, const pipec_pipeline *p, const run_opts *o,
@@ -295,6 +374,8 @@ int run_pipeline(ws *w, const pipec_pipeline *p, const run_opts *o,
   res->snapshot_id = R.snapshot_id;
   res->run_id = R.run_id;
   if (run_sources(&R, !o->dry_run, err, errlen) != 0 ||
+      run_expand_cached(&R, err, errlen) != 0 ||
+      run_plan(&R, true, err, errlen) != 0 ||
       run_resolve_upstream(&R, err, errlen) != 0) {
     if (R.run_id)
       store_run_finish(R.st, R.run_id, "failed", 0, 0, 0);
@@ -308,8 +389,10 @@ int run_pipeline(ws *w, const pipec_pipeline *p, const run_opts *o,
   if (run_schedule(&R, err, errlen) != 0)
     goto out;
   code = res->interrupted ? RUN_INTERRUPTED
-         : res->failed || res->cancelled || R.publish_failed ? RUN_NODE_FAILED
-                                                             : RUN_OK;
+         : res->failed || res->cancelled || R.publish_failed ||
+                 R.expand_failed
+             ? RUN_NODE_FAILED
+             : RUN_OK;
 out:
   run_free(&R);
   return code;

@@ -40,6 +40,11 @@ typedef struct run_opts {
   bool dry_run;                  /* say what would run and why; run nothing */
   bool force;                    /* ignore the cache for the plan's nodes */
   bool no_signals;               /* leave SIGINT/SIGTERM to the caller */
+  const char *root;              /* the project directory paths are
+                                    recorded against and published into;
+                                    NULL: the workspace's (a --snapshot run
+                                    gives its checkout) */
+  int64_t of_snapshot;           /* the snapshot replayed, or 0 */
   pipec_event_fn on_event;       /* progress (pipec/engine.h); may be NULL */
   void *event_ctx;
   const tgt_kinds *kinds;        /* target kinds; NULL: the built-in ones

@@ -22,7 +22,11 @@ hash128 *run_input_hashes(runner *R, uint32_t node) {
       hs[i] = R->src_hash[run_source_index(R, in->source)];
       continue;
     }
-    int k = run_output_index(run_comp(R, in->producer), in->producer_port);
+    if (in->kind == PIPEC_IN_ITEM) { /* an entry of the loop's dir */
+      hs[i] = R->exp.all[in->ref].hash;
+      continue;
+    }
+    int k = run_port_index(R, in->producer, in->producer_port);
     hs[i] = R->nodes[in->producer].out_hash[k];
   }
   return hs;
@@ -146,7 +150,7 @@ char *run_miss_reason(runner *R, uint32_t node) {
  * own inputs, must have a cache entry. */
 int run_resolve_upstream(runner *R, char *err, size_t errlen) {
   for (uint32_t i = 0; i < R->p->n_nodes; i++) {
-    if (!R->upstream[i])
+    if (!R->upstream[i] || R->nodes[i].known)
       continue;
     const char *name = R->p->nodes[i].name;
     char e[512];

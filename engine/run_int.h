@@ -33,6 +33,7 @@
 #include "alloc.h"
 #include "cachekey.h"
 #include "hash.h"
+#include "expand.h"
 #include "objstore.h"
 #include "run.h"
 #include "scheduler.h"
@@ -77,6 +78,7 @@ typedef struct run_node {
   double t_start;
   char *reason;             /* why it runs (a cache miss), or NULL */
   bool attempt_failed;      /* reason now says why its last attempt failed */
+  bool settled;             /* reached its final state in this run */
   run_input *inputs;        /* n_inputs, while it has a job */
   char *input_msg;          /* an attempt changed an input: why it fails */
 } run_node;
@@ -101,7 +103,13 @@ typedef struct run_objs {
 } run_objs;
 
 typedef struct runner {
-  const pipec_pipeline *p;
+  const pipec_pipeline *p;  /* what runs: p0, or p0 with loops expanded */
+  const pipec_pipeline *p0; /* the compiled pipeline */
+  exp_set exp;              /* the run-time loops' items (expand.h) */
+  bool *held;               /* per node of p: waits for a loop to expand */
+  uint32_t **out_sorted;    /* per component: run_port_index's index */
+  uint32_t *fam_done, *fam_total;  /* per family of p: members settled, and
+                               in the run (for the status line) */
   const run_opts *o;
   run_result *res;
   ws *w;
@@ -115,6 +123,8 @@ typedef struct runner {
   bool *in_plan, *upstream;
   int64_t pipeline_id, run_id, snapshot_id;
   char *abs_dir;            /* the pipeline's directory, absolute */
+  char *root;               /* the project: recorded paths are relative to
+                               it (run_opts.root, else the workspace's) */
   char exe[PATH_MAX];       /* this pipec, for `pipec exec` */
   pipec_event_fn on_event;  /* run_opts' event callback, or NULL */
   void *event_ctx;
@@ -127,6 +137,7 @@ typedef struct runner {
   bool record_failed;
   hash128 *src_hash;        /* per pipeline datafile (run_sources.c) */
   int publish_failed;       /* publishes that could not be written */
+  bool expand_failed;       /* a loop's items could not be read */
   uint32_t *inflight;       /* open addressing: node + 1 of each running
                                node by its cache key, 0 empty (run_job.c) */
   uint32_t inflight_cap;
@@ -136,7 +147,13 @@ typedef struct runner {
 
 /* run.c */
 const pipec_component *run_comp(const runner *R, uint32_t node);
+const pipec_component *run_comp_of(const pipec_pipeline *p, uint32_t node);
+/* Free what a node state owns (not the struct). */
+void run_node_free_fields(run_node *rn);
 int run_output_index(const pipec_component *c, const char *port);
+/* The output index of `port` of node's component, fast for components
+ * with many outputs; -1 if none. */
+int run_port_index(runner *R, uint32_t node, const char *port);
 /* An extension tools recognise for a port type (".csv"), or "". */
 const char *run_port_ext(pipec_port_type type);
 /* The hooks' writes go into one transaction per loop iteration. */
@@ -173,9 +190,25 @@ int run_cache_lookup(runner *R, uint32_t node);
 char *run_miss_reason(runner *R, uint32_t node);
 int run_resolve_upstream(runner *R, char *err, size_t errlen);
 
+/* run_expand.c */
+/* Allocate R->nodes, in_plan, upstream, held for R->p. */
+void run_nodes_alloc(runner *R);
+/* The plan on R->p: the selection, less what settled and what waits for
+ * a loop to expand (held), and its upstream. 0, or -1 with err. */
+int run_plan(runner *R, bool first, char *err, size_t errlen);
+/* Expand the loops whose producers are in the cache already. */
+int run_expand_cached(runner *R, char *err, size_t errlen);
+/* After a phase: expand what became known; *grew if anything did. */
+int run_expand_after(runner *R, bool *grew, char *err, size_t errlen);
+/* Record the nodes still held (their loop never expanded) skipped. */
+void run_settle_held(runner *R);
+
+/* Fill ev's family fields for node (NODE_START, NODE_DONE). */
+void run_family_event(const runner *R, uint32_t node, pipec_event *ev);
+
 /* run_sources.c */
-/* Hash every source file or directory a node of the run reads (with
- * store, also put it into the object store). 0, or -1 with err. */
+/* Hash every source file or directory of the pipeline (with put, also
+ * put it into the object store). 0, or -1 with err. */
 int run_sources(runner *R, bool put, char *err, size_t errlen);
 /* The index of the datafile at path, or PIPEC_NONE. */
 uint32_t run_source_index(const runner *R, const char *path);
@@ -191,6 +224,8 @@ sched_status run_hook_attempt_done(void *ctx, uint32_t node, tgt_job *job,
 void run_hook_settled(void *ctx, uint32_t node, sched_status st,
                       int attempts, const char *message);
 void run_hook_notice(void *ctx, const char *message);
+/* Record node skipped with why, now (it never reached the scheduler). */
+void run_settle_skipped(runner *R, uint32_t node, const char *why);
 bool run_hook_wait_for(void *ctx, uint32_t node, uint32_t *other);
 
 /* run_publish.c */

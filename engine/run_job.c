@@ -250,6 +250,14 @@ static void inflight_remove(runner *R, uint32_t node) {
     }
 }
 
+void run_settle_skipped(runner *R, uint32_t node, const char *why) {
+  run_node *rn = &R->nodes[node];
+  free(rn->reason);
+  rn->reason = xstrdup(why);
+  rn->attempt_failed = true; /* settled() reports this reason */
+  run_hook_settled(R, node, SCHED_SKIPPED, 0, why);
+}
+
 bool run_hook_wait_for(void *ctx, uint32_t node, uint32_t *other) {
   runner *R = ctx;
   const pipec_node *n = &R->p->nodes[node];
@@ -333,6 +341,7 @@ void run_hook_started(void *ctx, uint32_t node, tgt_job *job, int attempt) {
                     .target = R->p->targets[n->target].name,
                     .job = job->job_id,
                     .attempt = attempt};
+  run_family_event(R, node, &ev);
   run_emit(R, &ev);
 }
 
@@ -605,6 +614,9 @@ void run_hook_settled(void *ctx, uint32_t node, sched_status st,
   const pipec_node *n = &R->p->nodes[node];
   const pipec_component *c = run_comp(R, node);
   run_batch_open(R);
+  rn->settled = true;
+  if (R->fam_done && n->family != PIPEC_NONE)
+    R->fam_done[n->family]++;
   bool recorded = rn->node_run != 0;
   if (!recorded)
     record_node(R, node, store_status(st));
@@ -627,6 +639,7 @@ void run_hook_settled(void *ctx, uint32_t node, sched_status st,
                     .attempt = attempts,
                     .seconds = rn->t_start > 0 ? clock_mono_s() - rn->t_start
                                                : -1};
+  run_family_event(R, node, &ev);
   run_emit(R, &ev);
   run_inputs_release(R, node); /* links of a retry that never came */
   if (rn->have_key)

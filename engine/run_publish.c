@@ -154,14 +154,14 @@ static int write_dest(runner *R, const hash128 *h, bool dir, const char *dest,
 /* Publish one output: 0 (written or already there; *written says which),
  * or -1 with err. */
 static int publish_one(runner *R, const pipec_publish *pb, bool *written,
-                       char *err, size_t errlen) {
+                       char dest[PATH_MAX], char *err, size_t errlen) {
   const pipec_component *c = run_comp(R, pb->node);
   int k = run_output_index(c, pb->port);
   const hash128 *h = &R->nodes[pb->node].out_hash[k];
   bool dir = c->outputs[k].type == PIPEC_PORT_DIR;
-  char dest[PATH_MAX], parent[PATH_MAX], real[PATH_MAX], tmp[PATH_MAX];
-  if (snprintf(dest, sizeof dest, "%s/%s", R->abs_dir, pb->path) >=
-      (int)sizeof dest - 32) {
+  char parent[PATH_MAX], real[PATH_MAX], tmp[PATH_MAX];
+  if (snprintf(dest, PATH_MAX, "%s/%s", R->abs_dir, pb->path) >=
+      PATH_MAX - 32) {
     snprintf(err, errlen, "the path is too long");
     return -1;
   }
@@ -171,11 +171,11 @@ static int publish_one(runner *R, const pipec_publish *pb, bool *written,
   const char *base = slash + 1;
   /* the directory it goes into, by real path (links resolved), must be in
    * the project; the name itself, if a link, is replaced */
-  int in = projpath_inside(ws_root(R->w), parent, real, sizeof real);
+  int in = projpath_inside(R->root, parent, real, sizeof real);
   if (in != 1) {
     snprintf(err, errlen, "%.300s is outside the project (%.300s): its "
                           "directory really is %.300s",
-             pb->path, ws_root(R->w), in < 0 ? "unreadable" : real);
+             pb->path, R->root, in < 0 ? "unreadable" : real);
     return -1;
   }
   if (fs_mkdir_p(parent) != 0) {
@@ -204,7 +204,8 @@ int run_publish(runner *R) {
       continue; /* its node did not succeed: the old file stays */
     bool written = false;
     char err[1024] = "";
-    int rc = publish_one(R, pb, &written, err, sizeof err);
+    char dest[PATH_MAX] = "";
+    int rc = publish_one(R, pb, &written, dest, err, sizeof err);
     const pipec_component *c = run_comp(R, pb->node);
     int k = run_output_index(c, pb->port);
     pipec_event ev = {.kind = PIPEC_EV_PUBLISHED,
@@ -214,6 +215,7 @@ int run_publish(runner *R) {
                                 : written ? "written"
                                           : "up to date",
                       .detail = pb->path,
+                      .path = dest,
                       .size = R->nodes[pb->node].out_size[k]};
     if (rc != 0) {
       char *msg = xprintf("cannot publish %s.%s to %s: %s",

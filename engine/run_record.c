@@ -21,7 +21,7 @@ char *run_workspace_path(const runner *R, const char *path) {
   char abs[PATH_MAX];
   if (!realpath(path, abs))
     return xstrdup(path);
-  const char *root = ws_root(R->w);
+  const char *root = R->root;
   size_t n = strlen(root);
   if (strncmp(abs, root, n) == 0 && abs[n] == '/')
     return xstrdup(abs + n + 1);
@@ -74,6 +74,10 @@ static void selection_json(const runner *R, pipec_json *j) {
   pipec_json_str(j, s->to);
   pipec_json_key(j, "force");
   pipec_json_bool(j, R->o->force);
+  if (R->o->of_snapshot) {
+    pipec_json_key(j, "snapshot");
+    pipec_json_int(j, R->o->of_snapshot);
+  }
   pipec_json_end(j);
 }
 
@@ -113,7 +117,7 @@ int run_record_snapshot(runner *R, char *err, size_t errlen) {
   uint32_t n_sf = 0;
   bool said = false;
   if (rc == 0 && !R->o->dry_run && /* a dry run records the draft only */
-      snap_collect_files(R->w, R->st, R->objs, R->memo, p, R->abs_dir, &sf,
+      snap_collect_files(R->root, R->st, R->objs, R->memo, p, R->abs_dir, &sf,
                          &n_sf, err, errlen) != 0) {
     rc = -1;
     said = true;

@@ -3,7 +3,9 @@
  * inputs (DESIGN §3.2, §4): `file("p")`, `dir("p")` and path params wired
  * to ports (the pipeline's datafiles).
  *
- * Each is hashed once per run through the file index (an unchanged file is
+ * Each (every source of the pipeline: the plan is made after them, once
+ * run-time loops are expanded) is hashed once per run through the file
+ * index (an unchanged file is
  * not read again) and, for a run that executes nodes, stored in the object
  * store like an output (a copy: reflinked where the filesystem can), so a
  * node reads it through a link of its own like any other input, and a
@@ -76,31 +78,15 @@ int run_sources(runner *R, bool put, char *err, size_t errlen) {
   R->src_hash = xcalloc(p->n_datafiles, sizeof *R->src_hash);
   if (!p->n_datafiles)
     return 0;
-  /* which sources a node of this run reads */
-  bool *need = xcalloc(p->n_datafiles, sizeof *need);
-  for (uint32_t n = 0; n < p->n_nodes; n++) {
-    if (!R->in_plan[n] && !R->upstream[n])
-      continue;
-    for (uint32_t k = 0; k < p->nodes[n].n_inputs; k++) {
-      const pipec_input *in = &p->nodes[n].inputs[k];
-      if (in->kind != PIPEC_IN_SOURCE)
-        continue;
-      uint32_t i = run_source_index(R, in->source);
-      if (i != PIPEC_NONE)
-        need[i] = true;
-    }
-  }
   /* the file index's writes in one transaction */
   bool open = store_begin(R->st) == 0;
   int rc = 0;
   for (uint32_t i = 0; i < p->n_datafiles && rc == 0; i++)
-    if (need[i])
-      rc = one_source(R, i, put, err, errlen);
+    rc = one_source(R, i, put, err, errlen);
   if (open && store_commit(R->st) != 0 && rc == 0) {
     snprintf(err, errlen, "cannot record the source files' hashes: %s",
              store_errmsg(R->st));
     rc = -1;
   }
-  free(need);
   return rc;
 }

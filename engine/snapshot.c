@@ -2,12 +2,10 @@
  * snapshot.c — what a snapshot records besides its draft, and
  * recompiling, comparing and restoring snapshots (snapshot.h).
  *
- * Rollback writes every file under a temporary name beside it
- * (NAME.pipec-rollback.PID), recorded in the store before it is created,
- * fsync'd, and renamed over the file only once every temporary file is
- * whole: a rollback killed at any moment leaves each file as it was or as
- * the snapshot has it, and the next command removes the temporary files
- * (snap_clean_rollbacks).
+ * Rollback writes the files through projwrite.h: never through a link
+ * that leaves the project, and killed at any moment it leaves each file as
+ * it was or as the snapshot has it (the next command removes the
+ * temporary files: snap_clean_rollbacks).
  */
 #define _GNU_SOURCE /* asprintf */
 #include "snapshot.h"
@@ -26,51 +24,10 @@
 #include "fsutil.h"
 #include "literal.h"
 #include "plugin.h"
+#include "projwrite.h"
 #include "target.h"
 #include "textdiff.h"
 #include "tree.h"
-
-#define TEMP_MARK ".pipec-rollback."
-
-/* The whole file (malloc'd, NUL-terminated beyond len), or NULL if it
- * cannot be read. */
-static char *read_all(const char *path, size_t *len) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return NULL;
-  size_t cap = 4096, n = 0;
-  char *buf = malloc(cap + 1);
-  for (;;) {
-    if (!buf)
-      break;
-    if (n == cap) {
-      char *nb = realloc(buf, (cap *= 2) + 1);
-      if (!nb) {
-        free(buf);
-        buf = NULL;
-        break;
-      }
-      buf = nb;
-    }
-    ssize_t got = read(fd, buf + n, cap - n);
-    if (got < 0 && errno == EINTR)
-      continue;
-    if (got < 0) {
-      free(buf);
-      buf = NULL;
-      break;
-    }
-    if (got == 0)
-      break;
-    n += (size_t)got;
-  }
-  close(fd);
-  if (buf) {
-    buf[n] = 0;
-    *len = n;
-  }
-  return buf;
-}
 
 /* ---- recompiling ------------------------------------------------------------ */
 
@@ -389,7 +346,7 @@ static char *object_bytes(obj_store *objs, const hash128 *h, uint64_t max,
   struct stat sb;
   if (stat(path, &sb) != 0 || (uint64_t)sb.st_size > max)
     return NULL;
-  return read_all(path, len);
+  return fs_read_all(path, len);
 }
 
 static const store_snap_file *find_file(const store_snap_file *f, uint32_t n,
@@ -551,18 +508,17 @@ static void list_add(file_list *l, store_snap_file f) {
 
 /* abs as the workspace records a file: relative to its root when inside
  * it, else absolute (real paths, as run.c records the draft). */
-static char *recorded_path(ws *w, const char *abs) {
+static char *recorded_path(const char *root, const char *abs) {
   char real[PATH_MAX];
   if (!realpath(abs, real))
     return NULL;
-  const char *root = ws_root(w);
   size_t n = strlen(root);
   return strdup(strncmp(real, root, n) == 0 && real[n] == '/' ? real + n + 1
                                                               : real);
 }
 
 typedef struct collector {
-  ws *w;
+  const char *root;            /* recorded paths are relative to it */
   store *st;
   obj_store *objs;
   hash_memo *memo;
@@ -613,7 +569,7 @@ static int add_code(collector *c, const char *rel, int depth) {
         snprintf(c->err, c->errlen, "code file %s: %s", rel, msg);
         rc = -1;
       }
-      char *path = rc == 0 ? recorded_path(c->w, abs) : NULL;
+      char *path = rc == 0 ? recorded_path(c->root, abs) : NULL;
       if (path)
         list_add(&c->files, (store_snap_file){STORE_FILE_CODE, path, h, size,
                                               (uint32_t)sb.st_mode & 07777,
@@ -652,7 +608,7 @@ static void add_data(collector *c, const char *rel) {
   }
   if (is_dir)
     store_tree_add(c->st, &h);
-  char *path = stat(abs, &sb) == 0 ? recorded_path(c->w, abs) : NULL;
+  char *path = stat(abs, &sb) == 0 ? recorded_path(c->root, abs) : NULL;
   if (path)
     list_add(&c->files,
              (store_snap_file){STORE_FILE_DATA, path, h,
@@ -668,11 +624,12 @@ static void add_value_paths(collector *c, const pipec_value *v) {
       add_value_paths(c, &v->u.list.items[i]);
 }
 
-int snap_collect_files(ws *w, store *st, obj_store *objs, hash_memo *memo,
+int snap_collect_files(const char *root, store *st, obj_store *objs,
+                       hash_memo *memo,
                        const pipec_pipeline *p, const char *dir,
                        store_snap_file **out, uint32_t *n, char *err,
                        size_t errlen) {
-  collector c = {w, st, objs, memo, dir, {0}, err, errlen};
+  collector c = {root, st, objs, memo, dir, {0}, err, errlen};
   int rc = 0;
   for (uint32_t i = 0; rc == 0 && i < p->n_components; i++)
     for (uint32_t k = 0; rc == 0 && k < p->components[i].n_code; k++)
@@ -695,203 +652,11 @@ int snap_collect_files(ws *w, store *st, obj_store *objs, hash_memo *memo,
 
 /* ---- restoring ---------------------------------------------------------------- */
 
-/* path lies in dir or below it (both absolute, without a trailing '/'). */
-static bool is_within(const char *path, const char *dir) {
-  size_t n = strlen(dir);
-  if (n == 1 && dir[0] == '/')
-    return path[0] == '/';
-  return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == 0);
-}
-
-/* Where a recorded file is written back, or -1 with err if writing it
- * would leave the project. The directories of the path that exist are
- * resolved (symbolic links followed) and must stay inside the project
- * root (root_real: a real path); a recorded absolute path (a file outside
- * the workspace when it was recorded) must resolve to itself, so a link
- * planted since cannot redirect it. A destination that is itself a link
- * is followed only to a file inside the same bounds. */
-static int destination_in_project(const char *root_real, const char *rec,
-                                  char **out, char *err, size_t errlen) {
-  char *abs = NULL;
-  bool absolute = rec[0] == '/';
-  if (absolute ? !(abs = strdup(rec))
-               : asprintf(&abs, "%s/%s", root_real, rec) < 0)
-    abort(); /* out of memory */
-  int rc = -1;
-  char *slash = strrchr(abs, '/');
-  const char *base = slash + 1;
-  if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0 ||
-      strstr(rec, "/../") || strncmp(rec, "../", 3) == 0) {
-    snprintf(err, errlen, "%s: not a file path inside the project", rec);
-    goto out;
-  }
-  /* the deepest directory of the path that exists, resolved; the rest
-   * does not exist yet and will be created as plain directories */
-  char dir[PATH_MAX], real[PATH_MAX];
-  snprintf(dir, sizeof dir, "%.*s", (int)(slash - abs), abs);
-  if (!*dir)
-    snprintf(dir, sizeof dir, "/");
-  size_t keep = strlen(dir);
-  for (;;) {
-    if (realpath(dir, real))
-      break;
-    struct stat lsb;
-    if (errno == ENOENT && lstat(dir, &lsb) == 0) { /* a dangling link */
-      snprintf(err, errlen, "%s: its directory %s is a symbolic link to a "
-                            "missing directory; not written (remove the "
-                            "link, then roll back again)",
-               rec, dir);
-      goto out;
-    }
-    char *up = strrchr(dir, '/');
-    if (errno != ENOENT || !up || up == dir) {
-      snprintf(err, errlen, "%s: cannot resolve its directory: %s", rec,
-               strerror(errno));
-      goto out;
-    }
-    *up = 0;
-  }
-  /* a recorded absolute path is its own bound: it must resolve to itself */
-  if (absolute ? strcmp(real, dir) != 0 : !is_within(real, root_real)) {
-    snprintf(err, errlen, "%s: its directory %s leads to %s, outside the "
-                          "project, through a symbolic link; not written "
-                          "(remove the link, then roll back again)",
-             rec, dir, real);
-    goto out;
-  }
-  /* the resolved directory, the part not created yet, the name */
-  size_t have = strlen(dir);
-  char *dest = NULL;
-  if (asprintf(&dest, "%s%.*s/%s", strcmp(real, "/") == 0 ? "" : real,
-               (int)(keep - have), abs + have, base) < 0)
-    abort();
-  struct stat sb;
-  if (lstat(dest, &sb) == 0 && S_ISLNK(sb.st_mode)) {
-    char target[PATH_MAX];
-    bool resolved = realpath(dest, target) != NULL;
-    if (!resolved || absolute || !is_within(target, root_real)) {
-      snprintf(err, errlen, "%s is a symbolic link to %s%s; not written "
-                            "(remove the link, then roll back again)",
-               rec, resolved ? target : "a missing file",
-               resolved && !absolute ? ", outside the project" : "");
-      free(dest);
-      goto out;
-    }
-    free(dest);
-    dest = strdup(target);
-    if (!dest)
-      abort();
-  } else if (lstat(dest, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-    snprintf(err, errlen, "%s is a directory now; not written", rec);
-    free(dest);
-    goto out;
-  }
-  *out = dest;
-  rc = 0;
-out:
-  free(abs);
-  return rc;
-}
-
-/* One file a rollback restores. */
-typedef struct restore {
-  const char *rec;               /* the path as recorded */
-  char *dest;                    /* where it is written (resolved) */
-  const char *bytes;             /* a .pipe file: the draft's bytes (never
-                                    NULL)... */
-  size_t len;
-  const store_snap_file *code;   /* ...or a code file: an object */
-  char *now;                     /* a .pipe file's bytes now, if it exists */
-  size_t now_len;
-  bool exists, same;
-  mode_t mode;                   /* the file's mode now */
-  char *tmp;                     /* the temporary file, once recorded */
-} restore;
-
-/* Write a temporary file with O_NOFOLLOW (a link planted under its name
- * is not followed), fsync'd. The bytes come from mem, or from the object
- * h, re-hashed while copied: a damaged object is never restored. */
-static int write_temp(const char *tmp, mode_t mode, const char *mem,
-                      size_t len, obj_store *objs, const hash128 *h,
-                      const char *rec, char *err, size_t errlen) {
-  char *copy = NULL;
-  size_t clen = 0;
-  if (!mem) {
-    char obj[PATH_MAX];
-    obj_path(objs, h, obj, sizeof obj);
-    copy = read_all(obj, &clen);
-    if (!copy) {
-      snprintf(err, errlen, "%s: its bytes are no longer in the object "
-                            "store (%s); it cannot be restored",
-               rec, strerror(errno));
-      return -1;
-    }
-    hash128 got = hash_buf(copy, clen);
-    if (!hash_eq(&got, h)) {
-      snprintf(err, errlen, "%s: its stored bytes are damaged (pipec cache "
-                            "verify removes them); it cannot be restored",
-               rec);
-      free(copy);
-      return -1;
-    }
-    mem = copy;
-    len = clen;
-  }
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-                mode);
-  int rc = 0;
-  if (fd < 0) {
-    snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-    free(copy);
-    return -1;
-  }
-  size_t off = 0;
-  while (rc == 0 && off < len) {
-    ssize_t wr = write(fd, mem + off, len - off);
-    if (wr < 0 && errno == EINTR)
-      continue;
-    if (wr <= 0) {
-      snprintf(err, errlen, "cannot write %s: %s", tmp,
-               strerror(wr < 0 ? errno : EIO));
-      rc = -1;
-    } else {
-      off += (size_t)wr;
-    }
-  }
-  if (rc == 0 && (fchmod(fd, mode) != 0 || fsync(fd) != 0)) {
-    snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-    rc = -1;
-  }
-  if (close(fd) != 0 && rc == 0) {
-    snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-    rc = -1;
-  }
-  free(copy);
-  return rc;
-}
-
-/* Make fsync'd renames durable: fsync the directory of path. */
-static void sync_dir_of(const char *path) {
-  char dir[PATH_MAX];
-  snprintf(dir, sizeof dir, "%s", path);
-  char *slash = strrchr(dir, '/');
-  if (!slash)
-    return;
-  *slash = slash == dir ? '/' : 0;
-  if (slash == dir)
-    dir[1] = 0;
-  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    fsync(fd);
-    close(fd);
-  }
-}
-
 /* Record the files as they are now (those the rollback replaces) as a
  * before-rollback snapshot: the .pipe files as a draft, the code files'
  * bytes as objects. */
 static int record_current(store *st, obj_store *objs, const store_snapshot *s,
-                          restore *r, uint32_t n, int64_t *saved, char *err,
+                          pw_file *r, uint32_t n, int64_t *saved, char *err,
                           size_t errlen) {
   store_file *now = calloc(n + 1, sizeof *now);
   store_snap_file *code = calloc(n + 1, sizeof *code);
@@ -914,8 +679,10 @@ static int record_current(store *st, obj_store *objs, const store_snapshot *s,
                msg);
       rc = -1;
     } else {
-      code[n_code++] = (store_snap_file){STORE_FILE_CODE, (char *)r[i].rec, h,
-                                         size, (uint32_t)r[i].mode & 07777,
+      code[n_code++] = (store_snap_file){r[i].data ? STORE_FILE_DATA
+                                                   : STORE_FILE_CODE,
+                                         (char *)r[i].rec, h, size,
+                                         (uint32_t)r[i].mode_now & 07777,
                                          false};
     }
   }
@@ -938,17 +705,90 @@ static int record_current(store *st, obj_store *objs, const store_snapshot *s,
   return rc;
 }
 
-/* Forget (and remove, unless renamed) the temporary files of r. */
-static void drop_temps(store *st, restore *r, uint32_t n) {
-  for (uint32_t i = 0; i < n; i++)
-    if (r[i].tmp) {
-      unlink(r[i].tmp); /* ENOENT once renamed */
-      store_temp_forget(st, r[i].tmp);
-    }
+/* Entries ordered by recorded path; entries named alike by kind (a .pipe
+ * file's bytes, then code, then data) then by their place in the list. */
+typedef struct rec_key {
+  const char *rec;
+  int kind;
+  uint32_t at;
+} rec_key;
+
+static int rec_key_cmp(const void *a, const void *b) {
+  const rec_key *x = a, *y = b;
+  int c = strcmp(x->rec, y->rec);
+  if (c)
+    return c;
+  if (x->kind != y->kind)
+    return (x->kind > y->kind) - (x->kind < y->kind);
+  return (x->at > y->at) - (x->at < y->at);
 }
 
-int snap_rollback(ws *w, store *st, int64_t id, bool dry_run, FILE *out,
+/* One file named twice (a path param inside a source directory, a .pipe
+ * file also in `code`) is written once, as its first kind says; the list
+ * keeps its order (the .pipe files first) and the new count is returned. */
+static uint32_t dedupe_files(pw_file *r, uint32_t n) {
+  rec_key *k = calloc(n + 1, sizeof *k);
+  bool *drop = calloc(n + 1, sizeof *drop);
+  if (!k || !drop)
+    abort();
+  for (uint32_t i = 0; i < n; i++)
+    k[i] = (rec_key){r[i].rec, r[i].bytes ? 0 : r[i].data ? 2 : 1, i};
+  qsort(k, n, sizeof *k, rec_key_cmp);
+  for (uint32_t i = 1; i < n; i++)
+    if (strcmp(k[i - 1].rec, k[i].rec) == 0)
+      drop[k[i].at] = true;
+  uint32_t m = 0;
+  for (uint32_t i = 0; i < n; i++)
+    if (!drop[i])
+      r[m++] = r[i];
+  free(k);
+  free(drop);
+  return m;
+}
+
+/* The files of data tree h recorded at rec, appended to *r (each file an
+ * object; directories come with their files). Paths are arena'd in a. */
+static int add_tree_files(arena *a, obj_store *objs, const char *rec,
+                          const hash128 *h, pw_file **r, uint32_t *n,
+                          uint32_t *cap, int depth, char *err,
+                          size_t errlen) {
+  tree_entry *e = NULL;
+  uint32_t ne = 0;
+  if (depth > TREE_MAX_DEPTH ||
+      tree_read(objs, h, &e, &ne, err, errlen) != 0) {
+    if (depth > TREE_MAX_DEPTH)
+      snprintf(err, errlen, "%s: nested too deep", rec);
+    return -1;
+  }
+  int rc = 0;
+  for (uint32_t i = 0; i < ne && rc == 0; i++) {
+    const char *path = arena_printf(a, "%s/%s", rec, e[i].name);
+    if (e[i].kind == 'd') {
+      rc = add_tree_files(a, objs, path, &e[i].hash, r, n, cap, depth + 1,
+                          err, errlen);
+      continue;
+    }
+    if (*n == *cap) {
+      *cap *= 2;
+      *r = realloc(*r, *cap * sizeof **r);
+      if (!*r)
+        abort();
+    }
+    hash128 *hh = arena_alloc(a, sizeof *hh);
+    *hh = e[i].hash;
+    hash_stat st;
+    uint64_t size = obj_stat(objs, hh, &st) == 0 ? st.size : 0;
+    (*r)[(*n)++] = (pw_file){.rec = path, .object = hh, .size = size,
+                             .mode = e[i].kind == 'x' ? 0755 : 0644,
+                             .data = true};
+  }
+  tree_entries_free(e, ne);
+  return rc;
+}
+
+int snap_rollback(ws *w, store *st, int64_t id, unsigned flags, FILE *out,
                   int64_t *saved, char *err, size_t errlen) {
+  bool dry_run = flags & SNAP_DRY_RUN;
   store_snapshot s;
   if (store_snapshot_get(st, id, &s) != 1) {
     if (store_errmsg(st)[0] && store_damaged(st))
@@ -961,9 +801,10 @@ int snap_rollback(ws *w, store *st, int64_t id, bool dry_run, FILE *out,
   store_file *files = NULL;
   store_snap_file *sf = NULL;
   uint32_t n = 0, n_sf = 0, n_r = 0;
-  restore *r = NULL;
+  pw_file *r = NULL;
   obj_store *objs = NULL;
   int written = -1;
+  arena *a = arena_new(); /* the paths of data trees' files */
   char root[PATH_MAX];
   if (!realpath(ws_root(w), root)) {
     snprintf(err, errlen, "cannot resolve %s: %s", ws_root(w),
@@ -977,11 +818,12 @@ int snap_rollback(ws *w, store *st, int64_t id, bool dry_run, FILE *out,
   }
   if (obj_open(ws_objects_dir(w), NULL, &objs, err, errlen) != 0)
     goto out;
-  r = calloc(n + n_sf + 1, sizeof *r);
+  uint32_t cap_r = n + n_sf + 1;
+  r = calloc(cap_r, sizeof *r);
   if (!r)
     abort();
   for (uint32_t i = 0; i < n; i++)
-    r[n_r++] = (restore){.rec = files[i].path,
+    r[n_r++] = (pw_file){.rec = files[i].path,
                          .bytes = files[i].text ? files[i].text : "",
                          .len = files[i].len};
   for (uint32_t i = 0; i < n_sf; i++) {
@@ -989,37 +831,31 @@ int snap_rollback(ws *w, store *st, int64_t id, bool dry_run, FILE *out,
     for (uint32_t k = 0; k < n && !dup; k++)
       dup = strcmp(files[k].path, sf[i].path) == 0;
     if (sf[i].kind == STORE_FILE_CODE && !dup)
-      r[n_r++] = (restore){.rec = sf[i].path, .code = &sf[i]};
-  }
-  /* where each goes, and whether it differs; refuse before writing any */
-  int changed = 0;
-  for (uint32_t i = 0; i < n_r; i++) {
-    if (destination_in_project(root, r[i].rec, &r[i].dest, err, errlen) != 0)
+      r[n_r++] = (pw_file){.rec = sf[i].path,
+                           .object = &sf[i].hash,
+                           .size = sf[i].size,
+                           .mode = sf[i].mode};
+    else if (sf[i].kind == STORE_FILE_DATA && !dup && (flags & SNAP_DATA) &&
+             !sf[i].is_dir)
+      r[n_r++] = (pw_file){.rec = sf[i].path,
+                           .object = &sf[i].hash,
+                           .size = sf[i].size,
+                           .mode = sf[i].mode,
+                           .data = true};
+    else if (sf[i].kind == STORE_FILE_DATA && (flags & SNAP_DATA) &&
+             add_tree_files(a, objs, sf[i].path, &sf[i].hash, &r, &n_r,
+                            &cap_r, 0, err, errlen) != 0)
       goto out;
-    struct stat sb;
-    r[i].exists = stat(r[i].dest, &sb) == 0 && S_ISREG(sb.st_mode);
-    r[i].mode = r[i].exists ? sb.st_mode & 07777 : 0644;
-    if (r[i].bytes) {
-      r[i].now = r[i].exists ? read_all(r[i].dest, &r[i].now_len) : NULL;
-      r[i].exists = r[i].now != NULL;
-      r[i].same = r[i].now && r[i].now_len == r[i].len &&
-                  memcmp(r[i].now, r[i].bytes, r[i].len) == 0;
-    } else {
-      hash128 h;
-      uint64_t size = 0;
-      char msg[256];
-      r[i].same = r[i].exists &&
-                  hash_file(r[i].dest, &h, &size, msg, sizeof msg) == 0 &&
-                  hash_eq(&h, &r[i].code->hash) && size == r[i].code->size;
-      if (!r[i].exists && r[i].code->mode)
-        r[i].mode = r[i].code->mode;
-    }
-    changed += !r[i].same;
-    if (dry_run)
-      fprintf(out, "%s %s\n",
-              r[i].same ? "unchanged" : r[i].exists ? "restore  " : "create   ",
-              r[i].rec);
   }
+  n_r = dedupe_files(r, n_r);
+  /* where each goes, and whether it differs; refuse before writing any */
+  int changed = pw_plan(root, r, n_r, "roll back", err, errlen);
+  if (changed < 0)
+    goto out;
+  for (uint32_t i = 0; dry_run && i < n_r; i++)
+    fprintf(out, "%s %s\n",
+            r[i].same ? "unchanged" : r[i].exists ? "restore  " : "create   ",
+            r[i].rec);
   if (dry_run || changed == 0) {
     if (!dry_run)
       fprintf(out, "the files already match snapshot %lld\n", (long long)id);
@@ -1028,95 +864,21 @@ int snap_rollback(ws *w, store *st, int64_t id, bool dry_run, FILE *out,
   }
   if (record_current(st, objs, &s, r, n_r, saved, err, errlen) != 0)
     goto out;
-  /* name the temporary files in the store before creating them, so a
-   * kill at any point leaves nothing the next command does not remove */
-  if (store_begin(st) != 0) {
-    snprintf(err, errlen, "%s", store_errmsg(st));
-    goto out;
-  }
-  int rc = 0;
-  for (uint32_t i = 0; rc == 0 && i < n_r; i++) {
-    if (r[i].same)
-      continue;
-    if (asprintf(&r[i].tmp, "%s" TEMP_MARK "%d", r[i].dest, (int)getpid()) < 0)
-      abort();
-    rc = store_temp_add(st, r[i].tmp, (int64_t)getpid());
-  }
-  if (rc != 0 || store_commit(st) != 0) {
-    snprintf(err, errlen, "%s", store_errmsg(st));
-    store_rollback(st);
-    for (uint32_t i = 0; i < n_r; i++) {
-      free(r[i].tmp);
-      r[i].tmp = NULL;
-    }
-    goto out;
-  }
-  for (uint32_t i = 0; i < n_r; i++) {
-    if (r[i].same)
-      continue;
-    int mk = fs_mkdirs_for(r[i].dest);
-    if (mk != 0) {
-      snprintf(err, errlen, "cannot create the directory of %s: %s",
-               r[i].rec, strerror(-mk));
-      goto fail;
-    }
-    if (write_temp(r[i].tmp, r[i].mode, r[i].bytes, r[i].len, objs,
-                   r[i].code ? &r[i].code->hash : NULL, r[i].rec, err,
-                   errlen) != 0)
-      goto fail;
-  }
-  written = 0;
-  for (uint32_t i = 0; i < n_r; i++) {
-    if (r[i].same)
-      continue;
-    if (rename(r[i].tmp, r[i].dest) != 0) {
-      snprintf(err, errlen, "cannot write %s: %s", r[i].rec, strerror(errno));
-      written = -1;
-      break;
-    }
-    sync_dir_of(r[i].dest);
-    written++;
-  }
-  drop_temps(st, r, n_r);
+  written = pw_write(st, objs, r, n_r, err, errlen);
   if (written >= 0)
     fprintf(out, "restored %d file%s of snapshot %lld (the files before are "
                  "snapshot %lld)\n",
             written, written == 1 ? "" : "s", (long long)id,
             (long long)*saved);
-  goto out;
-fail:
-  drop_temps(st, r, n_r);
 out:
-  for (uint32_t i = 0; r && i < n_r; i++) {
-    free(r[i].dest);
-    free(r[i].now);
-    free(r[i].tmp);
-  }
+  pw_free(r, n_r);
   free(r);
   obj_close(objs);
   store_files_free(files, n);
   store_snap_files_free(sf, n_sf);
   store_snapshot_free(&s);
+  arena_free(a);
   return written;
 }
 
-void snap_clean_rollbacks(store *st) {
-  store_temp *t = NULL;
-  uint32_t n = 0;
-  if (store_temps(st, &t, &n) != 0)
-    return;
-  for (uint32_t i = 0; i < n; i++) {
-    if (store_pid_alive(t[i].pid))
-      continue; /* still writing (or this very process) */
-    const char *base = strrchr(t[i].path, '/');
-    struct stat sb;
-    bool ours = base && (strstr(base, TEMP_MARK) ||
-                         strstr(base, ".pipec-publish."));
-    if (ours && lstat(t[i].path, &sb) == 0 && S_ISREG(sb.st_mode))
-      unlink(t[i].path);
-    else if (ours && lstat(t[i].path, &sb) == 0 && S_ISDIR(sb.st_mode))
-      fs_rm_rf(t[i].path); /* a published directory, half copied */
-    store_temp_forget(st, t[i].path);
-  }
-  store_temps_free(t, n);
-}
+void snap_clean_rollbacks(store *st) { pw_clean(st); }

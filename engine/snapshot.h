@@ -24,7 +24,8 @@
  * relative to. Missing files are left out (their nodes fail on them).
  * *out is malloc'd (store_snap_files_free). 0, or -1 with err (e.g. the
  * disk is full). */
-int snap_collect_files(ws *w, store *st, obj_store *objs, hash_memo *memo,
+int snap_collect_files(const char *root, store *st, obj_store *objs,
+                       hash_memo *memo,
                        const pipec_pipeline *p, const char *dir,
                        store_snap_file **out, uint32_t *n, char *err,
                        size_t errlen);
@@ -50,9 +51,16 @@ int snap_diff(ws *w, store *st, int64_t id_a, int64_t id_b,
  * byte, after recording the files as they are now as a new snapshot (so
  * the rollback can be undone; its id goes to *saved). Nothing is written
  * through a symbolic link that leads out of the project (the rollback is
- * refused first). With dry_run, only print what would change. Returns the
- * number of files written (or that would be), or -1 with err filled. */
-int snap_rollback(ws *w, store *st, int64_t id, bool dry_run, FILE *out,
+ * refused first). flags: SNAP_*. Returns the number of files written (or
+ * that would be), or -1 with err filled. */
+enum {
+  SNAP_DRY_RUN = 1u << 0,      /* print what would change; write nothing */
+  SNAP_DATA = 1u << 1,         /* also the data files (path params,
+                                  sources) the snapshot read, from the
+                                  store; a directory's files are restored,
+                                  files added since are left */
+};
+int snap_rollback(ws *w, store *st, int64_t id, unsigned flags, FILE *out,
                   int64_t *saved, char *err, size_t errlen);
 
 /* Remove the temporary files of rollbacks that were killed while writing

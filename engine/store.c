@@ -153,7 +153,12 @@ static const char *const migrations[] = {
     "  PRIMARY KEY(run_id, path));"
     /* and which objects are tree objects (tree.h): gc keeps what a live
      * tree names */
-    "CREATE TABLE trees(hash TEXT PRIMARY KEY) WITHOUT ROWID;",
+    "CREATE TABLE trees(hash TEXT PRIMARY KEY) WITHOUT ROWID;"
+    /* and how each run expanded its run-time loops: the items' keys */
+    "CREATE TABLE expansions("
+    "  run_id INTEGER NOT NULL REFERENCES runs(id),"
+    "  fanout INTEGER NOT NULL, family TEXT NOT NULL, keys TEXT NOT NULL,"
+    "  PRIMARY KEY(run_id, fanout));",
 };
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -682,6 +687,77 @@ void store_files_free(store_file *files, uint32_t n) {
   free(files);
 }
 
+#define DRAFT_COLS                                                          \
+  "SELECT d.id, d.pipeline_id, d.created_at, p.name, p.main_path, "         \
+  "(SELECT max(e.id) FROM drafts e WHERE e.pipeline_id = d.pipeline_id "    \
+  " AND e.id < d.id), "                                                     \
+  "(SELECT max(s.id) FROM snapshots s WHERE s.draft_id = d.id), "           \
+  "(SELECT max(r.id) FROM runs r JOIN snapshots s ON s.id = r.snapshot_id " \
+  " WHERE s.draft_id = d.id) "                                              \
+  "FROM drafts d JOIN pipelines p ON p.id = d.pipeline_id "
+
+static void draft_row(sqlite3_stmt *s, store_draft *o) {
+  o->id = sqlite3_column_int64(s, 0);
+  o->pipeline_id = sqlite3_column_int64(s, 1);
+  o->created_ms = sqlite3_column_int64(s, 2);
+  o->pipeline = col_text(s, 3);
+  o->main_path = col_text(s, 4);
+  o->previous = sqlite3_column_int64(s, 5);
+  o->snapshot = sqlite3_column_int64(s, 6);
+  o->run = sqlite3_column_int64(s, 7);
+}
+
+int store_draft_get(store *st, int64_t id, store_draft *out) {
+  static const char q[] = DRAFT_COLS "WHERE d.id = ?";
+  sqlite3_stmt *s = prep(st, q);
+  memset(out, 0, sizeof *out);
+  if (!s || bind(st, s, "i", id))
+    return -1;
+  int found = step_row(st, s, "read draft");
+  if (found == 1) {
+    draft_row(s, out);
+    sqlite3_reset(s);
+  }
+  return found;
+}
+
+int store_draft_list(store *st, int64_t pipeline, uint32_t limit,
+                     store_draft **out, uint32_t *n) {
+  static const char q[] = DRAFT_COLS
+      "WHERE ?1 = 0 OR d.pipeline_id = ?1 ORDER BY d.id DESC LIMIT ?2";
+  sqlite3_stmt *s = prep(st, q);
+  *out = NULL;
+  *n = 0;
+  if (!s || bind(st, s, "ii", pipeline, limit ? (int64_t)limit : -1))
+    return -1;
+  uint32_t cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    *out = grow(*out, *n, &cap, sizeof **out);
+    draft_row(s, &(*out)[(*n)++]);
+  }
+  int ret = rc == SQLITE_DONE ? 0 : fail(st, "list drafts");
+  sqlite3_reset(s);
+  if (ret != 0) {
+    store_drafts_free(*out, *n);
+    *out = NULL;
+    *n = 0;
+  }
+  return ret;
+}
+
+void store_draft_free(store_draft *d) {
+  free(d->pipeline);
+  free(d->main_path);
+  memset(d, 0, sizeof *d);
+}
+
+void store_drafts_free(store_draft *d, uint32_t n) {
+  for (uint32_t i = 0; d && i < n; i++)
+    store_draft_free(&d[i]);
+  free(d);
+}
+
 int store_snapshot_add(store *st, int64_t pipeline, int64_t draft,
                        const char *config, const char *params,
                        const char *mode, const char *selection, int64_t *id) {
@@ -832,7 +908,8 @@ int store_snapshot_selection(store *st, int64_t snapshot,
   static const char q[] =
       "SELECT json_extract(selection, '$.from'), "
       "json_extract(selection, '$.to'), "
-      "coalesce(json_extract(selection, '$.force'), 0) "
+      "coalesce(json_extract(selection, '$.force'), 0), "
+      "coalesce(json_extract(selection, '$.snapshot'), 0) "
       "FROM snapshots WHERE id = ? AND json_valid(selection)";
   static const char qn[] =
       "SELECT j.value FROM snapshots s, json_each(s.selection, '$.nodes') j "
@@ -847,6 +924,7 @@ int store_snapshot_selection(store *st, int64_t snapshot,
   out->from = col_text(s, 0);
   out->to = col_text(s, 1);
   out->force = sqlite3_column_int(s, 2) != 0;
+  out->of_snapshot = sqlite3_column_int64(s, 3);
   sqlite3_reset(s);
   if (!(s = prep(st, qn)) || bind(st, s, "i", snapshot))
     return -1;
@@ -943,6 +1021,17 @@ int store_published_add(store *st, int64_t run, const char *path,
                  (int64_t)written))
     return -1;
   return exec_stmt(st, s, "record a published output");
+}
+
+int store_expansion_add(store *st, int64_t run, uint32_t fanout,
+                        const char *family, const char *keys) {
+  static const char ins[] =
+      "INSERT OR REPLACE INTO expansions(run_id, fanout, family, keys) "
+      "VALUES (?, ?, ?, ?)";
+  sqlite3_stmt *s = prep(st, ins);
+  if (!s || bind(st, s, "iitt", run, (int64_t)fanout, family, keys))
+    return -1;
+  return exec_stmt(st, s, "record an expansion");
 }
 
 int store_tree_add(store *st, const hash128 *h) {

@@ -112,6 +112,22 @@ int store_draft_files(store *st, int64_t draft, store_file **files,
                       uint32_t *n);
 void store_files_free(store_file *files, uint32_t n);
 
+/* A draft revision, as `pipec drafts` lists it (draft.h). */
+typedef struct store_draft {
+  int64_t id, pipeline_id, created_ms;
+  char *pipeline, *main_path;
+  int64_t previous;          /* the pipeline's revision before it, 0 if none */
+  int64_t snapshot;          /* the newest snapshot recorded with it, 0 if none */
+  int64_t run;               /* the newest run of such a snapshot, 0 if none */
+} store_draft;
+/* 1 found, 0 not. */
+int store_draft_get(store *st, int64_t id, store_draft *out);
+/* Newest first; pipeline 0: every pipeline. At most limit (0: all). */
+int store_draft_list(store *st, int64_t pipeline, uint32_t limit,
+                     store_draft **out, uint32_t *n);
+void store_draft_free(store_draft *d);
+void store_drafts_free(store_draft *d, uint32_t n);
+
 /* config, params, selection: JSON text; mode: "full", "node", ... */
 int store_snapshot_add(store *st, int64_t pipeline, int64_t draft,
                        const char *config, const char *params,
@@ -154,6 +170,7 @@ typedef struct store_selection {
   uint32_t n_nodes;
   char *from, *to;           /* NULL if not given */
   bool force;
+  int64_t of_snapshot;       /* run --snapshot N: N, else 0 */
 } store_selection;
 int store_snapshot_selection(store *st, int64_t snapshot,
                              store_selection *out);
@@ -191,6 +208,12 @@ void store_snap_files_free(store_snap_file *f, uint32_t n);
 int store_published_add(store *st, int64_t run, const char *path,
                         const char *node, const char *port, const hash128 *h,
                         bool written);
+
+/* Run `run` expanded its run-time loop `fanout` (of its compiled
+ * pipeline), family `family`, into the members keyed by keys (one per
+ * line, in order). */
+int store_expansion_add(store *st, int64_t run, uint32_t fanout,
+                        const char *family, const char *keys);
 
 /* Object h is a tree object (tree.h): gc keeps the objects a live tree
  * names. store_is_tree: 1 yes, 0 no, -1 error. */

@@ -121,25 +121,12 @@ static void snapshot_args(ubuf *b, const pipec_snapshot_info *s) {
   }
 }
 
-/* A snapshot by id (heap: free with pipec_snapshot_infos_free(si, 1)),
- * or NULL. */
-static pipec_snapshot_info *snapshot_of(ui_req *r, int64_t id) {
-  pipec_snapshot_info *si = calloc(1, sizeof *si);
-  pipec_error err;
-  if (!si)
-    abort();
-  if (pipec_snapshot_get(r->w, id, si, &err) != 1) {
-    pipec_snapshot_infos_free(si, 1);
-    return NULL;
-  }
-  return si;
-}
-
 static void run_args(ui_req *r, int64_t snapshot) {
-  pipec_snapshot_info *si = snapshot_of(r, snapshot);
-  if (si)
-    snapshot_args(&r->body, si);
-  pipec_snapshot_infos_free(si, si ? 1 : 0);
+  pipec_snapshot_info si;
+  pipec_error err;
+  if (pipec_snapshot_get(r->w, snapshot, &si, &err) == 1)
+    snapshot_args(&r->body, &si);
+  pipec_snapshot_info_free(&si);
 }
 
 /* ---- the workspace ------------------------------------------------------------------ */
@@ -871,20 +858,22 @@ void page_runs(ui_req *r) {
 
 /* The pipeline a run belongs to, compiled (NULL if it is gone). */
 static ui_pipe *pipe_of_run(ui_req *r, const pipec_run_info *ri) {
-  pipec_snapshot_info *si = snapshot_of(r, ri->snapshot);
-  if (!si)
+  pipec_snapshot_info si;
+  pipec_error err;
+  if (pipec_snapshot_get(r->w, ri->snapshot, &si, &err) != 1) {
+    pipec_snapshot_info_free(&si);
     return NULL;
+  }
   pipec_pipeline_info *all;
   uint32_t n;
-  pipec_error err;
   ui_pipe *u = NULL;
   if (pipec_pipelines(r->w, &all, &n, &err) == 0)
     for (uint32_t i = 0; i < n && !u; i++)
       if (strcmp(all[i].name, ri->pipeline) == 0 &&
-          strcmp(all[i].file, si->file) == 0)
+          strcmp(all[i].file, si.file) == 0)
         u = ui_pipe_get(&r->srv->pipes, r->srv->root, &all[i]);
   pipec_pipeline_infos_free(all, n);
-  pipec_snapshot_infos_free(si, 1);
+  pipec_snapshot_info_free(&si);
   return u;
 }
 

@@ -156,7 +156,7 @@ static void write_report(pipec_ws *w, const pipec_run_info *ri, ubuf *b) {
                               : -1);
   ub_printf(b, " · %u ran, %u cached, %u failed of %u nodes · snapshot %lld",
             ri->ran, ri->cached, ri->failed, ri->nodes, (long long)ri->snapshot);
-  pipec_snapshot_info *si = calloc(1, sizeof *si);
+  pipec_snapshot_info sinfo, *si = &sinfo;
   if (pipec_snapshot_get(w, ri->snapshot, si, &err) == 1) {
     ub_raw(b, " · <code>");
     ub_html(b, si->file);
@@ -252,7 +252,7 @@ static void write_report(pipec_ws *w, const pipec_run_info *ri, ubuf *b) {
   pthread_mutex_destroy(&u.st_lock);
   ui_graph_free(&u.g);
   pipec_pipeline_free(u.p);
-  pipec_snapshot_infos_free(si, 1);
+  pipec_snapshot_info_free(si);
 }
 
 /* run 0: the newest. 1 found (in *ri), 0 none, < 0 error. */

@@ -10,6 +10,10 @@
  *
  * Build: CMake builds it with pipec (build/examples/plugin/libwordstats.so).
  * By hand: cc -shared -fPIC -I include -o libwordstats.so wordstats.c
+ * Against an installed pipec (docs/library.md), which also lets a plugin
+ * call libpipec's functions (pipec_type_name, the JSON writer ...):
+ *   cc -shared -fPIC -o libwordstats.so wordstats.c \
+ *      $(pkg-config --cflags --libs pipec)
  */
 #include <ctype.h>
 #include <errno.h>

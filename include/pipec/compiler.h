@@ -42,11 +42,12 @@ typedef int (*pipec_list_fn)(void *ctx, const char *dir, char ***names,
                              pipec_file_kind **kinds, uint32_t *n);
 
 /* The defaults: the disk (ctx unused). */
-int pipec_read_disk(void *ctx, const char *path, char **text, size_t *len);
-int pipec_stat_disk(void *ctx, const char *path, pipec_file_kind *kind,
-                    char **real);
-int pipec_list_disk(void *ctx, const char *dir, char ***names,
-                    pipec_file_kind **kinds, uint32_t *n);
+PIPEC_API int pipec_read_disk(void *ctx, const char *path, char **text,
+                              size_t *len);
+PIPEC_API int pipec_stat_disk(void *ctx, const char *path,
+                              pipec_file_kind *kind, char **real);
+PIPEC_API int pipec_list_disk(void *ctx, const char *dir, char ***names,
+                              pipec_file_kind **kinds, uint32_t *n);
 /* Every file-system question the compiler asks, as one set of callbacks:
  * is an import, a `code` file, a `path` value or a source file there, of
  * which kind, and where does it really live (the project check follows
@@ -111,7 +112,8 @@ typedef struct pipec_compile_opts {
  * appended to `diags`. Returns the pipeline, or NULL if there was any error.
  * The returned pipeline's sources stay valid while it lives; the diags refer
  * to source texts owned by the pipeline or, on failure, by the diags. */
-pipec_pipeline *pipec_compile(const char *path, const pipec_compile_opts *opts,
-                              pipec_diags *diags);
+PIPEC_API pipec_pipeline *pipec_compile(const char *path,
+                                        const pipec_compile_opts *opts,
+                                        pipec_diags *diags);
 
 #endif

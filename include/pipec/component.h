@@ -8,7 +8,9 @@
  *
  * Compatibility: a descriptor starts with abi_version and struct_size, so a
  * plugin built against an older header keeps loading; pipec reads only the
- * fields that struct_size covers. New fields are only ever appended.
+ * fields that struct_size covers. New fields are only ever appended, to
+ * descriptors and to the run context alike; a field that goes stays as a
+ * reserved slot, so no later field takes its place.
  *
  * Ownership: every pointer in a descriptor refers to static data of the
  * component's library; pipec never frees it. Every pointer in a run context
@@ -72,7 +74,8 @@ struct pipec_run_ctx {
   void (*log)(const pipec_run_ctx *ctx, const char *fmt, ...);
   /* Non-zero once the run is being cancelled; long loops poll it. */
   const volatile int *cancelled;
-  void *engine_data;                /* private to pipec */
+  void *reserved;                   /* always NULL (ABI 1 had a private
+                                       pointer here) */
 };
 
 /* Run the component. Return 0 on success; otherwise write a one-line message
@@ -121,22 +124,25 @@ static inline const pipec_value *pipec_ctx_param(const pipec_run_ctx *ctx,
   return NULL;
 }
 
-static inline const char *pipec_ctx_path_(const pipec_named_path *p,
-                                          uint32_t n, const char *name) {
+/* The path named `name` in paths[0..n) (the first one, if several have
+ * that name), or NULL: what pipec_ctx_input and pipec_ctx_output look
+ * through, for any array of named paths. */
+static inline const char *pipec_named_path_find(const pipec_named_path *paths,
+                                                uint32_t n, const char *name) {
   for (uint32_t i = 0; i < n; i++)
-    if (strcmp(p[i].name, name) == 0)
-      return p[i].path;
+    if (strcmp(paths[i].name, name) == 0)
+      return paths[i].path;
   return NULL;
 }
 
 static inline const char *pipec_ctx_input(const pipec_run_ctx *ctx,
                                           const char *name) {
-  return pipec_ctx_path_(ctx->inputs, ctx->n_inputs, name);
+  return pipec_named_path_find(ctx->inputs, ctx->n_inputs, name);
 }
 
 static inline const char *pipec_ctx_output(const pipec_run_ctx *ctx,
                                            const char *name) {
-  return pipec_ctx_path_(ctx->outputs, ctx->n_outputs, name);
+  return pipec_named_path_find(ctx->outputs, ctx->n_outputs, name);
 }
 
 #endif

@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "export.h"
+
 typedef enum pipec_severity {
   PIPEC_SEV_ERROR,
   PIPEC_SEV_WARNING,
@@ -46,31 +48,32 @@ typedef struct pipec_diags {
   uint32_t n_srcs, cap_srcs;
 } pipec_diags;
 
-void pipec_diags_init(pipec_diags *d);
-void pipec_diags_free(pipec_diags *d);
+PIPEC_API void pipec_diags_init(pipec_diags *d);
+PIPEC_API void pipec_diags_free(pipec_diags *d);
 
 /* Register a source text; returns its id for locations. The text must
  * outlive the list unless ownership is passed with pipec_diags_own(). */
-int32_t pipec_diags_add_source(pipec_diags *d, const char *path,
-                               const char *text, size_t len);
+PIPEC_API int32_t pipec_diags_add_source(pipec_diags *d, const char *path,
+                                         const char *text, size_t len);
 /* The list takes ownership of source `id`'s text (a malloc'd buffer); it is
  * freed by pipec_diags_free(). */
-void pipec_diags_own(pipec_diags *d, int32_t id);
+PIPEC_API void pipec_diags_own(pipec_diags *d, int32_t id);
 
 /* Append a diagnostic; message and hint are printf formats (hint may be
  * NULL). Returns the new item so a hint can be attached later. */
-pipec_diag *pipec_diag_add(pipec_diags *d, pipec_severity sev, const char *code,
-                           int32_t file, uint32_t off, uint32_t len,
-                           const char *fmt, ...)
+PIPEC_API pipec_diag *pipec_diag_add(pipec_diags *d, pipec_severity sev,
+                                     const char *code, int32_t file,
+                                     uint32_t off, uint32_t len,
+                                     const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
-void pipec_diag_hint(pipec_diag *g, const char *fmt, ...)
+PIPEC_API void pipec_diag_hint(pipec_diag *g, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Line and column (1-based, column in bytes) of a diagnostic. */
-void pipec_diag_linecol(pipec_diags *d, const pipec_diag *g,
-                        uint32_t *line, uint32_t *col);
-void pipec_diags_linecol(pipec_diags *d, int32_t file, uint32_t off,
-                         uint32_t *line, uint32_t *col);
+PIPEC_API void pipec_diag_linecol(pipec_diags *d, const pipec_diag *g,
+                                  uint32_t *line, uint32_t *col);
+PIPEC_API void pipec_diags_linecol(pipec_diags *d, int32_t file, uint32_t off,
+                                   uint32_t *line, uint32_t *col);
 
 /* Print every diagnostic, in order of file then offset, as
  *   file:line:col: error: message
@@ -78,12 +81,12 @@ void pipec_diags_linecol(pipec_diags *d, int32_t file, uint32_t off,
  *        |                    ^~~~~
  *        = hint: ...
  * With color true, ANSI colors are used. */
-void pipec_diags_print(pipec_diags *d, FILE *out, bool color);
+PIPEC_API void pipec_diags_print(pipec_diags *d, FILE *out, bool color);
 
 /* The same, but stop before the error after the first max_errors ones (0:
  * no limit), as compilers do, so garbage input does not bury the first
  * error. Returns how many diagnostics were left out. */
-uint32_t pipec_diags_print_first(pipec_diags *d, FILE *out, bool color,
-                                 uint32_t max_errors);
+PIPEC_API uint32_t pipec_diags_print_first(pipec_diags *d, FILE *out,
+                                           bool color, uint32_t max_errors);
 
 #endif

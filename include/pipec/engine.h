@@ -4,9 +4,10 @@
  * What the `pipec` command does goes through these functions: open a
  * workspace, compile a pipeline with the built-in components, run it with
  * an event callback for progress, ask why a node would run, read the
- * history, verify and collect the cache, see what live runs hold on each
- * target, run one built-in component by itself. `pipec ui` and any other
- * program use the same calls:
+ * history, compare and restore snapshots and drafts, verify and collect
+ * the cache, see what live runs hold on each target, run one built-in
+ * component by itself. `pipec ui` and any other program use the same
+ * calls (docs/library.md):
  *
  *     cc prog.c $(pkg-config --cflags --libs pipec)
  *
@@ -51,6 +52,12 @@ enum {
   PIPEC_E_BUSY = -5,       /* another pipec holds what this needs */
   PIPEC_E_FAILED = -6,     /* the operation ran and found a problem (verify
                               found damage, gc refused) */
+  PIPEC_E_GONE = -7,       /* what was asked for is no longer there (an
+                              object gc or verify removed) */
+  PIPEC_E_DAMAGED = -8,    /* stored bytes do not match their hash: they
+                              were removed (err says what was wrong) */
+  PIPEC_E_AGAIN = -9,      /* it changed while it was being read: try
+                              again */
 };
 
 /* Exit codes of the pipec command (DESIGN §5, docs/cli.md). */
@@ -95,6 +102,11 @@ PIPEC_API const char *pipec_ws_root(const pipec_ws *w);
 PIPEC_API const char *pipec_ws_dir(const pipec_ws *w);
 /* True if pipec_ws_open created the workspace. */
 PIPEC_API bool pipec_ws_created(const pipec_ws *w);
+/* Open the workspace's database now (every call that needs it opens it
+ * on first use otherwise), reap runs killed before they could say so and
+ * remove what a killed rollback or restore left: 0, or PIPEC_E_WORKSPACE
+ * if it cannot be used (damaged, unreadable, busy), with the reason. */
+PIPEC_API int pipec_ws_check(pipec_ws *w, pipec_error *err);
 
 /* ---- compiling ------------------------------------------------------------ */
 
@@ -125,6 +137,8 @@ typedef enum pipec_event_kind {
   PIPEC_EV_NOTICE,      /* detail: something the user should know
                            (-j lowered, a record that failed) */
   PIPEC_EV_RUN_END,     /* run, the counts, seconds */
+  PIPEC_EV_EXPANDED,    /* a run-time loop expanded: node (the family),
+                           total (its members), detail (what it says) */
   PIPEC_EV_PUBLISHED,   /* publish: node, port, detail (the path, relative
                            to the pipeline's directory), status ("written",
                            "up to date" or "failed"), size */
@@ -147,8 +161,13 @@ typedef struct pipec_event {
   int attempt;
   double seconds;
   uint32_t total;              /* nodes in the plan */
+  const char *family;          /* NODE_START, NODE_DONE of a family's
+                                  member: the family ("aligned"), else NULL */
+  uint32_t family_done, family_total;  /* its members settled / in the run */
   uint32_t ran, cached, failed, skipped, cancelled;
   bool dry_run;
+  const char *path;            /* PUBLISHED: the file's absolute path (detail
+                                  is the path the .pipe file wrote) */
 } pipec_event;
 
 typedef void (*pipec_event_fn)(void *ctx, const pipec_event *ev);
@@ -169,6 +188,13 @@ typedef struct pipec_run_opts {
                                     the first cancels, the second kills) */
   pipec_event_fn on_event;       /* NULL: no events */
   void *event_ctx;
+  const char *root;              /* the project paths are recorded against
+                                    and published into; NULL: the
+                                    workspace's (a snapshot's checkout
+                                    gives its own) */
+  int64_t of_snapshot;           /* the snapshot a `run --snapshot N`
+                                    replays (recorded in its selection),
+                                    or 0 */
 } pipec_run_opts;
 
 typedef struct pipec_run_summary {
@@ -221,6 +247,8 @@ PIPEC_API int pipec_runs(pipec_ws *w, uint32_t limit, pipec_run_info **out,
 PIPEC_API int pipec_run_get(pipec_ws *w, int64_t id, pipec_run_info *out,
                             pipec_error *err);
 PIPEC_API void pipec_run_infos_free(pipec_run_info *r, uint32_t n);
+/* Free what one pipec_run_info holds (from pipec_run_get); zeroes it. */
+PIPEC_API void pipec_run_info_free(pipec_run_info *r);
 
 typedef struct pipec_node_info {
   int64_t id;                  /* the node run */
@@ -239,6 +267,28 @@ PIPEC_API int pipec_run_nodes(pipec_ws *w, int64_t run, pipec_node_info **out,
                               uint32_t *n, pipec_error *err);
 PIPEC_API void pipec_node_infos_free(pipec_node_info *v, uint32_t n);
 
+/* Which node runs pipec_node_last_run considers. */
+typedef enum pipec_node_want {
+  PIPEC_NODE_ANY,              /* every one */
+  PIPEC_NODE_RAN,              /* the node ran there: it has a log */
+  PIPEC_NODE_HAS_OUTPUTS,      /* succeeded or cached: it has outputs */
+} pipec_node_want;
+
+/* The newest run, of any pipeline, with a node run of `node` that want
+ * accepts (two pipelines may share a workspace: the newest run need not
+ * have the node): 1 with its run id and node run id (either pointer may
+ * be NULL), 0 if there is none. What `pipec cat NODE` and `pipec logs
+ * NODE` mean without a run. */
+PIPEC_API int pipec_node_last_run(pipec_ws *w, const char *node,
+                                  pipec_node_want want, int64_t *run,
+                                  int64_t *node_run, pipec_error *err);
+
+/* Every node name any run recorded, at most limit (0: all), for "did you
+ * mean". *names is the caller's: pipec_strings_free. */
+PIPEC_API int pipec_node_names(pipec_ws *w, uint32_t limit, char ***names,
+                               uint32_t *n, pipec_error *err);
+PIPEC_API void pipec_strings_free(char **v, uint32_t n);
+
 typedef struct pipec_output_info {
   char *port;
   char hash[33];
@@ -252,8 +302,11 @@ PIPEC_API int pipec_node_outputs(pipec_ws *w, int64_t node_run,
 PIPEC_API void pipec_output_infos_free(pipec_output_info *v, uint32_t n);
 
 /* Open a stored output for reading, once it is known intact (its stat as
- * recorded, or re-hashed: a damaged object is removed with the cache
- * entries naming it and PIPEC_E_FAILED returned). *fd is the caller's. */
+ * recorded, or re-hashed). *fd is the caller's. Errors: PIPEC_E_USAGE
+ * (not a hash), PIPEC_E_GONE (not in the store), PIPEC_E_DAMAGED (removed
+ * with the cache entries naming it, so its node runs again; err says what
+ * was wrong), PIPEC_E_AGAIN (it changed while it was opened), PIPEC_E_IO
+ * (it cannot be read; err says why), PIPEC_E_WORKSPACE. */
 PIPEC_API int pipec_output_open(pipec_ws *w, const char *hash, int *fd,
                                 pipec_error *err);
 
@@ -289,12 +342,161 @@ typedef struct pipec_gc_result {
 PIPEC_API int pipec_cache_gc(pipec_ws *w, uint32_t keep, pipec_gc_result *res,
                              pipec_error *err);
 
+/* ---- snapshots ------------------------------------------------------------------ */
+
+typedef struct pipec_override {
+  char *name, *value;
+} pipec_override;
+
+/* A snapshot: what one run ran (or, mode "before-rollback", the files a
+ * rollback replaced). */
+typedef struct pipec_snapshot_info {
+  int64_t id, created_ms;
+  int64_t draft;               /* its .pipe files: a draft revision */
+  int64_t run;                 /* the newest run of it, 0 if none */
+  char *pipeline, *file;       /* the pipeline's name and main file */
+  char *mode;                  /* full node nodes from to from-to
+                                  before-rollback */
+  char *label;                 /* NULL if none */
+  pipec_override *overrides;   /* the run's -p NAME=VALUE, in the order
+                                  given (the last of a name wins) */
+  uint32_t n_overrides;
+  char **nodes;                /* the selection: --node / --nodes ... */
+  uint32_t n_nodes;
+  char *from, *to;             /* ... --from / --to (NULL if not given) */
+  bool force;
+  int64_t of_snapshot;         /* run --snapshot N: N, else 0 */
+} pipec_snapshot_info;
+
+/* Snapshots, newest first, at most limit (0: all); file (NULL: every
+ * pipeline) picks the pipeline whose main file it is, and is
+ * PIPEC_E_USAGE ("FILE has never run in this workspace") if there is
+ * none. Free with pipec_snapshot_infos_free. */
+PIPEC_API int pipec_snapshots(pipec_ws *w, const char *file, uint32_t limit,
+                              pipec_snapshot_info **out, uint32_t *n,
+                              pipec_error *err);
+PIPEC_API void pipec_snapshot_infos_free(pipec_snapshot_info *s, uint32_t n);
+
+/* Recompile snapshots a and b from their stored files and write what
+ * changed from a to b to out, one line per difference ("param    x: 10.0
+ * -> 20.0", "added    node c (shell)", a unified diff under each changed
+ * text file; docs/cli.md), or "snapshots A and B are the same
+ * configuration". Compile diagnostics go to d (may be NULL). Returns the
+ * number of differences, PIPEC_E_USAGE (no such snapshot, or one no
+ * longer compiles) or PIPEC_E_WORKSPACE. */
+PIPEC_API int pipec_snapshot_diff(pipec_ws *w, int64_t a, int64_t b,
+                                  FILE *out, pipec_diags *d,
+                                  pipec_error *err);
+
+/* Write snapshot id's .pipe and code files back into the project, byte
+ * for byte, after recording the files as they are now as a new
+ * "before-rollback" snapshot (*saved, may be NULL), so it can be undone.
+ * Nothing is written through a symbolic link that leads out of the
+ * project (the whole rollback is refused first); killed at any moment, it
+ * leaves every file as it was or as the snapshot has it. out gets one line
+ * per file with dry_run ("restore  p.pipe", "create   ...", "unchanged
+ * ..."), else "restored N files of snapshot ..." (or that they already
+ * match). Returns the files written (or, dry, that would change);
+ * PIPEC_E_USAGE (no such snapshot), PIPEC_E_FAILED (refused, or a file
+ * could not be written; err says which), PIPEC_E_WORKSPACE. */
+PIPEC_API int pipec_rollback(pipec_ws *w, int64_t id, bool dry_run,
+                             FILE *out, int64_t *saved, pipec_error *err);
+
+enum {
+  PIPEC_ROLLBACK_DRY_RUN = 1u << 0,
+  PIPEC_ROLLBACK_DATA = 1u << 1,   /* also the data files the snapshot read
+                                      (path params, source files and
+                                      directories), from the store */
+};
+/* pipec_rollback with PIPEC_ROLLBACK_* flags. */
+PIPEC_API int pipec_rollback_ex(pipec_ws *w, int64_t id, unsigned flags,
+                                FILE *out, int64_t *saved, pipec_error *err);
+
+/* Snapshot id's files as a project of their own, for running exactly
+ * that configuration (`pipec run FILE --snapshot N`): its .pipe, code and
+ * data files copied from the store into .pipec/checkout/N/. Compile
+ * `main` with `overrides`, then run it with pipec_run_opts.root = dir:
+ * the working files are not touched (publishes land in the checkout). */
+typedef struct pipec_checkout {
+  char *dir;                   /* the checkout */
+  char *main;                  /* its main .pipe file */
+  char *main_rec;              /* the main file's path in the project */
+  char **overrides;            /* the snapshot's -p values, "NAME=VALUE" */
+  uint32_t n_overrides;
+} pipec_checkout;
+
+PIPEC_API int pipec_snapshot_checkout(pipec_ws *w, int64_t id,
+                                      pipec_checkout *out, pipec_error *err);
+PIPEC_API void pipec_checkout_free(pipec_checkout *c);
+
+/* ---- drafts ---------------------------------------------------------------------- */
+
+typedef enum pipec_change_kind {
+  PIPEC_CHANGE_ADDED,          /* a file the revision before did not have */
+  PIPEC_CHANGE_CHANGED,        /* other bytes */
+  PIPEC_CHANGE_REMOVED,        /* a file it no longer has */
+} pipec_change_kind;
+
+typedef struct pipec_file_change {
+  char *path;
+  pipec_change_kind kind;
+} pipec_file_change;
+
+/* A draft revision: the bytes of every .pipe file of a pipeline as pipec
+ * saw them (each run, dry or not, records one when they changed; so do
+ * rollback and pipec_draft_restore, of the files they replace). */
+typedef struct pipec_draft_info {
+  int64_t id, created_ms;
+  char *pipeline, *file;       /* the pipeline's name and main file */
+  int64_t previous;            /* the pipeline's revision before, 0: none */
+  char **files;                /* its files, main file first */
+  uint32_t n_files;
+  pipec_file_change *changes;  /* what differs from previous (for the
+                                  first revision: every file, added), in
+                                  the order of files, then those removed */
+  uint32_t n_changes;
+  int64_t snapshot;            /* the newest snapshot recorded with it */
+  int64_t run;                 /* the newest run of those (0: none) */
+} pipec_draft_info;
+
+/* Drafts, newest first, at most limit (0: all); file as for
+ * pipec_snapshots. Free with pipec_draft_infos_free. */
+PIPEC_API int pipec_drafts(pipec_ws *w, const char *file, uint32_t limit,
+                           pipec_draft_info **out, uint32_t *n,
+                           pipec_error *err);
+/* 1 found, 0 no such draft. Free with pipec_draft_info_free. */
+PIPEC_API int pipec_draft_get(pipec_ws *w, int64_t id, pipec_draft_info *out,
+                              pipec_error *err);
+PIPEC_API void pipec_draft_info_free(pipec_draft_info *d);
+PIPEC_API void pipec_draft_infos_free(pipec_draft_info *d, uint32_t n);
+
+/* Write what draft id changed against the pipeline's revision before it
+ * (or, for the first, every file as added) to out: per file "file     P:
+ * changed" (added, removed) and its unified diff ("--- a/P (draft 2)",
+ * "+++ b/P (draft 3)"; "/dev/null" for the missing side). Returns the
+ * number of files that differ, PIPEC_E_USAGE (no such draft) or
+ * PIPEC_E_WORKSPACE. */
+PIPEC_API int pipec_draft_diff(pipec_ws *w, int64_t id, FILE *out,
+                               pipec_error *err);
+
+/* Write draft id's files back into the project, as pipec_rollback does
+ * (links leading out refused, safe to kill), after recording the files
+ * as they are now as a new draft revision (*saved, may be NULL; the
+ * newest one if they equal it), so it can be undone with another restore.
+ * out and the result as for pipec_rollback ("restored N files of draft
+ * ..."). */
+PIPEC_API int pipec_draft_restore(pipec_ws *w, int64_t id, bool dry_run,
+                                  FILE *out, int64_t *saved,
+                                  pipec_error *err);
+
 /* ---- targets -------------------------------------------------------------------- */
 
 typedef struct pipec_target_use {
   uint32_t nodes;              /* nodes of live runs running there now */
   int64_t cpus, memory, gpus, slots;           /* in use */
   int64_t max_cpus, max_memory, max_gpus, max_slots;  /* 0: no limit */
+  bool limits_gpus;            /* the target names its gpus: max_gpus is
+                                  the limit even when it is 0 */
 } pipec_target_use;
 
 /* What live runs of p in w hold on each of p's targets now; use has
@@ -323,52 +525,6 @@ typedef struct pipec_exec_request {
  * (err says what is wrong with the request), FAILED (err: "NAME: why") or
  * INTERRUPTED. */
 PIPEC_API int pipec_exec(const pipec_exec_request *rq, pipec_error *err);
-
-/* ---- snapshots ------------------------------------------------------------------ */
-
-typedef struct pipec_override {
-  char *name, *value;
-} pipec_override;
-
-/* A snapshot: what one run ran (or, mode "before-rollback", the files a
- * rollback replaced). */
-typedef struct pipec_snapshot_info {
-  int64_t id, created_ms;
-  int64_t draft;               /* its .pipe files: a draft revision */
-  int64_t run;                 /* the newest run of it, 0 if none */
-  char *pipeline, *file;       /* the pipeline's name and main file */
-  char *mode;                  /* full node nodes from to from-to
-                                  before-rollback */
-  char *label;                 /* NULL if none */
-  pipec_override *overrides;   /* the run's -p NAME=VALUE, in the order
-                                  given (the last of a name wins) */
-  uint32_t n_overrides;
-  char **nodes;                /* the selection: --node / --nodes ... */
-  uint32_t n_nodes;
-  char *from, *to;             /* ... --from / --to (NULL if not given) */
-  bool force;
-} pipec_snapshot_info;
-
-/* Snapshots, newest first, at most limit (0: all); file (NULL: every
- * pipeline) picks the pipeline whose main file it is, and is
- * PIPEC_E_USAGE ("FILE has never run in this workspace") if there is
- * none. Free with pipec_snapshot_infos_free. */
-PIPEC_API int pipec_snapshots(pipec_ws *w, const char *file, uint32_t limit,
-                              pipec_snapshot_info **out, uint32_t *n,
-                              pipec_error *err);
-PIPEC_API void pipec_snapshot_infos_free(pipec_snapshot_info *s, uint32_t n);
-PIPEC_API void pipec_strings_free(char **v, uint32_t n);
-
-/* Recompile snapshots a and b from their stored files and write what
- * changed from a to b to out, one line per difference ("param    x: 10.0
- * -> 20.0", "added    node c (shell)", a unified diff under each changed
- * text file; docs/cli.md), or "snapshots A and B are the same
- * configuration". Compile diagnostics go to d (may be NULL). Returns the
- * number of differences, PIPEC_E_USAGE (no such snapshot, or one no
- * longer compiles) or PIPEC_E_WORKSPACE. */
-PIPEC_API int pipec_snapshot_diff(pipec_ws *w, int64_t a, int64_t b,
-                                  FILE *out, pipec_diags *d,
-                                  pipec_error *err);
 
 /* ---- views: what a program showing a workspace needs (pipec ui) ------------------ */
 
@@ -410,9 +566,11 @@ PIPEC_API int pipec_run_statuses(pipec_ws *w, int64_t run, pipec_status_fn fn,
                                  void *ctx, pipec_error *err);
 
 /* One snapshot, as pipec_snapshots lists it: 1 found, 0 no such
- * snapshot. Free with pipec_snapshot_infos_free(out, 1). */
+ * snapshot. Free what it holds with pipec_snapshot_info_free. */
 PIPEC_API int pipec_snapshot_get(pipec_ws *w, int64_t id,
                                  pipec_snapshot_info *out, pipec_error *err);
+/* Free what one pipec_snapshot_info holds; zeroes it. */
+PIPEC_API void pipec_snapshot_info_free(pipec_snapshot_info *s);
 
 /* Compile snapshot id from its stored files and -p values, as it ran (the
  * DAG of a past run). NULL with err, or diagnostics in d (may be NULL). */

@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 
+#include "export.h"
 #include "ir.h"
 #include "json.h"
 
@@ -24,14 +25,14 @@ typedef enum pipec_graph_format {
 } pipec_graph_format;
 
 /* Parse "text" | "dot" | "json"; 0 on success, -1 if unknown. */
-int pipec_graph_format_parse(const char *s, pipec_graph_format *out);
+PIPEC_API int pipec_graph_format_parse(const char *s, pipec_graph_format *out);
 
-void pipec_graph_write(const pipec_pipeline *p, pipec_graph_format f,
-                       FILE *out);
+PIPEC_API void pipec_graph_write(const pipec_pipeline *p, pipec_graph_format f,
+                                 FILE *out);
 
 /* Write a value in the language's literal syntax ("a\"b", 0.8, [1, 2]). */
-void pipec_value_print(const pipec_value *v, FILE *out);
+PIPEC_API void pipec_value_print(const pipec_value *v, FILE *out);
 /* Write a value as JSON. */
-void pipec_value_json(pipec_json *j, const pipec_value *v);
+PIPEC_API void pipec_value_json(pipec_json *j, const pipec_value *v);
 
 #endif

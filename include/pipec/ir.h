@@ -7,9 +7,11 @@
  * edge to a producer node, and nodes are in topological order (a node's
  * producers always come before it).
  *
- * Ownership: everything reachable from a pipec_pipeline lives in the
- * pipeline's own arena and is freed by pipec_pipeline_free(). Indices
- * (uint32_t) refer into the arrays of the same pipeline.
+ * Ownership: everything reachable from a pipec_pipeline that
+ * pipec_compile (or pipec_load) returned is owned by the pipeline and
+ * freed by pipec_pipeline_free(); a pipeline built by hand belongs to
+ * whoever built it and must not be passed there. Indices (uint32_t) refer
+ * into the arrays of the same pipeline.
  *
  * Language v2 (fan-out, lists, source files, publish; docs/language.md):
  * a `for` is expanded here, so every member of a family is an ordinary
@@ -24,6 +26,7 @@
 #define PIPEC_IR_H
 
 #include "component.h"
+#include "export.h"
 #include "value.h"
 
 #define PIPEC_NONE UINT32_MAX
@@ -314,21 +317,31 @@ typedef struct pipec_pipeline {
                                   params may be deferred; named NAME[KEY]
                                   with '*' for the item */
   pipec_datafile *datafiles;   uint32_t n_datafiles; /* sorted by path */
-  void *arena;                 /* private */
   const uint32_t *name_index;  /* private: node name hash table (cap
                                   slots, node index + 1, 0 empty) */
   uint32_t name_index_cap;
 } pipec_pipeline;
 
-void pipec_pipeline_free(pipec_pipeline *p);
+PIPEC_API void pipec_pipeline_free(pipec_pipeline *p);
+
+/* Build a name index for p's nodes (p->name_index, so pipec_pipeline_node
+ * is O(1)), for a pipeline the caller put together (the engine's run-time
+ * fan-out makes expanded ones). Returns the index's memory, the caller's
+ * to free() once p is no longer used; NULL if out of memory (lookups are
+ * then linear). */
+PIPEC_API uint32_t *pipec_pipeline_index(pipec_pipeline *p);
 
 /* Lookups by name; PIPEC_NONE if absent. pipec_pipeline_node is O(1) in a
  * compiled pipeline (a hash index built once), linear in one built by
  * hand; the others are linear in the number of items. A family member is
  * found by its full name: "aligned[A]". */
-uint32_t pipec_pipeline_node(const pipec_pipeline *p, const char *name);
-uint32_t pipec_pipeline_family(const pipec_pipeline *p, const char *name);
-const pipec_param *pipec_node_param(const pipec_node *n, const char *name);
-const pipec_opt *pipec_target_opt(const pipec_target *t, const char *key);
+PIPEC_API uint32_t pipec_pipeline_node(const pipec_pipeline *p,
+                                       const char *name);
+PIPEC_API uint32_t pipec_pipeline_family(const pipec_pipeline *p,
+                                         const char *name);
+PIPEC_API const pipec_param *pipec_node_param(const pipec_node *n,
+                                              const char *name);
+PIPEC_API const pipec_opt *pipec_target_opt(const pipec_target *t,
+                                            const char *key);
 
 #endif

@@ -5,12 +5,13 @@
 #define PIPEC_STDLIB_H
 
 #include "component.h"
+#include "export.h"
 
 /* Every built-in component, sorted by name. *n receives the count. The
  * array is static. */
-const pipec_component_desc *const *pipec_stdlib_components(uint32_t *n);
+PIPEC_API const pipec_component_desc *const *pipec_stdlib_components(uint32_t *n);
 
 /* The built-in of that name, or NULL. */
-const pipec_component_desc *pipec_stdlib_find(const char *name);
+PIPEC_API const pipec_component_desc *pipec_stdlib_find(const char *name);
 
 #endif

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "export.h"
 #include "value.h"
 
 /* How an option's value is written, checked and stored in the IR. */
@@ -57,7 +58,7 @@ typedef struct pipec_target_kinds {
 } pipec_target_kinds;
 
 /* The spec of option `key` of kind k, or NULL. */
-const pipec_opt_spec *pipec_target_kind_opt(const pipec_target_kind *k,
-                                            const char *key);
+PIPEC_API const pipec_opt_spec *pipec_target_kind_opt(const pipec_target_kind *k,
+                                                      const char *key);
 
 #endif

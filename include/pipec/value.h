@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "export.h"
+
 /* Types a parameter can have. Port types are separate (see pipec_port_type). */
 typedef enum pipec_type {
   PIPEC_T_INT,     /* 64-bit signed integer */
@@ -56,16 +58,16 @@ struct pipec_value {
 };
 
 /* "int", "float", ... ; "table", "file", ... Never NULL. */
-const char *pipec_type_name(pipec_type t);
-const char *pipec_port_type_name(pipec_port_type t);
+PIPEC_API const char *pipec_type_name(pipec_type t);
+PIPEC_API const char *pipec_port_type_name(pipec_port_type t);
 /* A type as the language writes it: "int", ... for scalars, "[int]",
  * "[string]" ... for a list of elem (elem is ignored for scalars); "[file]"
  * for a list port. Static strings; never NULL. */
-const char *pipec_type_text(pipec_type t, pipec_type elem);
-const char *pipec_port_type_text(pipec_port_type t, bool list);
+PIPEC_API const char *pipec_type_text(pipec_type t, pipec_type elem);
+PIPEC_API const char *pipec_port_type_text(pipec_port_type t, bool list);
 
 /* Parse a type name; return 0 and set *out, or -1 if unknown. */
-int pipec_type_parse(const char *name, pipec_type *out);
-int pipec_port_type_parse(const char *name, pipec_port_type *out);
+PIPEC_API int pipec_type_parse(const char *name, pipec_type *out);
+PIPEC_API int pipec_port_type_parse(const char *name, pipec_port_type *out);
 
 #endif

@@ -83,8 +83,15 @@ static const char *own(job *j, char *s) {
   return j->owned[j->nowned++] = s;
 }
 
+/* The run context as the engine hands it out: the public part first, the
+ * caller's own state after it. */
+typedef struct job_ctx {
+  pipec_run_ctx pub;
+  job *j;
+} job_ctx;
+
 static void job_log(const pipec_run_ctx *ctx, const char *fmt, ...) {
-  job *j = ctx->engine_data;
+  job *j = ((const job_ctx *)(const void *)ctx)->j;
   size_t n = strlen(j->log);
   va_list ap;
   va_start(ap, fmt);
@@ -193,17 +200,17 @@ static int job_run(job *j) {
       job_default(j, p);
     }
   }
-  pipec_run_ctx ctx = {
-      .inputs = j->in, .n_inputs = j->nin,
-      .outputs = j->out, .n_outputs = j->nout,
-      .params = j->par, .n_params = j->npar,
-      .workdir = root,
-      .log = job_log,
-      .cancelled = &j->cancelled,
-      .engine_data = j,
-  };
+  job_ctx ctx = {.pub = {
+                     .inputs = j->in, .n_inputs = j->nin,
+                     .outputs = j->out, .n_outputs = j->nout,
+                     .params = j->par, .n_params = j->npar,
+                     .workdir = root,
+                     .log = job_log,
+                     .cancelled = &j->cancelled,
+                 },
+                 .j = j};
   j->err[0] = 0;
-  int rc = j->d->run(&ctx, j->err, sizeof j->err);
+  int rc = j->d->run(&ctx.pub, j->err, sizeof j->err);
   CHECK(rc == 0 || j->err[0]);
   return rc;
 }
