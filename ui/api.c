@@ -502,3 +502,65 @@ void api_action(ui_req *r) {
   ub_raw(b, "}\n");
   ub_free(&out);
 }
+
+void api_drafts(ui_req *r) {
+  int64_t pipeline = 0, limit = 0;
+  if (ui_arg_int(r, "pipeline", 1, INT64_MAX, &pipeline) < 0 ||
+      ui_arg_int(r, "limit", 1, 100000, &limit) < 0)
+    return;
+  pipec_pipeline_info *all = NULL, *one = NULL;
+  uint32_t n_all = 0;
+  char path[PATH_MAX * 2];
+  const char *file = NULL;
+  if (pipeline) {
+    if (ui_find_pipeline(r, pipeline, &all, &n_all, &one) != 1) {
+      pipec_pipeline_infos_free(all, n_all);
+      return;
+    }
+    snprintf(path, sizeof path, one->file[0] == '/' ? "%s%s" : "%s/%s",
+             one->file[0] == '/' ? "" : r->srv->root, one->file);
+    file = path;
+  }
+  pipec_draft_info *v = NULL;
+  uint32_t n = 0;
+  pipec_error err;
+  if (pipec_drafts(r->w, file, (uint32_t)limit, &v, &n, &err) != 0) {
+    ui_fail_err(r, &err);
+  } else {
+    /* `pipec drafts --json` */
+    static const char *const kinds[] = {"added", "changed", "removed"};
+    json_type(r);
+    ubuf *b = &r->body;
+    ub_char(b, '[');
+    for (uint32_t i = 0; i < n; i++) {
+      const pipec_draft_info *d = &v[i];
+      ub_printf(b, "%s{\"draft\":%lld,\"pipeline\":", i ? "," : "",
+                (long long)d->id);
+      ub_js(b, d->pipeline);
+      ub_raw(b, ",\"file\":");
+      ub_js(b, d->file);
+      ub_printf(b, ",\"created\":%lld,\"previous\":", (long long)d->created_ms);
+      int_or_null(b, d->previous, d->previous != 0);
+      ub_raw(b, ",\"files\":[");
+      for (uint32_t k = 0; k < d->n_files; k++) {
+        if (k)
+          ub_char(b, ',');
+        ub_js(b, d->files[k]);
+      }
+      ub_raw(b, "],\"changes\":[");
+      for (uint32_t k = 0; k < d->n_changes; k++) {
+        ub_raw(b, k ? ",{\"path\":" : "{\"path\":");
+        ub_js(b, d->changes[k].path);
+        ub_printf(b, ",\"change\":\"%s\"}", kinds[d->changes[k].kind]);
+      }
+      ub_raw(b, "],\"snapshot\":");
+      int_or_null(b, d->snapshot, d->snapshot != 0);
+      ub_raw(b, ",\"run\":");
+      int_or_null(b, d->run, d->run != 0);
+      ub_char(b, '}');
+    }
+    ub_raw(b, "]\n");
+  }
+  pipec_draft_infos_free(v, n);
+  pipec_pipeline_infos_free(all, n_all);
+}

@@ -187,3 +187,145 @@ void page_diff(ui_req *r) {
   free(text);
   ui_page_end(r);
 }
+
+/* ---- drafts ------------------------------------------------------------------------ */
+
+static const char *change_word(pipec_change_kind k) {
+  return k == PIPEC_CHANGE_ADDED ? "added"
+         : k == PIPEC_CHANGE_REMOVED ? "removed" : "changed";
+}
+
+/* The main file of pipeline ?pipeline=ID as pipec_drafts and
+ * pipec_snapshots take it (absolute), in buf; NULL for every pipeline.
+ * *fail set after answering a bad id. */
+static const char *pipeline_file(ui_req *r, char *buf, size_t len,
+                                 int64_t *id, bool *failed) {
+  *failed = false;
+  *id = 0;
+  if (ui_arg_int(r, "pipeline", 1, INT64_MAX, id) < 0) {
+    *failed = true;
+    return NULL;
+  }
+  if (!*id)
+    return NULL;
+  pipec_pipeline_info *all, *one;
+  uint32_t n;
+  const char *file = NULL;
+  if (ui_find_pipeline(r, *id, &all, &n, &one) == 1) {
+    if (one->file[0] == '/')
+      snprintf(buf, len, "%s", one->file);
+    else
+      snprintf(buf, len, "%s/%s", r->srv->root, one->file);
+    file = buf;
+  } else {
+    *failed = true;
+  }
+  pipec_pipeline_infos_free(all, n);
+  return file;
+}
+
+void page_drafts(ui_req *r) {
+  char buf[PATH_MAX * 2];
+  int64_t pipeline;
+  bool failed;
+  const char *file = pipeline_file(r, buf, sizeof buf, &pipeline, &failed);
+  if (failed)
+    return;
+  pipec_draft_info *v = NULL;
+  uint32_t n = 0;
+  pipec_error err;
+  if (pipec_drafts(r->w, file, UI_PAGE, &v, &n, &err) != 0) {
+    ui_fail_err(r, &err);
+    return;
+  }
+  ubuf *b = &r->body;
+  ui_page_begin(r, "drafts", "drafts");
+  ub_raw(b, "<h1>Drafts</h1><p>Every revision of a pipeline's .pipe files "
+            "that pipec saw (each run records one when they changed; so do "
+            "rollbacks, of the files they replace). Pick two to compare "
+            "their snapshots (params, nodes, code and data files, as "
+            "<code>pipec diff</code> says), or open one for what it "
+            "changed.</p>");
+  ub_raw(b, "<form method=\"get\" action=\"/diff\"><table class=\"list\" "
+            "id=\"drafts\"><thead><tr><th>A</th><th>B</th><th>draft</th>"
+            "<th>pipeline</th><th>created</th><th>changed</th>"
+            "<th>snapshot</th><th>run</th></tr></thead><tbody>");
+  for (uint32_t i = 0; i < n; i++) {
+    const pipec_draft_info *d = &v[i];
+    ub_printf(b, "<tr data-draft=\"%lld\"><td>", (long long)d->id);
+    if (d->snapshot)
+      ub_printf(b, "<input type=\"radio\" name=\"a\" value=\"%lld\"%s>",
+                (long long)d->snapshot, i == 1 ? " checked" : "");
+    ub_raw(b, "</td><td>");
+    if (d->snapshot)
+      ub_printf(b, "<input type=\"radio\" name=\"b\" value=\"%lld\"%s>",
+                (long long)d->snapshot, i == 0 ? " checked" : "");
+    ub_printf(b, "</td><td class=\"num\"><a href=\"/draft?id=%lld\">%lld</a>"
+                 "</td><td>",
+              (long long)d->id, (long long)d->id);
+    ub_html(b, d->pipeline);
+    ub_raw(b, " <code>");
+    ub_html(b, d->file);
+    ub_raw(b, "</code></td><td>");
+    ub_time(b, d->created_ms);
+    ub_raw(b, "</td><td>");
+    for (uint32_t k = 0; k < d->n_changes && k < 5; k++) {
+      if (k)
+        ub_raw(b, ", ");
+      ub_raw(b, "<code>");
+      ub_html(b, d->changes[k].path);
+      ub_raw(b, "</code> ");
+      ub_raw(b, change_word(d->changes[k].kind));
+    }
+    if (d->n_changes > 5)
+      ub_printf(b, " (%u files)", d->n_changes);
+    ub_raw(b, "</td><td class=\"num\">");
+    if (d->snapshot)
+      ub_printf(b, "%lld", (long long)d->snapshot);
+    ub_raw(b, "</td><td>");
+    if (d->run)
+      ub_printf(b, "<a href=\"/run?id=%lld\">%lld</a>", (long long)d->run,
+                (long long)d->run);
+    ub_raw(b, "</td></tr>");
+  }
+  ub_raw(b, "</tbody></table><p><button type=\"submit\">Compare A → B</button>"
+            "</p></form>");
+  if (n == 0)
+    ub_raw(b, "<p>No drafts yet.</p>");
+  pipec_draft_infos_free(v, n);
+  ui_page_end(r);
+}
+
+void page_draft(ui_req *r) {
+  int64_t id = 0;
+  int k = ui_arg_int(r, "id", 1, INT64_MAX, &id);
+  if (k <= 0) {
+    if (k == 0)
+      ui_fail(r, 400, "which draft? (?id=DRAFT)");
+    return;
+  }
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  if (!f) {
+    ui_fail(r, 500, "out of memory");
+    return;
+  }
+  pipec_error err;
+  int n = pipec_draft_diff(r->w, id, f, &err);
+  fclose(f);
+  if (n < 0) {
+    free(text);
+    ui_fail_err(r, &err);
+    return;
+  }
+  ubuf *b = &r->body;
+  ui_page_begin(r, "draft", "drafts");
+  ub_printf(b, "<h1>Draft %lld <small>%d file%s changed</small></h1>"
+               "<pre class=\"diff\">",
+            (long long)id, n, n == 1 ? "" : "s");
+  ub_html(b, text);
+  ub_raw(b, "</pre>");
+  free(text);
+  ui_page_end(r);
+}

@@ -35,8 +35,9 @@ void ui_page_begin(ui_req *r, const char *title, const char *active) {
   ub_raw(b, "\"><header><a class=\"brand\" href=\"/\">pipec</a>");
   static const char *const nav[][2] = {{"workspace", "/"},
                                        {"runs", "/runs"},
-                                       {"snapshots", "/snapshots"}};
-  for (unsigned i = 0; i < 3; i++)
+                                       {"snapshots", "/snapshots"},
+                                       {"drafts", "/drafts"}};
+  for (unsigned i = 0; i < 4; i++)
     ub_printf(b, "<a href=\"%s\"%s>%s</a>", nav[i][1],
               strcmp(active, nav[i][0]) == 0 ? " class=\"on\"" : "",
               nav[i][0]);
@@ -248,8 +249,10 @@ void page_pipeline(ui_req *r) {
   ub_raw(b, "</code></small></h1>");
   ub_printf(b, "<p class=\"links\"><a href=\"/runs?pipeline=%lld\">runs</a>"
                "<a href=\"/snapshots?pipeline=%lld\">snapshots</a>"
+               "<a href=\"/drafts?pipeline=%lld\">drafts</a>"
                "<a href=\"/metrics?pipeline=%lld\">metrics</a></p>",
-            (long long)u->id, (long long)u->id, (long long)u->id);
+            (long long)u->id, (long long)u->id, (long long)u->id,
+            (long long)u->id);
   if (!u->p || u->diags) {
     ub_raw(b, "<p class=\"err\">The pipeline's file does not compile as it "
               "is now:</p><pre class=\"diag\">");

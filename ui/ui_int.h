@@ -120,6 +120,8 @@ int ui_log_tail(const char *path, size_t max, ubuf *b, bool *cut);
 
 void page_snapshots(ui_req *r);
 void page_diff(ui_req *r);
+void page_drafts(ui_req *r);
+void page_draft(ui_req *r);      /* what one draft changed */
 
 /* ---- metrics (metrics.c) ------------------------------------------------------- */
 
@@ -159,6 +161,7 @@ void api_run(ui_req *r);           /* as `pipec show --json` */
 void api_log(ui_req *r);
 void api_snapshots(ui_req *r);
 void api_diff(ui_req *r);
+void api_drafts(ui_req *r);       /* as `pipec drafts --json` */
 void api_metrics(ui_req *r);
 void api_action(ui_req *r);        /* GET: an action's state */
 

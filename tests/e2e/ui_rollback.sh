@@ -32,6 +32,16 @@ get "/api/diff?a=1&b=2"
 [ "$(json 'j["text"]')" = "$cli" ] && pass "/api/diff's text is pipec diff's, byte for byte" ||
   fail "api diff: $OUT"
 
+# drafts: the two revisions of p.pipe, what the second changed
+get "/api/drafts"
+[ "$(/usr/bin/python3 -c 'import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); print(a == b)' "$OUT" "$("$PIPEC" drafts --json)")" = True ] &&
+  pass "/api/drafts is pipec drafts --json" || fail "api drafts: $OUT"
+get "/draft?id=2"
+[ "$CODE" = 200 ] && grep -q -- "-  param n : int = 1" <<<"$OUT" && grep -q -- "+  param n : int = 2" <<<"$OUT" &&
+  pass "the draft page shows what draft 2 changed (the unified diff)" || fail "draft page: $CODE $OUT"
+get "/drafts"
+[ "$(grep -o '<tr data-draft=' <<<"$OUT" | wc -l)" = 2 ] && pass "the drafts page lists 2 drafts" || fail "drafts page: $OUT"
+
 browser rollback 1 && [ "$(json 'j["exit"]')" = 0 ] && expect_in "restored" &&
   pass "Roll back to snapshot 1 from the page: exit 0, 'restored'" || fail "rollback: $OUT"
 cmp -s p.pipe p.v1 && cmp -s scripts/gen.sh gen.v1 &&
