@@ -83,7 +83,7 @@ const char ui_css[] =
     "svg.dag g.n.sel rect{stroke-width:3}"
     "svg.timeline text{font:11px system-ui,sans-serif;fill:var(--fg)}"
     "svg.timeline text.tn{text-anchor:end}svg.timeline text.tick{fill:var(--mute);"
-    "text-anchor:middle}"
+    "text-anchor:middle}svg.timeline text.tick.last{text-anchor:end}"
     "svg.timeline line.grid{stroke:#e4e4e8}"
     "svg.timeline g.tl rect{fill:#bbb}"
     "svg.timeline g.st-succeeded rect{fill:var(--ok)}"

@@ -84,8 +84,8 @@ static void timeline_svg(ubuf *b, const pipec_node_info *v, uint32_t n,
   for (int g = 0; g <= 4; g++) {
     double x = L + pw * g / 4;
     ub_printf(b, "<line class=\"grid\" x1=\"%.1f\" y1=\"14\" x2=\"%.1f\" "
-                 "y2=\"%.0f\"/><text class=\"tick\" x=\"%.1f\" y=\"10\">",
-              x, x, H, x);
+                 "y2=\"%.0f\"/><text class=\"tick%s\" x=\"%.1f\" y=\"10\">",
+              x, x, H, g == 4 ? " last" : "", x);
     ub_duration(b, span / 1000 * g / 4);
     ub_raw(b, "</text>");
   }
