@@ -158,18 +158,23 @@ void api_status(ui_req *r) {
     const char *names[64];
     char *buf;
     uint32_t n = expand_arg(r, &buf, names, 64);
-    ui_graph g;
-    ui_graph_build(u->p, names, n, &g);
+    /* the folded graph is the pipeline's own; an expanded one is made */
+    ui_graph own, *g = &u->g;
+    if (n) {
+      ui_graph_build(u->p, names, n, &own);
+      g = &own;
+    }
     ui_states s;
     pipec_error err;
     if (ui_states_read(r->w, u, run, &s, &err) != 0) {
       ui_fail_err(r, &err);
     } else {
       json_type(r);
-      ui_states_json(&r->body, u, &g, &s);
+      ui_states_json(&r->body, u, g, &s);
     }
     ui_states_free(&s);
-    ui_graph_free(&g);
+    if (g == &own)
+      ui_graph_free(&own);
     free(buf);
   }
   ui_pipe_put(&r->srv->pipes, u);

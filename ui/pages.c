@@ -333,6 +333,14 @@ void page_dag(ui_req *r) {
   ui_pipe_put(&r->srv->pipes, u);
 }
 
+/* ?page=N, a page of a table: a bad one is the first page. */
+static uint32_t page_arg(ui_req *r) {
+  const char *v = ui_arg(r, "page");
+  char *end;
+  unsigned long n = v ? strtoul(v, &end, 10) : 0;
+  return v && *v && !*end && n < 1000000 ? (uint32_t)n : 0;
+}
+
 /* ---- a node's panel ------------------------------------------------------------------ */
 
 static void value_text(ubuf *b, const pipec_value *v) {
@@ -625,8 +633,7 @@ static void family_panel(ui_req *r, ui_pipe *u, uint32_t f) {
     ub_html(b, fam->name);
     ub_raw(b, "\">Expand / fold in the graph</button></p>");
   }
-  int64_t page = 0;
-  ui_arg_int(r, "page", 0, UINT32_MAX, &page);
+  int64_t page = page_arg(r);
   uint32_t per = 100, from = (uint32_t)page * per;
   ub_raw(b, "<table class=\"list members\"><tr><th>member</th><th>status</th>"
             "</tr>");
@@ -948,8 +955,7 @@ void page_run(ui_req *r) {
     ub_raw(b, "<h2>Timeline</h2><div class=\"tlbox\">");
     ui_timeline(b, nodes, n, ri.started_ms, ri.ended_ms);
     ub_raw(b, "</div>");
-    int64_t page = 0;
-    ui_arg_int(r, "page", 0, UINT32_MAX, &page);
+    int64_t page = page_arg(r);
     uint32_t per = 200, from = (uint32_t)page * per;
     ub_raw(b, "<h2>Nodes</h2><table class=\"list\" id=\"nodes\"><thead><tr>"
               "<th>node</th><th>status</th><th>why</th><th>target</th>"
