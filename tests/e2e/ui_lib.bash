@@ -29,13 +29,23 @@ start_ui() {
   UI_LOG=$log
 }
 
+# stop_ui: SIGTERM, as Ctrl-C would; the server must stop cleanly (exit
+# 0: under the sanitizers a leak or error would show here).
 stop_ui() {
   [ -n "$UI_PID" ] || return 0
   kill -TERM "$UI_PID" 2>/dev/null
   wait "$UI_PID" 2>/dev/null
+  local rc=$?
   UI_PID=
+  if [ $rc != 0 ] || ! grep -q "pipec ui: stopped" "$UI_LOG"; then
+    fail "pipec ui exited $rc when stopped:"; cat "$UI_LOG" >&2
+    return 1
+  fi
 }
-trap 'stop_ui; chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
+# a test ends with finish: stop the server first, so its exit counts
+eval "$(declare -f finish | sed '1s/finish/ui_finish_checks/')"
+finish() { stop_ui; ui_finish_checks; }
+trap 'stop_ui >/dev/null 2>&1; chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
 
 # get PATH: curl with the token; body in $OUT, status in $CODE.
 get() {
