@@ -3,8 +3,9 @@
  * request as a page handler sees it, and the handlers of each module.
  *
  *   server.c   libmicrohttpd, the token and CSRF checks, the route table
- *   pages.c    workspace, pipeline (DAG and node panel), runs, one run,
- *              a node's log
+ *   pages.c    workspace, pipeline (its DAG), runs, one run, a node's log
+ *              and outputs
+ *   panel.c    a node's or a family's panel
  *   hist.c     snapshots, the diff of two, drafts
  *   metrics.c  json outputs whose values are numbers: tables and charts
  *   api.c      the JSON endpoints (/api/...)
@@ -96,13 +97,19 @@ int ui_find_pipeline(ui_req *r, int64_t id, pipec_pipeline_info **all,
  * its end. */
 void ui_page_begin(ui_req *r, const char *title, const char *active);
 void ui_page_end(ui_req *r);
+/* The pipeline named by ?NAME=ID, compiled: a reference (ui_pipe_put),
+ * or NULL after answering. */
+ui_pipe *ui_pipe_arg(ui_req *r, const char *name);
+/* ?page=N, a page of a table (a bad one is the first page). */
+uint32_t ui_page_arg(ui_req *r);
 /* A status word in its colour. */
 void ui_status_badge(ubuf *b, const char *status);
 
 void page_workspace(ui_req *r);
 void page_pipeline(ui_req *r);
 void page_dag(ui_req *r);          /* the SVG alone, for expanding */
-void page_node(ui_req *r);         /* a node's panel (fragment=1: alone) */
+void page_node(ui_req *r);         /* a node's panel (fragment=1: alone;
+                                      panel.c) */
 void page_runs(ui_req *r);
 void page_run(ui_req *r);
 void page_log(ui_req *r);

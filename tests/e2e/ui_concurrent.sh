@@ -27,7 +27,8 @@ start_ui
 ) &
 others=$!
 bad=0; asked=0
-while { [ ! -e "$T/done" ] || [ $asked -lt 300 ]; } && [ $asked -lt 5000 ]; do
+least=${PIPEC_VALGRIND:+60}; least=${least:-300}   # valgrind is slow
+while { [ ! -e "$T/done" ] || [ $asked -lt $least ]; } && [ $asked -lt 5000 ]; do
   for p in / "/pipeline?id=1" "/api/status?pipeline=1" /runs "/run?id=1" \
            "/node?pipeline=1&name=a&fragment=1" "/node?pipeline=1&name=b&fragment=1" \
            "/api/runs" "/metrics?pipeline=1" "/snapshots"; do
