@@ -95,6 +95,8 @@ typedef struct sfam {
   VEC(const char *) parts;   /* n_vars per member: the item texts ('*' at
                                 a run-time position) */
   bool runtime;              /* declared inside a run-time loop */
+  bool broken;               /* its loop's source had an error: uses of it
+                                say nothing more */
   bool dup_reported;
   sgroups *groups;
   uint32_t index;            /* in the IR */
