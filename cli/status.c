@@ -70,8 +70,10 @@ static void json_event(status_printer *s, const char *event, const char *node,
   pipec_json_obj(&j);
   pipec_json_key(&j, "event");
   pipec_json_str(&j, event);
-  pipec_json_key(&j, "node");
-  pipec_json_str(&j, node);
+  if (node) {
+    pipec_json_key(&j, "node");
+    pipec_json_str(&j, node);
+  }
   if (status) {
     pipec_json_key(&j, "status");
     pipec_json_str(&j, status);
@@ -304,6 +306,97 @@ static const char *shown_path(const pipec_event *ev) {
   return ev->path;
 }
 
+/* A dry run's family of many members: its plan lines counted. */
+typedef struct status_fam {
+  const char *name;
+  uint32_t total, seen, would_run, cached;
+  bool printed;
+} status_fam;
+
+static void fam_print(status_printer *s, status_fam *f) {
+  if (f->printed)
+    return;
+  f->printed = true;
+  char name[256];
+  snprintf(name, sizeof name, "%s[*]", f->name);
+  fprintf(s->out, "%-10s %-16s (%u members: %u would run, %u cached)\n",
+          f->would_run ? "would run" : "cached", name, f->seen, f->would_run,
+          f->cached);
+}
+
+/* A plan line of a large family's member: counted (true), or to be
+ * printed as it is (false). */
+static bool fam_count(status_printer *s, const pipec_event *ev) {
+  if (s->mode == STATUS_JSON || !ev->family ||
+      ev->family_total <= STATUS_FAMILY_ROWS ||
+      strcmp(ev->status, "would fail") == 0)
+    return false;
+  status_fam *f = NULL;
+  for (uint32_t i = 0; i < s->n_fams && !f; i++)
+    if (strcmp(s->fams[i].name, ev->family) == 0)
+      f = &s->fams[i];
+  if (!f) {
+    status_fam *n = realloc(s->fams, (s->n_fams + 1) * sizeof *n);
+    if (!n)
+      return false;
+    s->fams = n;
+    f = &s->fams[s->n_fams++];
+    *f = (status_fam){.name = ev->family, .total = ev->family_total};
+  }
+  f->seen++;
+  if (strcmp(ev->status, "cached") == 0)
+    f->cached++;
+  else
+    f->would_run++;
+  if (f->seen == f->total)
+    fam_print(s, f);
+  return true;
+}
+
+static void plan_line(status_printer *s, const pipec_event *ev) {
+  if (s->mode == STATUS_JSON) {
+    json_event(s, "plan", ev->node, ev->status, NULL, NULL, ev->detail, 0,
+               -1);
+    return;
+  }
+  if (fam_count(s, ev))
+    return;
+  bool fail = strcmp(ev->status, "would fail") == 0;
+  if (ev->detail)
+    fprintf(s->out, "%-10s %-16s %s%s%s\n", ev->status, ev->node,
+            fail ? "" : "(", ev->detail, fail ? "" : ")");
+  else
+    fprintf(s->out, "%-10s %s\n", ev->status, ev->node);
+}
+
+static void dry_run_end(status_printer *s, const pipec_event *ev) {
+  for (uint32_t i = 0; i < s->n_fams; i++)
+    fam_print(s, &s->fams[i]);
+  free(s->fams);
+  s->fams = NULL;
+  s->n_fams = 0;
+  if (s->mode != STATUS_JSON) {
+    fprintf(s->out, "%u would run, %u cached (dry run: nothing was run)\n",
+            ev->ran, ev->cached);
+    return;
+  }
+  pipec_json j;
+  pipec_json_init(&j, s->out, false);
+  pipec_json_obj(&j);
+  pipec_json_key(&j, "event");
+  pipec_json_str(&j, "finished");
+  pipec_json_key(&j, "dry_run");
+  pipec_json_bool(&j, true);
+  pipec_json_key(&j, "would_run");
+  pipec_json_int(&j, ev->ran);
+  pipec_json_key(&j, "cached");
+  pipec_json_int(&j, ev->cached);
+  pipec_json_key(&j, "would_fail");
+  pipec_json_int(&j, ev->failed);
+  pipec_json_end(&j);
+  pipec_json_done(&j);
+}
+
 void status_event(void *ctx, const pipec_event *ev) {
   status_printer *s = ctx;
   switch (ev->kind) {
@@ -328,12 +421,7 @@ void status_event(void *ctx, const pipec_event *ev) {
       status_log_tail(s, ev->log, 10);
     break;
   case PIPEC_EV_PLAN:
-    if (ev->detail)
-      fprintf(s->out, "%-10s %-16s %s%s%s\n", ev->status, ev->node,
-              strcmp(ev->status, "would fail") == 0 ? "" : "(", ev->detail,
-              strcmp(ev->status, "would fail") == 0 ? "" : ")");
-    else
-      fprintf(s->out, "%-10s %s\n", ev->status, ev->node);
+    plan_line(s, ev);
     break;
   case PIPEC_EV_RESULT:
     status_result(s, ev);
@@ -344,7 +432,9 @@ void status_event(void *ctx, const pipec_event *ev) {
     fprintf(stderr, "pipec: %s\n", ev->detail);
     break;
   case PIPEC_EV_EXPANDED:
-    if (ev->dry_run) {
+    if (ev->dry_run && s->mode == STATUS_JSON) {
+      json_event(s, "expanded", NULL, NULL, NULL, NULL, ev->detail, 0, -1);
+    } else if (ev->dry_run) {
       fprintf(s->out, "%-10s %s\n", "expanded", ev->detail);
     } else if (s->mode == STATUS_LINES || s->mode == STATUS_LIVE) {
       status_clear(s);
@@ -387,8 +477,7 @@ void status_event(void *ctx, const pipec_event *ev) {
       fprintf(s->out, "published %u file%s, %u already up to date\n",
               s->published, s->published == 1 ? "" : "s", s->published_same);
     if (ev->dry_run)
-      fprintf(s->out, "%u would run, %u cached (dry run: nothing was run)\n",
-              ev->ran, ev->cached);
+      dry_run_end(s, ev);
     else
       status_summary(s, ev->ran, ev->cached, ev->failed, ev->skipped,
                      ev->cancelled, ev->seconds, ev->run);

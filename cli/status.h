@@ -43,6 +43,8 @@ typedef struct status_printer {
   const char *family; /* the family of the last node started or settled */
   uint32_t family_done, family_total;
   uint32_t published_same;  /* published outputs already in place */
+  struct status_fam *fams;  /* a dry run's large families, counted */
+  uint32_t n_fams;
 } status_printer;
 
 /* mode: pick STATUS_LIVE when out is a terminal unless json/quiet. */
@@ -70,7 +72,10 @@ double status_now(void);
 
 /* Show one event of a run (pipec/engine.h): the pipec_event_fn for
  * pipec_run, ctx a status_printer set up with status_init (its total is
- * taken from the run's start). */
+ * taken from the run's start). A dry run lists a family of more than
+ * STATUS_FAMILY_ROWS members as one line of counts (members that would
+ * fail still one by one), as `pipec show` does. */
+#define STATUS_FAMILY_ROWS 10
 void status_event(void *ctx, const pipec_event *ev);
 
 #endif

@@ -19,15 +19,15 @@ void parse_fatal(const char *msg) {
   base_oom(0);
 }
 
-void parse_error(parse_ctx *pc, ploc loc, const char *code, const char *fmt,
-                 ...) {
+pipec_diag *parse_error(parse_ctx *pc, ploc loc, const char *code,
+                        const char *fmt, ...) {
   char msg[512];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  pipec_diag_add(pc->d, PIPEC_SEV_ERROR, code, pc->src, loc.off,
-                 loc.end - loc.off, "%s", msg);
+  return pipec_diag_add(pc->d, PIPEC_SEV_ERROR, code, pc->src, loc.off,
+                        loc.end - loc.off, "%s", msg);
 }
 
 void parse_string(parse_ctx *pc, const char *lit, size_t len, uint32_t off,

@@ -54,9 +54,10 @@ void parse_close(parse_ctx *pc);
 /* The bracket open at offset off opens `what` (a static string). */
 void parse_label_open(parse_ctx *pc, uint32_t off, const char *what);
 
-/* Report an error at loc. */
-void parse_error(parse_ctx *pc, ploc loc, const char *code, const char *fmt,
-                 ...) __attribute__((format(printf, 4, 5)));
+/* Report an error at loc; the diagnostic, for a hint. */
+pipec_diag *parse_error(parse_ctx *pc, ploc loc, const char *code,
+                        const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Decode the string literal lit[0..len) found at source offset off;
  * `closed` says whether it ends with its closing quote. */

@@ -837,6 +837,15 @@ static void warn_file_args(sema *S, snode *n, scomp *sc,
                         : NULL;
   if (!tpl || !S->opts->project_root)
     return;
+  const ast_value *written = command;
+  for (uint32_t i = 0; !written && !sc->command_checked && sc->ast &&
+                       i < sc->ast->settings.n;
+       i++)
+    if (strcmp(sc->ast->settings.items[i].key, "command") == 0)
+      written = sc->ast->settings.items[i].value;
+  sc->command_checked |= !command; /* a component's: once, not per node */
+  if (written)
+    sema_warn_command_files(S, written, c, c->kind != PIPEC_COMP_COMMAND);
   const ast_node *an = n->ast;
   for (uint32_t k = 0; k < n->ir->n_params; k++) {
     const pipec_param *p = &n->ir->params[k];

@@ -39,6 +39,7 @@ typedef struct scomp {
   const char *plugin;        /* built-ins from a plugin: its path */
   pipec_component ir;        /* lowered */
   bool lowered, ok;
+  bool command_checked;      /* its command's literal file names warned */
   uint32_t index;            /* in the IR's components, PIPEC_NONE if unused */
   /* interned name -> index of inputs, outputs and params; built on first
    * use when the component has many (comp_find in sema.c) */
@@ -95,6 +96,8 @@ typedef struct sfam {
   VEC(const char *) parts;   /* n_vars per member: the item texts ('*' at
                                 a run-time position) */
   bool runtime;              /* declared inside a run-time loop */
+  bool broken;               /* its loop's source had an error: uses of it
+                                say nothing more */
   bool dup_reported;
   sgroups *groups;
   uint32_t index;            /* in the IR */
@@ -371,6 +374,15 @@ const char *sema_publish_path(sema *S, const char *path, ast_loc at);
  * part of the cache key). */
 void sema_warn_file_arg(sema *S, const char *arg, const char *value,
                         ast_loc at, bool is_shell);
+/* Warn, once per command, if the command template names a project file
+ * literally ("python3 train.py ...") that neither `code` nor an input
+ * covers: editing it would not re-run the node. c: the component (its
+ * code list); command: the command's literal as written. */
+void sema_warn_command_files(sema *S, const ast_value *command,
+                             const pipec_component *c, bool is_shell);
+/* The source span of bytes [from, from+len) of string literal v's text. */
+ast_loc sema_str_span(sema *S, const ast_value *v, uint32_t from,
+                      uint32_t len);
 
 /* sema_target.c */
 void sema_targets(sema *S);

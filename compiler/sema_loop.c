@@ -587,22 +587,26 @@ static void note_skipped(sema *S, const ast_stmts *body) {
 /* ---- for ------------------------------------------------------------ */
 
 /* The families a loop body declares, made empty when the loop has no
- * items: a gather of them is then an empty list, not an unknown name. */
-static void declare_empty(sema *S, const ast_stmts *body, bool runtime) {
+ * items: a gather of them is then an empty list, not an unknown name.
+ * broken: the loop's source was in error, so the family's uses report
+ * nothing more (one mistake, one error). */
+static void declare_empty(sema *S, const ast_stmts *body, bool runtime,
+                          bool broken) {
   for (uint32_t i = 0; i < body->n; i++) {
     const ast_stmt *st = body->items[i];
     if (st->kind == AST_S_FOR) {
-      declare_empty(S, &st->u.loop.body, runtime);
+      declare_empty(S, &st->u.loop.body, runtime, broken);
     } else if (st->kind == AST_S_IF) {
-      declare_empty(S, &st->u.cond.then, runtime);
-      declare_empty(S, &st->u.cond.els, runtime);
+      declare_empty(S, &st->u.cond.then, runtime, broken);
+      declare_empty(S, &st->u.cond.els, runtime, broken);
     } else if (st->kind == AST_S_NODE && st->u.node.has_index &&
                sema_fam_index(S, st->u.node.name) == PIPEC_NONE &&
                sema_node_index(S, st->u.node.name) == PIPEC_NONE &&
                sema_param_index(S, st->u.node.name) == PIPEC_NONE) {
       const ast_node *an = &st->u.node;
       sfam fam = {.name = an->name, .decl = an, .n_vars = an->n_index,
-                  .runtime = runtime, .index = PIPEC_NONE};
+                  .runtime = runtime, .broken = broken,
+                  .index = PIPEC_NONE};
       const char **vars = arena_alloc(S->a, (an->n_index + 1) *
                                                 sizeof *vars);
       for (uint32_t k = 0; k < an->n_index; k++)
@@ -645,8 +649,10 @@ static void expand_for(sema *S, const ast_stmt *st, uint32_t k,
   pipec_value *items;
   uint32_t n;
   bool runtime;
-  if (!source_items(S, b, &items, &n, &runtime))
+  if (!source_items(S, b, &items, &n, &runtime)) {
+    declare_empty(S, &st->u.loop.body, fanout != PIPEC_NONE, true);
     return;
+  }
   sbind *sb = arena_alloc(S->a, sizeof *sb);
   sb->var = b->var;
   sb->loc = b->var_loc;
@@ -674,7 +680,7 @@ static void expand_for(sema *S, const ast_stmt *st, uint32_t k,
     return;
   }
   if (n == 0)
-    declare_empty(S, &st->u.loop.body, fanout != PIPEC_NONE);
+    declare_empty(S, &st->u.loop.body, fanout != PIPEC_NONE, false);
   for (uint32_t i = 0; i < n && !S->too_many; i++) {
     senv *frame = arena_alloc(S->a, sizeof *frame);
     *frame = (senv){.up = env, .bind = sb, .value = items[i],
@@ -925,6 +931,8 @@ static bool members_of(sema *S, const ast_value *v, const char *what,
     return false;
   }
   sfam *fam = &S->fams.items[f];
+  if (fam->broken)
+    return false; /* its loop's error said it */
   *fam_out = f;
   *runtime = fam->runtime;
   uint32_t nv = fam->n_vars;

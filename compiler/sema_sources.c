@@ -403,18 +403,21 @@ over_source:;
 
 /* ---- string arguments that name files ----------------------------------- */
 
-void sema_warn_file_arg(sema *S, const char *arg, const char *value,
-                        ast_loc at, bool is_shell) {
-  size_t len = strlen(value);
-  if (len == 0 || len > 1024 || value[0] == '-')
-    return;
-  for (const char *q = value; *q; q++)
-    if ((unsigned char)*q <= ' ')
-      return;
-  const char *full = open_path(S, value);
-  const char *ckey = arena_intern_cstr(S->a, arena_printf(S->a, "w%s", full));
-  if (name_map_get(&S->src_cache, ckey) != PIPEC_NONE)
-    goto warn_if_file;
+/* Is value (a path as written, relative to the pipeline directory) an
+ * existing regular file of the project? Memoized in src_cache by the text
+ * as written, so a million nodes naming one file stat it once and
+ * allocate nothing after the first. */
+static bool project_file(sema *S, const char *value, size_t len) {
+  char key[1100];
+  if (len > 1024)
+    return false;
+  key[0] = 'w';
+  memcpy(key + 1, value, len);
+  const char *ckey = arena_intern(S->a, key, len + 1);
+  uint32_t known = name_map_get(&S->src_cache, ckey);
+  if (known != PIPEC_NONE)
+    return known == 1;
+  const char *full = open_path(S, ckey + 1);
   pipec_file_kind kind;
   char *real = NULL;
   bool file = S->fs->stat(S->fs->ctx, full, &kind, &real) == 0 &&
@@ -423,8 +426,91 @@ void sema_warn_file_arg(sema *S, const char *arg, const char *value,
                inside_root(S->opts->project_root, real));
   free(real);
   name_map_put(S->a, &S->src_cache, ckey, file ? 1 : 2);
-warn_if_file:
-  if (name_map_get(&S->src_cache, ckey) != 1)
+  return file;
+}
+
+/* rel is one of c's code files, or inside one of its code directories. */
+static bool in_code(sema *S, const pipec_component *c, const char *rel) {
+  const char *norm = path_normalize(S->a, rel);
+  for (uint32_t i = 0; i < c->n_code; i++) {
+    size_t n = strlen(c->code[i]);
+    if (strncmp(norm, c->code[i], n) == 0 &&
+        (norm[n] == '\0' || norm[n] == '/'))
+      return true;
+  }
+  return false;
+}
+
+/* A word of a command that could be a path: not a placeholder, variable,
+ * glob or option, and shaped like a path. */
+static bool path_word(const char *w, size_t n) {
+  if (n == 0 || n > 1024 || w[0] == '-' || (n == 1 && w[0] == '.') ||
+      (n == 2 && w[0] == '.' && w[1] == '.'))
+    return false;
+  bool shaped = false;
+  for (size_t i = 0; i < n; i++) {
+    if (strchr("{}$*?[~\\", w[i]))
+      return false;
+    shaped |= w[i] == '.' || w[i] == '/';
+  }
+  return shaped;
+}
+
+void sema_warn_command_files(sema *S, const ast_value *command,
+                             const pipec_component *c, bool is_shell) {
+  if (!S->opts->project_root || command->kind != AST_STRING)
+    return;
+  static const char seps[] = " \t\n;|&<>()'\"`=,";
+  const char *tpl = command->u.s.text;
+  for (const char *p = tpl; *p;) {
+    size_t n = strcspn(p, seps);
+    if (n == 0) {
+      p++;
+      continue;
+    }
+    const char *word = p;
+    p += n;
+    if (!path_word(word, n) || !project_file(S, word, n))
+      continue;
+    const char *w = arena_strndup(S->a, word, n);
+    if (in_code(S, c, w))
+      continue;
+    /* once per command as written: a loop's members share it */
+    char once[64];
+    int k = snprintf(once, sizeof once, "c%d:%u", command->loc.file,
+                     command->loc.off);
+    const char *okey = arena_intern(S->a, once, (size_t)k);
+    if (name_map_get(&S->src_cache, okey) != PIPEC_NONE)
+      return;
+    name_map_put(S->a, &S->src_cache, okey, 1);
+    pipec_diag *g = sema_warning(
+        S, "file-in-command",
+        sema_str_span(S, command, (uint32_t)(word - tpl), (uint32_t)n),
+        "the command reads the project file '%s', but its content is not "
+        "part of the cache key: editing it will not re-run the node",
+        w);
+    if (is_shell)
+      pipec_diag_hint(g, "pass it as an input: \"... {f} ...\" with "
+                         "f = file(\"%s\")",
+                      w);
+    else
+      pipec_diag_hint(g, "list it in the component's code: code = "
+                         "[\"%s\"] (a script), or take it as an input "
+                         "port (data)",
+                      w);
+    return; /* one warning per command */
+  }
+}
+
+void sema_warn_file_arg(sema *S, const char *arg, const char *value,
+                        ast_loc at, bool is_shell) {
+  size_t len = strlen(value);
+  if (len == 0 || len > 1024 || value[0] == '-')
+    return;
+  for (const char *q = value; *q; q++)
+    if ((unsigned char)*q <= ' ')
+      return;
+  if (!project_file(S, value, len))
     return;
   pipec_diag *g = sema_warning(S, "file-as-string", at,
                                "argument '%s' names the project file '%s', "

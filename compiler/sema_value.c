@@ -127,8 +127,8 @@ static uint32_t str_off(sema *S, const ast_value *v, uint32_t idx) {
   return ast_string_src_offset(S->u->texts[v->loc.file], v->loc, idx);
 }
 
-static ast_loc str_span(sema *S, const ast_value *v, uint32_t from,
-                        uint32_t len) {
+ast_loc sema_str_span(sema *S, const ast_value *v, uint32_t from,
+                      uint32_t len) {
   uint32_t a = str_off(S, v, from), b = str_off(S, v, from + len);
   return (ast_loc){v->loc.file, a, b - a};
 }
@@ -206,7 +206,7 @@ const char *sema_string(sema *S, const ast_value *v, bool tmpl) {
       nlen++;
     if (t[nstart + nlen] != '}' || nlen == 0) {
       pipec_diag *g = sema_error(S, "bad-interpolation",
-                                 str_span(S, v, i, 2 + nlen),
+                                 sema_str_span(S, v, i, 2 + nlen),
                                  "'${' must be followed by a param name and "
                                  "'}'");
       pipec_diag_hint(g, "write ${name}, or '$${' for a literal '${'");
@@ -217,7 +217,7 @@ const char *sema_string(sema *S, const ast_value *v, bool tmpl) {
     uint32_t p = e ? PIPEC_NONE : sema_param_index(S, name);
     if (e && e->bind->fanout != PIPEC_NONE) {
       ast_value at = {.kind = AST_STRING,
-                      .loc = str_span(S, v, i, nlen + 3)};
+                      .loc = sema_str_span(S, v, i, nlen + 3)};
       if (memchr(t, '\x01', v->u.s.len) || memchr(t, '\x02', v->u.s.len)) {
         sema_error(S, "bad-interpolation", v->loc,
                    "a string using a run-time item cannot hold the bytes "
@@ -237,12 +237,12 @@ const char *sema_string(sema *S, const ast_value *v, bool tmpl) {
       if (S->env) {
         uint32_t nn;
         const char **names = param_and_var_names(S, &nn);
-        g = sema_error(S, "unknown-name", str_span(S, v, nstart, nlen),
+        g = sema_error(S, "unknown-name", sema_str_span(S, v, nstart, nlen),
                        "unknown param or loop variable '%s' in '${}'",
                        name);
         sema_suggest(g, name, names, nn);
       } else {
-        g = sema_error(S, "unknown-name", str_span(S, v, nstart, nlen),
+        g = sema_error(S, "unknown-name", sema_str_span(S, v, nstart, nlen),
                        "unknown param '%s' in '${}'", name);
         sema_suggest(g, name, param_names(S), S->n_params);
       }
@@ -254,7 +254,7 @@ const char *sema_string(sema *S, const ast_value *v, bool tmpl) {
       if (tmpl && !plain_word(val)) {
         /* pasted into a command as is, it could be shell syntax */
         pipec_diag *g = sema_error(
-            S, "unsafe-interpolation", str_span(S, v, i, nlen + 3),
+            S, "unsafe-interpolation", sema_str_span(S, v, i, nlen + 3),
             "param '%s' = \"%s\" cannot be pasted into a command: it holds "
             "characters the shell would interpret",
             name, val);
@@ -682,7 +682,7 @@ static int check_ref(void *ctx, const char *name, size_t len, size_t off) {
         return 0;
   }
   const char *nm = arena_strndup(c->S->a, name, len);
-  ast_loc loc = str_span(c->S, c->v, (uint32_t)off - 1, (uint32_t)len + 2);
+  ast_loc loc = sema_str_span(c->S, c->v, (uint32_t)off - 1, (uint32_t)len + 2);
   pipec_diag *g = sema_error(c->S, "bad-placeholder", loc,
                              "unknown placeholder '{%s}' in the command of %s",
                              nm, c->owner);

@@ -15,7 +15,11 @@ static void plan_event(runner *R, const char *node, const char *status,
   pipec_event ev = {.kind = PIPEC_EV_PLAN,
                     .node = node,
                     .status = status,
-                    .detail = why};
+                    .detail = why,
+                    .dry_run = true};
+  uint32_t i = pipec_pipeline_node(R->p, node);
+  if (i != PIPEC_NONE)
+    run_family_event(R, i, &ev);
   run_emit(R, &ev);
 }
 
