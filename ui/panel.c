@@ -199,6 +199,7 @@ static void node_outputs(ui_req *r, const pipec_pipeline *p, uint32_t node,
   pipec_error err;
   if (pipec_node_outputs(r->w, ni->id, &outs, &n, &err) != 0 || n == 0) {
     ub_raw(b, "<p>No outputs recorded.</p>");
+    pipec_output_infos_free(outs, n);
     return;
   }
   const pipec_component *c = node != PIPEC_NONE
