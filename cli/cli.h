@@ -161,5 +161,7 @@ int cmd_logs(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
 int cmd_drafts(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
+int cmd_ui(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

@@ -197,6 +197,29 @@ const cli_command cli_commands[] = {
      "line: strings as they are, lists as a,b,c or [\"a\", \"b\"].\n"
      "Exit 0 on success, 1 if the component failed, 2 on bad usage.\n",
      cmd_exec},
+    {"ui", "serve the workspace's web view (DAG, runs, history, metrics)",
+     "usage: pipec ui [--port P] [--bind ADDR] [--read-only] [--open]\n"
+     "\n"
+     "Serve a web view of the workspace (docs/ui.md) until Ctrl-C: its\n"
+     "pipelines and their DAGs coloured by the last run and updated live,\n"
+     "runs, logs, snapshots and their diffs, metrics, and buttons to run,\n"
+     "re-run a node or family and roll back. It prints the URL to open,\n"
+     "with a random token that every request needs.\n"
+     "\n"
+     "  -p, --port P      the port (default: one the system picks)\n"
+     "      --bind ADDR   the address to listen on (default 127.0.0.1)\n"
+     "      --read-only   serve no action: nothing can be run or rolled back\n"
+     "      --open        open the URL in the browser (xdg-open)\n",
+     cmd_ui},
+    {"report", "write one run as a self-contained HTML file",
+     "usage: pipec report [RUN] [-o FILE]\n"
+     "\n"
+     "Write run RUN (a number, or 'last', the default) as one HTML file that\n"
+     "needs nothing else to open: the DAG coloured by the run, each node's\n"
+     "status, target, times and attempts, a timeline, and the metrics (json\n"
+     "outputs whose values are numbers). To FILE (written whole, then\n"
+     "renamed into place) or stdout.\n",
+     cmd_report},
     {"help", "show help for a command",
      "usage: pipec help [COMMAND]\n"
      "\n"

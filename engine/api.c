@@ -570,7 +570,7 @@ int pipec_snapshots(pipec_ws *w, const char *file, uint32_t limit,
     return rc;
   store_snapshot *snaps = NULL;
   uint32_t k = 0;
-  if (store_snapshot_list(st, pipeline, limit, &snaps, &k) != 0)
+  if (store_snapshot_list_brief(st, pipeline, limit, &snaps, &k) != 0)
     return store_fail(w, err);
   pipec_snapshot_info *v = xcalloc(k + 1, sizeof *v);
   uint32_t got = 0;
@@ -878,4 +878,180 @@ void pipec_checkout_free(pipec_checkout *c) {
     free(c->overrides[i]);
   free(c->overrides);
   memset(c, 0, sizeof *c);
+}
+
+/* ---- views (pipec ui) ----------------------------------------------------------- */
+
+int pipec_pipelines(pipec_ws *w, pipec_pipeline_info **out, uint32_t *n,
+                    pipec_error *err) {
+  *out = NULL;
+  *n = 0;
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  store_pipeline *ps = NULL;
+  uint32_t k = 0;
+  if (store_pipeline_list(st, &ps, &k) != 0)
+    return store_fail(w, err);
+  *out = xcalloc(k + 1, sizeof **out);
+  for (uint32_t i = 0; i < k; i++) {
+    (*out)[i] = (pipec_pipeline_info){.id = ps[i].id,
+                                      .name = ps[i].name,
+                                      .file = ps[i].main_path,
+                                      .last_run = ps[i].last_run,
+                                      .runs = ps[i].runs};
+    ps[i].name = ps[i].main_path = NULL; /* moved */
+  }
+  *n = k;
+  store_pipelines_free(ps, k);
+  ok(err);
+  return 0;
+}
+
+void pipec_pipeline_infos_free(pipec_pipeline_info *p, uint32_t n) {
+  for (uint32_t i = 0; p && i < n; i++) {
+    free(p[i].name);
+    free(p[i].file);
+  }
+  free(p);
+}
+
+int pipec_runs_page(pipec_ws *w, int64_t pipeline, int64_t before,
+                    uint32_t limit, pipec_run_info **out, uint32_t *n,
+                    uint32_t *total, pipec_error *err) {
+  *out = NULL;
+  *n = 0;
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  store_run *runs = NULL;
+  uint32_t k = 0;
+  if (store_run_page(st, pipeline, before, limit, &runs, &k, total) != 0)
+    return store_fail(w, err);
+  *out = xcalloc(k + 1, sizeof **out);
+  for (uint32_t i = 0; i < k; i++)
+    (*out)[i] = run_info(&runs[i]);
+  *n = k;
+  store_runs_free(runs, k);
+  ok(err);
+  return 0;
+}
+
+int pipec_run_by_pid(pipec_ws *w, int64_t pid, int64_t after, int64_t *run,
+                     pipec_error *err) {
+  *run = 0;
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  int found = store_run_by_pid(st, pid, after, run);
+  if (found < 0)
+    return store_fail(w, err);
+  ok(err);
+  return found;
+}
+
+int pipec_run_statuses(pipec_ws *w, int64_t run, pipec_status_fn fn,
+                       void *ctx, pipec_error *err) {
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  if (store_node_run_statuses(st, run, fn, ctx) != 0)
+    return store_fail(w, err);
+  ok(err);
+  return 0;
+}
+
+pipec_pipeline *pipec_snapshot_load(pipec_ws *w, int64_t id, pipec_diags *d,
+                                    pipec_error *err) {
+  store *st = ws_store(w, err);
+  if (!st)
+    return NULL;
+  pipec_diags own;
+  if (!d) {
+    pipec_diags_init(&own);
+    d = &own;
+  }
+  uint32_t n;
+  const pipec_component_desc *const *items = pipec_stdlib_components(&n);
+  pipec_registry reg = {.items = items, .n = n};
+  char e[1024] = "";
+  pipec_pipeline *p = snap_compile(st, id, ws_root(w->w), &reg, d, e, sizeof e);
+  if (!p)
+    fail(err, store_damaged(st) ? PIPEC_E_WORKSPACE : PIPEC_E_USAGE, "%s",
+         e[0] ? e : "snapshot does not compile");
+  else
+    ok(err);
+  if (d == &own)
+    pipec_diags_free(&own);
+  return p;
+}
+
+int pipec_snapshot_get(pipec_ws *w, int64_t id, pipec_snapshot_info *out,
+                       pipec_error *err) {
+  memset(out, 0, sizeof *out);
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  store_snapshot s;
+  int found = store_snapshot_brief(st, id, &s);
+  if (found <= 0) {
+    store_snapshot_free(&s);
+    if (found < 0)
+      return store_fail(w, err);
+    ok(err);
+    return 0;
+  }
+  store_override *ov = NULL;
+  uint32_t n_ov = 0;
+  store_selection sel;
+  if (store_snapshot_overrides(st, id, &ov, &n_ov) != 0 ||
+      store_snapshot_selection(st, id, &sel) < 0) {
+    store_overrides_free(ov, n_ov);
+    store_snapshot_free(&s);
+    return store_fail(w, err);
+  }
+  *out = (pipec_snapshot_info){.id = s.id,
+                               .created_ms = s.created_ms,
+                               .draft = s.draft_id,
+                               .run = s.last_run,
+                               .pipeline = s.pipeline,
+                               .file = s.main_path,
+                               .mode = s.mode,
+                               .label = s.label,
+                               .n_overrides = n_ov,
+                               .nodes = steal_strings(sel.nodes, sel.n_nodes),
+                               .n_nodes = sel.n_nodes,
+                               .from = sel.from,
+                               .to = sel.to,
+                               .force = sel.force};
+  s.pipeline = s.main_path = s.mode = s.label = NULL; /* moved */
+  sel.from = sel.to = NULL;
+  out->overrides = xcalloc(n_ov + 1, sizeof *out->overrides);
+  for (uint32_t i = 0; i < n_ov; i++) {
+    out->overrides[i] = (pipec_override){ov[i].name, ov[i].value};
+    ov[i].name = ov[i].value = NULL;
+  }
+  store_overrides_free(ov, n_ov);
+  store_selection_free(&sel);
+  store_snapshot_free(&s);
+  ok(err);
+  return 1;
+}
+
+void pipec_snapshot_info_free(pipec_snapshot_info *s) {
+  if (!s)
+    return;
+  free(s->pipeline);
+  free(s->file);
+  free(s->mode);
+  free(s->label);
+  for (uint32_t k = 0; k < s->n_overrides; k++) {
+    free(s->overrides[k].name);
+    free(s->overrides[k].value);
+  }
+  free(s->overrides);
+  pipec_strings_free(s->nodes, s->n_nodes);
+  free(s->from);
+  free(s->to);
+  memset(s, 0, sizeof *s);
 }

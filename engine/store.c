@@ -1887,3 +1887,151 @@ int store_dead_logs(store *st, uint32_t keep_runs,
 int store_cache_drop_object(store *st, const hash128 *h) {
   return store_object_damaged(st, h, false) < 0 ? -1 : 0;
 }
+
+/* ---- views: what `pipec ui` lists ------------------------------------------- */
+
+int store_pipeline_list(store *st, store_pipeline **out, uint32_t *n) {
+  static const char q[] =
+      "SELECT p.id, p.name, p.main_path, "
+      "coalesce((SELECT max(r.id) FROM runs r WHERE r.pipeline_id = p.id), 0), "
+      "(SELECT count(*) FROM runs r WHERE r.pipeline_id = p.id) "
+      "FROM pipelines p ORDER BY p.name, p.main_path";
+  sqlite3_stmt *s = prep(st, q);
+  *out = NULL;
+  *n = 0;
+  if (!s)
+    return -1;
+  uint32_t cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    *out = grow(*out, *n, &cap, sizeof **out);
+    store_pipeline *o = &(*out)[(*n)++];
+    o->id = sqlite3_column_int64(s, 0);
+    o->name = col_text(s, 1);
+    o->main_path = col_text(s, 2);
+    o->last_run = sqlite3_column_int64(s, 3);
+    o->runs = (uint32_t)sqlite3_column_int64(s, 4);
+  }
+  int ret = rc == SQLITE_DONE ? 0 : fail(st, "list pipelines");
+  sqlite3_reset(s);
+  if (ret != 0) {
+    store_pipelines_free(*out, *n);
+    *out = NULL;
+    *n = 0;
+  }
+  return ret;
+}
+
+void store_pipelines_free(store_pipeline *p, uint32_t n) {
+  for (uint32_t i = 0; p && i < n; i++) {
+    free(p[i].name);
+    free(p[i].main_path);
+  }
+  free(p);
+}
+
+int store_run_page(store *st, int64_t pipeline, int64_t before,
+                   uint32_t limit, store_run **out, uint32_t *n,
+                   uint32_t *total) {
+  static const char q[] = RUN_COLS
+      "WHERE (?1 = 0 OR r.pipeline_id = ?1) AND (?2 = 0 OR r.id < ?2) "
+      "ORDER BY r.id DESC LIMIT ?3";
+  static const char count[] =
+      "SELECT count(*) FROM runs WHERE ?1 = 0 OR pipeline_id = ?1";
+  *out = NULL;
+  *n = 0;
+  if (total) {
+    sqlite3_stmt *c = prep(st, count);
+    if (!c || bind(st, c, "i", pipeline) || step_row(st, c, "count runs") != 1)
+      return -1;
+    *total = (uint32_t)sqlite3_column_int64(c, 0);
+    sqlite3_reset(c);
+  }
+  sqlite3_stmt *s = prep(st, q);
+  if (!s || bind(st, s, "iii", pipeline, before, limit ? (int64_t)limit : -1))
+    return -1;
+  uint32_t cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    *out = grow(*out, *n, &cap, sizeof **out);
+    run_row(s, &(*out)[(*n)++]);
+  }
+  int ret = rc == SQLITE_DONE ? 0 : fail(st, "list runs");
+  sqlite3_reset(s);
+  if (ret != 0) {
+    store_runs_free(*out, *n);
+    *out = NULL;
+    *n = 0;
+  }
+  return ret;
+}
+
+int store_run_by_pid(store *st, int64_t pid, int64_t after, int64_t *run) {
+  static const char q[] = "SELECT max(id) FROM runs WHERE pid = ? AND id > ?";
+  sqlite3_stmt *s = prep(st, q);
+  if (!s || bind(st, s, "ii", pid, after) || step_row(st, s, "find run") != 1)
+    return -1;
+  *run = sqlite3_column_int64(s, 0);
+  sqlite3_reset(s);
+  return *run > 0;
+}
+
+int store_node_run_statuses(store *st, int64_t run,
+                            void (*fn)(void *ctx, const char *node,
+                                       const char *status),
+                            void *ctx) {
+  static const char q[] =
+      "SELECT node, status FROM node_runs WHERE run_id = ? ORDER BY id";
+  sqlite3_stmt *s = prep(st, q);
+  if (!s || bind(st, s, "i", run))
+    return -1;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+    fn(ctx, (const char *)sqlite3_column_text(s, 0),
+       (const char *)sqlite3_column_text(s, 1));
+  int ret = rc == SQLITE_DONE ? 0 : fail(st, "read node runs");
+  sqlite3_reset(s);
+  return ret;
+}
+
+/* Snapshot rows without their compiled config (config is NULL): the
+ * config of a 10^5-node pipeline is megabytes, and a listing needs none. */
+#define SNAPSHOT_BRIEF_COLS                                                 \
+  "SELECT s.id, s.pipeline_id, s.draft_id, s.created_at, p.name, "          \
+  "p.main_path, NULL, s.params, s.mode, s.selection, s.label, "             \
+  "(SELECT max(r.id) FROM runs r WHERE r.snapshot_id = s.id) "              \
+  "FROM snapshots s JOIN pipelines p ON p.id = s.pipeline_id "
+
+int store_snapshot_brief(store *st, int64_t id, store_snapshot *out) {
+  static const char q[] = SNAPSHOT_BRIEF_COLS "WHERE s.id = ?";
+  sqlite3_stmt *s = prep(st, q);
+  memset(out, 0, sizeof *out);
+  if (!s || bind(st, s, "i", id))
+    return -1;
+  int found = step_row(st, s, "read snapshot");
+  if (found == 1) {
+    snapshot_row(s, out);
+    sqlite3_reset(s);
+  }
+  return found;
+}
+
+int store_snapshot_list_brief(store *st, int64_t pipeline, uint32_t limit,
+                              store_snapshot **out, uint32_t *n) {
+  static const char q[] = SNAPSHOT_BRIEF_COLS
+      "WHERE ?1 = 0 OR s.pipeline_id = ?1 ORDER BY s.id DESC LIMIT ?2";
+  sqlite3_stmt *s = prep(st, q);
+  *out = NULL;
+  *n = 0;
+  if (!s || bind(st, s, "ii", pipeline, limit ? (int64_t)limit : -1))
+    return -1;
+  uint32_t cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    *out = grow(*out, *n, &cap, sizeof **out);
+    snapshot_row(s, &(*out)[(*n)++]);
+  }
+  int ret = rc == SQLITE_DONE ? 0 : fail(st, "list snapshots");
+  sqlite3_reset(s);
+  return ret;
+}

@@ -416,4 +416,36 @@ int store_dead_logs(store *st, uint32_t keep_runs,
  * in the store any more). */
 int store_cache_drop_object(store *st, const hash128 *h);
 
+/* ---- views: what `pipec ui` lists ------------------------------------------ */
+
+typedef struct store_pipeline {
+  int64_t id;
+  char *name, *main_path;
+  int64_t last_run;          /* its newest run, 0 if none */
+  uint32_t runs;             /* how many runs it has */
+} store_pipeline;
+/* Every pipeline, by name then main file. */
+int store_pipeline_list(store *st, store_pipeline **out, uint32_t *n);
+void store_pipelines_free(store_pipeline *p, uint32_t n);
+/* Runs newest first: of pipeline (0: every pipeline) with id < before (0:
+ * from the newest), at most limit (0: all); *total (may be NULL): how many
+ * runs the pipeline has in all. */
+int store_run_page(store *st, int64_t pipeline, int64_t before,
+                   uint32_t limit, store_run **out, uint32_t *n,
+                   uint32_t *total);
+/* The newest run with id > after made by process pid: 1 and its id, 0. */
+int store_run_by_pid(store *st, int64_t pid, int64_t after, int64_t *run);
+/* Call fn with each node run's node and status, in the order recorded
+ * (the strings are valid during the call only): cheaper than
+ * store_node_run_list for a live view of 10^5 nodes. */
+int store_node_run_statuses(store *st, int64_t run,
+                            void (*fn)(void *ctx, const char *node,
+                                       const char *status),
+                            void *ctx);
+/* store_snapshot_get and store_snapshot_list without the compiled config
+ * (config is NULL): what a listing needs, without megabytes per row. */
+int store_snapshot_brief(store *st, int64_t id, store_snapshot *out);
+int store_snapshot_list_brief(store *st, int64_t pipeline, uint32_t limit,
+                              store_snapshot **out, uint32_t *n);
+
 #endif

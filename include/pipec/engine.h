@@ -526,4 +526,56 @@ typedef struct pipec_exec_request {
  * INTERRUPTED. */
 PIPEC_API int pipec_exec(const pipec_exec_request *rq, pipec_error *err);
 
+/* ---- views: what a program showing a workspace needs (pipec ui) ------------------ */
+
+/* A pipeline of the workspace: one per (name, main file) that ran. */
+typedef struct pipec_pipeline_info {
+  int64_t id;
+  char *name;
+  char *file;                  /* its main file, relative to the workspace
+                                  root (absolute if outside it) */
+  int64_t last_run;            /* its newest run, 0 if none */
+  uint32_t runs;               /* how many runs it has */
+} pipec_pipeline_info;
+
+/* Every pipeline that ever ran here, by name then file. Free with
+ * pipec_pipeline_infos_free. */
+PIPEC_API int pipec_pipelines(pipec_ws *w, pipec_pipeline_info **out,
+                              uint32_t *n, pipec_error *err);
+PIPEC_API void pipec_pipeline_infos_free(pipec_pipeline_info *p, uint32_t n);
+
+/* One page of runs, newest first: those of pipeline (a
+ * pipec_pipeline_info id; 0: every pipeline) with an id below before (0:
+ * from the newest), at most limit; *total (may be NULL) is how many runs
+ * the pipeline has in all. Free with pipec_run_infos_free. */
+PIPEC_API int pipec_runs_page(pipec_ws *w, int64_t pipeline, int64_t before,
+                              uint32_t limit, pipec_run_info **out,
+                              uint32_t *n, uint32_t *total, pipec_error *err);
+
+/* The newest run with an id above after that process pid started (a
+ * `pipec run` a program spawned): 1 and *run, 0 none yet. */
+PIPEC_API int pipec_run_by_pid(pipec_ws *w, int64_t pid, int64_t after,
+                               int64_t *run, pipec_error *err);
+
+/* Call fn with the name and status of each node run of run, in the order
+ * recorded (the strings live during the call only): what a live view
+ * polls, without the rest of pipec_run_nodes. */
+typedef void (*pipec_status_fn)(void *ctx, const char *node,
+                                const char *status);
+PIPEC_API int pipec_run_statuses(pipec_ws *w, int64_t run, pipec_status_fn fn,
+                                 void *ctx, pipec_error *err);
+
+/* One snapshot, as pipec_snapshots lists it: 1 found, 0 no such
+ * snapshot. Free what it holds with pipec_snapshot_info_free. */
+PIPEC_API int pipec_snapshot_get(pipec_ws *w, int64_t id,
+                                 pipec_snapshot_info *out, pipec_error *err);
+/* Free what one pipec_snapshot_info holds; zeroes it. */
+PIPEC_API void pipec_snapshot_info_free(pipec_snapshot_info *s);
+
+/* Compile snapshot id from its stored files and -p values, as it ran (the
+ * DAG of a past run). NULL with err, or diagnostics in d (may be NULL). */
+PIPEC_API pipec_pipeline *pipec_snapshot_load(pipec_ws *w, int64_t id,
+                                              pipec_diags *d,
+                                              pipec_error *err);
+
 #endif

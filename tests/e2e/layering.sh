@@ -4,7 +4,7 @@
 #    (compiler/*.h);
 #  - the CLI includes only public headers (include/pipec/), its own, and
 #    the two base/ helpers it has a copy of (editdist.h, clock.h): none of
-#    the engine's;
+#    the engine's; ui/ (the web view) only public headers and its own;
 #  - no library (base, compiler, stdlib-components, engine: the static
 #    libraries and libpipec.so) calls exit(), _exit(), _Exit() or
 #    quick_exit(): neither in the source nor as a symbol it imports.
@@ -30,12 +30,24 @@ bad=$(includes cli/*.[ch] | while IFS=: read -r f h; do
   case $h in
     pipec/*) [ -f "include/$h" ] || echo "$f includes $h (no such public header)" ;;
     editdist.h|clock.h) ;;                        # pipec_cli_base, a copy
+    ui.h) ;;                                      # the web view's entry (ui/)
     */*) echo "$f includes $h" ;;
     *) [ -f "cli/$h" ] || echo "$f includes $h (not the CLI's own, not public)" ;;
   esac
 done)
 [ -z "$bad" ] && pass "the CLI includes only include/pipec/, its own headers and its copy of editdist/clock (none of the $engine_private engine headers)" ||
   fail "the CLI includes private headers: $bad"
+
+# the web view (ui/) reads the workspace through the public API only
+bad=$(includes ui/*.[ch] | while IFS=: read -r f h; do
+  case $h in
+    pipec/*) [ -f "include/$h" ] || echo "$f includes $h (no such public header)" ;;
+    */*) echo "$f includes $h" ;;
+    *) [ -f "ui/$h" ] || echo "$f includes $h (not ui/'s own, not public)" ;;
+  esac
+done)
+[ -z "$bad" ] && pass "ui/ includes only include/pipec/ and its own headers" ||
+  fail "ui/ includes private headers: $bad"
 
 # exit in the source of a library (a call: not a word in a comment, not
 # lexer.l's macro that keeps flex's own exit out of the objects)
