@@ -182,4 +182,13 @@ extern const tgt_kind tgt_kind_local;
   {.name = "memory", .type = PIPEC_OPT_SIZE},            \
   {.name = "gpus", .type = PIPEC_OPT_GPUS}
 
+/* The container runtime that runs the nodes with an `image` on a target's
+ * host (container.h), taken by every built-in kind. */
+extern const char *const tgt_container_runtimes[]; /* podman, docker */
+#define TGT_CONTAINER_OPTS                                              \
+  {.name = "container_runtime", .type = PIPEC_OPT_STRING,               \
+   .has_default = true,                                                 \
+   .def = {.type = PIPEC_T_STRING, .u.s = "podman"},                    \
+   .choices = tgt_container_runtimes}
+
 #endif

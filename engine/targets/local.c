@@ -331,6 +331,7 @@ static int local_open(const tgt_kind *kind, uv_loop_t *loop,
 static const pipec_opt_spec local_opts[] = {
     TGT_QUOTA_OPTS,
     {.name = "slots", .type = PIPEC_OPT_INT, .min = 1},
+    TGT_CONTAINER_OPTS,
 };
 
 const tgt_kind tgt_kind_local = {

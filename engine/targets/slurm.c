@@ -597,6 +597,7 @@ static const pipec_opt_spec slurm_opts[] = {
     {.name = "max_jobs", .type = PIPEC_OPT_INT, .min = 1, .has_default = true,
      .def = {.type = PIPEC_T_INT, .u.i = 256}},
     {.name = "extra", .type = PIPEC_OPT_STRINGS},
+    TGT_CONTAINER_OPTS,
 };
 
 const tgt_kind tgt_kind_slurm = {

@@ -786,6 +786,7 @@ static const pipec_opt_spec ssh_opts[] = {
      .def = {.type = PIPEC_T_STRING, .u.s = ".pipec-work"}},
     {.name = "shared_fs", .type = PIPEC_OPT_BOOL},
     {.name = "connect_timeout", .type = PIPEC_OPT_DURATION, INT_DEFAULT(15)},
+    TGT_CONTAINER_OPTS,
 };
 
 const tgt_kind tgt_kind_ssh = {
