@@ -104,7 +104,7 @@ static hash128 key_of(fixture *f, uint32_t node, ck_parts *parts) {
   CHECK(m != NULL);
   hash128 k;
   char err[512] = "";
-  int rc = ck_compute(&f->p, node, node == 1 ? f->inputs : NULL,
+  int rc = ck_compute(&f->p, node, node == 1 ? f->inputs : NULL, NULL,
                       hash_memo_cb, m, &k, parts, err, sizeof err);
   if (rc != 0)
     fprintf(stderr, "ck_compute: %s\n", err);
@@ -525,7 +525,7 @@ static void test_errors(void) {
   f.code[0] = "scripts/missing.py";
   hash_memo *m = hash_memo_new(root, NULL);
   CHECK(m != NULL);
-  CHECK_EQ(ck_compute(&f.p, 1, f.inputs, hash_memo_cb, m, &k, NULL, err,
+  CHECK_EQ(ck_compute(&f.p, 1, f.inputs, NULL, hash_memo_cb, m, &k, NULL, err,
                       sizeof err), -ENOENT);
   CHECK(strstr(err, "code file 'scripts/missing.py' of component "
                     "'featurize'") != NULL);
