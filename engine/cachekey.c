@@ -15,7 +15,7 @@
  *                 2 dir) [hash] | LIST u32 n {value}
  *   'I' u32 n {str port hash}
  *   'E' u32 n {str key str value}
- *   'M' str image_id                                         nodes with an
+ *   'M' str image_id u8 network                              nodes with an
  *                                                            image only
  *
  * Every variable-length field carries its length and every choice its tag,
@@ -498,7 +498,9 @@ int ck_compute(const pipec_pipeline *p, uint32_t node,
     }
     enc_u8(&k.enc, 'M');
     enc_str(&k.enc, image_id);
+    enc_u8(&k.enc, n->network);
     PART("image", image_id, n->image);
+    PART("network", n->network ? "on" : "off", NULL);
   }
 #undef PART
 
@@ -754,6 +756,8 @@ static void explain_changed(sbuf *b, const ck_part *o, const ck_part *c) {
     else
       sb_printf(b, "image changed: %s (%s) -> %s (%s)", o->note, o->value,
                 c->note, c->value);
+  } else if (strcmp(name, "network") == 0) {
+    sb_printf(b, "network changed: %s -> %s", o->value, c->value);
   } else if (strncmp(name, "env:", 4) == 0) {
     sb_printf(b, "env '%s' changed: ", name + 4);
     show(b, o->value);

@@ -16,7 +16,8 @@
  *   env         the component's env, sorted by name
  *   image       for a node with an `image`: the image's id (the digest of
  *               its config, as its target's runtime resolved it), never the
- *               tag (container.h)
+ *               tag (container.h), and whether it has the network (what a
+ *               command can see and fetch depends on it)
  *
  * and nothing else: not the node's name, not its target, retries, timeout or
  * resources. So renaming a node or moving it to another target keeps its
@@ -32,6 +33,7 @@
  *   code:scripts/f.py  77a1...
  *   env:PYTHONHASHSEED 0
  *   image            sha256:41d8...               (note: "localhost/x:1")
+ *   network          off
  *
  * Two keys differ exactly when some part's value differs (the renderings
  * are as unambiguous as the encoding). The store keeps the parts of each
