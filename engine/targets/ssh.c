@@ -701,7 +701,14 @@ static void ssh_cancel(tgt *t, tgt_job *job, bool force) {
   shbuf_add(&cmd, force ? "/pid\") && kill -KILL -- -$p"
                      : "/pid\") && kill -TERM -- -$p; "
                        "(sleep 5; kill -KILL -- -$p) "
-                       "</dev/null >/dev/null 2>&1 &");
+                       "</dev/null >/dev/null 2>&1 & "
+                       /* and wait (10 s at most) for the group to end, so
+                        * what the command tidies on TERM (a container:
+                        * container.h) is gone when the node is reported
+                        * cancelled */
+                       "i=0; while [ -n \"$p\" ] && [ $i -lt 100 ] && "
+                       "kill -0 -- -$p 2>/dev/null; do "
+                       "sleep 0.1 2>/dev/null || sleep 1; i=$((i+1)); done");
   job_call *call = calloc(1, sizeof *call);
   if (!call)
     abort();

@@ -6,7 +6,8 @@
 #   make_image TAG ID     build TAG offline (tests/containers/image.sh); its
 #                         id in $IMAGE_ID; removed when the test exits
 #   pipec_containers      names of the containers of this test's workspace
-#                         ($T/.pipec), running or not
+#                         (.pipec of the directory use_podman was called
+#                         in), running or not
 #
 # Tags are unique per test process, so tests can run side by side; on exit
 # every container of the workspace and every image made is removed.
@@ -15,7 +16,7 @@ CTR_IDS=()
 
 ctr_cleanup() {
   local ids
-  ids=$(podman ps -aq --filter "label=pipec.workspace=$(cd "$T" && pwd -P)/.pipec" 2>/dev/null)
+  ids=$(podman ps -aq --filter "label=pipec.workspace=$CTR_WS" 2>/dev/null)
   [ -n "$ids" ] && podman rm -f $ids >/dev/null 2>&1
   local t
   for t in "${CTR_TAGS[@]}"; do podman rmi -f "$t" >/dev/null 2>&1; done
@@ -32,6 +33,7 @@ use_podman() {
     fi
   done
   export CONTAINERS_CONF=$SRC/tests/containers/containers.conf
+  CTR_WS=$(pwd -P)/.pipec
   trap ctr_cleanup EXIT
   CTR_PREFIX=localhost/pipec-e2e-$$-$(basename "$T" | tr 'A-Z.' 'a-z-')
 }
@@ -44,5 +46,5 @@ make_image() {
 }
 
 pipec_containers() {
-  podman ps -a --filter "label=pipec.workspace=$(cd "$T" && pwd -P)/.pipec" --format '{{.Names}}'
+  podman ps -a --filter "label=pipec.workspace=$CTR_WS" --format '{{.Names}}'
 }

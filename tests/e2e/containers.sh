@@ -204,6 +204,23 @@ expect_exit 1 env PATH="$PWD/nort" "$PIPEC" run img.pipe --node os --force &&
 expect_exit 0 env PATH="$PWD/nort" "$PIPEC" targets img.pipe && expect_in "podman (missing)" &&
   pass "targets says the runtime is missing" || fail "targets says the runtime is missing"
 
+# ---- built-ins in an image: the image's pipec runs them ------------------------
+P=$CTR_PREFIX-pipec:1
+make_image "$P" pipec-image-p "$PIPEC_BIN"
+printf 'x,y\n3,c\n1,a\n2,b\n' > t.csv
+cat > bi.pipe <<PIPE
+pipeline bi {
+  node raw    = table.read_csv(path = "t.csv") { image = "$P" }
+  node sorted = table.sort(input = raw.out, by = ["x"]) { image = "$P" }
+  node nopipe = table.sort(input = raw.out, by = ["y"]) { image = "$A" }
+}
+PIPE
+expect_exit 1 "$PIPEC" run --keep-going bi.pipe &&
+  expect_stdout 0 "$PIPEC" cat sorted.out && [ "$OUT" = "$(printf 'x,y\n1,a\n2,b\n3,c')" ] &&
+  pass "built-in components run in an image that holds pipec" || fail "sorted.out: $OUT"
+expect_exit 0 "$PIPEC" show last && expect_in "exit code 127: the command is not in the image" &&
+  pass "an image without pipec fails a built-in, saying why" || fail "an image without pipec fails a built-in"
+
 # ---- dry run and why before the image exists -------------------------------------
 expect_exit 0 "$PIPEC" run miss.pipe --dry-run && expect_in "would fail" &&
   expect_in "is not in podman" && pass "a dry run says the node would fail" || fail "a dry run says the node would fail"
