@@ -793,6 +793,8 @@ static void explain_one(sbuf *b, const ck_part *pt, bool added) {
       sb_printf(b, "component version %s", verb);
     else if (strcmp(name, "outputs") == 0)
       sb_printf(b, "outputs %s", verb);
+    else if (strcmp(name, "network") == 0)
+      sb_printf(b, "network %s", verb);
     else if (strcmp(name, "command") == 0)
       sb_printf(b, "component is %s a command", added ? "now" : "no longer");
     else if (strcmp(name, "component") == 0)
