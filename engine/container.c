@@ -168,7 +168,7 @@ char **ctr_argv(ctr_job *c, const tgt_job *job, char *const *cmd,
   /* the environment by name: the values are in the shim's own */
   for (char **e = job->env; e && *e; e++) {
     add(&a, "-e");
-    add_own(&a, strndup(*e, strcspn(*e, "=")));
+    add_own(&a, xasprintf("%.*s", (int)strcspn(*e, "="), *e));
   }
   if (job->gpus_set) {
     add(&a, "-e");
@@ -277,7 +277,7 @@ static void asker_finish(asker *k) {
 static char *first_line(const char *s) {
   while (*s == '\n' || *s == ' ')
     s++;
-  return strndup(s, strcspn(s, "\n"));
+  return xasprintf("%.*s", (int)strcspn(s, "\n"), s);
 }
 
 /* "on this machine" is what a local user thinks of; the others by name */
