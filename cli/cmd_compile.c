@@ -95,6 +95,15 @@ static int parse_args(const char *cmd, int argc, char **argv, bool allow_format,
   return 0;
 }
 
+/* A warning of `pipec check` about an image this machine lacks. */
+static void image_warning(void *ctx, const pipec_node *n, const char *msg) {
+  unsigned *warnings = ctx;
+  (*warnings)++;
+  fprintf(stderr, "%s:%u:%u: warning: node '%s': %s\n",
+          n->loc.file ? n->loc.file : "?", n->loc.line, n->loc.col, n->name,
+          msg);
+}
+
 int cmd_check(int argc, char **argv) {
   compile_args a;
   int rc = parse_args("check", argc, argv, false, &a);
@@ -103,6 +112,11 @@ int cmd_check(int argc, char **argv) {
     pipec_pipeline *p = cli_compile(a.file, a.overrides.v,
                                     (unsigned)a.overrides.n, &warnings);
     if (p) {
+      /* images the local runtime lacks: the run would fail those nodes */
+      pipec_error err;
+      if (pipec_images_check(p, image_warning, &warnings, &err) < 0)
+        fprintf(stderr, "pipec check: cannot look up images: %s\n",
+                err.msg);
       printf("%s: ok: pipeline '%s', %u node%s", a.file, p->name, p->n_nodes,
              p->n_nodes == 1 ? "" : "s");
       if (warnings)

@@ -217,7 +217,34 @@ static void node_json(pipec_json *j, const pipec_node_info *nr) {
   pipec_json_str(j, nr->message);
   pipec_json_key(j, "log");
   pipec_json_str(j, nr->log);
+  pipec_json_key(j, "image");
+  pipec_json_str(j, nr->image);
+  pipec_json_key(j, "image_id");
+  pipec_json_str(j, nr->image_id);
   pipec_json_end(j);
+}
+
+/* The images the run's nodes ran in, once each: "image REF  ID  (nodes)". */
+static void print_images(const pipec_node_info *nrs, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    if (!nrs[i].image)
+      continue;
+    bool seen = false;
+    for (uint32_t k = 0; k < i && !seen; k++)
+      seen = nrs[k].image && strcmp(nrs[k].image, nrs[i].image) == 0 &&
+             (nrs[k].image_id ? nrs[i].image_id &&
+                                    strcmp(nrs[k].image_id,
+                                           nrs[i].image_id) == 0
+                              : !nrs[i].image_id);
+    if (seen)
+      continue;
+    uint32_t users = 0;
+    for (uint32_t k = i; k < n; k++)
+      users += nrs[k].image && strcmp(nrs[k].image, nrs[i].image) == 0;
+    printf("image %s  %s  (%u node%s, first %s)\n", nrs[i].image,
+           nrs[i].image_id ? nrs[i].image_id : "(not found)", users,
+           users == 1 ? "" : "s", nrs[i].name);
+  }
 }
 
 /* The operands of a command without options, in order: at least min, at
@@ -416,6 +443,7 @@ int cmd_show(int argc, char **argv) {
     }
     free(rows);
     free(row_of);
+    print_images(nrs, n);
   }
   pipec_node_infos_free(nrs, n);
   pipec_run_info_free(&r);

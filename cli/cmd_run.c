@@ -290,6 +290,9 @@ static void print_why(const pipec_why *y) {
     printf("%s cannot be keyed: %s\n", y->upstream, y->reason);
     break;
   }
+  if (y->image)
+    printf("  image %s: %s\n", y->image,
+           y->image_id ? y->image_id : "not found on its target");
 }
 
 int cmd_why(int argc, char **argv) {

@@ -1,7 +1,9 @@
 /*
  * cmd_targets.c — `pipec targets FILE [--json]`: the pipeline's compute
- * targets, their kinds and options (quotas), how many nodes each runs and,
- * while a run of this pipeline is going, what it holds on each target.
+ * targets, their kinds and options (quotas), how many nodes each runs,
+ * while a run of this pipeline is going what it holds on each target, and
+ * each target's container runtime (its version, from the hosts whose
+ * nodes name an image).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +49,25 @@ static void format_use(const pipec_target_use *u, char *buf, size_t len) {
 #undef ADD
 }
 
+/* "podman 4.3.1": the runtime and its version where a node has an image;
+ * "podman (no images)" elsewhere (its host is not asked). */
+static void runtime_text(const pipec_target_runtime *r, char *buf,
+                         size_t len) {
+  if (!r->probed) {
+    snprintf(buf, len, "%s (no images)", r->name ? r->name : "-");
+    return;
+  }
+  if (!r->version) {
+    snprintf(buf, len, "%s (missing)", r->name);
+    return;
+  }
+  /* "podman version 4.3.1", "Docker version 24.0.5, build ced0996": the
+   * number */
+  const char *v = strstr(r->version, "version ");
+  v = v ? v + 8 : r->version;
+  snprintf(buf, len, "%s %.*s", r->name, (int)strcspn(v, ", "), v);
+}
+
 static void json_use(pipec_json *j, const pipec_target_use *u) {
   pipec_json_key(j, "running");
   pipec_json_int(j, u->nodes);
@@ -90,13 +111,19 @@ int cmd_targets(int argc, char **argv) {
   if (!use)
     abort();
   in_use(p, use);
+  pipec_target_runtime *rt = calloc(p->n_targets, sizeof *rt);
+  pipec_error err;
+  if (!rt)
+    abort();
+  if (pipec_target_runtimes(p, rt, &err) != 0)
+    fprintf(stderr, "pipec targets: %s\n", err.msg);
   pipec_json j;
   if (json) {
     pipec_json_init(&j, stdout, true);
     pipec_json_arr(&j);
   } else {
-    printf("%-12s %-6s %5s  %-32s %s\n", "TARGET", "KIND", "NODES", "IN USE",
-           "OPTIONS");
+    printf("%-12s %-6s %5s  %-32s %-28s %s\n", "TARGET", "KIND", "NODES",
+           "IN USE", "RUNTIME", "OPTIONS");
   }
   for (uint32_t t = 0; t < p->n_targets; t++) {
     const pipec_target *tg = &p->targets[t];
@@ -119,6 +146,19 @@ int cmd_targets(int argc, char **argv) {
       }
       pipec_json_end(&j);
       json_use(&j, &use[t]);
+      pipec_json_key(&j, "runtime");
+      pipec_json_obj(&j);
+      pipec_json_key(&j, "name");
+      pipec_json_str(&j, rt[t].name);
+      pipec_json_key(&j, "path");
+      pipec_json_str(&j, rt[t].path);
+      pipec_json_key(&j, "version");
+      pipec_json_str(&j, rt[t].version);
+      pipec_json_key(&j, "error");
+      pipec_json_str(&j, rt[t].error);
+      pipec_json_key(&j, "probed");
+      pipec_json_bool(&j, rt[t].probed);
+      pipec_json_end(&j);
       pipec_json_end(&j);
       continue;
     }
@@ -126,6 +166,8 @@ int cmd_targets(int argc, char **argv) {
     char text[256];
     format_use(&use[t], text, sizeof text);
     printf("%-32s ", text);
+    runtime_text(&rt[t], text, sizeof text);
+    printf("%-28s ", text);
     for (uint32_t k = 0; k < tg->n_opts; k++) {
       printf("%s%s=", k ? " " : "", tg->opts[k].key);
       pipec_value_print(&tg->opts[k].value, stdout);
@@ -138,6 +180,12 @@ int cmd_targets(int argc, char **argv) {
     putchar('\n');
   }
   free(use);
+  for (uint32_t t = 0; t < p->n_targets; t++)
+    if (rt[t].error)
+      fprintf(stderr, "pipec targets: target '%s': %s: %s\n",
+              p->targets[t].name, rt[t].name, rt[t].error);
+  pipec_target_runtimes_free(rt, p->n_targets);
+  free(rt);
   pipec_pipeline_free(p);
   return CLI_OK;
 }

@@ -777,6 +777,13 @@ static void json_node(pipec_json *j, const pipec_pipeline *p,
   pipec_json_int(j, n->timeout_s);
   pipec_json_key(j, "cache");
   pipec_json_bool(j, n->cache);
+  if (n->image) { /* (absent without: the configuration of a pipeline
+                     without images reads as before) */
+    pipec_json_key(j, "image");
+    pipec_json_str(j, n->image);
+    pipec_json_key(j, "network");
+    pipec_json_bool(j, n->network);
+  }
   json_loc(j, &n->loc);
   pipec_json_end(j);
 }

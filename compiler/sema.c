@@ -431,6 +431,14 @@ static void lower_settings(sema *S, scomp *c) {
     } else if (strcmp(kv->key, "code") == 0) {
       if (!sema_code_setting(S, c, kv->value, what))
         c->ok = false;
+    } else if (strcmp(kv->key, "image") == 0) {
+      if (!sema_image(S, kv->value, what, &ir->image))
+        c->ok = false;
+    } else if (strcmp(kv->key, "network") == 0) {
+      if (sema_value(S, kv->value, PIPEC_T_BOOL, false, what, &v))
+        ir->network = v.u.b;
+      else
+        c->ok = false;
     } else if (strcmp(kv->key, "env") == 0) {
       const ast_value *mv = kv->value;
       if (mv->kind != AST_MAP) {
@@ -467,14 +475,15 @@ static void lower_settings(sema *S, scomp *c) {
         ir->n_env++;
       }
     } else {
-      static const char *const keys[] = {"command", "code", "env",
-                                         "version"};
+      static const char *const keys[] = {"command", "code", "env", "image",
+                                         "network", "version"};
       pipec_diag *g = sema_error(S, "unknown-setting", kv->key_loc,
                                  "unknown component setting '%s'", kv->key);
-      sema_suggest(g, kv->key, keys, 4);
+      sema_suggest(g, kv->key, keys, 6);
       if (!g->hint)
-        pipec_diag_hint(g, "components take command, code, env and version; "
-                           "declare params with 'param NAME : TYPE'");
+        pipec_diag_hint(g, "components take command, code, env, image, "
+                           "network and version; declare params with "
+                           "'param NAME : TYPE'");
       c->ok = false;
     }
   }

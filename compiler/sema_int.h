@@ -285,6 +285,11 @@ bool sema_size(sema *S, const ast_value *v, const char *what, int64_t *out);
 void sema_check_template(sema *S, const ast_value *v, const char *const *names,
                          uint32_t n, const char *owner);
 
+/* sema_target.c: an `image = "REF"` setting, its reference checked
+ * (imageref.h); false after reporting. */
+bool sema_image(sema *S, const ast_value *v, const char *what,
+                const char **out);
+
 /* sema_files.c */
 /* Lower a component's `code` setting (a string or a list; globs expanded)
  * into c->ir.code, checking every file. False after reporting. */

@@ -1,14 +1,16 @@
 /*
  * sema_target.c — targets (`target NAME = KIND { ... }`) and the settings
- * of nodes (`retries`, `timeout`, `cache`, `resources { ... }`). Which keys
- * a target takes, and of what type, is its kind's schema (target_kind.h),
- * given by the caller: the compiler knows no kind by itself. Values are
- * stored canonically: sizes in bytes, durations in seconds.
+ * of nodes (`retries`, `timeout`, `cache`, `image`, `network`,
+ * `resources { ... }`). Which keys a target takes, and of what type, is
+ * its kind's schema (target_kind.h), given by the caller: the compiler
+ * knows no kind by itself. Values are stored canonically: sizes in bytes,
+ * durations in seconds.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "imageref.h"
 #include "sema_int.h"
 
 /* The kind named `name` among those the compiler was given, or NULL. */
@@ -48,7 +50,31 @@ static bool key_value(sema *S, const pipec_opt_spec *k, const ast_value *v,
   case PIPEC_OPT_BOOL:
     return sema_value(S, v, PIPEC_T_BOOL, false, what, out);
   case PIPEC_OPT_STRING:
-    return sema_value(S, v, PIPEC_T_STRING, false, what, out);
+    if (!sema_value(S, v, PIPEC_T_STRING, false, what, out))
+      return false;
+    if (k->choices) {
+      uint32_t nc = 0;
+      while (k->choices[nc] && strcmp(k->choices[nc], out->u.s) != 0)
+        nc++;
+      if (k->choices[nc])
+        return true;
+      pipec_diag *g = sema_error(S, "bad-literal", v->loc,
+                                 "%s cannot be \"%s\"", what, out->u.s);
+      for (nc = 0; k->choices[nc];)
+        nc++;
+      sema_suggest(g, out->u.s, k->choices, nc);
+      if (!g->hint) {
+        char list[256] = "";
+        size_t w = 0;
+        for (uint32_t j = 0; j < nc && w < sizeof list; j++)
+          w += (size_t)snprintf(list + w, sizeof list - w, "%s\"%s\"",
+                                j == 0 ? "" : j + 1 == nc ? " or " : ", ",
+                                k->choices[j]);
+        pipec_diag_hint(g, "expected %s", list);
+      }
+      return false;
+    }
+    return true;
   case PIPEC_OPT_SIZE:
     out->type = PIPEC_T_INT;
     return sema_size(S, v, what, &out->u.i);
@@ -233,7 +259,8 @@ void sema_targets(sema *S) {
 
 /* ---- node settings -------------------------------------------------- */
 
-static const char *const node_keys[] = {"retries", "timeout", "cache"};
+static const char *const node_keys[] = {"retries", "timeout", "cache",
+                                        "image", "network"};
 static const char *const resource_keys[] = {"cpus", "memory", "gpus", "time"};
 
 static void check_fit(sema *S, snode *n) {
@@ -286,9 +313,31 @@ static bool seen_before(sema *S, const ast_kvs *kvs, uint32_t i) {
   return false;
 }
 
+bool sema_image(sema *S, const ast_value *v, const char *what,
+                const char **out) {
+  pipec_value pv;
+  if (!sema_value(S, v, PIPEC_T_STRING, false, what, &pv))
+    return false;
+  char why[256];
+  if (!imageref_check(pv.u.s, why, sizeof why)) {
+    pipec_diag *g = sema_error(S, "bad-image", v->loc,
+                               "%s is not an image reference: %s", what, why);
+    pipec_diag_hint(g, "an image is named like \"localhost/tool:1.2\", "
+                       "\"docker.io/library/debian:12\" or "
+                       "\"NAME@sha256:<64 hex digits>\"");
+    return false;
+  }
+  *out = pv.u.s;
+  return true;
+}
+
 void sema_node_settings(sema *S, snode *n) {
   const ast_node *an = n->ast;
   n->ir->cache = true;
+  if (n->comp != PIPEC_NONE) { /* its component's, unless it says */
+    n->ir->image = S->comps.items[n->comp].ir.image;
+    n->ir->network = S->comps.items[n->comp].ir.network;
+  }
   for (uint32_t i = 0; i < an->settings.n; i++) {
     const ast_kv *kv = &an->settings.items[i];
     if (seen_before(S, &an->settings, i))
@@ -305,8 +354,13 @@ void sema_node_settings(sema *S, snode *n) {
     } else if (strcmp(kv->key, "cache") == 0) {
       if (sema_value(S, kv->value, PIPEC_T_BOOL, false, what, &v))
         n->ir->cache = v.u.b;
+    } else if (strcmp(kv->key, "image") == 0) {
+      sema_image(S, kv->value, what, &n->ir->image);
+    } else if (strcmp(kv->key, "network") == 0) {
+      if (sema_value(S, kv->value, PIPEC_T_BOOL, false, what, &v))
+        n->ir->network = v.u.b;
     } else {
-      unknown_key(S, kv, "node setting", node_keys, 3);
+      unknown_key(S, kv, "node setting", node_keys, 5);
     }
   }
   for (uint32_t i = 0; i < an->resources.n; i++) {

@@ -18,6 +18,7 @@
 
 #include "alloc.h"
 #include "checkout.h"
+#include "container.h"
 #include "draft.h"
 #include "gc.h"
 #include "integrity.h"
@@ -240,6 +241,8 @@ void pipec_why_free(pipec_why *y) {
   free(y->node);
   free(y->upstream);
   free(y->reason);
+  free(y->image);
+  free(y->image_id);
   memset(y, 0, sizeof *y);
 }
 
@@ -342,7 +345,9 @@ int pipec_run_nodes(pipec_ws *w, int64_t run, pipec_node_info **out,
                                   .attempts = r->attempts,
                                   .exit_code = r->exit_code,
                                   .started_ms = r->started_ms,
-                                  .ended_ms = r->ended_ms};
+                                  .ended_ms = r->ended_ms,
+                                  .image = dup_or_null(r->image),
+                                  .image_id = dup_or_null(r->image_id)};
   }
   *n = k;
   store_node_runs_free(nrs, k);
@@ -361,6 +366,8 @@ void pipec_node_infos_free(pipec_node_info *v, uint32_t n) {
     free(v[i].reason);
     free(v[i].message);
     free(v[i].log);
+    free(v[i].image);
+    free(v[i].image_id);
   }
   free(v);
 }
@@ -788,6 +795,61 @@ int pipec_draft_restore(pipec_ws *w, int64_t id, bool dry_run, FILE *out,
 }
 
 /* ---- targets -------------------------------------------------------------------- */
+
+int pipec_target_runtimes(const pipec_pipeline *p, pipec_target_runtime *out,
+                          pipec_error *err) {
+  ctr_runtime_info *info = xcalloc(p->n_targets + 1, sizeof *info);
+  char e[512];
+  if (ctr_runtimes(p, NULL, info, e, sizeof e) != 0) {
+    free(info);
+    return fail(err, PIPEC_E_FAILED, "%s", e);
+  }
+  for (uint32_t t = 0; t < p->n_targets; t++) /* the strings move over */
+    out[t] = (pipec_target_runtime){.name = xstrdup(info[t].name),
+                                    .path = info[t].path,
+                                    .version = info[t].version,
+                                    .error = info[t].error,
+                                    .probed = info[t].probed};
+  free(info);
+  ok(err);
+  return 0;
+}
+
+void pipec_target_runtimes_free(pipec_target_runtime *v, uint32_t n) {
+  for (uint32_t i = 0; v && i < n; i++) {
+    free(v[i].name);
+    free(v[i].path);
+    free(v[i].version);
+    free(v[i].error);
+  }
+}
+
+int pipec_images_check(const pipec_pipeline *p, pipec_image_fn fn, void *ctx,
+                       pipec_error *err) {
+  ctr_images im;
+  char e[512];
+  if (ctr_resolve(p, NULL, "local", &im, e, sizeof e) != 0)
+    return fail(err, PIPEC_E_FAILED, "%s", e);
+  int count = 0;
+  for (uint32_t i = 0; i < im.n; i++) {
+    if (im.v[i].id)
+      continue;
+    const pipec_node *first = NULL;
+    for (uint32_t k = 0; k < p->n_nodes + p->n_templates && !first; k++) {
+      const pipec_node *n = k < p->n_nodes ? &p->nodes[k]
+                                           : &p->templates[k - p->n_nodes];
+      if (n->image && n->target == im.v[i].target &&
+          strcmp(n->image, im.v[i].ref) == 0)
+        first = n;
+    }
+    if (fn && first)
+      fn(ctx, first, im.v[i].error);
+    count++;
+  }
+  ctr_images_free(&im);
+  ok(err);
+  return count;
+}
 
 int pipec_targets_use(pipec_ws *w, const pipec_pipeline *p,
                       pipec_target_use *use, pipec_error *err) {

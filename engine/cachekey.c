@@ -15,6 +15,8 @@
  *                 2 dir) [hash] | LIST u32 n {value}
  *   'I' u32 n {str port hash}
  *   'E' u32 n {str key str value}
+ *   'M' str image_id u8 network                              nodes with an
+ *                                                            image only
  *
  * Every variable-length field carries its length and every choice its tag,
  * so the encoding is injective: different nodes never share a key except by
@@ -314,9 +316,9 @@ static bool input_is_list(const pipec_pipeline *p, const pipec_node *n,
 }
 
 int ck_compute(const pipec_pipeline *p, uint32_t node,
-               const hash128 *input_hashes, ck_file_hash_fn file_hash,
-               void *ctx, hash128 *key, ck_parts *parts, char *err,
-               size_t errlen) {
+               const hash128 *input_hashes, const char *image_id,
+               ck_file_hash_fn file_hash, void *ctx, hash128 *key,
+               ck_parts *parts, char *err, size_t errlen) {
   const pipec_node *n = &p->nodes[node];
   const pipec_component *c = &p->components[n->component];
   keyctx k = {.p = p, .file_hash = file_hash, .ctx = ctx,
@@ -484,6 +486,21 @@ int ck_compute(const pipec_pipeline *p, uint32_t node,
       sb_printf(&k.txt, "env:%s", c->env[i].key);
       PART(sb_str(&k.txt), c->env[i].value ? c->env[i].value : "", NULL);
     }
+  }
+  /* The image, by id: what a tag names may change. A node without an
+   * image encodes as before, so its key does not change. */
+  if (n->image) {
+    if (!image_id) {
+      rc = -EINVAL;
+      snprintf(err, errlen, "node '%s': the id of image '%s' is not known",
+               n->name, n->image);
+      goto done;
+    }
+    enc_u8(&k.enc, 'M');
+    enc_str(&k.enc, image_id);
+    enc_u8(&k.enc, n->network);
+    PART("image", image_id, n->image);
+    PART("network", n->network ? "on" : "off", NULL);
   }
 #undef PART
 
@@ -732,6 +749,15 @@ static void explain_changed(sbuf *b, const ck_part *o, const ck_part *c) {
       sb_printf(b, "input '%s' changed (now from '%s', was '%s')", name + 6,
                 c->note, o->note);
     }
+  } else if (strcmp(name, "image") == 0) {
+    if (strcmp(o->note, c->note) == 0)
+      sb_printf(b, "image %s changed: it is now %s (was %s)", c->note,
+                c->value, o->value);
+    else
+      sb_printf(b, "image changed: %s (%s) -> %s (%s)", o->note, o->value,
+                c->note, c->value);
+  } else if (strcmp(name, "network") == 0) {
+    sb_printf(b, "network changed: %s -> %s", o->value, c->value);
   } else if (strncmp(name, "env:", 4) == 0) {
     sb_printf(b, "env '%s' changed: ", name + 4);
     show(b, o->value);
@@ -751,6 +777,9 @@ static void explain_one(sbuf *b, const ck_part *pt, bool added) {
   const char *name = pt->name, *verb = added ? "added" : "removed";
   if (strncmp(name, "code:", 5) == 0) {
     sb_printf(b, "code file '%s' %s", name + 5, verb);
+  } else if (strcmp(name, "image") == 0) {
+    sb_printf(b, added ? "image added: %s (%s)" : "image removed (was %s, "
+              "%s)", pt->note, pt->value);
   } else if (strncmp(name, "input:", 6) == 0) {
     sb_printf(b, "input '%s' %s", name + 6, verb);
     if (pt->note[0])
@@ -764,6 +793,8 @@ static void explain_one(sbuf *b, const ck_part *pt, bool added) {
       sb_printf(b, "component version %s", verb);
     else if (strcmp(name, "outputs") == 0)
       sb_printf(b, "outputs %s", verb);
+    else if (strcmp(name, "network") == 0)
+      sb_printf(b, "network %s", verb);
     else if (strcmp(name, "command") == 0)
       sb_printf(b, "component is %s a command", added ? "now" : "no longer");
     else if (strcmp(name, "component") == 0)

@@ -14,6 +14,10 @@
  *   inputs      per input port, sorted by port name: the content hash of
  *               the file wired to it (not the producer's key: early cut-off)
  *   env         the component's env, sorted by name
+ *   image       for a node with an `image`: the image's id (the digest of
+ *               its config, as its target's runtime resolved it), never the
+ *               tag (container.h), and whether it has the network (what a
+ *               command can see and fetch depends on it)
  *
  * and nothing else: not the node's name, not its target, retries, timeout or
  * resources. So renaming a node or moving it to another target keeps its
@@ -28,6 +32,8 @@
  *   input:raw        5d2e...                    (note: "load.out")
  *   code:scripts/f.py  77a1...
  *   env:PYTHONHASHSEED 0
+ *   image            sha256:41d8...               (note: "localhost/x:1")
+ *   network          off
  *
  * Two keys differ exactly when some part's value differs (the renderings
  * are as unambiguous as the encoding). The store keeps the parts of each
@@ -76,12 +82,14 @@ int ck_parts_add(ck_parts *ps, const char *name, const char *value,
 const ck_part *ck_parts_find(const ck_parts *ps, const char *name);
 
 /* Compute the key of p->nodes[node]. input_hashes[i] is the content hash of
- * the file wired to node->inputs[i]. parts may be NULL (cheaper). Returns 0,
- * or a negative errno with err filled (a code file cannot be read...). */
+ * the file wired to node->inputs[i]; image_id is the id of the node's image
+ * (NULL for a node without one; -EINVAL for a node with one). parts may be
+ * NULL (cheaper). Returns 0, or a negative errno with err filled (a code
+ * file cannot be read...). */
 int ck_compute(const pipec_pipeline *p, uint32_t node,
-               const hash128 *input_hashes, ck_file_hash_fn file_hash,
-               void *ctx, hash128 *key, ck_parts *parts, char *err,
-               size_t errlen);
+               const hash128 *input_hashes, const char *image_id,
+               ck_file_hash_fn file_hash, void *ctx, hash128 *key,
+               ck_parts *parts, char *err, size_t errlen);
 
 /* Parts as text: a header line, then one "name TAB value TAB note" line per
  * part, with backslash, tab, CR and newline escaped. Returns a malloc'd

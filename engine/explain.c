@@ -103,6 +103,7 @@ int run_why(ws *w, const pipec_pipeline *p0, const char *node_name,
   /* the sources, then the loops that the cache can expand, so a member
    * can be asked about */
   if (run_sources(&R, false, err, errlen) != 0 ||
+      run_images(&R, err, errlen) != 0 ||
       run_expand_cached(&R, err, errlen) != 0)
     goto out;
   const pipec_pipeline *p = R.p;
@@ -163,6 +164,11 @@ int run_why(ws *w, const pipec_pipeline *p0, const char *node_name,
                                              : xstrdup(p->nodes[i].name),
                        .reason = why};
     break;
+  }
+  const ctr_image *im = run_node_image(&R, node);
+  if (im) {
+    out->image = xstrdup(im->ref);
+    out->image_id = im->id ? xstrdup(im->id) : NULL;
   }
   free(need);
 out:

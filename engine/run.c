@@ -168,6 +168,7 @@ void run_free(runner *R) {
   free(R->root);
   free(R->src_hash);
   free(R->inflight);
+  ctr_images_free(&R->images);
 }
 
 static void announce_gc_wait(void) {
@@ -374,6 +375,7 @@ int run_pipeline(ws *w, const pipec_pipeline *p, const run_opts *o,
   res->snapshot_id = R.snapshot_id;
   res->run_id = R.run_id;
   if (run_sources(&R, !o->dry_run, err, errlen) != 0 ||
+      run_images(&R, err, errlen) != 0 ||
       run_expand_cached(&R, err, errlen) != 0 ||
       run_plan(&R, true, err, errlen) != 0 ||
       run_resolve_upstream(&R, err, errlen) != 0) {

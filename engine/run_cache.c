@@ -32,16 +32,35 @@ hash128 *run_input_hashes(runner *R, uint32_t node) {
   return hs;
 }
 
+/* ---- images ---------------------------------------------------------------- */
+
+int run_images(runner *R, char *err, size_t errlen) {
+  return ctr_resolve(R->p0, R->o->kinds, NULL, &R->images, err, errlen);
+}
+
+const ctr_image *run_node_image(const runner *R, uint32_t node) {
+  const pipec_node *n = &R->p->nodes[node];
+  return n->image ? ctr_images_find(&R->images, n->target, n->image) : NULL;
+}
+
 /* The node's cache key. Its parts (readable, for `why` and the miss
  * reason) cost more than the key: only a node that runs needs them, so
- * with_parts is false on the cache-hit path. */
+ * with_parts is false on the cache-hit path. A node whose image could not
+ * be resolved has no key: that is its error. */
 int run_compute_key(runner *R, uint32_t node, bool with_parts, char *err,
                        size_t errlen) {
   run_node *rn = &R->nodes[node];
+  const ctr_image *im = run_node_image(R, node);
+  if (R->p->nodes[node].image && (!im || !im->id)) {
+    snprintf(err, errlen, "%s", im ? im->error
+                                   : "its image was not looked up");
+    return -ENOENT;
+  }
   hash128 *hs = run_input_hashes(R, node);
   ck_parts_clear(&rn->parts);
-  int rc = ck_compute(R->p, node, hs, hash_memo_cb, R->memo, &rn->key,
-                      with_parts ? &rn->parts : NULL, err, errlen);
+  int rc = ck_compute(R->p, node, hs, im ? im->id : NULL, hash_memo_cb,
+                      R->memo, &rn->key, with_parts ? &rn->parts : NULL, err,
+                      errlen);
   free(hs);
   if (rc != 0)
     return rc;

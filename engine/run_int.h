@@ -32,6 +32,7 @@
 
 #include "alloc.h"
 #include "cachekey.h"
+#include "container.h"
 #include "hash.h"
 #include "expand.h"
 #include "objstore.h"
@@ -81,6 +82,7 @@ typedef struct run_node {
   bool settled;             /* reached its final state in this run */
   run_input *inputs;        /* n_inputs, while it has a job */
   char *input_msg;          /* an attempt changed an input: why it fails */
+  ctr_job ctr;              /* a node with an image: its container */
 } run_node;
 
 /* What this run knows of one object it read or wrote. */
@@ -143,6 +145,8 @@ typedef struct runner {
   uint32_t inflight_cap;
   int lock_fd;              /* ws_lock, shared, held by the run; -1: none */
   bool locked;
+  ctr_images images;        /* every (target, image) of the pipeline,
+                               resolved once (run_images) */
 } runner;
 
 /* run.c */
@@ -183,6 +187,12 @@ void run_inputs_release(runner *R, uint32_t node);
 void run_inputs_free(run_node *rn, uint32_t n_in);
 
 /* run_cache.c */
+/* Resolve the images of the pipeline's nodes on their targets (once per
+ * run, before any key): 0, or -1 with err. */
+int run_images(runner *R, char *err, size_t errlen);
+/* The resolved image of node, or NULL if it has none; its id is NULL and
+ * its error says why when it could not be resolved. */
+const ctr_image *run_node_image(const runner *R, uint32_t node);
 hash128 *run_input_hashes(runner *R, uint32_t node);
 int run_compute_key(runner *R, uint32_t node, bool with_parts, char *err,
                     size_t errlen);

@@ -198,6 +198,15 @@ static sched_status build_job(runner *R, uint32_t node, tgt_job **job,
                       .res = n->resources,
                       .node = node,
                       .data = R};
+  const ctr_image *im = run_node_image(R, node);
+  if (im) { /* its key has the id: the image was resolved */
+    rn->ctr = (ctr_job){.runtime = ctr_runtime_of(&R->p->targets[n->target]),
+                        .image_id = im->id,
+                        .ref = im->ref,
+                        .network = n->network};
+    ctr_job_name(&rn->ctr, R->run_id, n->name, ws_dir(R->w));
+    rn->job.container = &rn->ctr;
+  }
   *job = &rn->job;
   return SCHED_RUNNING;
 }
@@ -285,6 +294,11 @@ static void record_node(runner *R, uint32_t node, const char *status) {
                        .cache_hit = strcmp(status, "cached") == 0,
                        .miss_reason = rn->reason,
                        .log_path = rn->log_path};
+  const ctr_image *im = run_node_image(R, node);
+  if (im) {
+    nr.image = im->ref;
+    nr.image_id = im->id;
+  }
   char hex[HASH_HEX_LEN + 1] = "";
   if (rn->have_key) {
     hash_hex(&rn->key, hex);
@@ -531,6 +545,10 @@ sched_status run_hook_attempt_done(void *ctx, uint32_t node, tgt_job *job,
     snprintf(msg, sizeof msg, "%s", r->message);
   else if (r->term_signal)
     snprintf(msg, sizeof msg, "killed by signal %d", r->term_signal);
+  else if (r->exit_code != 0 && rn->job.container &&
+           ctr_exit_hint(r->exit_code))
+    snprintf(msg, sizeof msg, "exit code %d: %s", r->exit_code,
+             ctr_exit_hint(r->exit_code));
   else if (r->exit_code != 0)
     snprintf(msg, sizeof msg, "exit code %d", r->exit_code);
   if (rn->log_path)

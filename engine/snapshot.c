@@ -278,6 +278,13 @@ static void diff_node(differ *df, const pipec_pipeline *pa,
   if (a->cache != b->cache)
     say(df, "node     %s: cache %s -> %s", a->name, a->cache ? "true" : "false",
         b->cache ? "true" : "false");
+  if ((a->image || b->image) &&
+      (!a->image || !b->image || strcmp(a->image, b->image) != 0))
+    say(df, "node     %s: image %s -> %s", a->name,
+        a->image ? a->image : "(none)", b->image ? b->image : "(none)");
+  if (a->network != b->network)
+    say(df, "node     %s: network %s -> %s", a->name,
+        a->network ? "true" : "false", b->network ? "true" : "false");
 }
 
 /* The unified diff of two versions of a file, after its "changed" line;

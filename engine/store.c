@@ -159,6 +159,11 @@ static const char *const migrations[] = {
     "  run_id INTEGER NOT NULL REFERENCES runs(id),"
     "  fanout INTEGER NOT NULL, family TEXT NOT NULL, keys TEXT NOT NULL,"
     "  PRIMARY KEY(run_id, fanout));",
+
+    /* 6: the image a node ran in (container.h): as the pipeline names it,
+     * and its id as the target's runtime resolved it (NULL: none). */
+    "ALTER TABLE node_runs ADD COLUMN image TEXT;"
+    "ALTER TABLE node_runs ADD COLUMN image_id TEXT;",
 };
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -1306,8 +1311,8 @@ int store_node_run_add(store *st, const store_node_run *nr, int64_t *id) {
   static const char ins[] =
       "INSERT INTO node_runs(run_id, node, component, status, cache_key, "
       "cache_hit, miss_reason, target, log_path, job_id, attempts, message, "
-      "started_at, ended_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      "started_at, image, image_id, ended_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
   int64_t now = store_now_ms();
   /* a node recorded in a final state (cached, skipped, ...) started and
    * ended now; a running or pending one has not ended. exit_code is not
@@ -1318,11 +1323,12 @@ int store_node_run_add(store *st, const store_node_run *nr, int64_t *id) {
   int64_t ended = nr->ended_ms ? nr->ended_ms : open ? 0 : now;
   sqlite3_stmt *s = prep(st, ins);
   if (!s ||
-      bind(st, s, "ittttittttitin", nr->run_id, nr->node, nr->component,
+      bind(st, s, "ittttittttititt", nr->run_id, nr->node, nr->component,
            nr->status, nr->cache_key, (int64_t)nr->cache_hit,
            nr->miss_reason, nr->target, nr->log_path, nr->job_id,
-           (int64_t)nr->attempts, nr->message, started) ||
-      (ended && sqlite3_bind_int64(s, 14, ended) != SQLITE_OK) ||
+           (int64_t)nr->attempts, nr->message, started, nr->image,
+           nr->image_id) ||
+      (ended && sqlite3_bind_int64(s, 16, ended) != SQLITE_OK) ||
       exec_stmt(st, s, "record node run"))
     return -1;
   *id = sqlite3_last_insert_rowid(st->db);
@@ -1360,7 +1366,8 @@ int store_node_run_list(store *st, int64_t run, store_node_run **out,
       "SELECT id, run_id, node, component, status, target, cache_key, "
       "miss_reason, log_path, job_id, message, cache_hit, attempts, "
       "coalesce(exit_code, -1), coalesce(started_at, 0), "
-      "coalesce(ended_at, 0) FROM node_runs WHERE run_id = ? ORDER BY id";
+      "coalesce(ended_at, 0), image, image_id FROM node_runs "
+      "WHERE run_id = ? ORDER BY id";
   sqlite3_stmt *s = prep(st, q);
   *out = NULL;
   *n = 0;
@@ -1387,6 +1394,8 @@ int store_node_run_list(store *st, int64_t run, store_node_run **out,
     o->exit_code = sqlite3_column_int(s, 13);
     o->started_ms = sqlite3_column_int64(s, 14);
     o->ended_ms = sqlite3_column_int64(s, 15);
+    o->image = col_text(s, 16);
+    o->image_id = col_text(s, 17);
   }
   int ret = rc == SQLITE_DONE ? 0 : fail(st, "list node runs");
   sqlite3_reset(s);
@@ -1404,6 +1413,8 @@ void store_node_runs_free(store_node_run *nr, uint32_t n) {
     free((char *)nr[i].log_path);
     free((char *)nr[i].job_id);
     free((char *)nr[i].message);
+    free((char *)nr[i].image);
+    free((char *)nr[i].image_id);
   }
   free(nr);
 }

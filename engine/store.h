@@ -264,6 +264,7 @@ typedef struct store_node_run {
   int64_t id, run_id;
   const char *node, *component, *status, *target, *cache_key, *miss_reason,
       *log_path, *job_id, *message;
+  const char *image, *image_id; /* the node's image and its id, or NULL */
   bool cache_hit;
   int attempts, exit_code;     /* exit_code -1: none */
   int64_t started_ms, ended_ms;

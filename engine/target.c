@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+const char *const tgt_container_runtimes[] = {"podman", "docker", NULL};
+
 int tgt_kinds_add(tgt_kinds *k, const tgt_kind *kind) {
   if (tgt_kinds_find(k, kind->schema.name))
     return -EEXIST;

@@ -42,6 +42,7 @@
 
 #include "pipec/ir.h"
 #include "pipec/target_kind.h"
+#include "subproc.h"
 
 typedef struct tgt tgt;
 typedef struct tgt_job tgt_job;
@@ -75,6 +76,9 @@ struct tgt_job {
   uint32_t n_files;
   bool builtin;           /* argv[0] is this pipec (`pipec exec ...`) */
   pipec_resources res;
+  struct ctr_job *container; /* run the command in this container
+                             (container.h: the target wraps argv with
+                             ctr_argv for its host), or NULL */
   uint32_t node;          /* index of the node in the pipeline */
   void *data;             /* the runner's */
   /* Set by the scheduler before submit. */
@@ -103,6 +107,13 @@ typedef struct tgt_ops {
   /* Free the target; no job may be running, and the loop must then run
    * until it is idle (the target may still close handles on it). */
   void (*close)(tgt *t);
+  /* Run a short program (argv[0] looked up in PATH) on the host where the
+   * target's commands run, as subproc_start does here: 0 and cb called
+   * once from the loop, or negative with err. container.c asks it for
+   * images and the runtime's version. NULL: the kind has no such host
+   * (it cannot run containers). */
+  int (*host_call)(tgt *t, char *const argv[], int timeout_ms,
+                   subproc_cb cb, void *data, char *err, size_t errlen);
 } tgt_ops;
 
 struct tgt {
@@ -181,5 +192,14 @@ extern const tgt_kind tgt_kind_local;
   {.name = "cpus", .type = PIPEC_OPT_INT, .min = 1},     \
   {.name = "memory", .type = PIPEC_OPT_SIZE},            \
   {.name = "gpus", .type = PIPEC_OPT_GPUS}
+
+/* The container runtime that runs the nodes with an `image` on a target's
+ * host (container.h), taken by every built-in kind. */
+extern const char *const tgt_container_runtimes[]; /* podman, docker */
+#define TGT_CONTAINER_OPTS                                              \
+  {.name = "container_runtime", .type = PIPEC_OPT_STRING,               \
+   .has_default = true,                                                 \
+   .def = {.type = PIPEC_T_STRING, .u.s = "podman"},                    \
+   .choices = tgt_container_runtimes}
 
 #endif

@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "container.h"
 #include "logcap.h"
 #include "target.h"
 
@@ -221,8 +222,18 @@ static int local_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
     snprintf(err, errlen, "out of memory");
     return -ENOMEM;
   }
-  const char *file = resolve((local_target *)t, job->argv[0]);
-  int rc = spawn(file, job->argv, env, job->cwd, logfd, &lj->pid);
+  char **argv = job->argv;
+  if (job->container &&
+      !(argv = ctr_argv(job->container, job, job->argv, "", err, errlen))) {
+    close(logfd);
+    free(lj);
+    free(env);
+    return -EINVAL;
+  }
+  const char *file = resolve((local_target *)t, argv[0]);
+  int rc = spawn(file, argv, env, job->cwd, logfd, &lj->pid);
+  if (argv != job->argv)
+    ctr_argv_free(argv);
   free(env);
   if (rc != 0) {
     close(logfd);
@@ -302,10 +313,17 @@ static void local_close(tgt *t) {
   free(lt);
 }
 
+static int local_host_call(tgt *t, char *const argv[], int timeout_ms,
+                           subproc_cb cb, void *data, char *err,
+                           size_t errlen) {
+  return subproc_start(t->loop, argv, timeout_ms, cb, data, err, errlen);
+}
+
 static const tgt_ops local_ops = {
     .submit = local_submit,
     .cancel = local_cancel,
     .close = local_close,
+    .host_call = local_host_call,
 };
 
 static int local_open(const tgt_kind *kind, uv_loop_t *loop,
@@ -331,6 +349,7 @@ static int local_open(const tgt_kind *kind, uv_loop_t *loop,
 static const pipec_opt_spec local_opts[] = {
     TGT_QUOTA_OPTS,
     {.name = "slots", .type = PIPEC_OPT_INT, .min = 1},
+    TGT_CONTAINER_OPTS,
 };
 
 const tgt_kind tgt_kind_local = {

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "container.h"
 #include "shbuf.h"
 #include "subproc.h"
 #include "target.h"
@@ -68,7 +69,8 @@ static int64_t now_ms(void) { return (int64_t)(uv_hrtime() / 1000000); }
 
 /* ---- the batch script ---------------------------------------------------- */
 
-static char *script_text(const tgt_job *job, const char *rcfile) {
+static char *script_text(const tgt_job *job, char *const *argv,
+                         const char *rcfile) {
   shbuf b = {0};
   shbuf_add(&b, "#!/bin/sh\n# pipec: node ");
   shbuf_add(&b, job->node_name);
@@ -86,7 +88,7 @@ static char *script_text(const tgt_job *job, const char *rcfile) {
   shbuf_add(&b, "cd ");
   shbuf_quote(&b, job->cwd);
   shbuf_add(&b, " || exit 125\n");
-  for (char **a = job->argv; *a; a++) {
+  for (char *const *a = argv; *a; a++) {
     shbuf_quote(&b, *a);
     shbuf_add(&b, a[1] ? " " : "");
   }
@@ -522,7 +524,16 @@ static int slurm_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
   sj->st = st;
   sj->job = job;
   unlink(sj->rcfile);
-  char *text = script_text(job, sj->rcfile);
+  /* a node with an image: the same command, in its container on the
+   * cluster's node (the workspace is at the same path there) */
+  char **cargv = NULL;
+  if (job->container &&
+      !(cargv = ctr_argv(job->container, job, job->argv, "", err, errlen))) {
+    job_free(sj);
+    return -EINVAL;
+  }
+  char *text = script_text(job, cargv ? cargv : job->argv, sj->rcfile);
+  ctr_argv_free(cargv);
   int rc = write_file(sj->script, text);
   free(text);
   if (rc != 0) {
@@ -562,10 +573,20 @@ static void slurm_close(tgt *t) {
   uv_close((uv_handle_t *)&st->timer, timer_closed);
 }
 
+/* The host that looks up images is the one pipec submits from: the
+ * cluster's nodes must hold the same image (it runs by its id, so a node
+ * without it fails the job with the runtime's message). */
+static int slurm_host_call(tgt *t, char *const argv[], int timeout_ms,
+                           subproc_cb cb, void *data, char *err,
+                           size_t errlen) {
+  return subproc_start(t->loop, argv, timeout_ms, cb, data, err, errlen);
+}
+
 static const tgt_ops slurm_ops = {
     .submit = slurm_submit,
     .cancel = slurm_cancel,
     .close = slurm_close,
+    .host_call = slurm_host_call,
 };
 
 static int slurm_open(const tgt_kind *kind, uv_loop_t *loop,
@@ -597,6 +618,7 @@ static const pipec_opt_spec slurm_opts[] = {
     {.name = "max_jobs", .type = PIPEC_OPT_INT, .min = 1, .has_default = true,
      .def = {.type = PIPEC_T_INT, .u.i = 256}},
     {.name = "extra", .type = PIPEC_OPT_STRINGS},
+    TGT_CONTAINER_OPTS,
 };
 
 const tgt_kind tgt_kind_slurm = {

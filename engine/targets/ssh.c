@@ -38,6 +38,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "container.h"
 #include "shbuf.h"
 #include "subproc.h"
 #include "target.h"
@@ -204,7 +205,8 @@ static char **ssh_argv(const ssh_target *st, const char *errfile,
 /* The remote script: go to the job's directory (unpacking the staged files
  * below DIR/root) and the command's working directory, then run the
  * command in a session of its own and tidy up after it. */
-static char *remote_script(const ssh_job *sj, bool unpack) {
+static char *remote_script(const ssh_job *sj, bool unpack, char *err,
+                           size_t errlen) {
   const tgt_job *job = sj->job;
   bool staged = !sj->st->shared_fs;
   shbuf b = {0};
@@ -305,6 +307,31 @@ static char *remote_script(const ssh_job *sj, bool unpack) {
     shbuf_add(&b, " ");
     shbuf_quote(&b, cuda);
   }
+  if (job->container) {
+    /* the command as the host sees it, run in its container there: the
+     * mounts are the same paths below the job's directory */
+    size_t n = 0;
+    while (job->argv[n])
+      n++;
+    char **mapped = calloc(n + 1, sizeof *mapped);
+    if (!mapped)
+      abort();
+    for (size_t i = 0; i < n; i++)
+      mapped[i] = remap(job->argv[i], job, sj->prefix);
+    char **cv = ctr_argv(job->container, job, mapped, sj->prefix, err,
+                         errlen);
+    strv_free(mapped);
+    if (!cv) {
+      free(b.s);
+      return NULL;
+    }
+    for (char **a = cv; *a; a++) {
+      shbuf_add(&b, " ");
+      shbuf_quote(&b, *a);
+    }
+    ctr_argv_free(cv);
+    return b.s;
+  }
   for (char **a = job->argv; *a; a++) {
     shbuf_add(&b, " ");
     if (a == job->argv && job->builtin) {
@@ -320,7 +347,7 @@ static char *remote_script(const ssh_job *sj, bool unpack) {
 
 /* Staged: sh -c '{ tar IN | ssh HOST SCRIPT; echo $? > RC; } | tar -x ...'
  * and exit with ssh's code, or the local tar's when ssh's is 0. */
-static char **staged_argv(ssh_job *sj) {
+static char **staged_argv(ssh_job *sj, char *err, size_t errlen) {
   const tgt_job *job = sj->job;
   bool unpack = job->n_in + job->n_files > 0;
   shbuf line = {0};
@@ -339,7 +366,11 @@ static char **staged_argv(ssh_job *sj) {
   size_t k;
   ssh_base(sj->st, sj->errfile, NULL, &line, &v, &k);
   strv_free(v);
-  char *script = remote_script(sj, unpack);
+  char *script = remote_script(sj, unpack, err, errlen);
+  if (!script) {
+    free(line.s);
+    return NULL;
+  }
   shbuf_quote(&line, script);
   free(script);
   shbuf_add(&line, unpack ? "; " : " </dev/null; ");
@@ -372,12 +403,14 @@ static int launch(ssh_job *sj, char *err, size_t errlen) {
     abort();
   unlink(sj->errfile);
   if (st->shared_fs) {
-    char *script = remote_script(sj, false);
-    sj->sub_argv = ssh_argv(st, sj->errfile, script);
+    char *script = remote_script(sj, false, err, errlen);
+    sj->sub_argv = script ? ssh_argv(st, sj->errfile, script) : NULL;
     free(script);
   } else {
-    sj->sub_argv = staged_argv(sj);
+    sj->sub_argv = staged_argv(sj, err, errlen);
   }
+  if (!sj->sub_argv)
+    return -EINVAL;
   sj->sub = (tgt_job){.node_name = job->node_name,
                       .argv = sj->sub_argv,
                       .log_path = job->log_path,
@@ -668,7 +701,14 @@ static void ssh_cancel(tgt *t, tgt_job *job, bool force) {
   shbuf_add(&cmd, force ? "/pid\") && kill -KILL -- -$p"
                      : "/pid\") && kill -TERM -- -$p; "
                        "(sleep 5; kill -KILL -- -$p) "
-                       "</dev/null >/dev/null 2>&1 &");
+                       "</dev/null >/dev/null 2>&1 & "
+                       /* and wait (10 s at most) for the group to end, so
+                        * what the command tidies on TERM (a container:
+                        * container.h) is gone when the node is reported
+                        * cancelled */
+                       "i=0; while [ -n \"$p\" ] && [ $i -lt 100 ] && "
+                       "kill -0 -- -$p 2>/dev/null; do "
+                       "sleep 0.1 2>/dev/null || sleep 1; i=$((i+1)); done");
   job_call *call = calloc(1, sizeof *call);
   if (!call)
     abort();
@@ -697,10 +737,29 @@ static void ssh_close(tgt *t) {
   uv_close((uv_handle_t *)&st->flush, target_closed);
 }
 
+/* argv run on the host: its words quoted into one remote command. */
+static int ssh_host_call(tgt *t, char *const argv[], int timeout_ms,
+                         subproc_cb cb, void *data, char *err,
+                         size_t errlen) {
+  ssh_target *st = (ssh_target *)t;
+  shbuf cmd = {0};
+  for (char *const *a = argv; *a; a++) {
+    shbuf_quote(&cmd, *a);
+    shbuf_add(&cmd, a[1] ? " " : "");
+  }
+  char **v = ssh_argv(st, NULL, cmd.s);
+  free(cmd.s);
+  int ms = (int)st->connect_timeout * 1000 + timeout_ms;
+  int rc = subproc_start(t->loop, v, ms, cb, data, err, errlen);
+  strv_free(v);
+  return rc;
+}
+
 static const tgt_ops ssh_ops = {
     .submit = ssh_submit,
     .cancel = ssh_cancel,
     .close = ssh_close,
+    .host_call = ssh_host_call,
 };
 
 static int ssh_open(const tgt_kind *kind, uv_loop_t *loop,
@@ -786,6 +845,7 @@ static const pipec_opt_spec ssh_opts[] = {
      .def = {.type = PIPEC_T_STRING, .u.s = ".pipec-work"}},
     {.name = "shared_fs", .type = PIPEC_OPT_BOOL},
     {.name = "connect_timeout", .type = PIPEC_OPT_DURATION, INT_DEFAULT(15)},
+    TGT_CONTAINER_OPTS,
 };
 
 const tgt_kind tgt_kind_ssh = {

@@ -221,6 +221,9 @@ typedef struct pipec_why {
   pipec_why_verdict verdict;
   char *node, *upstream, *reason;
   char key[33];
+  char *image;                 /* the node's image as named, or NULL */
+  char *image_id;              /* its id on the node's target (part of the
+                                  key), or NULL if it could not be found */
 } pipec_why;
 
 /* Would node run, and why (the part of its cache key that changed since
@@ -260,6 +263,9 @@ typedef struct pipec_node_info {
   int attempts;
   int exit_code;               /* -1: none */
   int64_t started_ms, ended_ms;
+  char *image;                 /* the image it ran in (or was cached for),
+                                  as named; NULL: none */
+  char *image_id;              /* that image's id ("sha256:..."), or NULL */
 } pipec_node_info;
 
 /* The node runs of a run, in the order they were recorded. */
@@ -498,6 +504,37 @@ typedef struct pipec_target_use {
   bool limits_gpus;            /* the target names its gpus: max_gpus is
                                   the limit even when it is 0 */
 } pipec_target_use;
+
+/* The container runtime of one target (docs/containers.md). */
+typedef struct pipec_target_runtime {
+  char *name;                  /* "podman" or "docker" */
+  char *path;                  /* where its host has it, or NULL */
+  char *version;               /* what `RUNTIME --version` says, or NULL */
+  char *error;                 /* why path and version are not known */
+  bool probed;                 /* the host was asked: only targets that
+                                  run nodes with an image are */
+} pipec_target_runtime;
+
+/* Each of p's targets' runtime into out (p->n_targets entries), asking
+ * the hosts of the targets whose nodes name an image (an ssh target's
+ * host through ssh). 0, or PIPEC_E_FAILED. */
+PIPEC_API int pipec_target_runtimes(const pipec_pipeline *p,
+                                    pipec_target_runtime *out,
+                                    pipec_error *err);
+PIPEC_API void pipec_target_runtimes_free(pipec_target_runtime *v,
+                                          uint32_t n);
+
+/* Called for each image this machine's runtime cannot give: node is the
+ * first node naming it, message says what is wrong and how to fix it. */
+typedef void (*pipec_image_fn)(void *ctx, const pipec_node *node,
+                               const char *message);
+
+/* For `pipec check`: look up the images of p's nodes on its targets of
+ * kind `local` (this machine's runtime), reporting each one missing, or
+ * without a runtime, to fn. Returns how many were reported, or a negative
+ * PIPEC_E_* code. */
+PIPEC_API int pipec_images_check(const pipec_pipeline *p, pipec_image_fn fn,
+                                 void *ctx, pipec_error *err);
 
 /* What live runs of p in w hold on each of p's targets now; use has
  * p->n_targets entries. w may be NULL (nothing is in use). */

@@ -104,6 +104,11 @@ typedef struct pipec_component {
                                   main file and built-ins): the value of
                                   the built-in placeholder {moduledir},
                                   shell-quoted like every placeholder */
+  const char *image;           /* `image = "REF"`: the container image its
+                                  command runs in (docs/containers.md), as
+                                  written and checked; NULL: none */
+  bool network;                /* `network = true`: its container may use
+                                  the network (off by default) */
 } pipec_component;
 
 typedef struct pipec_opt {
@@ -222,6 +227,11 @@ typedef struct pipec_node {
                                   with their type and list flag, sorted
                                   by name (so an empty list is known) */
   pipec_deferred *deferred;    /* params known only at run time */
+  const char *image;           /* the image the node runs in: its own
+                                  `image`, else its component's; NULL:
+                                  none (the command runs on the host) */
+  bool network;                /* its container may use the network: its
+                                  own `network`, else its component's */
 } pipec_node;
 
 /* The nodes one `node NAME[V1, V2] = ...` line declares inside `for`s. */

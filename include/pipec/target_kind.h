@@ -42,6 +42,8 @@ typedef struct pipec_opt_spec {
   int64_t min;             /* PIPEC_OPT_INT: the least value allowed */
   bool has_default;        /* def is the value when the block omits it */
   pipec_value def;         /* canonical, as stored (bytes, seconds) */
+  const char *const *choices; /* PIPEC_OPT_STRING: the values allowed,
+                              NULL-terminated; NULL: any string */
 } pipec_opt_spec;
 
 typedef struct pipec_target_kind {

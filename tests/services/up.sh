@@ -27,6 +27,9 @@ free_port() {
 ctld=$(free_port 6817)
 export SLURMCTLD_PORT=$ctld SLURMD_PORT=$(free_port $((ctld + 1)))
 export SSHD_PORT=$(free_port 2222)
+# the container runtime's settings for these machines (tests/containers/),
+# for the commands ssh runs too: a session does not get our environment
+export SSHD_CONFIG_EXTRA="SetEnv CONTAINERS_CONF=$(cd "$HERE/../containers" && pwd -P)/containers.conf"
 slurm_env=$("$HERE/slurm-up.sh" "$STATE/slurm")
 ssh_cfg=$("$HERE/sshd-up.sh" "$STATE/ssh")
 {

@@ -99,12 +99,14 @@ static void make(fixture *f) {
 
 /* The key of a node as a fresh run would compute it (a new memo, so edits
  * on disk are seen). parts may be NULL. */
+static const char *image_id; /* of the node's image, for key_of */
+
 static hash128 key_of(fixture *f, uint32_t node, ck_parts *parts) {
   hash_memo *m = hash_memo_new(root, NULL);
   CHECK(m != NULL);
   hash128 k;
   char err[512] = "";
-  int rc = ck_compute(&f->p, node, node == 1 ? f->inputs : NULL,
+  int rc = ck_compute(&f->p, node, node == 1 ? f->inputs : NULL, image_id,
                       hash_memo_cb, m, &k, parts, err, sizeof err);
   if (rc != 0)
     fprintf(stderr, "ck_compute: %s\n", err);
@@ -443,7 +445,56 @@ static void test_round_trip(void) {
     ck_parts_free(&pb_);                                                 \
   } while (0)
 
+/* A node's image counts by its id, never by its tag; a node without one
+ * keys as before. */
+static void test_image(void) {
+  fixture f;
+  make(&f);
+  hash128 plain = key_of(&f, 1, NULL);
+  const char *id1 = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+  const char *id2 = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+  image_id = id1; /* ignored without an image */
+  hash128 again = key_of(&f, 1, NULL);
+  CHECK(hash_eq(&plain, &again));
+  f.nodes[1].image = "localhost/tool:1";
+  hash128 a = key_of(&f, 1, NULL);
+  CHECK(!hash_eq(&plain, &a));
+  f.nodes[1].image = "localhost/tool:other-tag";  /* the same image */
+  hash128 b = key_of(&f, 1, NULL);
+  CHECK(hash_eq(&a, &b));
+  image_id = id2;                                  /* the tag moved */
+  b = key_of(&f, 1, NULL);
+  CHECK(!hash_eq(&a, &b));
+  image_id = id1;
+  f.nodes[1].network = true;                       /* what it can reach */
+  b = key_of(&f, 1, NULL);
+  CHECK(!hash_eq(&a, &b));
+  f.nodes[1].network = false;
+  ck_parts ps = {0};
+  key_of(&f, 1, &ps);
+  const ck_part *pt = ck_parts_find(&ps, "image");
+  CHECK(pt != NULL);
+  CHECK_STREQ(pt->value, id1);
+  CHECK_STREQ(pt->note, "localhost/tool:other-tag");
+  CHECK_STREQ(ck_parts_find(&ps, "network")->value, "off");
+  ck_parts_free(&ps);
+  /* an image whose id is not known has no key */
+  image_id = NULL;
+  hash_memo *m = hash_memo_new(root, NULL);
+  hash128 k;
+  char err[256];
+  CHECK_EQ(ck_compute(&f.p, 1, f.inputs, NULL, hash_memo_cb, m, &k, NULL,
+                      err, sizeof err), -EINVAL);
+  CHECK(strstr(err, "the id of image 'localhost/tool:other-tag' is not "
+                    "known") != NULL);
+  hash_memo_free(m);
+}
+
 static void test_explain(void) {
+  image_id = "sha256:aa";
+  EXPLAIN(1, (f->nodes[1].image = "t:1"), "image added: t:1 (sha256:aa)\n"
+          "network added: off\n");
+  image_id = NULL;
   EXPLAIN(0, f->load_params[1].value.u.f = 0.7,
           "param 'ratio' changed: 0.8 -> 0.7\n");
   EXPLAIN(1, f->inputs[0] = hash_buf("x", 1),
@@ -525,7 +576,7 @@ static void test_errors(void) {
   f.code[0] = "scripts/missing.py";
   hash_memo *m = hash_memo_new(root, NULL);
   CHECK(m != NULL);
-  CHECK_EQ(ck_compute(&f.p, 1, f.inputs, hash_memo_cb, m, &k, NULL, err,
+  CHECK_EQ(ck_compute(&f.p, 1, f.inputs, NULL, hash_memo_cb, m, &k, NULL, err,
                       sizeof err), -ENOENT);
   CHECK(strstr(err, "code file 'scripts/missing.py' of component "
                     "'featurize'") != NULL);
@@ -548,6 +599,7 @@ int main(void) {
   RUN(test_unambiguous);
   RUN(test_parts);
   RUN(test_round_trip);
+  RUN(test_image);
   RUN(test_explain);
   RUN(test_errors);
   nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);

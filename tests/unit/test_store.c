@@ -235,6 +235,23 @@ static void test_migrate_from_v1(void) {
   CHECK_EQ(store_snapshot_get(st, 1, &snap), 1);
   CHECK(snap.label == NULL);
   store_snapshot_free(&snap);
+  /* an old node run has no image; a new one records its image */
+  store_node_run *nrs = NULL;
+  uint32_t n = 0;
+  CHECK_EQ(store_node_run_list(st, 1, &nrs, &n), 0);
+  CHECK_EQ(n, 1);
+  CHECK(nrs[0].image == NULL && nrs[0].image_id == NULL);
+  store_node_runs_free(nrs, n);
+  store_node_run add = {.run_id = 1, .node = "m", .component = "c",
+                        .status = "cached", .image = "localhost/t:1",
+                        .image_id = "sha256:ab"};
+  int64_t id = 0;
+  CHECK_EQ(store_node_run_add(st, &add, &id), 0);
+  CHECK_EQ(store_node_run_list(st, 1, &nrs, &n), 0);
+  CHECK_EQ(n, 2);
+  CHECK_STREQ(nrs[1].image, "localhost/t:1");
+  CHECK_STREQ(nrs[1].image_id, "sha256:ab");
+  store_node_runs_free(nrs, n);
   store_close(st);
   teardown();
 }
