@@ -20,7 +20,7 @@ for n in json.load(sys.stdin)["nodes"]:
 cat > stop.pipe <<'PIPE'
 pipeline stop {
   node flaky = shell(command = "exit 1") { retries = 2 }
-  node bad   = shell(command = "until grep -q 'retrying  flaky' stop.out; do sleep 0.05; done; exit 3")
+  node bad   = shell(command = "until grep -q 'retrying[ ]*flaky' stop.out; do sleep 0.05; done; exit 3")
 }
 PIPE
 "$PIPEC" run stop.pipe -j 2 > stop.out 2>&1; rc=$?
