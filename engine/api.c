@@ -346,6 +346,17 @@ int pipec_run_nodes(pipec_ws *w, int64_t run, pipec_node_info **out,
   }
   *n = k;
   store_node_runs_free(nrs, k);
+  /* where cached outputs came from, for those of a shared cache */
+  store_shared_hit *hits = NULL;
+  uint32_t n_hits = 0;
+  if (k && store_shared_hits(st, run, &hits, &n_hits) == 0)
+    for (uint32_t i = 0, h = 0; i < k && h < n_hits; i++) {
+      while (h < n_hits && hits[h].node_run < (*out)[i].id)
+        h++;
+      if (h < n_hits && hits[h].node_run == (*out)[i].id)
+        (*out)[i].shared = xstrdup(hits[h].cache);
+    }
+  store_shared_hits_free(hits, n_hits);
   ok(err);
   return 0;
 }
@@ -361,6 +372,7 @@ void pipec_node_infos_free(pipec_node_info *v, uint32_t n) {
     free(v[i].reason);
     free(v[i].message);
     free(v[i].log);
+    free(v[i].shared);
   }
   free(v);
 }

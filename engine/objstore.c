@@ -246,6 +246,18 @@ static int not_regular(const char *src, const struct stat *st, char *err,
   return S_ISDIR(st->st_mode) ? -EISDIR : -EINVAL;
 }
 
+/* opts->expect is set and the bytes hashed to something else. */
+static int unexpected(const obj_put_opts *opts, const obj_info *got,
+                      const char *src, char *err, size_t errlen) {
+  if (!opts->expect || hash_eq(opts->expect, &got->hash))
+    return 0;
+  char want[HASH_HEX_LEN + 1], have[HASH_HEX_LEN + 1];
+  hash_hex(opts->expect, want);
+  hash_hex(&got->hash, have);
+  snprintf(err, errlen, "%s hashes to %s, not %s", src, have, want);
+  return -EBADMSG;
+}
+
 /* Store a copy of what fd (open on src, a regular file) holds. */
 static int put_copy(obj_store *s, int in, const char *src,
                     const obj_put_opts *opts, obj_info *out, char *err,
@@ -295,6 +307,8 @@ static int put_copy(obj_store *s, int in, const char *src,
     goto done;
   out->hash = hash_stream_digest(hs);
   out->size = total;
+  if ((rc = unexpected(opts, out, src, err, errlen)) < 0)
+    goto done;
   rc = install(s, fd, tmp, opts, out, err, errlen);
   if (rc == 0) {                 /* tmp is the object now, or gone */
     close(fd);
@@ -340,6 +354,8 @@ static int put_move(obj_store *s, const char *src, const obj_put_opts *opts,
   }
   (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   rc = hash_fd(fd, src, &out->hash, &out->size, err, errlen);
+  if (rc == 0)
+    rc = unexpected(opts, out, src, err, errlen);
   if (rc == 0)
     rc = seal(s, fd, src, err, errlen);
   if (rc == 0)

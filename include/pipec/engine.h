@@ -128,8 +128,9 @@ typedef enum pipec_event_kind {
   PIPEC_EV_RUN_START,   /* run, snapshot, total: the run is recorded */
   PIPEC_EV_NODE_START,  /* node, target, job, attempt: an attempt began */
   PIPEC_EV_NODE_RETRY,  /* node, attempt (the one that failed), detail */
-  PIPEC_EV_NODE_DONE,   /* node, status, detail (why it failed), seconds
-                           (-1 if it did not run), log */
+  PIPEC_EV_NODE_DONE,   /* node, status, detail (why it failed; for a
+                           node cached from a shared cache "shared: NAME"),
+                           seconds (-1 if it did not run), log */
   PIPEC_EV_PLAN,        /* dry run: node, status ("cached", "would run",
                            "would fail"), detail (why) */
   PIPEC_EV_RESULT,      /* after the run, each final output: node, port,
@@ -260,6 +261,8 @@ typedef struct pipec_node_info {
   int attempts;
   int exit_code;               /* -1: none */
   int64_t started_ms, ended_ms;
+  char *shared;                /* cached from this shared cache (its name;
+                                  docs/cache.md), or NULL */
 } pipec_node_info;
 
 /* The node runs of a run, in the order they were recorded. */
