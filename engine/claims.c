@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "alloc.h"
-#include "fsutil.h"
 
 /* What the holder's file says, "HOST PID" (at most len - 1 bytes). */
 static void read_holder(const char *path, char *out, size_t len) {
@@ -40,11 +39,13 @@ int claim_try(const char *dir, const hash128 *key, claim *c, char *holder,
   for (int tries = 0;; tries++) {
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
     if (fd < 0 && errno == ENOENT && tries < 2) {
-      int rc = fs_mkdir_p(dir);
-      if (rc != 0 && rc != -EEXIST) {
-        snprintf(err, errlen, "cannot create %s: %s", dir, strerror(-rc));
+      /* the directory itself, not its parents: a shared cache that is
+       * not there (an NFS mount that is not up) must not be made here */
+      if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        int e = errno;
+        snprintf(err, errlen, "cannot create %s: %s", dir, strerror(e));
         free(path);
-        return rc;
+        return -e;
       }
       continue;
     }

@@ -36,7 +36,8 @@ typedef struct claim {
 
 #define CLAIM_NONE {.fd = -1, .path = NULL}
 
-/* Try to claim key in dir (created if needed), never blocking. Returns 1:
+/* Try to claim key in dir (created if needed; its parent must exist),
+ * never blocking. Returns 1:
  * held (*c filled); 0: another process holds it (holder, if not NULL,
  * receives what its file says, "HOST PID", or ""); negative errno with
  * err if the directory or file cannot be used. */

@@ -624,6 +624,9 @@ void run_hook_settled(void *ctx, uint32_t node, sched_status st,
   if (R->fam_done && n->family != PIPEC_NONE)
     R->fam_done[n->family]++;
   bool recorded = rn->node_run != 0;
+  if (!recorded && (st == SCHED_SKIPPED || st == SCHED_CANCELLED) &&
+      message && *message && !rn->reason)
+    rn->reason = xstrdup(message); /* why it never ran, as show says */
   if (!recorded)
     record_node(R, node, store_status(st));
   /* a failed attempt's own account (hook_attempt_done: "timed out after

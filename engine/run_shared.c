@@ -310,8 +310,15 @@ static int take_claims(runner *R, uint32_t node, char *holder,
                        err, sizeof err);
     if (rc == 0)
       return 0;
-    if (rc < 0)
+    struct stat sb;
+    if (rc < 0 && stat(c->spec->dir, &sb) != 0) {
+      char e2[600];
+      snprintf(e2, sizeof e2, "cannot use %s: %s", c->spec->dir,
+               strerror(errno));
+      cache_off(R, i, e2);
+    } else if (rc < 0) {
       cache_off(R, i, err);
+    }
   }
   return 1;
 }
