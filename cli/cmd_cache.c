@@ -1,7 +1,7 @@
 /*
- * cmd_cache.c — `pipec cache verify` and `pipec cache gc`: argument parsing
- * and printing; the work is pipec_cache_verify() and pipec_cache_gc()
- * (pipec/engine.h).
+ * cmd_cache.c — `pipec cache verify | gc | push | pull`: argument parsing
+ * and printing; the work is pipec_cache_verify(), pipec_cache_gc(),
+ * pipec_cache_push() and pipec_cache_pull() (pipec/engine.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,11 +53,51 @@ static int cache_gc(pipec_ws *w, uint32_t keep) {
   return CLI_OK;
 }
 
+typedef struct sync_out {
+  bool push;
+  uint32_t bad;
+} sync_out;
+
+static void on_sync_problem(void *ctx, const char *cache, const char *key,
+                            const char *msg) {
+  sync_out *o = ctx;
+  o->bad++;
+  printf("%s: entry %s not %s: %s\n", cache, key,
+         o->push ? "pushed" : "pulled", msg);
+}
+
+static void on_sync_done(void *ctx, const pipec_cache_sync *r) {
+  sync_out *o = ctx;
+  printf("%s: %s %u entr%s (%u object%s, %.1f MB); %u already %s",
+         r->cache, o->push ? "pushed" : "pulled", r->copied,
+         r->copied == 1 ? "y" : "ies", r->objects, r->objects == 1 ? "" : "s",
+         (double)r->bytes / 1e6, r->present, o->push ? "there" : "here");
+  if (r->bad)
+    printf("; %u could not be %s", r->bad, o->push ? "pushed" : "pulled");
+  putchar('\n');
+}
+
+static int cache_sync(pipec_ws *w, bool push, const char *name) {
+  sync_out o = {.push = push};
+  pipec_cache_sync_cbs cb = {.ctx = &o,
+                             .problem = on_sync_problem,
+                             .done = on_sync_done};
+  pipec_error err;
+  int rc = push ? pipec_cache_push(w, name, &cb, &err)
+                : pipec_cache_pull(w, name, &cb, &err);
+  if (rc != 0) {
+    fprintf(stderr, "pipec cache %s: %s\n", push ? "push" : "pull",
+            err.msg);
+    return rc == PIPEC_E_USAGE ? CLI_USAGE : CLI_FAILED;
+  }
+  return o.bad ? CLI_FAILED : CLI_OK;
+}
+
 int cmd_cache(int argc, char **argv) {
   if (cli_wants_help("cache", argc, argv))
     return CLI_OK;
   static const cli_opt opts[] = {{"keep", 0, true, 1}, {0}};
-  const char *sub = NULL;
+  const char *sub = NULL, *name = NULL;
   int64_t keep = 10;
   bool keep_given = false;
   cli_args it;
@@ -71,23 +111,30 @@ int cmd_cache(int argc, char **argv) {
       keep_given = true;
     } else if (!sub) {
       sub = it.value;
+    } else if (!name && (strcmp(sub, "push") == 0 ||
+                         strcmp(sub, "pull") == 0)) {
+      name = it.value;
     } else {
       return cli_usage_error("cache", "unexpected '%s'", it.value);
     }
   }
   if (!sub)
-    return cli_usage_error("cache", "expected gc or verify");
-  bool gc = strcmp(sub, "gc") == 0;
-  if (!gc && strcmp(sub, "verify") != 0)
-    return cli_usage_error("cache", "unknown subcommand '%s' (gc or verify)",
-                           sub);
+    return cli_usage_error("cache", "expected gc, verify, push or pull");
+  bool gc = strcmp(sub, "gc") == 0, push = strcmp(sub, "push") == 0,
+       pull = strcmp(sub, "pull") == 0;
+  if (!gc && !push && !pull && strcmp(sub, "verify") != 0)
+    return cli_usage_error("cache", "unknown subcommand '%s' (gc, verify, "
+                           "push or pull)", sub);
   if (!gc && keep_given)
     return cli_usage_error("cache", "--keep is an option of gc");
   pipec_ws *w;
   int rc = cli_open_workspace("cache", NULL, &w);
   if (rc != 0)
     return rc;
-  rc = gc ? cache_gc(w, (uint32_t)keep) : cache_verify(w);
+  rc = gc     ? cache_gc(w, (uint32_t)keep)
+       : push ? cache_sync(w, true, name)
+       : pull ? cache_sync(w, false, name)
+              : cache_verify(w);
   pipec_ws_close(w);
   return rc;
 }

@@ -202,6 +202,8 @@ static void node_json(pipec_json *j, const pipec_node_info *nr) {
   pipec_json_str(j, nr->cache_key);
   pipec_json_key(j, "cache_hit");
   pipec_json_bool(j, nr->cache_hit);
+  pipec_json_key(j, "shared");
+  pipec_json_str(j, nr->shared);
   pipec_json_key(j, "reason");
   pipec_json_str(j, nr->reason);
   pipec_json_key(j, "target");
@@ -432,8 +434,12 @@ int cmd_show(int argc, char **argv) {
       if (nr->exit_code >= 0)
         snprintf(ec, sizeof ec, "%d", nr->exit_code);
       duration(nr->started_ms, nr->ended_ms, dur, sizeof dur);
+      char from[160];
+      if (nr->shared)
+        snprintf(from, sizeof from, "cached (shared: %s)", nr->shared);
       const char *why = nr->message && strcmp(nr->status, "succeeded") != 0
                             ? nr->message
+                            : nr->shared    ? from
                             : nr->cache_hit ? "cache hit"
                             : nr->reason ? nr->reason : "";
       printf("%-16s %-10s %-10s %-10s %3d %4s %8s  %s\n", nr->name,

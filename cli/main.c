@@ -153,9 +153,12 @@ const cli_command cli_commands[] = {
      "would change. (To list a file named 'show' or 'restore', write\n"
      "./show.)\n",
      cmd_drafts},
-    {"cache", "verify or garbage-collect the object store",
+    {"cache", "verify or garbage-collect the object store; push to and "
+              "pull from shared caches",
      "usage: pipec cache verify\n"
      "       pipec cache gc [--keep N]\n"
+     "       pipec cache push [NAME]\n"
+     "       pipec cache pull [NAME]\n"
      "\n"
      "verify re-hashes every stored output; a damaged one, or a symlink or\n"
      "directory under an object's name, is reported and removed with every\n"
@@ -168,7 +171,15 @@ const cli_command cli_commands[] = {
      "pipeline's newest configuration (so partial runs find their inputs),\n"
      "and the code files of every snapshot (rollback restores them); it\n"
      "removes every other object, the logs of the runs it collects, and\n"
-     "scratch files of runs that are over. N is a whole number from 0.\n",
+     "scratch files of runs that are over. N is a whole number from 0.\n"
+     "push copies every cache entry (and its objects) that the shared cache\n"
+     "NAME lacks into it (default: every shared cache that is not\n"
+     "readonly); runs push their successes themselves, so this sends what\n"
+     "a killed run or an unreachable cache left behind. pull copies every\n"
+     "entry of the shared cache NAME (default: every one) that this\n"
+     "workspace lacks, re-hashing each object; an entry whose objects are\n"
+     "missing or damaged is reported and left (exit 1). Shared caches are\n"
+     "named in .pipec/config or $PIPEC_CACHE (docs/cache.md).\n",
      cmd_cache},
     {"targets", "list a pipeline's compute targets and their quotas",
      "usage: pipec targets FILE [--json]\n"

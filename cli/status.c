@@ -160,7 +160,9 @@ void status_settled(status_printer *s, const char *node, const char *status,
     fprintf(s->out, "[%u/%u] %-9s %s", s->done, s->total, status, node);
     if (ran)
       fprintf(s->out, " (%.2fs)", seconds);
-    if (detail)
+    if (detail && strcmp(status, "cached") == 0)
+      fprintf(s->out, " (%s)", detail); /* (shared: NAME) */
+    else if (detail)
       fprintf(s->out, ": %s", detail);
     fputc('\n', s->out);
     fflush(s->out);

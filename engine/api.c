@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "cachesync.h"
 #include "checkout.h"
 #include "container.h"
 #include "draft.h"
@@ -351,6 +352,17 @@ int pipec_run_nodes(pipec_ws *w, int64_t run, pipec_node_info **out,
   }
   *n = k;
   store_node_runs_free(nrs, k);
+  /* where cached outputs came from, for those of a shared cache */
+  store_shared_hit *hits = NULL;
+  uint32_t n_hits = 0;
+  if (k && store_shared_hits(st, run, &hits, &n_hits) == 0)
+    for (uint32_t i = 0, h = 0; i < k && h < n_hits; i++) {
+      while (h < n_hits && hits[h].node_run < (*out)[i].id)
+        h++;
+      if (h < n_hits && hits[h].node_run == (*out)[i].id)
+        (*out)[i].shared = xstrdup(hits[h].cache);
+    }
+  store_shared_hits_free(hits, n_hits);
   ok(err);
   return 0;
 }
@@ -368,6 +380,7 @@ void pipec_node_infos_free(pipec_node_info *v, uint32_t n) {
     free(v[i].log);
     free(v[i].image);
     free(v[i].image_id);
+    free(v[i].shared);
   }
   free(v);
 }
@@ -551,6 +564,57 @@ int pipec_cache_gc(pipec_ws *w, uint32_t keep, pipec_gc_result *res,
     return fail(err, PIPEC_E_IO, "%s", e);
   ok(err);
   return 0;
+}
+
+/* The callbacks of cachesync.h, given the public ones. */
+typedef struct sync_cb {
+  const pipec_cache_sync_cbs *cb;
+} sync_cb;
+
+static void on_sync_problem(void *ctx, const char *cache, const char *key,
+                            const char *msg) {
+  const sync_cb *s = ctx;
+  if (s->cb && s->cb->problem)
+    s->cb->problem(s->cb->ctx, cache, key, msg);
+}
+
+static void on_sync_done(void *ctx, const csync_result *r) {
+  const sync_cb *s = ctx;
+  pipec_cache_sync out = {.cache = r->cache,
+                          .copied = r->copied,
+                          .present = r->present,
+                          .bad = r->bad,
+                          .objects = r->objects,
+                          .bytes = r->bytes};
+  if (s->cb && s->cb->done)
+    s->cb->done(s->cb->ctx, &out);
+}
+
+static int cache_sync(pipec_ws *w, bool push, const char *name,
+                      const pipec_cache_sync_cbs *cb, pipec_error *err) {
+  store *st = ws_store(w, err);
+  if (!st)
+    return PIPEC_E_WORKSPACE;
+  sync_cb s = {cb};
+  csync_cbs c = {.ctx = &s, .problem = on_sync_problem, .done = on_sync_done};
+  char e[1024];
+  int rc = csync_run(w->w, st, push, name, &c, e, sizeof e);
+  if (rc == -EINVAL)
+    return fail(err, PIPEC_E_USAGE, "%s", e);
+  if (rc != 0)
+    return fail(err, PIPEC_E_IO, "%s", e);
+  ok(err);
+  return 0;
+}
+
+int pipec_cache_push(pipec_ws *w, const char *name,
+                     const pipec_cache_sync_cbs *cb, pipec_error *err) {
+  return cache_sync(w, true, name, cb, err);
+}
+
+int pipec_cache_pull(pipec_ws *w, const char *name,
+                     const pipec_cache_sync_cbs *cb, pipec_error *err) {
+  return cache_sync(w, false, name, cb, err);
 }
 
 /* ---- snapshots ------------------------------------------------------------------ */

@@ -18,6 +18,7 @@
 #define _GNU_SOURCE                /* mkostemp, copy_file_range, syncfs */
 #include "objstore.h"
 
+#include "durable.h"
 #include "fsutil.h"
 
 #include <dirent.h>
@@ -154,7 +155,7 @@ static int fsync_dir(const char *path) {
   int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     return -errno;
-  int rc = fsync(fd) == 0 ? 0 : -errno;
+  int rc = durable_sync(fd) == 0 ? 0 : -errno;
   close(fd);
   return rc;
 }
@@ -167,7 +168,7 @@ static int fanout_dir(obj_store *s, const char *obj, char *err,
   memcpy(dir, obj, n);
   dir[n] = '\0';
   if (mkdir(dir, 0777) == 0) {
-    if (!s->opts.no_sync && fsync(s->dirfd) != 0)
+    if (!s->opts.no_sync && durable_sync(s->dirfd) != 0)
       return io_fail(errno, "sync", s->dir, err, errlen);
   } else if (errno != EEXIST) {
     return io_fail(errno, "create", dir, err, errlen);
@@ -224,7 +225,7 @@ static int seal(obj_store *s, int fd, const char *name, char *err,
                 size_t errlen) {
   if (fchmod(fd, 0444) != 0)
     return io_fail(errno, "make read-only", name, err, errlen);
-  if (!s->opts.no_sync && fsync(fd) != 0)
+  if (!s->opts.no_sync && durable_sync(fd) != 0)
     return io_fail(errno, "sync", name, err, errlen);
   return 0;
 }
@@ -244,6 +245,18 @@ static int not_regular(const char *src, const struct stat *st, char *err,
   snprintf(err, errlen, "cannot store %s: %s", src,
            S_ISDIR(st->st_mode) ? "is a directory" : "not a regular file");
   return S_ISDIR(st->st_mode) ? -EISDIR : -EINVAL;
+}
+
+/* opts->expect is set and the bytes hashed to something else. */
+static int unexpected(const obj_put_opts *opts, const obj_info *got,
+                      const char *src, char *err, size_t errlen) {
+  if (!opts->expect || hash_eq(opts->expect, &got->hash))
+    return 0;
+  char want[HASH_HEX_LEN + 1], have[HASH_HEX_LEN + 1];
+  hash_hex(opts->expect, want);
+  hash_hex(&got->hash, have);
+  snprintf(err, errlen, "%s hashes to %s, not %s", src, have, want);
+  return -EBADMSG;
 }
 
 /* Store a copy of what fd (open on src, a regular file) holds. */
@@ -295,6 +308,8 @@ static int put_copy(obj_store *s, int in, const char *src,
     goto done;
   out->hash = hash_stream_digest(hs);
   out->size = total;
+  if ((rc = unexpected(opts, out, src, err, errlen)) < 0)
+    goto done;
   rc = install(s, fd, tmp, opts, out, err, errlen);
   if (rc == 0) {                 /* tmp is the object now, or gone */
     close(fd);
@@ -340,6 +355,8 @@ static int put_move(obj_store *s, const char *src, const obj_put_opts *opts,
   }
   (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   rc = hash_fd(fd, src, &out->hash, &out->size, err, errlen);
+  if (rc == 0)
+    rc = unexpected(opts, out, src, err, errlen);
   if (rc == 0)
     rc = seal(s, fd, src, err, errlen);
   if (rc == 0)
@@ -395,7 +412,7 @@ int obj_put_move(obj_store *s, const char *src, hash128 *h, uint64_t *size,
 }
 
 int obj_sync(obj_store *s, char *err, size_t errlen) {
-  if (syncfs(s->dirfd) != 0)
+  if (durable_enabled() && syncfs(s->dirfd) != 0)
     return io_fail(errno, "sync", s->dir, err, errlen);
   return 0;
 }

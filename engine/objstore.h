@@ -85,6 +85,11 @@ typedef struct obj_put_opts {
   bool move;
   obj_keep_fn keep;        /* NULL: an existing object is replaced */
   void *keep_ctx;
+  /* Store it only if its bytes hash to *expect (NULL: any): otherwise
+   * nothing is stored and obj_put returns -EBADMSG, err saying what the
+   * bytes hash to (for bytes from elsewhere that must be what their name
+   * says: a shared cache's objects). */
+  const hash128 *expect;
 } obj_put_opts;
 
 /* Store the file at src (opts may be NULL: a copy, replacing). */

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "durable.h"
 #include "fsutil.h"
 
 /* path lies in dir or below it (both absolute, without a trailing '/'). */
@@ -196,7 +197,7 @@ static int write_temp(const char *tmp, mode_t mode, const char *mem,
       off += (size_t)wr;
     }
   }
-  if (rc == 0 && (fchmod(fd, mode) != 0 || fsync(fd) != 0)) {
+  if (rc == 0 && (fchmod(fd, mode) != 0 || durable_sync(fd) != 0)) {
     snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
     rc = -1;
   }
@@ -220,7 +221,7 @@ static void sync_dir_of(const char *path) {
     dir[1] = 0;
   int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd >= 0) {
-    fsync(fd);
+    durable_sync(fd);
     close(fd);
   }
 }

@@ -100,8 +100,10 @@ void run_batch_open(runner *R) {
 }
 
 void run_batch_close(runner *R) {
-  if (!R->in_batch)
+  if (!R->in_batch) {
+    run_shared_committed(R);
     return;
+  }
   R->in_batch = false;
   if (store_commit(R->st) != 0 && !R->record_failed) {
     R->record_failed = true;
@@ -111,6 +113,7 @@ void run_batch_close(runner *R) {
     pipec_event ev = {.kind = PIPEC_EV_NOTICE, .detail = msg};
     run_emit(R, &ev);
   }
+  run_shared_committed(R);
 }
 
 /* A prepare callback runs right before the loop blocks for I/O, after
@@ -132,6 +135,8 @@ void run_node_free_fields(run_node *rn) {
   free(rn->log_path);
   free(rn->reason);
   free(rn->input_msg);
+  run_shared_node_free(rn->sh);
+  rn->sh = NULL;
 }
 
 void run_free(runner *R) {
@@ -162,6 +167,7 @@ void run_free(runner *R) {
     obj_close(R->objs);
   if (R->st)
     store_close(R->st);
+  run_shared_free(R);
   if (R->locked)
     close(R->lock_fd);
   free(R->abs_dir);
@@ -201,6 +207,8 @@ int run_setup(runner *R, char *err, size_t errlen) {
     return RUN_WORKSPACE;
   R->fine_ts = obj_fine_timestamps(R->objs);
   if (logcap_limit(&R->log_limit, err, errlen) != 0)
+    return -1;
+  if (run_shared_open(R, err, errlen) != 0)
     return -1;
   R->idx = (hash_index){.ctx = R->st, .get = idx_get, .put = idx_put};
   R->memo = hash_memo_new(R->abs_dir, &R->idx);
@@ -268,7 +276,8 @@ static int run_phases(runner *R, sched_summary *sum, char *err,
                        .attempt_done = run_hook_attempt_done,
                        .settled = run_hook_settled,
                        .notice = run_hook_notice,
-                       .wait_for = run_hook_wait_for};
+                       .wait_for = run_hook_wait_for,
+                       .begin = run_shared_begin};
   for (;;) {
     pipec_event start = {.kind = PIPEC_EV_RUN_START};
     run_emit(R, &start);
@@ -331,6 +340,7 @@ static int run_schedule(runner *R, char *err, size_t errlen) {
   int rc = run_phases(R, &sum, err, errlen);
   run_batch_close(R);
   run_objs_flush(R);
+  run_shared_close(R);
   uv_close((uv_handle_t *)&R->batch_commit, NULL);
   /* close the targets on the loop, then the loop */
   for (uint32_t t = 0; t < R->p->n_targets; t++)

@@ -178,7 +178,8 @@ int run_resolve_upstream(runner *R, char *err, size_t errlen) {
                e);
       return -1;
     }
-    if (!run_cache_lookup(R, i)) {
+    if (!run_cache_lookup(R, i) &&
+        !(run_shared_pull_now(R, i) == 1 && run_cache_lookup(R, i))) {
       const char *why = R->nodes[i].reason;
       if (why)
         snprintf(err, errlen,

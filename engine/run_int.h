@@ -8,6 +8,7 @@
  *   run_job.c     a node's job and the scheduler's hooks: prepare, start,
  *                 collect and commit outputs, settle
  *   run_record.c  what the run is: draft, snapshot, run record
+ *   run_shared.c  shared caches and work in flight shared between runs
  *   explain.c     --dry-run and `pipec why`
  *
  * Inputs. A node gets each input as a hard link to its object in its own
@@ -83,6 +84,8 @@ typedef struct run_node {
   run_input *inputs;        /* n_inputs, while it has a job */
   char *input_msg;          /* an attempt changed an input: why it fails */
   ctr_job ctr;              /* a node with an image: its container */
+  struct sh_node *sh;       /* its claims and shared cache lookups
+                               (run_shared.c), NULL until it needs them */
 } run_node;
 
 /* What this run knows of one object it read or wrote. */
@@ -147,6 +150,7 @@ typedef struct runner {
   bool locked;
   ctr_images images;        /* every (target, image) of the pipeline,
                                resolved once (run_images) */
+  struct run_shared *shared; /* shared caches, claims (run_shared.c) */
 } runner;
 
 /* run.c */
@@ -237,6 +241,37 @@ void run_hook_notice(void *ctx, const char *message);
 /* Record node skipped with why, now (it never reached the scheduler). */
 void run_settle_skipped(runner *R, uint32_t node, const char *why);
 bool run_hook_wait_for(void *ctx, uint32_t node, uint32_t *other);
+
+/* run_shared.c */
+typedef struct run_shared run_shared;
+/* The workspace's shared caches (.pipec/config, $PIPEC_CACHE): 0, or -1
+ * with err (a bad configuration). run_shared_free undoes it. */
+int run_shared_open(runner *R, char *err, size_t errlen);
+void run_shared_free(runner *R);
+bool run_shared_any(const runner *R);
+/* sched_hooks.begin */
+void run_shared_begin(void *ctx, sched *s);
+/* After a local miss of a node that may use the cache: SCHED_PENDING
+ * (waiting for another run's claim or a shared lookup; the node is woken),
+ * SCHED_RUNNING (it runs, its claims held). After a hit the next prepare
+ * finds the entry in the local store: then run_shared_cached(). */
+sched_status run_shared_prepare(runner *R, uint32_t node);
+/* The node was recorded cached: note where from, release its claims. */
+void run_shared_cached(runner *R, uint32_t node);
+/* The cache a node's outputs came from in this run, or NULL. */
+const char *run_shared_source(const runner *R, uint32_t node);
+/* The node's success is in the batch: push it, release claims after the
+ * commit (a cache's claim after its push). */
+void run_shared_succeeded(runner *R, uint32_t node);
+void run_shared_settled(runner *R, uint32_t node);
+/* The batch was committed: release the claims waiting for that. */
+void run_shared_committed(runner *R);
+/* Look node up in the shared caches now, blocking (upstream nodes of a
+ * partial run): 1 if its entry is in the local store now. */
+int run_shared_pull_now(runner *R, uint32_t node);
+/* After the last phase: stop waiting, release everything. */
+void run_shared_close(runner *R);
+void run_shared_node_free(struct sh_node *sh);
 
 /* run_publish.c */
 /* Put every published output of a node that succeeded or was cached at

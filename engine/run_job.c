@@ -325,8 +325,12 @@ sched_status run_hook_prepare(void *ctx, uint32_t node, tgt_job **job,
   bool use_cache = n->cache && !R->o->force;
   if (use_cache && run_cache_lookup(R, node)) {
     record_node(R, node, "cached");
+    run_shared_cached(R, node);
     return SCHED_CACHED;
   }
+  /* another run may be computing it, a shared cache may have it */
+  if (use_cache && run_shared_prepare(R, node) == SCHED_PENDING)
+    return SCHED_PENDING;
   if (run_compute_key(R, node, true, err, errlen) != 0) /* with its parts */
     return SCHED_FAILED;
   char *why = run_miss_reason(R, node);
@@ -565,6 +569,8 @@ sched_status run_hook_attempt_done(void *ctx, uint32_t node, tgt_job *job,
   if (!msg[0] && collect_outputs(R, node, msg, sizeof msg) == 0 &&
       commit_success(R, node, r, attempt, msg, sizeof msg) == 0) {
     rn->known = true;
+    if (n->cache)
+      run_shared_succeeded(R, node);
     run_inputs_release(R, node);
     fs_rm_rf(rn->scratch);
     return SCHED_SUCCEEDED;
@@ -636,6 +642,9 @@ void run_hook_settled(void *ctx, uint32_t node, sched_status st,
   if (R->fam_done && n->family != PIPEC_NONE)
     R->fam_done[n->family]++;
   bool recorded = rn->node_run != 0;
+  if (!recorded && (st == SCHED_SKIPPED || st == SCHED_CANCELLED) &&
+      message && *message && !rn->reason)
+    rn->reason = xstrdup(message); /* why it never ran, as show says */
   if (!recorded)
     record_node(R, node, store_status(st));
   /* a failed attempt's own account (hook_attempt_done: "timed out after
@@ -646,11 +655,16 @@ void run_hook_settled(void *ctx, uint32_t node, sched_status st,
   if (recorded && st != SCHED_SUCCEEDED && st != SCHED_CACHED)
     store_node_run_finish(R->st, rn->node_run, store_status(st), attempts,
                           STORE_EXIT_KEEP, why);
+  const char *src = st == SCHED_CACHED ? run_shared_source(R, node) : NULL;
+  char from[160] = "";
+  if (src)
+    snprintf(from, sizeof from, "shared: %s", src);
   pipec_event ev = {.kind = PIPEC_EV_NODE_DONE,
                     .node = n->name,
                     .status = sched_status_name(st),
                     .target = R->p->targets[n->target].name,
-                    .detail = st == SCHED_SUCCEEDED || st == SCHED_CACHED
+                    .detail = src ? from
+                              : st == SCHED_SUCCEEDED || st == SCHED_CACHED
                                   ? NULL
                                   : why,
                     .log = rn->log_path,
@@ -662,6 +676,7 @@ void run_hook_settled(void *ctx, uint32_t node, sched_status st,
   run_inputs_release(R, node); /* links of a retry that never came */
   if (rn->have_key)
     inflight_remove(R, node);
+  run_shared_settled(R, node);
   if (st == SCHED_SUCCEEDED)
     R->res->ran++;
   else if (st == SCHED_CACHED)

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "durable.h"
 #include "fsutil.h"
 #include "projpath.h"
 #include "run_int.h"
@@ -76,7 +77,7 @@ static int copy_object(runner *R, const hash128 *h, const char *to,
     if (rc)
       break;
   }
-  if (rc == 0 && fsync(out) != 0) {
+  if (rc == 0 && durable_sync(out) != 0) {
     snprintf(err, errlen, "cannot write %.400s: %s", to, strerror(errno));
     rc = -1;
   }

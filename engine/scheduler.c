@@ -25,8 +25,6 @@
  * store, hashing outputs, helpers, libuv's own. */
 #define SCHED_FD_RESERVE 8
 
-typedef struct sched sched;
-
 /* One per running attempt or pending retry: a timer for the timeout or
  * the backoff. Freed in its close callback. */
 typedef struct slot {
@@ -76,6 +74,9 @@ struct sched {
                                yet prepared, waiting for room to be */
   uint32_t *ready_n;
   char (*gpus)[128];        /* per node: gpu ids held by its attempt */
+  bool *deferred;           /* per node: prepare() said SCHED_PENDING and
+                               the runner has not woken it yet */
+  uint32_t n_deferred;
 };
 
 const char *sched_status_name(sched_status st) {
@@ -183,6 +184,20 @@ static void drop_retries(sched *s) {
   }
 }
 
+/* The run stopped: nodes waiting outside the run (deferred) will not be
+ * prepared again. */
+static void drop_deferred(sched *s) {
+  for (uint32_t i = 0; s->n_deferred && i < s->p->n_nodes; i++) {
+    if (!s->deferred[i])
+      continue;
+    s->deferred[i] = false;
+    s->n_deferred--;
+    settle(s, i, s->interrupted ? SCHED_CANCELLED : SCHED_SKIPPED,
+           "the run stopped while it waited for the same work in another "
+           "run");
+  }
+}
+
 static void settle(sched *s, uint32_t node, sched_status st, const char *msg) {
   s->status[node] = st;
   s->sum->count[st]++;
@@ -208,6 +223,7 @@ static void settle(sched *s, uint32_t node, sched_status st, const char *msg) {
     s->stopping = true;
     s->stop_node = node;
     drop_retries(s);
+    drop_deferred(s);
   }
 }
 
@@ -445,6 +461,9 @@ static void prepare(sched *s, uint32_t node) {
     s->job[node] = job;
     s->target[node] = t;
     start(s, node);
+  } else if (st == SCHED_PENDING) {
+    s->deferred[node] = true; /* until sched_wake */
+    s->n_deferred++;
   } else {
     settle(s, node, st, err[0] ? err : NULL);
   }
@@ -478,12 +497,25 @@ static void pump(sched *s) {
   uint32_t ready = 0;
   for (uint32_t t = 0; t < s->p->n_targets; t++)
     ready += s->ready_n[t];
-  if (s->running == 0 && s->waiting == 0 && (ready == 0 || s->stopping) &&
-      s->signals_open) {
+  if (s->running == 0 && s->waiting == 0 && s->n_deferred == 0 &&
+      (ready == 0 || s->stopping) && s->signals_open) {
     uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     s->signals_open = false;
   }
+}
+
+void sched_wake(sched *s, uint32_t node) {
+  if (node >= s->p->n_nodes || !s->deferred[node])
+    return;
+  s->deferred[node] = false;
+  s->n_deferred--;
+  if (s->stopping)
+    settle(s, node, s->interrupted ? SCHED_CANCELLED : SCHED_SKIPPED,
+           "the run stopped before it could start");
+  else
+    heap_push(s, node);
+  pump(s);
 }
 
 static void on_signal(uv_signal_t *h, int signum) {
@@ -492,6 +524,7 @@ static void on_signal(uv_signal_t *h, int signum) {
   s->sigints++;
   s->stopping = true;
   s->interrupted = true;
+  drop_deferred(s);
   for (uint32_t i = 0; i < s->p->n_nodes; i++) {
     if (s->status[i] != SCHED_RUNNING)
       continue;
@@ -592,6 +625,7 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
   s.cons_off = calloc(n1 + 1, sizeof *s.cons_off);
   s.cons = calloc((size_t)n_edges + 1, sizeof *s.cons);
   s.gpus = calloc(n1, sizeof *s.gpus);
+  s.deferred = calloc(n1, sizeof *s.deferred);
   s.waiter_head = malloc(n1 * sizeof *s.waiter_head);
   s.waiter_next = malloc(n1 * sizeof *s.waiter_next);
   if (!s.waiter_head || !s.waiter_next)
@@ -608,7 +642,7 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
   s.ready_n = calloc(nt, sizeof *s.ready_n);
   if (!s.status || !s.left || !s.prio || !s.attempts || !s.job || !s.target ||
       !s.slots || !s.timed_out || !s.cons_off || !s.cons ||
-      !s.gpus || !s.kind || !s.quotas || !s.parked || !s.park_head || !s.park_n ||
+      !s.gpus || !s.deferred || !s.kind || !s.quotas || !s.parked || !s.park_head || !s.park_n ||
       !s.ready || !s.ready_n)
     abort();
   for (uint32_t t = 0; t < p->n_targets; t++) {
@@ -661,6 +695,8 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
     uv_signal_start(&s.sigterm, on_signal, SIGTERM);
     s.signals_open = true;
   }
+  if (hooks->begin)
+    hooks->begin(hooks->ctx, &s);
   pump(&s);
   int rc = uv_run(loop, UV_RUN_DEFAULT);
   if (s.signals_open) { /* nothing was ever started */
@@ -706,5 +742,6 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
   free(s.quotas);
   free(s.kind);
   free(s.gpus);
+  free(s.deferred);
   return rc < 0 ? rc : 0;
 }

@@ -54,11 +54,17 @@ typedef enum sched_status {
 
 const char *sched_status_name(sched_status s);
 
+typedef struct sched sched;
+
 typedef struct sched_hooks {
   void *ctx;
   /* The node's producers are done. Return SCHED_CACHED (nothing to run),
-   * SCHED_RUNNING with *job and *target set (the scheduler submits it), or
-   * SCHED_FAILED with a message in err. */
+   * SCHED_RUNNING with *job and *target set (the scheduler submits it),
+   * SCHED_FAILED with a message in err, or SCHED_PENDING: not yet (the
+   * runner waits for something outside the run: another run's claim on
+   * the same work, a shared cache) and calls sched_wake() from a loop
+   * callback when the node should be prepared again. A node left waiting
+   * when the run stops settles as skipped (cancelled if interrupted). */
   sched_status (*prepare)(void *ctx, uint32_t node, tgt_job **job,
                           tgt **target, char *err, size_t errlen);
   /* An attempt was submitted; job->job_id is set (attempt counts from 1). */
@@ -79,6 +85,9 @@ typedef struct sched_hooks {
    * true and *other set: it is prepared again once other has settled.
    * May be NULL. */
   bool (*wait_for)(void *ctx, uint32_t node, uint32_t *other);
+  /* Called once as sched_run starts, with the scheduler sched_wake()
+   * takes (valid until sched_run returns). May be NULL. */
+  void (*begin)(void *ctx, sched *s);
 } sched_hooks;
 
 typedef struct sched_opts {
@@ -101,6 +110,11 @@ typedef struct sched_summary {
 int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
               const sched_opts *opts, const sched_hooks *hooks,
               sched_status *status, sched_summary *summary);
+
+/* A node whose prepare() returned SCHED_PENDING is ready to be prepared
+ * again (a no-op for any other node). Call it from a loop callback, never
+ * from within a hook. */
+void sched_wake(sched *s, uint32_t node);
 
 /* The -j that fits nofile file descriptors when in_use are open and each
  * running node holds per_node more (at least 1; jobs itself if it fits). */

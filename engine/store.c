@@ -26,6 +26,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "durable.h"
+
 #define STORE_BUSY_TIMEOUT_MS 30000
 
 typedef struct cached_stmt {
@@ -164,6 +166,12 @@ static const char *const migrations[] = {
      * and its id as the target's runtime resolved it (NULL: none). */
     "ALTER TABLE node_runs ADD COLUMN image TEXT;"
     "ALTER TABLE node_runs ADD COLUMN image_id TEXT;",
+
+    /* 7: node runs whose outputs came from a shared cache (sharedcache.h),
+     * and which one: `show` says "cached (shared: NAME)". */
+    "CREATE TABLE shared_hits("
+    "  node_run_id INTEGER PRIMARY KEY REFERENCES node_runs(id),"
+    "  cache TEXT NOT NULL);",
 };
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -476,9 +484,13 @@ static int open_retrying(store *st) {
   int64_t t0 = mono_ms();
   for (;;) {
     int rc = sqlite3_exec(st->db,
-                          "PRAGMA journal_mode = WAL; PRAGMA synchronous = "
-                          "NORMAL; PRAGMA foreign_keys = ON; "
-                          "PRAGMA temp_store = MEMORY;",
+                          durable_enabled()
+                              ? "PRAGMA journal_mode = WAL; PRAGMA synchronous "
+                                "= NORMAL; PRAGMA foreign_keys = ON; "
+                                "PRAGMA temp_store = MEMORY;"
+                              : "PRAGMA journal_mode = WAL; PRAGMA synchronous "
+                                "= OFF; PRAGMA foreign_keys = ON; "
+                                "PRAGMA temp_store = MEMORY;",
                           NULL, NULL, NULL) != SQLITE_OK
                  ? fail(st, "open")
                  : migrate(st);
@@ -1897,6 +1909,89 @@ int store_dead_logs(store *st, uint32_t keep_runs,
 
 int store_cache_drop_object(store *st, const hash128 *h) {
   return store_object_damaged(st, h, false) < 0 ? -1 : 0;
+}
+
+/* ---- shared caches ------------------------------------------------------------ */
+
+int store_shared_hit_add(store *st, int64_t node_run, const char *cache) {
+  static const char ins[] = "INSERT OR REPLACE INTO shared_hits(node_run_id, "
+                            "cache) VALUES (?, ?)";
+  sqlite3_stmt *s = prep(st, ins);
+  if (!s || bind(st, s, "it", node_run, cache))
+    return -1;
+  return exec_stmt(st, s, "record a shared cache hit");
+}
+
+int store_shared_hits(store *st, int64_t run, store_shared_hit **out,
+                      uint32_t *n) {
+  static const char q[] = "SELECT h.node_run_id, h.cache FROM shared_hits h "
+                          "JOIN node_runs r ON r.id = h.node_run_id "
+                          "WHERE r.run_id = ? ORDER BY h.node_run_id";
+  *out = NULL;
+  *n = 0;
+  sqlite3_stmt *s = prep(st, q);
+  if (!s || bind(st, s, "i", run))
+    return -1;
+  uint32_t cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    *out = grow(*out, *n, &cap, sizeof **out);
+    (*out)[(*n)++] = (store_shared_hit){.node_run = sqlite3_column_int64(s, 0),
+                                        .cache = col_text(s, 1)};
+  }
+  int ret = rc == SQLITE_DONE ? 0 : fail(st, "list shared cache hits");
+  sqlite3_reset(s);
+  return ret;
+}
+
+void store_shared_hits_free(store_shared_hit *h, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++)
+    free(h[i].cache);
+  free(h);
+}
+
+int store_cache_keys(store *st, hash128 **keys, uint32_t *n) {
+  static const char q[] = "SELECT key FROM cache ORDER BY created_at, key";
+  *keys = NULL;
+  *n = 0;
+  sqlite3_stmt *s = prep(st, q);
+  if (!s)
+    return -1;
+  uint32_t cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    hash128 h;
+    if (col_hash(s, 0, &h) != 0)
+      continue;
+    *keys = grow(*keys, *n, &cap, sizeof **keys);
+    (*keys)[(*n)++] = h;
+  }
+  int ret = rc == SQLITE_DONE ? 0 : fail(st, "list cache entries");
+  sqlite3_reset(s);
+  return ret;
+}
+
+int store_cache_inputs(store *st, const hash128 *key, hash128 **inputs,
+                       uint32_t *n) {
+  static const char q[] = "SELECT hash FROM cache_inputs WHERE key = ? "
+                          "ORDER BY hash";
+  *inputs = NULL;
+  *n = 0;
+  sqlite3_stmt *s = prep(st, q);
+  if (!s || bind(st, s, "h", key))
+    return -1;
+  uint32_t cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    hash128 h;
+    if (col_hash(s, 0, &h) != 0)
+      continue;
+    *inputs = grow(*inputs, *n, &cap, sizeof **inputs);
+    (*inputs)[(*n)++] = h;
+  }
+  int ret = rc == SQLITE_DONE ? 0 : fail(st, "list a cache entry's inputs");
+  sqlite3_reset(s);
+  return ret;
 }
 
 /* ---- views: what `pipec ui` lists ------------------------------------------- */

@@ -23,6 +23,7 @@
  *   cache_inputs  cache key -> the input objects the entry was computed
  *                 from (an entry that read a damaged object goes with it)
  *   files         the file-hash index (path, stat) -> hash, as git's index
+ *   shared_hits   node runs cached from a shared cache, and which one
  *
  * Conventions
  *   - Times are milliseconds since the epoch (store_now_ms), 0 for "none".
@@ -386,6 +387,24 @@ int store_cached_objects(store *st,
                          void (*fn)(void *ctx, const hash128 *h,
                                     uint64_t size, const char *node),
                          void *ctx);
+
+/* ---- shared caches (sharedcache.h) --------------------------------------------- */
+
+/* Node run node_run was cached from the shared cache named cache. */
+int store_shared_hit_add(store *st, int64_t node_run, const char *cache);
+typedef struct store_shared_hit {
+  int64_t node_run;
+  char *cache;
+} store_shared_hit;
+/* The node runs of run that came from a shared cache, by node run id. */
+int store_shared_hits(store *st, int64_t run, store_shared_hit **out,
+                      uint32_t *n);
+void store_shared_hits_free(store_shared_hit *h, uint32_t n);
+/* Every cache key with an entry (malloc'd), oldest first. */
+int store_cache_keys(store *st, hash128 **keys, uint32_t *n);
+/* The input objects cache entry key was computed from (malloc'd). */
+int store_cache_inputs(store *st, const hash128 *key, hash128 **inputs,
+                       uint32_t *n);
 
 /* ---- garbage collection ------------------------------------------------------- */
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "comp_util.h"
+#include "durable.h"
 #include "stdlib_components.h"
 
 static int copy(const char *from, const char *to, char *err, size_t errlen) {
@@ -32,7 +33,7 @@ static int copy(const char *from, const char *to, char *err, size_t errlen) {
       break;
     }
   fclose(in);
-  if (fflush(out) != 0 || fsync(fileno(out)) != 0)
+  if (fflush(out) != 0 || durable_sync(fileno(out)) != 0)
     rc = rc ? rc : cu_fail(err, errlen, "writing %s: %s", to, strerror(errno));
   if (fclose(out) != 0 && rc == 0)
     rc = cu_fail(err, errlen, "writing %s: %s", to, strerror(errno));

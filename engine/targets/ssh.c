@@ -40,6 +40,7 @@
 
 #include "container.h"
 #include "shbuf.h"
+#include "sshcmd.h"
 #include "subproc.h"
 #include "target.h"
 
@@ -127,59 +128,17 @@ static char *remap(const char *s, const tgt_job *job, const char *prefix) {
 
 /* ---- ssh command lines ---------------------------------------------------- */
 
-/* The ssh client's argv up to and including the host; the remote command
- * is added by the caller. */
+/* The ssh client's argv up to and including the host (sshcmd.h); the
+ * remote command is added by the caller (room for 8 more words). */
 static void ssh_base(const ssh_target *st, const char *errfile,
                      const char *ctl, shbuf *words, char ***argv, size_t *n) {
-  char **v = calloc(40, sizeof *v);
-  if (!v)
-    abort();
-  size_t k = 0;
-  char buf[PATH_MAX + 64];
-  v[k++] = xstrdup("ssh");
-  const char *cfg = getenv("PIPEC_SSH_CONFIG");
-  if (cfg && *cfg) {
-    v[k++] = xstrdup("-F");
-    v[k++] = xstrdup(cfg);
-  }
-  /* LogLevel INFO: "Connection ... closed by remote host" reaches the -E
-   * file even when the user's config quiets ssh (only pipec reads it) */
-  const char *opts[] = {"BatchMode=yes", "LogLevel=INFO", "ControlMaster=auto",
-                        "ControlPersist=60", "ServerAliveInterval=5",
-                        "ServerAliveCountMax=3"};
-  for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
-    v[k++] = xstrdup("-o");
-    v[k++] = xstrdup(opts[i]);
-  }
-  snprintf(buf, sizeof buf, "ControlPath=%s/%%C", st->ctl_dir);
-  v[k++] = xstrdup("-o");
-  v[k++] = xstrdup(buf);
-  snprintf(buf, sizeof buf, "ConnectTimeout=%lld", st->connect_timeout);
-  v[k++] = xstrdup("-o");
-  v[k++] = xstrdup(buf);
-  if (errfile) {
-    v[k++] = xstrdup("-E");
-    v[k++] = xstrdup(errfile);
-  }
-  if (ctl) { /* -O check, -O exit: talk to the master */
-    v[k++] = xstrdup("-O");
-    v[k++] = xstrdup(ctl);
-  }
-  if (st->port) {
-    snprintf(buf, sizeof buf, "%lld", st->port);
-    v[k++] = xstrdup("-p");
-    v[k++] = xstrdup(buf);
-  }
-  if (st->user) {
-    v[k++] = xstrdup("-l");
-    v[k++] = xstrdup(st->user);
-  }
-  if (st->identity) {
-    v[k++] = xstrdup("-i");
-    v[k++] = xstrdup(st->identity);
-  }
-  v[k++] = xstrdup("--");
-  v[k++] = xstrdup(st->host);
+  sshcmd_host h = {.host = st->host,
+                   .user = st->user,
+                   .identity = st->identity,
+                   .port = st->port,
+                   .connect_timeout = st->connect_timeout};
+  size_t k;
+  char **v = sshcmd_argv(&h, st->ctl_dir, errfile, ctl, 8, &k);
   *argv = v;
   *n = k;
   /* the same words, quoted, for use inside a local sh -c line */
@@ -811,21 +770,10 @@ static int ssh_open(const tgt_kind *kind, uv_loop_t *loop,
     if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
           (*c >= '0' && *c <= '9') || *c == '.' || *c == '-'))
       *c = '_';
-  snprintf(st->ctl_dir, sizeof st->ctl_dir, "/tmp/pipec-ssh-%ld",
-           (long)getuid());
-  if (mkdir(st->ctl_dir, 0700) != 0 && errno != EEXIST) {
-    int e = errno;
-    snprintf(err, errlen, "cannot create %s: %s", st->ctl_dir, strerror(e));
+  rc = sshcmd_ctl_dir(st->ctl_dir, sizeof st->ctl_dir, err, errlen);
+  if (rc != 0) {
     ssh_close(&st->base);
-    return -e;
-  }
-  struct stat sb;
-  if (lstat(st->ctl_dir, &sb) != 0 || !S_ISDIR(sb.st_mode) ||
-      sb.st_uid != getuid() || (sb.st_mode & 077)) {
-    snprintf(err, errlen, "%s must be a directory of yours that only you "
-             "can use (it holds ssh's connection sockets)", st->ctl_dir);
-    ssh_close(&st->base);
-    return -EPERM;
+    return rc;
   }
   *out = &st->base;
   return 0;

@@ -128,8 +128,9 @@ typedef enum pipec_event_kind {
   PIPEC_EV_RUN_START,   /* run, snapshot, total: the run is recorded */
   PIPEC_EV_NODE_START,  /* node, target, job, attempt: an attempt began */
   PIPEC_EV_NODE_RETRY,  /* node, attempt (the one that failed), detail */
-  PIPEC_EV_NODE_DONE,   /* node, status, detail (why it failed), seconds
-                           (-1 if it did not run), log */
+  PIPEC_EV_NODE_DONE,   /* node, status, detail (why it failed; for a
+                           node cached from a shared cache "shared: NAME"),
+                           seconds (-1 if it did not run), log */
   PIPEC_EV_PLAN,        /* dry run: node, status ("cached", "would run",
                            "would fail"), detail (why) */
   PIPEC_EV_RESULT,      /* after the run, each final output: node, port,
@@ -266,6 +267,8 @@ typedef struct pipec_node_info {
   char *image;                 /* the image it ran in (or was cached for),
                                   as named; NULL: none */
   char *image_id;              /* that image's id ("sha256:..."), or NULL */
+  char *shared;                /* cached from this shared cache (its name;
+                                  docs/cache.md), or NULL */
 } pipec_node_info;
 
 /* The node runs of a run, in the order they were recorded. */
@@ -347,6 +350,42 @@ typedef struct pipec_gc_result {
  * newest run of every pipeline ...). PIPEC_E_BUSY while a run is going. */
 PIPEC_API int pipec_cache_gc(pipec_ws *w, uint32_t keep, pipec_gc_result *res,
                              pipec_error *err);
+
+/* What `pipec cache push` or `pull` did with one shared cache. */
+typedef struct pipec_cache_sync {
+  const char *cache;           /* its name */
+  uint32_t copied;             /* entries pushed or pulled */
+  uint32_t present;            /* entries already on the other side */
+  uint32_t bad;                /* entries that could not be copied (each
+                                  reported to the problem callback) */
+  uint32_t objects;            /* objects copied */
+  uint64_t bytes;
+} pipec_cache_sync;
+
+typedef struct pipec_cache_sync_cbs {
+  void *ctx;
+  /* An entry that could not be copied (key: 32 hex): what was wrong. */
+  void (*problem)(void *ctx, const char *cache, const char *key,
+                  const char *msg);
+  /* One cache is done. */
+  void (*done)(void *ctx, const pipec_cache_sync *r);
+} pipec_cache_sync_cbs;
+
+/* Copy every cache entry of the workspace that the shared cache `name`
+ * (NULL: each writable one) lacks into it, objects first
+ * (docs/cache.md). 0 (bad entries, if any, went to the callback);
+ * PIPEC_E_USAGE (no shared cache configured, no such name, a readonly one,
+ * a bad .pipec/config or $PIPEC_CACHE); PIPEC_E_IO (a cache cannot be
+ * reached or written); PIPEC_E_WORKSPACE. */
+PIPEC_API int pipec_cache_push(pipec_ws *w, const char *name,
+                               const pipec_cache_sync_cbs *cb,
+                               pipec_error *err);
+/* Copy every entry the shared cache `name` (NULL: each one) has and the
+ * workspace lacks into its store, each object re-hashed; an unusable entry
+ * (an object missing or damaged) is reported and left. Errors as push. */
+PIPEC_API int pipec_cache_pull(pipec_ws *w, const char *name,
+                               const pipec_cache_sync_cbs *cb,
+                               pipec_error *err);
 
 /* ---- snapshots ------------------------------------------------------------------ */
 

@@ -79,9 +79,11 @@ expect_exit 2 "$PIPEC" runs -- -n && expect_in "pipec runs: unexpected '-n'" && 
 
 # usage errors show every usage line
 expect_exit 2 "$PIPEC" cache frob &&
-  [ "$OUT" = "pipec cache: unknown subcommand 'frob' (gc or verify)
+  [ "$OUT" = "pipec cache: unknown subcommand 'frob' (gc, verify, push or pull)
 usage: pipec cache verify
-       pipec cache gc [--keep N]" ] && pass "cache usage error shows both usage lines" || fail "cache usage: $OUT"
+       pipec cache gc [--keep N]
+       pipec cache push [NAME]
+       pipec cache pull [NAME]" ] && pass "cache usage error shows every usage line" || fail "cache usage: $OUT"
 expect_exit 2 "$PIPEC" runs --josn &&
   [ "$OUT" = "pipec runs: unknown option '--josn'
   did you mean '--json'?

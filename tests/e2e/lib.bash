@@ -1,6 +1,7 @@
 # lib.sh — helpers for end-to-end tests. Source it; $1 of the test is the
 # pipec binary. Each test runs in a fresh temporary directory (removed on
-# exit) with PIPEC_HOME unset, so a workspace is created there.
+# exit) with PIPEC_HOME unset, so a workspace is created there, and with
+# PIPEC_FSYNC=0 unless the test set it.
 #
 # With PIPEC_VALGRIND set (a valgrind command line; .ci/valgrind sets it),
 # $PIPEC is a wrapper that runs the binary ($PIPEC_BIN) under it, logging
@@ -10,6 +11,10 @@ PIPEC=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 SRC=${PIPEC_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 unset PIPEC_HOME
 export NO_COLOR=1
+# No fsync (base/durable.h): what the tests check holds without one, and on
+# a disk with slow flushes the syncs were most of the suite's time. A test
+# of the synced paths sets PIPEC_FSYNC=1 before sourcing this file.
+export PIPEC_FSYNC=${PIPEC_FSYNC:-0}
 T=$(mktemp -d "${TMPDIR:-/tmp}/pipec-e2e.XXXXXX")
 trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
 cd "$T" || exit 1

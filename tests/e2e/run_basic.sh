@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # pipec run on real pipelines: outputs, the cache, partial runs, dry runs,
 # failures and what they leave behind.
+# with fsync on: the synced paths are the ones users run
+PIPEC_FSYNC=1
 . "$(dirname "$0")/lib.bash"
 
 mkdir proj && cd proj

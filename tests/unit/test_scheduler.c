@@ -2,8 +2,9 @@
  * test_scheduler.c — the scheduler (engine/scheduler.c) on the scripted
  * fake targets of tests/fake_target.h: critical-path order, -j, quotas,
  * per-target queues, retries with backoff, keep-going, fail-fast with a
- * retry pending, Ctrl-C, a node that finds no file descriptor left, and
- * -j lowered to RLIMIT_NOFILE.
+ * retry pending, Ctrl-C, a node that finds no file descriptor left, -j
+ * lowered to RLIMIT_NOFILE, and a node whose prepare says "not yet"
+ * (SCHED_PENDING: it waits for another run) until it is woken.
  *
  * Pipelines are compiled from text with the fake kinds added to the
  * built-in table (the same mechanism a new kind uses); the hooks stand in
@@ -35,9 +36,26 @@ typedef struct harness {
   int notices;
   char notice[512];
   sched_summary sum;
+  sched *s;                  /* while sched_run runs */
+  uv_timer_t wake;           /* wakes the deferred node */
+  uint32_t defer;            /* the node prepare defers once, or NONE */
+  bool deferred;
 } harness;
 
 static const char *source;
+/* run()'s deferred node: its name (NULL: none), and when it is woken */
+static const char *defer_name;
+static int defer_ms;
+
+static void on_wake(uv_timer_t *t) {
+  harness *H = t->data;
+  sched_wake(H->s, H->defer);
+}
+
+static void h_begin(void *ctx, sched *s) {
+  harness *H = ctx;
+  H->s = s;
+}
 
 static int read_mem(void *ctx, const char *path, char **text, size_t *len) {
   (void)ctx, (void)path;
@@ -52,6 +70,11 @@ static char *true_argv[] = {"true", NULL};
 static sched_status h_prepare(void *ctx, uint32_t node, tgt_job **job,
                               tgt **target, char *err, size_t errlen) {
   harness *H = ctx;
+  if (node == H->defer && !H->deferred) { /* another run has it, say */
+    H->deferred = true;
+    uv_timer_start(&H->wake, on_wake, (uint64_t)defer_ms, 0);
+    return SCHED_PENDING;
+  }
   uint32_t t = H->p->nodes[node].target;
   if (!H->targets[t] && tgt_open(&H->loop, &H->kinds, &H->p->targets[t],
                                  &H->targets[t], err, errlen) != 0)
@@ -91,6 +114,8 @@ static sched_status h_attempt_done(void *ctx, uint32_t node, tgt_job *job,
 static void h_settled(void *ctx, uint32_t node, sched_status st, int attempts,
                       const char *message) {
   harness *H = ctx;
+  if (node == H->defer)
+    uv_timer_stop(&H->wake); /* settled while deferred: no wake needed */
   H->status[node] = st;
   H->attempts[node] = attempts;
   free(H->message[node]);
@@ -136,6 +161,9 @@ static harness *run(const char *text, sched_opts opts, bool sigint) {
     plan[i] = true;
   H->sigint_at_failure = sigint;
   CHECK_EQ(uv_loop_init(&H->loop), 0);
+  uv_timer_init(&H->loop, &H->wake);
+  H->wake.data = H;
+  H->defer = defer_name ? pipec_pipeline_node(H->p, defer_name) : PIPEC_NONE;
   opts.kinds = &H->kinds;
   if (opts.backoff_s <= 0)
     opts.backoff_s = 0.01;
@@ -144,8 +172,10 @@ static harness *run(const char *text, sched_opts opts, bool sigint) {
                        .started = h_started,
                        .attempt_done = h_attempt_done,
                        .settled = h_settled,
-                       .notice = h_notice};
+                       .notice = h_notice,
+                       .begin = h_begin};
   CHECK_EQ(sched_run(&H->loop, H->p, plan, &opts, &hooks, NULL, &H->sum), 0);
+  H->s = NULL;
   free(plan);
   return H;
 }
@@ -154,6 +184,7 @@ static void done(harness *H) {
   for (uint32_t t = 0; t < H->p->n_targets; t++)
     if (H->targets[t])
       H->targets[t]->ops->close(H->targets[t]);
+  uv_close((uv_handle_t *)&H->wake, NULL);
   CHECK_EQ(uv_run(&H->loop, UV_RUN_DEFAULT), 0);
   CHECK_EQ(uv_loop_close(&H->loop), 0);
   for (uint32_t i = 0; i < H->p->n_nodes; i++)
@@ -422,6 +453,52 @@ static void test_jobs_for_fds(void) {
   done(H);
 }
 
+/* A node whose prepare says SCHED_PENDING waits without holding a slot:
+ * with -j 1 the others run meanwhile; woken, it is prepared again and
+ * runs, and its consumer after it. Without the wake the run would never
+ * end (the test would hang), and a deferred node counted as running would
+ * keep b from starting first. */
+static void test_deferred(void) {
+  defer_name = "d";
+  defer_ms = 50;
+  harness *H = run("pipeline t {\n"
+                   "  target f = fake { }\n"
+                   "  node d = shell(command = \"x\") on f\n"
+                   "  node after = shell(command = \"x\", i = d.out) on f\n"
+                   "  node b = shell(command = \"x\") on f\n"
+                   "}\n",
+                   (sched_opts){.jobs = 1}, false);
+  defer_name = NULL;
+  CHECK_EQ(status_of(H, "d"), SCHED_SUCCEEDED);
+  CHECK_EQ(status_of(H, "after"), SCHED_SUCCEEDED);
+  CHECK_EQ(status_of(H, "b"), SCHED_SUCCEEDED);
+  CHECK_STREQ(H->started, "b d after");
+  done(H);
+}
+
+/* A node still waiting when a failure stops the run settles skipped,
+ * saying why, and so does what reads it; the run ends at once (a wake
+ * 60 s away would keep it going otherwise). */
+static void test_deferred_stop(void) {
+  defer_name = "d";
+  defer_ms = 60000;
+  harness *H = run("pipeline t {\n"
+                   "  target f = fake { script = [\"bad 0 exit 1\"] }\n"
+                   "  node d = shell(command = \"x\") on f\n"
+                   "  node after = shell(command = \"x\", i = d.out) on f\n"
+                   "  node bad = shell(command = \"x\") on f\n"
+                   "}\n",
+                   (sched_opts){.jobs = 2}, false);
+  defer_name = NULL;
+  CHECK_EQ(status_of(H, "bad"), SCHED_FAILED);
+  CHECK_EQ(status_of(H, "d"), SCHED_SKIPPED);
+  CHECK_STREQ(H->message[idx(H, "d")],
+              "the run stopped while it waited for the same work in another "
+              "run");
+  CHECK_EQ(status_of(H, "after"), SCHED_SKIPPED);
+  done(H);
+}
+
 int main(void) {
   RUN(test_critical_path);
   RUN(test_quotas);
@@ -432,5 +509,7 @@ int main(void) {
   RUN(test_cancel);
   RUN(test_out_of_fds);
   RUN(test_jobs_for_fds);
+  RUN(test_deferred);
+  RUN(test_deferred_stop);
   return 0;
 }

@@ -1,0 +1,18 @@
+/* durable.c — see durable.h. */
+#include "durable.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+bool durable_enabled(void) {
+  static int enabled = -1; /* read once: a run must not change its mind */
+  if (enabled < 0) {
+    const char *v = getenv("PIPEC_FSYNC");
+    enabled = !(v && (!strcmp(v, "0") || !strcmp(v, "no") ||
+                      !strcmp(v, "off") || !strcmp(v, "false")));
+  }
+  return enabled;
+}
+
+int durable_sync(int fd) { return durable_enabled() ? fsync(fd) : 0; }
