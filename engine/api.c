@@ -144,11 +144,57 @@ static int pipeline_of(pipec_ws *w, store *st, const char *file,
 
 /* ---- compiling ------------------------------------------------------------ */
 
+/* The quota file a compile of `path` reads: o->quota_file, else its
+ * workspace's .pipec/quotas.pipe (shown relative to the current directory
+ * when inside it). Its text goes to *text (NULL: there is none). An
+ * explicit file that cannot be read, or a workspace's that exists but
+ * cannot, is an error in d: false. */
+static bool load_quota_file(const char *path, const char *explicit_file,
+                            char **qpath, char **text, size_t *len,
+                            pipec_diags *d) {
+  *qpath = *text = NULL;
+  *len = 0;
+  if (explicit_file) {
+    *qpath = xstrdup(explicit_file);
+  } else {
+    ws *w = NULL;
+    char e[1024];
+    if (ws_find(path, false, &w, NULL, e, sizeof e) != 0)
+      return true; /* no workspace: no groups */
+    char *f = ws_quota_file(w);
+    ws_close(w);
+    struct stat sb;
+    if (stat(f, &sb) != 0 && errno == ENOENT) {
+      free(f);
+      return true;
+    }
+    char cwd[PATH_MAX];
+    size_t n = getcwd(cwd, sizeof cwd) ? strlen(cwd) : 0;
+    if (n && strncmp(f, cwd, n) == 0 && f[n] == '/')
+      memmove(f, f + n + 1, strlen(f + n + 1) + 1);
+    *qpath = f;
+  }
+  int rc = pipec_read_disk(NULL, *qpath, text, len);
+  if (rc != 0) {
+    pipec_diag_add(d, PIPEC_SEV_ERROR, "no-file", -1, 0, 0,
+                   "cannot read the quota file '%s': %s", *qpath,
+                   strerror(rc));
+    free(*qpath);
+    *qpath = NULL;
+    return false;
+  }
+  return true;
+}
+
 pipec_pipeline *pipec_load(const char *path, const pipec_load_opts *o,
                            pipec_diags *d) {
   pipec_load_opts none = {0};
   if (!o)
     o = &none;
+  char *qpath, *qtext;
+  size_t qlen;
+  if (!load_quota_file(path, o->quota_file, &qpath, &qtext, &qlen, d))
+    return NULL;
   uint32_t n = 0;
   const pipec_component_desc *const *items = pipec_stdlib_components(&n);
   pipec_registry reg = {.items = items, .n = n};
@@ -165,8 +211,14 @@ pipec_pipeline *pipec_load(const char *path, const pipec_load_opts *o,
       .load_plugin = plugin_load,
       .project_root = !outside && projpath_root(path, root, sizeof root) == 0
                           ? root
-                          : NULL};
-  return pipec_compile(path, &opts, d);
+                          : NULL,
+      .quota_path = qpath,
+      .quota_text = qtext,
+      .quota_len = qlen};
+  pipec_pipeline *p = pipec_compile(path, &opts, d);
+  free(qpath);
+  free(qtext);
+  return p;
 }
 
 /* ---- running ---------------------------------------------------------------- */

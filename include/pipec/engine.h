@@ -113,11 +113,17 @@ PIPEC_API int pipec_ws_check(pipec_ws *w, pipec_error *err);
 typedef struct pipec_load_opts {
   const char *const *overrides;  /* "NAME=VALUE" for pipeline params */
   uint32_t n_overrides;
+  const char *quota_file;        /* the quota groups' file; NULL: the
+                                    workspace's .pipec/quotas.pipe (the
+                                    workspace pipec_ws_open would find for
+                                    path; none if there is none or it has
+                                    no such file) */
 } pipec_load_opts;
 
-/* Compile path with this pipec's built-in components, plugin loader and
- * target kinds, with imports and files checked to be inside the project;
- * diagnostics go to d. NULL if any error was reported. o may be NULL. */
+/* Compile path with this pipec's built-in components, plugin loader,
+ * target kinds and the workspace's quota groups, with imports and files
+ * checked to be inside the project; diagnostics go to d. NULL if any
+ * error was reported. o may be NULL. */
 PIPEC_API pipec_pipeline *pipec_load(const char *path,
                                      const pipec_load_opts *o,
                                      pipec_diags *d);
