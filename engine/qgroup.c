@@ -72,6 +72,9 @@ static int put_file(const char *tmp, const char *path, const char *text) {
   return e;
 }
 
+static bool holder_alive(const qgroup_set *s, const char *holders,
+                         const char *id, bool clean);
+
 int qgroup_open(const char *dir, const char *label, qgroup_set **out,
                 char *err, size_t errlen) {
   *out = NULL;
@@ -98,6 +101,14 @@ int qgroup_open(const char *dir, const char *label, qgroup_set **out,
     qgroup_close(s);
     return rc;
   }
+  /* what killed processes left of themselves (their shares go when a
+   * take scans their group) */
+  DIR *d = opendir(s->holders);
+  for (struct dirent *de; d && (de = readdir(d));)
+    if (de->d_name[0] != '.')
+      holder_alive(NULL, s->holders, de->d_name, true);
+  if (d)
+    closedir(d);
   /* the holder file appears locked: never seen as a dead one */
   char *tmp = xprintf("%s/.%s", s->holders, s->id);
   char *path = xprintf("%s/%s", s->holders, s->id);

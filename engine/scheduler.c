@@ -93,7 +93,10 @@ struct sched {
   uint32_t gq_local;        /* ... of them on targets -j counts */
   uint32_t gq_total;
   bool *in_gq;              /* per node */
+  bool *held_share;         /* per node: its share is held (not waited
+                               for) */
   bool *g_said;             /* per group: its wait was announced */
+  uint32_t *g_held;         /* per group: shares this run holds */
   uv_timer_t gtimer;        /* asks again while a queue is not empty */
 };
 
@@ -320,6 +323,10 @@ static int64_t grown_memory(const sched *s, uint32_t node) {
 static void give_share(sched *s, uint32_t node) {
   if (!s->share[node])
     return;
+  if (s->held_share[node]) {
+    s->g_held[s->p->nodes[node].quota]--;
+    s->held_share[node] = false;
+  }
   qgroup_give(s->opts.groups, s->share[node]);
   s->share[node] = NULL;
 }
@@ -495,16 +502,16 @@ static uint32_t gq_pop(sched *s, uint32_t g) {
   return node;
 }
 
-/* "node 'x' waits for quota group 'team' (cpus 2 of 2 in use ...)", once
- * per group. */
+/* "node 'x' waits for quota group 'team' ...", once per group, when other
+ * runs hold it (waiting for this run's own nodes is no news). */
 static void say_waiting(sched *s, uint32_t g, uint32_t node) {
-  if (s->g_said[g] || !s->h->notice)
+  if (s->g_said[g] || !s->h->notice || s->g_held[g] > 0)
     return;
   s->g_said[g] = true;
   const pipec_quota *q = &s->p->quotas[g];
   char msg[512];
   snprintf(msg, sizeof msg, "node '%s' waits for quota group '%s': other "
-           "runs of the workspace hold it (pipec targets shows them)",
+           "runs of the workspace hold it (pipec targets FILE shows its use)",
            s->p->nodes[node].name, q->name);
   s->h->notice(s->h->ctx, msg);
 }
@@ -544,6 +551,8 @@ static void serve_groups(sched *s) {
         settle(s, node, SCHED_FAILED, err);
         continue;
       }
+      s->held_share[node] = true;
+      s->g_held[g]++;
       launch(s, node);
     }
 }
@@ -776,8 +785,10 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
   s.ghead = malloc(nq * sizeof *s.ghead);
   s.gtail = calloc(nq, sizeof *s.gtail);
   s.g_said = calloc(nq, sizeof *s.g_said);
+  s.g_held = calloc(nq, sizeof *s.g_held);
+  s.held_share = calloc(n1, sizeof *s.held_share);
   if (!s.req || !s.share || !s.gnext || !s.in_gq || !s.ghead || !s.gtail ||
-      !s.g_said)
+      !s.g_said || !s.g_held || !s.held_share)
     abort();
   for (uint32_t g = 0; g < nq; g++)
     s.ghead[g] = PIPEC_NONE;
@@ -910,6 +921,8 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
   free(s.ghead);
   free(s.gtail);
   free(s.g_said);
+  free(s.g_held);
+  free(s.held_share);
   free(s.gq_n);
   return rc < 0 ? rc : 0;
 }

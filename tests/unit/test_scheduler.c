@@ -489,6 +489,7 @@ static void test_group_limit(void) {
   harness *H = run(text, (sched_opts){.jobs = 8, .groups = g}, false);
   CHECK_EQ(H->sum.count[SCHED_SUCCEEDED], 5);
   CHECK_EQ(fake_max_running(target(H, "f")), 2);
+  CHECK_EQ(H->notices, 0); /* waiting for its own nodes is no news */
   CHECK_EQ(group_use().jobs, 0); /* every share given back */
   done(H);
   H = run(text, (sched_opts){.jobs = 8}, false); /* not enforced */
