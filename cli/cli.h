@@ -168,5 +168,6 @@ int cmd_logs(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
 int cmd_drafts(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
+int cmd_measure(int argc, char **argv);
 
 #endif

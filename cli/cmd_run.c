@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "units.h"
 #include "pipec/engine.h"
 #include "status.h"
 
@@ -289,6 +290,21 @@ static void print_why(const pipec_why *y) {
   case PIPEC_WHY_UNKEYABLE:
     printf("%s cannot be keyed: %s\n", y->upstream, y->reason);
     break;
+  }
+  if (y->peak_memory > 0) {
+    char peak[32], asked[32], want[32];
+    units_size_text(y->peak_memory, peak, sizeof peak);
+    printf("memory: its last run peaked at %s", peak);
+    if (y->memory > 0) {
+      units_size_text(y->memory, asked, sizeof asked);
+      printf(" %s memory = \"%s\"", y->peak_memory > y->memory ? "over"
+                                                              : "of", asked);
+    }
+    if (y->advice_memory > 0) {
+      units_size_text(y->advice_memory, want, sizeof want);
+      printf(": ask for memory = \"%s\"", want);
+    }
+    printf("\n");
   }
 }
 

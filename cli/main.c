@@ -19,12 +19,14 @@ static int cmd_version(int argc, char **argv);
 
 const cli_command cli_commands[] = {
     {"check", "compile a pipeline and print its diagnostics",
-     "usage: pipec check FILE [-p NAME=VALUE]...\n"
+     "usage: pipec check FILE [-p NAME=VALUE]... [--quotas QUOTAFILE]\n"
      "\n"
      "Compile FILE and every file it imports; print errors and warnings with\n"
      "their location. Exit 0 if there is no error, 2 otherwise.\n"
      "\n"
-     "  -p, --param NAME=VALUE   override a pipeline param\n",
+     "  -p, --param NAME=VALUE   override a pipeline param\n"
+     "  --quotas QUOTAFILE       check against these quota groups (default:\n"
+     "                           the workspace's .pipec/quotas.pipe)\n",
      cmd_check},
     {"graph", "print the pipeline's DAG as text, dot or json",
      "usage: pipec graph FILE [--format text|dot|json] [-p NAME=VALUE]...\n"
@@ -197,6 +199,15 @@ const cli_command cli_commands[] = {
      "line: strings as they are, lists as a,b,c or [\"a\", \"b\"].\n"
      "Exit 0 on success, 1 if the component failed, 2 on bad usage.\n",
      cmd_exec},
+    {"measure", "run a command and report its peak memory",
+     "usage: pipec measure [--memory BYTES] REPORT -- COMMAND [ARGS]...\n"
+     "\n"
+     "Run COMMAND, then write 'peak=BYTES oom=0|1 enforced=0|1' to REPORT:\n"
+     "its largest resident set, whether it was killed for memory, whether\n"
+     "the --memory limit was enforced (a memory cgroup, where this machine\n"
+     "allows one). Exit as COMMAND did. The ssh and Slurm targets run nodes\n"
+     "under it (docs/targets.md); 'pipec measure --check' exits 0.\n",
+     cmd_measure},
     {"help", "show help for a command",
      "usage: pipec help [COMMAND]\n"
      "\n"

@@ -274,11 +274,44 @@ int pipec_run(pipec_ws *w, const pipec_pipeline *p, const pipec_run_opts *o,
   return code;
 }
 
+int64_t pipec_memory_advice(int64_t memory, int64_t peak) {
+  if (memory <= 0 || peak <= 0)
+    return 0;
+  /* a resident set counts shared library pages the limit may not: a
+   * little over is not yet over */
+  bool over = peak > memory + memory / 8;
+  bool far_below = peak < memory / 4 && memory - peak >= (64 << 20);
+  if (!over && !far_below)
+    return 0;
+  int64_t want = peak + peak / 4;
+  return (want + (1 << 20) - 1) & ~(int64_t)((1 << 20) - 1); /* MiB */
+}
+
+/* What the newest run that ran `node` says of its memory. */
+static void why_memory(pipec_ws *w, const char *node, pipec_why *y) {
+  store *st = ws_store(w, NULL);
+  int64_t run = 0, id = 0;
+  if (!st || store_node_last_run(st, node, STORE_NR_LOG, &run, &id) != 1)
+    return;
+  store_node_run *nrs = NULL;
+  uint32_t n = 0;
+  if (store_node_run_list(st, run, &nrs, &n) != 0)
+    return;
+  for (uint32_t i = 0; i < n; i++)
+    if (nrs[i].id == id) {
+      y->memory = nrs[i].memory;
+      y->peak_memory = nrs[i].peak_memory;
+      y->advice_memory = pipec_memory_advice(y->memory, y->peak_memory);
+    }
+  store_node_runs_free(nrs, n);
+}
+
 int pipec_why_node(pipec_ws *w, const pipec_pipeline *p, const char *node,
                    pipec_why *out, pipec_error *err) {
   char e[1024] = "";
   int rc = run_why(w->w, p, node, out, e, sizeof e);
   if (rc == RUN_OK) {
+    why_memory(w, node, out);
     ok(err);
     return 0;
   }
@@ -394,7 +427,11 @@ int pipec_run_nodes(pipec_ws *w, int64_t run, pipec_node_info **out,
                                   .attempts = r->attempts,
                                   .exit_code = r->exit_code,
                                   .started_ms = r->started_ms,
-                                  .ended_ms = r->ended_ms};
+                                  .ended_ms = r->ended_ms,
+                                  .memory = r->memory,
+                                  .peak_memory = r->peak_memory,
+                                  .advice_memory = pipec_memory_advice(
+                                      r->memory, r->peak_memory)};
   }
   *n = k;
   store_node_runs_free(nrs, k);

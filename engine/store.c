@@ -159,6 +159,11 @@ static const char *const migrations[] = {
     "  run_id INTEGER NOT NULL REFERENCES runs(id),"
     "  fanout INTEGER NOT NULL, family TEXT NOT NULL, keys TEXT NOT NULL,"
     "  PRIMARY KEY(run_id, fanout));",
+
+    /* 6: the memory a node run's last attempt asked for and its peak
+     * (bytes; NULL: none asked, not measured) */
+    "ALTER TABLE node_runs ADD COLUMN memory INTEGER;"
+    "ALTER TABLE node_runs ADD COLUMN peak_memory INTEGER;",
 };
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -1354,13 +1359,31 @@ int store_node_run_finish(store *st, int64_t id, const char *status,
   return exec_stmt(st, s, "record node result");
 }
 
+int store_node_run_memory(store *st, int64_t id, int64_t memory,
+                          int64_t peak) {
+  static const char upd[] = "UPDATE node_runs SET memory = ?, "
+                            "peak_memory = ? WHERE id = ?";
+  sqlite3_stmt *s = prep(st, upd);
+  if (!s || (memory > 0 ? sqlite3_bind_int64(s, 1, memory)
+                        : sqlite3_bind_null(s, 1)) != SQLITE_OK ||
+      (peak > 0 ? sqlite3_bind_int64(s, 2, peak) : sqlite3_bind_null(s, 2)) !=
+          SQLITE_OK ||
+      sqlite3_bind_int64(s, 3, id) != SQLITE_OK) {
+    if (s)
+      sqlite3_reset(s);
+    return fail(st, "record memory");
+  }
+  return exec_stmt(st, s, "record memory");
+}
+
 int store_node_run_list(store *st, int64_t run, store_node_run **out,
                         uint32_t *n) {
   static const char q[] =
       "SELECT id, run_id, node, component, status, target, cache_key, "
       "miss_reason, log_path, job_id, message, cache_hit, attempts, "
       "coalesce(exit_code, -1), coalesce(started_at, 0), "
-      "coalesce(ended_at, 0) FROM node_runs WHERE run_id = ? ORDER BY id";
+      "coalesce(ended_at, 0), coalesce(memory, 0), coalesce(peak_memory, 0) "
+      "FROM node_runs WHERE run_id = ? ORDER BY id";
   sqlite3_stmt *s = prep(st, q);
   *out = NULL;
   *n = 0;
@@ -1387,6 +1410,8 @@ int store_node_run_list(store *st, int64_t run, store_node_run **out,
     o->exit_code = sqlite3_column_int(s, 13);
     o->started_ms = sqlite3_column_int64(s, 14);
     o->ended_ms = sqlite3_column_int64(s, 15);
+    o->memory = sqlite3_column_int64(s, 16);
+    o->peak_memory = sqlite3_column_int64(s, 17);
   }
   int ret = rc == SQLITE_DONE ? 0 : fail(st, "list node runs");
   sqlite3_reset(s);

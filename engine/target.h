@@ -181,6 +181,11 @@ const char *tgt_opt_str(const tgt_kind *kind, const pipec_target *decl,
 bool tgt_opt_bool(const tgt_kind *kind, const pipec_target *decl,
                   const char *key);
 
+/* Mark r as killed for memory (it asked for limit bytes) and say so in
+ * r->message: "ran out of memory: killed at its limit, memory = "100M"
+ * (peak 104M)". */
+void tgt_say_out_of_memory(tgt_result *r, int64_t limit);
+
 /* The local kind (engine/targets/local.c): the ssh kind runs its client
  * processes on an inner local target. */
 extern const tgt_kind tgt_kind_local;

@@ -227,6 +227,10 @@ typedef struct pipec_why {
   pipec_why_verdict verdict;
   char *node, *upstream, *reason;
   char key[33];
+  /* the node's newest run that ran it, if any: what its last attempt
+   * asked for and its peak (bytes, 0: none / not measured) and
+   * pipec_memory_advice of them */
+  int64_t memory, peak_memory, advice_memory;
 } pipec_why;
 
 /* Would node run, and why (the part of its cache key that changed since
@@ -266,7 +270,19 @@ typedef struct pipec_node_info {
   int attempts;
   int exit_code;               /* -1: none */
   int64_t started_ms, ended_ms;
+  int64_t memory;              /* bytes its last attempt asked for, 0:
+                                  none */
+  int64_t peak_memory;         /* that attempt's peak (the largest resident
+                                  set of its processes), bytes; 0: not
+                                  measured */
+  int64_t advice_memory;       /* pipec_memory_advice(memory, peak) */
 } pipec_node_info;
+
+/* What a node that asked for memory (bytes) and peaked at peak should ask
+ * for: 0 if the request suits it (the peak at most an eighth over it, and
+ * not far below: above a quarter of it, or less than 64 MiB apart), else a
+ * quarter more than the peak, in whole MiB. 0 when either is not known. */
+PIPEC_API int64_t pipec_memory_advice(int64_t memory, int64_t peak);
 
 /* The node runs of a run, in the order they were recorded. */
 PIPEC_API int pipec_run_nodes(pipec_ws *w, int64_t run, pipec_node_info **out,
@@ -524,6 +540,36 @@ typedef struct pipec_exec_request {
                                     form; missing ones take defaults */
   uint32_t n_params;
 } pipec_exec_request;
+
+/* ---- a command measured ------------------------------------------------------------ */
+
+typedef struct pipec_measure_request {
+  const char *report;            /* where the report goes ("peak=BYTES
+                                    oom=0|1 enforced=0|1") */
+  int64_t memory;                /* > 0: the command's memory limit, in a
+                                    memory cgroup where this machine
+                                    allows one (else it is said on stderr
+                                    that it is not enforced) */
+  char *const *argv;             /* the command (argv[0] looked up in
+                                    PATH) */
+} pipec_measure_request;
+
+typedef struct pipec_measure_result {
+  int exit_code;                 /* valid if !term_signal */
+  int term_signal;               /* the signal that ended it, or 0 */
+  int64_t peak_memory;           /* its largest resident set, bytes */
+  bool out_of_memory;            /* killed for memory */
+  bool enforced;                 /* the limit was a memory cgroup's */
+} pipec_measure_result;
+
+/* Run a command, wait for it (through SIGINT, SIGTERM, SIGHUP, which
+ * reach it as well) and write its report: what the ssh and Slurm targets
+ * run a node's command under (`pipec measure`), to learn its peak memory
+ * and whether it was killed for memory. 0 with *res set (the caller then
+ * ends as the command did), or PIPEC_E_USAGE / PIPEC_E_FAILED (it could
+ * not start) with err. */
+PIPEC_API int pipec_measure(const pipec_measure_request *rq,
+                            pipec_measure_result *res, pipec_error *err);
 
 /* Run one built-in component by itself: the receiving half of the
  * engine's protocol for running built-ins on any target (`pipec exec`).
