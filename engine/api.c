@@ -25,6 +25,7 @@
 #include "pipec/stdlib.h"
 #include "plugin.h"
 #include "projpath.h"
+#include "qgroup.h"
 #include "quota.h"
 #include "run.h"
 #include "snapshot.h"
@@ -927,6 +928,31 @@ int pipec_targets_use(pipec_ws *w, const pipec_pipeline *p,
   free(q);
   ok(err);
   return 0;
+}
+
+int pipec_groups_use(pipec_ws *w, const pipec_pipeline *p,
+                     pipec_group_use *use, pipec_error *err) {
+  for (uint32_t g = 0; g < p->n_quotas; g++)
+    use[g] = (pipec_group_use){0};
+  if (!w) {
+    ok(err);
+    return 0;
+  }
+  char *dir = ws_quota_dir(w->w);
+  int rc = 0;
+  for (uint32_t g = 0; g < p->n_quotas && rc == 0; g++) {
+    qgroup_use u;
+    char e[512];
+    if (qgroup_usage(dir, p->quotas[g].name, &u, e, sizeof e) != 0)
+      rc = fail(err, PIPEC_E_WORKSPACE, "%s", e);
+    else
+      use[g] = (pipec_group_use){u.cpus, u.memory, u.gpus, u.jobs,
+                                 u.holders, u.waiting};
+  }
+  free(dir);
+  if (rc == 0)
+    ok(err);
+  return rc;
 }
 
 /* ---- running a snapshot --------------------------------------------------------- */

@@ -526,6 +526,21 @@ typedef struct pipec_target_use {
 PIPEC_API int pipec_targets_use(pipec_ws *w, const pipec_pipeline *p,
                                 pipec_target_use *use, pipec_error *err);
 
+/* What every live run of the workspace holds of a quota group now (its
+ * limits are the pipeline's pipec_quota). */
+typedef struct pipec_group_use {
+  int64_t cpus, memory, gpus, jobs;  /* held: jobs = nodes running */
+  uint32_t runs;               /* live runs holding some of it */
+  uint32_t waiting;            /* nodes waiting for a share (at most one
+                                  per run: the head of its queue) */
+} pipec_group_use;
+
+/* The use of each of p's quota groups (use has p->n_quotas entries),
+ * across all live runs of w, any pipeline. w may be NULL (nothing is in
+ * use). */
+PIPEC_API int pipec_groups_use(pipec_ws *w, const pipec_pipeline *p,
+                               pipec_group_use *use, pipec_error *err);
+
 /* ---- one built-in by itself ------------------------------------------------------- */
 
 typedef struct pipec_exec_request {
