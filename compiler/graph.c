@@ -777,6 +777,10 @@ static void json_node(pipec_json *j, const pipec_pipeline *p,
   pipec_json_int(j, n->timeout_s);
   pipec_json_key(j, "cache");
   pipec_json_bool(j, n->cache);
+  pipec_json_key(j, "quota");
+  pipec_json_str(j, n->quota < p->n_quotas ? p->quotas[n->quota].name : NULL);
+  pipec_json_key(j, "memory_growth");
+  pipec_json_num(j, n->memory_growth);
   json_loc(j, &n->loc);
   pipec_json_end(j);
 }

@@ -745,8 +745,18 @@ int pipec_snapshot_diff(pipec_ws *w, int64_t a, int64_t b, FILE *out,
   pipec_registry reg = {.items = items, .n = n};
   char e[1024] = "";
   const char *root = ws_root(w->w);
-  pipec_pipeline *pa = snap_compile(st, a, root, &reg, d, e, sizeof e);
-  pipec_pipeline *pb = pa ? snap_compile(st, b, root, &reg, d, e, sizeof e)
+  /* the quota groups are the workspace's as they are now: no part of a
+   * snapshot */
+  char *qfile = ws_quota_file(w->w), *qpath = NULL, *qtext = NULL;
+  size_t qlen = 0;
+  struct stat qsb;
+  if (stat(qfile, &qsb) == 0)
+    load_quota_file(NULL, qfile, &qpath, &qtext, &qlen, d);
+  free(qfile);
+  pipec_pipeline *pa = snap_compile(st, a, root, &reg, qpath, qtext, qlen, d,
+                                    e, sizeof e);
+  pipec_pipeline *pb = pa ? snap_compile(st, b, root, &reg, qpath, qtext,
+                                         qlen, d, e, sizeof e)
                           : NULL;
   int rc;
   if (!pa || !pb) {
@@ -769,6 +779,8 @@ int pipec_snapshot_diff(pipec_ws *w, int64_t a, int64_t b, FILE *out,
   }
   pipec_pipeline_free(pa);
   pipec_pipeline_free(pb);
+  free(qpath);
+  free(qtext);
   if (d == &own)
     pipec_diags_free(&own);
   return rc;
