@@ -81,9 +81,9 @@ struct sched {
                                yet prepared, waiting for room to be */
   uint32_t *ready_n;
   char (*gpus)[128];        /* per node: gpu ids held by its attempt */
-  pipec_resources *req;     /* per node: what its next (or running)
-                               attempt asks for: its resources, memory
-                               grown after running out of it */
+  int64_t *memory;          /* per node: the memory its next (or
+                               running) attempt asks for: its resources',
+                               grown after running out of it (req()) */
   /* quota groups (qgroup.h), when opts.groups is set */
   qgroup_share **share;     /* per node: its share, held or waited for */
   uint32_t *gnext;          /* per node: the next in its group's queue */
@@ -99,6 +99,13 @@ struct sched {
   uint32_t *g_held;         /* per group: shares this run holds */
   uv_timer_t gtimer;        /* asks again while a queue is not empty */
 };
+
+/* What node's next (or running) attempt asks for. */
+static pipec_resources req(const sched *s, uint32_t node) {
+  pipec_resources r = s->p->nodes[node].resources;
+  r.memory = s->memory[node];
+  return r;
+}
 
 /* The group node draws from, or PIPEC_NONE (also when groups are not
  * enforced). */
@@ -302,7 +309,7 @@ static void on_started(tgt_job *job) {
  * quota group hold; 0 if it does not grow. */
 static int64_t grown_memory(const sched *s, uint32_t node) {
   const pipec_node *n = &s->p->nodes[node];
-  int64_t mem = s->req[node].memory;
+  int64_t mem = s->memory[node];
   if (n->memory_growth <= 1.0f || mem <= 0)
     return 0;
   double want = (double)mem * n->memory_growth;
@@ -321,7 +328,7 @@ static int64_t grown_memory(const sched *s, uint32_t node) {
 /* A share of node's group is given back (its attempt ended or will not
  * start): waiters may take it. */
 static void give_share(sched *s, uint32_t node) {
-  if (!s->share[node])
+  if (!s->opts.groups || !s->share[node])
     return;
   if (s->held_share[node]) {
     s->g_held[s->p->nodes[node].quota]--;
@@ -336,8 +343,8 @@ static void on_done(tgt_job *job, const tgt_result *r) {
   uint32_t node = job->node;
   count_running(s, node, -1);
   s->fd_starved = false; /* its descriptors are free again */
-  quota_give(&s->quotas[s->p->nodes[node].target], &s->req[node],
-             s->gpus[node]);
+  pipec_resources r0 = req(s, node);
+  quota_give(&s->quotas[s->p->nodes[node].target], &r0, s->gpus[node]);
   slot_free(s, node);
   bool timed_out = s->timed_out[node];
   s->timed_out[node] = false;
@@ -358,7 +365,7 @@ static void on_done(tgt_job *job, const tgt_result *r) {
    * always cover what the records say ran at once */
   give_share(s, node);
   if (st != SCHED_SUCCEEDED && retry && job->retry_memory > 0)
-    s->req[node].memory = job->retry_memory;
+    s->memory[node] = job->retry_memory;
   if (st == SCHED_SUCCEEDED) {
     settle(s, node, SCHED_SUCCEEDED, NULL);
   } else if (s->attempts[node] <= s->p->nodes[node].retries && !s->stopping) {
@@ -393,7 +400,8 @@ static void count_parked(sched *s, uint32_t t, int d);
 static void requeue(sched *s, uint32_t node, const char *err) {
   uint32_t t = s->p->nodes[node].target;
   s->attempts[node]--;
-  quota_give(&s->quotas[t], &s->req[node], s->gpus[node]);
+  pipec_resources r = req(s, node);
+  quota_give(&s->quotas[t], &r, s->gpus[node]);
   give_share(s, node);
   s->park_head[t] = (s->park_head[t] + s->p->n_nodes - 1) % s->p->n_nodes;
   s->parked[t][s->park_head[t]] = node;
@@ -418,7 +426,7 @@ static void submit(sched *s, uint32_t node) {
   job->sched = s;
   job->node = node;
   job->job_id[0] = 0;
-  job->res = s->req[node];
+  job->res = req(s, node);
   int rc = t->ops->submit(t, job, err, sizeof err);
   if ((rc == -EMFILE || rc == -ENFILE) && s->running > 0) {
     requeue(s, node, err);
@@ -459,7 +467,8 @@ static void count_parked(sched *s, uint32_t t, int d) {
 /* Take node's target quota and submit it (it fits). */
 static void launch(sched *s, uint32_t node) {
   uint32_t t = s->p->nodes[node].target;
-  quota_take(&s->quotas[t], &s->req[node], s->gpus[node], sizeof s->gpus[node]);
+  pipec_resources r = req(s, node);
+  quota_take(&s->quotas[t], &r, s->gpus[node], sizeof s->gpus[node]);
   snprintf(s->job[node]->gpus, sizeof s->job[node]->gpus, "%s",
            s->gpus[node]);
   s->job[node]->gpus_set = s->quotas[t].gpus_limited;
@@ -531,14 +540,15 @@ static void serve_groups(sched *s) {
                "the run stopped before it could start");
         continue;
       }
+      pipec_resources r = req(s, node);
       if ((s->fd_starved && s->running > 0) ||
           (counts_jobs(s, t) && s->running_local >= (uint32_t)s->opts.jobs) ||
-          !quota_fits(&s->quotas[t], &s->req[node])) {
+          !quota_fits(&s->quotas[t], &r)) {
         qgroup_withdraw(s->opts.groups, s->share[node]);
         break;
       }
       char err[512] = "";
-      int rc = qgroup_take(s->opts.groups, &s->p->quotas[g], &s->req[node],
+      int rc = qgroup_take(s->opts.groups, &s->p->quotas[g], &r,
                            s->p->nodes[node].name, &s->share[node], err,
                            sizeof err);
       if (rc == QGROUP_WAIT) {
@@ -573,8 +583,8 @@ static void unpark(sched *s) {
     while (s->park_n[t] && !(s->fd_starved && !s->stopping) &&
            (!counts_jobs(s, t) || s->running_local < (uint32_t)s->opts.jobs)) {
       uint32_t node = s->parked[t][s->park_head[t]];
-      const pipec_resources *r = &s->req[node];
-      if (!s->stopping && !quota_fits(&s->quotas[t], r))
+      pipec_resources r = req(s, node);
+      if (!s->stopping && !quota_fits(&s->quotas[t], &r))
         break;
       /* dequeue first: a submit that fails at once re-enters pump() */
       s->park_head[t] = (s->park_head[t] + 1) % s->p->n_nodes;
@@ -597,8 +607,8 @@ static void unpark(sched *s) {
  * the nodes already waiting for that target. */
 static void start(sched *s, uint32_t node) {
   uint32_t t = s->p->nodes[node].target;
-  const pipec_resources *r = &s->req[node];
-  if (!quota_possible(&s->quotas[t], r)) {
+  pipec_resources r = req(s, node);
+  if (!quota_possible(&s->quotas[t], &r)) {
     settle(s, node, SCHED_FAILED,
            "it needs more resources than its target has");
     return;
@@ -678,7 +688,7 @@ static void on_signal(uv_signal_t *h, int signum) {
   s->stopping = true;
   s->interrupted = true;
   for (uint32_t i = 0; i < s->p->n_nodes; i++) {
-    if (s->status[i] != SCHED_RUNNING || s->in_gq[i])
+    if (s->status[i] != SCHED_RUNNING || (s->opts.groups && s->in_gq[i]))
       continue; /* (waiting for a share: nothing runs; pump drops it) */
     if (s->slots[i] && s->slots[i]->backoff) {
       /* waiting to retry: nothing runs, just give up */
@@ -777,23 +787,26 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
   s.cons_off = calloc(n1 + 1, sizeof *s.cons_off);
   s.cons = calloc((size_t)n_edges + 1, sizeof *s.cons);
   s.gpus = calloc(n1, sizeof *s.gpus);
-  s.req = calloc(n1, sizeof *s.req);
-  s.share = calloc(n1, sizeof *s.share);
-  s.gnext = calloc(n1, sizeof *s.gnext);
-  s.in_gq = calloc(n1, sizeof *s.in_gq);
+  s.memory = calloc(n1, sizeof *s.memory);
+  /* per node for the groups only when they are enforced: a pipeline of a
+   * million nodes pays nothing for them otherwise */
+  size_t ng = s.opts.groups ? n1 : 1;
+  s.share = calloc(ng, sizeof *s.share);
+  s.gnext = calloc(ng, sizeof *s.gnext);
+  s.in_gq = calloc(ng, sizeof *s.in_gq);
+  s.held_share = calloc(ng, sizeof *s.held_share);
   uint32_t nq = p->n_quotas ? p->n_quotas : 1;
   s.ghead = malloc(nq * sizeof *s.ghead);
   s.gtail = calloc(nq, sizeof *s.gtail);
   s.g_said = calloc(nq, sizeof *s.g_said);
   s.g_held = calloc(nq, sizeof *s.g_held);
-  s.held_share = calloc(n1, sizeof *s.held_share);
-  if (!s.req || !s.share || !s.gnext || !s.in_gq || !s.ghead || !s.gtail ||
+  if (!s.memory || !s.share || !s.gnext || !s.in_gq || !s.ghead || !s.gtail ||
       !s.g_said || !s.g_held || !s.held_share)
     abort();
   for (uint32_t g = 0; g < nq; g++)
     s.ghead[g] = PIPEC_NONE;
   for (uint32_t i = 0; i < n; i++)
-    s.req[i] = p->nodes[i].resources;
+    s.memory[i] = p->nodes[i].resources.memory;
   s.waiter_head = malloc(n1 * sizeof *s.waiter_head);
   s.waiter_next = malloc(n1 * sizeof *s.waiter_next);
   if (!s.waiter_head || !s.waiter_next)
@@ -874,7 +887,7 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
   }
   uv_close((uv_handle_t *)&s.gtimer, NULL);
   uv_run(loop, UV_RUN_DEFAULT);
-  for (uint32_t i = 0; i < n; i++) /* (none is left: each was settled) */
+  for (uint32_t i = 0; s.opts.groups && i < n; i++) /* (none is left) */
     give_share(&s, i);
 
   /* whatever never started: skipped (or cancelled, on Ctrl-C) */
@@ -914,7 +927,7 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
   free(s.quotas);
   free(s.kind);
   free(s.gpus);
-  free(s.req);
+  free(s.memory);
   free(s.share);
   free(s.gnext);
   free(s.in_gq);
