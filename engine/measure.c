@@ -2,11 +2,12 @@
  * measure.c — running a command measured (pipec_measure, `pipec measure`)
  * and the targets' side of it (measure.h).
  *
- * pipec_measure forks the command and waits for it with wait4: its
- * ru_maxrss covers the command and every child it waited for. With a
- * limit, the command runs in a memory cgroup of its own where the machine
- * lets this process make one (memcg.h): the child enters it before it
- * execs, so nothing escapes it. SIGINT, SIGTERM and SIGHUP reach the
+ * pipec_measure starts the command (posix_spawn) and waits for it with
+ * wait4: its ru_maxrss covers the command and every child it waited for.
+ * With a limit, the command runs in a memory cgroup of its own where the
+ * machine lets this process make one (memcg.h): it is started through
+ * `sh -c 'echo 0 > PROCS; exec "$@"'`, so it enters the cgroup before it
+ * execs and nothing escapes it. SIGINT, SIGTERM and SIGHUP reach the
  * command (they go to the whole process group); this process waits for it
  * through them, so the report is always written.
  */
@@ -16,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,30 +121,37 @@ int pipec_measure(const pipec_measure_request *rq, pipec_measure_result *res,
   const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
   for (int i = 0; i < 3; i++)
     sigaction(sigs[i], &sa, &old[i]);
-  fflush(NULL);
-  pid_t pid = fork();
-  if (pid == 0) {
-    for (int i = 0; i < 3; i++)
-      sigaction(sigs[i], &old[i], NULL);
-    if (cg) {
-      int fd = open(memcg_procs(cg), O_WRONLY | O_CLOEXEC);
-      if (fd < 0 || write(fd, "0", 1) != 1) {
-        fprintf(stderr, "pipec measure: cannot enter the memory cgroup %s: "
-                        "%s\n", memcg_procs(cg), strerror(errno));
-        _exit(125);
-      }
-      close(fd);
-    }
-    execvp(rq->argv[0], rq->argv);
-    fprintf(stderr, "pipec measure: cannot run '%s': %s\n", rq->argv[0],
-            strerror(errno));
-    _exit(errno == ENOENT ? 127 : 126);
+  /* the command enters its cgroup itself before it execs (as on the
+   * local target): everything it starts is inside */
+  size_t n = 0;
+  while (rq->argv[n])
+    n++;
+  char **argv = xcalloc(n + 5, sizeof *argv);
+  size_t k = 0;
+  if (cg) {
+    argv[k++] = "/bin/sh";
+    argv[k++] = "-c";
+    argv[k++] = "echo 0 > \"$0\" || { echo \"pipec measure: cannot enter "
+                "the memory cgroup $0\" >&2; exit 125; }; exec \"$@\"";
+    argv[k++] = (char *)memcg_procs(cg);
   }
+  memcpy(argv + k, rq->argv, n * sizeof *argv);
+  posix_spawnattr_t at;
+  posix_spawnattr_init(&at);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&at, &none);
+  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK);
+  extern char **environ;
+  pid_t pid = -1;
+  int serr = posix_spawnp(&pid, argv[0], NULL, &at, argv, environ);
+  posix_spawnattr_destroy(&at);
+  free(argv);
   int rc = 0;
-  if (pid < 0) {
+  if (serr != 0) {
     if (err)
-      snprintf(err->msg, sizeof err->msg, "cannot start '%s': %s",
-               rq->argv[0], strerror(errno));
+      snprintf(err->msg, sizeof err->msg, "cannot run '%s': %s",
+               rq->argv[0], strerror(serr));
     rc = PIPEC_E_FAILED;
   } else {
     int ws = 0;
