@@ -84,8 +84,10 @@ const cli_command cli_commands[] = {
      "Show run RUN (a number, or 'last', the default: the newest run of\n"
      "any pipeline, named in the first line): each node's status\n"
      "(succeeded, cached, failed, skipped, cancelled), target, job id,\n"
-     "attempts, exit code, time, and why it ran (the part of its cache key\n"
-     "that changed). --json prints the same as one JSON object.\n",
+     "attempts, exit code, time, memory (peak/asked) and why it ran (the\n"
+     "part of its cache key that changed), then a memory request for the\n"
+     "nodes whose peak was far from theirs. --json prints the same as one\n"
+     "JSON object.\n",
      cmd_show},
     {"logs", "print a node's stdout and stderr",
      "usage: pipec logs [RUN] NODE\n"
@@ -180,7 +182,8 @@ const cli_command cli_commands[] = {
      "workspace holds on it right now (nodes running, and cpus, memory,\n"
      "gpus and slots against the quota), and its options (cpus, memory,\n"
      "gpus, slots; host, partition, ...). Sizes are in bytes, durations\n"
-     "in seconds.\n",
+     "in seconds. Then the workspace's quota groups on those targets\n"
+     "(.pipec/quotas.pipe) with what every live run holds of each.\n",
      cmd_targets},
     {"components", "list the built-in components",
      "usage: pipec components [NAME] [--json | --markdown]\n"
