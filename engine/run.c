@@ -275,17 +275,7 @@ static int run_phases(runner *R, sched_summary *sum, char *err,
                    .handle_signals = !R->o->no_signals,
                    .backoff_s = 1.0,
                    .kinds = R->o->kinds};
-  if (uses_groups(R->p)) {
-    char *dir = ws_quota_dir(R->w);
-    char label[256];
-    snprintf(label, sizeof label, "run %lld of %s", (long long)R->run_id,
-             R->p->name);
-    int qrc = qgroup_open(dir, label, &R->groups, err, errlen);
-    free(dir);
-    if (qrc != 0)
-      return -1;
-    so.groups = R->groups;
-  }
+  so.groups = R->groups; /* (joined by run_pipeline) */
   sched_hooks hooks = {.ctx = R,
                        .prepare = run_hook_prepare,
                        .started = run_hook_started,
@@ -410,6 +400,19 @@ int run_pipeline(ws *w, const pipec_pipeline *p, const run_opts *o,
     run_dry_run(&R);
     code = RUN_OK;
     goto out;
+  }
+  if (uses_groups(p)) { /* the workspace's quota groups: join them */
+    char *dir = ws_quota_dir(w);
+    char label[256];
+    snprintf(label, sizeof label, "run %lld of %s", (long long)R.run_id,
+             p->name);
+    int qrc = qgroup_open(dir, label, &R.groups, err, errlen);
+    free(dir);
+    if (qrc != 0) {
+      store_run_finish(R.st, R.run_id, "failed", 0, 0, 0);
+      code = RUN_WORKSPACE;
+      goto out;
+    }
   }
   if (run_schedule(&R, err, errlen) != 0)
     goto out;
