@@ -1,5 +1,5 @@
 /*
- * units.c — parsing durations and sizes (units.h). Overflow and junk are
+ * units.c — parsing durations and sizes, and writing sizes (units.h). Overflow and junk are
  * errors, never silently wrapped or truncated.
  */
 #include "units.h"
@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,4 +133,28 @@ int units_size(const char *s, int64_t *out) {
     return -1;
   *out = (int64_t)bytes;
   return 0;
+}
+
+void units_size_text(int64_t bytes, char *buf, size_t len) {
+  static const char units[] = "KMGTP";
+  if (bytes < 1024) {
+    snprintf(buf, len, "%lld", (long long)(bytes > 0 ? bytes : 0));
+    return;
+  }
+  double v = (double)bytes;
+  int u = -1;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    u++;
+  }
+  /* whole units, or one decimal below 10 ("1.5G"), rounded up */
+  double r = v >= 10 ? ceil(v) : ceil(v * 10) / 10;
+  if (r >= 1024 && u < 4) {
+    r = 1;
+    u++;
+  }
+  if (r == floor(r))
+    snprintf(buf, len, "%.0f%c", r, units[u]);
+  else
+    snprintf(buf, len, "%.1f%c", r, units[u]);
 }

@@ -5,6 +5,7 @@
 #ifndef PIPEC_UNITS_H
 #define PIPEC_UNITS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Seconds in s: "45s" "20m" "2h" "1d" "1h30m" (units may be combined, in
@@ -16,5 +17,9 @@ int units_duration(const char *s, int64_t *out);
  * case-insensitive, optional "B" or "iB"), decimals like "1.5G".
  * 0 and *out set, or -1. */
 int units_size(const char *s, int64_t *out);
+
+/* bytes as the language writes a size, rounded up to what it says:
+ * "512M", "1.5G", "300K", "12" (bytes); at most 4 significant figures. */
+void units_size_text(int64_t bytes, char *buf, size_t len);
 
 #endif

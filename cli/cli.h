@@ -114,6 +114,13 @@ bool cli_wants_help(const char *cmd, int argc, char **argv);
  * frees it with pipec_pipeline_free. */
 pipec_pipeline *cli_compile(const char *path, const char *const *overrides,
                             unsigned n_overrides, unsigned *n_warnings);
+/* The same against the quota groups of quota_file (NULL: the
+ * workspace's). */
+pipec_pipeline *cli_compile_quotas(const char *path,
+                                   const char *const *overrides,
+                                   unsigned n_overrides,
+                                   const char *quota_file,
+                                   unsigned *n_warnings);
 
 /* The known word nearest to `word`, if it is near enough to be what the
  * user meant (editdist_suggest, and at most one edit in three letters of
@@ -163,5 +170,6 @@ int cmd_drafts(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_ui(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_measure(int argc, char **argv);
 
 #endif

@@ -29,7 +29,17 @@ static uint32_t error_limit(void) {
 
 pipec_pipeline *cli_compile(const char *path, const char *const *overrides,
                             unsigned n_overrides, unsigned *n_warnings) {
-  pipec_load_opts opts = {.overrides = overrides, .n_overrides = n_overrides};
+  return cli_compile_quotas(path, overrides, n_overrides, NULL, n_warnings);
+}
+
+pipec_pipeline *cli_compile_quotas(const char *path,
+                                   const char *const *overrides,
+                                   unsigned n_overrides,
+                                   const char *quota_file,
+                                   unsigned *n_warnings) {
+  pipec_load_opts opts = {.overrides = overrides,
+                          .n_overrides = n_overrides,
+                          .quota_file = quota_file};
   pipec_diags d;
   pipec_diags_init(&d);
   pipec_pipeline *p = pipec_load(path, &opts, &d);
@@ -53,18 +63,22 @@ typedef struct compile_args {
   const char *file;
   cli_strv overrides;
   const char *format;
+  const char *quotas;
 } compile_args;
 
-enum { OPT_PARAM = 1, OPT_FORMAT };
+enum { OPT_PARAM = 1, OPT_FORMAT, OPT_QUOTAS };
 
-/* Parse FILE, -p/--param, and (if allow_format) --format. Returns 0 or
+/* Parse FILE, -p/--param, and --format (if allow_format) or else --quotas
+ * (check: the quota groups' file to check against). Returns 0 or
  * CLI_USAGE after printing the problem. */
 static int parse_args(const char *cmd, int argc, char **argv, bool allow_format,
                       compile_args *a) {
   static const cli_opt with_format[] = {{"param", 'p', true, OPT_PARAM},
                                         {"format", 0, true, OPT_FORMAT},
                                         {0}};
-  static const cli_opt params_only[] = {{"param", 'p', true, OPT_PARAM}, {0}};
+  static const cli_opt params_only[] = {{"param", 'p', true, OPT_PARAM},
+                                        {"quotas", 0, true, OPT_QUOTAS},
+                                        {0}};
   memset(a, 0, sizeof *a);
   cli_args it;
   cli_args_init(&it, cmd, argc, argv,
@@ -82,6 +96,9 @@ static int parse_args(const char *cmd, int argc, char **argv, bool allow_format,
       break;
     case OPT_FORMAT:
       a->format = it.value;
+      break;
+    case OPT_QUOTAS:
+      a->quotas = it.value;
       break;
     default:
       if (a->file)
@@ -109,8 +126,9 @@ int cmd_check(int argc, char **argv) {
   int rc = parse_args("check", argc, argv, false, &a);
   if (rc == 0) {
     unsigned warnings = 0;
-    pipec_pipeline *p = cli_compile(a.file, a.overrides.v,
-                                    (unsigned)a.overrides.n, &warnings);
+    pipec_pipeline *p = cli_compile_quotas(a.file, a.overrides.v,
+                                           (unsigned)a.overrides.n, a.quotas,
+                                           &warnings);
     if (p) {
       /* images the local runtime lacks: the run would fail those nodes */
       pipec_error err;

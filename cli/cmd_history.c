@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "units.h"
 #include "pipec/json.h"
 
 int cli_open_workspace(const char *cmd, const char *file, pipec_ws **w) {
@@ -223,6 +224,11 @@ static void node_json(pipec_json *j, const pipec_node_info *nr) {
   pipec_json_str(j, nr->image);
   pipec_json_key(j, "image_id");
   pipec_json_str(j, nr->image_id);
+  cli_json_int_or_null(j, "memory", nr->memory, nr->memory > 0);
+  cli_json_int_or_null(j, "peak_memory", nr->peak_memory,
+                       nr->peak_memory > 0);
+  cli_json_int_or_null(j, "suggested_memory", nr->advice_memory,
+                       nr->advice_memory > 0);
   pipec_json_end(j);
 }
 
@@ -246,6 +252,36 @@ static void print_images(const pipec_node_info *nrs, uint32_t n) {
     printf("image %s  %s  (%u node%s, first %s)\n", nrs[i].image,
            nrs[i].image_id ? nrs[i].image_id : "(not found)", users,
            users == 1 ? "" : "s", nrs[i].name);
+  }
+}
+
+/* "151M/200M" (peak, of what it asked), "151M", "-". */
+static void memory_text(const pipec_node_info *nr, char *buf, size_t len) {
+  char peak[32] = "-", asked[32];
+  if (nr->peak_memory > 0)
+    units_size_text(nr->peak_memory, peak, sizeof peak);
+  if (nr->memory > 0) {
+    units_size_text(nr->memory, asked, sizeof asked);
+    snprintf(buf, len, "%s/%s", peak, asked);
+  } else {
+    snprintf(buf, len, "%s", peak);
+  }
+}
+
+/* After the table: the nodes whose peak was far from what they asked. */
+static void print_memory_advice(const pipec_node_info *nrs, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    const pipec_node_info *nr = &nrs[i];
+    if (nr->advice_memory <= 0)
+      continue;
+    char peak[32], asked[32], want[32];
+    units_size_text(nr->peak_memory, peak, sizeof peak);
+    units_size_text(nr->memory, asked, sizeof asked);
+    units_size_text(nr->advice_memory, want, sizeof want);
+    printf("memory: %s peaked at %s %s its memory = \"%s\": ask for "
+           "memory = \"%s\"\n",
+           nr->name, peak, nr->peak_memory > nr->memory ? "over" : "of",
+           asked, want);
   }
 }
 
@@ -348,9 +384,9 @@ static void print_family_row(const fam_row *f) {
     if (f->per[i])
       w += (size_t)snprintf(what + w, sizeof what - w, " %u %s", f->per[i],
                             names[i]);
-  printf("%-16s %-10s %-10s %-10s %3s %4s %8s  %s\n", name,
+  printf("%-16s %-10s %-10s %-10s %3s %4s %8s %11s  %s\n", name,
          f->per[2] || f->per[4] ? "partial" : "done", "-", "-", "-", "-", "-",
-         what);
+         "-", what);
 }
 
 int cmd_show(int argc, char **argv) {
@@ -414,8 +450,8 @@ int cmd_show(int argc, char **argv) {
     printf("run %lld of %s (snapshot %lld): %s, started %s, %s\n",
            (long long)r.id, r.pipeline, (long long)r.snapshot, r.status,
            started, dur);
-    printf("%-16s %-10s %-10s %-10s %3s %4s %8s  %s\n", "NODE", "STATUS",
-           "TARGET", "JOB", "TRY", "EXIT", "TIME", "WHY");
+    printf("%-16s %-10s %-10s %-10s %3s %4s %8s %11s  %s\n", "NODE",
+           "STATUS", "TARGET", "JOB", "TRY", "EXIT", "TIME", "MEMORY", "WHY");
     uint32_t *row_of = calloc(n + 1, sizeof *row_of), n_rows = 0;
     fam_row *rows = row_of && !members ? family_rows(nrs, n, &n_rows, row_of)
                                        : NULL;
@@ -442,14 +478,17 @@ int cmd_show(int argc, char **argv) {
                             : nr->shared    ? from
                             : nr->cache_hit ? "cache hit"
                             : nr->reason ? nr->reason : "";
-      printf("%-16s %-10s %-10s %-10s %3d %4s %8s  %s\n", nr->name,
+      char mem[64];
+      memory_text(nr, mem, sizeof mem);
+      printf("%-16s %-10s %-10s %-10s %3d %4s %8s %11s  %s\n", nr->name,
              nr->status, nr->target ? nr->target : "-",
              nr->job ? nr->job : "-", nr->attempts, ec,
-             nr->cache_hit ? "-" : dur, why);
+             nr->cache_hit ? "-" : dur, nr->cache_hit ? "-" : mem, why);
     }
     free(rows);
     free(row_of);
     print_images(nrs, n);
+    print_memory_advice(nrs, n);
   }
   pipec_node_infos_free(nrs, n);
   pipec_run_info_free(&r);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "units.h"
 #include "pipec/engine.h"
 #include "status.h"
 
@@ -293,6 +294,21 @@ static void print_why(const pipec_why *y) {
   if (y->image)
     printf("  image %s: %s\n", y->image,
            y->image_id ? y->image_id : "not found on its target");
+  if (y->peak_memory > 0) {
+    char peak[32], asked[32], want[32];
+    units_size_text(y->peak_memory, peak, sizeof peak);
+    printf("memory: its last run peaked at %s", peak);
+    if (y->memory > 0) {
+      units_size_text(y->memory, asked, sizeof asked);
+      printf(" %s memory = \"%s\"", y->peak_memory > y->memory ? "over"
+                                                              : "of", asked);
+    }
+    if (y->advice_memory > 0) {
+      units_size_text(y->advice_memory, want, sizeof want);
+      printf(": ask for memory = \"%s\"", want);
+    }
+    printf("\n");
+  }
 }
 
 int cmd_why(int argc, char **argv) {

@@ -19,12 +19,14 @@ static int cmd_version(int argc, char **argv);
 
 const cli_command cli_commands[] = {
     {"check", "compile a pipeline and print its diagnostics",
-     "usage: pipec check FILE [-p NAME=VALUE]...\n"
+     "usage: pipec check FILE [-p NAME=VALUE]... [--quotas QUOTAFILE]\n"
      "\n"
      "Compile FILE and every file it imports; print errors and warnings with\n"
      "their location. Exit 0 if there is no error, 2 otherwise.\n"
      "\n"
-     "  -p, --param NAME=VALUE   override a pipeline param\n",
+     "  -p, --param NAME=VALUE   override a pipeline param\n"
+     "  --quotas QUOTAFILE       check against these quota groups (default:\n"
+     "                           the workspace's .pipec/quotas.pipe)\n",
      cmd_check},
     {"graph", "print the pipeline's DAG as text, dot or json",
      "usage: pipec graph FILE [--format text|dot|json] [-p NAME=VALUE]...\n"
@@ -82,8 +84,10 @@ const cli_command cli_commands[] = {
      "Show run RUN (a number, or 'last', the default: the newest run of\n"
      "any pipeline, named in the first line): each node's status\n"
      "(succeeded, cached, failed, skipped, cancelled), target, job id,\n"
-     "attempts, exit code, time, and why it ran (the part of its cache key\n"
-     "that changed). --json prints the same as one JSON object.\n",
+     "attempts, exit code, time, memory (peak/asked) and why it ran (the\n"
+     "part of its cache key that changed), then a memory request for the\n"
+     "nodes whose peak was far from theirs. --json prints the same as one\n"
+     "JSON object.\n",
      cmd_show},
     {"logs", "print a node's stdout and stderr",
      "usage: pipec logs [RUN] NODE\n"
@@ -189,7 +193,8 @@ const cli_command cli_commands[] = {
      "workspace holds on it right now (nodes running, and cpus, memory,\n"
      "gpus and slots against the quota), and its options (cpus, memory,\n"
      "gpus, slots; host, partition, ...). Sizes are in bytes, durations\n"
-     "in seconds.\n",
+     "in seconds. Then the workspace's quota groups on those targets\n"
+     "(.pipec/quotas.pipe) with what every live run holds of each.\n",
      cmd_targets},
     {"components", "list the built-in components",
      "usage: pipec components [NAME] [--json | --markdown]\n"
@@ -231,6 +236,15 @@ const cli_command cli_commands[] = {
      "outputs whose values are numbers). To FILE (written whole, then\n"
      "renamed into place) or stdout.\n",
      cmd_report},
+    {"measure", "run a command and report its peak memory",
+     "usage: pipec measure [--memory BYTES] REPORT -- COMMAND [ARGS]...\n"
+     "\n"
+     "Run COMMAND, then write 'peak=BYTES oom=0|1 enforced=0|1' to REPORT:\n"
+     "its largest resident set, whether it was killed for memory, whether\n"
+     "the --memory limit was enforced (a memory cgroup, where this machine\n"
+     "allows one). Exit as COMMAND did. The ssh and Slurm targets run nodes\n"
+     "under it (docs/targets.md); 'pipec measure --check' exits 0.\n",
+     cmd_measure},
     {"help", "show help for a command",
      "usage: pipec help [COMMAND]\n"
      "\n"

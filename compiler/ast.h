@@ -223,7 +223,19 @@ typedef struct ast_import {
   ast_loc loc;                  /* the string literal */
 } ast_import;
 
-/* One parsed file. Top level holds imports, components and pipelines. */
+/* `quota NAME on TARGET [default] { KEY = value, ... }`: a quota group,
+ * in the workspace's quota file only. */
+typedef struct ast_quota {
+  const char *name;             /* interned */
+  ast_loc loc;                  /* the name */
+  const char *target;           /* interned, as written after `on` */
+  ast_loc target_loc;
+  bool is_default;
+  ast_kvs settings;
+} ast_quota;
+
+/* One parsed file. Top level holds imports, components and pipelines;
+ * a quota file (parse_quota_file) holds quota groups only. */
 typedef struct ast_file {
   const char *path;
   int32_t src;                  /* diagnostics source id */
@@ -231,6 +243,7 @@ typedef struct ast_file {
   VEC(ast_import) plugins;          /* plugin "libx.so" */
   VEC(ast_component *) components;   /* top-level ones */
   VEC(ast_pipeline *) pipelines;
+  VEC(ast_quota) quotas;             /* a quota file's groups */
 } ast_file;
 
 /* Map a byte index into a string literal's decoded text to the byte offset

@@ -228,6 +228,30 @@ static pipec_registry *with_plugins(driver *dv) {
   return r;
 }
 
+/* Parse the workspace's quota file, if the caller gave one. Its text (a
+ * copy) belongs to the diagnostics list: it is no source of the pipeline,
+ * and a warning about it is printed after the compile. NULL if none. */
+static ast_file *load_quotas(driver *dv) {
+  const pipec_compile_opts *o = dv->opts;
+  if (!o->quota_text)
+    return NULL;
+  if (o->quota_len > UINT32_MAX - 2) {
+    pipec_diag_add(dv->d, PIPEC_SEV_ERROR, "file-too-large", -1, 0, 0,
+                   "'%s' is larger than 4 GiB", o->quota_path);
+    return NULL;
+  }
+  char *text = malloc(o->quota_len + 2);
+  if (!text)
+    abort(); /* out of memory */
+  memcpy(text, o->quota_text, o->quota_len);
+  text[o->quota_len] = text[o->quota_len + 1] = 0;
+  const char *path = arena_intern_cstr(dv->a, o->quota_path ? o->quota_path
+                                                            : "quotas.pipe");
+  int32_t src = pipec_diags_add_source(dv->d, path, text, o->quota_len);
+  pipec_diags_own(dv->d, src);
+  return parse_quota_file(dv->a, dv->d, src, path, text, o->quota_len);
+}
+
 pipec_pipeline *pipec_compile(const char *path, const pipec_compile_opts *opts,
                               pipec_diags *d) {
   static const pipec_compile_opts no_opts;
@@ -238,10 +262,13 @@ pipec_pipeline *pipec_compile(const char *path, const pipec_compile_opts *opts,
 
   const char *main_path = path_normalize(dv.a, path);
   int main_idx = load(&dv, main_path, NULL, -1);
+  ast_file *quotas = main_idx >= 0 ? load_quotas(&dv) : NULL;
   if (main_idx >= 0 && d->n_errors == errors_before) {
     const char **texts = arena_alloc(dv.a, d->n_srcs * sizeof *texts);
     for (uint32_t i = 0; i < dv.files.n; i++)
       texts[dv.files.items[i].src] = dv.files.items[i].text;
+    if (quotas)
+      texts[quotas->src] = d->srcs[quotas->src].text;
     ast_file **imports = arena_alloc(dv.a, dv.files.n * sizeof *imports);
     uint32_t n_imports = 0;
     for (uint32_t i = 0; i < dv.files.n; i++)
@@ -252,7 +279,8 @@ pipec_pipeline *pipec_compile(const char *path, const pipec_compile_opts *opts,
                       .n_imports = n_imports,
                       .texts = texts,
                       .n_texts = d->n_srcs,
-                      .fs = dv.fs};
+                      .fs = dv.fs,
+                      .quotas = quotas};
     pipec_compile_opts sopts = *dv.opts;
     sopts.registry = with_plugins(&dv);
     if (d->n_errors == errors_before)

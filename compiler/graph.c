@@ -784,6 +784,10 @@ static void json_node(pipec_json *j, const pipec_pipeline *p,
     pipec_json_key(j, "network");
     pipec_json_bool(j, n->network);
   }
+  pipec_json_key(j, "quota");
+  pipec_json_str(j, n->quota < p->n_quotas ? p->quotas[n->quota].name : NULL);
+  pipec_json_key(j, "memory_growth");
+  pipec_json_num(j, n->memory_growth);
   json_loc(j, &n->loc);
   pipec_json_end(j);
 }

@@ -114,13 +114,14 @@ uint32_t ast_string_src_offset(const char *src, ast_loc lit, uint32_t index) {
 /* lexer.l: undo flex's NUL after the last token it matched */
 void lexer_restore(yyscan_t scanner);
 
-ast_file *parse_file(arena *a, pipec_diags *d, int32_t src, const char *path,
-                     char *text, size_t len) {
+static ast_file *parse(arena *a, pipec_diags *d, int32_t src,
+                       const char *path, char *text, size_t len,
+                       bool quota_file) {
   ast_file *f = arena_alloc(a, sizeof *f);
   f->path = path;
   f->src = src;
   parse_ctx pc = {.a = a, .d = d, .src = src, .text = text,
-                  .len = (uint32_t)len, .file = f};
+                  .len = (uint32_t)len, .file = f, .quota_file = quota_file};
   yyscan_t scanner;
   if (yylex_init_extra(&pc, &scanner))
     parse_fatal("cannot start the scanner");
@@ -133,4 +134,14 @@ ast_file *parse_file(arena *a, pipec_diags *d, int32_t src, const char *path,
   yy_delete_buffer(buf, scanner);
   yylex_destroy(scanner);
   return f;
+}
+
+ast_file *parse_file(arena *a, pipec_diags *d, int32_t src, const char *path,
+                     char *text, size_t len) {
+  return parse(a, d, src, path, text, len, false);
+}
+
+ast_file *parse_quota_file(arena *a, pipec_diags *d, int32_t src,
+                           const char *path, char *text, size_t len) {
+  return parse(a, d, src, path, text, len, true);
 }

@@ -21,4 +21,9 @@
 ast_file *parse_file(arena *a, pipec_diags *d, int32_t src, const char *path,
                      char *text, size_t len);
 
+/* The same for the workspace's quota file: `quota NAME on TARGET
+ * [default] { ... }` declarations only (file->quotas). */
+ast_file *parse_quota_file(arena *a, pipec_diags *d, int32_t src,
+                           const char *path, char *text, size_t len);
+
 #endif

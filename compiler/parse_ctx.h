@@ -44,6 +44,10 @@ typedef struct parse_ctx {
   uint32_t n_open;           /* may exceed 64; only the first 64 are kept */
   bool too_deep;             /* PARSE_MAX_NESTING was passed: the scanner
                                 says end of file, the parser stays quiet */
+  bool quota_file;           /* a quota file: `quota` and `default` are
+                                keywords, and nothing else may be declared */
+  bool started;              /* the scanner has given its first token (a
+                                quota file's first is QUOTA_FILE) */
 } parse_ctx;
 
 /* The scanner saw an opening or a closing bracket at offset off.

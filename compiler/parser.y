@@ -113,6 +113,8 @@ static const char *kw_name(parse_ctx *pc, const char *kw);
 %token TARGET "'target'" COMPONENT "'component'" NODE "'node'" ON "'on'"
 %token RESOURCES "'resources'" TRUE "'true'" FALSE "'false'" ARROW "'->'"
 %token FOR "'for'" IN "'in'" IF "'if'" ELSE "'else'" PUBLISH "'publish'"
+%token QUOTA "'quota'" DEFAULT "'default'"
+%token QUOTA_FILE "start of the quota file"
 %token EQ "'=='" NE "'!='" LE "'<='" GE "'>='" AND "'&&'" OR "'||'"
 %token <i> INT "integer"
 %token <f> FLOAT "number"
@@ -131,6 +133,7 @@ static const char *kw_name(parse_ctx *pc, const char *kw);
 %type <bindings> bindings
 %type <binding> binding
 %type <type> type
+%type <i> opt_default_kw
 
 /* A node followed by 'for' always takes it (the one-line form, or a
  * `for` block after the node: decided after the bindings), as an `else`
@@ -143,7 +146,36 @@ static const char *kw_name(parse_ctx *pc, const char *kw);
 %left AND
 %precedence '!'
 
+%start input
+
 %%
+
+/* A quota file is told apart by its first token (the scanner gives
+ * QUOTA_FILE first when parse_quota_file reads it). */
+input
+  : file
+  | QUOTA_FILE qitems
+  ;
+
+qitems
+  : %empty
+  | qitems qitem
+  ;
+
+qitem
+  : QUOTA IDENT ON IDENT opt_default_kw '{' settings '}' {
+      ast_quota q = {.name = $2, .loc = L(@2), .target = $4,
+                     .target_loc = L(@4), .is_default = $5 != 0,
+                     .settings = $7};
+      VEC_PUSH(pc->a, pc->file->quotas, q);
+    }
+  | error
+  ;
+
+opt_default_kw
+  : %empty { $$ = 0; }
+  | DEFAULT { $$ = 1; }
+  ;
 
 file
   : %empty
@@ -724,8 +756,9 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner,
   for (int i = 0; i < n_all; i++)
     node |= all[i] == YYSYMBOL_NODE;
   for (int i = 0; i < n_all; i++)
-    if (!node || (all[i] != YYSYMBOL_FOR && all[i] != YYSYMBOL_IF &&
-                  all[i] != YYSYMBOL_PUBLISH))
+    if ((!node || (all[i] != YYSYMBOL_FOR && all[i] != YYSYMBOL_IF &&
+                   all[i] != YYSYMBOL_PUBLISH)) &&
+        all[i] != YYSYMBOL_QUOTA_FILE) /* the scanner's own, never written */
       expected[n++] = all[i];
   if (n > 8)
     n = 0; /* too many to be of help */
@@ -754,6 +787,19 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner,
     pipec_diag_hint(g, "declare a type: param NAME : TYPE = VALUE");
   else if (tok == YYSYMBOL_STRING && n == 1 && expected[0] == YYSYMBOL_IDENT)
     pipec_diag_hint(g, "names are written without quotes");
+  bool wants_pipeline = false, wants_quota = false;
+  for (int i = 0; i < n_all; i++) {
+    wants_pipeline |= all[i] == YYSYMBOL_PIPELINE;
+    wants_quota |= all[i] == YYSYMBOL_QUOTA;
+  }
+  if (!g->hint && wants_pipeline && tok == YYSYMBOL_IDENT &&
+      loc.end - loc.off == 5 && memcmp(pc->text + loc.off, "quota", 5) == 0)
+    pipec_diag_hint(g, "quota groups are declared in the workspace's quota "
+                       "file, .pipec/quotas.pipe, shared by its pipelines");
+  else if (!g->hint && wants_quota)
+    pipec_diag_hint(g, "a quota file holds quota groups only: quota NAME on "
+                       "TARGET { cpus = 2, memory = \"8G\", gpus = 1, jobs = "
+                       "4 }");
   if (tok == YYSYMBOL_YYEOF && pc->n_open > 0 && pc->n_open <= 64) {
     uint32_t at = pc->open_off[pc->n_open - 1];
     const char *what = pc->open_what[pc->n_open - 1];

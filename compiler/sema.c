@@ -1523,6 +1523,7 @@ static pipec_pipeline *lower(sema *S) {
   gather_components(S);
   lower_components(S);
   sema_targets(S);
+  sema_quotas(S);
   sema_expand(S);
   setup_nodes(S);
   sema_fanouts(S);
@@ -1552,6 +1553,8 @@ static pipec_pipeline *lower(sema *S) {
                                  S->params[i].value};
   p->targets = S->targets.items;
   p->n_targets = S->targets.n;
+  p->quotas = S->quotas.items;
+  p->n_quotas = S->quotas.n;
   /* nodes declared in data-flow order (the usual case) keep their IR
    * array; otherwise it is copied in order and given back */
   bool in_order = n_plain == S->n_nodes;

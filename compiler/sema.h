@@ -23,6 +23,7 @@ typedef struct sema_unit {
   const char *const *texts;      /* source text by diagnostics source id */
   uint32_t n_texts;
   struct srcfs *fs;              /* looking files up (srcfs.h) */
+  ast_file *quotas;              /* the quota file, or NULL */
 } sema_unit;
 
 /* The caller fills in file, dir, sources and arena of the result. */

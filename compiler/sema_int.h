@@ -207,6 +207,8 @@ typedef struct sema {
   size_t name_cap;
   VEC(pipec_datafile) datafiles;
   name_map datafile_map;
+  VEC(pipec_quota) quotas;   /* the quota file's groups (sema_quota.c) */
+  VEC(const ast_quota *) quota_asts;  /* parallel to quotas */
 } sema;
 
 /* The item type of an untyped list (`list`, and the built-ins' list
@@ -393,5 +395,14 @@ ast_loc sema_str_span(sema *S, const ast_value *v, uint32_t from,
 void sema_targets(sema *S);
 uint32_t sema_target_index(const sema *S, const char *name);
 void sema_node_settings(sema *S, snode *n);
+
+/* sema_quota.c */
+/* Check and lower the quota file's groups (after sema_targets). */
+void sema_quotas(sema *S);
+/* The group node n draws from: the one `quota = NAME` (kv, or NULL)
+ * names, else its target's default group; checked to fit. */
+void sema_node_quota(sema *S, snode *n, const ast_kv *kv);
+/* `memory_growth = F` of node n (after its resources and retries). */
+void sema_node_growth(sema *S, snode *n, const ast_kv *kv);
 
 #endif

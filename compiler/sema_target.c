@@ -1,10 +1,11 @@
 /*
  * sema_target.c — targets (`target NAME = KIND { ... }`) and the settings
  * of nodes (`retries`, `timeout`, `cache`, `image`, `network`,
- * `resources { ... }`). Which keys a target takes, and of what type, is
- * its kind's schema (target_kind.h), given by the caller: the compiler
- * knows no kind by itself. Values are stored canonically: sizes in bytes,
- * durations in seconds.
+ * `resources { ... }`; `quota` and `memory_growth` are sema_quota.c's).
+ * Which keys a target takes, and of what type, is its kind's schema
+ * (target_kind.h), given by the caller: the compiler knows no kind by
+ * itself. Values are stored canonically: sizes in bytes, durations in
+ * seconds.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,7 +261,9 @@ void sema_targets(sema *S) {
 /* ---- node settings -------------------------------------------------- */
 
 static const char *const node_keys[] = {"retries", "timeout", "cache",
-                                        "image", "network"};
+                                        "image", "network", "quota",
+                                        "memory_growth"};
+#define N_NODE_KEYS (sizeof node_keys / sizeof node_keys[0])
 static const char *const resource_keys[] = {"cpus", "memory", "gpus", "time"};
 
 static void check_fit(sema *S, snode *n) {
@@ -338,6 +341,7 @@ void sema_node_settings(sema *S, snode *n) {
     n->ir->image = S->comps.items[n->comp].ir.image;
     n->ir->network = S->comps.items[n->comp].ir.network;
   }
+  const ast_kv *quota = NULL, *growth = NULL; /* after the resources */
   for (uint32_t i = 0; i < an->settings.n; i++) {
     const ast_kv *kv = &an->settings.items[i];
     if (seen_before(S, &an->settings, i))
@@ -359,8 +363,12 @@ void sema_node_settings(sema *S, snode *n) {
     } else if (strcmp(kv->key, "network") == 0) {
       if (sema_value(S, kv->value, PIPEC_T_BOOL, false, what, &v))
         n->ir->network = v.u.b;
+    } else if (strcmp(kv->key, "quota") == 0) {
+      quota = kv;
+    } else if (strcmp(kv->key, "memory_growth") == 0) {
+      growth = kv;
     } else {
-      unknown_key(S, kv, "node setting", node_keys, 5);
+      unknown_key(S, kv, "node setting", node_keys, N_NODE_KEYS);
     }
   }
   for (uint32_t i = 0; i < an->resources.n; i++) {
@@ -382,4 +390,7 @@ void sema_node_settings(sema *S, snode *n) {
       unknown_key(S, kv, "resource", resource_keys, 4);
   }
   check_fit(S, n);
+  sema_node_quota(S, n, quota);
+  if (growth)
+    sema_node_growth(S, n, growth);
 }

@@ -27,6 +27,7 @@
 #include "pipec/stdlib.h"
 #include "plugin.h"
 #include "projpath.h"
+#include "qgroup.h"
 #include "quota.h"
 #include "run.h"
 #include "snapshot.h"
@@ -146,11 +147,70 @@ static int pipeline_of(pipec_ws *w, store *st, const char *file,
 
 /* ---- compiling ------------------------------------------------------------ */
 
+/* The quota file a compile of `path` reads: o->quota_file, else its
+ * workspace's .pipec/quotas.pipe (shown relative to the current directory
+ * when inside it). Its text goes to *text (NULL: there is none). An
+ * explicit file that cannot be read, or a workspace's that exists but
+ * cannot, is an error in d: false. */
+static bool load_quota_file(const char *path, const char *explicit_file,
+                            char **qpath, char **text, size_t *len,
+                            pipec_diags *d) {
+  *qpath = *text = NULL;
+  *len = 0;
+  if (explicit_file) {
+    *qpath = xstrdup(explicit_file);
+  } else {
+    ws *w = NULL;
+    char e[1024];
+    if (ws_find(path, false, &w, NULL, e, sizeof e) != 0)
+      return true; /* no workspace: no groups */
+    char *f = ws_quota_file(w);
+    ws_close(w);
+    struct stat sb;
+    if (stat(f, &sb) != 0 && errno == ENOENT) {
+      free(f);
+      return true;
+    }
+    char cwd[PATH_MAX];
+    size_t n = getcwd(cwd, sizeof cwd) ? strlen(cwd) : 0;
+    if (n && strncmp(f, cwd, n) == 0 && f[n] == '/')
+      memmove(f, f + n + 1, strlen(f + n + 1) + 1);
+    *qpath = f;
+  }
+  int rc = pipec_read_disk(NULL, *qpath, text, len);
+  if (rc != 0) {
+    pipec_diag_add(d, PIPEC_SEV_ERROR, "no-file", -1, 0, 0,
+                   "cannot read the quota file '%s': %s", *qpath,
+                   strerror(rc));
+    free(*qpath);
+    *qpath = NULL;
+    return false;
+  }
+  return true;
+}
+
+/* The quota groups a snapshot compiles with: the workspace's as they are
+ * now (they are no part of a snapshot). */
+static void quotas_now(ws *w, char **qpath, char **qtext, size_t *qlen,
+                       pipec_diags *d) {
+  char *qfile = ws_quota_file(w);
+  struct stat sb;
+  *qpath = *qtext = NULL;
+  *qlen = 0;
+  if (stat(qfile, &sb) == 0)
+    load_quota_file(NULL, qfile, qpath, qtext, qlen, d);
+  free(qfile);
+}
+
 pipec_pipeline *pipec_load(const char *path, const pipec_load_opts *o,
                            pipec_diags *d) {
   pipec_load_opts none = {0};
   if (!o)
     o = &none;
+  char *qpath, *qtext;
+  size_t qlen;
+  if (!load_quota_file(path, o->quota_file, &qpath, &qtext, &qlen, d))
+    return NULL;
   uint32_t n = 0;
   const pipec_component_desc *const *items = pipec_stdlib_components(&n);
   pipec_registry reg = {.items = items, .n = n};
@@ -167,8 +227,14 @@ pipec_pipeline *pipec_load(const char *path, const pipec_load_opts *o,
       .load_plugin = plugin_load,
       .project_root = !outside && projpath_root(path, root, sizeof root) == 0
                           ? root
-                          : NULL};
-  return pipec_compile(path, &opts, d);
+                          : NULL,
+      .quota_path = qpath,
+      .quota_text = qtext,
+      .quota_len = qlen};
+  pipec_pipeline *p = pipec_compile(path, &opts, d);
+  free(qpath);
+  free(qtext);
+  return p;
 }
 
 /* ---- running ---------------------------------------------------------------- */
@@ -224,11 +290,44 @@ int pipec_run(pipec_ws *w, const pipec_pipeline *p, const pipec_run_opts *o,
   return code;
 }
 
+int64_t pipec_memory_advice(int64_t memory, int64_t peak) {
+  if (memory <= 0 || peak <= 0)
+    return 0;
+  /* a resident set counts shared library pages the limit may not: a
+   * little over is not yet over */
+  bool over = peak > memory + memory / 8;
+  bool far_below = peak < memory / 4 && memory - peak >= (64 << 20);
+  if (!over && !far_below)
+    return 0;
+  int64_t want = peak + peak / 4;
+  return (want + (1 << 20) - 1) & ~(int64_t)((1 << 20) - 1); /* MiB */
+}
+
+/* What the newest run that ran `node` says of its memory. */
+static void why_memory(pipec_ws *w, const char *node, pipec_why *y) {
+  store *st = ws_store(w, NULL);
+  int64_t run = 0, id = 0;
+  if (!st || store_node_last_run(st, node, STORE_NR_LOG, &run, &id) != 1)
+    return;
+  store_node_run *nrs = NULL;
+  uint32_t n = 0;
+  if (store_node_run_list(st, run, &nrs, &n) != 0)
+    return;
+  for (uint32_t i = 0; i < n; i++)
+    if (nrs[i].id == id) {
+      y->memory = nrs[i].memory;
+      y->peak_memory = nrs[i].peak_memory;
+      y->advice_memory = pipec_memory_advice(y->memory, y->peak_memory);
+    }
+  store_node_runs_free(nrs, n);
+}
+
 int pipec_why_node(pipec_ws *w, const pipec_pipeline *p, const char *node,
                    pipec_why *out, pipec_error *err) {
   char e[1024] = "";
   int rc = run_why(w->w, p, node, out, e, sizeof e);
   if (rc == RUN_OK) {
+    why_memory(w, node, out);
     ok(err);
     return 0;
   }
@@ -348,7 +447,11 @@ int pipec_run_nodes(pipec_ws *w, int64_t run, pipec_node_info **out,
                                   .started_ms = r->started_ms,
                                   .ended_ms = r->ended_ms,
                                   .image = dup_or_null(r->image),
-                                  .image_id = dup_or_null(r->image_id)};
+                                  .image_id = dup_or_null(r->image_id),
+                                  .memory = r->memory,
+                                  .peak_memory = r->peak_memory,
+                                  .advice_memory = pipec_memory_advice(
+                                      r->memory, r->peak_memory)};
   }
   *n = k;
   store_node_runs_free(nrs, k);
@@ -726,8 +829,13 @@ int pipec_snapshot_diff(pipec_ws *w, int64_t a, int64_t b, FILE *out,
   pipec_registry reg = {.items = items, .n = n};
   char e[1024] = "";
   const char *root = ws_root(w->w);
-  pipec_pipeline *pa = snap_compile(st, a, root, &reg, d, e, sizeof e);
-  pipec_pipeline *pb = pa ? snap_compile(st, b, root, &reg, d, e, sizeof e)
+  char *qpath, *qtext;
+  size_t qlen;
+  quotas_now(w->w, &qpath, &qtext, &qlen, d);
+  pipec_pipeline *pa = snap_compile(st, a, root, &reg, qpath, qtext, qlen, d,
+                                    e, sizeof e);
+  pipec_pipeline *pb = pa ? snap_compile(st, b, root, &reg, qpath, qtext,
+                                         qlen, d, e, sizeof e)
                           : NULL;
   int rc;
   if (!pa || !pb) {
@@ -750,6 +858,8 @@ int pipec_snapshot_diff(pipec_ws *w, int64_t a, int64_t b, FILE *out,
   }
   pipec_pipeline_free(pa);
   pipec_pipeline_free(pb);
+  free(qpath);
+  free(qtext);
   if (d == &own)
     pipec_diags_free(&own);
   return rc;
@@ -966,6 +1076,31 @@ int pipec_targets_use(pipec_ws *w, const pipec_pipeline *p,
   return 0;
 }
 
+int pipec_groups_use(pipec_ws *w, const pipec_pipeline *p,
+                     pipec_group_use *use, pipec_error *err) {
+  for (uint32_t g = 0; g < p->n_quotas; g++)
+    use[g] = (pipec_group_use){0};
+  if (!w) {
+    ok(err);
+    return 0;
+  }
+  char *dir = ws_quota_dir(w->w);
+  int rc = 0;
+  for (uint32_t g = 0; g < p->n_quotas && rc == 0; g++) {
+    qgroup_use u;
+    char e[512];
+    if (qgroup_usage(dir, p->quotas[g].name, &u, e, sizeof e) != 0)
+      rc = fail(err, PIPEC_E_WORKSPACE, "%s", e);
+    else
+      use[g] = (pipec_group_use){u.cpus, u.memory, u.gpus, u.jobs,
+                                 u.holders, u.waiting};
+  }
+  free(dir);
+  if (rc == 0)
+    ok(err);
+  return rc;
+}
+
 /* ---- running a snapshot --------------------------------------------------------- */
 
 int pipec_snapshot_checkout(pipec_ws *w, int64_t id, pipec_checkout *out,
@@ -1101,7 +1236,13 @@ pipec_pipeline *pipec_snapshot_load(pipec_ws *w, int64_t id, pipec_diags *d,
   const pipec_component_desc *const *items = pipec_stdlib_components(&n);
   pipec_registry reg = {.items = items, .n = n};
   char e[1024] = "";
-  pipec_pipeline *p = snap_compile(st, id, ws_root(w->w), &reg, d, e, sizeof e);
+  char *qpath, *qtext;
+  size_t qlen;
+  quotas_now(w->w, &qpath, &qtext, &qlen, d);
+  pipec_pipeline *p = snap_compile(st, id, ws_root(w->w), &reg, qpath, qtext,
+                                   qlen, d, e, sizeof e);
+  free(qpath);
+  free(qtext);
   if (!p)
     fail(err, store_damaged(st) ? PIPEC_E_WORKSPACE : PIPEC_E_USAGE, "%s",
          e[0] ? e : "snapshot does not compile");

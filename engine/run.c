@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "fsutil.h"
 #include "logcap.h"
+#include "qgroup.h"
 #include "run_int.h"
 #include "selfexe.h"
 
@@ -140,6 +141,8 @@ void run_node_free_fields(run_node *rn) {
 }
 
 void run_free(runner *R) {
+  qgroup_close(R->groups);
+  R->groups = NULL;
   for (uint32_t i = 0; R->nodes && i < R->p->n_nodes; i++) {
     run_node *rn = &R->nodes[i];
     run_node_release(rn, R->p->nodes[i].n_inputs, run_comp(R, i)->n_outputs);
@@ -263,6 +266,17 @@ void run_emit(runner *R, pipec_event *ev) {
 
 /* Run the plan of every phase on one loop: schedule, expand the loops
  * whose producers now have outputs, plan what became runnable, again. */
+/* Does a node of p (or a template, to be) draw from a quota group? */
+static bool uses_groups(const pipec_pipeline *p) {
+  for (uint32_t i = 0; i < p->n_nodes; i++)
+    if (p->nodes[i].quota < p->n_quotas)
+      return true;
+  for (uint32_t i = 0; i < p->n_templates; i++)
+    if (p->templates[i].quota < p->n_quotas)
+      return true;
+  return false;
+}
+
 static int run_phases(runner *R, sched_summary *sum, char *err,
                       size_t errlen) {
   sched_opts so = {.jobs = R->o->jobs,
@@ -270,6 +284,7 @@ static int run_phases(runner *R, sched_summary *sum, char *err,
                    .handle_signals = !R->o->no_signals,
                    .backoff_s = 1.0,
                    .kinds = R->o->kinds};
+  so.groups = R->groups; /* (joined by run_pipeline) */
   sched_hooks hooks = {.ctx = R,
                        .prepare = run_hook_prepare,
                        .started = run_hook_started,
@@ -397,6 +412,19 @@ int run_pipeline(ws *w, const pipec_pipeline *p, const run_opts *o,
     run_dry_run(&R);
     code = RUN_OK;
     goto out;
+  }
+  if (uses_groups(p)) { /* the workspace's quota groups: join them */
+    char *dir = ws_quota_dir(w);
+    char label[256];
+    snprintf(label, sizeof label, "run %lld of %s", (long long)R.run_id,
+             p->name);
+    int qrc = qgroup_open(dir, label, &R.groups, err, errlen);
+    free(dir);
+    if (qrc != 0) {
+      store_run_finish(R.st, R.run_id, "failed", 0, 0, 0);
+      code = RUN_WORKSPACE;
+      goto out;
+    }
   }
   if (run_schedule(&R, err, errlen) != 0)
     goto out;

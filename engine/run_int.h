@@ -138,6 +138,8 @@ typedef struct runner {
   bool fine_ts;             /* obj_fine_timestamps() of the store */
   uint64_t log_limit;       /* logcap.h; 0: none */
   uv_prepare_t batch_commit; /* commits the batch before the loop waits */
+  struct qgroup_set *groups; /* the quota groups this run draws from
+                                (qgroup.h), or NULL */
   bool in_batch;
   bool record_failed;
   hash128 *src_hash;        /* per pipeline datafile (run_sources.c) */

@@ -28,6 +28,7 @@
 #include "fsutil.h"
 #include "logcap.h"
 #include "tree.h"
+#include "units.h"
 #include "run_int.h"
 
 /* Is the filesystem holding path (or its parent) out of space? */
@@ -538,7 +539,6 @@ sched_status run_hook_attempt_done(void *ctx, uint32_t node, tgt_job *job,
   run_node *rn = &R->nodes[node];
   const pipec_node *n = &R->p->nodes[node];
   char msg[1024] = "";
-  (void)job;
   run_batch_open(R);
   if (timed_out)
     snprintf(msg, sizeof msg, "timed out after %llds",
@@ -557,6 +557,9 @@ sched_status run_hook_attempt_done(void *ctx, uint32_t node, tgt_job *job,
     snprintf(msg, sizeof msg, "exit code %d", r->exit_code);
   if (rn->log_path)
     logcap_finish(rn->log_path, R->log_limit);
+  if (job->res.memory > 0 || r->peak_memory > 0)
+    store_node_run_memory(R->st, rn->node_run, job->res.memory,
+                          r->peak_memory);
   /* an attempt that changed an input fails, whatever it exited with (and
    * so do its retries: the input is gone) */
   char *changed = run_inputs_check(R, node);
@@ -596,10 +599,18 @@ sched_status run_hook_attempt_done(void *ctx, uint32_t node, tgt_job *job,
      * (another node changed it), that is why the node fails */
     if (!rn->input_msg && run_inputs_link(R, node, e, sizeof e) != 0)
       rn->input_msg = xstrdup(e);
+    char grown[64] = "";
+    if (job->retry_memory > 0) { /* ran out of memory: it asks for more */
+      char size[32];
+      units_size_text(job->retry_memory, size, sizeof size);
+      snprintf(grown, sizeof grown, ", memory = \"%s\"", size);
+      snprintf(msg + strlen(msg), sizeof msg - strlen(msg),
+               "; the retry asks for memory = \"%s\"", size);
+    }
     if (rn->log_path) {
-      snprintf(mark, sizeof mark, "==> pipec: attempt %d of %d (node %s) "
+      snprintf(mark, sizeof mark, "==> pipec: attempt %d of %d (node %s%s) "
                                   "<==\n", attempt + 1, n->retries + 1,
-               n->name);
+               n->name, grown);
       logcap_append(rn->log_path, mark);
     }
     pipec_event ev = {.kind = PIPEC_EV_NODE_RETRY,

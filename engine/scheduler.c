@@ -19,7 +19,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "qgroup.h"
 #include "quota.h"
+
+/* How often nodes waiting for a share of a quota group ask again (other
+ * runs give shares back without telling this one). */
+#define SCHED_GROUP_POLL_MS 100
 
 /* File descriptors kept free for everything but the running nodes: the
  * store, hashing outputs, helpers, libuv's own. */
@@ -77,7 +82,38 @@ struct sched {
   bool *deferred;           /* per node: prepare() said SCHED_PENDING and
                                the runner has not woken it yet */
   uint32_t n_deferred;
+  int64_t *memory;          /* per node: the memory its next (or
+                               running) attempt asks for: its resources',
+                               grown after running out of it (req()) */
+  /* quota groups (qgroup.h), when opts.groups is set */
+  qgroup_share **share;     /* per node: its share, held or waited for */
+  uint32_t *gnext;          /* per node: the next in its group's queue */
+  uint32_t *ghead, *gtail;  /* per group: the queue of nodes that fit
+                               their target and wait for a share */
+  uint32_t *gq_n;           /* per target: nodes in group queues */
+  uint32_t gq_local;        /* ... of them on targets -j counts */
+  uint32_t gq_total;
+  bool *in_gq;              /* per node */
+  bool *held_share;         /* per node: its share is held (not waited
+                               for) */
+  bool *g_said;             /* per group: its wait was announced */
+  uint32_t *g_held;         /* per group: shares this run holds */
+  uv_timer_t gtimer;        /* asks again while a queue is not empty */
 };
+
+/* What node's next (or running) attempt asks for. */
+static pipec_resources req(const sched *s, uint32_t node) {
+  pipec_resources r = s->p->nodes[node].resources;
+  r.memory = s->memory[node];
+  return r;
+}
+
+/* The group node draws from, or PIPEC_NONE (also when groups are not
+ * enforced). */
+static uint32_t group_of(const sched *s, uint32_t node) {
+  uint32_t g = s->p->nodes[node].quota;
+  return s->opts.groups && g < s->p->n_quotas ? g : PIPEC_NONE;
+}
 
 const char *sched_status_name(sched_status st) {
   static const char *const names[] = {"pending",   "running", "succeeded",
@@ -284,23 +320,68 @@ static void on_started(tgt_job *job) {
     s->h->started(s->h->ctx, job->node, job, s->attempts[job->node]);
 }
 
+/* The memory the next attempt of node asks for after this one ran out of
+ * it: its request times memory_growth, up to what its target and its
+ * quota group hold; 0 if it does not grow. */
+static int64_t grown_memory(const sched *s, uint32_t node) {
+  const pipec_node *n = &s->p->nodes[node];
+  int64_t mem = s->memory[node];
+  if (n->memory_growth <= 1.0f || mem <= 0)
+    return 0;
+  double want = (double)mem * n->memory_growth;
+  int64_t cap = INT64_MAX / 2;
+  const quota *q = &s->quotas[n->target];
+  if (q->memory > 0 && q->memory < cap)
+    cap = q->memory;
+  uint32_t g = n->quota < s->p->n_quotas ? n->quota : PIPEC_NONE;
+  if (g != PIPEC_NONE && s->p->quotas[g].memory >= 0 &&
+      s->p->quotas[g].memory < cap)
+    cap = s->p->quotas[g].memory;
+  int64_t next = want >= (double)cap ? cap : (int64_t)want;
+  return next > mem ? next : 0;
+}
+
+/* A share of node's group is given back (its attempt ended or will not
+ * start): waiters may take it. */
+static void give_share(sched *s, uint32_t node) {
+  if (!s->opts.groups || !s->share[node])
+    return;
+  if (s->held_share[node]) {
+    s->g_held[s->p->nodes[node].quota]--;
+    s->held_share[node] = false;
+  }
+  qgroup_give(s->opts.groups, s->share[node]);
+  s->share[node] = NULL;
+}
+
 static void on_done(tgt_job *job, const tgt_result *r) {
   sched *s = job->sched;
   uint32_t node = job->node;
   count_running(s, node, -1);
   s->fd_starved = false; /* its descriptors are free again */
-  quota_give(&s->quotas[s->p->nodes[node].target],
-             &s->p->nodes[node].resources, s->gpus[node]);
+  pipec_resources r0 = req(s, node);
+  quota_give(&s->quotas[s->p->nodes[node].target], &r0, s->gpus[node]);
   slot_free(s, node);
   bool timed_out = s->timed_out[node];
   s->timed_out[node] = false;
   if (r->cancelled && !timed_out) {
     settle(s, node, SCHED_CANCELLED, "cancelled");
+    give_share(s, node);
     pump(s);
     return;
   }
+  bool retry = s->attempts[node] <= s->p->nodes[node].retries &&
+               !s->stopping;
+  /* run out of memory: the retry asks for more (other failures retry
+   * with the same request) */
+  job->retry_memory = retry && r->out_of_memory ? grown_memory(s, node) : 0;
   sched_status st = s->h->attempt_done(s->h->ctx, node, job, r,
                                        s->attempts[node], timed_out);
+  /* held until the attempt is recorded as ended: the group's shares
+   * always cover what the records say ran at once */
+  give_share(s, node);
+  if (st != SCHED_SUCCEEDED && retry && job->retry_memory > 0)
+    s->memory[node] = job->retry_memory;
   if (st == SCHED_SUCCEEDED) {
     settle(s, node, SCHED_SUCCEEDED, NULL);
   } else if (s->attempts[node] <= s->p->nodes[node].retries && !s->stopping) {
@@ -335,7 +416,9 @@ static void count_parked(sched *s, uint32_t t, int d);
 static void requeue(sched *s, uint32_t node, const char *err) {
   uint32_t t = s->p->nodes[node].target;
   s->attempts[node]--;
-  quota_give(&s->quotas[t], &s->p->nodes[node].resources, s->gpus[node]);
+  pipec_resources r = req(s, node);
+  quota_give(&s->quotas[t], &r, s->gpus[node]);
+  give_share(s, node);
   s->park_head[t] = (s->park_head[t] + s->p->n_nodes - 1) % s->p->n_nodes;
   s->parked[t][s->park_head[t]] = node;
   count_parked(s, t, +1);
@@ -359,6 +442,7 @@ static void submit(sched *s, uint32_t node) {
   job->sched = s;
   job->node = node;
   job->job_id[0] = 0;
+  job->res = req(s, node);
   int rc = t->ops->submit(t, job, err, sizeof err);
   if ((rc == -EMFILE || rc == -ENFILE) && s->running > 0) {
     requeue(s, node, err);
@@ -396,18 +480,127 @@ static void count_parked(sched *s, uint32_t t, int d) {
     s->parked_local += (uint32_t)d;
 }
 
+/* Take node's target quota and submit it (it fits). */
+static void launch(sched *s, uint32_t node) {
+  uint32_t t = s->p->nodes[node].target;
+  pipec_resources r = req(s, node);
+  quota_take(&s->quotas[t], &r, s->gpus[node], sizeof s->gpus[node]);
+  snprintf(s->job[node]->gpus, sizeof s->job[node]->gpus, "%s",
+           s->gpus[node]);
+  s->job[node]->gpus_set = s->quotas[t].gpus_limited;
+  submit(s, node);
+}
+
+static void count_gq(sched *s, uint32_t node, int d) {
+  uint32_t t = s->p->nodes[node].target;
+  s->gq_n[t] += (uint32_t)d;
+  s->gq_total += (uint32_t)d;
+  if (counts_jobs(s, t))
+    s->gq_local += (uint32_t)d;
+}
+
+static void on_group_poll(uv_timer_t *t);
+
+/* node fits its target: into its group's queue, to wait for a share. */
+static void gq_push(sched *s, uint32_t node) {
+  uint32_t g = group_of(s, node);
+  s->gnext[node] = PIPEC_NONE;
+  if (s->ghead[g] == PIPEC_NONE)
+    s->ghead[g] = node;
+  else
+    s->gnext[s->gtail[g]] = node;
+  s->gtail[g] = node;
+  s->in_gq[node] = true;
+  count_gq(s, node, +1);
+  if (!uv_is_active((uv_handle_t *)&s->gtimer))
+    uv_timer_start(&s->gtimer, on_group_poll, SCHED_GROUP_POLL_MS,
+                   SCHED_GROUP_POLL_MS);
+}
+
+static uint32_t gq_pop(sched *s, uint32_t g) {
+  uint32_t node = s->ghead[g];
+  s->ghead[g] = s->gnext[node];
+  s->in_gq[node] = false;
+  count_gq(s, node, -1);
+  if (s->gq_total == 0)
+    uv_timer_stop(&s->gtimer);
+  return node;
+}
+
+/* "node 'x' waits for quota group 'team' ...", once per group, when other
+ * runs hold it (waiting for this run's own nodes is no news). */
+static void say_waiting(sched *s, uint32_t g, uint32_t node) {
+  if (s->g_said[g] || !s->h->notice || s->g_held[g] > 0)
+    return;
+  s->g_said[g] = true;
+  const pipec_quota *q = &s->p->quotas[g];
+  char msg[512];
+  snprintf(msg, sizeof msg, "node '%s' waits for quota group '%s': other "
+           "runs of the workspace hold it (pipec targets FILE shows its use)",
+           s->p->nodes[node].name, q->name);
+  s->h->notice(s->h->ctx, msg);
+}
+
+/* Hand shares of the quota groups to the heads of their queues, in order,
+ * while each fits its target and the group has room; a head that does not
+ * fit its target gives up its place for now, so it holds nobody back. */
+static void serve_groups(sched *s) {
+  for (uint32_t g = 0; s->gq_total && g < s->p->n_quotas; g++)
+    while (s->ghead[g] != PIPEC_NONE) {
+      uint32_t node = s->ghead[g];
+      uint32_t t = s->p->nodes[node].target;
+      if (s->stopping) {
+        gq_pop(s, g);
+        give_share(s, node);
+        settle(s, node, s->interrupted ? SCHED_CANCELLED : SCHED_SKIPPED,
+               "the run stopped before it could start");
+        continue;
+      }
+      pipec_resources r = req(s, node);
+      if ((s->fd_starved && s->running > 0) ||
+          (counts_jobs(s, t) && s->running_local >= (uint32_t)s->opts.jobs) ||
+          !quota_fits(&s->quotas[t], &r)) {
+        qgroup_withdraw(s->opts.groups, s->share[node]);
+        break;
+      }
+      char err[512] = "";
+      int rc = qgroup_take(s->opts.groups, &s->p->quotas[g], &r,
+                           s->p->nodes[node].name, &s->share[node], err,
+                           sizeof err);
+      if (rc == QGROUP_WAIT) {
+        say_waiting(s, g, node);
+        break;
+      }
+      gq_pop(s, g);
+      if (rc < 0) {
+        give_share(s, node);
+        settle(s, node, SCHED_FAILED, err);
+        continue;
+      }
+      s->held_share[node] = true;
+      s->g_held[g]++;
+      launch(s, node);
+    }
+}
+
+static void on_group_poll(uv_timer_t *t) {
+  sched *s = t->data;
+  pump(s);
+}
+
 /* Start parked nodes of each target, in order, while the head fits: a
  * big node at the head is never overtaken by smaller ones (no starvation).
  * -j bounds the kinds that count against it; every target is bounded by
  * its own quota. After a submit found no file descriptor, nothing starts
- * until a running node has ended. */
+ * until a running node has ended. A node of a quota group goes on to its
+ * group's queue instead (serve_groups). */
 static void unpark(sched *s) {
   for (uint32_t t = 0; t < s->p->n_targets; t++)
     while (s->park_n[t] && !(s->fd_starved && !s->stopping) &&
            (!counts_jobs(s, t) || s->running_local < (uint32_t)s->opts.jobs)) {
       uint32_t node = s->parked[t][s->park_head[t]];
-      const pipec_resources *r = &s->p->nodes[node].resources;
-      if (!s->stopping && !quota_fits(&s->quotas[t], r))
+      pipec_resources r = req(s, node);
+      if (!s->stopping && !quota_fits(&s->quotas[t], &r))
         break;
       /* dequeue first: a submit that fails at once re-enters pump() */
       s->park_head[t] = (s->park_head[t] + 1) % s->p->n_nodes;
@@ -417,20 +610,21 @@ static void unpark(sched *s) {
                "the run stopped before it could start");
         continue;
       }
-      quota_take(&s->quotas[t], r, s->gpus[node], sizeof s->gpus[node]);
-      snprintf(s->job[node]->gpus, sizeof s->job[node]->gpus, "%s",
-               s->gpus[node]);
-      s->job[node]->gpus_set = s->quotas[t].gpus_limited;
-      submit(s, node);
+      if (group_of(s, node) != PIPEC_NONE) {
+        gq_push(s, node);
+        continue;
+      }
+      launch(s, node);
     }
+  serve_groups(s);
 }
 
 /* Submit a prepared node now if its target has room, else park it behind
  * the nodes already waiting for that target. */
 static void start(sched *s, uint32_t node) {
   uint32_t t = s->p->nodes[node].target;
-  const pipec_resources *r = &s->p->nodes[node].resources;
-  if (!quota_possible(&s->quotas[t], r)) {
+  pipec_resources r = req(s, node);
+  if (!quota_possible(&s->quotas[t], &r)) {
     settle(s, node, SCHED_FAILED,
            "it needs more resources than its target has");
     return;
@@ -447,8 +641,9 @@ static void start(sched *s, uint32_t node) {
  * than its slots wait. */
 static bool can_prepare(const sched *s, uint32_t t) {
   if (counts_jobs(s, t))
-    return s->running_local + s->parked_local < (uint32_t)s->opts.jobs;
-  return s->park_n[t] < (uint32_t)s->quotas[t].slots;
+    return s->running_local + s->parked_local + s->gq_local <
+           (uint32_t)s->opts.jobs;
+  return s->park_n[t] + s->gq_n[t] < (uint32_t)s->quotas[t].slots;
 }
 
 static void prepare(sched *s, uint32_t node) {
@@ -498,6 +693,7 @@ static void pump(sched *s) {
   for (uint32_t t = 0; t < s->p->n_targets; t++)
     ready += s->ready_n[t];
   if (s->running == 0 && s->waiting == 0 && s->n_deferred == 0 &&
+      s->gq_total == 0 &&
       (ready == 0 || s->stopping) && s->signals_open) {
     uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
@@ -526,8 +722,8 @@ static void on_signal(uv_signal_t *h, int signum) {
   s->interrupted = true;
   drop_deferred(s);
   for (uint32_t i = 0; i < s->p->n_nodes; i++) {
-    if (s->status[i] != SCHED_RUNNING)
-      continue;
+    if (s->status[i] != SCHED_RUNNING || (s->opts.groups && s->in_gq[i]))
+      continue; /* (waiting for a share: nothing runs; pump drops it) */
     if (s->slots[i] && s->slots[i]->backoff) {
       /* waiting to retry: nothing runs, just give up */
       slot_free(s, i);
@@ -626,6 +822,26 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
   s.cons = calloc((size_t)n_edges + 1, sizeof *s.cons);
   s.gpus = calloc(n1, sizeof *s.gpus);
   s.deferred = calloc(n1, sizeof *s.deferred);
+  s.memory = calloc(n1, sizeof *s.memory);
+  /* per node for the groups only when they are enforced: a pipeline of a
+   * million nodes pays nothing for them otherwise */
+  size_t ng = s.opts.groups ? n1 : 1;
+  s.share = calloc(ng, sizeof *s.share);
+  s.gnext = calloc(ng, sizeof *s.gnext);
+  s.in_gq = calloc(ng, sizeof *s.in_gq);
+  s.held_share = calloc(ng, sizeof *s.held_share);
+  uint32_t nq = p->n_quotas ? p->n_quotas : 1;
+  s.ghead = malloc(nq * sizeof *s.ghead);
+  s.gtail = calloc(nq, sizeof *s.gtail);
+  s.g_said = calloc(nq, sizeof *s.g_said);
+  s.g_held = calloc(nq, sizeof *s.g_held);
+  if (!s.memory || !s.share || !s.gnext || !s.in_gq || !s.ghead || !s.gtail ||
+      !s.g_said || !s.g_held || !s.held_share)
+    abort();
+  for (uint32_t g = 0; g < nq; g++)
+    s.ghead[g] = PIPEC_NONE;
+  for (uint32_t i = 0; i < n; i++)
+    s.memory[i] = p->nodes[i].resources.memory;
   s.waiter_head = malloc(n1 * sizeof *s.waiter_head);
   s.waiter_next = malloc(n1 * sizeof *s.waiter_next);
   if (!s.waiter_head || !s.waiter_next)
@@ -640,11 +856,14 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
   s.park_n = calloc(nt, sizeof *s.park_n);
   s.ready = calloc(nt, sizeof *s.ready);
   s.ready_n = calloc(nt, sizeof *s.ready_n);
+  s.gq_n = calloc(nt, sizeof *s.gq_n);
   if (!s.status || !s.left || !s.prio || !s.attempts || !s.job || !s.target ||
       !s.slots || !s.timed_out || !s.cons_off || !s.cons ||
       !s.gpus || !s.deferred || !s.kind || !s.quotas || !s.parked || !s.park_head || !s.park_n ||
-      !s.ready || !s.ready_n)
+      !s.ready || !s.ready_n || !s.gq_n)
     abort();
+  uv_timer_init(loop, &s.gtimer);
+  s.gtimer.data = &s;
   for (uint32_t t = 0; t < p->n_targets; t++) {
     s.kind[t] = tgt_kinds_find(s.opts.kinds, p->targets[t].kind);
     quota_init(&s.quotas[t], s.kind[t], &p->targets[t]);
@@ -702,8 +921,11 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
   if (s.signals_open) { /* nothing was ever started */
     uv_close((uv_handle_t *)&s.sigint, NULL);
     uv_close((uv_handle_t *)&s.sigterm, NULL);
-    uv_run(loop, UV_RUN_DEFAULT);
   }
+  uv_close((uv_handle_t *)&s.gtimer, NULL);
+  uv_run(loop, UV_RUN_DEFAULT);
+  for (uint32_t i = 0; s.opts.groups && i < n; i++) /* (none is left) */
+    give_share(&s, i);
 
   /* whatever never started: skipped (or cancelled, on Ctrl-C) */
   for (uint32_t i = 0; i < n; i++)
@@ -743,5 +965,15 @@ int sched_run(uv_loop_t *loop, const pipec_pipeline *p, const bool *in_plan,
   free(s.kind);
   free(s.gpus);
   free(s.deferred);
+  free(s.memory);
+  free(s.share);
+  free(s.gnext);
+  free(s.in_gq);
+  free(s.ghead);
+  free(s.gtail);
+  free(s.g_said);
+  free(s.g_held);
+  free(s.held_share);
+  free(s.gq_n);
   return rc < 0 ? rc : 0;
 }

@@ -25,9 +25,18 @@
  * come from the store. A timeout cancels the attempt and counts as a failure
  * (retries apply).
  *
- * What bounds the running nodes: each target's quota (quota.h), and -j for
+ * What bounds the running nodes: each target's quota (quota.h), -j for
  * the nodes of kinds that count against it (tgt_kind.counts_against_jobs:
- * this machine's work). -j is lowered at the start to what RLIMIT_NOFILE
+ * this machine's work), and the quota group a node draws from, shared with
+ * the other runs of the workspace (qgroup.h): a node that fits its target
+ * waits in its group's queue until the group has room, asking again every
+ * 100 ms on a timer (never blocking the loop), and holds its share until
+ * its attempt is recorded as ended.
+ *
+ * Memory that grows: an attempt its target says was killed for memory
+ * (tgt_result.out_of_memory) is retried asking for memory_growth times
+ * its memory, up to its target's and its group's memory; other failures
+ * retry with the same request. -j is lowered at the start to what RLIMIT_NOFILE
  * leaves room for (said once through notice()), and a node whose submit
  * finds no file descriptor left waits in its queue until a running node
  * ends instead of failing.
@@ -96,6 +105,9 @@ typedef struct sched_opts {
   bool handle_signals;  /* SIGINT/SIGTERM: first cancels, second kills */
   double backoff_s;     /* first retry delay; doubles, capped at 30 s */
   const tgt_kinds *kinds; /* the pipeline's target kinds; NULL: built in */
+  struct qgroup_set *groups; /* the workspace's quota groups (qgroup.h),
+                             which nodes with a group draw from; NULL:
+                             groups are not enforced */
 } sched_opts;
 
 typedef struct sched_summary {

@@ -93,8 +93,10 @@ static int root_list(void *ctx, const char *path, char ***names,
 }
 
 pipec_pipeline *snap_compile(store *st, int64_t id, const char *root,
-                             const pipec_registry *registry, pipec_diags *d,
-                             char *err, size_t errlen) {
+                             const pipec_registry *registry,
+                             const char *quota_path, const char *quota_text,
+                             size_t quota_len, pipec_diags *d, char *err,
+                             size_t errlen) {
   store_snapshot s;
   if (store_snapshot_get(st, id, &s) != 1) {
     snprintf(err, errlen, "no snapshot %lld (pipec snapshots lists them)",
@@ -127,7 +129,10 @@ pipec_pipeline *snap_compile(store *st, int64_t id, const char *root,
                               .reader = read_stored,
                               .reader_ctx = &fr,
                               .load_plugin = plugin_load,
-                              .fs = &rfs.fs};
+                              .fs = &rfs.fs,
+                              .quota_path = quota_path,
+                              .quota_text = quota_text,
+                              .quota_len = quota_len};
       p = pipec_compile(s.main_path, &o, d);
       if (!p)
         snprintf(err, errlen, "snapshot %lld no longer compiles",
@@ -285,6 +290,13 @@ static void diff_node(differ *df, const pipec_pipeline *pa,
   if (a->network != b->network)
     say(df, "node     %s: network %s -> %s", a->name,
         a->network ? "true" : "false", b->network ? "true" : "false");
+  const char *qa = a->quota < pa->n_quotas ? pa->quotas[a->quota].name : "none",
+             *qb = b->quota < pb->n_quotas ? pb->quotas[b->quota].name : "none";
+  if (strcmp(qa, qb) != 0)
+    say(df, "node     %s: quota group %s -> %s", a->name, qa, qb);
+  if (a->memory_growth != b->memory_growth)
+    say(df, "node     %s: memory_growth %g -> %g", a->name,
+        (double)a->memory_growth, (double)b->memory_growth);
 }
 
 /* The unified diff of two versions of a file, after its "changed" line;

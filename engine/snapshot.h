@@ -33,10 +33,14 @@ int snap_collect_files(const char *root, store *st, obj_store *objs,
 /* Compile snapshot id from its stored files and recorded -p overrides,
  * exactly as it ran. Its paths are relative to root, the workspace root
  * (NULL: the current directory), where globs and source files are looked
- * up on disk. NULL with err filled (or diagnostics in d). */
+ * up on disk. Nodes draw from the quota groups of quota_text (the
+ * workspace's quota file as it is now, named quota_path; NULL: none).
+ * NULL with err filled (or diagnostics in d). */
 pipec_pipeline *snap_compile(store *st, int64_t id, const char *root,
-                             const pipec_registry *registry, pipec_diags *d,
-                             char *err, size_t errlen);
+                             const pipec_registry *registry,
+                             const char *quota_path, const char *quota_text,
+                             size_t quota_len, pipec_diags *d, char *err,
+                             size_t errlen);
 
 /* Print what changed from snapshot id_a (compiled: a) to id_b (b): params
  * (old -> new), nodes added and removed, wiring, targets, settings, .pipe

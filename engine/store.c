@@ -172,6 +172,11 @@ static const char *const migrations[] = {
     "CREATE TABLE shared_hits("
     "  node_run_id INTEGER PRIMARY KEY REFERENCES node_runs(id),"
     "  cache TEXT NOT NULL);",
+
+    /* 8: the memory a node run's last attempt asked for and its peak
+     * (bytes; NULL: none asked, not measured) */
+    "ALTER TABLE node_runs ADD COLUMN memory INTEGER;"
+    "ALTER TABLE node_runs ADD COLUMN peak_memory INTEGER;",
 };
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -1372,14 +1377,31 @@ int store_node_run_finish(store *st, int64_t id, const char *status,
   return exec_stmt(st, s, "record node result");
 }
 
+int store_node_run_memory(store *st, int64_t id, int64_t memory,
+                          int64_t peak) {
+  static const char upd[] = "UPDATE node_runs SET memory = ?, "
+                            "peak_memory = ? WHERE id = ?";
+  sqlite3_stmt *s = prep(st, upd);
+  if (!s || (memory > 0 ? sqlite3_bind_int64(s, 1, memory)
+                        : sqlite3_bind_null(s, 1)) != SQLITE_OK ||
+      (peak > 0 ? sqlite3_bind_int64(s, 2, peak) : sqlite3_bind_null(s, 2)) !=
+          SQLITE_OK ||
+      sqlite3_bind_int64(s, 3, id) != SQLITE_OK) {
+    if (s)
+      sqlite3_reset(s);
+    return fail(st, "record memory");
+  }
+  return exec_stmt(st, s, "record memory");
+}
+
 int store_node_run_list(store *st, int64_t run, store_node_run **out,
                         uint32_t *n) {
   static const char q[] =
       "SELECT id, run_id, node, component, status, target, cache_key, "
       "miss_reason, log_path, job_id, message, cache_hit, attempts, "
       "coalesce(exit_code, -1), coalesce(started_at, 0), "
-      "coalesce(ended_at, 0), image, image_id FROM node_runs "
-      "WHERE run_id = ? ORDER BY id";
+      "coalesce(ended_at, 0), image, image_id, coalesce(memory, 0), "
+      "coalesce(peak_memory, 0) FROM node_runs WHERE run_id = ? ORDER BY id";
   sqlite3_stmt *s = prep(st, q);
   *out = NULL;
   *n = 0;
@@ -1408,6 +1430,8 @@ int store_node_run_list(store *st, int64_t run, store_node_run **out,
     o->ended_ms = sqlite3_column_int64(s, 15);
     o->image = col_text(s, 16);
     o->image_id = col_text(s, 17);
+    o->memory = sqlite3_column_int64(s, 18);
+    o->peak_memory = sqlite3_column_int64(s, 19);
   }
   int ret = rc == SQLITE_DONE ? 0 : fail(st, "list node runs");
   sqlite3_reset(s);

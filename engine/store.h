@@ -269,6 +269,10 @@ typedef struct store_node_run {
   bool cache_hit;
   int attempts, exit_code;     /* exit_code -1: none */
   int64_t started_ms, ended_ms;
+  int64_t memory;              /* what its last attempt asked for, bytes
+                                  (0: none) */
+  int64_t peak_memory;         /* that attempt's peak, bytes (0: not
+                                  known) */
 } store_node_run;
 
 int store_node_run_add(store *st, const store_node_run *nr, int64_t *id);
@@ -281,6 +285,10 @@ int store_node_run_started(store *st, int64_t id, int attempt,
 enum { STORE_EXIT_KEEP = -1, STORE_EXIT_NONE = -2 };
 int store_node_run_finish(store *st, int64_t id, const char *status,
                           int attempts, int exit_code, const char *message);
+/* The memory an attempt asked for and its peak (bytes; 0: none, not
+ * known), kept for the node run's last attempt. */
+int store_node_run_memory(store *st, int64_t id, int64_t memory,
+                          int64_t peak);
 /* The node runs of a run, in the order they were recorded. Strings are
  * owned by the array; free with store_node_runs_free. */
 int store_node_run_list(store *st, int64_t run, store_node_run **out,

@@ -4,6 +4,7 @@
  * built-in table itself is engine/targets/kinds.c.
  */
 #include "target.h"
+#include "units.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -76,4 +77,19 @@ bool tgt_opt_bool(const tgt_kind *kind, const pipec_target *decl,
                   const char *key) {
   const pipec_value *v = tgt_opt(kind, decl, key);
   return v && v->type == PIPEC_T_BOOL && v->u.b;
+}
+
+void tgt_say_out_of_memory(tgt_result *r, int64_t limit) {
+  char lim[32], peak[32];
+  r->out_of_memory = true;
+  units_size_text(limit, lim, sizeof lim);
+  if (r->peak_memory > 0) {
+    units_size_text(r->peak_memory, peak, sizeof peak);
+    snprintf(r->message, sizeof r->message,
+             "ran out of memory: killed at its limit, memory = \"%s\" (peak "
+             "%s)", lim, peak);
+  } else {
+    snprintf(r->message, sizeof r->message,
+             "ran out of memory: killed at its limit, memory = \"%s\"", lim);
+  }
 }

@@ -52,6 +52,12 @@ typedef struct tgt_result {
   int exit_code;        /* valid if !signaled */
   int term_signal;      /* signal that ended the process, or 0 */
   bool cancelled;       /* cancel() was called */
+  bool out_of_memory;   /* it was killed for memory: its memory cgroup's
+                           OOM kill, Slurm's OUT_OF_MEMORY, a SIGKILL with
+                           its peak at the memory it asked for */
+  int64_t peak_memory;  /* the most memory it held at once, bytes (the
+                           largest resident set of its processes); 0:
+                           not known */
   char message[512];    /* why it failed, when it's not just an exit code
                            (spawn error, lost connection, ...) */
 } tgt_result;
@@ -89,6 +95,10 @@ struct tgt_job {
   bool gpus_set;          /* the target counts gpus: export gpus as
                              CUDA_VISIBLE_DEVICES (even when empty) */
   void *sched;            /* the scheduler's */
+  int64_t retry_memory;   /* set before the runner hears an attempt
+                             ended: the memory (bytes) the next attempt
+                             will ask for when it grew (memory_growth,
+                             after it ran out of memory), else 0 */
   /* Set by the target. */
   char job_id[64];        /* "12345" (pid), "host:4242", slurm id */
   void *tdata;            /* the target's */
@@ -181,6 +191,11 @@ const char *tgt_opt_str(const tgt_kind *kind, const pipec_target *decl,
                         const char *key);
 bool tgt_opt_bool(const tgt_kind *kind, const pipec_target *decl,
                   const char *key);
+
+/* Mark r as killed for memory (it asked for limit bytes) and say so in
+ * r->message: "ran out of memory: killed at its limit, memory = "100M"
+ * (peak 104M)". */
+void tgt_say_out_of_memory(tgt_result *r, int64_t limit);
 
 /* The local kind (engine/targets/local.c): the ssh kind runs its client
  * processes on an inner local target. */

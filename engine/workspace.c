@@ -18,6 +18,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "alloc.h"
 
 #include "projpath.h"
 
@@ -213,6 +214,8 @@ const char *ws_db_path(const ws *w) { return w->db; }
 const char *ws_objects_dir(const ws *w) { return w->objects; }
 const char *ws_runs_dir(const ws *w) { return w->runs; }
 const char *ws_logs_dir(const ws *w) { return w->logs; }
+char *ws_quota_file(const ws *w) { return xprintf("%s/quotas.pipe", w->dir); }
+char *ws_quota_dir(const ws *w) { return xprintf("%s/quota", w->dir); }
 
 int ws_lock(const ws *w, bool exclusive, bool wait, void (*announce)(void),
             int *fd, char *err, size_t errlen) {

@@ -15,6 +15,9 @@
  *   .pipec/runs/R/N/    scratch directory of node N in run R (outputs are
  *                       written here, then moved into objects/)
  *   .pipec/logs/R/N.log stdout and stderr of node N in run R
+ *   .pipec/quotas.pipe  the workspace's quota groups, written by the user
+ *                       (docs/targets.md); read by every compile
+ *   .pipec/quota/       what live runs draw from those groups (qgroup.h)
  */
 #ifndef PIPEC_WORKSPACE_H
 #define PIPEC_WORKSPACE_H
@@ -45,6 +48,10 @@ const char *ws_db_path(const ws *w);
 const char *ws_objects_dir(const ws *w);
 const char *ws_runs_dir(const ws *w);
 const char *ws_logs_dir(const ws *w);
+/* .pipec/quotas.pipe (it may not exist) and .pipec/quota/ (made on
+ * demand by qgroup.h); malloc'd. */
+char *ws_quota_file(const ws *w);
+char *ws_quota_dir(const ws *w);
 
 /* The workspace lock (.pipec/lock, flock): every run holds it shared for
  * its whole life; `cache gc` takes it exclusive, so it never removes an

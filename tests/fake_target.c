@@ -11,7 +11,7 @@
 #include <string.h>
 
 typedef enum step_kind { STEP_OK, STEP_EXIT, STEP_SIGNAL, STEP_FAIL,
-                         STEP_HANG, STEP_EMFILE } step_kind;
+                         STEP_HANG, STEP_EMFILE, STEP_OOM } step_kind;
 
 typedef struct step {
   char node[64];
@@ -128,7 +128,13 @@ static int fake_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
   if (s) {
     fj->r.exit_code = s->kind == STEP_EXIT ? s->arg
                       : s->kind == STEP_FAIL ? 1 : 0;
-    fj->r.term_signal = s->kind == STEP_SIGNAL ? s->arg : 0;
+    fj->r.term_signal = s->kind == STEP_SIGNAL ? s->arg
+                        : s->kind == STEP_OOM  ? 9
+                                               : 0;
+    if (s->kind == STEP_OOM) { /* killed at the memory it asked for */
+      fj->r.out_of_memory = true;
+      fj->r.peak_memory = job->res.memory;
+    }
     if (s->kind == STEP_FAIL)
       snprintf(fj->r.message, sizeof fj->r.message, "%s", s->message);
   }
@@ -197,6 +203,8 @@ static int parse_step(const char *text, step *s, char *err, size_t errlen) {
     s->kind = STEP_HANG;
   else if (strcmp(what, "emfile") == 0)
     s->kind = STEP_EMFILE;
+  else if (strcmp(what, "oom") == 0)
+    s->kind = STEP_OOM;
   else {
     snprintf(err, errlen, "fake target: bad result in step '%s'", text);
     return -EINVAL;

@@ -15,8 +15,10 @@
  * "NODE MS RESULT": the next attempt of NODE ends after MS milliseconds
  * of the loop's real timers with RESULT: `ok` (exit 0), `exit N`,
  * `signal N`, `fail WORDS` (exit 1 with WORDS as the message), `hang`
- * (runs until cancelled) or `emfile` (submit fails with -EMFILE, as when
- * the process is out of file descriptors; MS is ignored). A node's steps
+ * (runs until cancelled), `oom` (killed for memory: SIGKILL, out_of_memory,
+ * its peak the memory it asked for) or `emfile` (submit fails with
+ * -EMFILE, as when the process is out of file descriptors; MS is
+ * ignored). A node's steps
  * are used in order, the last one again for later attempts; a node with
  * none ends at once with exit 0.
  *

@@ -13,6 +13,14 @@
  * there; a forced cancel sends SIGKILL at once. When the main process
  * exits, whatever it left running in its group is killed: a node's work
  * ends with the node.
+ *
+ * Memory: a job that asks for memory runs in a memory cgroup of its own
+ * with that limit (memcg.h) where this machine lets pipec make one; the
+ * kernel's OOM kill there marks the attempt as killed for memory.
+ * Elsewhere the limit is not enforced (the log says so), and an attempt
+ * ended by SIGKILL whose peak reached its request counts as killed for
+ * memory. The peak is the largest resident set among its processes
+ * (wait4's ru_maxrss, which covers the children it waited for).
  */
 #define _GNU_SOURCE /* posix_spawn_file_actions_addchdir_np, POSIX_SPAWN_SETSID */
 #include <errno.h>
@@ -22,18 +30,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "container.h"
 #include "logcap.h"
+#include "memcg.h"
 #include "target.h"
+#include "units.h"
 
 extern char **environ;
 
 #define KILL_GRACE_MS 5000
 #define LOG_TRIM_MS 1000
+#define CG_REMOVE_TRIES 100     /* local_close waits this many ms at most
+                                   for the last processes of a cgroup */
+
+typedef struct local_target local_target;
 
 typedef struct local_job {
   pid_t pid;
@@ -47,7 +62,11 @@ typedef struct local_job {
   tgt_result r;
   int open_handles;
   bool exited;
+  local_target *lt;
+  memcg *cg;             /* its memory cgroup, or NULL */
 } local_job;
+
+static void cg_done(local_target *lt, memcg *cg);
 
 static void job_closed(uv_handle_t *h) {
   local_job *lj = h->data;
@@ -64,6 +83,28 @@ static void job_closed(uv_handle_t *h) {
   }
 }
 
+/* Was the attempt killed for memory? Its cgroup's OOM kill says so; with
+ * no cgroup, a SIGKILL (of it, or of the command its shell ran: 137)
+ * with its peak at what it asked for. */
+static void judge_memory(local_job *lj) {
+  tgt_result *r = &lj->r;
+  int64_t limit = lj->job->res.memory;
+  bool failed = r->term_signal || r->exit_code != 0;
+  if (lj->cg && r->peak_memory <= 0)
+    r->peak_memory = memcg_peak(lj->cg);
+  bool killed = r->term_signal == SIGKILL ||
+                (!r->term_signal && r->exit_code == 128 + SIGKILL);
+  bool oom = failed && !r->cancelled && limit > 0 &&
+             ((lj->cg && memcg_oom_killed(lj->cg)) ||
+              (killed && r->peak_memory >= limit - limit / 20));
+  if (lj->cg) {
+    cg_done(lj->lt, lj->cg);
+    lj->cg = NULL;
+  }
+  if (oom)
+    tgt_say_out_of_memory(r, limit);
+}
+
 static void on_exit_cb(uv_poll_t *poll, int status, int events) {
   (void)status, (void)events;
   local_job *lj = poll->data;
@@ -77,8 +118,10 @@ static void on_exit_cb(uv_poll_t *poll, int status, int events) {
   kill(-lj->pid, SIGKILL);
   int ws;
   pid_t got;
+  struct rusage ru;
+  memset(&ru, 0, sizeof ru);
   do
-    got = waitpid(lj->pid, &ws, 0);
+    got = wait4(lj->pid, &ws, 0, &ru);
   while (got < 0 && errno == EINTR);
   lj->exited = true;
   if (got < 0) {
@@ -90,6 +133,8 @@ static void on_exit_cb(uv_poll_t *poll, int status, int events) {
   } else {
     lj->r.exit_code = WEXITSTATUS(ws);
   }
+  lj->r.peak_memory = (int64_t)ru.ru_maxrss * 1024; /* (KiB on Linux) */
+  judge_memory(lj);
   uv_poll_stop(poll);
   uv_timer_stop(&lj->timer);
   uv_timer_stop(&lj->trim);
@@ -131,12 +176,72 @@ static char **merge_env(char **extra, char *one_more) {
 
 /* Programs found in PATH, remembered: a search costs a failed execve per
  * PATH entry in the child, for every job. */
-typedef struct local_target {
+struct local_target {
   tgt base;
   uint64_t log_limit;      /* logcap.h; 0: none */
   struct { char *name, *path; } *found;
   size_t n_found, cap_found;
-} local_target;
+  int cg_state;            /* memory cgroups: 0 not yet probed, 1 usable,
+                              -1 not here (cg_why says why) */
+  memcg_base cg;
+  char cg_why[512];
+  unsigned cg_seq;
+  memcg **cg_left;         /* cgroups whose last processes were still
+                              exiting: removed later */
+  size_t n_left, cap_left;
+};
+
+/* An attempt's cgroup is done with: remove it, or later if its last
+ * processes are still on their way out. */
+static void cg_done(local_target *lt, memcg *cg) {
+  for (size_t i = 0; i < lt->n_left;) /* the ones left before, first */
+    if (memcg_remove(lt->cg_left[i]) != -EBUSY) {
+      memcg_free(lt->cg_left[i]);
+      lt->cg_left[i] = lt->cg_left[--lt->n_left];
+    } else {
+      i++;
+    }
+  if (memcg_remove(cg) != -EBUSY) {
+    memcg_free(cg);
+    return;
+  }
+  if (lt->n_left == lt->cap_left) {
+    lt->cap_left = lt->cap_left ? 2 * lt->cap_left : 8;
+    memcg **v = realloc(lt->cg_left, lt->cap_left * sizeof *v);
+    if (!v) {
+      memcg_free(cg); /* the next sweep removes it */
+      return;
+    }
+    lt->cg_left = v;
+  }
+  lt->cg_left[lt->n_left++] = cg;
+}
+
+/* The memory cgroup for a job asking for memory, or NULL: then the log
+ * says once why its memory is not enforced. */
+static memcg *cg_for(local_target *lt, const tgt_job *job, int logfd) {
+  if (job->res.memory <= 0)
+    return NULL;
+  if (lt->cg_state == 0) {
+    lt->cg_state = memcg_probe(&lt->cg, lt->cg_why, sizeof lt->cg_why) == 0
+                       ? 1
+                       : -1;
+    if (lt->cg_state == 1)
+      memcg_sweep(&lt->cg);
+  }
+  char e[512] = "";
+  memcg *cg = NULL;
+  if (lt->cg_state == 1 &&
+      memcg_create(&lt->cg, ++lt->cg_seq, job->res.memory, &cg, e,
+                   sizeof e) == 0)
+    return cg;
+  char lim[32];
+  units_size_text(job->res.memory, lim, sizeof lim);
+  dprintf(logfd, "==> pipec: memory = \"%s\" is not enforced on this "
+                 "machine: %s <==\n",
+          lim, lt->cg_state == 1 ? e : lt->cg_why);
+  return NULL;
+}
 
 static const char *resolve(local_target *lt, const char *name) {
   if (strchr(name, '/'))
@@ -222,19 +327,58 @@ static int local_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
     snprintf(err, errlen, "out of memory");
     return -ENOMEM;
   }
-  char **argv = job->argv;
+  local_target *lt = (local_target *)t;
+  lj->lt = lt;
+  lj->cg = cg_for(lt, job, logfd);
+  /* a node with an image: the container client's command line */
+  char **cargv = NULL;
   if (job->container &&
-      !(argv = ctr_argv(job->container, job, job->argv, "", err, errlen))) {
+      !(cargv = ctr_argv(job->container, job, job->argv, "", err, errlen))) {
     close(logfd);
+    if (lj->cg) {
+      memcg_remove(lj->cg);
+      memcg_free(lj->cg);
+    }
     free(lj);
     free(env);
     return -EINVAL;
   }
-  const char *file = resolve((local_target *)t, argv[0]);
+  char **argv = cargv ? cargv : job->argv, **wrapped = NULL;
+  if (lj->cg) {
+    /* the job enters its cgroup itself before it becomes the command:
+     * everything it starts is inside */
+    size_t n = 0;
+    while (argv[n])
+      n++;
+    wrapped = calloc(n + 5, sizeof *wrapped);
+    if (!wrapped) {
+      close(logfd);
+      memcg_remove(lj->cg);
+      memcg_free(lj->cg);
+      ctr_argv_free(cargv);
+      free(lj);
+      free(env);
+      snprintf(err, errlen, "out of memory");
+      return -ENOMEM;
+    }
+    wrapped[0] = "/bin/sh";
+    wrapped[1] = "-c";
+    wrapped[2] = "echo 0 > \"$0\" || { echo \"pipec: cannot enter the "
+                 "memory cgroup $0\" >&2; exit 125; }; exec \"$@\"";
+    wrapped[3] = (char *)memcg_procs(lj->cg);
+    memcpy(wrapped + 4, argv, n * sizeof *wrapped);
+    argv = wrapped;
+  }
+  const char *file = resolve(lt, argv[0]);
   int rc = spawn(file, argv, env, job->cwd, logfd, &lj->pid);
-  if (argv != job->argv)
-    ctr_argv_free(argv);
+  ctr_argv_free(cargv);
   free(env);
+  free(wrapped);
+  if (rc != 0 && lj->cg) {
+    memcg_remove(lj->cg);
+    memcg_free(lj->cg);
+    lj->cg = NULL;
+  }
   if (rc != 0) {
     close(logfd);
     /* posix_spawn reports a failed chdir like a failed exec: say which */
@@ -256,6 +400,8 @@ static int local_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
                           "is needed)",
              (int)lj->pid, strerror(e));
     close(logfd);
+    if (lj->cg)
+      cg_done(lt, lj->cg);
     free(lj);
     return -e;
   }
@@ -305,6 +451,22 @@ static void local_cancel(tgt *t, tgt_job *job, bool force) {
 
 static void local_close(tgt *t) {
   local_target *lt = (local_target *)t;
+  /* the last processes of a cgroup are gone within moments of SIGKILL;
+   * whatever is not, the next sweep removes */
+  for (int tries = 0; lt->n_left && tries < CG_REMOVE_TRIES; tries++) {
+    for (size_t i = 0; i < lt->n_left;)
+      if (memcg_remove(lt->cg_left[i]) != -EBUSY) {
+        memcg_free(lt->cg_left[i]);
+        lt->cg_left[i] = lt->cg_left[--lt->n_left];
+      } else {
+        i++;
+      }
+    if (lt->n_left)
+      usleep(1000);
+  }
+  for (size_t i = 0; i < lt->n_left; i++)
+    memcg_free(lt->cg_left[i]);
+  free(lt->cg_left);
   for (size_t i = 0; i < lt->n_found; i++) {
     free(lt->found[i].name);
     free(lt->found[i].path);

@@ -18,6 +18,12 @@
  *
  * The workspace (objects, scratch, logs) and the pipeline's directory must
  * be on a filesystem the cluster's nodes share, at the same path.
+ *
+ * Memory: Slurm enforces --mem (with its cgroups); a job it killed for it
+ * ends OUT_OF_MEMORY, which marks the attempt as killed for memory. The
+ * script runs the command under `pipec measure` when this pipec is there
+ * (the same path, shared, as for built-ins), whose report beside the log
+ * gives the peak whether or not Slurm keeps accounting.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,6 +34,8 @@
 #include <unistd.h>
 
 #include "container.h"
+#include "measure.h"
+#include "selfexe.h"
 #include "shbuf.h"
 #include "subproc.h"
 #include "target.h"
@@ -46,7 +54,7 @@ typedef struct slurm_target slurm_target;
 typedef struct slurm_job {
   slurm_target *st;
   tgt_job *job;
-  char *script, *rcfile;
+  char *script, *rcfile, *memfile;
   bool cancel_wanted;        /* cancel() was called (maybe before the id) */
   bool in_call;              /* part of the squeue call under way */
   unsigned polled;           /* the last poll round that asked about it */
@@ -70,7 +78,7 @@ static int64_t now_ms(void) { return (int64_t)(uv_hrtime() / 1000000); }
 /* ---- the batch script ---------------------------------------------------- */
 
 static char *script_text(const tgt_job *job, char *const *argv,
-                         const char *rcfile) {
+                         const char *rcfile, const char *memfile) {
   shbuf b = {0};
   shbuf_add(&b, "#!/bin/sh\n# pipec: node ");
   shbuf_add(&b, job->node_name);
@@ -87,12 +95,19 @@ static char *script_text(const tgt_job *job, char *const *argv,
   }
   shbuf_add(&b, "cd ");
   shbuf_quote(&b, job->cwd);
-  shbuf_add(&b, " || exit 125\n");
+  shbuf_add(&b, " || exit 125\nset --");
   for (char *const *a = argv; *a; a++) {
+    shbuf_add(&b, " ");
     shbuf_quote(&b, *a);
-    shbuf_add(&b, a[1] ? " " : "");
   }
-  shbuf_add(&b, " </dev/null\nrc=$?\necho \"$rc\" > ");
+  shbuf_add(&b, "\n");
+  char self[4096];
+  self_pipec_exe(self, sizeof self);
+  shbuf reportw = {0};
+  shbuf_quote(&reportw, memfile);
+  measure_sh_prefix(&b, self, 0, reportw.s); /* Slurm enforces --mem */
+  free(reportw.s);
+  shbuf_add(&b, "\n\"$@\" </dev/null\nrc=$?\necho \"$rc\" > ");
   shbuf_quote(&b, rcfile);
   shbuf_add(&b, ".tmp && mv -f ");
   shbuf_quote(&b, rcfile);
@@ -243,8 +258,10 @@ static void unlink_job(slurm_target *st, slurm_job *sj) {
 static void job_free(slurm_job *sj) {
   unlink(sj->script);
   unlink(sj->rcfile);
+  unlink(sj->memfile);
   free(sj->script);
   free(sj->rcfile);
+  free(sj->memfile);
   free(sj);
 }
 
@@ -323,6 +340,11 @@ static bool settle(slurm_target *st, slurm_job *sj, const char *state) {
                "script did not finish; see the node's log)",
                sj->job->job_id);
   }
+  measure_report mr;
+  if (measure_read(sj->memfile, &mr))
+    r.peak_memory = mr.peak;
+  r.out_of_memory = !sj->cancel_wanted &&
+                    (strcmp(state, "OUT_OF_MEMORY") == 0 || mr.oom);
   finish(st, sj, &r);
   return true;
 }
@@ -517,7 +539,8 @@ static int slurm_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
   slurm_target *st = (slurm_target *)t;
   slurm_job *sj = calloc(1, sizeof *sj);
   if (!sj || asprintf(&sj->script, "%s.sbatch", job->log_path) < 0 ||
-      asprintf(&sj->rcfile, "%s.rc", job->log_path) < 0) {
+      asprintf(&sj->rcfile, "%s.rc", job->log_path) < 0 ||
+      asprintf(&sj->memfile, "%s.mem", job->log_path) < 0) {
     snprintf(err, errlen, "out of memory");
     abort();
   }
@@ -532,7 +555,9 @@ static int slurm_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
     job_free(sj);
     return -EINVAL;
   }
-  char *text = script_text(job, cargv ? cargv : job->argv, sj->rcfile);
+  unlink(sj->memfile);
+  char *text = script_text(job, cargv ? cargv : job->argv, sj->rcfile,
+                           sj->memfile);
   ctr_argv_free(cargv);
   int rc = write_file(sj->script, text);
   free(text);

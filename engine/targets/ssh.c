@@ -23,6 +23,12 @@
  * A lost connection (ssh's own exit 255 with a message) fails the attempt
  * with that message; retries apply. Nothing here ever touches the store.
  *
+ * Memory: where the host has a pipec that knows `pipec measure` (this
+ * one's path, else PATH's), the command runs under it: the host enforces
+ * `memory` in a memory cgroup if it lets that pipec make one, and the
+ * report (peak, killed for memory) comes back beside the log (shared) or
+ * in the outputs' tar stream (staged, as .pipec-mem, whatever the exit).
+ *
  * Nothing here blocks the loop: the lookup of a relative workdir, the
  * remote kill of a cancel and the check of the master connection are
  * helpers (subproc.h) whose answers come back as callbacks. Staged jobs
@@ -39,6 +45,8 @@
 #include <unistd.h>
 
 #include "container.h"
+#include "measure.h"
+#include "selfexe.h"
 #include "shbuf.h"
 #include "sshcmd.h"
 #include "subproc.h"
@@ -73,6 +81,7 @@ typedef struct ssh_job {
   char *base;              /* the job directory's name */
   char errfile[PATH_MAX];  /* ssh -E: the client's own messages */
   char rcfile[PATH_MAX];   /* staged: ssh's exit code, from the pipeline */
+  char memfile[PATH_MAX];  /* `pipec measure`'s report, once back here */
   bool cancelled;
   bool waiting;            /* in st->waiting (or st->flushing) */
   bool client_ended;       /* the ssh process has exited */
@@ -223,11 +232,26 @@ static char *remote_script(const ssh_job *sj, bool unpack, char *err,
   shbuf_add(&inner, "d=$0; o=$1; shift; echo $$ > \"$d/pid\" || exit 125; "
                  "if [ -e \"$d/cancel\" ]; then cd / && rm -rf \"$d\"; "
                  "exit 143; fi; trap : TERM INT HUP; ");
+  {
+    char self[PATH_MAX];
+    self_pipec_exe(self, sizeof self);
+    shbuf report = {0};
+    if (staged)
+      shbuf_add(&report, "\"$o/.pipec-mem\"");
+    else
+      shbuf_quote(&report, sj->memfile);
+    measure_sh_prefix(&inner, job->builtin ? job->argv[0] : self,
+                      job->res.memory, report.s);
+    free(report.s);
+  }
   shbuf_add(&inner, staged ? "\"$@\" </dev/null >&2; rc=$?; "
                         : "\"$@\" </dev/null; rc=$?; ");
   if (staged) {
+    /* a failed attempt sends back the memory report alone */
+    shbuf_add(&inner, "if [ $rc -ne 0 ]; then cd \"$o\" && tar -cf - "
+                   "--ignore-failed-read -- .pipec-mem 2>/dev/null; fi; ");
     shbuf_add(&inner, "if [ $rc -eq 0 ]; then cd \"$o\" && tar -cf - "
-                   "--ignore-failed-read --");
+                   "--ignore-failed-read -- .pipec-mem");
     /* each output by its path below the scratch directory (a named
      * output lies in a directory of its port's name) */
     size_t sl = strlen(job->scratch);
@@ -413,6 +437,18 @@ static void job_unref(ssh_job *sj) {
 static void deliver(ssh_job *sj, tgt_result *r) {
   tgt_job *job = sj->job;
   r->cancelled = r->cancelled || sj->cancelled;
+  /* what the inner target measured is the ssh client's: the host's
+   * report is the job's */
+  r->peak_memory = 0;
+  r->out_of_memory = false;
+  measure_report mr;
+  if (sj->memfile[0] && measure_read(sj->memfile, &mr)) {
+    r->peak_memory = mr.peak;
+    if (mr.oom && !r->cancelled)
+      tgt_say_out_of_memory(r, job->res.memory);
+  }
+  if (sj->memfile[0])
+    unlink(sj->memfile);
   unlink(sj->errfile);
   unlink(sj->rcfile);
   job->tdata = NULL;
@@ -582,6 +618,11 @@ static int ssh_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
     abort();
   snprintf(sj->errfile, sizeof sj->errfile, "%s.ssh", job->log_path);
   snprintf(sj->rcfile, sizeof sj->rcfile, "%s.ssh-rc", job->log_path);
+  if (st->shared_fs)
+    snprintf(sj->memfile, sizeof sj->memfile, "%s.mem", job->log_path);
+  else
+    snprintf(sj->memfile, sizeof sj->memfile, "%s/.pipec-mem", job->scratch);
+  unlink(sj->memfile);
   int rc = 0;
   if (st->shared_fs || st->root) {
     rc = launch(sj, err, errlen);

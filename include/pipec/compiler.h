@@ -106,6 +106,13 @@ typedef struct pipec_compile_opts {
   /* At most this many nodes after loops are expanded; more is an error.
    * 0: 20,000,000. */
   uint32_t max_nodes;
+  /* The workspace's quota groups: the text of its quota file (quota_len
+   * bytes; docs/targets.md), named quota_path in messages. The caller
+   * reads it: it is the workspace's file, not the project's, and no part
+   * of a snapshot. NULL: no groups (a node naming one is an error). */
+  const char *quota_path;
+  const char *quota_text;
+  size_t quota_len;
 } pipec_compile_opts;
 
 /* Compile the pipeline in `path`. Diagnostics (errors and warnings) are

@@ -113,11 +113,17 @@ PIPEC_API int pipec_ws_check(pipec_ws *w, pipec_error *err);
 typedef struct pipec_load_opts {
   const char *const *overrides;  /* "NAME=VALUE" for pipeline params */
   uint32_t n_overrides;
+  const char *quota_file;        /* the quota groups' file; NULL: the
+                                    workspace's .pipec/quotas.pipe (the
+                                    workspace pipec_ws_open would find for
+                                    path; none if there is none or it has
+                                    no such file) */
 } pipec_load_opts;
 
-/* Compile path with this pipec's built-in components, plugin loader and
- * target kinds, with imports and files checked to be inside the project;
- * diagnostics go to d. NULL if any error was reported. o may be NULL. */
+/* Compile path with this pipec's built-in components, plugin loader,
+ * target kinds and the workspace's quota groups, with imports and files
+ * checked to be inside the project; diagnostics go to d. NULL if any
+ * error was reported. o may be NULL. */
 PIPEC_API pipec_pipeline *pipec_load(const char *path,
                                      const pipec_load_opts *o,
                                      pipec_diags *d);
@@ -225,6 +231,10 @@ typedef struct pipec_why {
   char *image;                 /* the node's image as named, or NULL */
   char *image_id;              /* its id on the node's target (part of the
                                   key), or NULL if it could not be found */
+  /* the node's newest run that ran it, if any: what its last attempt
+   * asked for and its peak (bytes, 0: none / not measured) and
+   * pipec_memory_advice of them */
+  int64_t memory, peak_memory, advice_memory;
 } pipec_why;
 
 /* Would node run, and why (the part of its cache key that changed since
@@ -269,7 +279,19 @@ typedef struct pipec_node_info {
   char *image_id;              /* that image's id ("sha256:..."), or NULL */
   char *shared;                /* cached from this shared cache (its name;
                                   docs/cache.md), or NULL */
+  int64_t memory;              /* bytes its last attempt asked for, 0:
+                                  none */
+  int64_t peak_memory;         /* that attempt's peak (the largest resident
+                                  set of its processes), bytes; 0: not
+                                  measured */
+  int64_t advice_memory;       /* pipec_memory_advice(memory, peak) */
 } pipec_node_info;
+
+/* What a node that asked for memory (bytes) and peaked at peak should ask
+ * for: 0 if the request suits it (the peak at most an eighth over it, and
+ * not far below: above a quarter of it, or less than 64 MiB apart), else a
+ * quarter more than the peak, in whole MiB. 0 when either is not known. */
+PIPEC_API int64_t pipec_memory_advice(int64_t memory, int64_t peak);
 
 /* The node runs of a run, in the order they were recorded. */
 PIPEC_API int pipec_run_nodes(pipec_ws *w, int64_t run, pipec_node_info **out,
@@ -580,6 +602,21 @@ PIPEC_API int pipec_images_check(const pipec_pipeline *p, pipec_image_fn fn,
 PIPEC_API int pipec_targets_use(pipec_ws *w, const pipec_pipeline *p,
                                 pipec_target_use *use, pipec_error *err);
 
+/* What every live run of the workspace holds of a quota group now (its
+ * limits are the pipeline's pipec_quota). */
+typedef struct pipec_group_use {
+  int64_t cpus, memory, gpus, jobs;  /* held: jobs = nodes running */
+  uint32_t runs;               /* live runs holding some of it */
+  uint32_t waiting;            /* nodes waiting for a share (at most one
+                                  per run: the head of its queue) */
+} pipec_group_use;
+
+/* The use of each of p's quota groups (use has p->n_quotas entries),
+ * across all live runs of w, any pipeline. w may be NULL (nothing is in
+ * use). */
+PIPEC_API int pipec_groups_use(pipec_ws *w, const pipec_pipeline *p,
+                               pipec_group_use *use, pipec_error *err);
+
 /* ---- one built-in by itself ------------------------------------------------------- */
 
 typedef struct pipec_exec_request {
@@ -594,6 +631,36 @@ typedef struct pipec_exec_request {
                                     form; missing ones take defaults */
   uint32_t n_params;
 } pipec_exec_request;
+
+/* ---- a command measured ------------------------------------------------------------ */
+
+typedef struct pipec_measure_request {
+  const char *report;            /* where the report goes ("peak=BYTES
+                                    oom=0|1 enforced=0|1") */
+  int64_t memory;                /* > 0: the command's memory limit, in a
+                                    memory cgroup where this machine
+                                    allows one (else it is said on stderr
+                                    that it is not enforced) */
+  char *const *argv;             /* the command (argv[0] looked up in
+                                    PATH) */
+} pipec_measure_request;
+
+typedef struct pipec_measure_result {
+  int exit_code;                 /* valid if !term_signal */
+  int term_signal;               /* the signal that ended it, or 0 */
+  int64_t peak_memory;           /* its largest resident set, bytes */
+  bool out_of_memory;            /* killed for memory */
+  bool enforced;                 /* the limit was a memory cgroup's */
+} pipec_measure_result;
+
+/* Run a command, wait for it (through SIGINT, SIGTERM, SIGHUP, which
+ * reach it as well) and write its report: what the ssh and Slurm targets
+ * run a node's command under (`pipec measure`), to learn its peak memory
+ * and whether it was killed for memory. 0 with *res set (the caller then
+ * ends as the command did), or PIPEC_E_USAGE / PIPEC_E_FAILED (it could
+ * not start) with err. */
+PIPEC_API int pipec_measure(const pipec_measure_request *rq,
+                            pipec_measure_result *res, pipec_error *err);
 
 /* Run one built-in component by itself: the receiving half of the
  * engine's protocol for running built-ins on any target (`pipec exec`).

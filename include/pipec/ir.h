@@ -216,6 +216,14 @@ typedef struct pipec_node {
   uint32_t n_deferred;         /* (deferred, below) */
   int64_t timeout_s;           /* 0 = none */
   bool cache;                  /* default true */
+  float memory_growth;         /* after an attempt killed for memory, the
+                                  next asks for this times its memory
+                                  (`memory_growth = 2.0`), up to the
+                                  target's and its quota group's memory;
+                                  0: it asks for the same */
+  uint32_t quota;              /* the quota group it draws from: an index
+                                  into pipeline->quotas, or PIPEC_NONE
+                                  (as is any index >= n_quotas) */
   pipec_srcloc loc;
   const char *key;             /* a family member's key: its items' text
                                   joined by ',' ("A", "1,0.1"; the name is
@@ -297,6 +305,25 @@ typedef struct pipec_publish {
   pipec_srcloc loc;
 } pipec_publish;
 
+/* A quota group (docs/targets.md): a share of a target that every run
+ * of the workspace draws from together, declared in the workspace's quota
+ * file as `quota NAME on TARGET [default] { cpus = N, memory = "S",
+ * gpus = N, jobs = N }`. A target is known by its name: every pipeline's
+ * target of that name draws from it. */
+typedef struct pipec_quota {
+  const char *name;
+  const char *target_name;     /* as written after `on` */
+  uint32_t target;             /* index into pipeline->targets, or
+                                  PIPEC_NONE: this pipeline has no target
+                                  of that name */
+  int64_t cpus, memory, gpus, jobs;  /* at most this much at once in the
+                                  whole workspace (memory in bytes);
+                                  -1: not limited */
+  bool is_default;             /* the target's nodes that name no group
+                                  draw from it */
+  pipec_srcloc loc;
+} pipec_quota;
+
 /* A source file or directory some input reads (PIPEC_IN_SOURCE), once. */
 typedef struct pipec_datafile {
   const char *path;            /* as in pipec_input.source */
@@ -327,6 +354,9 @@ typedef struct pipec_pipeline {
                                   params may be deferred; named NAME[KEY]
                                   with '*' for the item */
   pipec_datafile *datafiles;   uint32_t n_datafiles; /* sorted by path */
+  pipec_quota *quotas;         uint32_t n_quotas;    /* every group of the
+                                  workspace's quota file, in the order
+                                  declared */
   const uint32_t *name_index;  /* private: node name hash table (cap
                                   slots, node index + 1, 0 empty) */
   uint32_t name_index_cap;

@@ -3,8 +3,8 @@
 #  - no engine/ or cli/ file includes a header private to the compiler
 #    (compiler/*.h);
 #  - the CLI includes only public headers (include/pipec/), its own, and
-#    the two base/ helpers it has a copy of (editdist.h, clock.h): none of
-#    the engine's; ui/ (the web view) only public headers and its own;
+#    the base/ helpers it has a copy of (editdist.h, clock.h, units.h):
+#    none of the engine's; ui/ (the web view) only public headers and its own;
 #  - no library (base, compiler, stdlib-components, engine: the static
 #    libraries and libpipec.so) calls exit(), _exit(), _Exit() or
 #    quick_exit(): neither in the source nor as a symbol it imports.
@@ -29,13 +29,13 @@ engine_private=$(find engine -name '*.h' | wc -l)
 bad=$(includes cli/*.[ch] | while IFS=: read -r f h; do
   case $h in
     pipec/*) [ -f "include/$h" ] || echo "$f includes $h (no such public header)" ;;
-    editdist.h|clock.h) ;;                        # pipec_cli_base, a copy
+    editdist.h|clock.h|units.h) ;;                # pipec_cli_base, a copy
     ui.h) ;;                                      # the web view's entry (ui/)
     */*) echo "$f includes $h" ;;
     *) [ -f "cli/$h" ] || echo "$f includes $h (not the CLI's own, not public)" ;;
   esac
 done)
-[ -z "$bad" ] && pass "the CLI includes only include/pipec/, its own headers and its copy of editdist/clock (none of the $engine_private engine headers)" ||
+[ -z "$bad" ] && pass "the CLI includes only include/pipec/, its own headers and its copy of editdist/clock/units (none of the $engine_private engine headers)" ||
   fail "the CLI includes private headers: $bad"
 
 # the web view (ui/) reads the workspace through the public API only

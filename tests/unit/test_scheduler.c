@@ -3,8 +3,11 @@
  * fake targets of tests/fake_target.h: critical-path order, -j, quotas,
  * per-target queues, retries with backoff, keep-going, fail-fast with a
  * retry pending, Ctrl-C, a node that finds no file descriptor left, -j
- * lowered to RLIMIT_NOFILE, and a node whose prepare says "not yet"
- * (SCHED_PENDING: it waits for another run) until it is woken.
+ * lowered to RLIMIT_NOFILE, a node whose prepare says "not yet"
+ * (SCHED_PENDING: it waits for another run) until it is woken, quota
+ * groups shared with another run (a second qgroup set in the same
+ * directory), and memory that grows on retry after an attempt ran out of
+ * it.
  *
  * Pipelines are compiled from text with the fake kinds added to the
  * built-in table (the same mechanism a new kind uses); the hooks stand in
@@ -20,6 +23,7 @@
 #include "fake_target.h"
 #include "pipec/compiler.h"
 #include "pipec/stdlib.h"
+#include "qgroup.h"
 #include "scheduler.h"
 
 typedef struct harness {
@@ -35,6 +39,7 @@ typedef struct harness {
   bool sigint_at_failure;    /* raise SIGINT when an attempt first fails */
   int notices;
   char notice[512];
+  char memory[1024];         /* "node=MiB" per attempt, in start order */
   sched_summary sum;
   sched *s;                  /* while sched_run runs */
   uv_timer_t wake;           /* wakes the deferred node */
@@ -56,6 +61,9 @@ static void h_begin(void *ctx, sched *s) {
   harness *H = ctx;
   H->s = s;
 }
+static const char *quota_source;   /* the quota file, or NULL */
+/* Called on the loop before the scheduler runs (may be NULL). */
+static void (*before_run)(uv_loop_t *loop);
 
 static int read_mem(void *ctx, const char *path, char **text, size_t *len) {
   (void)ctx, (void)path;
@@ -91,10 +99,13 @@ static sched_status h_prepare(void *ctx, uint32_t node, tgt_job **job,
 
 static void h_started(void *ctx, uint32_t node, tgt_job *job, int attempt) {
   harness *H = ctx;
-  (void)job, (void)attempt;
+  (void)attempt;
   size_t n = strlen(H->started);
   snprintf(H->started + n, sizeof H->started - n, "%s%s", n ? " " : "",
            H->p->nodes[node].name);
+  n = strlen(H->memory);
+  snprintf(H->memory + n, sizeof H->memory - n, "%s%s=%lld", n ? " " : "",
+           H->p->nodes[node].name, (long long)(job->res.memory >> 20));
 }
 
 static sched_status h_attempt_done(void *ctx, uint32_t node, tgt_job *job,
@@ -141,7 +152,11 @@ static harness *run(const char *text, sched_opts opts, bool sigint) {
   const pipec_component_desc *const *items = pipec_stdlib_components(&n);
   pipec_registry reg = {.items = items, .n = n};
   pipec_compile_opts co = {.registry = &reg, .reader = read_mem,
-                           .target_kinds = &schema};
+                           .target_kinds = &schema,
+                           .quota_path = "quotas.pipe",
+                           .quota_text = quota_source,
+                           .quota_len = quota_source ? strlen(quota_source)
+                                                     : 0};
   source = text;
   pipec_diags d;
   pipec_diags_init(&d);
@@ -174,6 +189,8 @@ static harness *run(const char *text, sched_opts opts, bool sigint) {
                        .settled = h_settled,
                        .notice = h_notice,
                        .begin = h_begin};
+  if (before_run)
+    before_run(&H->loop);
   CHECK_EQ(sched_run(&H->loop, H->p, plan, &opts, &hooks, NULL, &H->sum), 0);
   H->s = NULL;
   free(plan);
@@ -499,6 +516,181 @@ static void test_deferred_stop(void) {
   done(H);
 }
 
+/* ---- quota groups ---------------------------------------------------------- */
+
+static char qdir[64];
+
+static qgroup_set *join_groups(const char *label) {
+  qgroup_set *g = NULL;
+  char err[256];
+  CHECK_EQ(qgroup_open(qdir, label, &g, err, sizeof err), 0);
+  return g;
+}
+
+static void groups_begin(const char *quotas) {
+  snprintf(qdir, sizeof qdir, "/tmp/pipec-sched-q-XXXXXX");
+  CHECK(mkdtemp(qdir));
+  quota_source = quotas;
+}
+
+static void groups_end(void) {
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", qdir);
+  CHECK(system(cmd) == 0);
+  quota_source = NULL;
+  before_run = NULL;
+}
+
+static qgroup_use group_use(void) {
+  qgroup_use u;
+  char err[256];
+  CHECK_EQ(qgroup_usage(qdir, "team", &u, err, sizeof err), 0);
+  return u;
+}
+
+/* Five 1-cpu nodes on a target with no quota, -j 8, drawing from a
+ * group of cpus = 2 (their target's default): never more than 2 at once.
+ * Without the group, all five run together. */
+static void test_group_limit(void) {
+  groups_begin("quota team on f default { cpus = 2 }\n");
+  qgroup_set *g = join_groups("run 1");
+  const char *text =
+      "pipeline t {\n"
+      "  target f = fake { script = [\"a 20 ok\", \"b 20 ok\", \"c 20 ok\", "
+      "\"d 20 ok\", \"e 20 ok\"] }\n"
+      "  node a = shell(command = \"x\") on f { resources { cpus = 1 } }\n"
+      "  node b = shell(command = \"x\") on f { resources { cpus = 1 } }\n"
+      "  node c = shell(command = \"x\") on f { resources { cpus = 1 } }\n"
+      "  node d = shell(command = \"x\") on f { resources { cpus = 1 } }\n"
+      "  node e = shell(command = \"x\") on f\n"
+      "}\n";
+  harness *H = run(text, (sched_opts){.jobs = 8, .groups = g}, false);
+  CHECK_EQ(H->sum.count[SCHED_SUCCEEDED], 5);
+  CHECK_EQ(fake_max_running(target(H, "f")), 2);
+  CHECK_EQ(H->notices, 0); /* waiting for its own nodes is no news */
+  CHECK_EQ(group_use().jobs, 0); /* every share given back */
+  done(H);
+  H = run(text, (sched_opts){.jobs = 8}, false); /* not enforced */
+  CHECK_EQ(fake_max_running(target(H, "f")), 5);
+  done(H);
+  qgroup_close(g);
+  groups_end();
+}
+
+/* Another run holds the whole group: this run's nodes wait (saying so
+ * once), and start only after the other gives its share back; nodes of
+ * no group do not wait. */
+static qgroup_set *other_run;
+static qgroup_share *other_share;
+static int64_t released_at;
+static uv_timer_t release_timer;
+
+static void release_other(uv_timer_t *t) {
+  released_at = (int64_t)uv_now(t->loop);
+  qgroup_give(other_run, other_share);
+  other_share = NULL;
+  uv_close((uv_handle_t *)t, NULL);
+}
+
+static void start_release_timer(uv_loop_t *loop) {
+  uv_timer_init(loop, &release_timer);
+  uv_timer_start(&release_timer, release_other, 300, 0);
+}
+
+static void test_group_other_run(void) {
+  groups_begin("quota team on f { cpus = 2 }\n");
+  other_run = join_groups("run 1");
+  pipec_quota team = {.name = "team", .target_name = "f", .cpus = 2,
+                      .memory = -1, .gpus = -1, .jobs = -1};
+  pipec_resources two = {.cpus = 2};
+  char err[256];
+  CHECK_EQ(qgroup_take(other_run, &team, &two, "big", &other_share, err,
+                       sizeof err), QGROUP_TAKEN);
+  qgroup_set *g = join_groups("run 2");
+  before_run = start_release_timer;
+  harness *H = run(
+      "pipeline t {\n"
+      "  target f = fake { script = [\"a 5 ok\", \"b 5 ok\", \"free 5 ok\"] }\n"
+      "  node a = shell(command = \"x\") on f { quota = team }\n"
+      "  node b = shell(command = \"x\") on f { quota = team }\n"
+      "  node free = shell(command = \"x\") on f\n"
+      "}\n",
+      (sched_opts){.jobs = 4, .groups = g}, false);
+  CHECK_EQ(H->sum.count[SCHED_SUCCEEDED], 3);
+  const tgt *f = target(H, "f");
+  CHECK(fake_event_time(f, "start", "free", 0) < released_at);
+  CHECK(fake_event_time(f, "start", "a", 0) >= released_at);
+  CHECK(fake_event_time(f, "start", "b", 0) >= released_at);
+  CHECK_EQ(H->notices, 1);
+  CHECK(strstr(H->notice, "waits for quota group 'team'") != NULL);
+  done(H);
+  qgroup_close(g);
+  qgroup_close(other_run);
+  groups_end();
+}
+
+/* Fail-fast while nodes wait for a group another run holds: they are
+ * skipped, the run ends (no hang on the poll timer) and leaves no waiter
+ * behind. */
+static void test_group_stop(void) {
+  groups_begin("quota team on f { cpus = 1 }\n");
+  other_run = join_groups("run 1");
+  pipec_quota team = {.name = "team", .target_name = "f", .cpus = 1,
+                      .memory = -1, .gpus = -1, .jobs = -1};
+  pipec_resources one = {.cpus = 1};
+  qgroup_share *held = NULL;
+  char err[256];
+  CHECK_EQ(qgroup_take(other_run, &team, &one, "x", &held, err, sizeof err),
+           QGROUP_TAKEN);
+  qgroup_set *g = join_groups("run 2");
+  harness *H = run(
+      "pipeline t {\n"
+      "  target f = fake { script = [\"bad 30 exit 1\"] }\n"
+      "  node a = shell(command = \"x\") on f { quota = team }\n"
+      "  node b = shell(command = \"x\") on f { quota = team }\n"
+      "  node bad = shell(command = \"x\") on f\n"
+      "}\n",
+      (sched_opts){.jobs = 4, .groups = g}, false);
+  CHECK_EQ(status_of(H, "bad"), SCHED_FAILED);
+  CHECK_EQ(status_of(H, "a"), SCHED_SKIPPED);
+  CHECK_EQ(status_of(H, "b"), SCHED_SKIPPED);
+  CHECK_EQ(group_use().waiting, 0);
+  CHECK_EQ(group_use().jobs, 1); /* the other run's */
+  done(H);
+  qgroup_close(g);
+  qgroup_close(other_run);
+  groups_end();
+}
+
+/* Killed for memory: each retry asks for twice the memory, up to the
+ * target's 300M; another failure retries with the same request. */
+static void test_memory_growth(void) {
+  harness *H = run(
+      "pipeline t {\n"
+      "  target f = fake { memory = \"300M\", script = [\"big 5 oom\", "
+      "\"big 5 oom\", \"big 5 oom\", \"big 5 ok\", \"other 5 exit 1\", "
+      "\"other 5 ok\", \"flat 5 oom\", \"flat 5 ok\"] }\n"
+      "  node big = shell(command = \"x\") on f {\n"
+      "    resources { memory = \"100M\" }\n"
+      "    retries = 3, memory_growth = 2.0\n"
+      "  }\n"
+      "  node other = shell(command = \"x\", i = big.out) on f {\n"
+      "    resources { memory = \"100M\" }\n"
+      "    retries = 1, memory_growth = 2.0\n"
+      "  }\n"
+      "  node flat = shell(command = \"x\", i = other.out) on f {\n"
+      "    resources { memory = \"100M\" }\n"
+      "    retries = 1\n"
+      "  }\n"
+      "}\n",
+      (sched_opts){.jobs = 1}, false);
+  CHECK_EQ(H->sum.count[SCHED_SUCCEEDED], 3);
+  CHECK_STREQ(H->memory, "big=100 big=200 big=300 big=300 other=100 "
+                         "other=100 flat=100 flat=100");
+  CHECK_EQ(H->attempts[idx(H, "big")], 4);
+  done(H);
+}
+
 int main(void) {
   RUN(test_critical_path);
   RUN(test_quotas);
@@ -511,5 +703,9 @@ int main(void) {
   RUN(test_jobs_for_fds);
   RUN(test_deferred);
   RUN(test_deferred_stop);
+  RUN(test_group_limit);
+  RUN(test_group_other_run);
+  RUN(test_group_stop);
+  RUN(test_memory_growth);
   return 0;
 }

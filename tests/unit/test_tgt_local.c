@@ -2,7 +2,9 @@
  * test_tgt_local.c — the local target (engine/tgt_local.c) through
  * tgt_open: exit codes, the log file, env and cwd, cancel (SIGTERM to the
  * whole group, SIGKILL after the grace period, forced), done called exactly
- * once, spawn errors, and kinds that are not available.
+ * once, spawn errors, kinds that are not available, and memory: the peak
+ * of every job, and a job that asks for memory killed for it in its own
+ * cgroup (where this machine lets the test make one).
  */
 #define _GNU_SOURCE
 #include "check.h"
@@ -392,6 +394,54 @@ static void test_many(void) {
   teardown();
 }
 
+/* A shell pipeline holding ~100 MiB in `tail` (one line without a
+ * newline: tail keeps it whole). */
+static char *hold_100m[] = {"/bin/sh", "-c",
+                            "head -c 104857600 /dev/zero | tail >/dev/null",
+                            NULL};
+
+static void test_memory(void) {
+  setup();
+  tgt_job job;
+  seen s;
+  job_init(&job, &s, hold_100m);
+  run_job(&job);
+  CHECK_EQ(s.r.exit_code, 0);
+  CHECK(!s.r.out_of_memory);
+  /* the peak of a process its shell waited for */
+  CHECK(s.r.peak_memory >= 90LL << 20);
+  CHECK(s.r.peak_memory <= 140LL << 20);
+  job_init(&job, &s, hold_100m);
+  job.res.memory = 40LL << 20;
+  run_job(&job);
+  FILE *f = fopen(log_path, "r");
+  char line[512] = "";
+  bool enforced = true;
+  while (f && fgets(line, sizeof line, f))
+    if (strstr(line, "is not enforced on this machine"))
+      enforced = false;
+  if (f)
+    fclose(f);
+  if (!enforced) {
+    fprintf(stderr, "   (memory cgroups are not available here: %s)", line);
+    CHECK(s.r.exit_code == 0 && !s.r.out_of_memory);
+    teardown();
+    return;
+  }
+  CHECK(s.r.exit_code != 0 || s.r.term_signal != 0);
+  CHECK(s.r.out_of_memory);
+  CHECK(strstr(s.r.message, "ran out of memory: killed at its limit, memory "
+                            "= \"40M\"") != NULL);
+  /* a failure that is not for memory is not taken for one */
+  char *fail[] = {"/bin/sh", "-c", "kill -9 $$", NULL};
+  job_init(&job, &s, fail);
+  job.res.memory = 40LL << 20;
+  run_job(&job);
+  CHECK_EQ(s.r.term_signal, 9);
+  CHECK(!s.r.out_of_memory);
+  teardown();
+}
+
 /* Every kind opens through tgt_open and closes without running anything
  * (opening contacts no host: an ssh or Slurm target connects on its first
  * job). The remote kinds are tested end to end in e2e/remote_*. */
@@ -438,6 +488,7 @@ int main(void) {
     RUN(test_spawn_errors);
   RUN(test_many);
   RUN(test_kinds);
+  RUN(test_memory);
   RUN(test_cancel_escalates); /* last: it waits the 5 s grace period */
   return 0;
 }
