@@ -91,8 +91,22 @@ static int idx_put(void *ctx, const char *path, const hash_stat *st,
 /* ---- batched writes --------------------------------------------------------
  * The hooks' writes go into one transaction per event-loop iteration, so a
  * fully cached run of 10k nodes is one commit, and no transaction stays
- * open while the loop waits for a process. Objects are fsync'd when they
- * enter the store, before the transaction that names them commits. */
+ * open while the loop waits for a process. Objects enter the store with
+ * their fsyncs deferred (objstore.h, defer_sync): every commit of the run
+ * first makes the objects stored since the last one durable, in one batch,
+ * so a committed record never names an object that is not on disk. */
+
+int run_commit(runner *R, char *err, size_t errlen) {
+  if (obj_pending(R->objs) && obj_sync_pending(R->objs, err, errlen) != 0) {
+    store_rollback(R->st);
+    return -1;
+  }
+  if (store_commit(R->st) != 0) {
+    snprintf(err, errlen, "%s", store_errmsg(R->st));
+    return -1;
+  }
+  return 0;
+}
 
 void run_batch_open(runner *R) {
   if (!R->in_batch && store_begin(R->st) == 0)
@@ -103,11 +117,11 @@ void run_batch_close(runner *R) {
   if (!R->in_batch)
     return;
   R->in_batch = false;
-  if (store_commit(R->st) != 0 && !R->record_failed) {
+  char e[768];
+  if (run_commit(R, e, sizeof e) != 0 && !R->record_failed) {
     R->record_failed = true;
     char msg[1024];
-    snprintf(msg, sizeof msg, "cannot record the run: %s",
-             store_errmsg(R->st));
+    snprintf(msg, sizeof msg, "cannot record the run: %s", e);
     pipec_event ev = {.kind = PIPEC_EV_NOTICE, .detail = msg};
     run_emit(R, &ev);
   }
@@ -196,7 +210,8 @@ int run_setup(runner *R, char *err, size_t errlen) {
   R->locked = true;
   if (store_open(ws_db_path(R->w), &R->st, err, errlen) != 0)
     return RUN_WORKSPACE;
-  if (obj_open(ws_objects_dir(R->w), NULL, &R->objs, err, errlen) != 0)
+  obj_opts oo = {.defer_sync = true}; /* synced per commit: run_commit */
+  if (obj_open(ws_objects_dir(R->w), &oo, &R->objs, err, errlen) != 0)
     return RUN_WORKSPACE;
   R->fine_ts = obj_fine_timestamps(R->objs);
   if (logcap_limit(&R->log_limit, err, errlen) != 0)

@@ -156,6 +156,9 @@ int run_output_index(const pipec_component *c, const char *port);
 int run_port_index(runner *R, uint32_t node, const char *port);
 /* An extension tools recognise for a port type (".csv"), or "". */
 const char *run_port_ext(pipec_port_type type);
+/* Commit the open transaction, the objects stored since the last commit
+ * synced first (objstore.h, defer_sync). 0, or -1 with err (rolled back). */
+int run_commit(runner *R, char *err, size_t errlen);
 /* The hooks' writes go into one transaction per loop iteration. */
 void run_batch_open(runner *R);
 void run_batch_close(runner *R);

@@ -144,10 +144,12 @@ int run_record_snapshot(runner *R, char *err, size_t errlen) {
     if (rc == 0)
       rc = store_run_add(R->st, R->snapshot_id, R->pipeline_id,
                          (int64_t)getpid(), &R->run_id);
-    if (rc == 0)
-      rc = store_commit(R->st);
-    else
+    if (rc == 0 && run_commit(R, err, errlen) != 0) {
+      rc = -1;
+      said = true;
+    } else if (rc != 0) {
       store_rollback(R->st);
+    }
   }
   store_overrides_free(ov, R->o->n_overrides);
   store_snap_files_free(sf, n_sf);
