@@ -326,6 +326,9 @@ static int run_schedule(runner *R, char *err, size_t errlen) {
   char *dirs[2] = {
       xprintf("%s/%lld", ws_runs_dir(R->w), (long long)R->run_id),
       xprintf("%s/%lld", ws_logs_dir(R->w), (long long)R->run_id)};
+  /* a run directory left by an earlier run with this id (its record lost
+   * to a power failure) is never trusted */
+  fs_rm_rf(dirs[0]);
   for (int i = 0; i < 2; i++) {
     int mrc = fs_mkdir_p(dirs[i]);
     if (mrc != 0) {
@@ -335,7 +338,7 @@ static int run_schedule(runner *R, char *err, size_t errlen) {
       return -1;
     }
   }
-  free(dirs[0]), free(dirs[1]);
+  free(dirs[1]);
   sched_summary sum = {0};
   double t0 = clock_mono_s();
   uv_prepare_init(&R->loop, &R->batch_commit);
@@ -354,6 +357,9 @@ static int run_schedule(runner *R, char *err, size_t errlen) {
     }
   uv_run(&R->loop, UV_RUN_DEFAULT);
   uv_loop_close(&R->loop);
+  /* nothing runs any more: what commands left beside their outputs goes */
+  fs_rm_rf(dirs[0]);
+  free(dirs[0]);
   R->res->interrupted = sum.interrupted;
   const char *status = sum.interrupted ? "cancelled"
                        : R->res->failed || R->expand_failed ? "failed"

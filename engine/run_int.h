@@ -10,9 +10,10 @@
  *   run_record.c  what the run is: draft, snapshot, run record
  *   explain.c     --dry-run and `pipec why`
  *
- * Inputs. A node gets each input as a hard link to its object in its own
- * scratch directory (scratch/PORT.in.ext: no output is named so, outputs
- * being PORT.ext), so an edit that replaces the file (sed -i, any rename)
+ * Inputs. A node gets each input as a hard link to its object in its
+ * scratch (NODE.PORT.in.ext in the run's directory, or PORT.in.ext in the
+ * node's own directory on a remote target: no output is named so, outputs
+ * being [NODE.]PORT.ext), so an edit that replaces the file (sed -i, any rename)
  * replaces only the link. An edit in place (possible as root, or after a
  * chmod) changes the object itself: every object the run uses has an
  * entry in `objs_seen` with its stat as last seen intact, updated for
@@ -50,8 +51,8 @@ typedef struct run_link {
 } run_link;
 
 typedef struct run_input {
-  char *link;               /* scratch/PORT.in.ext, or PORT.in/ for a
-                               directory: what {port} names */
+  char *link;               /* [NODE.]PORT.in.ext in the scratch, or
+                               PORT.in/ for a directory: what {port} names */
   hash128 hash;             /* its object (a tree object for a directory) */
   bool dir;                 /* a tree, materialized as links */
   run_link *objs;           /* what the node holds links to */
@@ -68,7 +69,9 @@ typedef struct run_node {
   ck_parts parts;
   char *parts_text;
   int64_t node_run;         /* store id, 0 until recorded */
-  char *scratch;
+  char *scratch;             /* its directory, or (flat) the prefix of its
+                               files' names: runs/RUN/NODE (run_job.c) */
+  bool flat;
   char *log_path;
   char **in_paths, **out_paths;
   pipec_named_path *ins, *outs;
