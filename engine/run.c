@@ -108,9 +108,57 @@ int run_commit(runner *R, char *err, size_t errlen) {
   return 0;
 }
 
+/* The queued starts, into the open batch. */
+static void record_starts(runner *R) {
+  for (uint32_t i = 0; i < R->n_starts; i++) {
+    run_node *rn = &R->nodes[R->starts[i]];
+    if (!rn->start_queued)
+      continue;
+    rn->start_queued = false;
+    store_node_run_started_at(R->st, rn->node_run, rn->start_attempt,
+                              rn->job.job_id, rn->start_ms);
+  }
+  R->n_starts = 0;
+  if (R->starts_timer.loop)
+    uv_timer_stop(&R->starts_timer);
+}
+
 void run_batch_open(runner *R) {
-  if (!R->in_batch && store_begin(R->st) == 0)
-    R->in_batch = true;
+  if (R->in_batch || store_begin(R->st) != 0)
+    return;
+  R->in_batch = true;
+  record_starts(R);
+}
+
+/* A node's start (its job id, when it began) is recorded with the next
+ * batch, which the next node to end or start opens anyway: a loop
+ * iteration that only started a node commits nothing. If no batch comes
+ * within STARTS_MS (long nodes), the timer records them. */
+#define STARTS_MS 200
+
+void run_start_later(runner *R, uint32_t node, int attempt) {
+  run_node *rn = &R->nodes[node];
+  rn->start_ms = store_now_ms();
+  rn->start_attempt = attempt;
+  if (R->in_batch) { /* a batch is open: no reason to wait */
+    store_node_run_started_at(R->st, rn->node_run, attempt, rn->job.job_id,
+                              rn->start_ms);
+    return;
+  }
+  if (!rn->start_queued) {
+    if (R->n_starts == R->cap_starts) {
+      R->cap_starts = R->cap_starts ? 2 * R->cap_starts : 64;
+      R->starts = xrealloc(R->starts, R->cap_starts * sizeof *R->starts);
+    }
+    R->starts[R->n_starts++] = node;
+    rn->start_queued = true;
+  }
+}
+
+static void on_starts_timer(uv_timer_t *t) {
+  runner *R = t->data;
+  run_batch_open(R);
+  run_batch_close(R);
 }
 
 void run_batch_close(runner *R) {
@@ -132,7 +180,12 @@ void run_batch_close(runner *R) {
  * poll: writes made before the first poll, or in a later phase, would
  * hold the write lock while the loop waits for a node, and every other
  * pipec on the workspace would wait behind it). */
-static void on_loop_prepare(uv_prepare_t *h) { run_batch_close(h->data); }
+static void on_loop_prepare(uv_prepare_t *h) {
+  runner *R = h->data;
+  run_batch_close(R);
+  if (R->n_starts && !uv_is_active((uv_handle_t *)&R->starts_timer))
+    uv_timer_start(&R->starts_timer, on_starts_timer, STARTS_MS, 0);
+}
 
 
 /* ---- the run ------------------------------------------------------------- */
@@ -182,6 +235,7 @@ void run_free(runner *R) {
   free(R->root);
   free(R->src_hash);
   free(R->inflight);
+  free(R->starts);
 }
 
 static void announce_gc_wait(void) {
@@ -345,10 +399,14 @@ static int run_schedule(runner *R, char *err, size_t errlen) {
   R->batch_commit.data = R;
   uv_prepare_start(&R->batch_commit, on_loop_prepare);
   uv_unref((uv_handle_t *)&R->batch_commit); /* never keeps the loop alive */
+  uv_timer_init(&R->loop, &R->starts_timer);
+  R->starts_timer.data = R;
+  uv_unref((uv_handle_t *)&R->starts_timer);
   int rc = run_phases(R, &sum, err, errlen);
   run_batch_close(R);
   run_objs_flush(R);
   uv_close((uv_handle_t *)&R->batch_commit, NULL);
+  uv_close((uv_handle_t *)&R->starts_timer, NULL);
   /* close the targets on the loop, then the loop */
   for (uint32_t t = 0; t < R->p->n_targets; t++)
     if (R->targets[t]) {

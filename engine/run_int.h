@@ -79,6 +79,9 @@ typedef struct run_node {
   char **files;             /* code files and plugin, absolute (staging) */
   tgt_job job;
   double t_start;
+  int64_t start_ms;         /* its attempt's start, to record (run.c) */
+  int start_attempt;
+  bool start_queued;        /* in runner.starts, not recorded yet */
   char *reason;             /* why it runs (a cache miss), or NULL */
   bool attempt_failed;      /* reason now says why its last attempt failed */
   bool settled;             /* reached its final state in this run */
@@ -136,6 +139,9 @@ typedef struct runner {
   bool fine_ts;             /* obj_fine_timestamps() of the store */
   uint64_t log_limit;       /* logcap.h; 0: none */
   uv_prepare_t batch_commit; /* commits the batch before the loop waits */
+  uv_timer_t starts_timer;  /* records queued starts if nothing else does */
+  uint32_t *starts;         /* nodes whose attempt start is not recorded */
+  uint32_t n_starts, cap_starts;
   bool in_batch;
   bool record_failed;
   hash128 *src_hash;        /* per pipeline datafile (run_sources.c) */
@@ -164,6 +170,9 @@ const char *run_port_ext(pipec_port_type type);
 int run_commit(runner *R, char *err, size_t errlen);
 /* The hooks' writes go into one transaction per loop iteration. */
 void run_batch_open(runner *R);
+/* Record node's attempt as started with the next batch (its job id and
+ * start time): a start alone never costs a commit of its own (run.c). */
+void run_start_later(runner *R, uint32_t node, int attempt);
 void run_batch_close(runner *R);
 /* Send ev (its run and snapshot filled in) to the caller. */
 void run_emit(runner *R, pipec_event *ev);

@@ -410,8 +410,7 @@ void run_hook_started(void *ctx, uint32_t node, tgt_job *job, int attempt) {
   run_node *rn = &R->nodes[node];
   const pipec_node *n = &R->p->nodes[node];
   rn->t_start = clock_mono_s();
-  run_batch_open(R);
-  store_node_run_started(R->st, rn->node_run, attempt, job->job_id);
+  run_start_later(R, node, attempt);
   pipec_event ev = {.kind = PIPEC_EV_NODE_START,
                     .node = n->name,
                     .target = R->p->targets[n->target].name,

@@ -1331,11 +1331,16 @@ int store_node_run_add(store *st, const store_node_run *nr, int64_t *id) {
 
 int store_node_run_started(store *st, int64_t id, int attempt,
                            const char *job_id) {
+  return store_node_run_started_at(st, id, attempt, job_id, store_now_ms());
+}
+
+int store_node_run_started_at(store *st, int64_t id, int attempt,
+                              const char *job_id, int64_t started_ms) {
   static const char upd[] = "UPDATE node_runs SET status = 'running', "
                             "attempts = ?, job_id = ?, started_at = ? "
                             "WHERE id = ?";
   sqlite3_stmt *s = prep(st, upd);
-  if (!s || bind(st, s, "itii", (int64_t)attempt, job_id, store_now_ms(), id))
+  if (!s || bind(st, s, "itii", (int64_t)attempt, job_id, started_ms, id))
     return -1;
   return exec_stmt(st, s, "record attempt");
 }

@@ -272,6 +272,9 @@ typedef struct store_node_run {
 int store_node_run_add(store *st, const store_node_run *nr, int64_t *id);
 int store_node_run_started(store *st, int64_t id, int attempt,
                            const char *job_id);
+/* The same, for an attempt that started at started_ms (recorded later). */
+int store_node_run_started_at(store *st, int64_t id, int attempt,
+                              const char *job_id, int64_t started_ms);
 /* exit_code >= 0 is recorded; STORE_EXIT_KEEP keeps the one recorded
  * before (a later attempt's, or none); STORE_EXIT_NONE records none (the
  * attempt did not exit by itself: timed out, killed by a signal,
