@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -109,7 +110,11 @@ static ssize_t to_log(int in, int fd) {
  * the end of the output (every writer closed the pipe). Output that the
  * log cannot take (a full disk) is read and dropped: the job never blocks
  * on its stdout for want of a log. */
-static bool drain(local_job *lj) {
+static bool drain(local_job *lj, bool readable) {
+  int avail = 0;
+  if (lj->logfd < 0 && !lj->log_failed &&
+      ioctl(lj->outfd, FIONREAD, &avail) == 0 && avail == 0)
+    return !readable; /* nothing written: no log yet (readable: the end) */
   for (;;) {
     int fd = log_fd(lj);
     ssize_t n = fd >= 0 ? to_log(lj->outfd, fd) : -1;
@@ -132,7 +137,7 @@ static bool drain(local_job *lj) {
 static void on_output(uv_poll_t *poll, int status, int events) {
   (void)status, (void)events;
   local_job *lj = poll->data;
-  if (!drain(lj))
+  if (!drain(lj, true))
     uv_poll_stop(poll);
 }
 
@@ -153,7 +158,7 @@ static void on_exit_cb(uv_poll_t *poll, int status, int events) {
     got = waitpid(lj->pid, &ws, 0);
   while (got < 0 && errno == EINTR);
   lj->exited = true;
-  drain(lj); /* the group is gone: what it wrote is in the pipe */
+  drain(lj, false); /* the group is gone: what it wrote is in the pipe */
   if (got < 0) {
     lj->r.exit_code = 127;
     snprintf(lj->r.message, sizeof lj->r.message, "lost the process: %s",

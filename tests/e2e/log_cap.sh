@@ -68,8 +68,8 @@ pipeline silent {
 }
 PIPE
 expect_exit 0 "$PIPEC" run silent.pipe -q
-run=$("$PIPEC" runs --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
-[ ! -e ".pipec/logs/$run/s.log" ] && pass "a node that printed nothing has no log file" || fail "a silent node's log: $(ls -l .pipec/logs/$run)"
+run=$("$PIPEC" runs --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["run"])')
+[ -n "$run" ] && [ -d ".pipec/logs/$run" ] && [ ! -e ".pipec/logs/$run/s.log" ] && pass "a node that printed nothing has no log file" || fail "a silent node's log: $(ls -l .pipec/logs/$run)"
 expect_stdout 0 "$PIPEC" logs s && [ -z "$OUT" ] && pass "pipec logs of a silent node prints nothing, exit 0" || fail "pipec logs s: $OUT"
 expect_stdout 0 "$PIPEC" logs e && [ "$OUT" = to-stderr ] && pass "a node's stderr makes its log" || fail "pipec logs e: $OUT"
 expect_stdout 0 "$PIPEC" show last && expect_in "succeeded" && pass "show lists the silent node" || fail "show: $OUT"
