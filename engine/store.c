@@ -159,6 +159,14 @@ static const char *const migrations[] = {
     "  run_id INTEGER NOT NULL REFERENCES runs(id),"
     "  fanout INTEGER NOT NULL, family TEXT NOT NULL, keys TEXT NOT NULL,"
     "  PRIMARY KEY(run_id, fanout));",
+
+    /* 6: a compiled configuration is stored once, named by the hash of its
+     * text, and snapshots name it (snapshots.config is '' for those; the
+     * snapshots of older pipecs keep their own copy in it). */
+    "CREATE TABLE configs("
+    "  id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE,"
+    "  config TEXT NOT NULL);"
+    "ALTER TABLE snapshots ADD COLUMN config_id INTEGER REFERENCES configs(id);",
 };
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -758,21 +766,66 @@ void store_drafts_free(store_draft *d, uint32_t n) {
   free(d);
 }
 
-int store_snapshot_add(store *st, int64_t pipeline, int64_t draft,
-                       const char *config, const char *params,
-                       const char *mode, const char *selection, int64_t *id) {
+int store_config_find(store *st, const hash128 *h, int64_t *id) {
+  static const char q[] = "SELECT id FROM configs WHERE hash = ?";
+  sqlite3_stmt *s = prep(st, q);
+  if (!s || bind(st, s, "h", h))
+    return -1;
+  int found = step_row(st, s, "find the configuration");
+  if (found == 1) {
+    *id = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+  }
+  return found;
+}
+
+int store_config_put(store *st, const hash128 *h, const char *config,
+                     int64_t *id) {
+  static const char ins[] = "INSERT INTO configs(hash, config) VALUES (?, ?) "
+                            "ON CONFLICT(hash) DO NOTHING";
+  int found = store_config_find(st, h, id);
+  if (found != 0)
+    return found < 0 ? -1 : 0;
+  sqlite3_stmt *s = prep(st, ins);
+  if (!s || bind(st, s, "ht", h, config) ||
+      exec_stmt(st, s, "record the configuration"))
+    return -1;
+  return store_config_find(st, h, id) == 1 ? 0 : -1;
+}
+
+int store_snapshot_add_config(store *st, int64_t pipeline, int64_t draft,
+                              int64_t config_id, const char *params,
+                              const char *mode, const char *selection,
+                              int64_t *id) {
   static const char ins[] =
       "INSERT INTO snapshots(pipeline_id, draft_id, created_at, config, "
-      "params, mode, selection) VALUES (?, ?, ?, ?, ?, ?, ?)";
+      "config_id, params, mode, selection) VALUES (?, ?, ?, '', ?, ?, ?, ?)";
   sqlite3_stmt *s = prep(st, ins);
   if (!s ||
-      bind(st, s, "iiitttt", pipeline, draft, store_now_ms(),
-           config ? config : "{}", params ? params : "{}", mode ? mode : "",
+      bind(st, s, "iiiittt", pipeline, draft, store_now_ms(), config_id,
+           params ? params : "{}", mode ? mode : "",
            selection ? selection : "{}") ||
       exec_stmt(st, s, "record snapshot"))
     return -1;
   *id = sqlite3_last_insert_rowid(st->db);
   return 0;
+}
+
+int store_snapshot_add(store *st, int64_t pipeline, int64_t draft,
+                       const char *config, const char *params,
+                       const char *mode, const char *selection, int64_t *id) {
+  if (!config)
+    config = "{}";
+  hash128 h = hash_buf(config, strlen(config));
+  bool nested;
+  if (tx_enter(st, &nested) != 0)
+    return -1;
+  int64_t cfg = 0;
+  int rc = store_config_put(st, &h, config, &cfg);
+  if (rc == 0)
+    rc = store_snapshot_add_config(st, pipeline, draft, cfg, params, mode,
+                                   selection, id);
+  return tx_leave(st, nested, rc);
 }
 
 int store_snapshot_set_label(store *st, int64_t id, const char *label) {
@@ -786,9 +839,11 @@ int store_snapshot_set_label(store *st, int64_t id, const char *label) {
 
 #define SNAPSHOT_COLS                                                       \
   "SELECT s.id, s.pipeline_id, s.draft_id, s.created_at, p.name, "          \
-  "p.main_path, s.config, s.params, s.mode, s.selection, s.label, "         \
+  "p.main_path, coalesce(c.config, s.config), s.params, s.mode, "          \
+  "s.selection, s.label, "                                                  \
   "(SELECT max(r.id) FROM runs r WHERE r.snapshot_id = s.id) "              \
-  "FROM snapshots s JOIN pipelines p ON p.id = s.pipeline_id "
+  "FROM snapshots s JOIN pipelines p ON p.id = s.pipeline_id "              \
+  "LEFT JOIN configs c ON c.id = s.config_id "
 
 static void snapshot_row(sqlite3_stmt *s, store_snapshot *o) {
   o->id = sqlite3_column_int64(s, 0);
@@ -1828,10 +1883,11 @@ int store_cached_objects(store *st,
   "    GROUP BY r.snapshot_id"                                               \
   "  UNION SELECT id FROM runs WHERE status = 'running'),"                   \
   " newest(pipeline_id, config) AS ("                                        \
-  "  SELECT r.pipeline_id, s.config FROM runs r JOIN snapshots s"            \
-  "    ON s.id = r.snapshot_id"                                              \
+  "  SELECT r.pipeline_id, coalesce(c.config, s.config) AS config"           \
+  "  FROM runs r JOIN snapshots s ON s.id = r.snapshot_id"                   \
+  "  LEFT JOIN configs c ON c.id = s.config_id"                              \
   "  WHERE r.id IN (SELECT max(id) FROM runs GROUP BY pipeline_id)"          \
-  "    AND json_valid(s.config)),"                                           \
+  "    AND json_valid(coalesce(c.config, s.config))),"                       \
   " cfg_nodes(pipeline_id, node) AS ("                                       \
   "  SELECT c.pipeline_id, json_extract(j.value, '$.name')"                  \
   "  FROM newest c, json_each(c.config, '$.nodes') j),"                      \

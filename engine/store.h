@@ -6,8 +6,9 @@
  *   pipelines     one per (name, main file)
  *   drafts        revisions of a pipeline's source files, byte for byte; a
  *                 new one whenever the bytes change, so no edit is lost
- *   snapshots     what a run ran: draft, compiled config (JSON), params,
- *                 mode, selection and an optional label
+ *   snapshots     what a run ran: draft, compiled config (JSON, in
+ *                 configs: one row per distinct one), params, mode,
+ *                 selection and an optional label
  *   snapshot_files      the code files (bytes in the object store) and data
  *                 files (content hash) a snapshot read
  *   snapshot_overrides  its -p NAME=VALUE overrides, in order
@@ -128,10 +129,23 @@ int store_draft_list(store *st, int64_t pipeline, uint32_t limit,
 void store_draft_free(store_draft *d);
 void store_drafts_free(store_draft *d, uint32_t n);
 
-/* config, params, selection: JSON text; mode: "full", "node", ... */
+/* config, params, selection: JSON text; mode: "full", "node", ... The
+ * config is stored once per distinct text (store_config_put). */
 int store_snapshot_add(store *st, int64_t pipeline, int64_t draft,
                        const char *config, const char *params,
                        const char *mode, const char *selection, int64_t *id);
+/* The same with a configuration already stored (its id). */
+int store_snapshot_add_config(store *st, int64_t pipeline, int64_t draft,
+                              int64_t config_id, const char *params,
+                              const char *mode, const char *selection,
+                              int64_t *id);
+
+/* Compiled configurations, one row per distinct text, named by h: the
+ * XXH3-128 hash of its bytes (hash_buf). find: 1 and its id, 0 none. put:
+ * its id, inserting config unless a row with h is there. */
+int store_config_find(store *st, const hash128 *h, int64_t *id);
+int store_config_put(store *st, const hash128 *h, const char *config,
+                     int64_t *id);
 
 typedef struct store_snapshot {
   int64_t id, pipeline_id, draft_id, created_ms;
