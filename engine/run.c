@@ -166,7 +166,12 @@ void run_batch_close(runner *R) {
     return;
   R->in_batch = false;
   char e[768];
-  if (run_commit(R, e, sizeof e) != 0 && !R->record_failed) {
+  int rc = run_state_flush(R);
+  if (rc != 0)
+    store_rollback(R->st);
+  if ((rc != 0 ? (snprintf(e, sizeof e, "%s", store_errmsg(R->st)), -1)
+               : run_commit(R, e, sizeof e)) != 0 &&
+      !R->record_failed) {
     R->record_failed = true;
     char msg[1024];
     snprintf(msg, sizeof msg, "cannot record the run: %s", e);
@@ -236,6 +241,7 @@ void run_free(runner *R) {
   free(R->src_hash);
   free(R->inflight);
   free(R->starts);
+  run_state_free(R);
 }
 
 static void announce_gc_wait(void) {

@@ -85,6 +85,7 @@ typedef struct run_node {
   char *reason;             /* why it runs (a cache miss), or NULL */
   bool attempt_failed;      /* reason now says why its last attempt failed */
   bool settled;             /* reached its final state in this run */
+  bool recorded_ref;        /* recorded as a reference (run_state.c) */
   run_input *inputs;        /* n_inputs, while it has a job */
   char *input_msg;          /* an attempt changed an input: why it fails */
 } run_node;
@@ -152,6 +153,15 @@ typedef struct runner {
   uint32_t inflight_cap;
   int lock_fd;              /* ws_lock, shared, held by the run; -1: none */
   bool locked;
+  /* run_state.c: what the pipeline's nodes were last */
+  store_node_state *state;
+  uint32_t n_state;
+  uint32_t *state_idx;      /* open addressing by name: index + 1, 0 empty */
+  size_t state_cap;
+  bool state_loaded, state_partial;
+  int64_t *refs;            /* cached nodes recorded as references, not yet
+                               written (with the batch) */
+  uint32_t n_refs, cap_refs;
 } runner;
 
 /* run.c */
@@ -220,6 +230,21 @@ void run_settle_held(runner *R);
 
 /* Fill ev's family fields for node (NODE_START, NODE_DONE). */
 void run_family_event(const runner *R, uint32_t node, pipec_event *ev);
+
+/* run_state.c */
+/* The newest record of node's name in the pipeline (loaded with one query
+ * the first time), or NULL if there is none; *complete (may be NULL): the
+ * state holds every node that has one (else ask the store). */
+const store_node_state *run_state_of(runner *R, uint32_t node,
+                                     bool *complete);
+/* Record cached node as a reference to its newest record if that is the
+ * same (node, component, target, key): true if so. */
+bool run_state_ref(runner *R, uint32_t node);
+/* The node's entry was dropped: the state no longer has it. */
+void run_state_forget(runner *R, uint32_t node);
+/* Write the references taken since the last call (inside the batch). */
+int run_state_flush(runner *R);
+void run_state_free(runner *R);
 
 /* run_sources.c */
 /* Hash every source file or directory of the pipeline (with put, also

@@ -353,7 +353,14 @@ bool run_hook_wait_for(void *ctx, uint32_t node, uint32_t *other) {
 static void record_node(runner *R, uint32_t node, const char *status) {
   run_node *rn = &R->nodes[node];
   const pipec_node *n = &R->p->nodes[node];
+  /* a hit that repeats the node's newest record is a reference to it */
+  if (strcmp(status, "cached") == 0 && run_state_ref(R, node)) {
+    rn->recorded_ref = true;
+    return;
+  }
   store_node_run nr = {.run_id = R->run_id,
+                       .ord = node,
+                       .has_ord = true,
                        .node = n->name,
                        .component = run_comp(R, node)->name,
                        .status = status,
@@ -695,7 +702,7 @@ void run_hook_settled(void *ctx, uint32_t node, sched_status st,
   rn->settled = true;
   if (R->fam_done && n->family != PIPEC_NONE)
     R->fam_done[n->family]++;
-  bool recorded = rn->node_run != 0;
+  bool recorded = rn->node_run != 0 || rn->recorded_ref;
   if (!recorded)
     record_node(R, node, store_status(st));
   /* a failed attempt's own account (hook_attempt_done: "timed out after

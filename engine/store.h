@@ -14,7 +14,9 @@
  *   snapshot_overrides  its -p NAME=VALUE overrides, in order
  *   project_temps temporary files a rollback is writing into the project,
  *                 removed by the next command if the writer was killed
- *   runs          PipelineRuns; node_runs: one row per node per run
+ *   runs          PipelineRuns; node_runs: one row per node per run, but
+ *                 for the cached nodes that repeat an earlier node run
+ *                 exactly: run_cached holds ranges of those node runs' ids
  *   cache         cache key -> outputs (port, object hash, size)
  *   key_parts     cache key -> the key's parts as text (ck_parts_format),
  *                 kept after the cache entry goes, for `pipec why`
@@ -281,6 +283,8 @@ typedef struct store_node_run {
   bool cache_hit;
   int attempts, exit_code;     /* exit_code -1: none */
   int64_t started_ms, ended_ms;
+  int64_t ord;                 /* the node's place in its run's pipeline */
+  bool has_ord;                /* (rows of older pipecs have none) */
 } store_node_run;
 
 int store_node_run_add(store *st, const store_node_run *nr, int64_t *id);
@@ -296,11 +300,21 @@ int store_node_run_started_at(store *st, int64_t id, int attempt,
 enum { STORE_EXIT_KEEP = -1, STORE_EXIT_NONE = -2 };
 int store_node_run_finish(store *st, int64_t id, const char *status,
                           int attempts, int exit_code, const char *message);
-/* The node runs of a run, in the order they were recorded. Strings are
- * owned by the array; free with store_node_runs_free. */
+/* The node runs of a run, in their nodes' order in the pipeline (ord; then
+ * in the order they were recorded). A cached node recorded as a reference
+ * (store_run_cached_add) comes as the node run it names, made a cache hit
+ * of this run: status "cached", no log, job, attempts or exit code, its
+ * times when it was recorded. Strings are owned by the array; free with
+ * store_node_runs_free. */
 int store_node_run_list(store *st, int64_t run, store_node_run **out,
                         uint32_t *n);
 void store_node_runs_free(store_node_run *nr, uint32_t n);
+
+/* Record the nodes of `run` that were cached with exactly the record of an
+ * earlier node run (same node, component, target and cache key): ids are
+ * those node runs (sorted here, stored as ranges, so a run that changes
+ * nothing adds a row or a few, whatever its size). */
+int store_run_cached_add(store *st, int64_t run, int64_t *ids, uint32_t n);
 
 /* Which node runs store_node_last_run considers. */
 typedef enum store_nr_want {
@@ -340,6 +354,25 @@ int store_cache_get(store *st, const hash128 *key, store_output **outs,
                     uint32_t *n);
 int store_cache_delete(store *st, const hash128 *key);
 void store_outputs_free(store_output *outs, uint32_t n);
+
+/* What a pipeline's nodes were last: per node name, its newest node run
+ * that succeeded or was cached, and whether that key's cache entry is there
+ * with its outputs (and their objects' stat rows): one query, for a run to
+ * look its nodes up in without a query each. */
+typedef struct store_node_state {
+  char *node, *component, *target;
+  int64_t node_run;
+  hash128 key;
+  bool has_key;
+  bool has_ord;                /* the node run has an ord (may be named) */
+  bool has_entry;              /* the cache entry of key is there */
+  store_output *outs;          /* its outputs, by port */
+  uint32_t n_outs;
+} store_node_state;
+int store_pipeline_state(store *st, int64_t pipeline, store_node_state **out,
+                         uint32_t *n);
+void store_node_states_free(store_node_state *v, uint32_t n);
+
 
 /* The node's newest successful (or cached) run in the pipeline whose key
  * parts are known (they outlive the cache entry): 1 and its node run id,
