@@ -177,7 +177,13 @@ static const char *const migrations[] = {
     "  run_id INTEGER NOT NULL REFERENCES runs(id),"
     "  first INTEGER NOT NULL, last INTEGER NOT NULL, at INTEGER NOT NULL,"
     "  PRIMARY KEY(run_id, first)) WITHOUT ROWID;"
-    "CREATE INDEX run_cached_first ON run_cached(first, last);",
+    "CREATE INDEX run_cached_first ON run_cached(first, last);"
+    /* and a run-time loop's keys are stored once per distinct list (a
+     * family of 10^5 chunks is a megabyte of them) */
+    "CREATE TABLE key_lists("
+    "  id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE,"
+    "  keys TEXT NOT NULL);"
+    "ALTER TABLE expansions ADD COLUMN keys_id INTEGER REFERENCES key_lists(id);",
 };
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -1098,13 +1104,38 @@ int store_published_add(store *st, int64_t run, const char *path,
 
 int store_expansion_add(store *st, int64_t run, uint32_t fanout,
                         const char *family, const char *keys) {
+  static const char find[] = "SELECT id FROM key_lists WHERE hash = ?";
+  static const char ins_keys[] =
+      "INSERT INTO key_lists(hash, keys) VALUES (?, ?) "
+      "ON CONFLICT(hash) DO NOTHING";
   static const char ins[] =
-      "INSERT OR REPLACE INTO expansions(run_id, fanout, family, keys) "
-      "VALUES (?, ?, ?, ?)";
-  sqlite3_stmt *s = prep(st, ins);
-  if (!s || bind(st, s, "iitt", run, (int64_t)fanout, family, keys))
+      "INSERT OR REPLACE INTO expansions(run_id, fanout, family, keys, "
+      "keys_id) VALUES (?, ?, ?, '', ?)";
+  hash128 h = hash_buf(keys, strlen(keys));
+  bool nested;
+  if (tx_enter(st, &nested) != 0)
     return -1;
-  return exec_stmt(st, s, "record an expansion");
+  int rc = -1, found = 0;
+  int64_t id = 0;
+  for (int pass = 0; pass < 2 && found == 0; pass++) {
+    sqlite3_stmt *s = prep(st, find);
+    if (!s || bind(st, s, "h", &h) ||
+        (found = step_row(st, s, "record an expansion")) < 0)
+      goto out;
+    if (found) {
+      id = sqlite3_column_int64(s, 0);
+      sqlite3_reset(s);
+    } else if (!(s = prep(st, ins_keys)) || bind(st, s, "ht", &h, keys) ||
+               exec_stmt(st, s, "record an expansion")) {
+      goto out;
+    }
+  }
+  sqlite3_stmt *s = prep(st, ins);
+  if (found == 1 && s &&
+      !bind(st, s, "iiti", run, (int64_t)fanout, family, id))
+    rc = exec_stmt(st, s, "record an expansion");
+out:
+  return tx_leave(st, nested, rc);
 }
 
 int store_tree_add(store *st, const hash128 *h) {

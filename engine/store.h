@@ -227,7 +227,7 @@ int store_published_add(store *st, int64_t run, const char *path,
 
 /* Run `run` expanded its run-time loop `fanout` (of its compiled
  * pipeline), family `family`, into the members keyed by keys (one per
- * line, in order). */
+ * line, in order; stored once per distinct list, in key_lists). */
 int store_expansion_add(store *st, int64_t run, uint32_t fanout,
                         const char *family, const char *keys);
 
