@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
-"""gen_layered.py N DIR [--cmd TEMPLATE]
+"""gen_layered.py N DIR [--shape layered|wide]
 
-Write a layered DAG of about N nodes, each node (after the first layer)
-reading two outputs of the layer before, in three equivalent forms:
+Write a DAG of about N trivial nodes (`touch {out}`), in four equivalent
+forms:
   DIR/p.pipe       a pipec pipeline
   DIR/build.ninja  a ninja build
   DIR/Makefile     a make build
   DIR/Snakefile    a Snakemake workflow
-Layers are sqrt(N) wide. Used by bench/compile.sh and bench/run.sh.
+Shapes:
+  layered  layers sqrt(N) wide, each node (after the first layer) reading
+           two outputs of the layer before (the default)
+  wide     N independent nodes (one layer): what planning costs per node
+Prints the number of nodes. Used by bench/compile.sh, run.sh and scale.sh.
 """
 import math
 import os
@@ -15,12 +19,26 @@ import sys
 
 
 def main():
-    n = int(sys.argv[1])
-    out = sys.argv[2]
+    args = sys.argv[1:]
+    shape = "layered"
+    if "--shape" in args:
+        i = args.index("--shape")
+        shape = args[i + 1]
+        del args[i:i + 2]
+    if len(args) != 2 or shape not in ("layered", "wide"):
+        sys.exit(__doc__)
+    n = int(args[0])
+    out = args[1]
     os.makedirs(out, exist_ok=True)
-    width = max(2, int(math.isqrt(n)))
-    layers = max(1, n // width)
+    if shape == "wide":
+        width, layers = max(1, n), 1
+    else:
+        width = max(2, int(math.isqrt(n)))
+        layers = max(1, n // width)
     name = lambda l, i: f"n{l}_{i}"
+
+    def inputs(l, i):
+        return name(l - 1, i), name(l - 1, (i + 1) % width)
 
     with open(os.path.join(out, "p.pipe"), "w") as f:
         f.write(f"# {layers * width} nodes in {layers} layers of {width}\n")
@@ -37,7 +55,7 @@ def main():
             f.write(f"  node {name(0, i)} = gen(i = {i})\n")
         for l in range(1, layers):
             for i in range(width):
-                a, b = name(l - 1, i), name(l - 1, (i + 1) % width)
+                a, b = inputs(l, i)
                 f.write(f"  node {name(l, i)} = join(a = {a}.out, b = {b}.out, i = {l * width + i})\n")
         f.write("}\n")
 
@@ -47,21 +65,20 @@ def main():
             f.write(f"build out/{name(0, i)}: touch\n")
         for l in range(1, layers):
             for i in range(width):
-                a, b = name(l - 1, i), name(l - 1, (i + 1) % width)
+                a, b = inputs(l, i)
                 f.write(f"build out/{name(l, i)}: touch out/{a} out/{b}\n")
 
+    last = [f"out/{name(layers - 1, i)}" for i in range(width)]
     with open(os.path.join(out, "Makefile"), "w") as f:
-        last = [f"out/{name(layers - 1, i)}" for i in range(width)]
         f.write("all: " + " ".join(last) + "\n")
         for i in range(width):
             f.write(f"out/{name(0, i)}:\n\t@mkdir -p out && touch $@\n")
         for l in range(1, layers):
             for i in range(width):
-                a, b = name(l - 1, i), name(l - 1, (i + 1) % width)
+                a, b = inputs(l, i)
                 f.write(f"out/{name(l, i)}: out/{a} out/{b}\n\ttouch $@\n")
 
     with open(os.path.join(out, "Snakefile"), "w") as f:
-        last = [f"out/{name(layers - 1, i)}" for i in range(width)]
         f.write("rule all:\n    input: " + repr(last) + "\n")
         f.write("rule gen:\n    output: 'out/n0_{i}'\n    shell: 'touch {output}'\n")
         f.write("def deps(w):\n"

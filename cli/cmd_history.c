@@ -591,7 +591,9 @@ int cmd_logs(int argc, char **argv) {
               node, (long long)id, nr->status);
     } else if (nr) {
       FILE *f = fopen(nr->log, "rb");
-      if (!f) {
+      if (!f && errno == ENOENT) {
+        rc = CLI_OK; /* it printed nothing: no log file was made */
+      } else if (!f) {
         fprintf(stderr, "pipec logs: %s: %s\n", nr->log, strerror(errno));
         rc = CLI_FAILED;
       } else {

@@ -4,16 +4,26 @@
  * Writing an object, step by step (a crash at any step leaves either no
  * object or a whole one; at worst a temp file under tmp/):
  *
- *   mkostemp(tmp/<pid>.XXXXXX) -- copy + hash -- fchmod 0444 -- fsync
- *     -- mkdir fan-out (fsync objects/ if new)
+ *   mkostemp(tmp/<pid>.XXXXXX) -- copy + hash
+ *     -- mkdir fan-out unless known (fsync objects/ if new)
  *     -- present, same size, and the caller's keep() trusts it?
- *          --yes--> unlink temp (dedupe)
- *          `-no--> rename in (replacing it), fstat, fsync fan-out
+ *          --yes--> unlink temp (dedupe: nothing is synced)
+ *          `-no--> fchmod 0444 -- fsync -- rename in (replacing it),
+ *                  fstat, fsync fan-out
+ *
+ * With defer_sync the two fsyncs wait for obj_sync_pending(): before the
+ * rename the file's writeback is only started (sync_file_range), which on
+ * a journaling filesystem (ext4's data=ordered) still orders its data
+ * before the rename's commit, and the object's name goes on the pending
+ * list; obj_sync_pending() fsyncs every pending object, then every fan-out
+ * directory (and objects/) they went into: one batch of syncs for all the
+ * objects a transaction is about to name.
  *
  * obj_put() with move skips the copy: it hashes the file where it is and
  * renames it in. Nothing here follows a symlink under an object's name or
- * a moved output. The store keeps no cache of its own; the filesystem is
- * the truth, and the caller keeps each object's stat to check it against.
+ * a moved output. The store keeps no cache of its own beyond which fan-out
+ * directories exist; the filesystem is the truth, and the caller keeps
+ * each object's stat to check it against.
  */
 #define _GNU_SOURCE                /* mkostemp, copy_file_range, syncfs */
 #include "objstore.h"
@@ -46,6 +56,11 @@ struct obj_store {
   obj_opts opts;
   int fine_ts;                 /* obj_fine_timestamps: 0 not probed yet,
                                   1 fine-grained, -1 coarse */
+  uint8_t fanout_known[32];    /* bit per objects/XX/: known to exist */
+  hash128 *pending;            /* defer_sync: renamed in, not yet synced */
+  size_t n_pending, cap_pending;
+  uint8_t dirs_pending[32];    /* defer_sync: fan-outs to fsync */
+  bool top_pending;            /* defer_sync: objects/ itself to fsync */
 };
 
 const char *obj_dir(const obj_store *s) { return s->dir; }
@@ -124,6 +139,7 @@ void obj_close(obj_store *s) {
     close(s->dirfd);
   free(s->dir);
   free(s->tmp);
+  free(s->pending);
   free(s);
 }
 
@@ -160,20 +176,78 @@ static int fsync_dir(const char *path) {
   return rc;
 }
 
-/* Make sure objects/ab/ exists; fsync objects/ when it was just made. */
+/* The fan-out directory's index (its two hex digits) of an object path. */
+static unsigned fanout_of(const obj_store *s, const char *obj) {
+  const char *hx = obj + strlen(s->dir) + 1;
+  unsigned v = 0;
+  for (int i = 0; i < 2; i++) {
+    char c = hx[i];
+    v = v * 16 + (unsigned)(c <= '9' ? c - '0' : c - 'a' + 10);
+  }
+  return v & 0xff;
+}
+
+static bool bit_get(const uint8_t *bits, unsigned i) {
+  return bits[i / 8] & (1u << (i % 8));
+}
+
+static void bit_set(uint8_t *bits, unsigned i, bool on) {
+  if (on)
+    bits[i / 8] |= (uint8_t)(1u << (i % 8));
+  else
+    bits[i / 8] &= (uint8_t)~(1u << (i % 8));
+}
+
+/* Make sure objects/ab/ exists (once per store: then it is known); fsync
+ * objects/ when it was just made (with defer_sync, at the next
+ * obj_sync_pending). */
 static int fanout_dir(obj_store *s, const char *obj, char *err,
                       size_t errlen) {
+  unsigned fo = fanout_of(s, obj);
+  if (bit_get(s->fanout_known, fo))
+    return 0;
   char dir[PATH_MAX];
   size_t n = strlen(s->dir) + 3;         /* "<dir>/ab" */
   memcpy(dir, obj, n);
   dir[n] = '\0';
   if (mkdir(dir, 0777) == 0) {
-    if (!s->opts.no_sync && durable_sync(s->dirfd) != 0)
+    if (s->opts.defer_sync)
+      s->top_pending = true;
+    else if (!s->opts.no_sync && durable_sync(s->dirfd) != 0)
       return io_fail(errno, "sync", s->dir, err, errlen);
   } else if (errno != EEXIST) {
     return io_fail(errno, "create", dir, err, errlen);
   }
+  bit_set(s->fanout_known, fo, true);
   return 0;
+}
+
+/* rename(from, obj), making the fan-out again if it went away since it was
+ * known (removed by hand). */
+static int rename_in(obj_store *s, const char *from, const char *obj,
+                     char *err, size_t errlen) {
+  if (rename(from, obj) == 0)
+    return 0;
+  if (errno != ENOENT || access(from, F_OK) != 0)
+    return io_fail(errno, "store", obj, err, errlen);
+  bit_set(s->fanout_known, fanout_of(s, obj), false);
+  int rc = fanout_dir(s, obj, err, errlen);
+  if (rc < 0)
+    return rc;
+  return rename(from, obj) == 0 ? 0 : io_fail(errno, "store", obj, err,
+                                                errlen);
+}
+
+static void add_pending(obj_store *s, const hash128 *h) {
+  if (s->n_pending == s->cap_pending) {
+    size_t cap = s->cap_pending ? s->cap_pending * 2 : 64;
+    hash128 *v = realloc(s->pending, cap * sizeof *v);
+    if (!v)
+      abort(); /* out of memory */
+    s->pending = v;
+    s->cap_pending = cap;
+  }
+  s->pending[s->n_pending++] = *h;
 }
 
 static bool present(const char *obj, uint64_t size) {
@@ -182,9 +256,24 @@ static bool present(const char *obj, uint64_t size) {
          (size == OBJ_ANY_SIZE || (uint64_t)st.st_size == size);
 }
 
-/* Move the finished file at from (read-only, synced, open as fd) to the
- * object's name, unless a whole copy is there that opts->keep trusts (then
- * from is unlinked); out->st is the stat of what is under the name
+/* Read-only, then on disk: fsync'd, or (defer_sync) its writeback started,
+ * the fsync left to obj_sync_pending. */
+static int seal(obj_store *s, int fd, const char *name, char *err,
+                size_t errlen) {
+  if (fchmod(fd, 0444) != 0)
+    return io_fail(errno, "make read-only", name, err, errlen);
+  if (s->opts.defer_sync) {
+    if (durable_enabled())
+      (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+  } else if (!s->opts.no_sync && durable_sync(fd) != 0)
+    return io_fail(errno, "sync", name, err, errlen);
+  return 0;
+}
+
+/* Move the finished file at from (open as fd) to the object's name, unless
+ * a whole copy is there that opts->keep trusts (then from is unlinked and
+ * nothing is synced: the object on disk is the one kept); else seal it
+ * and rename it in. out->st is the stat of what is under the name
  * afterwards. On failure from is left where it is. */
 static int install(obj_store *s, int fd, const char *from,
                    const obj_put_opts *opts, obj_info *out, char *err,
@@ -206,27 +295,22 @@ static int install(obj_store *s, int fd, const char *from,
     if (S_ISDIR(st.st_mode))
       fs_rm_rf(obj);             /* not ours: rename cannot replace it */
   }
-  if (rename(from, obj) != 0)
-    return io_fail(errno, "store", obj, err, errlen);
+  if ((rc = seal(s, fd, from, err, errlen)) < 0)
+    return rc;
+  if ((rc = rename_in(s, from, obj, err, errlen)) < 0)
+    return rc;
   /* after the rename, which moves the inode's ctime */
   if (fstat(fd, &st) != 0)
     return io_fail(errno, "stat", obj, err, errlen);
   out->st = hash_stat_of(&st);
-  if (!s->opts.no_sync) {
+  if (s->opts.defer_sync) {
+    add_pending(s, &out->hash);
+    bit_set(s->dirs_pending, fanout_of(s, obj), true);
+  } else if (!s->opts.no_sync) {
     obj[strlen(s->dir) + 3] = '\0';
     if ((rc = fsync_dir(obj)) < 0)
       return io_fail(-rc, "sync", obj, err, errlen);
   }
-  return 0;
-}
-
-/* Read-only, then on disk (unless no_sync). */
-static int seal(obj_store *s, int fd, const char *name, char *err,
-                size_t errlen) {
-  if (fchmod(fd, 0444) != 0)
-    return io_fail(errno, "make read-only", name, err, errlen);
-  if (!s->opts.no_sync && durable_sync(fd) != 0)
-    return io_fail(errno, "sync", name, err, errlen);
   return 0;
 }
 
@@ -304,8 +388,6 @@ static int put_copy(obj_store *s, int in, const char *src,
     }
     total += (uint64_t)n;
   }
-  if ((rc = seal(s, fd, src, err, errlen)) < 0)
-    goto done;
   out->hash = hash_stream_digest(hs);
   out->size = total;
   if ((rc = unexpected(opts, out, src, err, errlen)) < 0)
@@ -357,8 +439,6 @@ static int put_move(obj_store *s, const char *src, const obj_put_opts *opts,
   rc = hash_fd(fd, src, &out->hash, &out->size, err, errlen);
   if (rc == 0)
     rc = unexpected(opts, out, src, err, errlen);
-  if (rc == 0)
-    rc = seal(s, fd, src, err, errlen);
   if (rc == 0)
     rc = install(s, fd, src, opts, out, err, errlen);
   if (rc == -EXDEV) {
@@ -414,7 +494,47 @@ int obj_put_move(obj_store *s, const char *src, hash128 *h, uint64_t *size,
 int obj_sync(obj_store *s, char *err, size_t errlen) {
   if (durable_enabled() && syncfs(s->dirfd) != 0)
     return io_fail(errno, "sync", s->dir, err, errlen);
+  s->n_pending = 0;
+  memset(s->dirs_pending, 0, sizeof s->dirs_pending);
+  s->top_pending = false;
   return 0;
+}
+
+size_t obj_pending(const obj_store *s) { return s->n_pending; }
+
+int obj_sync_pending(obj_store *s, char *err, size_t errlen) {
+  char path[PATH_MAX];
+  int rc = 0;
+  /* the files first, then the directories naming them */
+  for (size_t i = 0; i < s->n_pending && rc == 0; i++) {
+    obj_path(s, &s->pending[i], path, sizeof path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+      if (errno == ENOENT)
+        continue; /* removed since (damaged): nothing names it */
+      rc = io_fail(errno, "open", path, err, errlen);
+      break;
+    }
+    if (durable_sync(fd) != 0)
+      rc = io_fail(errno, "sync", path, err, errlen);
+    close(fd);
+  }
+  for (unsigned d = 0; d < 256 && rc == 0; d++) {
+    if (!bit_get(s->dirs_pending, d))
+      continue;
+    snprintf(path, sizeof path, "%s/%02x", s->dir, d);
+    int e = fsync_dir(path);
+    if (e < 0)
+      rc = io_fail(-e, "sync", path, err, errlen);
+  }
+  if (rc == 0 && s->top_pending && durable_sync(s->dirfd) != 0)
+    rc = io_fail(errno, "sync", s->dir, err, errlen);
+  if (rc == 0) {
+    s->n_pending = 0;
+    memset(s->dirs_pending, 0, sizeof s->dirs_pending);
+    s->top_pending = false;
+  }
+  return rc;
 }
 
 /* ---- reading ------------------------------------------------------------ */

@@ -21,9 +21,13 @@
  * the existing one is trusted (kept: dedupe) or replaced by the new copy,
  * whose bytes were just hashed.
  *
- * Durability: by default each put fsyncs the file and its directory. A
- * caller that stores many objects at once may open with no_sync and call
- * obj_sync() once before it records (commits) references to them.
+ * Durability: by default each put fsyncs the file and its directory (an
+ * object that is already there and kept is never synced again). A caller
+ * that stores many objects before it records (commits) references to them
+ * opens with defer_sync and calls obj_sync_pending() right before each
+ * such commit: one batch of fsyncs for everything stored since the last
+ * one. (no_sync with obj_sync(), a syncfs, is the same for callers that
+ * write the whole filesystem's worth.)
  *
  * Errors: functions returning int give 0 (or a count) on success and a
  * negative errno on failure, with a one-line message in err (errlen bytes).
@@ -45,6 +49,7 @@ typedef struct obj_store obj_store;
 
 typedef struct obj_opts {
   bool no_sync;    /* skip per-object fsyncs; the caller calls obj_sync() */
+  bool defer_sync; /* per-object fsyncs wait for obj_sync_pending() */
   /* write(2) stand-in, for tests (e.g. a fake disk that fills up); NULL:
    * write(2). */
   ssize_t (*write)(int fd, const void *buf, size_t n);
@@ -176,6 +181,13 @@ bool obj_fine_timestamps(obj_store *s);
 
 /* Flush everything written with no_sync to disk (syncfs). */
 int obj_sync(obj_store *s, char *err, size_t errlen);
+
+/* defer_sync: make every object stored since the last call durable, with
+ * the fan-out directories naming them (fsyncs, files first). Call it
+ * before committing anything that names them. 0 or a negative errno with
+ * err. obj_pending: how many objects wait for it. */
+int obj_sync_pending(obj_store *s, char *err, size_t errlen);
+size_t obj_pending(const obj_store *s);
 
 /* Remove temp files left by crashed processes: those whose pid is dead, and
  * any not modified for max_age_s seconds. Returns how many were removed. */

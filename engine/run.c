@@ -92,12 +92,74 @@ static int idx_put(void *ctx, const char *path, const hash_stat *st,
 /* ---- batched writes --------------------------------------------------------
  * The hooks' writes go into one transaction per event-loop iteration, so a
  * fully cached run of 10k nodes is one commit, and no transaction stays
- * open while the loop waits for a process. Objects are fsync'd when they
- * enter the store, before the transaction that names them commits. */
+ * open while the loop waits for a process. Objects enter the store with
+ * their fsyncs deferred (objstore.h, defer_sync): every commit of the run
+ * first makes the objects stored since the last one durable, in one batch,
+ * so a committed record never names an object that is not on disk. */
+
+int run_commit(runner *R, char *err, size_t errlen) {
+  if (obj_pending(R->objs) && obj_sync_pending(R->objs, err, errlen) != 0) {
+    store_rollback(R->st);
+    return -1;
+  }
+  if (store_commit(R->st) != 0) {
+    snprintf(err, errlen, "%s", store_errmsg(R->st));
+    return -1;
+  }
+  return 0;
+}
+
+/* The queued starts, into the open batch. */
+static void record_starts(runner *R) {
+  for (uint32_t i = 0; i < R->n_starts; i++) {
+    run_node *rn = &R->nodes[R->starts[i]];
+    if (!rn->start_queued)
+      continue;
+    rn->start_queued = false;
+    store_node_run_started_at(R->st, rn->node_run, rn->start_attempt,
+                              rn->job.job_id, rn->start_ms);
+  }
+  R->n_starts = 0;
+  if (R->starts_timer.loop)
+    uv_timer_stop(&R->starts_timer);
+}
 
 void run_batch_open(runner *R) {
-  if (!R->in_batch && store_begin(R->st) == 0)
-    R->in_batch = true;
+  if (R->in_batch || store_begin(R->st) != 0)
+    return;
+  R->in_batch = true;
+  record_starts(R);
+}
+
+/* A node's start (its job id, when it began) is recorded with the next
+ * batch, which the next node to end or start opens anyway: a loop
+ * iteration that only started a node commits nothing. If no batch comes
+ * within STARTS_MS (long nodes), the timer records them. */
+#define STARTS_MS 200
+
+void run_start_later(runner *R, uint32_t node, int attempt) {
+  run_node *rn = &R->nodes[node];
+  rn->start_ms = store_now_ms();
+  rn->start_attempt = attempt;
+  if (R->in_batch) { /* a batch is open: no reason to wait */
+    store_node_run_started_at(R->st, rn->node_run, attempt, rn->job.job_id,
+                              rn->start_ms);
+    return;
+  }
+  if (!rn->start_queued) {
+    if (R->n_starts == R->cap_starts) {
+      R->cap_starts = R->cap_starts ? 2 * R->cap_starts : 64;
+      R->starts = xrealloc(R->starts, R->cap_starts * sizeof *R->starts);
+    }
+    R->starts[R->n_starts++] = node;
+    rn->start_queued = true;
+  }
+}
+
+static void on_starts_timer(uv_timer_t *t) {
+  runner *R = t->data;
+  run_batch_open(R);
+  run_batch_close(R);
 }
 
 void run_batch_close(runner *R) {
@@ -106,11 +168,16 @@ void run_batch_close(runner *R) {
     return;
   }
   R->in_batch = false;
-  if (store_commit(R->st) != 0 && !R->record_failed) {
+  char e[768];
+  int rc = run_state_flush(R);
+  if (rc != 0)
+    store_rollback(R->st);
+  if ((rc != 0 ? (snprintf(e, sizeof e, "%s", store_errmsg(R->st)), -1)
+               : run_commit(R, e, sizeof e)) != 0 &&
+      !R->record_failed) {
     R->record_failed = true;
     char msg[1024];
-    snprintf(msg, sizeof msg, "cannot record the run: %s",
-             store_errmsg(R->st));
+    snprintf(msg, sizeof msg, "cannot record the run: %s", e);
     pipec_event ev = {.kind = PIPEC_EV_NOTICE, .detail = msg};
     run_emit(R, &ev);
   }
@@ -122,7 +189,12 @@ void run_batch_close(runner *R) {
  * poll: writes made before the first poll, or in a later phase, would
  * hold the write lock while the loop waits for a node, and every other
  * pipec on the workspace would wait behind it). */
-static void on_loop_prepare(uv_prepare_t *h) { run_batch_close(h->data); }
+static void on_loop_prepare(uv_prepare_t *h) {
+  runner *R = h->data;
+  run_batch_close(R);
+  if (R->n_starts && !uv_is_active((uv_handle_t *)&R->starts_timer))
+    uv_timer_start(&R->starts_timer, on_starts_timer, STARTS_MS, 0);
+}
 
 
 /* ---- the run ------------------------------------------------------------- */
@@ -178,6 +250,8 @@ void run_free(runner *R) {
   free(R->src_hash);
   free(R->inflight);
   ctr_images_free(&R->images);
+  free(R->starts);
+  run_state_free(R);
 }
 
 static void announce_gc_wait(void) {
@@ -206,7 +280,8 @@ int run_setup(runner *R, char *err, size_t errlen) {
   R->locked = true;
   if (store_open(ws_db_path(R->w), &R->st, err, errlen) != 0)
     return RUN_WORKSPACE;
-  if (obj_open(ws_objects_dir(R->w), NULL, &R->objs, err, errlen) != 0)
+  obj_opts oo = {.defer_sync = true}; /* synced per commit: run_commit */
+  if (obj_open(ws_objects_dir(R->w), &oo, &R->objs, err, errlen) != 0)
     return RUN_WORKSPACE;
   R->fine_ts = obj_fine_timestamps(R->objs);
   if (logcap_limit(&R->log_limit, err, errlen) != 0)
@@ -336,6 +411,9 @@ static int run_schedule(runner *R, char *err, size_t errlen) {
   char *dirs[2] = {
       xprintf("%s/%lld", ws_runs_dir(R->w), (long long)R->run_id),
       xprintf("%s/%lld", ws_logs_dir(R->w), (long long)R->run_id)};
+  /* a run directory left by an earlier run with this id (its record lost
+   * to a power failure) is never trusted */
+  fs_rm_rf(dirs[0]);
   for (int i = 0; i < 2; i++) {
     int mrc = fs_mkdir_p(dirs[i]);
     if (mrc != 0) {
@@ -345,18 +423,22 @@ static int run_schedule(runner *R, char *err, size_t errlen) {
       return -1;
     }
   }
-  free(dirs[0]), free(dirs[1]);
+  free(dirs[1]);
   sched_summary sum = {0};
   double t0 = clock_mono_s();
   uv_prepare_init(&R->loop, &R->batch_commit);
   R->batch_commit.data = R;
   uv_prepare_start(&R->batch_commit, on_loop_prepare);
   uv_unref((uv_handle_t *)&R->batch_commit); /* never keeps the loop alive */
+  uv_timer_init(&R->loop, &R->starts_timer);
+  R->starts_timer.data = R;
+  uv_unref((uv_handle_t *)&R->starts_timer);
   int rc = run_phases(R, &sum, err, errlen);
   run_batch_close(R);
   run_objs_flush(R);
   run_shared_close(R);
   uv_close((uv_handle_t *)&R->batch_commit, NULL);
+  uv_close((uv_handle_t *)&R->starts_timer, NULL);
   /* close the targets on the loop, then the loop */
   for (uint32_t t = 0; t < R->p->n_targets; t++)
     if (R->targets[t]) {
@@ -365,6 +447,9 @@ static int run_schedule(runner *R, char *err, size_t errlen) {
     }
   uv_run(&R->loop, UV_RUN_DEFAULT);
   uv_loop_close(&R->loop);
+  /* nothing runs any more: what commands left beside their outputs goes */
+  fs_rm_rf(dirs[0]);
+  free(dirs[0]);
   R->res->interrupted = sum.interrupted;
   const char *status = sum.interrupted ? "cancelled"
                        : R->res->failed || R->expand_failed ? "failed"

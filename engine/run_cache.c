@@ -78,8 +78,16 @@ int run_cache_lookup(runner *R, uint32_t node) {
   const pipec_component *c = run_comp(R, node);
   store_output *outs = NULL;
   uint32_t n = 0;
-  if (store_cache_get(R->st, &rn->key, &outs, &n) != 1)
+  /* the node's newest record has this key and its entry: no query */
+  const store_node_state *ps = run_state_of(R, node, NULL);
+  bool from_state = ps && ps->has_key && ps->has_entry &&
+                    hash_eq(&ps->key, &rn->key);
+  if (from_state) {
+    outs = ps->outs;
+    n = ps->n_outs;
+  } else if (store_cache_get(R->st, &rn->key, &outs, &n) != 1) {
     return 0;
+  }
   char *why = NULL;
   for (uint32_t i = 0; i < c->n_outputs && !why; i++) {
     uint32_t k = 0;
@@ -105,9 +113,12 @@ int run_cache_lookup(runner *R, uint32_t node) {
     rn->out_hash[i] = outs[k].hash;
     rn->out_size[i] = outs[k].size;
   }
-  store_outputs_free(outs, n);
+  if (!from_state)
+    store_outputs_free(outs, n);
   if (why) { /* forget the entry (a damaged object took it already) */
     store_cache_delete(R->st, &rn->key);
+    if (from_state)
+      run_state_forget(R, node);
     free(rn->reason);
     rn->reason = why;
     return 0;
@@ -144,6 +155,10 @@ char *run_miss_reason(runner *R, uint32_t node) {
   if (!R->p->nodes[node].cache)
     return xstrdup("cache = false");
   char *old_text = NULL;
+  bool complete = false;
+  const store_node_state *ps = run_state_of(R, node, &complete);
+  if (!ps && complete)
+    return xstrdup("never ran"); /* (the state holds every node that ran) */
   if (store_last_parts(R->st, R->pipeline_id, R->p->nodes[node].name,
                        &old_text) != 1)
     return xstrdup("never ran");

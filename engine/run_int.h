@@ -11,9 +11,10 @@
  *   run_shared.c  shared caches and work in flight shared between runs
  *   explain.c     --dry-run and `pipec why`
  *
- * Inputs. A node gets each input as a hard link to its object in its own
- * scratch directory (scratch/PORT.in.ext: no output is named so, outputs
- * being PORT.ext), so an edit that replaces the file (sed -i, any rename)
+ * Inputs. A node gets each input as a hard link to its object in its
+ * scratch (NODE.PORT.in.ext in the run's directory, or PORT.in.ext in the
+ * node's own directory on a remote target: no output is named so, outputs
+ * being [NODE.]PORT.ext), so an edit that replaces the file (sed -i, any rename)
  * replaces only the link. An edit in place (possible as root, or after a
  * chmod) changes the object itself: every object the run uses has an
  * entry in `objs_seen` with its stat as last seen intact, updated for
@@ -52,8 +53,8 @@ typedef struct run_link {
 } run_link;
 
 typedef struct run_input {
-  char *link;               /* scratch/PORT.in.ext, or PORT.in/ for a
-                               directory: what {port} names */
+  char *link;               /* [NODE.]PORT.in.ext in the scratch, or
+                               PORT.in/ for a directory: what {port} names */
   hash128 hash;             /* its object (a tree object for a directory) */
   bool dir;                 /* a tree, materialized as links */
   run_link *objs;           /* what the node holds links to */
@@ -70,7 +71,9 @@ typedef struct run_node {
   ck_parts parts;
   char *parts_text;
   int64_t node_run;         /* store id, 0 until recorded */
-  char *scratch;
+  char *scratch;             /* its directory, or (flat) the prefix of its
+                               files' names: runs/RUN/NODE (run_job.c) */
+  bool flat;
   char *log_path;
   char **in_paths, **out_paths;
   pipec_named_path *ins, *outs;
@@ -78,9 +81,13 @@ typedef struct run_node {
   char **files;             /* code files and plugin, absolute (staging) */
   tgt_job job;
   double t_start;
+  int64_t start_ms;         /* its attempt's start, to record (run.c) */
+  int start_attempt;
+  bool start_queued;        /* in runner.starts, not recorded yet */
   char *reason;             /* why it runs (a cache miss), or NULL */
   bool attempt_failed;      /* reason now says why its last attempt failed */
   bool settled;             /* reached its final state in this run */
+  bool recorded_ref;        /* recorded as a reference (run_state.c) */
   run_input *inputs;        /* n_inputs, while it has a job */
   char *input_msg;          /* an attempt changed an input: why it fails */
   ctr_job ctr;              /* a node with an image: its container */
@@ -140,6 +147,9 @@ typedef struct runner {
   uv_prepare_t batch_commit; /* commits the batch before the loop waits */
   struct qgroup_set *groups; /* the quota groups this run draws from
                                 (qgroup.h), or NULL */
+  uv_timer_t starts_timer;  /* records queued starts if nothing else does */
+  uint32_t *starts;         /* nodes whose attempt start is not recorded */
+  uint32_t n_starts, cap_starts;
   bool in_batch;
   bool record_failed;
   hash128 *src_hash;        /* per pipeline datafile (run_sources.c) */
@@ -153,6 +163,15 @@ typedef struct runner {
   ctr_images images;        /* every (target, image) of the pipeline,
                                resolved once (run_images) */
   struct run_shared *shared; /* shared caches, claims (run_shared.c) */
+  /* run_state.c: what the pipeline's nodes were last */
+  store_node_state *state;
+  uint32_t n_state;
+  uint32_t *state_idx;      /* open addressing by name: index + 1, 0 empty */
+  size_t state_cap;
+  bool state_loaded, state_partial;
+  int64_t *refs;            /* cached nodes recorded as references, not yet
+                               written (with the batch) */
+  uint32_t n_refs, cap_refs;
 } runner;
 
 /* run.c */
@@ -166,8 +185,14 @@ int run_output_index(const pipec_component *c, const char *port);
 int run_port_index(runner *R, uint32_t node, const char *port);
 /* An extension tools recognise for a port type (".csv"), or "". */
 const char *run_port_ext(pipec_port_type type);
+/* Commit the open transaction, the objects stored since the last commit
+ * synced first (objstore.h, defer_sync). 0, or -1 with err (rolled back). */
+int run_commit(runner *R, char *err, size_t errlen);
 /* The hooks' writes go into one transaction per loop iteration. */
 void run_batch_open(runner *R);
+/* Record node's attempt as started with the next batch (its job id and
+ * start time): a start alone never costs a commit of its own (run.c). */
+void run_start_later(runner *R, uint32_t node, int attempt);
 void run_batch_close(runner *R);
 /* Send ev (its run and snapshot filled in) to the caller. */
 void run_emit(runner *R, pipec_event *ev);
@@ -221,6 +246,21 @@ void run_settle_held(runner *R);
 
 /* Fill ev's family fields for node (NODE_START, NODE_DONE). */
 void run_family_event(const runner *R, uint32_t node, pipec_event *ev);
+
+/* run_state.c */
+/* The newest record of node's name in the pipeline (loaded with one query
+ * the first time), or NULL if there is none; *complete (may be NULL): the
+ * state holds every node that has one (else ask the store). */
+const store_node_state *run_state_of(runner *R, uint32_t node,
+                                     bool *complete);
+/* Record cached node as a reference to its newest record if that is the
+ * same (node, component, target, key): true if so. */
+bool run_state_ref(runner *R, uint32_t node);
+/* The node's entry was dropped: the state no longer has it. */
+void run_state_forget(runner *R, uint32_t node);
+/* Write the references taken since the last call (inside the batch). */
+int run_state_flush(runner *R);
+void run_state_free(runner *R);
 
 /* run_sources.c */
 /* Hash every source file or directory of the pipeline (with put, also

@@ -16,6 +16,8 @@
  *   settled       record the final state and report it
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,32 +44,111 @@ static bool disk_full(const char *path) {
   return statvfs(dir, &sv) == 0 && sv.f_bavail * sv.f_frsize < 64 * 1024;
 }
 
-/* File name of an output in the scratch directory: the port, with an
- * extension tools recognise for its type. */
+/* Where a node's files go while it runs. A node of a target that execs
+ * here (local) has no directory of its own: its files are named
+ * runs/RUN/NODE.PORT... ("flat": no mkdir and rmdir per node), which the
+ * node's name keeps apart from every other node's (see flat_name). A
+ * remote target stages "the scratch directory" as a whole, and a container
+ * mounts it: their nodes get runs/RUN/NODE/PORT... */
+static char *in_scratch(const run_node *rn, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static char *in_scratch(const run_node *rn, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *rest = xvprintf(fmt, ap);
+  va_end(ap);
+  char *path = xprintf("%s%c%s", rn->scratch, rn->flat ? '.' : '/', rest);
+  free(rest);
+  return path;
+}
+
+/* Can node files be named NAME.PORT... side by side? Yes if NAME ends where
+ * its first ']' is (a member: "aligned[S1]") or, without one, at its first
+ * '.' (a plain name has none): then no two nodes' files can share a name,
+ * whatever their keys hold. Also every name must fit one path component. */
+static bool flat_name(const pipec_node *n, const pipec_component *c) {
+  const char *name = n->name, *open = strchr(name, '['),
+             *close = strchr(name, ']');
+  if (open ? !close || close[1] : strchr(name, '.') != NULL)
+    return false;
+  size_t longest = 0;
+  for (uint32_t i = 0; i < n->n_inputs; i++)
+    if (strlen(n->inputs[i].port) > longest)
+      longest = strlen(n->inputs[i].port);
+  for (uint32_t i = 0; i < c->n_outputs; i++)
+    if (strlen(c->outputs[i].name) > longest)
+      longest = strlen(c->outputs[i].name);
+  /* NAME.PORT.in.K.model */
+  return strlen(name) + longest + 24 <= NAME_MAX;
+}
+
 /* File name of an output in the scratch directory: the port, with an
  * extension tools recognise for its type; a named output
  * (`bam: file "aligned.bam"`) is that name in a directory of the port's
  * name; a dir output is a directory of the port's name. */
-static char *output_file(const char *scratch, const pipec_port_decl *port) {
+static char *output_file(const run_node *rn, const pipec_port_decl *port) {
   if (port->type == PIPEC_PORT_DIR)
-    return xprintf("%s/%s", scratch, port->name);
+    return in_scratch(rn, "%s", port->name);
   if (port->filename)
-    return xprintf("%s/%s/%s", scratch, port->name, port->filename);
-  return xprintf("%s/%s%s", scratch, port->name, run_port_ext(port->type));
+    return in_scratch(rn, "%s/%s", port->name, port->filename);
+  return in_scratch(rn, "%s%s", port->name, run_port_ext(port->type));
 }
 
 /* Make what the command writes into exist where it must: the empty
  * directory of a dir output, the directory of a named output file. */
-static int output_place(const char *scratch, const pipec_port_decl *port,
+static int output_place(const run_node *rn, const pipec_port_decl *port,
                         char *err, size_t errlen) {
   if (port->type != PIPEC_PORT_DIR && !port->filename)
     return 0;
-  char *dir = xprintf("%s/%s", scratch, port->name);
+  char *dir = in_scratch(rn, "%s", port->name);
   int rc = mkdir(dir, 0755) == 0 || errno == EEXIST ? 0 : -errno;
   if (rc != 0)
     snprintf(err, errlen, "cannot create %s: %s", dir, strerror(-rc));
   free(dir);
   return rc;
+}
+
+/* Remove what an attempt left of its outputs (the inputs' links go with
+ * run_inputs_release): the whole directory, or a flat node's own names. */
+static void scratch_clear(runner *R, uint32_t node) {
+  run_node *rn = &R->nodes[node];
+  if (!rn->scratch)
+    return;
+  if (!rn->flat) {
+    fs_rm_rf(rn->scratch);
+    return;
+  }
+  const pipec_component *c = run_comp(R, node);
+  for (uint32_t i = 0; rn->out_paths && i < c->n_outputs; i++) {
+    if (c->outputs[i].filename && c->outputs[i].type != PIPEC_PORT_DIR) {
+      char *dir = in_scratch(rn, "%s", c->outputs[i].name);
+      fs_rm_rf(dir);
+      free(dir);
+    } else if (unlink(rn->out_paths[i]) != 0 && errno != ENOENT) {
+      fs_rm_rf(rn->out_paths[i]);
+    }
+  }
+}
+
+/* Make the scratch ready for an attempt: its directory, and the places of
+ * outputs that need one. 0, or -1 with err. */
+static int scratch_ready(runner *R, uint32_t node, char *err, size_t errlen) {
+  run_node *rn = &R->nodes[node];
+  const pipec_component *c = run_comp(R, node);
+  if (!rn->flat && mkdir(rn->scratch, 0755) != 0 && errno != EEXIST) {
+    /* the run's directories exist (run_schedule); a node name is one
+     * level */
+    int rc = fs_mkdir_p(rn->scratch);
+    if (rc != 0) {
+      snprintf(err, errlen, "cannot create the scratch directory %s: %s",
+               rn->scratch, strerror(-rc));
+      return -1;
+    }
+  }
+  for (uint32_t i = 0; i < c->n_outputs; i++)
+    if (output_place(rn, &c->outputs[i], err, errlen) != 0)
+      return -1;
+  return 0;
 }
 
 
@@ -116,16 +197,15 @@ static sched_status build_job(runner *R, uint32_t node, tgt_job **job,
   const pipec_node *n = &R->p->nodes[node];
   const pipec_component *c = run_comp(R, node);
   run_node *rn = &R->nodes[node];
+  if (open_target(R, n->target, target, err, errlen) != 0)
+    return SCHED_FAILED;
+  /* a container mounts its node's directory, which must be its own */
+  rn->flat = (*target)->kind->execs_here && !run_node_image(R, node) &&
+             flat_name(n, c);
   rn->scratch = xprintf("%s/%lld/%s", ws_runs_dir(R->w),
                         (long long)R->run_id, n->name);
-  fs_rm_rf(rn->scratch); /* left by a crashed attempt: never trusted */
-  /* the run's directories exist (run_schedule); a node name is one level */
-  int rc = mkdir(rn->scratch, 0755) == 0 ? 0 : fs_mkdir_p(rn->scratch);
-  if (rc != 0) {
-    snprintf(err, errlen, "cannot create the scratch directory %s: %s",
-             rn->scratch, strerror(-rc));
-    return SCHED_FAILED;
-  }
+  if (!rn->flat)
+    fs_rm_rf(rn->scratch); /* left by a crashed attempt: never trusted */
   rn->log_path = xprintf("%s/%lld/%s.log", ws_logs_dir(R->w),
                          (long long)R->run_id, n->name);
   rn->in_paths = xcalloc(n->n_inputs + 1, sizeof *rn->in_paths);
@@ -147,28 +227,26 @@ static sched_status build_job(runner *R, uint32_t node, tgt_job **job,
       snprintf(num, sizeof num, ".%u", k);
     bool dir = in->type == PIPEC_PORT_DIR;
     rn->inputs[i] = (run_input){
-        .link = xprintf("%s/%s.in%s%s", rn->scratch, in->port, num,
-                        dir ? "" : run_port_ext(in->type)),
+        .link = in_scratch(rn, "%s.in%s%s", in->port, num,
+                           dir ? "" : run_port_ext(in->type)),
         .hash = hs[i],
         .dir = dir};
     rn->in_paths[i] = xstrdup(rn->inputs[i].link);
     rn->ins[i] = (pipec_named_path){in->port, rn->in_paths[i]};
   }
   free(hs);
-  if (run_inputs_link(R, node, err, errlen) != 0)
-    return SCHED_FAILED;
   rn->out_paths = xcalloc(c->n_outputs + 1, sizeof *rn->out_paths);
   rn->outs = xcalloc(c->n_outputs + 1, sizeof *rn->outs);
   for (uint32_t i = 0; i < c->n_outputs; i++) {
-    rn->out_paths[i] = output_file(rn->scratch, &c->outputs[i]);
+    rn->out_paths[i] = output_file(rn, &c->outputs[i]);
     rn->outs[i] = (pipec_named_path){c->outputs[i].name, rn->out_paths[i]};
-    if (output_place(rn->scratch, &c->outputs[i], err, errlen) != 0)
-      return SCHED_FAILED;
   }
+  if (scratch_ready(R, node, err, errlen) != 0)
+    return SCHED_FAILED;
+  if (run_inputs_link(R, node, err, errlen) != 0)
+    return SCHED_FAILED;
   if (cmd_build(R->p, node, rn->ins, n->n_inputs, rn->outs, c->n_outputs,
                 R->exe, &rn->argv, &rn->env, err, errlen) != 0)
-    return SCHED_FAILED;
-  if (open_target(R, n->target, target, err, errlen) != 0)
     return SCHED_FAILED;
   /* exec's limits are this machine's; remote targets have their own */
   if ((*target)->kind->execs_here &&
@@ -287,7 +365,16 @@ bool run_hook_wait_for(void *ctx, uint32_t node, uint32_t *other) {
 static void record_node(runner *R, uint32_t node, const char *status) {
   run_node *rn = &R->nodes[node];
   const pipec_node *n = &R->p->nodes[node];
+  /* a hit that repeats the node's newest record is a reference to it
+   * (not one from a shared cache: its row records which) */
+  if (strcmp(status, "cached") == 0 && !run_shared_source(R, node) &&
+      run_state_ref(R, node)) {
+    rn->recorded_ref = true;
+    return;
+  }
   store_node_run nr = {.run_id = R->run_id,
+                       .ord = node,
+                       .has_ord = true,
                        .node = n->name,
                        .component = run_comp(R, node)->name,
                        .status = status,
@@ -305,8 +392,7 @@ static void record_node(runner *R, uint32_t node, const char *status) {
     hash_hex(&rn->key, hex);
     nr.cache_key = hex;
   }
-  if (store_node_run_add(R->st, &nr, &rn->node_run) != 0)
-  {
+  if (store_node_run_add(R->st, &nr, &rn->node_run) != 0) {
     char msg[1024];
     snprintf(msg, sizeof msg, "cannot record node '%s': %s", n->name,
              store_errmsg(R->st));
@@ -353,8 +439,7 @@ void run_hook_started(void *ctx, uint32_t node, tgt_job *job, int attempt) {
   run_node *rn = &R->nodes[node];
   const pipec_node *n = &R->p->nodes[node];
   rn->t_start = clock_mono_s();
-  run_batch_open(R);
-  store_node_run_started(R->st, rn->node_run, attempt, job->job_id);
+  run_start_later(R, node, attempt);
   pipec_event ev = {.kind = PIPEC_EV_NODE_START,
                     .node = n->name,
                     .target = R->p->targets[n->target].name,
@@ -575,7 +660,7 @@ sched_status run_hook_attempt_done(void *ctx, uint32_t node, tgt_job *job,
     if (n->cache)
       run_shared_succeeded(R, node);
     run_inputs_release(R, node);
-    fs_rm_rf(rn->scratch);
+    scratch_clear(R, node);
     return SCHED_SUCCEEDED;
   }
   if (disk_full(rn->scratch))
@@ -583,11 +668,14 @@ sched_status run_hook_attempt_done(void *ctx, uint32_t node, tgt_job *job,
              "%sthe disk holding the workspace is full (no space left)",
              msg[0] ? "; " : "");
   /* a failed attempt's outputs are never used: free their space now (and
-   * leave an empty scratch directory, with fresh input links, for a
-   * retry) */
+   * leave an empty scratch, with fresh input links, for a retry) */
   run_inputs_release(R, node);
-  fs_rm_rf(rn->scratch);
-  mkdir(rn->scratch, 0755);
+  scratch_clear(R, node);
+  if (attempt <= n->retries && !rn->input_msg) {
+    char e[512];
+    if (scratch_ready(R, node, e, sizeof e) != 0)
+      rn->input_msg = xstrdup(e);
+  }
   /* an attempt that was stopped (timeout, signal, cancel) has no exit
    * code of its own: record none, not the 0 the target left in r */
   bool exited = !timed_out && !r->cancelled && !r->term_signal;
@@ -652,7 +740,7 @@ void run_hook_settled(void *ctx, uint32_t node, sched_status st,
   rn->settled = true;
   if (R->fam_done && n->family != PIPEC_NONE)
     R->fam_done[n->family]++;
-  bool recorded = rn->node_run != 0;
+  bool recorded = rn->node_run != 0 || rn->recorded_ref;
   if (!recorded && (st == SCHED_SKIPPED || st == SCHED_CANCELLED) &&
       message && *message && !rn->reason)
     rn->reason = xstrdup(message); /* why it never ran, as show says */

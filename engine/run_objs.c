@@ -134,8 +134,9 @@ void run_objs_flush(runner *R) {
     store_object_put(R->st, &o->hash, o->st.size, &o->st);
     o->dirty = false;
   }
+  char e[768];
   if (open)
-    store_commit(R->st);
+    run_commit(R, e, sizeof e);
 }
 
 void run_objs_free(run_objs *t) {

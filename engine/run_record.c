@@ -3,6 +3,7 @@
  * configuration: sources, code files, data hashes, -p values, mode and
  * selection) and its run record, written together (run_int.h).
  */
+#define _GNU_SOURCE /* fopencookie */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,60 @@ static void selection_json(const runner *R, pipec_json *j) {
   pipec_json_end(j);
 }
 
+/* ---- the compiled configuration, stored once per distinct one ------------ */
+
+static ssize_t hash_write(void *cookie, const char *buf, size_t n) {
+  hash_stream_update(cookie, buf, n);
+  return (ssize_t)n;
+}
+
+/* The hash of the graph's compact JSON, written through a hashing stream:
+ * no text is kept. 0, or -1 if out of memory. */
+static int config_hash(const pipec_pipeline *p, hash128 *h) {
+  hash_stream *hs = hash_stream_new();
+  FILE *f = hs ? fopencookie(hs, "w", (cookie_io_functions_t){
+                                          .write = hash_write})
+               : NULL;
+  if (!f) {
+    hash_stream_free(hs);
+    return -1;
+  }
+  setvbuf(f, NULL, _IOFBF, 1 << 16);
+  pipec_graph_write(p, PIPEC_GRAPH_JSON_COMPACT, f);
+  fclose(f);
+  *h = hash_stream_digest(hs);
+  hash_stream_free(hs);
+  return 0;
+}
+
+/* The graph's compact JSON (malloc'd), or NULL if out of memory. */
+static char *config_text(const pipec_pipeline *p) {
+  char *config = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&config, &len);
+  if (!f)
+    return NULL;
+  pipec_graph_write(p, PIPEC_GRAPH_JSON_COMPACT, f);
+  fclose(f);
+  return config;
+}
+
+/* The id of the run's configuration in the store, recording it if it is
+ * new (inside the caller's transaction). A configuration seen before costs
+ * one pass of hashing, no text. */
+static int record_config(runner *R, int64_t *id) {
+  hash128 h;
+  if (config_hash(R->p, &h) != 0)
+    return -1;
+  int found = store_config_find(R->st, &h, id);
+  if (found != 0)
+    return found < 0 ? -1 : 0;
+  char *config = config_text(R->p);
+  int rc = config ? store_config_put(R->st, &h, config, id) : -1;
+  free(config);
+  return rc;
+}
+
 int run_record_snapshot(runner *R, char *err, size_t errlen) {
   const pipec_pipeline *p = R->p;
   store_runs_reap(R->st, store_pid_alive); /* runs killed before they could say */
@@ -100,23 +155,16 @@ int run_record_snapshot(runner *R, char *err, size_t errlen) {
   for (uint32_t i = 0; i < p->n_sources; i++)
     free((char *)files[i].path);
   free(files);
-  char *config = NULL, *params = json_of(params_json, R),
-       *sel = json_of(selection_json, R);
-  {
-    size_t len = 0;
-    FILE *f = open_memstream(&config, &len);
-    if (f) {
-      pipec_graph_write(p, PIPEC_GRAPH_JSON_COMPACT, f);
-      fclose(f);
-    }
-  }
+  bool said = false;
+  if (R->o->dry_run) /* a dry run records the draft only */
+    goto done;
+  char *params = json_of(params_json, R), *sel = json_of(selection_json, R);
   /* the snapshot is the whole configuration: also the code files' bytes
    * (put into the object store first, outside the transaction), the data
    * files' hashes and the -p values; all of it with the run, or nothing */
   store_snap_file *sf = NULL;
   uint32_t n_sf = 0;
-  bool said = false;
-  if (rc == 0 && !R->o->dry_run && /* a dry run records the draft only */
+  if (rc == 0 &&
       snap_collect_files(R->root, R->st, R->objs, R->memo, p, R->abs_dir, &sf,
                          &n_sf, err, errlen) != 0) {
     rc = -1;
@@ -129,13 +177,15 @@ int run_record_snapshot(runner *R, char *err, size_t errlen) {
     ov[i].name = xprintf("%.*s", (int)len, o);
     ov[i].value = xstrdup(eq ? eq + 1 : "");
   }
-  if (rc == 0 && !R->o->dry_run) {
+  int64_t config_id = 0;
+  if (rc == 0) {
     rc = store_begin(R->st);
     if (rc == 0)
-      rc = store_snapshot_add(R->st, R->pipeline_id, draft,
-                              config ? config : "{}", params,
-                              plan_mode_name(&R->o->sel), sel,
-                              &R->snapshot_id);
+      rc = record_config(R, &config_id);
+    if (rc == 0)
+      rc = store_snapshot_add_config(R->st, R->pipeline_id, draft, config_id,
+                                     params, plan_mode_name(&R->o->sel), sel,
+                                     &R->snapshot_id);
     if (rc == 0)
       rc = store_snapshot_overrides_add(R->st, R->snapshot_id, ov,
                                         R->o->n_overrides);
@@ -144,16 +194,18 @@ int run_record_snapshot(runner *R, char *err, size_t errlen) {
     if (rc == 0)
       rc = store_run_add(R->st, R->snapshot_id, R->pipeline_id,
                          (int64_t)getpid(), &R->run_id);
-    if (rc == 0)
-      rc = store_commit(R->st);
-    else
+    if (rc == 0 && run_commit(R, err, errlen) != 0) {
+      rc = -1;
+      said = true;
+    } else if (rc != 0) {
       store_rollback(R->st);
+    }
   }
   store_overrides_free(ov, R->o->n_overrides);
   store_snap_files_free(sf, n_sf);
-  free(config);
   free(params);
   free(sel);
+done:
   if (rc != 0 && !said)
     snprintf(err, errlen, "cannot record the run: %s", store_errmsg(R->st));
   else if (rc != 0) {

@@ -83,9 +83,9 @@ int run_sources(runner *R, bool put, char *err, size_t errlen) {
   int rc = 0;
   for (uint32_t i = 0; i < p->n_datafiles && rc == 0; i++)
     rc = one_source(R, i, put, err, errlen);
-  if (open && store_commit(R->st) != 0 && rc == 0) {
-    snprintf(err, errlen, "cannot record the source files' hashes: %s",
-             store_errmsg(R->st));
+  char e[768];
+  if (open && run_commit(R, e, sizeof e) != 0 && rc == 0) {
+    snprintf(err, errlen, "cannot record the source files' hashes: %s", e);
     rc = -1;
   }
   return rc;

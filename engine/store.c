@@ -177,6 +177,31 @@ static const char *const migrations[] = {
      * (bytes; NULL: none asked, not measured) */
     "ALTER TABLE node_runs ADD COLUMN memory INTEGER;"
     "ALTER TABLE node_runs ADD COLUMN peak_memory INTEGER;",
+
+    /* 9: a compiled configuration is stored once, named by the hash of its
+     * text, and snapshots name it (snapshots.config is '' for those; the
+     * snapshots of older pipecs keep their own copy in it). */
+    "CREATE TABLE configs("
+    "  id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE,"
+    "  config TEXT NOT NULL);"
+    "ALTER TABLE snapshots ADD COLUMN config_id INTEGER REFERENCES configs(id);"
+    /* and a cached node whose newest record (same name, component, target
+     * and key) is a node run of an earlier run is recorded as a reference
+     * to it: ranges of node run ids per run, so a run that changes nothing
+     * adds a row, not one per node. ord: the node's place in its run's
+     * pipeline, the order node runs are listed in. */
+    "ALTER TABLE node_runs ADD COLUMN ord INTEGER;"
+    "CREATE TABLE run_cached("
+    "  run_id INTEGER NOT NULL REFERENCES runs(id),"
+    "  first INTEGER NOT NULL, last INTEGER NOT NULL, at INTEGER NOT NULL,"
+    "  PRIMARY KEY(run_id, first)) WITHOUT ROWID;"
+    "CREATE INDEX run_cached_first ON run_cached(first, last);"
+    /* and a run-time loop's keys are stored once per distinct list (a
+     * family of 10^5 chunks is a megabyte of them) */
+    "CREATE TABLE key_lists("
+    "  id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE,"
+    "  keys TEXT NOT NULL);"
+    "ALTER TABLE expansions ADD COLUMN keys_id INTEGER REFERENCES key_lists(id);",
 };
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -327,6 +352,13 @@ static char *col_text(sqlite3_stmt *s, int col) {
   if (!t)
     return NULL;
   char *d = strdup((const char *)t);
+  if (!d)
+    abort();
+  return d;
+}
+
+static char *col_text_of(const char *t) {
+  char *d = strdup(t);
   if (!d)
     abort();
   return d;
@@ -780,21 +812,66 @@ void store_drafts_free(store_draft *d, uint32_t n) {
   free(d);
 }
 
-int store_snapshot_add(store *st, int64_t pipeline, int64_t draft,
-                       const char *config, const char *params,
-                       const char *mode, const char *selection, int64_t *id) {
+int store_config_find(store *st, const hash128 *h, int64_t *id) {
+  static const char q[] = "SELECT id FROM configs WHERE hash = ?";
+  sqlite3_stmt *s = prep(st, q);
+  if (!s || bind(st, s, "h", h))
+    return -1;
+  int found = step_row(st, s, "find the configuration");
+  if (found == 1) {
+    *id = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+  }
+  return found;
+}
+
+int store_config_put(store *st, const hash128 *h, const char *config,
+                     int64_t *id) {
+  static const char ins[] = "INSERT INTO configs(hash, config) VALUES (?, ?) "
+                            "ON CONFLICT(hash) DO NOTHING";
+  int found = store_config_find(st, h, id);
+  if (found != 0)
+    return found < 0 ? -1 : 0;
+  sqlite3_stmt *s = prep(st, ins);
+  if (!s || bind(st, s, "ht", h, config) ||
+      exec_stmt(st, s, "record the configuration"))
+    return -1;
+  return store_config_find(st, h, id) == 1 ? 0 : -1;
+}
+
+int store_snapshot_add_config(store *st, int64_t pipeline, int64_t draft,
+                              int64_t config_id, const char *params,
+                              const char *mode, const char *selection,
+                              int64_t *id) {
   static const char ins[] =
       "INSERT INTO snapshots(pipeline_id, draft_id, created_at, config, "
-      "params, mode, selection) VALUES (?, ?, ?, ?, ?, ?, ?)";
+      "config_id, params, mode, selection) VALUES (?, ?, ?, '', ?, ?, ?, ?)";
   sqlite3_stmt *s = prep(st, ins);
   if (!s ||
-      bind(st, s, "iiitttt", pipeline, draft, store_now_ms(),
-           config ? config : "{}", params ? params : "{}", mode ? mode : "",
+      bind(st, s, "iiiittt", pipeline, draft, store_now_ms(), config_id,
+           params ? params : "{}", mode ? mode : "",
            selection ? selection : "{}") ||
       exec_stmt(st, s, "record snapshot"))
     return -1;
   *id = sqlite3_last_insert_rowid(st->db);
   return 0;
+}
+
+int store_snapshot_add(store *st, int64_t pipeline, int64_t draft,
+                       const char *config, const char *params,
+                       const char *mode, const char *selection, int64_t *id) {
+  if (!config)
+    config = "{}";
+  hash128 h = hash_buf(config, strlen(config));
+  bool nested;
+  if (tx_enter(st, &nested) != 0)
+    return -1;
+  int64_t cfg = 0;
+  int rc = store_config_put(st, &h, config, &cfg);
+  if (rc == 0)
+    rc = store_snapshot_add_config(st, pipeline, draft, cfg, params, mode,
+                                   selection, id);
+  return tx_leave(st, nested, rc);
 }
 
 int store_snapshot_set_label(store *st, int64_t id, const char *label) {
@@ -808,9 +885,11 @@ int store_snapshot_set_label(store *st, int64_t id, const char *label) {
 
 #define SNAPSHOT_COLS                                                       \
   "SELECT s.id, s.pipeline_id, s.draft_id, s.created_at, p.name, "          \
-  "p.main_path, s.config, s.params, s.mode, s.selection, s.label, "         \
+  "p.main_path, coalesce(c.config, s.config), s.params, s.mode, "          \
+  "s.selection, s.label, "                                                  \
   "(SELECT max(r.id) FROM runs r WHERE r.snapshot_id = s.id) "              \
-  "FROM snapshots s JOIN pipelines p ON p.id = s.pipeline_id "
+  "FROM snapshots s JOIN pipelines p ON p.id = s.pipeline_id "              \
+  "LEFT JOIN configs c ON c.id = s.config_id "
 
 static void snapshot_row(sqlite3_stmt *s, store_snapshot *o) {
   o->id = sqlite3_column_int64(s, 0);
@@ -1047,13 +1126,38 @@ int store_published_add(store *st, int64_t run, const char *path,
 
 int store_expansion_add(store *st, int64_t run, uint32_t fanout,
                         const char *family, const char *keys) {
+  static const char find[] = "SELECT id FROM key_lists WHERE hash = ?";
+  static const char ins_keys[] =
+      "INSERT INTO key_lists(hash, keys) VALUES (?, ?) "
+      "ON CONFLICT(hash) DO NOTHING";
   static const char ins[] =
-      "INSERT OR REPLACE INTO expansions(run_id, fanout, family, keys) "
-      "VALUES (?, ?, ?, ?)";
-  sqlite3_stmt *s = prep(st, ins);
-  if (!s || bind(st, s, "iitt", run, (int64_t)fanout, family, keys))
+      "INSERT OR REPLACE INTO expansions(run_id, fanout, family, keys, "
+      "keys_id) VALUES (?, ?, ?, '', ?)";
+  hash128 h = hash_buf(keys, strlen(keys));
+  bool nested;
+  if (tx_enter(st, &nested) != 0)
     return -1;
-  return exec_stmt(st, s, "record an expansion");
+  int rc = -1, found = 0;
+  int64_t id = 0;
+  for (int pass = 0; pass < 2 && found == 0; pass++) {
+    sqlite3_stmt *s = prep(st, find);
+    if (!s || bind(st, s, "h", &h) ||
+        (found = step_row(st, s, "record an expansion")) < 0)
+      goto out;
+    if (found) {
+      id = sqlite3_column_int64(s, 0);
+      sqlite3_reset(s);
+    } else if (!(s = prep(st, ins_keys)) || bind(st, s, "ht", &h, keys) ||
+               exec_stmt(st, s, "record an expansion")) {
+      goto out;
+    }
+  }
+  sqlite3_stmt *s = prep(st, ins);
+  if (found == 1 && s &&
+      !bind(st, s, "iiti", run, (int64_t)fanout, family, id))
+    rc = exec_stmt(st, s, "record an expansion");
+out:
+  return tx_leave(st, nested, rc);
 }
 
 int store_tree_add(store *st, const hash128 *h) {
@@ -1197,7 +1301,9 @@ int store_runs_reap(store *st, bool (*alive)(int64_t pid)) {
   "SELECT r.id, r.snapshot_id, r.pipeline_id, r.started_at, "               \
   "coalesce(r.ended_at, 0), coalesce(r.pid, 0), p.name, r.status, r.ran, "  \
   "r.cached, r.failed, "                                                    \
-  "(SELECT count(*) FROM node_runs n WHERE n.run_id = r.id) "               \
+  "(SELECT count(*) FROM node_runs n WHERE n.run_id = r.id) + "             \
+  "(SELECT coalesce(sum(c.last - c.first + 1), 0) FROM run_cached c "       \
+  " WHERE c.run_id = r.id) "                                                \
   "FROM runs r JOIN pipelines p ON p.id = r.pipeline_id "
 
 static void run_row(sqlite3_stmt *s, store_run *o) {
@@ -1241,15 +1347,20 @@ int64_t store_run_last(store *st) {
 
 int store_node_last_run(store *st, const char *node, store_nr_want want,
                         int64_t *run, int64_t *node_run) {
+  /* a cached node recorded as a reference counts for its run */
   static const char any[] =
-      "SELECT run_id, id FROM node_runs WHERE node = ? "
+      "SELECT run_id, id FROM (SELECT run_id, id FROM node_runs WHERE "
+      "node = ?1 UNION ALL SELECT c.run_id, n.id FROM node_runs n JOIN "
+      "run_cached c ON c.first <= n.id AND c.last >= n.id WHERE n.node = ?1) "
       "ORDER BY run_id DESC, id DESC LIMIT 1";
   static const char logged[] =
       "SELECT run_id, id FROM node_runs WHERE node = ? AND "
       "coalesce(log_path, '') != '' ORDER BY run_id DESC, id DESC LIMIT 1";
   static const char outputs[] =
-      "SELECT run_id, id FROM node_runs WHERE node = ? AND "
-      "status IN ('succeeded', 'cached') "
+      "SELECT run_id, id FROM (SELECT run_id, id FROM node_runs WHERE "
+      "node = ?1 AND status IN ('succeeded', 'cached') UNION ALL "
+      "SELECT c.run_id, n.id FROM node_runs n JOIN run_cached c ON "
+      "c.first <= n.id AND c.last >= n.id WHERE n.node = ?1) "
       "ORDER BY run_id DESC, id DESC LIMIT 1";
   sqlite3_stmt *s = prep(st, want == STORE_NR_LOG       ? logged
                              : want == STORE_NR_OUTPUTS ? outputs
@@ -1328,8 +1439,8 @@ int store_node_run_add(store *st, const store_node_run *nr, int64_t *id) {
   static const char ins[] =
       "INSERT INTO node_runs(run_id, node, component, status, cache_key, "
       "cache_hit, miss_reason, target, log_path, job_id, attempts, message, "
-      "started_at, image, image_id, ended_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      "started_at, image, image_id, ended_at, ord) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
   int64_t now = store_now_ms();
   /* a node recorded in a final state (cached, skipped, ...) started and
    * ended now; a running or pending one has not ended. exit_code is not
@@ -1346,6 +1457,7 @@ int store_node_run_add(store *st, const store_node_run *nr, int64_t *id) {
            (int64_t)nr->attempts, nr->message, started, nr->image,
            nr->image_id) ||
       (ended && sqlite3_bind_int64(s, 16, ended) != SQLITE_OK) ||
+      (nr->has_ord && sqlite3_bind_int64(s, 17, nr->ord) != SQLITE_OK) ||
       exec_stmt(st, s, "record node run"))
     return -1;
   *id = sqlite3_last_insert_rowid(st->db);
@@ -1354,11 +1466,16 @@ int store_node_run_add(store *st, const store_node_run *nr, int64_t *id) {
 
 int store_node_run_started(store *st, int64_t id, int attempt,
                            const char *job_id) {
+  return store_node_run_started_at(st, id, attempt, job_id, store_now_ms());
+}
+
+int store_node_run_started_at(store *st, int64_t id, int attempt,
+                              const char *job_id, int64_t started_ms) {
   static const char upd[] = "UPDATE node_runs SET status = 'running', "
                             "attempts = ?, job_id = ?, started_at = ? "
                             "WHERE id = ?";
   sqlite3_stmt *s = prep(st, upd);
-  if (!s || bind(st, s, "itii", (int64_t)attempt, job_id, store_now_ms(), id))
+  if (!s || bind(st, s, "itii", (int64_t)attempt, job_id, started_ms, id))
     return -1;
   return exec_stmt(st, s, "record attempt");
 }
@@ -1394,6 +1511,16 @@ int store_node_run_memory(store *st, int64_t id, int64_t memory,
   return exec_stmt(st, s, "record memory");
 }
 
+/* For store_node_run_list: by ord (a node's place in its pipeline), then
+ * id; rows without ord (recorded by an older pipec) by id. */
+static int by_ord(const void *a, const void *b) {
+  const store_node_run *x = a, *y = b;
+  int64_t kx = x->has_ord ? x->ord : -1, ky = y->has_ord ? y->ord : -1;
+  if (kx != ky)
+    return kx < ky ? -1 : 1;
+  return (x->id > y->id) - (x->id < y->id);
+}
+
 int store_node_run_list(store *st, int64_t run, store_node_run **out,
                         uint32_t *n) {
   static const char q[] =
@@ -1401,7 +1528,14 @@ int store_node_run_list(store *st, int64_t run, store_node_run **out,
       "miss_reason, log_path, job_id, message, cache_hit, attempts, "
       "coalesce(exit_code, -1), coalesce(started_at, 0), "
       "coalesce(ended_at, 0), image, image_id, coalesce(memory, 0), "
-      "coalesce(peak_memory, 0) FROM node_runs WHERE run_id = ? ORDER BY id";
+      "coalesce(peak_memory, 0), ord FROM node_runs WHERE run_id = ? "
+      "ORDER BY id";
+  /* the cached nodes recorded as references: each the node run it names,
+   * as a cache hit of this run */
+  static const char refs[] =
+      "SELECT n.id, c.run_id, n.node, n.component, n.target, n.cache_key, "
+      "c.at, n.ord, n.image, n.image_id FROM run_cached c JOIN node_runs n "
+      "ON n.id BETWEEN c.first AND c.last WHERE c.run_id = ? ORDER BY n.id";
   sqlite3_stmt *s = prep(st, q);
   *out = NULL;
   *n = 0;
@@ -1409,9 +1543,11 @@ int store_node_run_list(store *st, int64_t run, store_node_run **out,
     return -1;
   uint32_t cap = 0;
   int rc;
+  bool any_ref = false;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     *out = grow(*out, *n, &cap, sizeof **out);
     store_node_run *o = &(*out)[(*n)++];
+    memset(o, 0, sizeof *o);
     o->id = sqlite3_column_int64(s, 0);
     o->run_id = sqlite3_column_int64(s, 1);
     o->node = col_text(s, 2);
@@ -1432,9 +1568,39 @@ int store_node_run_list(store *st, int64_t run, store_node_run **out,
     o->image_id = col_text(s, 17);
     o->memory = sqlite3_column_int64(s, 18);
     o->peak_memory = sqlite3_column_int64(s, 19);
+    o->has_ord = sqlite3_column_type(s, 20) != SQLITE_NULL;
+    o->ord = sqlite3_column_int64(s, 20);
   }
   int ret = rc == SQLITE_DONE ? 0 : fail(st, "list node runs");
   sqlite3_reset(s);
+  if (ret == 0 && (!(s = prep(st, refs)) || bind(st, s, "i", run)))
+    ret = -1;
+  while (ret == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    any_ref = true;
+    *out = grow(*out, *n, &cap, sizeof **out);
+    store_node_run *o = &(*out)[(*n)++];
+    memset(o, 0, sizeof *o);
+    o->id = sqlite3_column_int64(s, 0);
+    o->run_id = sqlite3_column_int64(s, 1);
+    o->node = col_text(s, 2);
+    o->component = col_text(s, 3);
+    o->target = col_text(s, 4);
+    o->cache_key = col_text(s, 5);
+    o->status = col_text_of("cached");
+    o->cache_hit = true;
+    o->exit_code = -1;
+    o->started_ms = o->ended_ms = sqlite3_column_int64(s, 6);
+    o->has_ord = sqlite3_column_type(s, 7) != SQLITE_NULL;
+    o->ord = sqlite3_column_int64(s, 7);
+    o->image = col_text(s, 8);
+    o->image_id = col_text(s, 9);
+  }
+  if (ret == 0) {
+    ret = rc == SQLITE_DONE ? 0 : fail(st, "list node runs");
+    sqlite3_reset(s);
+  }
+  if (ret == 0 && any_ref)
+    qsort(*out, *n, sizeof **out, by_ord);
   return ret;
 }
 
@@ -1690,7 +1856,9 @@ int store_run_artifacts(store *st, int64_t run, store_artifact **out,
                         uint32_t *n) {
   static const char q[] =
       "SELECT a.node_run_id, n.node, a.port, a.hash, a.size FROM artifacts a "
-      "JOIN node_runs n ON n.id = a.node_run_id WHERE n.run_id = ? "
+      "JOIN node_runs n ON n.id = a.node_run_id WHERE n.run_id = ?1 "
+      "OR n.id IN (SELECT r.id FROM run_cached c JOIN node_runs r "
+      "ON r.id BETWEEN c.first AND c.last WHERE c.run_id = ?1) "
       "ORDER BY a.node_run_id, a.port";
   sqlite3_stmt *s = prep(st, q);
   *out = NULL;
@@ -1870,15 +2038,19 @@ int store_cached_objects(store *st,
   "    GROUP BY r.snapshot_id"                                               \
   "  UNION SELECT id FROM runs WHERE status = 'running'),"                   \
   " newest(pipeline_id, config) AS ("                                        \
-  "  SELECT r.pipeline_id, s.config FROM runs r JOIN snapshots s"            \
-  "    ON s.id = r.snapshot_id"                                              \
+  "  SELECT r.pipeline_id, coalesce(c.config, s.config) AS config"           \
+  "  FROM runs r JOIN snapshots s ON s.id = r.snapshot_id"                   \
+  "  LEFT JOIN configs c ON c.id = s.config_id"                              \
   "  WHERE r.id IN (SELECT max(id) FROM runs GROUP BY pipeline_id)"          \
-  "    AND json_valid(s.config)),"                                           \
+  "    AND json_valid(coalesce(c.config, s.config))),"                       \
   " cfg_nodes(pipeline_id, node) AS ("                                       \
   "  SELECT c.pipeline_id, json_extract(j.value, '$.name')"                  \
   "  FROM newest c, json_each(c.config, '$.nodes') j),"                      \
   " kept(id) AS ("                                                           \
   "  SELECT id FROM node_runs WHERE run_id IN (SELECT id FROM kept_runs)"    \
+  "  UNION SELECT n.id FROM run_cached c JOIN node_runs n"                   \
+  "   ON n.id BETWEEN c.first AND c.last"                                    \
+  "   WHERE c.run_id IN (SELECT id FROM kept_runs)"                          \
   "  UNION SELECT max(n.id) FROM node_runs n"                                \
   "   JOIN runs r ON r.id = n.run_id"                                        \
   "   JOIN cfg_nodes c ON c.pipeline_id = r.pipeline_id AND c.node = n.node" \
@@ -2111,7 +2283,10 @@ int store_node_run_statuses(store *st, int64_t run,
                                        const char *status),
                             void *ctx) {
   static const char q[] =
-      "SELECT node, status FROM node_runs WHERE run_id = ? ORDER BY id";
+      "SELECT node, status FROM (SELECT id, node, status FROM node_runs "
+      "WHERE run_id = ?1 UNION ALL SELECT n.id, n.node, 'cached' "
+      "FROM run_cached c JOIN node_runs n ON n.id BETWEEN c.first AND c.last "
+      "WHERE c.run_id = ?1) ORDER BY id";
   sqlite3_stmt *s = prep(st, q);
   if (!s || bind(st, s, "i", run))
     return -1;
@@ -2164,4 +2339,122 @@ int store_snapshot_list_brief(store *st, int64_t pipeline, uint32_t limit,
   int ret = rc == SQLITE_DONE ? 0 : fail(st, "list snapshots");
   sqlite3_reset(s);
   return ret;
+}
+
+/* ---- compact records of cached nodes, the state a run starts from ---------- */
+
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+int store_run_cached_add(store *st, int64_t run, int64_t *ids, uint32_t n) {
+  static const char ins[] =
+      "INSERT INTO run_cached(run_id, first, last, at) VALUES (?, ?, ?, ?) "
+      "ON CONFLICT(run_id, first) DO UPDATE SET "
+      "last = max(last, excluded.last)";
+  if (n == 0)
+    return 0;
+  qsort(ids, n, sizeof *ids, cmp_i64);
+  int64_t now = store_now_ms();
+  bool nested;
+  int rc = tx_enter(st, &nested);
+  for (uint32_t i = 0; rc == 0 && i < n;) {
+    uint32_t j = i;
+    while (j + 1 < n && ids[j + 1] <= ids[j] + 1)
+      j++;
+    sqlite3_stmt *s = prep(st, ins);
+    rc = !s || bind(st, s, "iiii", run, ids[i], ids[j], now)
+             ? -1
+             : exec_stmt(st, s, "record cached nodes");
+    i = j + 1;
+  }
+  return tx_leave(st, nested, rc);
+}
+
+int store_pipeline_state(store *st, int64_t pipeline, store_node_state **out,
+                         uint32_t *n) {
+  /* each node's newest node run with outputs in the pipeline, with its
+   * cache entry's outputs and their objects' stat rows, in one query (a
+   * node run's rows come together: the join is nested loops from it) */
+  static const char q[] =
+      "WITH last(id) AS (SELECT max(n.id) FROM node_runs n JOIN runs r "
+      "  ON r.id = n.run_id WHERE r.pipeline_id = ? AND "
+      "  n.status IN ('succeeded', 'cached') GROUP BY n.node) "
+      "SELECT n.id, n.node, n.component, n.target, n.cache_key, "
+      "n.ord IS NOT NULL, c.key IS NOT NULL, o.port, o.hash, o.size, b.dev, "
+      "b.ino, b.mtime_ns, b.ctime_ns FROM last JOIN node_runs n "
+      "ON n.id = last.id LEFT JOIN cache c ON c.key = n.cache_key "
+      "LEFT JOIN cache_outputs o ON o.key = c.key "
+      "LEFT JOIN objects b ON b.hash = o.hash AND b.size = o.size";
+  *out = NULL;
+  *n = 0;
+  sqlite3_stmt *s = prep(st, q);
+  if (!s || bind(st, s, "i", pipeline))
+    return -1;
+  uint32_t cap = 0, ocap = 0;
+  int rc;
+  store_node_state *cur = NULL;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    int64_t id = sqlite3_column_int64(s, 0);
+    if (!cur || cur->node_run != id) {
+      *out = grow(*out, *n, &cap, sizeof **out);
+      cur = &(*out)[(*n)++];
+      memset(cur, 0, sizeof *cur);
+      ocap = 0;
+      cur->node_run = id;
+      cur->node = col_text(s, 1);
+      cur->component = col_text(s, 2);
+      cur->target = col_text(s, 3);
+      cur->has_key = col_hash(s, 4, &cur->key) == 0;
+      cur->has_ord = sqlite3_column_int(s, 5) != 0;
+      cur->has_entry = sqlite3_column_int(s, 6) != 0;
+    }
+    hash128 h;
+    if (sqlite3_column_type(s, 7) == SQLITE_NULL || col_hash(s, 8, &h) != 0)
+      continue;
+    cur->outs = grow(cur->outs, cur->n_outs, &ocap, sizeof *cur->outs);
+    store_output *o = &cur->outs[cur->n_outs++];
+    *o = (store_output){.port = col_text(s, 7), .hash = h,
+                        .size = (uint64_t)sqlite3_column_int64(s, 9)};
+    if (sqlite3_column_type(s, 10) != SQLITE_NULL) {
+      o->has_st = true;
+      o->st = (hash_stat){(uint64_t)sqlite3_column_int64(s, 10),
+                          (uint64_t)sqlite3_column_int64(s, 11), o->size,
+                          sqlite3_column_int64(s, 12),
+                          sqlite3_column_int64(s, 13)};
+    }
+  }
+  int ret = rc == SQLITE_DONE ? 0 : fail(st, "read the last run's state");
+  sqlite3_reset(s);
+  if (ret == 0 && *n > 1) {
+    /* each node run once (its rows together), or the state is not used */
+    int64_t *ids = xrealloc(NULL, *n * sizeof *ids);
+    for (uint32_t i = 0; i < *n; i++)
+      ids[i] = (*out)[i].node_run;
+    qsort(ids, *n, sizeof *ids, cmp_i64);
+    for (uint32_t i = 1; i < *n && ret == 0; i++)
+      if (ids[i] == ids[i - 1]) {
+        snprintf(st->err, sizeof st->err, "read the last run's state: "
+                                          "rows out of order");
+        ret = -1;
+      }
+    free(ids);
+  }
+  if (ret != 0) {
+    store_node_states_free(*out, *n);
+    *out = NULL;
+    *n = 0;
+  }
+  return ret;
+}
+
+void store_node_states_free(store_node_state *v, uint32_t n) {
+  for (uint32_t i = 0; v && i < n; i++) {
+    free(v[i].node);
+    free(v[i].component);
+    free(v[i].target);
+    store_outputs_free(v[i].outs, v[i].n_outs);
+  }
+  free(v);
 }

@@ -6,14 +6,17 @@
  *   pipelines     one per (name, main file)
  *   drafts        revisions of a pipeline's source files, byte for byte; a
  *                 new one whenever the bytes change, so no edit is lost
- *   snapshots     what a run ran: draft, compiled config (JSON), params,
- *                 mode, selection and an optional label
+ *   snapshots     what a run ran: draft, compiled config (JSON, in
+ *                 configs: one row per distinct one), params, mode,
+ *                 selection and an optional label
  *   snapshot_files      the code files (bytes in the object store) and data
  *                 files (content hash) a snapshot read
  *   snapshot_overrides  its -p NAME=VALUE overrides, in order
  *   project_temps temporary files a rollback is writing into the project,
  *                 removed by the next command if the writer was killed
- *   runs          PipelineRuns; node_runs: one row per node per run
+ *   runs          PipelineRuns; node_runs: one row per node per run, but
+ *                 for the cached nodes that repeat an earlier node run
+ *                 exactly: run_cached holds ranges of those node runs' ids
  *   cache         cache key -> outputs (port, object hash, size)
  *   key_parts     cache key -> the key's parts as text (ck_parts_format),
  *                 kept after the cache entry goes, for `pipec why`
@@ -129,10 +132,23 @@ int store_draft_list(store *st, int64_t pipeline, uint32_t limit,
 void store_draft_free(store_draft *d);
 void store_drafts_free(store_draft *d, uint32_t n);
 
-/* config, params, selection: JSON text; mode: "full", "node", ... */
+/* config, params, selection: JSON text; mode: "full", "node", ... The
+ * config is stored once per distinct text (store_config_put). */
 int store_snapshot_add(store *st, int64_t pipeline, int64_t draft,
                        const char *config, const char *params,
                        const char *mode, const char *selection, int64_t *id);
+/* The same with a configuration already stored (its id). */
+int store_snapshot_add_config(store *st, int64_t pipeline, int64_t draft,
+                              int64_t config_id, const char *params,
+                              const char *mode, const char *selection,
+                              int64_t *id);
+
+/* Compiled configurations, one row per distinct text, named by h: the
+ * XXH3-128 hash of its bytes (hash_buf). find: 1 and its id, 0 none. put:
+ * its id, inserting config unless a row with h is there. */
+int store_config_find(store *st, const hash128 *h, int64_t *id);
+int store_config_put(store *st, const hash128 *h, const char *config,
+                     int64_t *id);
 
 typedef struct store_snapshot {
   int64_t id, pipeline_id, draft_id, created_ms;
@@ -212,7 +228,7 @@ int store_published_add(store *st, int64_t run, const char *path,
 
 /* Run `run` expanded its run-time loop `fanout` (of its compiled
  * pipeline), family `family`, into the members keyed by keys (one per
- * line, in order). */
+ * line, in order; stored once per distinct list, in key_lists). */
 int store_expansion_add(store *st, int64_t run, uint32_t fanout,
                         const char *family, const char *keys);
 
@@ -273,11 +289,16 @@ typedef struct store_node_run {
                                   (0: none) */
   int64_t peak_memory;         /* that attempt's peak, bytes (0: not
                                   known) */
+  int64_t ord;                 /* the node's place in its run's pipeline */
+  bool has_ord;                /* (rows of older pipecs have none) */
 } store_node_run;
 
 int store_node_run_add(store *st, const store_node_run *nr, int64_t *id);
 int store_node_run_started(store *st, int64_t id, int attempt,
                            const char *job_id);
+/* The same, for an attempt that started at started_ms (recorded later). */
+int store_node_run_started_at(store *st, int64_t id, int attempt,
+                              const char *job_id, int64_t started_ms);
 /* exit_code >= 0 is recorded; STORE_EXIT_KEEP keeps the one recorded
  * before (a later attempt's, or none); STORE_EXIT_NONE records none (the
  * attempt did not exit by itself: timed out, killed by a signal,
@@ -289,11 +310,21 @@ int store_node_run_finish(store *st, int64_t id, const char *status,
  * known), kept for the node run's last attempt. */
 int store_node_run_memory(store *st, int64_t id, int64_t memory,
                           int64_t peak);
-/* The node runs of a run, in the order they were recorded. Strings are
- * owned by the array; free with store_node_runs_free. */
+/* The node runs of a run, in their nodes' order in the pipeline (ord; then
+ * in the order they were recorded). A cached node recorded as a reference
+ * (store_run_cached_add) comes as the node run it names, made a cache hit
+ * of this run: status "cached", no log, job, attempts or exit code, its
+ * times when it was recorded. Strings are owned by the array; free with
+ * store_node_runs_free. */
 int store_node_run_list(store *st, int64_t run, store_node_run **out,
                         uint32_t *n);
 void store_node_runs_free(store_node_run *nr, uint32_t n);
+
+/* Record the nodes of `run` that were cached with exactly the record of an
+ * earlier node run (same node, component, target and cache key): ids are
+ * those node runs (sorted here, stored as ranges, so a run that changes
+ * nothing adds a row or a few, whatever its size). */
+int store_run_cached_add(store *st, int64_t run, int64_t *ids, uint32_t n);
 
 /* Which node runs store_node_last_run considers. */
 typedef enum store_nr_want {
@@ -333,6 +364,25 @@ int store_cache_get(store *st, const hash128 *key, store_output **outs,
                     uint32_t *n);
 int store_cache_delete(store *st, const hash128 *key);
 void store_outputs_free(store_output *outs, uint32_t n);
+
+/* What a pipeline's nodes were last: per node name, its newest node run
+ * that succeeded or was cached, and whether that key's cache entry is there
+ * with its outputs (and their objects' stat rows): one query, for a run to
+ * look its nodes up in without a query each. */
+typedef struct store_node_state {
+  char *node, *component, *target;
+  int64_t node_run;
+  hash128 key;
+  bool has_key;
+  bool has_ord;                /* the node run has an ord (may be named) */
+  bool has_entry;              /* the cache entry of key is there */
+  store_output *outs;          /* its outputs, by port */
+  uint32_t n_outs;
+} store_node_state;
+int store_pipeline_state(store *st, int64_t pipeline, store_node_state **out,
+                         uint32_t *n);
+void store_node_states_free(store_node_state *v, uint32_t n);
+
 
 /* The node's newest successful (or cached) run in the pipeline whose key
  * parts are known (they outlive the cache entry): 1 and its node run id,

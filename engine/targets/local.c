@@ -1,9 +1,13 @@
 /*
  * tgt_local.c — the local target: each job is a child process in its own
  * session (so its whole process group can be signalled), stdin from
- * /dev/null, stdout and stderr appended to the job's log file. Processes
- * start with posix_spawn and their exit is seen through a pidfd polled by
- * the libuv loop.
+ * /dev/null, stdout and stderr into one pipe whose bytes the loop appends
+ * to the job's log file (spliced: no copy through pipec). The log file is
+ * created at the first byte: a node that prints nothing leaves no file (a
+ * file costs an inode per node; readers take a missing log as an empty
+ * one). Processes start with posix_spawn and their exit is seen through a
+ * pidfd polled by the libuv loop; once the process has exited (and its
+ * group is killed), what is left in the pipe goes to the log before done.
  *
  * The log is kept bounded while the job writes it: every second its
  * middle is freed once it passes the log limit (logcap.h); the runner
@@ -25,12 +29,14 @@
 #define _GNU_SOURCE /* posix_spawn_file_actions_addchdir_np, POSIX_SPAWN_SETSID */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,7 +62,11 @@ typedef struct local_job {
   uv_poll_t poll;
   uv_timer_t timer;      /* SIGKILL after the grace period */
   uv_timer_t trim;       /* keeps the log within the limit */
-  int logfd;             /* the log, for the trim */
+  int outfd;             /* the read end of the job's stdout and stderr */
+  uv_poll_t out;         /* outfd readable: to the log */
+  int logfd;             /* the log, opened at the first byte; -1 before */
+  bool log_failed;       /* the log cannot be written: output is dropped */
+  const char *log_path;
   uint64_t log_limit;
   tgt_job *job;
   tgt_result r;
@@ -75,7 +85,9 @@ static void job_closed(uv_handle_t *h) {
   tgt_job *job = lj->job;
   tgt_result r = lj->r;
   close(lj->pidfd);
-  close(lj->logfd);
+  close(lj->outfd);
+  if (lj->logfd >= 0)
+    close(lj->logfd);
   free(lj);
   if (job) {
     job->tdata = NULL; /* a late cancel() is then a no-op */
@@ -105,6 +117,72 @@ static void judge_memory(local_job *lj) {
     tgt_say_out_of_memory(r, limit);
 }
 
+/* The log, open for writing at its end (created now if need be). */
+static int log_fd(local_job *lj) {
+  if (lj->logfd >= 0 || lj->log_failed)
+    return lj->logfd;
+  lj->logfd = open(lj->log_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (lj->logfd >= 0 && lseek(lj->logfd, 0, SEEK_END) < 0) {
+    close(lj->logfd);
+    lj->logfd = -1;
+  }
+  lj->log_failed = lj->logfd < 0;
+  return lj->logfd;
+}
+
+/* Append up to 1 MiB of the pipe to the log (fd): the bytes moved, 0 at
+ * the end of the output, or -1 with errno (EAGAIN: nothing there now). */
+static ssize_t to_log(int in, int fd) {
+  ssize_t n = splice(in, NULL, fd, NULL, 1 << 20,
+                     SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+  if (n >= 0 || errno != EINVAL)
+    return n;
+  char buf[65536]; /* a log that cannot be spliced to */
+  n = read(in, buf, sizeof buf);
+  for (ssize_t done = 0; n > 0 && done < n;) {
+    ssize_t w = write(fd, buf + done, (size_t)(n - done));
+    if (w < 0 && errno != EINTR)
+      return -1;
+    done += w > 0 ? w : 0;
+  }
+  return n;
+}
+
+/* Move what the pipe holds to the log, without blocking. Returns false at
+ * the end of the output (every writer closed the pipe). Output that the
+ * log cannot take (a full disk) is read and dropped: the job never blocks
+ * on its stdout for want of a log. */
+static bool drain(local_job *lj, bool readable) {
+  int avail = 0;
+  if (lj->logfd < 0 && !lj->log_failed &&
+      ioctl(lj->outfd, FIONREAD, &avail) == 0 && avail == 0)
+    return !readable; /* nothing written: no log yet (readable: the end) */
+  for (;;) {
+    int fd = log_fd(lj);
+    ssize_t n = fd >= 0 ? to_log(lj->outfd, fd) : -1;
+    if (n < 0 && fd >= 0 && errno != EAGAIN && errno != EINTR) {
+      close(fd); /* the log failed: drop the rest */
+      lj->logfd = -1;
+      lj->log_failed = true;
+    }
+    if (fd < 0 || lj->log_failed) {
+      char buf[65536];
+      n = read(lj->outfd, buf, sizeof buf);
+    }
+    if (n == 0)
+      return false;
+    if (n < 0 && errno != EINTR)
+      return errno == EAGAIN;
+  }
+}
+
+static void on_output(uv_poll_t *poll, int status, int events) {
+  (void)status, (void)events;
+  local_job *lj = poll->data;
+  if (!drain(lj, true))
+    uv_poll_stop(poll);
+}
+
 static void on_exit_cb(uv_poll_t *poll, int status, int events) {
   (void)status, (void)events;
   local_job *lj = poll->data;
@@ -124,6 +202,7 @@ static void on_exit_cb(uv_poll_t *poll, int status, int events) {
     got = wait4(lj->pid, &ws, 0, &ru);
   while (got < 0 && errno == EINTR);
   lj->exited = true;
+  drain(lj, false); /* the group is gone: what it wrote is in the pipe */
   if (got < 0) {
     lj->r.exit_code = 127;
     snprintf(lj->r.message, sizeof lj->r.message, "lost the process: %s",
@@ -140,6 +219,8 @@ static void on_exit_cb(uv_poll_t *poll, int status, int events) {
   uv_timer_stop(&lj->trim);
   uv_close((uv_handle_t *)&lj->timer, job_closed);
   uv_close((uv_handle_t *)&lj->trim, job_closed);
+  uv_poll_stop(&lj->out);
+  uv_close((uv_handle_t *)&lj->out, job_closed);
   uv_close((uv_handle_t *)poll, job_closed);
 }
 
@@ -308,19 +389,37 @@ static int spawn(const char *file, char **argv, char **env, const char *cwd,
 
 static void trim_log(uv_timer_t *timer);
 
+/* Can the log be made (its directory is there to write into)? 0, or a
+ * negative errno. The file itself waits for the first byte. */
+static int log_writable(const char *path) {
+  char dir[PATH_MAX];
+  const char *slash = strrchr(path, '/');
+  if (!slash)
+    return access(".", W_OK) == 0 ? 0 : -errno;
+  snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+  return access(slash == path ? "/" : dir, W_OK | X_OK) == 0 ? 0 : -errno;
+}
+
 static int local_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
-  int logfd = open(job->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-                   0644);
-  if (logfd < 0) {
+  int wrc = log_writable(job->log_path);
+  if (wrc != 0) {
     snprintf(err, errlen, "cannot open the log %s: %s", job->log_path,
-             strerror(errno));
+             strerror(-wrc));
+    return wrc;
+  }
+  int pfd[2];
+  if (pipe2(pfd, O_CLOEXEC) != 0) {
+    snprintf(err, errlen, "cannot make a pipe for the log %s: %s",
+             job->log_path, strerror(errno));
     return -errno;
   }
+  int logfd = pfd[1]; /* the job's end */
   local_job *lj = calloc(1, sizeof *lj);
   char cuda[160];
   snprintf(cuda, sizeof cuda, "CUDA_VISIBLE_DEVICES=%s", job->gpus);
   char **env = merge_env(job->env, job->gpus_set ? cuda : NULL);
   if (!lj || !env) {
+    close(pfd[0]);
     close(logfd);
     free(lj);
     free(env);
@@ -331,9 +430,10 @@ static int local_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
   lj->lt = lt;
   lj->cg = cg_for(lt, job, logfd);
   /* a node with an image: the container client's command line */
-  char **cargv = NULL;
+  char **cargv = NULL, **wrapped = NULL;
   if (job->container &&
       !(cargv = ctr_argv(job->container, job, job->argv, "", err, errlen))) {
+    close(pfd[0]);
     close(logfd);
     if (lj->cg) {
       memcg_remove(lj->cg);
@@ -343,7 +443,7 @@ static int local_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
     free(env);
     return -EINVAL;
   }
-  char **argv = cargv ? cargv : job->argv, **wrapped = NULL;
+  char **argv = cargv ? cargv : job->argv;
   if (lj->cg) {
     /* the job enters its cgroup itself before it becomes the command:
      * everything it starts is inside */
@@ -351,16 +451,8 @@ static int local_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
     while (argv[n])
       n++;
     wrapped = calloc(n + 5, sizeof *wrapped);
-    if (!wrapped) {
-      close(logfd);
-      memcg_remove(lj->cg);
-      memcg_free(lj->cg);
-      ctr_argv_free(cargv);
-      free(lj);
-      free(env);
-      snprintf(err, errlen, "out of memory");
-      return -ENOMEM;
-    }
+    if (!wrapped)
+      abort();
     wrapped[0] = "/bin/sh";
     wrapped[1] = "-c";
     wrapped[2] = "echo 0 > \"$0\" || { echo \"pipec: cannot enter the "
@@ -374,13 +466,14 @@ static int local_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
   ctr_argv_free(cargv);
   free(env);
   free(wrapped);
+  close(logfd); /* the job holds it now */
   if (rc != 0 && lj->cg) {
     memcg_remove(lj->cg);
     memcg_free(lj->cg);
     lj->cg = NULL;
   }
   if (rc != 0) {
-    close(logfd);
+    close(pfd[0]);
     /* posix_spawn reports a failed chdir like a failed exec: say which */
     if (job->cwd && access(job->cwd, X_OK) != 0)
       snprintf(err, errlen, "cannot run '%s' in %s: %s", job->argv[0],
@@ -399,23 +492,29 @@ static int local_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
     snprintf(err, errlen, "cannot watch process %d: %s (Linux 5.3 or later "
                           "is needed)",
              (int)lj->pid, strerror(e));
-    close(logfd);
+    close(pfd[0]);
     if (lj->cg)
       cg_done(lt, lj->cg);
     free(lj);
     return -e;
   }
   lj->job = job;
-  lj->logfd = logfd;
-  lj->log_limit = ((local_target *)t)->log_limit;
+  lj->outfd = pfd[0];
+  lj->logfd = -1;
+  lj->log_path = job->log_path;
+  fcntl(lj->outfd, F_SETFL, O_NONBLOCK);
+  lj->log_limit = lt->log_limit;
   lj->poll.data = lj;
   lj->timer.data = lj;
   lj->trim.data = lj;
+  lj->out.data = lj;
   uv_timer_init(t->loop, &lj->timer);
   uv_timer_init(t->loop, &lj->trim);
   uv_poll_init(t->loop, &lj->poll, lj->pidfd);
-  lj->open_handles = 3;
+  uv_poll_init(t->loop, &lj->out, lj->outfd);
+  lj->open_handles = 4;
   uv_poll_start(&lj->poll, UV_READABLE, on_exit_cb);
+  uv_poll_start(&lj->out, UV_READABLE, on_output);
   if (lj->log_limit)
     uv_timer_start(&lj->trim, trim_log, LOG_TRIM_MS, LOG_TRIM_MS);
   job->tdata = lj;
@@ -425,7 +524,8 @@ static int local_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
 
 static void trim_log(uv_timer_t *timer) {
   local_job *lj = timer->data;
-  logcap_trim(lj->logfd, lj->log_limit);
+  if (lj->logfd >= 0)
+    logcap_trim(lj->logfd, lj->log_limit);
 }
 
 static void kill_later(uv_timer_t *timer) {
@@ -520,6 +620,6 @@ const tgt_kind tgt_kind_local = {
                .n_opts = sizeof local_opts / sizeof local_opts[0]},
     .counts_against_jobs = true,
     .execs_here = true,
-    .fds_per_job = 1, /* its pidfd (the log is open only while it starts) */
+    .fds_per_job = 3, /* its pidfd, the pipe of its output, its log */
     .open = local_open,
 };

@@ -65,8 +65,9 @@ pipeline names {
 PIPE
 printf 'x\n1\n' > t.csv
 expect_exit 0 "$PIPEC" run names.pipe -q && expect_stdout 0 "$PIPEC" cat n
-case $OUT in */.pipec/runs/*/n/tab.in.csv) pass "a table input is given as PORT.in.csv in the node's scratch directory" ;;
+case $OUT in */.pipec/runs/*/n.tab.in.csv) pass "a table input is given as NODE.PORT.in.csv in the run's scratch directory" ;;
   *) fail "input path: $OUT" ;; esac
+[ ! -e .pipec/runs/1 ] && [ ! -e .pipec/runs/2 ] && pass "a run's scratch directory is gone when it ends" || fail "scratch left: $(ls -R .pipec/runs)"
 
 # ---- 1. an edit in place fails the node and reaches no one ----------------
 part inplace

@@ -59,6 +59,21 @@ expect_stdout 0 "$PIPEC" logs r
 [ "$OUT" = "$(printf 'try 1\n==> pipec: attempt 2 of 3 (node r) <==\ntry 2\n==> pipec: attempt 3 of 3 (node r) <==\ntry 3')" ] &&
   pass "each retry starts with a marker line in the log" || fail "retry log: $OUT"
 
+# a node that prints nothing has no log file (none is made for it), and
+# pipec logs prints nothing for it; one that prints only to stderr has one
+cat > silent.pipe <<'PIPE'
+pipeline silent {
+  node s = shell(command = "echo ok > {out}")
+  node e = shell(command = "echo to-stderr >&2; cat {i} > {out}", i = s.out)
+}
+PIPE
+expect_exit 0 "$PIPEC" run silent.pipe -q
+run=$("$PIPEC" runs --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["run"])')
+[ -n "$run" ] && [ -d ".pipec/logs/$run" ] && [ ! -e ".pipec/logs/$run/s.log" ] && pass "a node that printed nothing has no log file" || fail "a silent node's log: $(ls -l .pipec/logs/$run)"
+expect_stdout 0 "$PIPEC" logs s && [ -z "$OUT" ] && pass "pipec logs of a silent node prints nothing, exit 0" || fail "pipec logs s: $OUT"
+expect_stdout 0 "$PIPEC" logs e && [ "$OUT" = to-stderr ] && pass "a node's stderr makes its log" || fail "pipec logs e: $OUT"
+expect_stdout 0 "$PIPEC" show last && expect_in "succeeded" && pass "show lists the silent node" || fail "show: $OUT"
+
 # a limit that is not a size
 expect_exit 2 env PIPEC_LOG_LIMIT=lots "$PIPEC" run quiet.pipe -q
 expect_in "PIPEC_LOG_LIMIT is 'lots', not a size (like 64M, 1G, or 0 for no limit)" &&

@@ -96,7 +96,7 @@ head -n 20 data/numbers.txt > n.tmp && mv n.tmp data/numbers.txt
 expect_exit 0 "$PIPEC" run p.pipe -q && [ "$(ran)" = "parts total" ] &&
   "$PIPEC" show --json | python3 -c 'import json,sys; assert not [n for n in json.load(sys.stdin)["nodes"] if "chunk_02" in n["name"]]' &&
   pass "the producer drops chunks: their members are gone, the gather runs" || fail "chunk dropped: $(ran)"
-sqlite3 .pipec/pipec.db "SELECT keys FROM expansions ORDER BY run_id DESC LIMIT 1" > keys.txt 2>/dev/null
+sqlite3 .pipec/pipec.db "SELECT coalesce(k.keys, e.keys) FROM expansions e LEFT JOIN key_lists k ON k.id = e.keys_id ORDER BY e.run_id DESC LIMIT 1" > keys.txt 2>/dev/null
 [ "$(cat keys.txt)" = "$(printf 'chunk_00\nchunk_01')" ] && pass "the run records its expansion" || fail "expansion recorded: $(cat keys.txt)"
 
 # lines() and a json list

@@ -271,6 +271,65 @@ static void test_put_move(void) {
   obj_close(s);
 }
 
+/* defer_sync: new objects wait for obj_sync_pending (one batch), an
+ * object already there and kept is never written or synced again, and a
+ * fan-out directory removed by hand is made again. */
+static void test_defer_sync(void) {
+  obj_opts o = {.defer_sync = true};
+  obj_store *s = open_store(&o);
+  char src[512], obj[512], err[256];
+  hash128 h, h2;
+  write_file("d1", "deferred one", 12);
+  path_of(src, "d1");
+  obj_put_opts po = {.move = true, .keep = keep_yes};
+  obj_info info;
+  CHECK_EQ(obj_put(s, src, &po, &info, err, sizeof err), 0);
+  h = info.hash;
+  CHECK_EQ(obj_pending(s), 1);
+  obj_path(s, &h, obj, sizeof obj);
+  struct stat st;
+  CHECK_EQ(stat(obj, &st), 0);              /* in place at once */
+  CHECK_EQ(st.st_mode & 0777, 0444);
+  write_file("d2", "deferred two", 12);
+  path_of(src, "d2");
+  CHECK_EQ(obj_put(s, src, &po, &info, err, sizeof err), 0);
+  h2 = info.hash;
+  CHECK_EQ(obj_pending(s), 2);
+  /* the same bytes again: kept, the source gone, nothing more to sync, the
+   * object untouched (same inode and ctime) */
+  write_file("d3", "deferred one", 12);
+  path_of(src, "d3");
+  keep_calls = 0;
+  CHECK_EQ(obj_put(s, src, &po, &info, err, sizeof err), 0);
+  CHECK_EQ(keep_calls, 1);
+  CHECK(hash_eq(&info.hash, &h));
+  CHECK(access(src, F_OK) != 0);
+  CHECK_EQ(obj_pending(s), 2);
+  struct stat again;
+  CHECK_EQ(stat(obj, &again), 0);
+  CHECK_EQ(again.st_ino, st.st_ino);
+  CHECK_EQ(again.st_ctim.tv_nsec, st.st_ctim.tv_nsec);
+  /* one batch for both; a pending object removed meanwhile is skipped */
+  CHECK_EQ(obj_remove(s, &h2, err, sizeof err), 0);
+  CHECK_EQ(obj_sync_pending(s, err, sizeof err), 0);
+  CHECK_EQ(obj_pending(s), 0);
+  CHECK_EQ(obj_sync_pending(s, err, sizeof err), 0);
+  /* a fan-out directory removed behind the store's back is made again */
+  char fan[600];
+  snprintf(fan, sizeof fan, "%.*s", (int)(strrchr(obj, '/') - obj), obj);
+  char cmd[700];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", fan);
+  CHECK_EQ(system(cmd), 0);
+  write_file("d4", "deferred one", 12);
+  path_of(src, "d4");
+  CHECK_EQ(obj_put(s, src, &po, &info, err, sizeof err), 0);
+  CHECK(hash_eq(&info.hash, &h));
+  CHECK(obj_exists(s, &h, 12));
+  CHECK_EQ(obj_pending(s), 1);
+  CHECK_EQ(obj_sync_pending(s, err, sizeof err), 0);
+  obj_close(s);
+}
+
 typedef struct seen {
   int n, bad;
   hash128 bad_hash;
@@ -514,6 +573,7 @@ int main(void) {
   RUN(test_put_errors);
   RUN(test_disk_full);
   RUN(test_put_move);
+  RUN(test_defer_sync);
   RUN(test_verify);
   RUN(test_check);
   RUN(test_materialize);

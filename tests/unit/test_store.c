@@ -234,6 +234,7 @@ static void test_migrate_from_v1(void) {
   store_snapshot snap;
   CHECK_EQ(store_snapshot_get(st, 1, &snap), 1);
   CHECK(snap.label == NULL);
+  CHECK_STREQ(snap.config, "{}"); /* an old snapshot keeps its own copy */
   store_snapshot_free(&snap);
   /* an old node run has no image; a new one records its image */
   store_node_run *nrs = NULL;
@@ -253,6 +254,40 @@ static void test_migrate_from_v1(void) {
   CHECK_STREQ(nrs[1].image_id, "sha256:ab");
   store_node_runs_free(nrs, n);
   store_close(st);
+  teardown();
+}
+
+/* A configuration is stored once however many snapshots name it, and read
+ * back through each of them; another text is another row. */
+static void test_config_once(void) {
+  setup();
+  store *st = open_db();
+  int64_t p, d, s1, s2, s3, c1 = 0, c2 = 0;
+  CHECK_EQ(store_pipeline_get_or_create(st, "p", "p.pipe", &p), 0);
+  store_file f[] = {{"p.pipe", "x", 1}};
+  CHECK_EQ(store_draft_record(st, p, f, 1, &d), 0);
+  const char *cfg = "{\"nodes\":[{\"name\":\"a\"}]}";
+  hash128 h = hash_buf(cfg, strlen(cfg));
+  CHECK_EQ(store_config_find(st, &h, &c1), 0);
+  CHECK_EQ(store_snapshot_add(st, p, d, cfg, "{}", "full", "{}", &s1), 0);
+  CHECK_EQ(store_config_find(st, &h, &c1), 1);
+  CHECK_EQ(store_config_put(st, &h, cfg, &c2), 0);
+  CHECK_EQ(c1, c2);
+  CHECK_EQ(store_snapshot_add_config(st, p, d, c1, "{}", "node", "{}", &s2),
+           0);
+  CHECK_EQ(store_snapshot_add(st, p, d, "{}", "{}", "full", "{}", &s3), 0);
+  store_snapshot sn;
+  CHECK_EQ(store_snapshot_get(st, s2, &sn), 1);
+  CHECK_STREQ(sn.config, cfg);
+  CHECK_STREQ(sn.mode, "node");
+  store_snapshot_free(&sn);
+  CHECK_EQ(store_snapshot_get(st, s3, &sn), 1);
+  CHECK_STREQ(sn.config, "{}");
+  store_snapshot_free(&sn);
+  store_close(st);
+  CHECK_EQ(count_rows("SELECT count(*) FROM configs"), 2);
+  CHECK_EQ(count_rows("SELECT count(*) FROM snapshots WHERE config <> ''"),
+           0);
   teardown();
 }
 
@@ -890,6 +925,7 @@ int main(void) {
   RUN(test_workspace);
   RUN(test_migrations);
   RUN(test_migrate_from_v1);
+  RUN(test_config_once);
   RUN(test_drafts);
   RUN(test_runs);
   RUN(test_cache);

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The database grows by what changed (docs/reliability.md): a re-run that
+# changes nothing adds no row per node (its cached nodes are references to
+# their last records) and no copy of the compiled configuration (stored
+# once per distinct one); yet show, runs, cat, logs, why and gc see every
+# node of every run as before, in the pipeline's order.
+. "$(dirname "$0")/lib.bash"
+command -v sqlite3 >/dev/null || { fail "sqlite3 is missing"; finish; }
+
+mkdir proj && cd proj
+cat > p.pipe <<'PIPE'
+pipeline grow {
+  param n : int = 1
+  node first = shell(command = "echo first; echo 1 > {out}")
+  for i in range(300) {
+    node m[i] = shell(command = "cat {x} > {out}; echo ${i} >> {out}", x = first.out)
+  }
+  node last = shell(command = "cat {xs} | wc -l > {out}; echo n=${n} >> {out}", xs = m[*].out)
+}
+PIPE
+db=.pipec/pipec.db
+q() { sqlite3 "$db" "$1"; }
+shown() { "$PIPEC" show "$1" --json --members | python3 -c '
+import json,sys; d=json.load(sys.stdin)["nodes"]
+print(len(d), sum(n["status"]=="cached" for n in d), d[0]["name"], d[-1]["name"])'; }
+
+expect_exit 0 "$PIPEC" run p.pipe -q
+rows=$(q "SELECT count(*) FROM node_runs")
+[ "$rows" = 302 ] && pass "a first run records a row per node" || fail "rows: $rows"
+for i in 1 2 3 4 5; do "$PIPEC" run p.pipe -q >/dev/null 2>&1 || fail "no-op run $i"; done
+q "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+pages=$(q "PRAGMA page_count")
+for i in 1 2 3 4 5 6 7 8 9 10; do "$PIPEC" run p.pipe -q >/dev/null 2>&1 || fail "no-op run $i"; done
+q "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+[ "$(q "SELECT count(*) FROM node_runs")" = 302 ] &&
+  pass "15 no-op runs add no node run rows" || fail "rows after no-op runs: $(q "SELECT count(*) FROM node_runs")"
+[ "$(q "SELECT count(*) FROM run_cached")" = 15 ] &&
+  pass "each records its cached nodes as one range" || fail "ranges: $(q "SELECT run_id, first, last FROM run_cached")"
+[ "$(q "SELECT count(*) FROM configs")" = 1 ] && [ "$(q "SELECT count(*) FROM snapshots WHERE config <> ''")" = 0 ] &&
+  pass "the compiled configuration is stored once for 16 snapshots" || fail "configs: $(q "SELECT count(*) FROM configs")"
+grown=$(( $(q "PRAGMA page_count") - pages ))
+[ "$grown" -le 8 ] && pass "10 no-op runs grew the database by $grown pages" || fail "10 no-op runs grew it by $grown pages"
+
+# every node is there, cached, in the pipeline's order
+[ "$(shown last)" = "302 302 first last" ] && pass "show lists every node of a no-op run, cached, in order" || fail "show: $(shown last)"
+"$PIPEC" runs --json | python3 -c '
+import json,sys; r=json.load(sys.stdin)[0]; assert r["cached"] == 302 and r["ran"] == 0, r' &&
+  pass "runs counts them" || fail "runs: $("$PIPEC" runs | head -3)"
+expect_stdout 0 "$PIPEC" cat 'm[7]' && [ "$OUT" = "$(printf '1\n7')" ] && pass "cat of a member" || fail "cat: $OUT"
+expect_stdout 0 "$PIPEC" logs first && [ "$OUT" = first ] && [[ "$ERR" == *"run 1 "* ]] &&
+  pass "logs finds the run it ran in" || fail "logs: $OUT / $ERR"
+"$PIPEC" show 16 --json --members | python3 -c '
+import json,sys; n={x["name"]: x for x in json.load(sys.stdin)["nodes"]}["m[7]"]
+assert n["status"] == "cached" and n["attempts"] == 0 and n["log"] is None and n["cache_key"], n' &&
+  pass "show --json of a no-op run: a member cached, no log, its key" || fail "show 16"
+
+# a change re-runs what it changes, and records just that
+sed -i 's/param n : int = 1/param n : int = 2/' p.pipe
+expect_exit 0 "$PIPEC" run p.pipe -q && expect_in "1 ran, 301 cached" && pass "a param change runs one node" || fail "change: $OUT"
+[ "$(q "SELECT count(*) FROM node_runs")" = 303 ] && pass "and records one row" || fail "rows: $(q "SELECT count(*) FROM node_runs")"
+expect_exit 0 "$PIPEC" run p.pipe -q && expect_in "0 ran, 302 cached" && pass "then all cached" || fail "after change: $OUT"
+[ "$(shown last)" = "302 302 first last" ] && pass "the last node's newest record is named" || fail "show: $(shown last)"
+expect_exit 0 "$PIPEC" why p.pipe last && expect_in "cached" && pass "why says cached" || fail "why: $OUT"
+
+# gc keeps what the kept runs' cached nodes name
+expect_exit 0 "$PIPEC" cache gc --keep 1 && expect_stdout 0 "$PIPEC" cat 'm[299]' && [ "$OUT" = "$(printf '1\n299')" ] &&
+  pass "gc keeps the outputs a cached run names" || fail "gc: $OUT"
+expect_exit 0 "$PIPEC" run p.pipe -q && expect_in "0 ran, 302 cached" && pass "and the next run is cached" || fail "after gc: $OUT"
+finish
