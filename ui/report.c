@@ -224,8 +224,17 @@ static void write_report(pipec_ws *w, const pipec_run_info *ri, ubuf *b) {
       ub_duration(b, ni->started_ms && ni->ended_ms
                          ? (double)(ni->ended_ms - ni->started_ms) / 1000
                          : -1);
-      /* the engine does not record a node's peak memory yet */
-      ub_raw(b, "</td><td class=\"num\">-</td></tr>");
+      /* the last attempt's peak, "of" what it asked for when it did */
+      ub_raw(b, "</td><td class=\"num\">");
+      if (ni->peak_memory > 0)
+        ub_size(b, (uint64_t)ni->peak_memory);
+      else
+        ub_raw(b, "-");
+      if (ni->memory > 0) {
+        ub_raw(b, " of ");
+        ub_size(b, (uint64_t)ni->memory);
+      }
+      ub_raw(b, "</td></tr>");
     }
     ub_raw(b, "</tbody></table>");
   }

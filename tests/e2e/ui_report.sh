@@ -24,5 +24,20 @@ expect_exit 2 "$PIPEC" report 9 -o x.html && expect_in "no run 9 in this workspa
   [ ! -e x.html ] && pass "report 9: no such run, exit 2, no file left" || fail "report 9: $OUT"
 expect_exit 2 "$PIPEC" report abc && expect_in "RUN needs a whole number" &&
   pass "report abc: exit 2" || fail "report abc: $OUT"
+# the peak memory column: what the last attempt peaked at, of what it asked
+mkdir ../mem && cd ../mem
+cat > mem.pipe <<'PIPE'
+pipeline mem {
+  node big = shell(command = "python3 -c 'b = bytearray(40 << 20); print(len(b))' > {out}") {
+    resources { memory = "200M" }
+  }
+}
+PIPE
+expect_exit 0 "$PIPEC" run mem.pipe -q && expect_exit 0 "$PIPEC" report -o mem.html &&
+  row=$(grep -o '<tr data-node="big">.*</tr>' mem.html | head -1) &&
+  grep -Eq '<td class="num">[0-9.]+ MiB of 200 MiB</td></tr>' <<<"$row" &&
+  pass "the report shows big's peak of its 200 MiB: $(grep -Eo '[0-9.]+ MiB of 200 MiB' <<<"$row")" ||
+  fail "peak memory in the report: ${row:-$OUT}"
+cd ../calling
 ls "$ART"/report.png >/dev/null && pass "screenshot in $ART" || fail "no screenshot"
 finish
