@@ -20,5 +20,10 @@ bool durable_enabled(void);
 
 /* fsync(fd) when durable_enabled(), else 0; -1 with errno on failure. */
 int durable_sync(int fd);
+/* syncfs(fd): the whole filesystem of fd, the same way. */
+int durable_syncfs(int fd);
+/* Start writing fd's dirty pages back (sync_file_range), not waiting:
+ * the fsync that follows finds less to do. Nothing when disabled. */
+void durable_writeback(int fd);
 
 #endif

@@ -417,6 +417,13 @@ void pipec_run_infos_free(pipec_run_info *r, uint32_t n) {
 
 static char *dup_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
 
+/* bsearch: the shared hit of a node run id */
+static int by_hit_id(const void *key, const void *elem) {
+  int64_t id = *(const int64_t *)key,
+          hit = ((const store_shared_hit *)elem)->node_run;
+  return (id > hit) - (id < hit);
+}
+
 int pipec_run_nodes(pipec_ws *w, int64_t run, pipec_node_info **out,
                     uint32_t *n, pipec_error *err) {
   *out = NULL;
@@ -458,12 +465,13 @@ int pipec_run_nodes(pipec_ws *w, int64_t run, pipec_node_info **out,
   /* where cached outputs came from, for those of a shared cache */
   store_shared_hit *hits = NULL;
   uint32_t n_hits = 0;
-  if (k && store_shared_hits(st, run, &hits, &n_hits) == 0)
-    for (uint32_t i = 0, h = 0; i < k && h < n_hits; i++) {
-      while (h < n_hits && hits[h].node_run < (*out)[i].id)
-        h++;
-      if (h < n_hits && hits[h].node_run == (*out)[i].id)
-        (*out)[i].shared = xstrdup(hits[h].cache);
+  if (k && store_shared_hits(st, run, &hits, &n_hits) == 0 && n_hits)
+    for (uint32_t i = 0; i < k; i++) {
+      /* hits come by id; the nodes in pipeline order */
+      const store_shared_hit *h = bsearch(&(*out)[i].id, hits, n_hits,
+                                          sizeof *hits, by_hit_id);
+      if (h)
+        (*out)[i].shared = xstrdup(h->cache);
     }
   store_shared_hits_free(hits, n_hits);
   ok(err);

@@ -262,10 +262,9 @@ static int seal(obj_store *s, int fd, const char *name, char *err,
                 size_t errlen) {
   if (fchmod(fd, 0444) != 0)
     return io_fail(errno, "make read-only", name, err, errlen);
-  if (s->opts.defer_sync) {
-    if (durable_enabled())
-      (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-  } else if (!s->opts.no_sync && durable_sync(fd) != 0)
+  if (s->opts.defer_sync)
+    durable_writeback(fd);
+  else if (!s->opts.no_sync && durable_sync(fd) != 0)
     return io_fail(errno, "sync", name, err, errlen);
   return 0;
 }
@@ -492,7 +491,7 @@ int obj_put_move(obj_store *s, const char *src, hash128 *h, uint64_t *size,
 }
 
 int obj_sync(obj_store *s, char *err, size_t errlen) {
-  if (durable_enabled() && syncfs(s->dirfd) != 0)
+  if (durable_syncfs(s->dirfd) != 0)
     return io_fail(errno, "sync", s->dir, err, errlen);
   s->n_pending = 0;
   memset(s->dirs_pending, 0, sizeof s->dirs_pending);

@@ -116,6 +116,9 @@ struct run_shared {
   hash128 *bad;              /* keys reported unusable (with bad_cache) */
   uint32_t *bad_cache, n_bad;
   uint32_t jobs;             /* lookups and pushes in flight */
+  obj_store *objs;           /* the workspace's objects, for the worker
+                                threads: R->objs defers its syncs to the
+                                loop's commits and is the loop's alone */
 };
 
 /* ---- set-up ----------------------------------------------------------------- */
@@ -153,6 +156,11 @@ int run_shared_open(runner *R, char *err, size_t errlen) {
   clean_tmp_dirs(top);
   S->tmpdir = xprintf("%s/%ld", top, (long)getpid());
   free(top);
+  if (S->n > 0) {
+    obj_opts oo = {0}; /* each pulled object synced as it is stored */
+    if (obj_open(ws_objects_dir(R->w), &oo, &S->objs, err, errlen) != 0)
+      return -1;
+  }
   return 0;
 }
 
@@ -186,6 +194,8 @@ void run_shared_free(runner *R) {
   free(S->waiting);
   free(S->bad);
   free(S->bad_cache);
+  if (S->objs)
+    obj_close(S->objs);
   free(S);
   R->shared = NULL;
 }
@@ -406,8 +416,8 @@ static void look_work(uv_work_t *req) {
   for (uint32_t k = 0; k < j->n; k++) {
     const shc_spec *c = R->shared->caches[j->caches[k]].spec;
     j->asked = k + 1;
-    j->rc[k] = shc_pull(c, &j->key, R->objs, R->shared->tmpdir, &j->res,
-                        j->why[k], sizeof j->why[k]);
+    j->rc[k] = shc_pull(c, &j->key, R->shared->objs, R->shared->tmpdir,
+                        &j->res, j->why[k], sizeof j->why[k]);
     if (j->rc[k] == 1)
       return;
   }
@@ -612,7 +622,7 @@ static void push_work(uv_work_t *req) {
   push_job *j = req->data;
   runner *R = j->R;
   const shc_spec *c = R->shared->caches[j->cache].spec;
-  j->rc = shc_push(c, &j->entry, R->objs, j->objs, j->n_objs,
+  j->rc = shc_push(c, &j->entry, R->shared->objs, j->objs, j->n_objs,
                    R->shared->tmpdir, &j->stats, j->err, sizeof j->err);
 }
 

@@ -81,10 +81,14 @@ bool run_state_ref(runner *R, uint32_t node) {
   const run_node *rn = &R->nodes[node];
   const pipec_node *n = &R->p->nodes[node];
   const store_node_state *s = run_state_of(R, node, NULL);
+  const ctr_image *im = run_node_image(R, node);
+  /* everything show lists of it must be what this run would record */
   if (!s || !s->has_key || !s->has_ord || !rn->have_key ||
+      !s->entry_is_its || s->ord != (int64_t)node ||
       !hash_eq(&s->key, &rn->key) || !s->component || !s->target ||
       strcmp(s->component, run_comp(R, node)->name) != 0 ||
-      strcmp(s->target, R->p->targets[n->target].name) != 0)
+      strcmp(s->target, R->p->targets[n->target].name) != 0 ||
+      (im ? !s->image || strcmp(s->image, im->ref) != 0 : s->image != NULL))
     return false;
   if (R->n_refs == R->cap_refs) {
     R->cap_refs = R->cap_refs ? 2 * R->cap_refs : 256;

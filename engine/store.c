@@ -2383,7 +2383,9 @@ int store_pipeline_state(store *st, int64_t pipeline, store_node_state **out,
       "  n.status IN ('succeeded', 'cached') GROUP BY n.node) "
       "SELECT n.id, n.node, n.component, n.target, n.cache_key, "
       "n.ord IS NOT NULL, c.key IS NOT NULL, o.port, o.hash, o.size, b.dev, "
-      "b.ino, b.mtime_ns, b.ctime_ns FROM last JOIN node_runs n "
+      "b.ino, b.mtime_ns, b.ctime_ns, n.image, coalesce(n.ord, -1), "
+      "coalesce(c.node_run_id = n.id, 0) OR NOT EXISTS (SELECT 1 FROM "
+      "artifacts a WHERE a.node_run_id = n.id) FROM last JOIN node_runs n "
       "ON n.id = last.id LEFT JOIN cache c ON c.key = n.cache_key "
       "LEFT JOIN cache_outputs o ON o.key = c.key "
       "LEFT JOIN objects b ON b.hash = o.hash AND b.size = o.size";
@@ -2409,6 +2411,9 @@ int store_pipeline_state(store *st, int64_t pipeline, store_node_state **out,
       cur->has_key = col_hash(s, 4, &cur->key) == 0;
       cur->has_ord = sqlite3_column_int(s, 5) != 0;
       cur->has_entry = sqlite3_column_int(s, 6) != 0;
+      cur->image = col_text(s, 14);
+      cur->ord = sqlite3_column_int64(s, 15);
+      cur->entry_is_its = sqlite3_column_int(s, 16) != 0;
     }
     hash128 h;
     if (sqlite3_column_type(s, 7) == SQLITE_NULL || col_hash(s, 8, &h) != 0)
@@ -2454,6 +2459,7 @@ void store_node_states_free(store_node_state *v, uint32_t n) {
     free(v[i].node);
     free(v[i].component);
     free(v[i].target);
+    free(v[i].image);
     store_outputs_free(v[i].outs, v[i].n_outs);
   }
   free(v);

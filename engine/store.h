@@ -371,11 +371,16 @@ void store_outputs_free(store_output *outs, uint32_t n);
  * look its nodes up in without a query each. */
 typedef struct store_node_state {
   char *node, *component, *target;
+  char *image;                 /* the image the node run names, or NULL */
   int64_t node_run;
+  int64_t ord;                 /* (when has_ord) */
   hash128 key;
   bool has_key;
   bool has_ord;                /* the node run has an ord (may be named) */
   bool has_entry;              /* the cache entry of key is there */
+  bool entry_is_its;           /* the node run's outputs are the entry's:
+                                  it made the entry, or it has no
+                                  artifacts of its own */
   store_output *outs;          /* its outputs, by port */
   uint32_t n_outs;
 } store_node_state;

@@ -66,4 +66,22 @@ expect_exit 0 "$PIPEC" why p.pipe last && expect_in "cached" && pass "why says c
 expect_exit 0 "$PIPEC" cache gc --keep 1 && expect_stdout 0 "$PIPEC" cat 'm[299]' && [ "$OUT" = "$(printf '1\n299')" ] &&
   pass "gc keeps the outputs a cached run names" || fail "gc: $OUT"
 expect_exit 0 "$PIPEC" run p.pipe -q && expect_in "0 ran, 302 cached" && pass "and the next run is cached" || fail "after gc: $OUT"
+# a reference names a record whose outputs are the cache entry's: after
+# cache verify dropped a damaged entry and another pipeline refilled the
+# key with other bytes, the next run records a row of its own, and cat
+# prints the bytes the entry holds now, not the old record's
+mkdir ../two && cd ../two
+cat > a.pipe <<'PIPE'
+pipeline a { node r = shell(command = "head -c 8 /dev/urandom | od -An -tx1 > {out}") }
+PIPE
+sed 's/pipeline a/pipeline b/' a.pipe > b.pipe
+expect_exit 0 "$PIPEC" run a.pipe -q && first=$("$PIPEC" cat r 2>/dev/null)
+obj=$(find .pipec/objects -type f | head -1)
+chmod u+w "$obj" && printf 'X' | dd of="$obj" bs=1 seek=1 conv=notrunc 2>/dev/null
+"$PIPEC" cache verify >/dev/null 2>&1
+expect_exit 0 "$PIPEC" run b.pipe -q && now=$("$PIPEC" cat r 1 2>/dev/null; "$PIPEC" cat r 2>/dev/null)
+expect_exit 0 "$PIPEC" run a.pipe -q && expect_in "0 ran, 1 cached" &&
+  expect_stdout 0 "$PIPEC" cat r && [ "$OUT" = "$("$PIPEC" cat r 2 2>/dev/null)" ] && [ "$OUT" != "$first" ] &&
+  pass "a refilled entry is served as it is now, not as the old record had it" ||
+  fail "after a refill: cat '$OUT', b's '$("$PIPEC" cat r 2 2>/dev/null)', first '$first'"
 finish
