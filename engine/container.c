@@ -195,6 +195,13 @@ char **ctr_argv(ctr_job *c, const tgt_job *job, char *const *cmd,
   return a.v;
 }
 
+void ctr_judge_memory(const tgt_job *job, tgt_result *r) {
+  r->peak_memory = 0;
+  if (!r->out_of_memory && !r->cancelled && job->res.memory > 0 &&
+      !r->term_signal && r->exit_code == 128 + 9)
+    tgt_say_out_of_memory(r, job->res.memory);
+}
+
 const char *ctr_exit_hint(int code) {
   switch (code) {
   case 125:

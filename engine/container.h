@@ -73,6 +73,15 @@ void ctr_argv_free(char **v);
  * 127 mean when they come from the runtime, or NULL. */
 const char *ctr_exit_hint(int code);
 
+/* The memory account of a container job's attempt, whatever its target.
+ * The container runs under the runtime's monitor, not under the client
+ * the target started: what the target measured is the client's, so the
+ * peak is not known (0). The runtime enforces `memory` (--memory) and
+ * kills the container at it with SIGKILL, which the client reports as
+ * exit code 137: with a limit, that is an attempt killed for memory. */
+struct tgt_result;
+void ctr_judge_memory(const tgt_job *job, struct tgt_result *r);
+
 /* ---- resolving ------------------------------------------------------------ */
 
 /* One image one target's nodes name. */

@@ -100,6 +100,10 @@ static void job_closed(uv_handle_t *h) {
  * with its peak at what it asked for. */
 static void judge_memory(local_job *lj) {
   tgt_result *r = &lj->r;
+  if (lj->job->container) {
+    ctr_judge_memory(lj->job, r); /* (it has no cgroup: cg_for) */
+    return;
+  }
   int64_t limit = lj->job->res.memory;
   bool failed = r->term_signal || r->exit_code != 0;
   if (lj->cg && r->peak_memory <= 0)
@@ -301,7 +305,10 @@ static void cg_done(local_target *lt, memcg *cg) {
 /* The memory cgroup for a job asking for memory, or NULL: then the log
  * says once why its memory is not enforced. */
 static memcg *cg_for(local_target *lt, const tgt_job *job, int logfd) {
-  if (job->res.memory <= 0)
+  /* a container's limit is the runtime's (--memory): a cgroup here would
+   * hold its client only, and removing it would kill the watcher that
+   * stops the container */
+  if (job->res.memory <= 0 || job->container)
     return NULL;
   if (lt->cg_state == 0) {
     lt->cg_state = memcg_probe(&lt->cg, lt->cg_why, sizeof lt->cg_why) == 0

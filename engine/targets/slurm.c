@@ -345,6 +345,8 @@ static bool settle(slurm_target *st, slurm_job *sj, const char *state) {
     r.peak_memory = mr.peak;
   r.out_of_memory = !sj->cancel_wanted &&
                     (strcmp(state, "OUT_OF_MEMORY") == 0 || mr.oom);
+  if (sj->job->container)
+    ctr_judge_memory(sj->job, &r);
   finish(st, sj, &r);
   return true;
 }

@@ -447,6 +447,8 @@ static void deliver(ssh_job *sj, tgt_result *r) {
     if (mr.oom && !r->cancelled)
       tgt_say_out_of_memory(r, job->res.memory);
   }
+  if (job->container)
+    ctr_judge_memory(job, r);
   if (sj->memfile[0])
     unlink(sj->memfile);
   unlink(sj->errfile);

@@ -225,6 +225,27 @@ expect_exit 1 "$PIPEC" run --keep-going bi.pipe &&
 expect_exit 0 "$PIPEC" show last && expect_in "exit code 127: the command is not in the image" &&
   pass "an image without pipec fails a built-in, saying why" || fail "an image without pipec fails a built-in"
 
+# ---- memory: the runtime's limit, killed for it, grown on retry -----------------
+cat > mem.pipe <<PIPE
+pipeline mem {
+  node big = shell(command = "x=\$(head -c 100000000 /dev/zero | tr '\\\\0' a); echo \$\${#x} > {out}") {
+    image = "$A"
+    resources { memory = "32M" }
+    retries = 1
+    memory_growth = 8.0
+  }
+}
+PIPE
+expect_exit 0 "$PIPEC" run mem.pipe && expect_in 'ran out of memory: killed at its limit, memory = "32M"' &&
+  expect_stdout 0 "$PIPEC" cat big.out && [ "$OUT" = 100000000 ] &&
+  pass "a container killed at its memory (exit 137) is out of memory, and its retry with 8x succeeds" ||
+  fail "memory in a container: $OUT"
+expect_exit 0 "$PIPEC" show last --json &&
+  python3 -c 'import json,sys; n=json.loads(sys.argv[1])["nodes"][0]; assert n["memory"] == 256 << 20 and n["peak_memory"] is None, n' "$OUT" &&
+  pass "the retry asked for 256M; no peak is recorded (the client's is not the container's)" ||
+  fail "show --json of the memory node: $OUT"
+[ -z "$(pipec_containers)" ] && pass "and no container is left" || fail "containers left: $(pipec_containers)"
+
 # ---- dry run and why before the image exists -------------------------------------
 expect_exit 0 "$PIPEC" run miss.pipe --dry-run && expect_in "would fail" &&
   expect_in "is not in podman" && pass "a dry run says the node would fail" || fail "a dry run says the node would fail"
