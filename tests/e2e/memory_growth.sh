@@ -18,6 +18,7 @@ PY
 cat > m.pipe <<'PIPE'
 pipeline mem {
   target local = local { memory = "150M" }
+  target roomy = local { memory = "2G" }
   component alloc() -> (out: file) {
     param mb : int
     command = "python3 alloc.py {mb} {out}"
@@ -38,7 +39,7 @@ pipeline mem {
     retries = 1
     memory_growth = 2.0
   }
-  node small = alloc(mb = 10) { resources { memory = "140M" } }
+  node small = alloc(mb = 10) on roomy { resources { memory = "600M" } }
   node free = alloc(mb = 30)
 }
 PIPE
@@ -93,10 +94,10 @@ assert n["small"]["suggested_memory"] is not None, n["small"]
 assert n["grow"]["suggested_memory"] is None, n["grow"]
 PY
 expect_exit 0 "$PIPEC" show && expect_in "MEMORY" &&
-  expect_in 'memory: small peaked at' && expect_in 'of its memory = "140M": ask for memory = "' &&
+  expect_in 'memory: small peaked at' && expect_in 'of its memory = "600M": ask for memory = "' &&
   pass "show: peak of request, and a suggestion for a request far above the peak" || fail "show suggestion"
 expect_exit 0 "$PIPEC" why m.pipe small && expect_in "small is cached" &&
-  expect_in 'memory: its last run peaked at' && expect_in 'of memory = "140M": ask for memory = "' &&
+  expect_in 'memory: its last run peaked at' && expect_in 'of memory = "600M": ask for memory = "' &&
   pass "why suggests a request" || fail "why suggestion"
 left=$(find /sys/fs/cgroup/memory /sys/fs/cgroup -maxdepth 8 -type d -name "pipec-$pid-*" 2>/dev/null)
 [ -z "$left" ] && pass "the run left no memory cgroup" || fail "cgroups left: $left"
