@@ -116,6 +116,9 @@ struct run_shared {
   hash128 *bad;              /* keys reported unusable (with bad_cache) */
   uint32_t *bad_cache, n_bad;
   uint32_t jobs;             /* lookups and pushes in flight */
+  uint32_t *order;           /* the caches in the order their claims are
+                                taken: by the directory's device and inode,
+                                the same for every run that shares one */
   obj_store *objs;           /* the workspace's objects, for the worker
                                 threads: R->objs defers its syncs to the
                                 loop's commits and is the loop's alone */
@@ -141,6 +144,39 @@ static void clean_tmp_dirs(const char *top) {
   closedir(d);
 }
 
+/* Claims are taken in one order by every run, whatever order its config
+ * lists the caches in: two runs listing "a;b" and "b;a" would otherwise
+ * each hold one claim of a key and wait for the other's. */
+typedef struct { dev_t dev; ino_t ino; const char *dir; uint32_t i; } cache_id;
+
+static int by_cache_id(const void *a, const void *b) {
+  const cache_id *x = a, *y = b;
+  if (x->dev != y->dev)
+    return x->dev < y->dev ? -1 : 1;
+  if (x->ino != y->ino)
+    return x->ino < y->ino ? -1 : 1;
+  return strcmp(x->dir, y->dir);
+}
+
+static uint32_t *claim_order(const run_shared *S) {
+  cache_id *ids = xcalloc(S->n + 1, sizeof *ids);
+  for (uint32_t i = 0; i < S->n; i++) {
+    struct stat sb;
+    const char *dir = S->caches[i].spec->dir ? S->caches[i].spec->dir : "";
+    ids[i] = (cache_id){.dir = dir, .i = i};
+    if (stat(dir, &sb) == 0) {
+      ids[i].dev = sb.st_dev;
+      ids[i].ino = sb.st_ino;
+    }
+  }
+  qsort(ids, S->n, sizeof *ids, by_cache_id);
+  uint32_t *order = xcalloc(S->n + 1, sizeof *order);
+  for (uint32_t i = 0; i < S->n; i++)
+    order[i] = ids[i].i;
+  free(ids);
+  return order;
+}
+
 int run_shared_open(runner *R, char *err, size_t errlen) {
   run_shared *S = xcalloc(1, sizeof *S);
   R->shared = S;
@@ -151,6 +187,7 @@ int run_shared_open(runner *R, char *err, size_t errlen) {
   for (uint32_t i = 0; i < S->n; i++)
     S->caches[i] = (sh_cache){.spec = &S->list.v[i],
                               .claims = shc_claims_dir(&S->list.v[i])};
+  S->order = claim_order(S);
   S->claims = xprintf("%s/claims", ws_dir(R->w));
   char *top = xprintf("%s/shared-tmp", ws_dir(R->w));
   clean_tmp_dirs(top);
@@ -186,6 +223,7 @@ void run_shared_free(runner *R) {
   for (uint32_t i = 0; i < S->n; i++)
     free(S->caches[i].claims);
   free(S->caches);
+  free(S->order);
   shc_list_free(&S->list);
   free(S->claims);
   if (S->tmpdir)
@@ -289,7 +327,7 @@ void run_shared_committed(runner *R) {
   S->n_release = 0;
 }
 
-/* Take the node's claims not held yet, in order: 1 all held, 0 one is
+/* Take the node's claims not held yet, in S->order: 1 all held, 0 one is
  * busy (holder says who holds it). A claim that cannot be used at all (a
  * cache's directory is not writable) is said and skipped. */
 static int take_claims(runner *R, uint32_t node, char *holder,
@@ -312,7 +350,8 @@ static int take_claims(runner *R, uint32_t node, char *holder,
       free(msg);
     }
   }
-  for (uint32_t i = 0; i < S->n; i++) {
+  for (uint32_t k = 0; k < S->n; k++) {
+    uint32_t i = S->order[k];
     sh_cache *c = &S->caches[i];
     if (!c->claims || c->off || claim_held(&sh->shared[i]))
       continue;

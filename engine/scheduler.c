@@ -639,7 +639,13 @@ static void start(sched *s, uint32_t node) {
  * scratch directory and job, so it happens close to running: on local
  * targets while fewer than -j run or wait, on a remote target while fewer
  * than its slots wait. */
+/* Deferred nodes (SCHED_PENDING: a shared cache lookup, a claim another
+ * run holds) wait at most this many per -j slot: each may hold files. */
+#define DEFERRED_PER_JOB 16
+
 static bool can_prepare(const sched *s, uint32_t t) {
+  if (s->n_deferred >= DEFERRED_PER_JOB * (uint32_t)s->opts.jobs)
+    return false;
   if (counts_jobs(s, t))
     return s->running_local + s->parked_local + s->gq_local <
            (uint32_t)s->opts.jobs;
