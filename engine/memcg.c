@@ -192,9 +192,22 @@ int memcg_create(const memcg_base *b, unsigned seq, int64_t limit,
   *out = NULL;
   memcg *m = xcalloc(1, sizeof *m);
   m->version = b->version;
-  m->dir = xprintf("%s/pipec-%ld-%u", b->dir, (long)getpid(), seq);
+  /* a fresh directory, never one left over (a cgroup still busy with a
+   * dying process, a name an earlier target of this process used): its
+   * counters (oom_kill, peak) must be this job's alone */
+  static unsigned again; /* (one loop thread makes cgroups) */
+  int made;
+  for (;;) {
+    m->dir = again ? xprintf("%s/pipec-%ld-%u.%u", b->dir, (long)getpid(),
+                             seq, again)
+                   : xprintf("%s/pipec-%ld-%u", b->dir, (long)getpid(), seq);
+    if ((made = mkdir(m->dir, 0755)) == 0 || errno != EEXIST)
+      break;
+    free(m->dir);
+    again++;
+  }
   m->procs = xprintf("%s/cgroup.procs", m->dir);
-  if (mkdir(m->dir, 0755) != 0 && errno != EEXIST) {
+  if (made != 0) {
     int e = errno;
     snprintf(err, errlen, "cannot make the memory cgroup %s: %s", m->dir,
              strerror(e));
@@ -283,10 +296,11 @@ void memcg_sweep(const memcg_base *b) {
     return;
   for (struct dirent *de; (de = readdir(d));) {
     long pid;
-    unsigned seq;
-    char tail;
-    if (sscanf(de->d_name, "pipec-%ld-%u%c", &pid, &seq, &tail) != 2 ||
-        pid <= 0)
+    int at = 0; /* pipec-PID-SEQ or pipec-PID-SEQ.N (memcg_create) */
+    const char *rest;
+    if (sscanf(de->d_name, "pipec-%ld-%n", &pid, &at) != 1 || at == 0 ||
+        pid <= 0 || !*(rest = de->d_name + at) ||
+        strspn(rest, "0123456789.") != strlen(rest))
       continue;
     if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
       continue; /* its pipec runs (or is not ours to judge) */

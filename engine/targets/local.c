@@ -111,8 +111,8 @@ static void judge_memory(local_job *lj) {
   bool killed = r->term_signal == SIGKILL ||
                 (!r->term_signal && r->exit_code == 128 + SIGKILL);
   bool oom = failed && !r->cancelled && limit > 0 &&
-             ((lj->cg && memcg_oom_killed(lj->cg)) ||
-              (killed && r->peak_memory >= limit - limit / 20));
+             (lj->cg ? memcg_oom_killed(lj->cg)
+                     : killed && r->peak_memory >= limit - limit / 20);
   if (lj->cg) {
     cg_done(lj->lt, lj->cg);
     lj->cg = NULL;
