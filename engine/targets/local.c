@@ -407,6 +407,15 @@ static int log_writable(const char *path) {
   return access(slash == path ? "/" : dir, W_OK | X_OK) == 0 ? 0 : -errno;
 }
 
+/* A job the loop could not watch: its fds closed and lj freed, once its
+ * poll handle (if it was initialised) is closed. */
+static void abandoned(uv_handle_t *h) {
+  local_job *lj = h->data;
+  close(lj->pidfd);
+  close(lj->outfd);
+  free(lj);
+}
+
 static int local_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
   int wrc = log_writable(job->log_path);
   if (wrc != 0) {
@@ -515,10 +524,24 @@ static int local_submit(tgt *t, tgt_job *job, char *err, size_t errlen) {
   lj->timer.data = lj;
   lj->trim.data = lj;
   lj->out.data = lj;
+  int polled = uv_poll_init(t->loop, &lj->poll, lj->pidfd);
+  int e = polled != 0 ? polled : uv_poll_init(t->loop, &lj->out, lj->outfd);
+  if (e != 0) {
+    /* the loop cannot watch the job: it must not run unwatched */
+    kill(-lj->pid, SIGKILL);
+    waitpid(lj->pid, NULL, 0);
+    snprintf(err, errlen, "cannot watch process %d: %s", (int)lj->pid,
+             uv_strerror(e));
+    if (lj->cg)
+      cg_done(lt, lj->cg);
+    if (polled == 0)
+      uv_close((uv_handle_t *)&lj->poll, abandoned);
+    else
+      abandoned((uv_handle_t *)&lj->poll);
+    return e;
+  }
   uv_timer_init(t->loop, &lj->timer);
   uv_timer_init(t->loop, &lj->trim);
-  uv_poll_init(t->loop, &lj->poll, lj->pidfd);
-  uv_poll_init(t->loop, &lj->out, lj->outfd);
   lj->open_handles = 4;
   uv_poll_start(&lj->poll, UV_READABLE, on_exit_cb);
   uv_poll_start(&lj->out, UV_READABLE, on_output);

@@ -85,11 +85,14 @@ n = {x["name"]: x for x in json.load(open(sys.argv[1]))["nodes"]}
 f = n["flaky"]
 assert f["status"] == "succeeded" and f["attempts"] == 2 and f["memory"] == 50 << 20, f
 PY
-python3 - show.json <<'PY' && pass "a node that asks for none has its peak recorded" || fail "free: $(cat show.json)"
+# (under valgrind a node without a cgroup peaks at least at valgrind's own
+# size: its posix_spawn forks a copy of valgrind before the exec)
+python3 - show.json "${PIPEC_VALGRIND:+valgrind}" <<'PY' && pass "a node that asks for none has its peak recorded" || fail "free: $(cat show.json)"
 import json, sys
 n = {x["name"]: x for x in json.load(open(sys.argv[1]))["nodes"]}
 f = n["free"]
-assert f["memory"] is None and 0.8 * (30 << 20) <= f["peak_memory"] <= 1.6 * (30 << 20), f
+hi = 1.6 if sys.argv[2] != "valgrind" else 4
+assert f["memory"] is None and 0.8 * (30 << 20) <= f["peak_memory"] <= hi * (30 << 20), f
 assert n["small"]["suggested_memory"] is not None, n["small"]
 assert n["grow"]["suggested_memory"] is None, n["grow"]
 PY
