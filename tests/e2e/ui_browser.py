@@ -17,7 +17,9 @@ import time
 import urllib.parse
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import (NoSuchElementException,
+                                        StaleElementReferenceException,
+                                        TimeoutException)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -48,8 +50,13 @@ def browser(profile):
 
 
 def wait(d, fn, what, timeout=WAIT):
+    # a live update may replace an element between finding it and reading
+    # it: that is "not yet", asked again at the next poll
     try:
-        return WebDriverWait(d, timeout, poll_frequency=0.1).until(
+        return WebDriverWait(d, timeout, poll_frequency=0.1,
+                             ignored_exceptions=(
+                                 NoSuchElementException,
+                                 StaleElementReferenceException)).until(
             lambda d: fn(d))
     except TimeoutException:
         raise Failed("timed out waiting for " + what)
