@@ -324,8 +324,8 @@ static bool keys_value(builder *b, uint32_t t, pipec_value *out) {
     const char *k = member_key(b->s->a, tn->key, b->s->all[b->s->first[f] + i].key);
     items[i] = (pipec_value){.type = PIPEC_T_STRING, .u.s = k};
   }
-  *out = (pipec_value){.type = PIPEC_T_LIST, .u.list = {items, n}};
-  out->u.list.elem = PIPEC_T_STRING;
+  *out = (pipec_value){.type = PIPEC_T_LIST,
+                       .u.list = {items, n, PIPEC_T_STRING}};
   return true;
 }
 
