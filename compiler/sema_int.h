@@ -279,6 +279,9 @@ bool sema_param_type(sema *S, const ast_param *d, pipec_type *type,
 /* A string with ${} interpolation done; NULL after an error. */
 const char *sema_string(sema *S, const ast_value *v, bool tmpl);
 /* Duration (seconds) or size (bytes): an int, or a string with units. */
+/* An int value of at least min (else an error naming what). */
+bool sema_int_at_least(sema *S, const ast_value *v, const char *what,
+                       int64_t min, int64_t *out);
 bool sema_duration(sema *S, const ast_value *v, const char *what,
                    int64_t *out);
 bool sema_size(sema *S, const ast_value *v, const char *what, int64_t *out);

@@ -20,21 +20,6 @@
 static const char *const group_keys[] = {"cpus", "memory", "gpus", "jobs"};
 #define N_GROUP_KEYS 4
 
-/* An int key of a group: at least min. */
-static bool group_int(sema *S, const ast_value *v, const char *what,
-                      int64_t min, int64_t *out) {
-  pipec_value pv;
-  if (!sema_value(S, v, PIPEC_T_INT, false, what, &pv))
-    return false;
-  if (pv.u.i < min) {
-    sema_error(S, "bad-literal", v->loc, "%s must be at least %lld", what,
-               (long long)min);
-    return false;
-  }
-  *out = pv.u.i;
-  return true;
-}
-
 static void lower_group(sema *S, const ast_quota *q, pipec_quota *out) {
   *out = (pipec_quota){.name = q->name,
                        .target_name = q->target,
@@ -60,7 +45,7 @@ static void lower_group(sema *S, const ast_quota *q, pipec_quota *out) {
                                  q->name);
     int64_t x;
     if (strcmp(kv->key, "cpus") == 0) {
-      if (group_int(S, kv->value, what, 1, &x))
+      if (sema_int_at_least(S, kv->value, what, 1, &x))
         out->cpus = x;
     } else if (strcmp(kv->key, "memory") == 0) {
       if (sema_size(S, kv->value, what, &x)) {
@@ -71,10 +56,10 @@ static void lower_group(sema *S, const ast_quota *q, pipec_quota *out) {
           out->memory = x;
       }
     } else if (strcmp(kv->key, "gpus") == 0) {
-      if (group_int(S, kv->value, what, 0, &x))
+      if (sema_int_at_least(S, kv->value, what, 0, &x))
         out->gpus = x;
     } else if (strcmp(kv->key, "jobs") == 0) {
-      if (group_int(S, kv->value, what, 1, &x))
+      if (sema_int_at_least(S, kv->value, what, 1, &x))
         out->jobs = x;
     } else {
       pipec_diag *g = sema_error(S, "unknown-setting", kv->key_loc,

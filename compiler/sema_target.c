@@ -27,8 +27,8 @@ static const char *article(const pipec_target_kind *k) {
   return k->article ? k->article : "a";
 }
 
-static bool int_value(sema *S, const ast_value *v, const char *what,
-                      int64_t min, int64_t *out) {
+bool sema_int_at_least(sema *S, const ast_value *v, const char *what,
+                       int64_t min, int64_t *out) {
   pipec_value pv;
   if (!sema_value(S, v, PIPEC_T_INT, false, what, &pv))
     return false;
@@ -47,7 +47,7 @@ static bool key_value(sema *S, const pipec_opt_spec *k, const ast_value *v,
   switch (k->type) {
   case PIPEC_OPT_INT:
     out->type = PIPEC_T_INT;
-    return int_value(S, v, what, k->min, &out->u.i);
+    return sema_int_at_least(S, v, what, k->min, &out->u.i);
   case PIPEC_OPT_BOOL:
     return sema_value(S, v, PIPEC_T_BOOL, false, what, out);
   case PIPEC_OPT_STRING:
@@ -101,7 +101,7 @@ static bool key_value(sema *S, const pipec_opt_spec *k, const ast_value *v,
       return true;
     }
     out->type = PIPEC_T_INT;
-    return int_value(S, v, what, 0, &out->u.i);
+    return sema_int_at_least(S, v, what, 0, &out->u.i);
   case PIPEC_OPT_STRINGS:
     if (v->kind == AST_LIST) {
       if (!sema_value(S, v, PIPEC_T_LIST, false, what, out))
@@ -350,7 +350,7 @@ void sema_node_settings(sema *S, snode *n) {
     pipec_value v;
     int64_t x;
     if (strcmp(kv->key, "retries") == 0) {
-      if (int_value(S, kv->value, what, 0, &x))
+      if (sema_int_at_least(S, kv->value, what, 0, &x))
         n->ir->retries = x > 1000 ? 1000 : (int32_t)x;
     } else if (strcmp(kv->key, "timeout") == 0) {
       if (sema_duration(S, kv->value, what, &x))
@@ -379,11 +379,11 @@ void sema_node_settings(sema *S, snode *n) {
                                  an->name);
     pipec_resources *r = &n->ir->resources;
     if (strcmp(kv->key, "cpus") == 0)
-      int_value(S, kv->value, what, 1, &r->cpus);
+      sema_int_at_least(S, kv->value, what, 1, &r->cpus);
     else if (strcmp(kv->key, "memory") == 0)
       sema_size(S, kv->value, what, &r->memory);
     else if (strcmp(kv->key, "gpus") == 0)
-      int_value(S, kv->value, what, 0, &r->gpus);
+      sema_int_at_least(S, kv->value, what, 0, &r->gpus);
     else if (strcmp(kv->key, "time") == 0)
       sema_duration(S, kv->value, what, &r->time_s);
     else
