@@ -11,6 +11,7 @@ stopped before exit; it is never told an address off this machine.
 """
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -100,6 +101,7 @@ class Run:
 
     def close(self):
         self.d.quit()
+        shutil.rmtree(self.profile, ignore_errors=True)
 
 
 # ---- scenarios -------------------------------------------------------------
@@ -277,6 +279,7 @@ def report(path, art, nodes):
                           "dag_boxes": len(dag)}))
     finally:
         d.quit()
+        shutil.rmtree(profile, ignore_errors=True)
 
 
 def main():
