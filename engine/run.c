@@ -482,6 +482,7 @@ int run_pipeline(ws *w, const pipec_pipeline *p, const run_opts *o,
     goto out;
   }
   code = RUN_USAGE;
+  run_state_load(&R);
   res->snapshot_id = R.snapshot_id;
   res->run_id = R.run_id;
   if (run_sources(&R, !o->dry_run, err, errlen) != 0 ||
@@ -513,6 +514,7 @@ int run_pipeline(ws *w, const pipec_pipeline *p, const run_opts *o,
   }
   if (run_schedule(&R, err, errlen) != 0)
     goto out;
+  run_state_repack(&R);
   code = res->interrupted ? RUN_INTERRUPTED
          : res->failed || res->cancelled || R.publish_failed ||
                  R.expand_failed

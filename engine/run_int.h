@@ -248,6 +248,12 @@ void run_settle_held(runner *R);
 void run_family_event(const runner *R, uint32_t node, pipec_event *ev);
 
 /* run_state.c */
+/* Load the pipeline's last state now (run_state_of loads it otherwise):
+ * outside a transaction, the store can keep it packed for the next run. */
+void run_state_load(runner *R);
+/* At the end of a run: the state as the run leaves it, packed for the
+ * next one (nothing to do after a run that wrote nothing it is made of). */
+void run_state_repack(runner *R);
 /* The newest record of node's name in the pipeline (loaded with one query
  * the first time), or NULL if there is none; *complete (may be NULL): the
  * state holds every node that has one (else ask the store). */

@@ -31,7 +31,7 @@ static uint64_t name_hash(const char *s) {
 
 /* Load the state (once; a failure leaves it empty: every lookup then
  * asks the store). */
-static void state_load(runner *R) {
+void run_state_load(runner *R) {
   if (R->state_loaded || !R->pipeline_id)
     return; /* (no pipeline yet: every lookup asks the store) */
   R->state_loaded = true;
@@ -54,9 +54,14 @@ static void state_load(runner *R) {
   }
 }
 
+void run_state_repack(runner *R) {
+  if (R->pipeline_id && !R->o->dry_run)
+    store_pipeline_state_pack(R->st, R->pipeline_id);
+}
+
 const store_node_state *run_state_of(runner *R, uint32_t node,
                                      bool *complete) {
-  state_load(R);
+  run_state_load(R);
   if (complete)
     *complete = R->state_loaded && !R->state_partial;
   if (!R->state_cap)

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "durable.h"
+#include "statepack.h"
 
 #define STORE_BUSY_TIMEOUT_MS 30000
 
@@ -202,6 +203,28 @@ static const char *const migrations[] = {
     "  id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE,"
     "  keys TEXT NOT NULL);"
     "ALTER TABLE expansions ADD COLUMN keys_id INTEGER REFERENCES key_lists(id);",
+
+    /* 10: each pipeline's last state (store_pipeline_state) kept packed
+     * (statepack.h), valid while state_gen.n is the gen it was read at.
+     * Every write to a table the state is read from moves state_gen, in
+     * the statement that writes it, so no path can forget to: a state
+     * that loads is exactly what the tables would give. */
+    "CREATE TABLE state_gen(n INTEGER NOT NULL);"
+    "INSERT INTO state_gen VALUES(0);"
+    "CREATE TABLE pipeline_states("
+    "  pipeline_id INTEGER PRIMARY KEY REFERENCES pipelines(id),"
+    "  gen INTEGER NOT NULL, state BLOB NOT NULL);"
+#define STATE_GEN_TRIGGERS(t)                                                 \
+  "CREATE TRIGGER state_gen_" t "_i AFTER INSERT ON " t                        \
+  " BEGIN UPDATE state_gen SET n = n + 1; END;"                               \
+  "CREATE TRIGGER state_gen_" t "_u AFTER UPDATE ON " t                        \
+  " BEGIN UPDATE state_gen SET n = n + 1; END;"                               \
+  "CREATE TRIGGER state_gen_" t "_d AFTER DELETE ON " t                        \
+  " BEGIN UPDATE state_gen SET n = n + 1; END;"
+    STATE_GEN_TRIGGERS("node_runs") STATE_GEN_TRIGGERS("cache")
+    STATE_GEN_TRIGGERS("cache_outputs") STATE_GEN_TRIGGERS("objects")
+    STATE_GEN_TRIGGERS("artifacts"),
+#undef STATE_GEN_TRIGGERS
 };
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -2372,8 +2395,10 @@ int store_run_cached_add(store *st, int64_t run, int64_t *ids, uint32_t n) {
   return tx_leave(st, nested, rc);
 }
 
-int store_pipeline_state(store *st, int64_t pipeline, store_node_state **out,
-                         uint32_t *n) {
+/* The state as the tables give it: store_pipeline_state without the
+ * packed copy. */
+static int state_query(store *st, int64_t pipeline, store_node_state **out,
+                       uint32_t *n) {
   /* each node's newest node run with outputs in the pipeline, with its
    * cache entry's outputs and their objects' stat rows, in one query (a
    * node run's rows come together: the join is nested loops from it) */
@@ -2452,6 +2477,98 @@ int store_pipeline_state(store *st, int64_t pipeline, store_node_state **out,
     *n = 0;
   }
   return ret;
+}
+
+/* The packed state of the pipeline if it was packed at gen: 1 and the
+ * states, 0 none (or not decodable: the tables are asked instead). */
+static int state_unpack(store *st, int64_t pipeline, int64_t gen,
+                        store_node_state **out, uint32_t *n) {
+  static const char q[] =
+      "SELECT state FROM pipeline_states WHERE pipeline_id = ? AND gen = ?";
+  sqlite3_stmt *s = prep(st, q);
+  if (!s || bind(st, s, "ii", pipeline, gen))
+    return -1;
+  int rc = step_row(st, s, "read the packed state");
+  if (rc == 1) {
+    const void *p = sqlite3_column_blob(s, 0);
+    size_t len = (size_t)sqlite3_column_bytes(s, 0);
+    rc = p && statepack_decode(p, len, out, n) == 0 ? 1 : 0;
+    sqlite3_reset(s);
+  }
+  return rc;
+}
+
+/* Keep v as the pipeline's state at gen, unless something wrote since
+ * (the write is then skipped: the next run asks the tables again). An
+ * accelerator only: a failure (busy, full disk) is not the caller's. */
+static void state_pack(store *st, int64_t pipeline, int64_t gen,
+                       const store_node_state *v, uint32_t n) {
+  static const char q[] =
+      "INSERT OR REPLACE INTO pipeline_states(pipeline_id, gen, state) "
+      "SELECT ?1, ?2, ?3 WHERE (SELECT n FROM state_gen) = ?2";
+  size_t len = 0;
+  unsigned char *p = statepack_encode(v, n, &len);
+  sqlite3_stmt *s = prep(st, q);
+  if (s && bind(st, s, "iib", pipeline, gen, p, len) == 0)
+    exec_stmt(st, s, "keep the packed state");
+  free(p);
+}
+
+/* The state as store_pipeline_state gives it, or with want_none only the
+ * work of keeping the packed copy current (nothing is decoded then). */
+static int pipeline_state(store *st, int64_t pipeline, bool want_none,
+                          store_node_state **out, uint32_t *n) {
+  *out = NULL;
+  *n = 0;
+  /* the gen and what is read at it in one read transaction (or in the
+   * caller's: then nothing is written, so that a failure to keep the
+   * packed copy cannot undo the caller's work) */
+  bool own = sqlite3_get_autocommit(st->db);
+  if (own && sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+    return fail(st, "begin");
+  static const char q_gen[] = "SELECT n FROM state_gen";
+  static const char q_have[] =
+      "SELECT 1 FROM pipeline_states WHERE pipeline_id = ? AND gen = ?";
+  sqlite3_stmt *s = prep(st, q_gen);
+  int64_t gen = 0;
+  int rc = s ? step_row(st, s, "read the state's generation") : -1;
+  if (rc == 1) {
+    gen = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    if (!want_none) {
+      rc = state_unpack(st, pipeline, gen, out, n);
+    } else if ((s = prep(st, q_have)) && bind(st, s, "ii", pipeline, gen) == 0) {
+      rc = step_row(st, s, "look for the packed state");
+      sqlite3_reset(s);
+    } else {
+      rc = -1;
+    }
+  } else if (rc == 0) {
+    rc = fail(st, "read the state's generation: no row");
+  }
+  bool packed = rc == 1;
+  if (rc == 0)
+    rc = state_query(st, pipeline, out, n);
+  if (own && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    store_rollback(st); /* (a read: nothing to lose) */
+  if (rc < 0)
+    return -1;
+  if (own && !packed)
+    state_pack(st, pipeline, gen, *out, *n);
+  return 0;
+}
+
+int store_pipeline_state(store *st, int64_t pipeline, store_node_state **out,
+                         uint32_t *n) {
+  return pipeline_state(st, pipeline, false, out, n);
+}
+
+int store_pipeline_state_pack(store *st, int64_t pipeline) {
+  store_node_state *v;
+  uint32_t n;
+  int rc = pipeline_state(st, pipeline, true, &v, &n);
+  store_node_states_free(v, n);
+  return rc;
 }
 
 void store_node_states_free(store_node_state *v, uint32_t n) {

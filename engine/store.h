@@ -368,7 +368,9 @@ void store_outputs_free(store_output *outs, uint32_t n);
 /* What a pipeline's nodes were last: per node name, its newest node run
  * that succeeded or was cached, and whether that key's cache entry is there
  * with its outputs (and their objects' stat rows): one query, for a run to
- * look its nodes up in without a query each. */
+ * look its nodes up in without a query each. The query's answer is kept
+ * packed (statepack.h) while nothing it reads is written, so a run after
+ * a run that changed nothing reads one row. */
 typedef struct store_node_state {
   char *node, *component, *target;
   char *image;                 /* the image the node run names, or NULL */
@@ -386,6 +388,10 @@ typedef struct store_node_state {
 } store_node_state;
 int store_pipeline_state(store *st, int64_t pipeline, store_node_state **out,
                          uint32_t *n);
+/* Make the packed copy current (a run that wrote to the tables does, so
+ * that the next run reads one row): nothing to do if it is. Outside a
+ * transaction only. */
+int store_pipeline_state_pack(store *st, int64_t pipeline);
 void store_node_states_free(store_node_state *v, uint32_t n);
 
 

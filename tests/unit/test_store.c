@@ -3,8 +3,8 @@
  * (engine/store.c): finding and creating .pipec, migrations (idempotent on
  * reopen, and from a schema-1 database), drafts that dedupe, snapshots,
  * runs and node runs, the cache, lineage, the file index, `why`'s last
- * success, reaping killed runs, transactions, a busy workspace, and gc
- * liveness.
+ * success, reaping killed runs, transactions, a busy workspace, gc
+ * liveness, and the pipeline's last state with its packed copy.
  */
 #define _GNU_SOURCE
 #include "check.h"
@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "statepack.h"
 #include "store.h"
 #include "workspace.h"
 
@@ -921,6 +922,161 @@ static void test_gc(void) {
   teardown();
 }
 
+/* ---- the pipeline's last state, and its packed copy ----------------------- */
+
+/* Run sql on the test database with its own connection (what another
+ * process, or a hand, would do). */
+static void sql_on_db(const char *sql, const void *blob, int len) {
+  sqlite3 *db = NULL;
+  CHECK_EQ(sqlite3_open(db_path, &db), SQLITE_OK);
+  sqlite3_stmt *s = NULL;
+  CHECK_EQ(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+  if (blob)
+    CHECK_EQ(sqlite3_bind_blob(s, 1, blob, len, SQLITE_TRANSIENT), SQLITE_OK);
+  CHECK_EQ(sqlite3_step(s), SQLITE_DONE);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+}
+
+/* The state of node a: its key's entry there or not, and its output. */
+static store_node_state *state_of_a(store *st, int64_t p, uint32_t *n) {
+  store_node_state *v = NULL;
+  CHECK_EQ(store_pipeline_state(st, p, &v, n), 0);
+  CHECK_EQ(*n, 1);
+  CHECK_STREQ(v[0].node, "a");
+  return v;
+}
+
+static void test_pipeline_state(void) {
+  setup();
+  store *st = open_db();
+  int64_t p;
+  CHECK_EQ(store_pipeline_get_or_create(st, "p", "p.pipe", &p), 0);
+  int64_t r1 = new_run(st, p, NULL);
+  hash128 key = hash_of("key-s");
+  char khex[HASH_HEX_LEN + 1];
+  hash_hex(&key, khex);
+  int64_t a = add_node(st, r1, "a", "running", khex);
+  store_output outs[] = {
+      {.port = "out", .hash = hash_of("s1"), .size = 10,
+       .st = {.dev = 1, .ino = 2, .size = 10, .mtime_ns = 3, .ctime_ns = 4},
+       .has_st = true}};
+  CHECK_EQ(store_cache_put(st, &key, "p", outs, 1, NULL, 0, a), 0);
+  CHECK_EQ(store_node_run_finish(st, a, "succeeded", 1, 0, NULL), 0);
+
+  /* asked twice: the tables, then the packed copy; the same answer */
+  uint32_t n;
+  for (int round = 0; round < 2; round++) {
+    store_node_state *v = state_of_a(st, p, &n);
+    CHECK(v[0].has_key && v[0].has_entry && v[0].entry_is_its);
+    CHECK(hash_eq(&v[0].key, &key));
+    CHECK_EQ(v[0].node_run, a);
+    CHECK_STREQ(v[0].component, "builtin.copy");
+    CHECK_STREQ(v[0].target, "local");
+    CHECK(v[0].image == NULL);
+    CHECK_EQ(v[0].n_outs, 1);
+    CHECK_STREQ(v[0].outs[0].port, "out");
+    CHECK(hash_eq(&v[0].outs[0].hash, &outs[0].hash));
+    CHECK(v[0].outs[0].has_st && v[0].outs[0].st.ino == 2 &&
+          v[0].outs[0].st.ctime_ns == 4);
+    store_node_states_free(v, n);
+  }
+
+  /* the packed copy is what is read while nothing moved: one swapped in
+   * by hand (no write to the tables it stands for) is what comes back */
+  store_node_state fake = {.node = "a", .component = "builtin.fake",
+                           .target = "local", .node_run = a};
+  size_t len = 0;
+  unsigned char *blob = statepack_encode(&fake, 1, &len);
+  sql_on_db("UPDATE pipeline_states SET state = ?", blob, (int)len);
+  free(blob);
+  store_node_state *v = state_of_a(st, p, &n);
+  CHECK_STREQ(v[0].component, "builtin.fake");
+  store_node_states_free(v, n);
+
+  /* a write to a table it comes from (here, a stat row refreshed)
+   * retires it: the tables answer, and a new copy is kept */
+  hash_stat sb = outs[0].st;
+  sb.ctime_ns = 99;
+  CHECK_EQ(store_object_put(st, &outs[0].hash, 10, &sb), 0);
+  v = state_of_a(st, p, &n);
+  CHECK_STREQ(v[0].component, "builtin.copy");
+  CHECK_EQ(v[0].outs[0].st.ctime_ns, 99);
+  store_node_states_free(v, n);
+
+  /* outputs dropped by another connection, then the entry: each is seen */
+  sql_on_db("DELETE FROM cache_outputs", NULL, 0);
+  v = state_of_a(st, p, &n);
+  CHECK(v[0].has_entry);
+  CHECK_EQ(v[0].n_outs, 0);
+  store_node_states_free(v, n);
+  CHECK_EQ(store_cache_delete(st, &key), 0);
+  v = state_of_a(st, p, &n);
+  CHECK(!v[0].has_entry);
+  store_node_states_free(v, n);
+
+  /* a damaged copy is not used: the tables answer */
+  CHECK_EQ(store_cache_put(st, &key, "p", outs, 1, NULL, 0, a), 0);
+  v = state_of_a(st, p, &n); /* (packs the copy again) */
+  store_node_states_free(v, n);
+  sql_on_db("UPDATE pipeline_states SET state = substr(state, 1, 40)", NULL,
+            0);
+  v = state_of_a(st, p, &n);
+  CHECK(v[0].has_entry && v[0].n_outs == 1);
+  store_node_states_free(v, n);
+
+  /* inside the caller's transaction it is read, never written */
+  CHECK_EQ(store_begin(st), 0);
+  v = state_of_a(st, p, &n);
+  store_node_states_free(v, n);
+  store_rollback(st);
+  store_close(st);
+  teardown();
+}
+
+/* Every prefix and every one-byte change of an encoding decodes to the
+ * states it came from or is refused: never read out of bounds. */
+static void test_statepack(void) {
+  store_output o[] = {{.port = "out", .hash = hash_of("x"), .size = 5,
+                       .st = {1, 2, 5, 6, 7}, .has_st = true},
+                      {.port = "log", .hash = hash_of("y"), .size = 0}};
+  store_node_state v[] = {
+      {.node = "a", .component = "c", .target = "local", .image = "img:1",
+       .node_run = 7, .ord = 3, .has_key = true, .has_ord = true,
+       .has_entry = true, .entry_is_its = true, .key = hash_of("k"),
+       .outs = o, .n_outs = 2},
+      {.node = "b[x]", .component = "c", .target = NULL, .node_run = 9}};
+  size_t len = 0;
+  unsigned char *p = statepack_encode(v, 2, &len);
+  store_node_state *got = NULL;
+  uint32_t n = 0;
+  CHECK_EQ(statepack_decode(p, len, &got, &n), 0);
+  CHECK_EQ(n, 2);
+  CHECK_STREQ(got[0].image, "img:1");
+  CHECK(got[0].has_ord && got[0].ord == 3 && got[0].entry_is_its);
+  CHECK(hash_eq(&got[0].key, &v[0].key));
+  CHECK_EQ(got[0].n_outs, 2);
+  CHECK_STREQ(got[0].outs[1].port, "log");
+  CHECK(got[0].outs[0].has_st && got[0].outs[0].st.ctime_ns == 7);
+  CHECK(!got[0].outs[1].has_st);
+  CHECK_STREQ(got[1].node, "b[x]");
+  CHECK(got[1].target == NULL && !got[1].has_key && got[1].n_outs == 0);
+  store_node_states_free(got, n);
+  for (size_t cut = 0; cut < len; cut++) {
+    CHECK_EQ(statepack_decode(p, cut, &got, &n), -1);
+    CHECK(got == NULL && n == 0);
+  }
+  for (size_t i = 0; i < len; i++) {
+    unsigned char *q = malloc(len);
+    memcpy(q, p, len);
+    q[i] ^= 0xff;
+    if (statepack_decode(q, len, &got, &n) == 0)
+      store_node_states_free(got, n);
+    free(q);
+  }
+  free(p);
+}
+
 int main(void) {
   RUN(test_workspace);
   RUN(test_migrations);
@@ -932,5 +1088,7 @@ int main(void) {
   RUN(test_file_index);
   RUN(test_busy);
   RUN(test_gc);
+  RUN(test_pipeline_state);
+  RUN(test_statepack);
   return 0;
 }
