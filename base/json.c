@@ -183,9 +183,7 @@ void pipec_json_str(pipec_json *j, const char *s) {
   pipec_json_strn(j, s, strlen(s));
 }
 
-void pipec_json_int(pipec_json *pj, int64_t v) {
-  json_state *j = state(pj);
-  item(j);
+static void write_int(json_state *j, int64_t v) {
   char buf[24], *e = buf + sizeof buf, *q = e;
   uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
   do
@@ -196,11 +194,23 @@ void pipec_json_int(pipec_json *pj, int64_t v) {
   fwrite_unlocked(q, 1, (size_t)(e - q), j->out);
 }
 
+void pipec_json_int(pipec_json *pj, int64_t v) {
+  json_state *j = state(pj);
+  item(j);
+  write_int(j, v);
+}
+
 void pipec_json_num(pipec_json *pj, double v) {
   json_state *j = state(pj);
   item(j);
   if (!isfinite(v)) {
     fputs("null", j->out); /* JSON has no NaN or infinity */
+    return;
+  }
+  /* a whole number below 10^15 prints as %.15g would print it, without
+   * printf (a graph has millions of them: cpus = 0, memory = 0) */
+  if (fabs(v) < 1e15 && v == (double)(int64_t)v && !(v == 0 && signbit(v))) {
+    write_int(j, (int64_t)v);
     return;
   }
   char buf[32];

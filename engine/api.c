@@ -23,6 +23,7 @@
 #include "draft.h"
 #include "gc.h"
 #include "integrity.h"
+#include "loadid.h"
 #include "objstore.h"
 #include "pipec/stdlib.h"
 #include "plugin.h"
@@ -231,7 +232,12 @@ pipec_pipeline *pipec_load(const char *path, const pipec_load_opts *o,
       .quota_path = qpath,
       .quota_text = qtext,
       .quota_len = qlen};
+  loadid id;
+  loadid_begin(&id, path, &opts);
   pipec_pipeline *p = pipec_compile(path, &opts, d);
+  uint8_t lid[16];
+  if (loadid_end(&id, lid) && p)
+    memcpy(p->load_id, lid, sizeof lid);
   free(qpath);
   free(qtext);
   return p;

@@ -166,7 +166,10 @@ typedef struct keyctx {
 
 /* Encode (and render, when parts are wanted) one param value. what names
  * the value for messages. */
-static int put_value(keyctx *k, const pipec_value *v, const char *what) {
+/* (param and node name what an error is about: the message is made only
+ * then, not for each of a million params) */
+static int put_value(keyctx *k, const pipec_value *v, const char *param,
+                     const char *node) {
   char num[48];
   enc_u8(&k->enc, (unsigned)v->type);
   switch (v->type) {
@@ -203,7 +206,8 @@ static int put_value(keyctx *k, const pipec_value *v, const char *what) {
     int rc = k->file_hash(k->ctx, path, &h, &is_dir, msg, sizeof msg);
     bool missing = rc == -ENOENT || rc == -ENOTDIR;
     if (rc < 0 && !missing) {
-      snprintf(k->err, k->errlen, "%s: %s", what, msg);
+      snprintf(k->err, k->errlen, "param '%s' of node '%s': %s", param, node,
+               msg);
       return rc;
     }
     /* A missing file is a state of the world like any content: the
@@ -231,7 +235,7 @@ static int put_value(keyctx *k, const pipec_value *v, const char *what) {
     for (uint32_t i = 0; i < v->u.list.n; i++) {
       if (k->want_parts && i > 0)
         sb_puts(&k->txt, ", ");
-      int rc = put_value(k, &v->u.list.items[i], what);
+      int rc = put_value(k, &v->u.list.items[i], param, node);
       if (rc < 0)
         return rc;
     }
@@ -239,8 +243,8 @@ static int put_value(keyctx *k, const pipec_value *v, const char *what) {
       sb_putn(&k->txt, "]", 1);
     return 0;
   }
-  snprintf(k->err, k->errlen, "%s: unknown value type %d", what,
-           (int)v->type);
+  snprintf(k->err, k->errlen, "param '%s' of node '%s': unknown value type %d",
+           param, node, (int)v->type);
   return -EINVAL;
 }
 
@@ -429,10 +433,8 @@ int ck_compute(const pipec_pipeline *p, uint32_t node,
   for (uint32_t i = 0; i < n->n_params; i++) {
     const pipec_param *pm = &n->params[i];
     enc_str(&k.enc, pm->name);
-    snprintf(what, sizeof what, "param '%s' of node '%s'", pm->name,
-             n->name);
     k.txt.n = 0;
-    if ((rc = put_value(&k, &pm->value, what)) < 0)
+    if ((rc = put_value(&k, &pm->value, pm->name, n->name)) < 0)
       goto done;
     if (parts) {
       char *value = k.txt.oom ? NULL : strdup(sb_str(&k.txt));

@@ -535,6 +535,7 @@ pipec_pipeline *exp_apply(exp_set *s, const pipec_pipeline *p, char *err,
   }
   pipec_pipeline *q = arena_alloc(s->a, sizeof *q);
   *q = *p;
+  memset(q->load_id, 0, sizeof q->load_id); /* (not what was compiled) */
   q->nodes = b.nodes.items;
   q->n_nodes = b.nodes.n;
   q->name_index = NULL;

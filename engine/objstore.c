@@ -144,9 +144,20 @@ void obj_close(obj_store *s) {
 }
 
 int obj_path(const obj_store *s, const hash128 *h, char *buf, size_t len) {
+  /* (without printf: every cache hit names its objects) */
   char hex[HASH_HEX_LEN + 1];
   hash_hex(h, hex);
-  return snprintf(buf, len, "%s/%.2s/%s", s->dir, hex, hex + 2);
+  size_t d = strlen(s->dir), n = d + 1 + 2 + 1 + (HASH_HEX_LEN - 2);
+  if (n < len) {
+    memcpy(buf, s->dir, d);
+    buf[d] = '/';
+    memcpy(buf + d + 1, hex, 2);
+    buf[d + 3] = '/';
+    memcpy(buf + d + 4, hex + 2, HASH_HEX_LEN - 2 + 1);
+  } else if (len) {
+    snprintf(buf, len, "%s/%.2s/%s", s->dir, hex, hex + 2); /* truncated */
+  }
+  return (int)n;
 }
 
 /* ---- writing ------------------------------------------------------------ */

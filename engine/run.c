@@ -117,7 +117,7 @@ static void record_starts(runner *R) {
       continue;
     rn->start_queued = false;
     store_node_run_started_at(R->st, rn->node_run, rn->start_attempt,
-                              rn->job.job_id, rn->start_ms);
+                              rn->x ? rn->x->job.job_id : NULL, rn->start_ms);
   }
   R->n_starts = 0;
   if (R->starts_timer.loop)
@@ -142,7 +142,7 @@ void run_start_later(runner *R, uint32_t node, int attempt) {
   rn->start_ms = store_now_ms();
   rn->start_attempt = attempt;
   if (R->in_batch) { /* a batch is open: no reason to wait */
-    store_node_run_started_at(R->st, rn->node_run, attempt, rn->job.job_id,
+    store_node_run_started_at(R->st, rn->node_run, attempt, rn->x ? rn->x->job.job_id : NULL,
                               rn->start_ms);
     return;
   }
@@ -200,11 +200,9 @@ static void on_loop_prepare(uv_prepare_t *h) {
 /* ---- the run ------------------------------------------------------------- */
 
 void run_node_free_fields(run_node *rn) {
-  free(rn->out_hash);
-  free(rn->out_size);
+  free(rn->out_hash); /* (out_size is in its block) */
   ck_parts_free(&rn->parts);
   free(rn->parts_text);
-  free(rn->scratch);
   free(rn->log_path);
   free(rn->reason);
   free(rn->input_msg);

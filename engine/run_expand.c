@@ -24,9 +24,11 @@ void run_nodes_alloc(runner *R) {
   const pipec_pipeline *p = R->p;
   R->nodes = xcalloc(p->n_nodes, sizeof *R->nodes);
   for (uint32_t i = 0; i < p->n_nodes; i++) {
+    /* one block: the hashes, then the sizes (run_node_free_fields) */
     uint32_t outs = run_comp(R, i)->n_outputs;
-    R->nodes[i].out_hash = xcalloc(outs, sizeof(hash128));
-    R->nodes[i].out_size = xcalloc(outs, sizeof(uint64_t));
+    hash128 *h = xcalloc(outs, sizeof(hash128) + sizeof(uint64_t));
+    R->nodes[i].out_hash = h;
+    R->nodes[i].out_size = (uint64_t *)(void *)(h + outs);
   }
   R->in_plan = xcalloc(p->n_nodes, sizeof(bool));
   R->upstream = xcalloc(p->n_nodes, sizeof(bool));

@@ -62,6 +62,22 @@ typedef struct run_input {
   bool linked;              /* the link(s) are there (made by us) */
 } run_input;
 
+/* What a node needs only while it has a job: made by build_job
+ * (run_job.c), freed by run_node_release, so the nodes of a run that
+ * starts few of them (a no-op, a dry run of 10^6) carry none. */
+typedef struct run_exec {
+  char *scratch;            /* its directory, or (flat) the prefix of its
+                               files' names: runs/RUN/NODE (run_job.c) */
+  bool flat;
+  char **in_paths, **out_paths;
+  pipec_named_path *ins, *outs;
+  char **argv, **env;
+  char **files;             /* code files and plugin, absolute (staging) */
+  tgt_job job;
+  ctr_job ctr;              /* a node with an image: its container */
+  run_input *inputs;        /* n_inputs */
+} run_exec;
+
 typedef struct run_node {
   bool known;               /* out_hash/out_size are set */
   hash128 *out_hash;        /* per component output */
@@ -71,15 +87,8 @@ typedef struct run_node {
   ck_parts parts;
   char *parts_text;
   int64_t node_run;         /* store id, 0 until recorded */
-  char *scratch;             /* its directory, or (flat) the prefix of its
-                               files' names: runs/RUN/NODE (run_job.c) */
-  bool flat;
   char *log_path;
-  char **in_paths, **out_paths;
-  pipec_named_path *ins, *outs;
-  char **argv, **env;
-  char **files;             /* code files and plugin, absolute (staging) */
-  tgt_job job;
+  run_exec *x;              /* while it has a job, else NULL */
   double t_start;
   int64_t start_ms;         /* its attempt's start, to record (run.c) */
   int start_attempt;
@@ -88,9 +97,7 @@ typedef struct run_node {
   bool attempt_failed;      /* reason now says why its last attempt failed */
   bool settled;             /* reached its final state in this run */
   bool recorded_ref;        /* recorded as a reference (run_state.c) */
-  run_input *inputs;        /* n_inputs, while it has a job */
   char *input_msg;          /* an attempt changed an input: why it fails */
-  ctr_job ctr;              /* a node with an image: its container */
   struct sh_node *sh;       /* its claims and shared cache lookups
                                (run_shared.c), NULL until it needs them */
 } run_node;

@@ -57,7 +57,7 @@ static char *in_scratch(const run_node *rn, const char *fmt, ...) {
   va_start(ap, fmt);
   char *rest = xvprintf(fmt, ap);
   va_end(ap);
-  char *path = xprintf("%s%c%s", rn->scratch, rn->flat ? '.' : '/', rest);
+  char *path = xprintf("%s%c%s", rn->x->scratch, rn->x->flat ? '.' : '/', rest);
   free(rest);
   return path;
 }
@@ -112,20 +112,20 @@ static int output_place(const run_node *rn, const pipec_port_decl *port,
  * run_inputs_release): the whole directory, or a flat node's own names. */
 static void scratch_clear(runner *R, uint32_t node) {
   run_node *rn = &R->nodes[node];
-  if (!rn->scratch)
+  if (!rn->x || !rn->x->scratch)
     return;
-  if (!rn->flat) {
-    fs_rm_rf(rn->scratch);
+  if (!rn->x->flat) {
+    fs_rm_rf(rn->x->scratch);
     return;
   }
   const pipec_component *c = run_comp(R, node);
-  for (uint32_t i = 0; rn->out_paths && i < c->n_outputs; i++) {
+  for (uint32_t i = 0; rn->x->out_paths && i < c->n_outputs; i++) {
     if (c->outputs[i].filename && c->outputs[i].type != PIPEC_PORT_DIR) {
       char *dir = in_scratch(rn, "%s", c->outputs[i].name);
       fs_rm_rf(dir);
       free(dir);
-    } else if (unlink(rn->out_paths[i]) != 0 && errno != ENOENT) {
-      fs_rm_rf(rn->out_paths[i]);
+    } else if (unlink(rn->x->out_paths[i]) != 0 && errno != ENOENT) {
+      fs_rm_rf(rn->x->out_paths[i]);
     }
   }
 }
@@ -135,13 +135,13 @@ static void scratch_clear(runner *R, uint32_t node) {
 static int scratch_ready(runner *R, uint32_t node, char *err, size_t errlen) {
   run_node *rn = &R->nodes[node];
   const pipec_component *c = run_comp(R, node);
-  if (!rn->flat && mkdir(rn->scratch, 0755) != 0 && errno != EEXIST) {
+  if (!rn->x->flat && mkdir(rn->x->scratch, 0755) != 0 && errno != EEXIST) {
     /* the run's directories exist (run_schedule); a node name is one
      * level */
-    int rc = fs_mkdir_p(rn->scratch);
+    int rc = fs_mkdir_p(rn->x->scratch);
     if (rc != 0) {
       snprintf(err, errlen, "cannot create the scratch directory %s: %s",
-               rn->scratch, strerror(-rc));
+               rn->x->scratch, strerror(-rc));
       return -1;
     }
   }
@@ -163,21 +163,24 @@ static void free_strv(char **v) {
 }
 
 void run_node_release(run_node *rn, uint32_t n_in, uint32_t n_out) {
-  for (uint32_t i = 0; rn->in_paths && i < n_in; i++)
-    free(rn->in_paths[i]);
-  for (uint32_t i = 0; rn->out_paths && i < n_out; i++)
-    free(rn->out_paths[i]);
-  free(rn->in_paths);
-  free(rn->out_paths);
-  free(rn->ins);
-  free(rn->outs);
-  free_strv(rn->argv);
-  free_strv(rn->env);
-  free_strv(rn->files);
+  run_exec *x = rn->x;
+  if (!x)
+    return;
+  for (uint32_t i = 0; x->in_paths && i < n_in; i++)
+    free(x->in_paths[i]);
+  for (uint32_t i = 0; x->out_paths && i < n_out; i++)
+    free(x->out_paths[i]);
+  free(x->in_paths);
+  free(x->out_paths);
+  free(x->ins);
+  free(x->outs);
+  free_strv(x->argv);
+  free_strv(x->env);
+  free_strv(x->files);
   run_inputs_free(rn, n_in);
-  rn->in_paths = rn->out_paths = NULL;
-  rn->ins = rn->outs = NULL;
-  rn->argv = rn->env = rn->files = NULL;
+  free(x->scratch);
+  free(x);
+  rn->x = NULL;
 }
 
 static int open_target(runner *R, uint32_t t, tgt **out, char *err,
@@ -199,18 +202,20 @@ static sched_status build_job(runner *R, uint32_t node, tgt_job **job,
   run_node *rn = &R->nodes[node];
   if (open_target(R, n->target, target, err, errlen) != 0)
     return SCHED_FAILED;
+  if (!rn->x)
+    rn->x = xcalloc(1, sizeof *rn->x);
   /* a container mounts its node's directory, which must be its own */
-  rn->flat = (*target)->kind->execs_here && !run_node_image(R, node) &&
+  rn->x->flat = (*target)->kind->execs_here && !run_node_image(R, node) &&
              flat_name(n, c);
-  rn->scratch = xprintf("%s/%lld/%s", ws_runs_dir(R->w),
+  rn->x->scratch = xprintf("%s/%lld/%s", ws_runs_dir(R->w),
                         (long long)R->run_id, n->name);
-  if (!rn->flat)
-    fs_rm_rf(rn->scratch); /* left by a crashed attempt: never trusted */
+  if (!rn->x->flat)
+    fs_rm_rf(rn->x->scratch); /* left by a crashed attempt: never trusted */
   rn->log_path = xprintf("%s/%lld/%s.log", ws_logs_dir(R->w),
                          (long long)R->run_id, n->name);
-  rn->in_paths = xcalloc(n->n_inputs + 1, sizeof *rn->in_paths);
-  rn->ins = xcalloc(n->n_inputs + 1, sizeof *rn->ins);
-  rn->inputs = xcalloc(n->n_inputs + 1, sizeof *rn->inputs);
+  rn->x->in_paths = xcalloc(n->n_inputs + 1, sizeof *rn->x->in_paths);
+  rn->x->ins = xcalloc(n->n_inputs + 1, sizeof *rn->x->ins);
+  rn->x->inputs = xcalloc(n->n_inputs + 1, sizeof *rn->x->inputs);
   hash128 *hs = run_input_hashes(R, node);
   for (uint32_t i = 0; i < n->n_inputs; i++) {
     const pipec_input *in = &n->inputs[i];
@@ -226,50 +231,50 @@ static sched_status build_job(runner *R, uint32_t node, tgt_job **job,
     if (many)
       snprintf(num, sizeof num, ".%u", k);
     bool dir = in->type == PIPEC_PORT_DIR;
-    rn->inputs[i] = (run_input){
+    rn->x->inputs[i] = (run_input){
         .link = in_scratch(rn, "%s.in%s%s", in->port, num,
                            dir ? "" : run_port_ext(in->type)),
         .hash = hs[i],
         .dir = dir};
-    rn->in_paths[i] = xstrdup(rn->inputs[i].link);
-    rn->ins[i] = (pipec_named_path){in->port, rn->in_paths[i]};
+    rn->x->in_paths[i] = xstrdup(rn->x->inputs[i].link);
+    rn->x->ins[i] = (pipec_named_path){in->port, rn->x->in_paths[i]};
   }
   free(hs);
-  rn->out_paths = xcalloc(c->n_outputs + 1, sizeof *rn->out_paths);
-  rn->outs = xcalloc(c->n_outputs + 1, sizeof *rn->outs);
+  rn->x->out_paths = xcalloc(c->n_outputs + 1, sizeof *rn->x->out_paths);
+  rn->x->outs = xcalloc(c->n_outputs + 1, sizeof *rn->x->outs);
   for (uint32_t i = 0; i < c->n_outputs; i++) {
-    rn->out_paths[i] = output_file(rn, &c->outputs[i]);
-    rn->outs[i] = (pipec_named_path){c->outputs[i].name, rn->out_paths[i]};
+    rn->x->out_paths[i] = output_file(rn, &c->outputs[i]);
+    rn->x->outs[i] = (pipec_named_path){c->outputs[i].name, rn->x->out_paths[i]};
   }
   if (scratch_ready(R, node, err, errlen) != 0)
     return SCHED_FAILED;
   if (run_inputs_link(R, node, err, errlen) != 0)
     return SCHED_FAILED;
-  if (cmd_build(R->p, node, rn->ins, n->n_inputs, rn->outs, c->n_outputs,
-                R->exe, &rn->argv, &rn->env, err, errlen) != 0)
+  if (cmd_build(R->p, node, rn->x->ins, n->n_inputs, rn->x->outs, c->n_outputs,
+                R->exe, &rn->x->argv, &rn->x->env, err, errlen) != 0)
     return SCHED_FAILED;
   /* exec's limits are this machine's; remote targets have their own */
   if ((*target)->kind->execs_here &&
-      cmd_fits(rn->argv, rn->env, n->name, err, errlen) != 0)
+      cmd_fits(rn->x->argv, rn->x->env, n->name, err, errlen) != 0)
     return SCHED_FAILED;
   /* what a remote target must copy besides the inputs */
-  rn->files = xcalloc(c->n_code + 2, sizeof *rn->files);
+  rn->x->files = xcalloc(c->n_code + 2, sizeof *rn->x->files);
   uint32_t n_files = 0;
   for (uint32_t i = 0; i < c->n_code; i++)
-    rn->files[n_files++] = xprintf("%s/%s", R->abs_dir, c->code[i]);
+    rn->x->files[n_files++] = xprintf("%s/%s", R->abs_dir, c->code[i]);
   if (c->plugin)
-    rn->files[n_files++] = xprintf("%s/%s", R->abs_dir, c->plugin);
-  rn->job = (tgt_job){.node_name = n->name,
-                      .argv = rn->argv,
-                      .env = rn->env,
+    rn->x->files[n_files++] = xprintf("%s/%s", R->abs_dir, c->plugin);
+  rn->x->job = (tgt_job){.node_name = n->name,
+                      .argv = rn->x->argv,
+                      .env = rn->x->env,
                       .cwd = R->abs_dir,
                       .log_path = rn->log_path,
-                      .scratch = rn->scratch,
-                      .in_paths = (const char **)rn->in_paths,
+                      .scratch = rn->x->scratch,
+                      .in_paths = (const char **)rn->x->in_paths,
                       .n_in = n->n_inputs,
-                      .out_paths = (const char **)rn->out_paths,
+                      .out_paths = (const char **)rn->x->out_paths,
                       .n_out = c->n_outputs,
-                      .files = (const char **)rn->files,
+                      .files = (const char **)rn->x->files,
                       .n_files = n_files,
                       .builtin = c->kind != PIPEC_COMP_COMMAND &&
                                  !(c->desc && (c->desc->flags &
@@ -279,14 +284,14 @@ static sched_status build_job(runner *R, uint32_t node, tgt_job **job,
                       .data = R};
   const ctr_image *im = run_node_image(R, node);
   if (im) { /* its key has the id: the image was resolved */
-    rn->ctr = (ctr_job){.runtime = ctr_runtime_of(&R->p->targets[n->target]),
+    rn->x->ctr = (ctr_job){.runtime = ctr_runtime_of(&R->p->targets[n->target]),
                         .image_id = im->id,
                         .ref = im->ref,
                         .network = n->network};
-    ctr_job_name(&rn->ctr, R->run_id, n->name, ws_dir(R->w));
-    rn->job.container = &rn->ctr;
+    ctr_job_name(&rn->x->ctr, R->run_id, n->name, ws_dir(R->w));
+    rn->x->job.container = &rn->x->ctr;
   }
-  *job = &rn->job;
+  *job = &rn->x->job;
   return SCHED_RUNNING;
 }
 
@@ -516,15 +521,15 @@ static int collect_outputs(runner *R, uint32_t node, char *err,
     const char *name = c->outputs[i].name;
     /* lstat: a symlink is never followed out of the scratch directory (a
      * remote command could point one at any local file) */
-    if (lstat(rn->out_paths[i], &sb) != 0) {
+    if (lstat(rn->x->out_paths[i], &sb) != 0) {
       snprintf(err, errlen,
                "the command exited 0 but did not write output '%s' (%s)",
-               name, rn->out_paths[i]);
+               name, rn->x->out_paths[i]);
       return -1;
     }
     if (S_ISLNK(sb.st_mode)) {
       char to[256];
-      ssize_t n = readlink(rn->out_paths[i], to, sizeof to - 1);
+      ssize_t n = readlink(rn->x->out_paths[i], to, sizeof to - 1);
       to[n > 0 ? n : 0] = 0;
       snprintf(err, errlen,
                "output '%s' is a symbolic link (to %s), not a file: write "
@@ -552,7 +557,7 @@ static int collect_outputs(runner *R, uint32_t node, char *err,
     }
     if (!S_ISREG(sb.st_mode)) {
       snprintf(err, errlen, "output '%s' is not a regular file (%s)", name,
-               rn->out_paths[i]);
+               rn->x->out_paths[i]);
       return -1;
     }
   }
@@ -560,7 +565,7 @@ static int collect_outputs(runner *R, uint32_t node, char *err,
   for (uint32_t i = 0; i < c->n_outputs; i++) {
     char e[512];
     if (c->outputs[i].type == PIPEC_PORT_DIR) {
-      if (collect_tree(R, rn->out_paths[i], &rn->out_hash[i],
+      if (collect_tree(R, rn->x->out_paths[i], &rn->out_hash[i],
                        &rn->out_size[i], e, sizeof e) != 0) {
         snprintf(err, errlen, "cannot store output '%s': %s",
                  c->outputs[i].name, e);
@@ -569,7 +574,7 @@ static int collect_outputs(runner *R, uint32_t node, char *err,
       continue;
     }
     obj_info info;
-    if (obj_put(R->objs, rn->out_paths[i], &po, &info, e, sizeof e) != 0) {
+    if (obj_put(R->objs, rn->x->out_paths[i], &po, &info, e, sizeof e) != 0) {
       snprintf(err, errlen, "cannot store output '%s': %s",
                c->outputs[i].name, e);
       return -1;
@@ -634,7 +639,7 @@ sched_status run_hook_attempt_done(void *ctx, uint32_t node, tgt_job *job,
     snprintf(msg, sizeof msg, "%s", r->message);
   else if (r->term_signal)
     snprintf(msg, sizeof msg, "killed by signal %d", r->term_signal);
-  else if (r->exit_code != 0 && rn->job.container &&
+  else if (r->exit_code != 0 && rn->x->job.container &&
            ctr_exit_hint(r->exit_code))
     snprintf(msg, sizeof msg, "exit code %d: %s", r->exit_code,
              ctr_exit_hint(r->exit_code));
@@ -663,7 +668,7 @@ sched_status run_hook_attempt_done(void *ctx, uint32_t node, tgt_job *job,
     scratch_clear(R, node);
     return SCHED_SUCCEEDED;
   }
-  if (disk_full(rn->scratch))
+  if (disk_full(rn->x->scratch))
     snprintf(msg + strlen(msg), sizeof msg - strlen(msg),
              "%sthe disk holding the workspace is full (no space left)",
              msg[0] ? "; " : "");

@@ -215,7 +215,7 @@ int run_inputs_link(runner *R, uint32_t node, char *err, size_t errlen) {
   const pipec_node *n = &R->p->nodes[node];
   run_node *rn = &R->nodes[node];
   for (uint32_t i = 0; i < n->n_inputs; i++) {
-    run_input *in = &rn->inputs[i];
+    run_input *in = &rn->x->inputs[i];
     char e[512];
     if (trust_linked(R, node, i, &in->hash, err, errlen) != 0)
       return -1;
@@ -324,8 +324,8 @@ static char *check_one(runner *R, uint32_t node, uint32_t i, run_link *l) {
 char *run_inputs_check(runner *R, uint32_t node) {
   const pipec_node *n = &R->p->nodes[node];
   run_node *rn = &R->nodes[node];
-  for (uint32_t i = 0; rn->inputs && i < n->n_inputs; i++) {
-    run_input *in = &rn->inputs[i];
+  for (uint32_t i = 0; rn->x && rn->x->inputs && i < n->n_inputs; i++) {
+    run_input *in = &rn->x->inputs[i];
     if (!in->linked)
       continue;
     for (uint32_t k = 0; k < in->n_objs; k++) {
@@ -342,8 +342,8 @@ char *run_inputs_check(runner *R, uint32_t node) {
 void run_inputs_release(runner *R, uint32_t node) {
   const pipec_node *n = &R->p->nodes[node];
   run_node *rn = &R->nodes[node];
-  for (uint32_t i = 0; rn->inputs && i < n->n_inputs; i++) {
-    run_input *in = &rn->inputs[i];
+  for (uint32_t i = 0; rn->x && rn->x->inputs && i < n->n_inputs; i++) {
+    run_input *in = &rn->x->inputs[i];
     if (!in->linked)
       continue;
     if (in->dir) {
@@ -370,10 +370,12 @@ void run_inputs_release(runner *R, uint32_t node) {
 }
 
 void run_inputs_free(run_node *rn, uint32_t n_in) {
-  for (uint32_t i = 0; rn->inputs && i < n_in; i++) {
-    free(rn->inputs[i].link);
-    free(rn->inputs[i].objs);
+  if (!rn->x)
+    return;
+  for (uint32_t i = 0; rn->x->inputs && i < n_in; i++) {
+    free(rn->x->inputs[i].link);
+    free(rn->x->inputs[i].objs);
   }
-  free(rn->inputs);
-  rn->inputs = NULL;
+  free(rn->x->inputs);
+  rn->x->inputs = NULL;
 }

@@ -121,18 +121,30 @@ static char *config_text(const pipec_pipeline *p) {
 }
 
 /* The id of the run's configuration in the store, recording it if it is
- * new (inside the caller's transaction). A configuration seen before costs
- * one pass of hashing, no text. */
+ * new (inside the caller's transaction). A compile of unchanged files
+ * (its load id seen before) costs a lookup; another configuration seen
+ * before costs one pass of hashing, no text. */
 static int record_config(runner *R, int64_t *id) {
+  /* a compile that read what an earlier one read gave its configuration */
+  hash128 load;
+  memcpy(load.b, R->p->load_id, sizeof load.b);
+  static const hash128 unknown;
+  bool known = !hash_eq(&load, &unknown);
+  int found = known ? store_config_of_load(R->st, &load, id) : 0;
+  if (found != 0)
+    return found < 0 ? -1 : 0;
   hash128 h;
   if (config_hash(R->p, &h) != 0)
     return -1;
-  int found = store_config_find(R->st, &h, id);
-  if (found != 0)
-    return found < 0 ? -1 : 0;
-  char *config = config_text(R->p);
-  int rc = config ? store_config_put(R->st, &h, config, id) : -1;
-  free(config);
+  found = store_config_find(R->st, &h, id);
+  int rc = found < 0 ? -1 : 0;
+  if (found == 0) {
+    char *config = config_text(R->p);
+    rc = config ? store_config_put(R->st, &h, config, id) : -1;
+    free(config);
+  }
+  if (rc == 0 && known)
+    rc = store_config_load_put(R->st, &load, *id);
   return rc;
 }
 

@@ -225,6 +225,13 @@ static const char *const migrations[] = {
     STATE_GEN_TRIGGERS("cache_outputs") STATE_GEN_TRIGGERS("objects")
     STATE_GEN_TRIGGERS("artifacts"),
 #undef STATE_GEN_TRIGGERS
+
+    /* 11: the configuration each compile (named by what it read,
+     * loadid.h) gave, so a run of an unchanged pipeline names it without
+     * serialising the graph to hash it */
+    "CREATE TABLE config_loads("
+    "  load_id TEXT PRIMARY KEY,"
+    "  config_id INTEGER NOT NULL REFERENCES configs(id)) WITHOUT ROWID;",
 };
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -860,6 +867,28 @@ int store_config_put(store *st, const hash128 *h, const char *config,
       exec_stmt(st, s, "record the configuration"))
     return -1;
   return store_config_find(st, h, id) == 1 ? 0 : -1;
+}
+
+int store_config_of_load(store *st, const hash128 *load, int64_t *id) {
+  static const char q[] = "SELECT config_id FROM config_loads WHERE load_id = ?";
+  sqlite3_stmt *s = prep(st, q);
+  if (!s || bind(st, s, "h", load))
+    return -1;
+  int found = step_row(st, s, "find the compile's configuration");
+  if (found == 1) {
+    *id = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+  }
+  return found;
+}
+
+int store_config_load_put(store *st, const hash128 *load, int64_t id) {
+  static const char q[] =
+      "INSERT OR REPLACE INTO config_loads(load_id, config_id) VALUES (?, ?)";
+  sqlite3_stmt *s = prep(st, q);
+  if (!s || bind(st, s, "hi", load, id))
+    return -1;
+  return exec_stmt(st, s, "record the compile's configuration");
 }
 
 int store_snapshot_add_config(store *st, int64_t pipeline, int64_t draft,

@@ -149,6 +149,10 @@ int store_snapshot_add_config(store *st, int64_t pipeline, int64_t draft,
 int store_config_find(store *st, const hash128 *h, int64_t *id);
 int store_config_put(store *st, const hash128 *h, const char *config,
                      int64_t *id);
+/* The configuration a compile gave, by its load id (loadid.h): 1 and its
+ * id, 0 none. put: record it. */
+int store_config_of_load(store *st, const hash128 *load, int64_t *id);
+int store_config_load_put(store *st, const hash128 *load, int64_t id);
 
 typedef struct store_snapshot {
   int64_t id, pipeline_id, draft_id, created_ms;

@@ -357,6 +357,11 @@ typedef struct pipec_pipeline {
   pipec_quota *quotas;         uint32_t n_quotas;    /* every group of the
                                   workspace's quota file, in the order
                                   declared */
+  /* What the compile read, as one hash (engine/loadid.h): pipec_load
+   * fills it in, the compiler leaves it zero (unknown). Two pipelines with
+   * the same non-zero id are the same pipeline; a caller that changes one
+   * after loading it zeroes it. */
+  uint8_t load_id[16];
   const uint32_t *name_index;  /* private: node name hash table (cap
                                   slots, node index + 1, 0 empty) */
   uint32_t name_index_cap;

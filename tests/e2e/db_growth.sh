@@ -38,6 +38,10 @@ q "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
   pass "each records its cached nodes as one range" || fail "ranges: $(q "SELECT run_id, first, last FROM run_cached")"
 [ "$(q "SELECT count(*) FROM configs")" = 1 ] && [ "$(q "SELECT count(*) FROM snapshots WHERE config <> ''")" = 0 ] &&
   pass "the compiled configuration is stored once for 16 snapshots" || fail "configs: $(q "SELECT count(*) FROM configs")"
+[ "$(q "SELECT count(*) FROM pipeline_states s, state_gen g WHERE s.gen = g.n")" = 1 ] &&
+  pass "the pipeline's state is kept packed, current" || fail "packed state: $(q "SELECT pipeline_id, gen FROM pipeline_states"), gen $(q "SELECT n FROM state_gen")"
+[ "$(q "SELECT count(*) FROM config_loads")" = 1 ] &&
+  pass "one compile's configuration is named once" || fail "config_loads: $(q "SELECT count(*) FROM config_loads")"
 grown=$(( $(q "PRAGMA page_count") - pages ))
 [ "$grown" -le 8 ] && pass "10 no-op runs grew the database by $grown pages" || fail "10 no-op runs grew it by $grown pages"
 
@@ -84,4 +88,33 @@ expect_exit 0 "$PIPEC" run a.pipe -q && expect_in "0 ran, 1 cached" &&
   expect_stdout 0 "$PIPEC" cat r && [ "$OUT" = "$("$PIPEC" cat r 2 2>/dev/null)" ] && [ "$OUT" != "$first" ] &&
   pass "a refilled entry is served as it is now, not as the old record had it" ||
   fail "after a refill: cat '$OUT', b's '$("$PIPEC" cat r 2 2>/dev/null)', first '$first'"
+
+# what a compile read names its configuration: an imported file edited
+# (the .pipe file itself unchanged) is another configuration; edited back,
+# the first one again
+mkdir ../three && cd ../three
+cat > lib.pipe <<'PIPE'
+component say(x: file) -> (out: file) {
+  param k : int = 1
+  command = "cat {x} > {out}; echo {k} >> {out}"
+}
+PIPE
+cat > p.pipe <<'PIPE'
+import "lib.pipe"
+pipeline imp {
+  node a = shell(command = "echo a > {out}")
+  node b = say(x = a.out)
+}
+PIPE
+cp lib.pipe lib.v1
+expect_exit 0 "$PIPEC" run p.pipe -q || fail "import run 1"
+sed -i 's/param k : int = 1/param k : int = 2/' lib.pipe
+expect_exit 0 "$PIPEC" run p.pipe -q && expect_in "1 ran, 1 cached" || fail "import run 2: $OUT"
+cp lib.v1 lib.pipe
+expect_exit 0 "$PIPEC" run p.pipe -q && expect_in "0 ran, 2 cached" || fail "import run 3: $OUT"
+cfg() { sqlite3 .pipec/pipec.db "SELECT group_concat(config_id, ' ') FROM (SELECT config_id FROM snapshots ORDER BY id)"; }
+[ "$(cfg)" = "1 2 1" ] && [ "$(sqlite3 .pipec/pipec.db "SELECT count(*) FROM configs")" = 2 ] &&
+  pass "an edited import is another configuration, and back the first" || fail "configs of the snapshots: $(cfg)"
+expect_stdout 0 "$PIPEC" diff 1 2 && [[ "$OUT" == *"b.k: 1 -> 2"* ]] &&
+  pass "diff shows the import's edit" || fail "diff 1 2: $OUT"
 finish
