@@ -26,6 +26,8 @@ static void plan_event(runner *R, const char *node, const char *status,
 /* --dry-run: what would run and why, in order; runs nothing. A node whose
  * input would be recomputed runs too (its key depends on that content). */
 void run_dry_run(runner *R) {
+  /* every lookup in one read transaction (else each takes the lock) */
+  bool tx = store_begin_read(R->st) == 0;
   for (uint32_t f = 0; f < R->p0->n_fanouts; f++) {
     if (R->exp.known[f])
       continue;
@@ -63,7 +65,7 @@ void run_dry_run(runner *R) {
       continue;
     }
     char err[512];
-    if (run_compute_key(R, i, true, err, sizeof err) != 0) {
+    if (run_compute_key(R, i, false, err, sizeof err) != 0) {
       plan_event(R, n->name, "would fail", err);
       R->res->failed++;
       continue;
@@ -73,11 +75,22 @@ void run_dry_run(runner *R) {
       R->res->cached++;
       continue;
     }
+    /* the key's parts say what changed; a node that never ran has none
+     * to compare (and a plan of 10^6 new nodes makes none) */
+    bool complete = false;
+    if ((run_state_of(R, i, &complete) || !complete) &&
+        run_compute_key(R, i, true, err, sizeof err) != 0) {
+      plan_event(R, n->name, "would fail", err);
+      R->res->failed++;
+      continue;
+    }
     char *why = run_miss_reason(R, i);
     plan_event(R, n->name, "would run", why);
     free(why);
     R->res->ran++;
   }
+  if (tx)
+    store_commit(R->st);
   pipec_event end = {.kind = PIPEC_EV_RUN_END,
                      .ran = R->res->ran,
                      .cached = R->res->cached,

@@ -441,6 +441,12 @@ int store_begin(store *st) {
              : fail(st, "begin");
 }
 
+int store_begin_read(store *st) {
+  return sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK
+             ? 0
+             : fail(st, "begin");
+}
+
 int store_commit(store *st) {
   if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
     return 0;

@@ -90,6 +90,11 @@ void store_set_busy_timeout(store *st, int ms);
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. A failed commit rolls back. Not
  * nested: store_begin inside a transaction is an error. */
 int store_begin(store *st);
+/* BEGIN (deferred): a reader's transaction, so that many lookups share one
+ * snapshot and one lock instead of one each; store_commit ends it (a
+ * write inside it takes the write lock then, and may find the workspace
+ * busy). */
+int store_begin_read(store *st);
 int store_commit(store *st);
 void store_rollback(store *st);     /* no-op outside a transaction */
 
