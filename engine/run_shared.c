@@ -58,7 +58,7 @@ enum { SH_IDLE, SH_WAIT, SH_HELD, SH_LOOKING, SH_LOOKED, SH_RUN };
 
 typedef struct sh_cache {
   const shc_spec *spec;
-  char *claims;              /* its claims directory, or NULL (none) */
+  claim_dir *claims;         /* its claims directory, or NULL (none) */
   bool off;                  /* unusable for the rest of the run */
 } sh_cache;
 
@@ -101,7 +101,7 @@ struct run_shared {
   shc_list list;
   sh_cache *caches;
   uint32_t n;
-  char *claims;              /* .pipec/claims */
+  claim_dir *claims;         /* .pipec/claims */
   char *tmpdir;              /* .pipec/shared-tmp/PID, for ssh transfers */
   sched *s;                  /* while sched_run runs */
   uv_timer_t poll;
@@ -184,11 +184,16 @@ int run_shared_open(runner *R, char *err, size_t errlen) {
     return -1;
   S->n = S->list.n;
   S->caches = xcalloc(S->n + 1, sizeof *S->caches);
-  for (uint32_t i = 0; i < S->n; i++)
+  for (uint32_t i = 0; i < S->n; i++) {
+    char *dir = shc_claims_dir(&S->list.v[i]);
     S->caches[i] = (sh_cache){.spec = &S->list.v[i],
-                              .claims = shc_claims_dir(&S->list.v[i])};
+                              .claims = dir ? claim_dir_new(dir) : NULL};
+    free(dir);
+  }
   S->order = claim_order(S);
-  S->claims = xprintf("%s/claims", ws_dir(R->w));
+  char *dir = xprintf("%s/claims", ws_dir(R->w));
+  S->claims = claim_dir_new(dir);
+  free(dir);
   char *top = xprintf("%s/shared-tmp", ws_dir(R->w));
   clean_tmp_dirs(top);
   S->tmpdir = xprintf("%s/%ld", top, (long)getpid());
@@ -221,11 +226,11 @@ void run_shared_free(runner *R) {
     release_now(&S->release[i]);
   free(S->release);
   for (uint32_t i = 0; i < S->n; i++)
-    free(S->caches[i].claims);
+    claim_dir_close(S->caches[i].claims);
   free(S->caches);
   free(S->order);
   shc_list_free(&S->list);
-  free(S->claims);
+  claim_dir_close(S->claims);
   if (S->tmpdir)
     fs_rm_rf(S->tmpdir);
   free(S->tmpdir);

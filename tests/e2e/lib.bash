@@ -90,6 +90,20 @@ valgrind_errors() {
   return $bad
 }
 
+# claims_left DIR: what a claims directory (engine/claims.h) holds besides
+# its lock file, and "held" when any claim in that file is still locked
+# (a whole-file POSIX lock conflicts with every claim's byte lock): empty
+# when no claim is left.
+claims_left() {
+  local d=$1
+  ls -A "$d" 2>/dev/null | grep -vx locks | tr '\n' ' '
+  [ -e "$d/locks" ] && ! python3 -c '
+import fcntl, sys
+with open(sys.argv[1], "r+b") as f:
+    fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB, 0, 0)' "$d/locks" 2>/dev/null && echo held
+  return 0
+}
+
 finish() {
   if [ -n "${PIPEC_VALGRIND:-}" ] && ! valgrind_errors; then FAILS=$((FAILS + 1)); fi
   if [ "$FAILS" -gt 0 ]; then echo "$FAILS check(s) failed" >&2; exit 1; fi

@@ -193,9 +193,9 @@ done
 [ "$ran" = 17 ] && pass "each of the 17 nodes was computed once between them" ||
   fail "$ran node runs between the two workspaces (17 nodes)"
 [ "$(entries "$T/cache2")" = 17 ] && [ "$(leftovers "$T/cache2")" = 0 ] &&
-  [ -z "$(ls -A "$T/cache2/claims")" ] &&
+  [ -z "$(claims_left "$T/cache2/claims")" ] &&
   pass "the cache holds 17 entries, no temporary files, no claims" ||
-  fail "cache2: $(entries "$T/cache2") entries, $(leftovers "$T/cache2") leftovers, claims: $(ls "$T/cache2/claims")"
+  fail "cache2: $(entries "$T/cache2") entries, $(leftovers "$T/cache2") leftovers, claims: $(claims_left "$T/cache2/claims")"
 mkdir "$T/check" && cd "$T/check" && mkdir .pipec
 expect_exit 0 env PIPEC_CACHE="team=$T/cache2" "$PIPEC" cache pull &&
   expect_in "team: pulled 17 entries" && pass "every entry in it is whole (pulled and re-hashed)" ||
