@@ -70,7 +70,14 @@ n=${sizes%% *}
 d="$work/db"
 python3 "$here/gen_layered.py" "$n" "$d" >/dev/null
 mkdir -p "$d/out"
-db_mb() { cat "$d/.pipec/pipec.db" "$d/.pipec/pipec.db-wal" 2>/dev/null | wc -c | awk '{ printf "%.1f", $1 / 1048576 }'; }
+# the database and its WAL (which pipec removes when it closes the store)
+db_mb() {
+  local f b=0
+  for f in "$d/.pipec/pipec.db" "$d/.pipec/pipec.db-wal"; do
+    [ -e "$f" ] && b=$((b + $(stat -c %s "$f")))
+  done
+  awk -v b="$b" 'BEGIN { printf "%.1f", b / 1048576 }'
+}
 (cd "$d" && "$pipec" run p.pipe -j2 -q >/dev/null)
 first=$(db_mb)
 for ((k = 1; k <= 10; k++)); do

@@ -616,7 +616,10 @@ sched_status run_shared_prepare(runner *R, uint32_t node) {
   switch (sh->phase) {
   case SH_IDLE:
   case SH_WAIT:
-    if (take_claims(R, node, holder, sizeof holder) == 0) {
+    /* (who holds it is said once, when the wait begins: a poll does not
+     * look for the holder) */
+    if (take_claims(R, node, sh->phase == SH_WAIT ? NULL : holder,
+                    sizeof holder) == 0) {
       if (sh->phase != SH_WAIT)
         wait_for_claim(R, node, holder);
       sh->phase = SH_WAIT;
