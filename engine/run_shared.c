@@ -10,8 +10,8 @@
  *     v                       │ the local store now; prepare finds them
  *   WAIT ──poll: free──> HELD │ there: cached (shared: NAME)
  *
- * Claims: the workspace's (.pipec/claims/KEY) and, for each writable
- * directory cache, the cache's (CACHE/claims/KEY), taken in that order
+ * Claims: the workspace's (.pipec/claims/, claims.h) and, for each writable
+ * directory cache, the cache's (CACHE/claims/), taken in that order
  * without blocking. A busy claim means another run computes the key now:
  * the node waits (SCHED_PENDING; a timer polls the claims every 100 ms)
  * and, once it holds them, finds that run's result in the local store or
@@ -65,7 +65,7 @@ typedef struct sh_cache {
 struct sh_node {
   int phase;
   uint32_t n_shared;         /* caches (the length of shared) */
-  claim local;               /* .pipec/claims/KEY */
+  claim local;               /* in .pipec/claims/ */
   claim *shared;             /* per cache (held only for claims caches) */
   int hit;                   /* the cache its outputs came from, or -1 */
   uint32_t pushes;           /* pushes in flight for it */

@@ -13,7 +13,7 @@
  *     CACHE/objects/ab/<30 hex>   objects, named by their XXH3-128 as in
  *                                 .pipec/objects (trees as tree objects)
  *     CACHE/objects/tmp/, tmp/    files being written
- *     CACHE/claims/<key>          work in flight (claims.h)
+ *     CACHE/claims/locks          work in flight (claims.h)
  *
  * An entry is a small text file:
  *
