@@ -164,10 +164,9 @@ typedef struct keyctx {
   size_t errlen;
 } keyctx;
 
-/* Encode (and render, when parts are wanted) one param value. what names
- * the value for messages. */
-/* (param and node name what an error is about: the message is made only
- * then, not for each of a million params) */
+/* Encode (and render, when parts are wanted) one param value. param and
+ * node name it in an error's message, which is made only then (not for
+ * each of a million params). */
 static int put_value(keyctx *k, const pipec_value *v, const char *param,
                      const char *node) {
   char num[48];

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "fsutil.h"
 
 #define HOLDER_PREFIX "holder."
 
@@ -94,12 +95,7 @@ static int setup(claim_dir *d, char *err, size_t errlen) {
   if (d->holder_fd < 0) {
     static unsigned seq; /* claimants of this process */
     char host[256];
-    if (gethostname(host, sizeof host) != 0)
-      snprintf(host, sizeof host, "?");
-    host[sizeof host - 1] = 0;
-    for (char *q = host; *q; q++)
-      if (*q == '/')
-        *q = '_';
+    fs_hostname(host, sizeof host);
     free(d->holder_path);
     d->holder_path = xprintf("%s/" HOLDER_PREFIX "%s.%ld.%u", d->dir, host,
                              (long)getpid(), seq++);

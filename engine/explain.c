@@ -65,12 +65,8 @@ void run_dry_run(runner *R) {
       continue;
     }
     char err[512];
-    if (run_compute_key(R, i, false, err, sizeof err) != 0) {
-      plan_event(R, n->name, "would fail", err);
-      R->res->failed++;
-      continue;
-    }
-    if (n->cache && !R->o->force && run_cache_lookup(R, i)) {
+    int rc = run_compute_key(R, i, false, err, sizeof err);
+    if (rc == 0 && n->cache && !R->o->force && run_cache_lookup(R, i)) {
       plan_event(R, n->name, "cached", NULL);
       R->res->cached++;
       continue;
@@ -78,8 +74,9 @@ void run_dry_run(runner *R) {
     /* the key's parts say what changed; a node that never ran has none
      * to compare (and a plan of 10^6 new nodes makes none) */
     bool complete = false;
-    if ((run_state_of(R, i, &complete) || !complete) &&
-        run_compute_key(R, i, true, err, sizeof err) != 0) {
+    if (rc == 0 && (run_state_of(R, i, &complete) || !complete))
+      rc = run_compute_key(R, i, true, err, sizeof err);
+    if (rc != 0) {
       plan_event(R, n->name, "would fail", err);
       R->res->failed++;
       continue;

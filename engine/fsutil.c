@@ -101,3 +101,14 @@ char *fs_read_all(const char *path, size_t *len) {
   *len = n;
   return buf;
 }
+
+void fs_hostname(char *out, size_t len) {
+  if (!len)
+    return;
+  if (gethostname(out, len) != 0)
+    snprintf(out, len, "host");
+  out[len - 1] = 0;
+  for (char *q = out; *q; q++)
+    if (*q == '/')
+      *q = '_';
+}

@@ -15,5 +15,8 @@ void fs_rm_rf(const char *path);
 /* The whole file (malloc'd, NUL-terminated beyond *len), or NULL (errno
  * says why) if it cannot be read. */
 char *fs_read_all(const char *path, size_t *len);
+/* This machine's name as one file name component ('/' made '_'; "host"
+ * if it has none), for names that say who wrote a file. */
+void fs_hostname(char *out, size_t len);
 
 #endif

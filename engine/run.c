@@ -109,6 +109,11 @@ int run_commit(runner *R, char *err, size_t errlen) {
   return 0;
 }
 
+/* The target's id of a started node's job (NULL: none yet). */
+static const char *started_job_id(const run_node *rn) {
+  return rn->x ? rn->x->job.job_id : NULL;
+}
+
 /* The queued starts, into the open batch. */
 static void record_starts(runner *R) {
   for (uint32_t i = 0; i < R->n_starts; i++) {
@@ -117,7 +122,7 @@ static void record_starts(runner *R) {
       continue;
     rn->start_queued = false;
     store_node_run_started_at(R->st, rn->node_run, rn->start_attempt,
-                              rn->x ? rn->x->job.job_id : NULL, rn->start_ms);
+                              started_job_id(rn), rn->start_ms);
   }
   R->n_starts = 0;
   if (R->starts_timer.loop)
@@ -142,8 +147,8 @@ void run_start_later(runner *R, uint32_t node, int attempt) {
   rn->start_ms = store_now_ms();
   rn->start_attempt = attempt;
   if (R->in_batch) { /* a batch is open: no reason to wait */
-    store_node_run_started_at(R->st, rn->node_run, attempt, rn->x ? rn->x->job.job_id : NULL,
-                              rn->start_ms);
+    store_node_run_started_at(R->st, rn->node_run, attempt,
+                              started_job_id(rn), rn->start_ms);
     return;
   }
   if (!rn->start_queued) {

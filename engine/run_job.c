@@ -50,14 +50,14 @@ static bool disk_full(const char *path) {
  * node's name keeps apart from every other node's (see flat_name). A
  * remote target stages "the scratch directory" as a whole, and a container
  * mounts it: their nodes get runs/RUN/NODE/PORT... */
-static char *in_scratch(const run_node *rn, const char *fmt, ...)
+static char *in_scratch(const run_exec *x, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-static char *in_scratch(const run_node *rn, const char *fmt, ...) {
+static char *in_scratch(const run_exec *x, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   char *rest = xvprintf(fmt, ap);
   va_end(ap);
-  char *path = xprintf("%s%c%s", rn->x->scratch, rn->x->flat ? '.' : '/', rest);
+  char *path = xprintf("%s%c%s", x->scratch, x->flat ? '.' : '/', rest);
   free(rest);
   return path;
 }
@@ -86,21 +86,21 @@ static bool flat_name(const pipec_node *n, const pipec_component *c) {
  * extension tools recognise for its type; a named output
  * (`bam: file "aligned.bam"`) is that name in a directory of the port's
  * name; a dir output is a directory of the port's name. */
-static char *output_file(const run_node *rn, const pipec_port_decl *port) {
+static char *output_file(const run_exec *x, const pipec_port_decl *port) {
   if (port->type == PIPEC_PORT_DIR)
-    return in_scratch(rn, "%s", port->name);
+    return in_scratch(x, "%s", port->name);
   if (port->filename)
-    return in_scratch(rn, "%s/%s", port->name, port->filename);
-  return in_scratch(rn, "%s%s", port->name, run_port_ext(port->type));
+    return in_scratch(x, "%s/%s", port->name, port->filename);
+  return in_scratch(x, "%s%s", port->name, run_port_ext(port->type));
 }
 
 /* Make what the command writes into exist where it must: the empty
  * directory of a dir output, the directory of a named output file. */
-static int output_place(const run_node *rn, const pipec_port_decl *port,
+static int output_place(const run_exec *x, const pipec_port_decl *port,
                         char *err, size_t errlen) {
   if (port->type != PIPEC_PORT_DIR && !port->filename)
     return 0;
-  char *dir = in_scratch(rn, "%s", port->name);
+  char *dir = in_scratch(x, "%s", port->name);
   int rc = mkdir(dir, 0755) == 0 || errno == EEXIST ? 0 : -errno;
   if (rc != 0)
     snprintf(err, errlen, "cannot create %s: %s", dir, strerror(-rc));
@@ -111,21 +111,21 @@ static int output_place(const run_node *rn, const pipec_port_decl *port,
 /* Remove what an attempt left of its outputs (the inputs' links go with
  * run_inputs_release): the whole directory, or a flat node's own names. */
 static void scratch_clear(runner *R, uint32_t node) {
-  run_node *rn = &R->nodes[node];
-  if (!rn->x || !rn->x->scratch)
+  run_exec *x = R->nodes[node].x;
+  if (!x || !x->scratch)
     return;
-  if (!rn->x->flat) {
-    fs_rm_rf(rn->x->scratch);
+  if (!x->flat) {
+    fs_rm_rf(x->scratch);
     return;
   }
   const pipec_component *c = run_comp(R, node);
-  for (uint32_t i = 0; rn->x->out_paths && i < c->n_outputs; i++) {
+  for (uint32_t i = 0; x->out_paths && i < c->n_outputs; i++) {
     if (c->outputs[i].filename && c->outputs[i].type != PIPEC_PORT_DIR) {
-      char *dir = in_scratch(rn, "%s", c->outputs[i].name);
+      char *dir = in_scratch(x, "%s", c->outputs[i].name);
       fs_rm_rf(dir);
       free(dir);
-    } else if (unlink(rn->x->out_paths[i]) != 0 && errno != ENOENT) {
-      fs_rm_rf(rn->x->out_paths[i]);
+    } else if (unlink(x->out_paths[i]) != 0 && errno != ENOENT) {
+      fs_rm_rf(x->out_paths[i]);
     }
   }
 }
@@ -133,20 +133,20 @@ static void scratch_clear(runner *R, uint32_t node) {
 /* Make the scratch ready for an attempt: its directory, and the places of
  * outputs that need one. 0, or -1 with err. */
 static int scratch_ready(runner *R, uint32_t node, char *err, size_t errlen) {
-  run_node *rn = &R->nodes[node];
+  run_exec *x = R->nodes[node].x;
   const pipec_component *c = run_comp(R, node);
-  if (!rn->x->flat && mkdir(rn->x->scratch, 0755) != 0 && errno != EEXIST) {
+  if (!x->flat && mkdir(x->scratch, 0755) != 0 && errno != EEXIST) {
     /* the run's directories exist (run_schedule); a node name is one
      * level */
-    int rc = fs_mkdir_p(rn->x->scratch);
+    int rc = fs_mkdir_p(x->scratch);
     if (rc != 0) {
       snprintf(err, errlen, "cannot create the scratch directory %s: %s",
-               rn->x->scratch, strerror(-rc));
+               x->scratch, strerror(-rc));
       return -1;
     }
   }
   for (uint32_t i = 0; i < c->n_outputs; i++)
-    if (output_place(rn, &c->outputs[i], err, errlen) != 0)
+    if (output_place(x, &c->outputs[i], err, errlen) != 0)
       return -1;
   return 0;
 }
@@ -204,18 +204,19 @@ static sched_status build_job(runner *R, uint32_t node, tgt_job **job,
     return SCHED_FAILED;
   if (!rn->x)
     rn->x = xcalloc(1, sizeof *rn->x);
+  run_exec *x = rn->x;
   /* a container mounts its node's directory, which must be its own */
-  rn->x->flat = (*target)->kind->execs_here && !run_node_image(R, node) &&
-             flat_name(n, c);
-  rn->x->scratch = xprintf("%s/%lld/%s", ws_runs_dir(R->w),
-                        (long long)R->run_id, n->name);
-  if (!rn->x->flat)
-    fs_rm_rf(rn->x->scratch); /* left by a crashed attempt: never trusted */
+  x->flat = (*target)->kind->execs_here && !run_node_image(R, node) &&
+            flat_name(n, c);
+  x->scratch = xprintf("%s/%lld/%s", ws_runs_dir(R->w), (long long)R->run_id,
+                       n->name);
+  if (!x->flat)
+    fs_rm_rf(x->scratch); /* left by a crashed attempt: never trusted */
   rn->log_path = xprintf("%s/%lld/%s.log", ws_logs_dir(R->w),
                          (long long)R->run_id, n->name);
-  rn->x->in_paths = xcalloc(n->n_inputs + 1, sizeof *rn->x->in_paths);
-  rn->x->ins = xcalloc(n->n_inputs + 1, sizeof *rn->x->ins);
-  rn->x->inputs = xcalloc(n->n_inputs + 1, sizeof *rn->x->inputs);
+  x->in_paths = xcalloc(n->n_inputs + 1, sizeof *x->in_paths);
+  x->ins = xcalloc(n->n_inputs + 1, sizeof *x->ins);
+  x->inputs = xcalloc(n->n_inputs + 1, sizeof *x->inputs);
   hash128 *hs = run_input_hashes(R, node);
   for (uint32_t i = 0; i < n->n_inputs; i++) {
     const pipec_input *in = &n->inputs[i];
@@ -231,67 +232,67 @@ static sched_status build_job(runner *R, uint32_t node, tgt_job **job,
     if (many)
       snprintf(num, sizeof num, ".%u", k);
     bool dir = in->type == PIPEC_PORT_DIR;
-    rn->x->inputs[i] = (run_input){
-        .link = in_scratch(rn, "%s.in%s%s", in->port, num,
+    x->inputs[i] = (run_input){
+        .link = in_scratch(x, "%s.in%s%s", in->port, num,
                            dir ? "" : run_port_ext(in->type)),
         .hash = hs[i],
         .dir = dir};
-    rn->x->in_paths[i] = xstrdup(rn->x->inputs[i].link);
-    rn->x->ins[i] = (pipec_named_path){in->port, rn->x->in_paths[i]};
+    x->in_paths[i] = xstrdup(x->inputs[i].link);
+    x->ins[i] = (pipec_named_path){in->port, x->in_paths[i]};
   }
   free(hs);
-  rn->x->out_paths = xcalloc(c->n_outputs + 1, sizeof *rn->x->out_paths);
-  rn->x->outs = xcalloc(c->n_outputs + 1, sizeof *rn->x->outs);
+  x->out_paths = xcalloc(c->n_outputs + 1, sizeof *x->out_paths);
+  x->outs = xcalloc(c->n_outputs + 1, sizeof *x->outs);
   for (uint32_t i = 0; i < c->n_outputs; i++) {
-    rn->x->out_paths[i] = output_file(rn, &c->outputs[i]);
-    rn->x->outs[i] = (pipec_named_path){c->outputs[i].name, rn->x->out_paths[i]};
+    x->out_paths[i] = output_file(x, &c->outputs[i]);
+    x->outs[i] = (pipec_named_path){c->outputs[i].name, x->out_paths[i]};
   }
   if (scratch_ready(R, node, err, errlen) != 0)
     return SCHED_FAILED;
   if (run_inputs_link(R, node, err, errlen) != 0)
     return SCHED_FAILED;
-  if (cmd_build(R->p, node, rn->x->ins, n->n_inputs, rn->x->outs, c->n_outputs,
-                R->exe, &rn->x->argv, &rn->x->env, err, errlen) != 0)
+  if (cmd_build(R->p, node, x->ins, n->n_inputs, x->outs, c->n_outputs,
+                R->exe, &x->argv, &x->env, err, errlen) != 0)
     return SCHED_FAILED;
   /* exec's limits are this machine's; remote targets have their own */
   if ((*target)->kind->execs_here &&
-      cmd_fits(rn->x->argv, rn->x->env, n->name, err, errlen) != 0)
+      cmd_fits(x->argv, x->env, n->name, err, errlen) != 0)
     return SCHED_FAILED;
   /* what a remote target must copy besides the inputs */
-  rn->x->files = xcalloc(c->n_code + 2, sizeof *rn->x->files);
+  x->files = xcalloc(c->n_code + 2, sizeof *x->files);
   uint32_t n_files = 0;
   for (uint32_t i = 0; i < c->n_code; i++)
-    rn->x->files[n_files++] = xprintf("%s/%s", R->abs_dir, c->code[i]);
+    x->files[n_files++] = xprintf("%s/%s", R->abs_dir, c->code[i]);
   if (c->plugin)
-    rn->x->files[n_files++] = xprintf("%s/%s", R->abs_dir, c->plugin);
-  rn->x->job = (tgt_job){.node_name = n->name,
-                      .argv = rn->x->argv,
-                      .env = rn->x->env,
-                      .cwd = R->abs_dir,
-                      .log_path = rn->log_path,
-                      .scratch = rn->x->scratch,
-                      .in_paths = (const char **)rn->x->in_paths,
-                      .n_in = n->n_inputs,
-                      .out_paths = (const char **)rn->x->out_paths,
-                      .n_out = c->n_outputs,
-                      .files = (const char **)rn->x->files,
-                      .n_files = n_files,
-                      .builtin = c->kind != PIPEC_COMP_COMMAND &&
-                                 !(c->desc && (c->desc->flags &
-                                               PIPEC_COMP_COMMAND_TEMPLATE)),
-                      .res = n->resources,
-                      .node = node,
-                      .data = R};
+    x->files[n_files++] = xprintf("%s/%s", R->abs_dir, c->plugin);
+  x->job = (tgt_job){.node_name = n->name,
+                     .argv = x->argv,
+                     .env = x->env,
+                     .cwd = R->abs_dir,
+                     .log_path = rn->log_path,
+                     .scratch = x->scratch,
+                     .in_paths = (const char **)x->in_paths,
+                     .n_in = n->n_inputs,
+                     .out_paths = (const char **)x->out_paths,
+                     .n_out = c->n_outputs,
+                     .files = (const char **)x->files,
+                     .n_files = n_files,
+                     .builtin = c->kind != PIPEC_COMP_COMMAND &&
+                                !(c->desc && (c->desc->flags &
+                                              PIPEC_COMP_COMMAND_TEMPLATE)),
+                     .res = n->resources,
+                     .node = node,
+                     .data = R};
   const ctr_image *im = run_node_image(R, node);
   if (im) { /* its key has the id: the image was resolved */
-    rn->x->ctr = (ctr_job){.runtime = ctr_runtime_of(&R->p->targets[n->target]),
-                        .image_id = im->id,
-                        .ref = im->ref,
-                        .network = n->network};
-    ctr_job_name(&rn->x->ctr, R->run_id, n->name, ws_dir(R->w));
-    rn->x->job.container = &rn->x->ctr;
+    x->ctr = (ctr_job){.runtime = ctr_runtime_of(&R->p->targets[n->target]),
+                       .image_id = im->id,
+                       .ref = im->ref,
+                       .network = n->network};
+    ctr_job_name(&x->ctr, R->run_id, n->name, ws_dir(R->w));
+    x->job.container = &x->ctr;
   }
-  *job = &rn->x->job;
+  *job = &x->job;
   return SCHED_RUNNING;
 }
 
@@ -516,20 +517,21 @@ static int collect_outputs(runner *R, uint32_t node, char *err,
                            size_t errlen) {
   const pipec_component *c = run_comp(R, node);
   run_node *rn = &R->nodes[node];
+  const run_exec *x = rn->x;
   for (uint32_t i = 0; i < c->n_outputs; i++) {
     struct stat sb;
     const char *name = c->outputs[i].name;
     /* lstat: a symlink is never followed out of the scratch directory (a
      * remote command could point one at any local file) */
-    if (lstat(rn->x->out_paths[i], &sb) != 0) {
+    if (lstat(x->out_paths[i], &sb) != 0) {
       snprintf(err, errlen,
                "the command exited 0 but did not write output '%s' (%s)",
-               name, rn->x->out_paths[i]);
+               name, x->out_paths[i]);
       return -1;
     }
     if (S_ISLNK(sb.st_mode)) {
       char to[256];
-      ssize_t n = readlink(rn->x->out_paths[i], to, sizeof to - 1);
+      ssize_t n = readlink(x->out_paths[i], to, sizeof to - 1);
       to[n > 0 ? n : 0] = 0;
       snprintf(err, errlen,
                "output '%s' is a symbolic link (to %s), not a file: write "
@@ -557,7 +559,7 @@ static int collect_outputs(runner *R, uint32_t node, char *err,
     }
     if (!S_ISREG(sb.st_mode)) {
       snprintf(err, errlen, "output '%s' is not a regular file (%s)", name,
-               rn->x->out_paths[i]);
+               x->out_paths[i]);
       return -1;
     }
   }
@@ -565,7 +567,7 @@ static int collect_outputs(runner *R, uint32_t node, char *err,
   for (uint32_t i = 0; i < c->n_outputs; i++) {
     char e[512];
     if (c->outputs[i].type == PIPEC_PORT_DIR) {
-      if (collect_tree(R, rn->x->out_paths[i], &rn->out_hash[i],
+      if (collect_tree(R, x->out_paths[i], &rn->out_hash[i],
                        &rn->out_size[i], e, sizeof e) != 0) {
         snprintf(err, errlen, "cannot store output '%s': %s",
                  c->outputs[i].name, e);
@@ -574,7 +576,7 @@ static int collect_outputs(runner *R, uint32_t node, char *err,
       continue;
     }
     obj_info info;
-    if (obj_put(R->objs, rn->x->out_paths[i], &po, &info, e, sizeof e) != 0) {
+    if (obj_put(R->objs, x->out_paths[i], &po, &info, e, sizeof e) != 0) {
       snprintf(err, errlen, "cannot store output '%s': %s",
                c->outputs[i].name, e);
       return -1;

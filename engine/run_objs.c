@@ -370,12 +370,13 @@ void run_inputs_release(runner *R, uint32_t node) {
 }
 
 void run_inputs_free(run_node *rn, uint32_t n_in) {
-  if (!rn->x)
+  run_exec *x = rn->x;
+  if (!x)
     return;
-  for (uint32_t i = 0; rn->x->inputs && i < n_in; i++) {
-    free(rn->x->inputs[i].link);
-    free(rn->x->inputs[i].objs);
+  for (uint32_t i = 0; x->inputs && i < n_in; i++) {
+    free(x->inputs[i].link);
+    free(x->inputs[i].objs);
   }
-  free(rn->x->inputs);
-  rn->x->inputs = NULL;
+  free(x->inputs);
+  x->inputs = NULL;
 }

@@ -1067,12 +1067,7 @@ int shc_pull(const shc_spec *c, const hash128 *key, obj_store *local,
 static int write_renamed(const char *dir, const char *dest, const char *text,
                          size_t len, char *err, size_t errlen) {
   char host[64];
-  if (gethostname(host, sizeof host) != 0)
-    snprintf(host, sizeof host, "host");
-  host[sizeof host - 1] = 0;
-  for (char *q = host; *q; q++)
-    if (*q == '/')
-      *q = '_';
+  fs_hostname(host, sizeof host);
   char tmp[PATH_MAX];
   snprintf(tmp, sizeof tmp, "%s/%s.%ld.XXXXXX", dir, host, (long)getpid());
   int fd = mkostemp(tmp, O_CLOEXEC);

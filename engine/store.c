@@ -876,7 +876,8 @@ int store_config_put(store *st, const hash128 *h, const char *config,
 }
 
 int store_config_of_load(store *st, const hash128 *load, int64_t *id) {
-  static const char q[] = "SELECT config_id FROM config_loads WHERE load_id = ?";
+  static const char q[] =
+      "SELECT config_id FROM config_loads WHERE load_id = ?";
   sqlite3_stmt *s = prep(st, q);
   if (!s || bind(st, s, "h", load))
     return -1;
@@ -2533,6 +2534,19 @@ static int state_unpack(store *st, int64_t pipeline, int64_t gen,
   return rc;
 }
 
+/* Is the pipeline's state packed at gen: 1 yes, 0 no. */
+static int state_packed_at(store *st, int64_t pipeline, int64_t gen) {
+  static const char q[] =
+      "SELECT 1 FROM pipeline_states WHERE pipeline_id = ? AND gen = ?";
+  sqlite3_stmt *s = prep(st, q);
+  if (!s || bind(st, s, "ii", pipeline, gen))
+    return -1;
+  int rc = step_row(st, s, "look for the packed state");
+  if (rc == 1)
+    sqlite3_reset(s);
+  return rc;
+}
+
 /* Keep v as the pipeline's state at gen, unless something wrote since
  * (the write is then skipped: the next run asks the tables again). An
  * accelerator only: a failure (busy, full disk) is not the caller's. */
@@ -2559,27 +2573,19 @@ static int pipeline_state(store *st, int64_t pipeline, bool want_none,
    * caller's: then nothing is written, so that a failure to keep the
    * packed copy cannot undo the caller's work) */
   bool own = sqlite3_get_autocommit(st->db);
-  if (own && sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-    return fail(st, "begin");
+  if (own && store_begin_read(st) != 0)
+    return -1;
   static const char q_gen[] = "SELECT n FROM state_gen";
-  static const char q_have[] =
-      "SELECT 1 FROM pipeline_states WHERE pipeline_id = ? AND gen = ?";
   sqlite3_stmt *s = prep(st, q_gen);
   int64_t gen = 0;
   int rc = s ? step_row(st, s, "read the state's generation") : -1;
+  if (rc == 0)
+    rc = fail(st, "read the state's generation: no row");
   if (rc == 1) {
     gen = sqlite3_column_int64(s, 0);
     sqlite3_reset(s);
-    if (!want_none) {
-      rc = state_unpack(st, pipeline, gen, out, n);
-    } else if ((s = prep(st, q_have)) && bind(st, s, "ii", pipeline, gen) == 0) {
-      rc = step_row(st, s, "look for the packed state");
-      sqlite3_reset(s);
-    } else {
-      rc = -1;
-    }
-  } else if (rc == 0) {
-    rc = fail(st, "read the state's generation: no row");
+    rc = want_none ? state_packed_at(st, pipeline, gen)
+                   : state_unpack(st, pipeline, gen, out, n);
   }
   bool packed = rc == 1;
   if (rc == 0)
